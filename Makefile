@@ -1,0 +1,94 @@
+# nsdb — build, test and benchmark. Plain make + pkg-config; see README.
+#   make          builds ./nsdb (release flags)
+#   make asan     builds build/asan/nsdb with AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test     unit tests (release and sanitizer builds), HTTP end-to-end, browser tests
+#   make bench    benchmarks in bench/
+# WERROR=1 (set by CI) turns warnings into errors.
+
+PKGS     := libmicrohttpd sqlite3 libsodium jansson libcurl
+CC       ?= cc
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
+ifeq ($(WERROR),1)
+WARN     += -Werror
+endif
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) -Isrc -Ibuild/gen \
+               $(shell pkg-config --cflags $(PKGS))
+# libzxcvbn ships no .pc file in Debian: it is linked by name.
+LIBS     := $(shell pkg-config --libs $(PKGS)) -lzxcvbn -lpthread -lm
+REL_CFLAGS  := $(BASE_CFLAGS) -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+ASAN_CFLAGS := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined
+ASAN_LDFLAGS := -fsanitize=address,undefined
+
+SRC      := $(shell find src -name '*.c' | sort)
+LIB_SRC  := $(filter-out src/main.c,$(SRC))
+EMBED    := $(sort $(wildcard templates/*.html) $(wildcard static/*) $(wildcard migrations/*.sql) \
+              data/common-passwords.txt)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+
+REL_OBJ  := $(patsubst src/%.c,build/rel/%.o,$(LIB_SRC)) build/rel/embedded.o
+ASAN_OBJ := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRC)) build/asan/embedded.o
+REL_TESTS  := $(patsubst tests/unit/%.c,build/rel/tests/%,$(UNIT_SRC))
+ASAN_TESTS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
+
+.PHONY: all asan unit unit-asan test test-e2e test-browser bench clean format
+all: nsdb
+
+nsdb: build/rel/main.o $(REL_OBJ)
+	$(CC) -o $@ $^ $(LIBS)
+
+asan: build/asan/nsdb
+build/asan/nsdb: build/asan/main.o $(ASAN_OBJ)
+	$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
+
+build/rel/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -MMD -MP -c -o $@ $<
+build/asan/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Templates, stylesheet, migrations and the common-password list are compiled into the binary,
+# so that ./nsdb runs from any directory.
+build/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -O2 -Wall -Wextra -o $@ $<
+build/gen/embedded.c: build/tools/embed $(EMBED)
+	@mkdir -p $(dir $@)
+	build/tools/embed $(EMBED) > $@.tmp && mv $@.tmp $@
+build/rel/embedded.o: build/gen/embedded.c
+	$(CC) $(REL_CFLAGS) -c -o $@ $<
+build/asan/embedded.o: build/gen/embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -c -o $@ $<
+
+build/rel/tests/%: tests/unit/%.c $(REL_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+build/asan/tests/%: tests/unit/%.c $(ASAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $(shell pkg-config --cflags cmocka) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+
+unit: $(REL_TESTS)
+	@for t in $(REL_TESTS); do echo "== $$t"; $$t || exit 1; done
+unit-asan: $(ASAN_TESTS)
+	@for t in $(ASAN_TESTS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t || exit 1; done
+
+test-e2e: nsdb build/asan/nsdb
+	python3 -m unittest discover -s tests/e2e -p 'test_*.py' -v
+
+test-browser: nsdb
+	node tests/browser/run.mjs
+
+test: unit unit-asan test-e2e test-browser
+
+bench: nsdb
+	bash bench/run.sh
+
+format:
+	clang-format -i $(SRC) $(wildcard src/*/*.h) $(UNIT_SRC)
+
+clean:
+	rm -rf build nsdb
+
+-include $(shell find build -name '*.d' 2>/dev/null)
