@@ -1,0 +1,23 @@
+/*
+ * accounts.h — issuing accounts: a fresh user ID and initial password, the password sealed under
+ * the server key, the row and its audit record in the caller's transaction. Used by the command
+ * line and by every registration screen, so that an account is issued one way only.
+ */
+#ifndef NSDB_ACCOUNTS_H
+#define NSDB_ACCOUNTS_H
+
+#include "core/app.h"
+#include "domain/ids.h"
+#include "store/store.h"
+
+typedef struct accounts_issued {
+    int64_t pk;
+    char user_id[IDS_USER_ID_LEN + 1];
+    char initial_password[IDS_INITIAL_PASSWORD_LEN + 1]; /* wipe after use */
+} accounts_issued;
+
+/* Fills u->user_id and the sealed password itself; the caller holds a transaction on conn and
+   writes the audit record (actor and place are the caller's). */
+nsdb_err accounts_issue(app *a, db *conn, store_user_new *u, int64_t now, accounts_issued *out);
+
+#endif

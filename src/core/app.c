@@ -1,0 +1,99 @@
+/*
+ * app.c — opening the application: data folder, secret key, database and migrations,
+ * templates.
+ */
+#include "core/app.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store/migrate.h"
+#include "util/log.h"
+
+void app_config_defaults(app_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->data_dir = "./var";
+    cfg->database_url = NULL;
+    cfg->listen_host = "127.0.0.1";
+    cfg->port = 8080;
+    cfg->threads = 0; /* 0: number of CPUs */
+    cfg->public_url = NULL;
+    cfg->cost = password_cost_default();
+    cfg->session_idle_seconds = 30 * 60;
+    cfg->session_absolute_seconds = 12 * 60 * 60;
+    cfg->max_login_failures = 5;
+    cfg->lock_seconds = 15 * 60;
+}
+
+static nsdb_err data_dir_ensure(const char *dir)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "nsdb: データフォルダ %s を作成できません: %s\n", dir, strerror(errno));
+        return NSDB_ERR_IO;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "nsdb: %s はフォルダではありません。\n", dir);
+        return NSDB_ERR_IO;
+    }
+    return NSDB_OK;
+}
+
+nsdb_err app_open(app *a, const app_config *cfg, int pool_size)
+{
+    memset(a, 0, sizeof *a);
+    a->cfg = *cfg;
+    if (sodium_init() < 0)
+        return NSDB_ERR_CRYPTO;
+    if (cfg->database_url != NULL && strncmp(cfg->database_url, "postgres", 8) == 0) {
+        fprintf(stderr, "nsdb: PostgreSQL はまだ使えません（このバージョンは SQLite のみ）。\n");
+        return NSDB_ERR_INVALID;
+    }
+    nsdb_err e = data_dir_ensure(cfg->data_dir);
+    if (e != NSDB_OK)
+        return e;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/secret.key", cfg->data_dir);
+    e = secret_key_load_or_create(path, &a->key);
+    if (e != NSDB_OK) {
+        fprintf(stderr, "nsdb: 秘密鍵 %s を読めません。\n", path);
+        return e;
+    }
+    e = db_pool_open(cfg->database_url, cfg->data_dir, pool_size, &a->pool);
+    if (e != NSDB_OK) {
+        fprintf(stderr, "nsdb: データベースを開けません。\n");
+        app_close(a);
+        return e;
+    }
+    db *conn = db_pool_acquire(a->pool);
+    int applied = 0;
+    e = migrate_apply_all(conn, &applied);
+    db_pool_release(a->pool, conn);
+    if (e != NSDB_OK) {
+        fprintf(stderr, "nsdb: データベースの更新（マイグレーション）に失敗しました。\n");
+        app_close(a);
+        return e;
+    }
+    a->templates = template_set_new();
+    char *err = NULL;
+    if (a->templates == NULL || template_set_add_embedded(a->templates, &err) != NSDB_OK) {
+        fprintf(stderr, "nsdb: template error: %s\n", err ? err : "out of memory");
+        free(err);
+        app_close(a);
+        return NSDB_ERR_PARSE;
+    }
+    return NSDB_OK;
+}
+
+void app_close(app *a)
+{
+    template_set_free(a->templates);
+    a->templates = NULL;
+    db_pool_close(a->pool);
+    a->pool = NULL;
+    secret_key_wipe(&a->key);
+}

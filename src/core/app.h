@@ -1,0 +1,47 @@
+/*
+ * app.h — the running application: configuration, the data folder (database, secret key, mail),
+ * the connection pool, the templates. Opened once by every CLI verb that needs storage.
+ */
+#ifndef NSDB_APP_H
+#define NSDB_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "domain/password.h"
+#include "domain/secret.h"
+#include "store/db.h"
+#include "util/template.h"
+
+typedef struct app_config {
+    const char *data_dir;
+    const char *database_url;
+    const char *listen_host;
+    uint16_t port;
+    unsigned threads;
+    const char *public_url; /* e.g. https://nsdb.example.go.jp — login URL on notices and mail */
+    bool secure_cookies;    /* Secure attribute: on behind TLS */
+    bool trust_proxy;
+    password_cost cost;
+    int session_idle_seconds;
+    int session_absolute_seconds;
+    int max_login_failures;
+    int lock_seconds;
+} app_config;
+
+typedef struct app {
+    app_config cfg;
+    db_pool *pool;
+    template_set *templates;
+    secret_key key;
+    char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown users: same time, same answer */
+} app;
+
+/* Defaults of SPEC §3 and §7. */
+void app_config_defaults(app_config *cfg);
+/* Creates the data folder (0700), key and database on first use, applies migrations, loads the
+   templates. pool_size: connections to open. Errors are explained on stderr. */
+nsdb_err app_open(app *a, const app_config *cfg, int pool_size);
+void app_close(app *a);
+
+#endif

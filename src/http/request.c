@@ -1,0 +1,114 @@
+/*
+ * request.c — reading a request (query, headers, cookies, urlencoded form) and building the
+ * response (headers, redirects, plain text, cookies).
+ */
+#include <microhttpd.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http/http.h"
+
+const char *http_query(http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_header_value(http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name);
+}
+
+const char *http_cookie(http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->connection, MHD_COOKIE_KIND, name);
+}
+
+http_param *http_parse_urlencoded(arena *a, const char *data, size_t len)
+{
+    http_param *head = NULL, **tail = &head;
+    size_t i = 0;
+    while (i < len) {
+        size_t end = i;
+        while (end < len && data[end] != '&')
+            end++;
+        if (end > i) {
+            char *pair = arena_strndup(a, data + i, end - i);
+            char *eq = strchr(pair, '=');
+            char *value = "";
+            if (eq != NULL) {
+                *eq = '\0';
+                value = eq + 1;
+            }
+            str_url_decode(pair);
+            size_t vlen = str_url_decode(value);
+            http_param *p = arena_calloc(a, 1, sizeof *p);
+            p->name = pair;
+            p->value = value;
+            p->value_len = vlen;
+            *tail = p;
+            tail = &p->next;
+        }
+        i = end + 1;
+    }
+    return head;
+}
+
+static void form_parse(http_request *req)
+{
+    if (req->form_parsed)
+        return;
+    req->form_parsed = true;
+    const char *ct = http_header_value(req, "Content-Type");
+    if (ct == NULL || req->body.data == NULL)
+        return;
+    if (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)
+        req->form = http_parse_urlencoded(req->arena, req->body.data, req->body.len);
+}
+
+const http_param *http_form_params(http_request *req)
+{
+    form_parse(req);
+    return req->form;
+}
+
+const char *http_form(http_request *req, const char *name)
+{
+    for (const http_param *p = http_form_params(req); p != NULL; p = p->next)
+        if (strcmp(p->name, name) == 0)
+            return p->value;
+    return NULL;
+}
+
+void http_add_header(http_request *req, const char *name, const char *value)
+{
+    http_header *h = arena_alloc(req->arena, sizeof *h);
+    h->name = arena_strdup(req->arena, name);
+    h->value = arena_strdup(req->arena, value);
+    h->next = req->headers;
+    req->headers = h;
+}
+
+void http_redirect(http_request *req, int status, const char *location)
+{
+    req->status = status;
+    http_add_header(req, "Location", location);
+    req->content_type = "text/plain; charset=utf-8";
+    strbuf_reset(&req->out);
+}
+
+void http_send_text(http_request *req, int status, const char *text)
+{
+    req->status = status;
+    req->content_type = "text/plain; charset=utf-8";
+    strbuf_reset(&req->out);
+    strbuf_puts(&req->out, text);
+    strbuf_putc(&req->out, '\n');
+}
+
+void http_set_cookie(http_request *req, const char *name, const char *value, long max_age,
+                     bool secure)
+{
+    char *cookie = arena_printf(req->arena, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", name,
+                                value, secure ? "; Secure" : "", max_age == 0 ? "; Max-Age=0" : "");
+    http_add_header(req, "Set-Cookie", cookie);
+}

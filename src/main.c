@@ -1,0 +1,628 @@
+/*
+ * main.c — the command line: `nsdb VERB [options]`. Every verb is declared once in VERBS with
+ * its help text; each accepts --data DIR and --database URL. Exit status: 0 success, 1 user
+ * error (message on stderr), 2 usage.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/accounts.h"
+#include "core/app.h"
+#include "domain/ids.h"
+#include "domain/roles.h"
+#include "http/http.h"
+#include "store/backup.h"
+#include "store/migrate.h"
+#include "util/log.h"
+#include "web/web.h"
+
+#define NSDB_VERSION "0.1.0"
+#define EXIT_USER 1
+#define EXIT_USAGE 2
+
+typedef int (*verb_fn)(int argc, char **argv, app_config *cfg);
+
+typedef struct verb {
+    const char *name;
+    verb_fn run;
+    const char *usage;
+    const char *help;
+} verb;
+
+static int verb_serve(int argc, char **argv, app_config *cfg);
+static int verb_migrate(int argc, char **argv, app_config *cfg);
+static int verb_user_add(int argc, char **argv, app_config *cfg);
+static int verb_municipality_add(int argc, char **argv, app_config *cfg);
+static int verb_audit(int argc, char **argv, app_config *cfg);
+static int verb_backup(int argc, char **argv, app_config *cfg);
+static int verb_version(int argc, char **argv, app_config *cfg);
+
+static const verb VERBS[] = {
+    {"serve", verb_serve,
+     "serve [--listen HOST:PORT] [--threads N] [--public-url URL] [--secure-cookies] "
+     "[--trust-proxy] [--pwhash-ops N] [--pwhash-mem-mib N]",
+     "Web サーバを起動します（初回はデータフォルダ・データベース・秘密鍵を作成）。"},
+    {"migrate", verb_migrate, "migrate", "データベースを最新のスキーマに更新します。"},
+    {"user add", verb_user_add,
+     "user add --role ROLE --name NAME [--municipality CODE] [--email E] [--department D] "
+     "[--category nanbyo|shoman|both] [--json]",
+     "ユーザを登録し、ユーザIDと初期パスワードを表示します。ROLE: mhlw operator muni_admin "
+     "muni_staff"},
+    {"municipality add", verb_municipality_add,
+     "municipality add --code CODE --name NAME [--postal NNN-NNNN --address ADDRESS]",
+     "地方公共団体を登録します（地方公共団体コードは検査数字つき6桁）。"},
+    {"audit", verb_audit, "audit [--json] [--limit N]", "監査ログを新しい順に表示します。"},
+    {"backup", verb_backup, "backup FILE", "SQLite データベースをオンラインでバックアップします。"},
+    {"version", verb_version, "version", "バージョンを表示します。"},
+};
+
+static const char COMMON_OPTIONS[] =
+    "  --data DIR        データフォルダ（既定: ./var）\n"
+    "  --database URL    データベース（既定: データフォルダ内の SQLite）\n"
+    "  --help            この説明\n";
+
+static void usage_all(FILE *out)
+{
+    fputs("使い方: nsdb VERB [options]\n\n", out);
+    for (size_t i = 0; i < sizeof VERBS / sizeof VERBS[0]; i++)
+        fprintf(out, "  nsdb %s\n      %s\n", VERBS[i].usage, VERBS[i].help);
+    fprintf(out, "\n共通オプション:\n%s", COMMON_OPTIONS);
+}
+
+static void usage_verb(FILE *out, const verb *v)
+{
+    fprintf(out, "使い方: nsdb %s\n%s\n\n共通オプション:\n%s", v->usage, v->help, COMMON_OPTIONS);
+}
+
+/* Options every verb accepts; verb options follow from index COMMON_COUNT. */
+enum { OPT_DATA = 1000, OPT_DATABASE, OPT_HELP };
+#define COMMON_LONG_OPTIONS                                                                      \
+    {"data", required_argument, NULL, OPT_DATA},                                                 \
+        {"database", required_argument, NULL, OPT_DATABASE}, {"help", no_argument, NULL, OPT_HELP}
+
+static const verb *current_verb;
+
+/* Handles a common option; returns -1 when opt is not one, else an exit code or 0 to go on. */
+static int common_option(int opt, app_config *cfg)
+{
+    switch (opt) {
+    case OPT_DATA:
+        cfg->data_dir = optarg;
+        return 0;
+    case OPT_DATABASE:
+        cfg->database_url = optarg;
+        return 0;
+    case OPT_HELP:
+        usage_verb(stdout, current_verb);
+        exit(0);
+    case '?':
+        usage_verb(stderr, current_verb);
+        exit(EXIT_USAGE);
+    default:
+        return -1;
+    }
+}
+
+static int parse_common_only(int argc, char **argv, app_config *cfg)
+{
+    static const struct option OPTS[] = {COMMON_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1)
+        if (common_option(opt, cfg) < 0)
+            return EXIT_USAGE;
+    return 0;
+}
+
+static int open_app(app *a, const app_config *cfg, int pool_size)
+{
+    return app_open(a, cfg, pool_size) == NSDB_OK ? 0 : EXIT_USER;
+}
+
+/* ---- serve ---- */
+
+static int parse_listen(const char *text, app_config *cfg)
+{
+    const char *colon = strrchr(text, ':');
+    if (colon == NULL)
+        return -1;
+    char *end = NULL;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || port < 0 || port > 65535)
+        return -1;
+    cfg->listen_host = strndup(text, (size_t)(colon - text));
+    cfg->port = (uint16_t)port;
+    return 0;
+}
+
+static int verb_serve(int argc, char **argv, app_config *cfg)
+{
+    enum { O_LISTEN = 1, O_THREADS, O_URL, O_SECURE, O_PROXY, O_OPS, O_MEM };
+    static const struct option OPTS[] = {
+        COMMON_LONG_OPTIONS,
+        {"listen", required_argument, NULL, O_LISTEN},
+        {"threads", required_argument, NULL, O_THREADS},
+        {"public-url", required_argument, NULL, O_URL},
+        {"secure-cookies", no_argument, NULL, O_SECURE},
+        {"trust-proxy", no_argument, NULL, O_PROXY},
+        {"pwhash-ops", required_argument, NULL, O_OPS},
+        {"pwhash-mem-mib", required_argument, NULL, O_MEM},
+        {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
+        if (common_option(opt, cfg) == 0)
+            continue;
+        switch (opt) {
+        case O_LISTEN:
+            if (parse_listen(optarg, cfg) != 0) {
+                fprintf(stderr, "nsdb: --listen は HOST:PORT の形で指定してください（例 127.0.0.1:8080）。\n");
+                return EXIT_USAGE;
+            }
+            break;
+        case O_THREADS:
+            cfg->threads = (unsigned)atoi(optarg);
+            break;
+        case O_URL:
+            cfg->public_url = optarg;
+            break;
+        case O_SECURE:
+            cfg->secure_cookies = true;
+            break;
+        case O_PROXY:
+            cfg->trust_proxy = true;
+            break;
+        case O_OPS:
+            cfg->cost.opslimit = strtoull(optarg, NULL, 10);
+            break;
+        case O_MEM:
+            cfg->cost.memlimit = (size_t)strtoull(optarg, NULL, 10) * 1024 * 1024;
+            break;
+        default:
+            usage_verb(stderr, current_verb);
+            return EXIT_USAGE;
+        }
+    }
+    password_cost floor = password_cost_default();
+    if (cfg->cost.opslimit < floor.opslimit || cfg->cost.memlimit < floor.memlimit) {
+        fprintf(stderr, "nsdb: パスワードハッシュの強度は 2 パス・19 MiB 未満にできません。\n");
+        return EXIT_USAGE;
+    }
+    if (cfg->threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->threads = n > 0 ? (unsigned)n : 2;
+    }
+    if (cfg->public_url != NULL && strncmp(cfg->public_url, "https://", 8) == 0)
+        cfg->secure_cookies = true;
+
+    /* SIGTERM/SIGINT are taken by sigwait below, in this thread only */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    app a;
+    int rc = open_app(&a, cfg, (int)cfg->threads + 2);
+    if (rc != 0)
+        return rc;
+    if (password_hash("nsdb-dummy-password-for-timing", cfg->cost, a.dummy_hash) != NSDB_OK) {
+        app_close(&a);
+        return EXIT_USER;
+    }
+    http_server_config hc = {.listen_host = cfg->listen_host,
+                             .port = cfg->port,
+                             .threads = cfg->threads,
+                             .connection_timeout_seconds = 30,
+                             .header_memory_limit = 64 * 1024,
+                             .trust_proxy = cfg->trust_proxy};
+    http_server *srv = NULL;
+    if (http_server_start(&hc, web_handle, web_body_limit, &a, &srv) != NSDB_OK) {
+        fprintf(stderr, "nsdb: %s:%u で待ち受けできません（ポートが使用中か、アドレスが不正です）。\n",
+                cfg->listen_host, (unsigned)cfg->port);
+        app_close(&a);
+        return EXIT_USER;
+    }
+    printf("nsdb: http://%s:%u/ で待ち受けています（データ: %s）。停止は Ctrl-C。\n",
+           cfg->listen_host, (unsigned)http_server_port(srv), cfg->data_dir);
+    db *conn = db_pool_acquire(a.pool);
+    int64_t users = 0;
+    store_user_count(conn, &users);
+    db_pool_release(a.pool, conn);
+    if (users == 0)
+        printf("nsdb: ユーザがまだいません。最初のユーザは別の端末で次のように作成します:\n"
+               "  ./nsdb user add --data %s --role mhlw --name '難病対策課 担当'\n"
+               "  （表示されたユーザIDと初期パスワードでログインし、パスワードを変更します）\n",
+               cfg->data_dir);
+    fflush(stdout);
+    log_event(LOG_INFO, "server_started", "listen", cfg->listen_host, NULL);
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log_event(LOG_INFO, "server_stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
+    http_server_stop(srv);
+    app_close(&a);
+    return 0;
+}
+
+/* ---- migrate ---- */
+
+static int verb_migrate(int argc, char **argv, app_config *cfg)
+{
+    int rc = parse_common_only(argc, argv, cfg);
+    if (rc != 0)
+        return rc;
+    app a;
+    if ((rc = open_app(&a, cfg, 1)) != 0)
+        return rc;
+    printf("nsdb: データベースは最新です。\n");
+    app_close(&a);
+    return 0;
+}
+
+/* ---- user add ---- */
+
+static void cli_audit(db *conn, const char *action, const char *target, const char *detail)
+{
+    store_audit entry = {.at = (int64_t)time(NULL),
+                         .actor_user_id = "cli",
+                         .client_ip = "local",
+                         .action = action,
+                         .target = target,
+                         .result = "ok",
+                         .detail = detail};
+    store_audit_insert(conn, &entry);
+}
+
+static int user_add_validate(const char *role, const char *name, const char *municipality,
+                             const char *category)
+{
+    if (role == NULL || name == NULL || *name == '\0') {
+        fprintf(stderr, "nsdb: --role と --name は必須です。\n");
+        return EXIT_USAGE;
+    }
+    if (!role_key_valid(role)) {
+        fprintf(stderr, "nsdb: --role %s は不明です（mhlw, operator, muni_admin, muni_staff）。\n", role);
+        return EXIT_USER;
+    }
+    unsigned bit = role_bit(role);
+    if (bit & ROLES_INSTITUTION) {
+        fprintf(stderr, "nsdb: 医療機関ユーザ（doctor, inst_manager）は画面の「医療機関ユーザ新規登録」"
+                        "から登録してください。\n");
+        return EXIT_USER;
+    }
+    if ((bit & ROLES_MUNI) && municipality == NULL) {
+        fprintf(stderr, "nsdb: 自治体ユーザには --municipality（地方公共団体コード）が必要です。\n");
+        return EXIT_USER;
+    }
+    if (!(bit & ROLES_MUNI) && municipality != NULL) {
+        fprintf(stderr, "nsdb: --municipality は自治体ユーザ（muni_admin, muni_staff）にだけ指定できます。\n");
+        return EXIT_USER;
+    }
+    if (category != NULL && strcmp(category, "nanbyo") != 0 && strcmp(category, "shoman") != 0 &&
+        strcmp(category, "both") != 0) {
+        fprintf(stderr, "nsdb: --category は nanbyo, shoman, both のいずれかです。\n");
+        return EXIT_USER;
+    }
+    return 0;
+}
+
+static int user_add_store(app *a, store_user_new *u, const char *municipality, bool json)
+{
+    db *conn = db_pool_acquire(a->pool);
+    arena *ar = arena_new();
+    int rc = EXIT_USER;
+    accounts_issued issued;
+    if (municipality != NULL) {
+        store_municipality *m = NULL;
+        if (store_municipality_find_by_code(conn, ar, municipality, &m) != NSDB_OK) {
+            fprintf(stderr, "nsdb: 地方公共団体コード %s は登録されていません"
+                            "（nsdb municipality add で登録してください）。\n", municipality);
+            goto done;
+        }
+        u->municipality_pk = m->pk;
+    }
+    nsdb_err e = db_begin(conn);
+    if (e == NSDB_OK)
+        e = accounts_issue(a, conn, u, (int64_t)time(NULL), &issued);
+    if (e == NSDB_OK) {
+        cli_audit(conn, "user_create", issued.user_id, u->role);
+        e = db_commit(conn);
+    }
+    if (e != NSDB_OK) {
+        db_rollback(conn);
+        fprintf(stderr, "nsdb: ユーザを登録できません: %s\n", nsdb_err_message(e));
+        goto done;
+    }
+    if (json) {
+        json_t *o = json_pack("{s:s, s:s}", "user_id", issued.user_id, "initial_password",
+                              issued.initial_password);
+        char *text = json_dumps(o, JSON_COMPACT);
+        puts(text);
+        free(text);
+        json_decref(o);
+    } else {
+        printf("ユーザID: %s\n初期パスワード: %s\n", issued.user_id, issued.initial_password);
+    }
+    sodium_memzero(&issued, sizeof issued);
+    rc = 0;
+done:
+    arena_free(ar);
+    db_pool_release(a->pool, conn);
+    return rc;
+}
+
+static int verb_user_add(int argc, char **argv, app_config *cfg)
+{
+    enum { O_ROLE = 1, O_NAME, O_MUNI, O_EMAIL, O_DEPT, O_CAT, O_JSON, O_KANA };
+    static const struct option OPTS[] = {COMMON_LONG_OPTIONS,
+                                         {"role", required_argument, NULL, O_ROLE},
+                                         {"name", required_argument, NULL, O_NAME},
+                                         {"name-kana", required_argument, NULL, O_KANA},
+                                         {"municipality", required_argument, NULL, O_MUNI},
+                                         {"email", required_argument, NULL, O_EMAIL},
+                                         {"department", required_argument, NULL, O_DEPT},
+                                         {"category", required_argument, NULL, O_CAT},
+                                         {"json", no_argument, NULL, O_JSON},
+                                         {NULL, 0, NULL, 0}};
+    store_user_new u = {0};
+    const char *municipality = NULL;
+    bool json = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
+        if (common_option(opt, cfg) == 0)
+            continue;
+        switch (opt) {
+        case O_ROLE: u.role = optarg; break;
+        case O_NAME: u.name = optarg; break;
+        case O_KANA: u.name_kana = optarg; break;
+        case O_MUNI: municipality = optarg; break;
+        case O_EMAIL: u.email = optarg; break;
+        case O_DEPT: u.department = optarg; break;
+        case O_CAT: u.category = optarg; break;
+        case O_JSON: json = true; break;
+        default: usage_verb(stderr, current_verb); return EXIT_USAGE;
+        }
+    }
+    int rc = user_add_validate(u.role, u.name, municipality, u.category);
+    if (rc != 0)
+        return rc;
+    app a;
+    if ((rc = open_app(&a, cfg, 1)) != 0)
+        return rc;
+    rc = user_add_store(&a, &u, municipality, json);
+    app_close(&a);
+    return rc;
+}
+
+/* ---- municipality add ---- */
+
+static bool postal_valid(const char *p)
+{
+    if (strlen(p) != 8 || p[3] != '-')
+        return false;
+    for (int i = 0; i < 8; i++)
+        if (i != 3 && (p[i] < '0' || p[i] > '9'))
+            return false;
+    return true;
+}
+
+static int verb_municipality_add(int argc, char **argv, app_config *cfg)
+{
+    enum { O_CODE = 1, O_NAME, O_POSTAL, O_ADDRESS };
+    static const struct option OPTS[] = {COMMON_LONG_OPTIONS,
+                                         {"code", required_argument, NULL, O_CODE},
+                                         {"name", required_argument, NULL, O_NAME},
+                                         {"postal", required_argument, NULL, O_POSTAL},
+                                         {"address", required_argument, NULL, O_ADDRESS},
+                                         {NULL, 0, NULL, 0}};
+    const char *code = NULL, *name = NULL, *postal = NULL, *address = NULL;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
+        if (common_option(opt, cfg) == 0)
+            continue;
+        switch (opt) {
+        case O_CODE: code = optarg; break;
+        case O_NAME: name = optarg; break;
+        case O_POSTAL: postal = optarg; break;
+        case O_ADDRESS: address = optarg; break;
+        default: usage_verb(stderr, current_verb); return EXIT_USAGE;
+        }
+    }
+    if (code == NULL || name == NULL || *name == '\0') {
+        fprintf(stderr, "nsdb: --code と --name は必須です。\n");
+        return EXIT_USAGE;
+    }
+    if (!ids_municipality_code_valid(code)) {
+        fprintf(stderr, "nsdb: 地方公共団体コード %s が正しくありません（6桁、最後の1桁は検査数字）。\n",
+                code);
+        return EXIT_USER;
+    }
+    if (postal != NULL && !postal_valid(postal)) {
+        fprintf(stderr, "nsdb: 郵便番号は NNN-NNNN の形で指定してください。\n");
+        return EXIT_USER;
+    }
+    app a;
+    int rc = open_app(&a, cfg, 1);
+    if (rc != 0)
+        return rc;
+    db *conn = db_pool_acquire(a.pool);
+    nsdb_err e = db_begin(conn);
+    if (e == NSDB_OK)
+        e = store_municipality_insert(conn, code, name, postal, address, (int64_t)time(NULL), NULL);
+    if (e == NSDB_OK) {
+        cli_audit(conn, "municipality_create", code, name);
+        e = db_commit(conn);
+    }
+    if (e != NSDB_OK) {
+        db_rollback(conn);
+        fprintf(stderr, "nsdb: %s\n",
+                e == NSDB_ERR_EXISTS ? "この地方公共団体コードは既に登録されています。"
+                                     : nsdb_err_message(e));
+        rc = EXIT_USER;
+    } else {
+        printf("地方公共団体 %s %s を登録しました。\n", code, name);
+    }
+    db_pool_release(a.pool, conn);
+    app_close(&a);
+    return rc;
+}
+
+/* ---- audit ---- */
+
+static int verb_audit(int argc, char **argv, app_config *cfg)
+{
+    enum { O_JSON = 1, O_LIMIT };
+    static const struct option OPTS[] = {COMMON_LONG_OPTIONS,
+                                         {"json", no_argument, NULL, O_JSON},
+                                         {"limit", required_argument, NULL, O_LIMIT},
+                                         {NULL, 0, NULL, 0}};
+    bool json = false;
+    long limit = 100;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
+        if (common_option(opt, cfg) == 0)
+            continue;
+        if (opt == O_JSON) {
+            json = true;
+        } else if (opt == O_LIMIT) {
+            limit = atol(optarg);
+            if (limit <= 0) {
+                fprintf(stderr, "nsdb: --limit は 1 以上の整数です。\n");
+                return EXIT_USAGE;
+            }
+        } else {
+            usage_verb(stderr, current_verb);
+            return EXIT_USAGE;
+        }
+    }
+    app a;
+    int rc = open_app(&a, cfg, 1);
+    if (rc != 0)
+        return rc;
+    db *conn = db_pool_acquire(a.pool);
+    arena *ar = arena_new();
+    store_audit *rows = NULL;
+    size_t n = 0;
+    if (store_audit_list(conn, ar, limit, &rows, &n) != NSDB_OK) {
+        fprintf(stderr, "nsdb: 監査ログを読めません。\n");
+        rc = EXIT_USER;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const store_audit *r = &rows[i];
+        if (json) {
+            json_array_append_new(
+                list, json_pack("{s:I, s:I, s:s?, s:s?, s:s, s:s?, s:s, s:s?}", "id",
+                                (json_int_t)r->id, "at", (json_int_t)r->at, "actor",
+                                r->actor_user_id, "ip", r->client_ip, "action", r->action,
+                                "target", r->target, "result", r->result, "detail", r->detail));
+        } else {
+            char when[32];
+            time_t t = (time_t)r->at;
+            struct tm tm;
+            localtime_r(&t, &tm);
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+            printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", when, r->actor_user_id ? r->actor_user_id : "-",
+                   r->client_ip ? r->client_ip : "-", r->action, r->target ? r->target : "-",
+                   r->result, r->detail ? r->detail : "");
+        }
+    }
+    if (json) {
+        char *text = json_dumps(list, JSON_INDENT(2));
+        puts(text);
+        free(text);
+    }
+    json_decref(list);
+    arena_free(ar);
+    db_pool_release(a.pool, conn);
+    app_close(&a);
+    return rc;
+}
+
+/* ---- backup, version ---- */
+
+static int verb_backup(int argc, char **argv, app_config *cfg)
+{
+    int rc = parse_common_only(argc, argv, cfg);
+    if (rc != 0)
+        return rc;
+    if (optind != argc - 1) {
+        usage_verb(stderr, current_verb);
+        return EXIT_USAGE;
+    }
+    const char *target = argv[optind];
+    if (access(target, F_OK) == 0) {
+        fprintf(stderr, "nsdb: %s は既に存在します。別のファイル名を指定してください。\n", target);
+        return EXIT_USER;
+    }
+    app a;
+    if ((rc = open_app(&a, cfg, 1)) != 0)
+        return rc;
+    nsdb_err e = store_backup_sqlite(a.pool, target);
+    if (e != NSDB_OK) {
+        fprintf(stderr, "nsdb: バックアップに失敗しました: %s\n", nsdb_err_message(e));
+        rc = EXIT_USER;
+    } else {
+        printf("nsdb: %s にバックアップしました。秘密鍵 %s/secret.key は別に保管してください。\n",
+               target, cfg->data_dir);
+    }
+    app_close(&a);
+    return rc;
+}
+
+static int verb_version(int argc, char **argv, app_config *cfg)
+{
+    int rc = parse_common_only(argc, argv, cfg);
+    if (rc != 0)
+        return rc;
+    printf("nsdb %s (SQLite %s, libsodium %s)\n", NSDB_VERSION, store_sqlite_version(),
+           sodium_version_string());
+    return 0;
+}
+
+/* Finds the verb named by argv[1] (and argv[2] for two-word verbs). */
+static const verb *verb_find(int argc, char **argv, int *words)
+{
+    for (size_t i = 0; i < sizeof VERBS / sizeof VERBS[0]; i++) {
+        const char *name = VERBS[i].name;
+        const char *space = strchr(name, ' ');
+        if (space == NULL && strcmp(argv[1], name) == 0) {
+            *words = 1;
+            return &VERBS[i];
+        }
+        if (space != NULL && argc > 2 && strncmp(argv[1], name, (size_t)(space - name)) == 0 &&
+            argv[1][space - name] == '\0' && strcmp(argv[2], space + 1) == 0) {
+            *words = 2;
+            return &VERBS[i];
+        }
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        usage_all(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    int words = 0;
+    const verb *v = verb_find(argc, argv, &words);
+    if (v == NULL) {
+        fprintf(stderr, "nsdb: 不明なコマンドです: %s\n\n", argv[1]);
+        usage_all(stderr);
+        return EXIT_USAGE;
+    }
+    current_verb = v;
+    umask(077); /* the database, key and mail hold secrets: owner only */
+    app_config cfg;
+    app_config_defaults(&cfg);
+    /* getopt sees the verb's words as argv[0]… */
+    return v->run(argc - words, argv + words, &cfg);
+}

@@ -1,0 +1,70 @@
+/*
+ * audit.c — the append-only audit log: who, when, from where, what, target, result.
+ * Written by the caller inside the transaction of the change it records.
+ */
+#include "store/store.h"
+
+nsdb_err store_audit_insert(db *conn, const store_audit *entry)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_prepare(conn,
+                            "INSERT INTO audit_log (at, actor_user_pk, actor_user_id, client_ip, "
+                            "action, target, result, detail) "
+                            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                            &st);
+    if (e != NSDB_OK)
+        return e;
+    db_bind_int(st, 1, entry->at);
+    if (entry->actor_user_pk)
+        db_bind_int(st, 2, entry->actor_user_pk);
+    else
+        db_bind_null(st, 2);
+    db_bind_text(st, 3, entry->actor_user_id);
+    db_bind_text(st, 4, entry->client_ip);
+    db_bind_text(st, 5, entry->action);
+    db_bind_text(st, 6, entry->target);
+    db_bind_text(st, 7, entry->result);
+    db_bind_text(st, 8, entry->detail);
+    e = db_step(st) == DB_DONE ? NSDB_OK : NSDB_ERR_DB;
+    db_finalize(st);
+    return e;
+}
+
+nsdb_err store_audit_list(db *conn, arena *a, int64_t limit, store_audit **rows_out,
+                          size_t *count_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT id, at, COALESCE(actor_user_pk, 0), actor_user_id, client_ip, "
+                          "action, target, result, detail FROM audit_log "
+                          "ORDER BY id DESC LIMIT $1",
+                          "i", limit);
+    if (e != NSDB_OK)
+        return e;
+    size_t cap = 64, n = 0;
+    store_audit *rows = arena_alloc(a, cap * sizeof *rows);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (n == cap) {
+            store_audit *bigger = arena_alloc(a, cap * 2 * sizeof *rows);
+            for (size_t i = 0; i < n; i++)
+                bigger[i] = rows[i];
+            rows = bigger;
+            cap *= 2;
+        }
+        store_audit *r = &rows[n++];
+        r->id = db_column_int(st, 0);
+        r->at = db_column_int(st, 1);
+        r->actor_user_pk = db_column_int(st, 2);
+        r->actor_user_id = arena_strdup(a, db_column_text(st, 3));
+        r->client_ip = arena_strdup(a, db_column_text(st, 4));
+        r->action = arena_strdup(a, db_column_text(st, 5));
+        r->target = arena_strdup(a, db_column_text(st, 6));
+        r->result = arena_strdup(a, db_column_text(st, 7));
+        r->detail = arena_strdup(a, db_column_text(st, 8));
+    }
+    db_finalize(st);
+    *rows_out = rows;
+    *count_out = n;
+    return rc == DB_DONE ? NSDB_OK : NSDB_ERR_DB;
+}

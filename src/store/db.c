@@ -1,0 +1,170 @@
+/*
+ * db.c — the connection pool and the typed exec/query helpers built on the driver primitives.
+ * A pool is sized to the HTTP thread pool, so a request never waits for a connection unless
+ * a background task holds one.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db_internal.h"
+#include "util/log.h"
+
+
+struct db_pool {
+    db_dialect dialect;
+    char *sqlite_path;
+    pthread_mutex_t lock;
+    pthread_cond_t available;
+    db *free_list;
+    db **all;
+    int size;
+};
+
+nsdb_err db_pool_open(const char *url, const char *data_dir, int size, db_pool **out)
+{
+    if (url != NULL && strncmp(url, "postgres", 8) == 0) /* PostgreSQL driver: a later issue */
+        return NSDB_ERR_INVALID;
+    db_pool *pool = calloc(1, sizeof *pool);
+    if (pool == NULL)
+        return NSDB_ERR_NOMEM;
+    pool->dialect = DB_SQLITE;
+    if (url != NULL && strncmp(url, "sqlite:", 7) == 0) {
+        pool->sqlite_path = strdup(url + 7);
+    } else {
+        size_t n = strlen(data_dir) + 32;
+        pool->sqlite_path = malloc(n);
+        if (pool->sqlite_path)
+            snprintf(pool->sqlite_path, n, "%s/nsdb.sqlite3", data_dir);
+    }
+    pool->all = calloc((size_t)size, sizeof *pool->all);
+    if (pool->sqlite_path == NULL || pool->all == NULL) {
+        db_pool_close(pool);
+        return NSDB_ERR_NOMEM;
+    }
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->available, NULL);
+    for (int i = 0; i < size; i++) {
+        nsdb_err e = db_sqlite_connect(pool->sqlite_path, &pool->all[i]);
+        if (e != NSDB_OK) {
+            db_pool_close(pool);
+            return e;
+        }
+        pool->size = i + 1;
+        pool->all[i]->next_free = pool->free_list;
+        pool->free_list = pool->all[i];
+    }
+    *out = pool;
+    return NSDB_OK;
+}
+
+void db_pool_close(db_pool *pool)
+{
+    if (pool == NULL)
+        return;
+    for (int i = 0; i < pool->size; i++)
+        db_sqlite_disconnect(pool->all[i]);
+    if (pool->all != NULL) {
+        pthread_mutex_destroy(&pool->lock);
+        pthread_cond_destroy(&pool->available);
+    }
+    free(pool->all);
+    free(pool->sqlite_path);
+    free(pool);
+}
+
+db *db_pool_acquire(db_pool *pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    while (pool->free_list == NULL)
+        pthread_cond_wait(&pool->available, &pool->lock);
+    db *conn = pool->free_list;
+    pool->free_list = conn->next_free;
+    pthread_mutex_unlock(&pool->lock);
+    return conn;
+}
+
+void db_pool_release(db_pool *pool, db *conn)
+{
+    if (conn->in_transaction)
+        db_rollback(conn); /* a handler that forgot to finish never leaks its transaction */
+    pthread_mutex_lock(&pool->lock);
+    conn->next_free = pool->free_list;
+    pool->free_list = conn;
+    pthread_cond_signal(&pool->available);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+db_dialect db_pool_dialect(const db_pool *pool)
+{
+    return pool->dialect;
+}
+
+const char *db_pool_sqlite_path(const db_pool *pool)
+{
+    return pool->dialect == DB_SQLITE ? pool->sqlite_path : NULL;
+}
+
+static void bind_args(db_stmt *st, const char *types, va_list ap)
+{
+    for (int i = 0; types != NULL && types[i]; i++) {
+        int idx = i + 1;
+        switch (types[i]) {
+        case 't':
+            db_bind_text(st, idx, va_arg(ap, const char *));
+            break;
+        case 'i':
+            db_bind_int(st, idx, va_arg(ap, int64_t));
+            break;
+        case 'b': {
+            const void *p = va_arg(ap, const void *);
+            size_t n = va_arg(ap, size_t);
+            db_bind_blob(st, idx, p, n);
+            break;
+        }
+        case 'n':
+            db_bind_null(st, idx);
+            break;
+        default:
+            abort(); /* a wrong type letter is a programming error */
+        }
+    }
+}
+
+nsdb_err db_query(db *conn, db_stmt **out, const char *sql, const char *types, ...)
+{
+    nsdb_err e = db_prepare(conn, sql, out);
+    if (e != NSDB_OK)
+        return e;
+    va_list ap;
+    va_start(ap, types);
+    bind_args(*out, types, ap);
+    va_end(ap);
+    return NSDB_OK;
+}
+
+nsdb_err db_exec(db *conn, int64_t *changes_out, const char *sql, const char *types, ...)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_prepare(conn, sql, &st);
+    if (e != NSDB_OK)
+        return e;
+    va_list ap;
+    va_start(ap, types);
+    bind_args(st, types, ap);
+    va_end(ap);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW)
+        ;
+    if (rc == DB_ERROR) {
+        e = db_last_error_is_unique(st) ? NSDB_ERR_EXISTS : NSDB_ERR_DB;
+        if (e == NSDB_ERR_DB)
+            log_event(LOG_ERROR, "sql_failed", "sql", sql, "error", db_error_message(conn), NULL);
+    } else if (changes_out != NULL) {
+        *changes_out = db_changes(st);
+    }
+    db_finalize(st);
+    return e;
+}

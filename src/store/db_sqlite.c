@@ -1,0 +1,223 @@
+/*
+ * db_sqlite.c — the SQLite driver: one connection per pool slot, WAL, foreign keys, a busy
+ * timeout, and `$N` parameters bound by name so that the same SQL runs on PostgreSQL.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db_internal.h"
+#include "util/log.h"
+
+#define SQLITE_BUSY_TIMEOUT_MS 10000
+
+nsdb_err db_sqlite_connect(const char *path, db **out)
+{
+    sqlite3 *handle = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &handle, flags, NULL) != SQLITE_OK) {
+        log_event(LOG_ERROR, "sqlite_open_failed", "path", path, "error",
+                  handle ? sqlite3_errmsg(handle) : "nomem", NULL);
+        sqlite3_close(handle);
+        return NSDB_ERR_DB;
+    }
+    sqlite3_busy_timeout(handle, SQLITE_BUSY_TIMEOUT_MS);
+    static const char *const PRAGMAS =
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        "PRAGMA temp_store=MEMORY;";
+    char *err = NULL;
+    if (sqlite3_exec(handle, PRAGMAS, NULL, NULL, &err) != SQLITE_OK) {
+        log_event(LOG_ERROR, "sqlite_pragma_failed", "error", err, NULL);
+        sqlite3_free(err);
+        sqlite3_close(handle);
+        return NSDB_ERR_DB;
+    }
+    db *conn = calloc(1, sizeof *conn);
+    if (conn == NULL) {
+        sqlite3_close(handle);
+        return NSDB_ERR_NOMEM;
+    }
+    conn->dialect = DB_SQLITE;
+    conn->sqlite = handle;
+    *out = conn;
+    return NSDB_OK;
+}
+
+void db_sqlite_disconnect(db *conn)
+{
+    if (conn == NULL)
+        return;
+    sqlite3_close(conn->sqlite);
+    free(conn);
+}
+
+static nsdb_err db_simple(db *conn, const char *sql)
+{
+    char *err = NULL;
+    int rc = sqlite3_exec(conn->sqlite, sql, NULL, NULL, &err);
+    if (rc != SQLITE_OK) {
+        log_event(LOG_ERROR, "sql_failed", "sql", sql, "error", err, NULL);
+        sqlite3_free(err);
+        return rc == SQLITE_BUSY ? NSDB_ERR_BUSY : NSDB_ERR_DB;
+    }
+    return NSDB_OK;
+}
+
+nsdb_err db_begin(db *conn)
+{
+    nsdb_err e = db_simple(conn, "BEGIN IMMEDIATE");
+    if (e == NSDB_OK)
+        conn->in_transaction = 1;
+    return e;
+}
+
+nsdb_err db_commit(db *conn)
+{
+    nsdb_err e = db_simple(conn, "COMMIT");
+    if (e != NSDB_OK) {
+        db_rollback(conn);
+        return e;
+    }
+    conn->in_transaction = 0;
+    return NSDB_OK;
+}
+
+void db_rollback(db *conn)
+{
+    if (sqlite3_get_autocommit(conn->sqlite) == 0)
+        sqlite3_exec(conn->sqlite, "ROLLBACK", NULL, NULL, NULL);
+    conn->in_transaction = 0;
+}
+
+nsdb_err db_exec_script(db *conn, const char *sql)
+{
+    return db_simple(conn, sql);
+}
+
+nsdb_err db_prepare(db *conn, const char *sql, db_stmt **out)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(conn->sqlite, sql, -1, &st, NULL) != SQLITE_OK) {
+        log_event(LOG_ERROR, "sql_prepare_failed", "sql", sql, "error",
+                  sqlite3_errmsg(conn->sqlite), NULL);
+        sqlite3_finalize(st);
+        return NSDB_ERR_DB;
+    }
+    db_stmt *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        sqlite3_finalize(st);
+        return NSDB_ERR_NOMEM;
+    }
+    s->conn = conn;
+    s->sqlite = st;
+    *out = s;
+    return NSDB_OK;
+}
+
+/* `$N` is a named parameter to SQLite; find its slot by name so that order of first use
+   in the SQL does not matter. */
+static int param_slot(db_stmt *st, int index)
+{
+    char name[16];
+    snprintf(name, sizeof name, "$%d", index);
+    return sqlite3_bind_parameter_index(st->sqlite, name);
+}
+
+void db_bind_text(db_stmt *st, int index, const char *value)
+{
+    int slot = param_slot(st, index);
+    if (slot == 0)
+        return;
+    if (value == NULL)
+        sqlite3_bind_null(st->sqlite, slot);
+    else
+        sqlite3_bind_text(st->sqlite, slot, value, -1, SQLITE_TRANSIENT);
+}
+
+void db_bind_int(db_stmt *st, int index, int64_t value)
+{
+    int slot = param_slot(st, index);
+    if (slot != 0)
+        sqlite3_bind_int64(st->sqlite, slot, value);
+}
+
+void db_bind_blob(db_stmt *st, int index, const void *value, size_t len)
+{
+    int slot = param_slot(st, index);
+    if (slot == 0)
+        return;
+    if (value == NULL)
+        sqlite3_bind_null(st->sqlite, slot);
+    else
+        sqlite3_bind_blob64(st->sqlite, slot, value, len, SQLITE_TRANSIENT);
+}
+
+void db_bind_null(db_stmt *st, int index)
+{
+    int slot = param_slot(st, index);
+    if (slot != 0)
+        sqlite3_bind_null(st->sqlite, slot);
+}
+
+int db_step(db_stmt *st)
+{
+    int rc = sqlite3_step(st->sqlite);
+    if (rc == SQLITE_ROW)
+        return DB_ROW;
+    if (rc == SQLITE_DONE) {
+        st->changes = sqlite3_changes(st->conn->sqlite);
+        return DB_DONE;
+    }
+    return DB_ERROR;
+}
+
+int db_last_error_is_unique(db_stmt *st)
+{
+    return sqlite3_extended_errcode(st->conn->sqlite) == SQLITE_CONSTRAINT_UNIQUE ||
+           sqlite3_extended_errcode(st->conn->sqlite) == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+const char *db_column_text(db_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st->sqlite, col);
+}
+
+int64_t db_column_int(db_stmt *st, int col)
+{
+    return sqlite3_column_int64(st->sqlite, col);
+}
+
+const void *db_column_blob(db_stmt *st, int col, size_t *len)
+{
+    const void *p = sqlite3_column_blob(st->sqlite, col);
+    *len = (size_t)sqlite3_column_bytes(st->sqlite, col);
+    return p;
+}
+
+int db_column_is_null(db_stmt *st, int col)
+{
+    return sqlite3_column_type(st->sqlite, col) == SQLITE_NULL;
+}
+
+int64_t db_changes(db_stmt *st)
+{
+    return st->changes;
+}
+
+void db_finalize(db_stmt *st)
+{
+    if (st == NULL)
+        return;
+    sqlite3_finalize(st->sqlite);
+    free(st);
+}
+
+const char *db_error_message(db *conn)
+{
+    return sqlite3_errmsg(conn->sqlite);
+}
+
+db_dialect db_get_dialect(const db *conn)
+{
+    return conn->dialect;
+}

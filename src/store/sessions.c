@@ -1,0 +1,58 @@
+/*
+ * sessions.c — the sessions table. Only the hash of a session token is stored, so a copy of
+ * the database does not let anyone take over a session.
+ */
+#include "store/store.h"
+
+nsdb_err store_session_insert(db *conn, const char *token_hash, int64_t user_pk, int64_t now,
+                              const char *client_ip)
+{
+    return db_exec(conn, NULL,
+                   "INSERT INTO sessions (token_hash, user_pk, created_at, last_seen_at, client_ip) "
+                   "VALUES ($1, $2, $3, $3, $4)",
+                   "tiit", token_hash, user_pk, now, client_ip);
+}
+
+nsdb_err store_session_find(db *conn, const char *token_hash, store_session *out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT user_pk, created_at, last_seen_at FROM sessions "
+                          "WHERE token_hash = $1",
+                          "t", token_hash);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        out->user_pk = db_column_int(st, 0);
+        out->created_at = db_column_int(st, 1);
+        out->last_seen_at = db_column_int(st, 2);
+    }
+    db_finalize(st);
+    return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+}
+
+nsdb_err store_session_touch(db *conn, const char *token_hash, int64_t now)
+{
+    return db_exec(conn, NULL, "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1",
+                   "ti", token_hash, now);
+}
+
+nsdb_err store_session_delete(db *conn, const char *token_hash)
+{
+    return db_exec(conn, NULL, "DELETE FROM sessions WHERE token_hash = $1", "t", token_hash);
+}
+
+nsdb_err store_session_delete_for_user(db *conn, int64_t user_pk, const char *keep_token_hash)
+{
+    return db_exec(conn, NULL,
+                   "DELETE FROM sessions WHERE user_pk = $1 AND token_hash <> COALESCE($2, '')",
+                   "it", user_pk, keep_token_hash);
+}
+
+nsdb_err store_session_delete_expired(db *conn, int64_t idle_before, int64_t created_before)
+{
+    return db_exec(conn, NULL,
+                   "DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2", "ii",
+                   idle_before, created_before);
+}

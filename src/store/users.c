@@ -1,0 +1,189 @@
+/*
+ * users.c — the users table: creation, lookup for login, failure counting and lockout,
+ * password changes.
+ */
+#include <string.h>
+
+#include "store/store.h"
+#include "util/log.h"
+
+#define USER_COLUMNS                                                                              \
+    "u.id, u.user_id, u.role, u.name, u.name_kana, u.email, u.department, u.category, "          \
+    "COALESCE(u.municipality_id, 0), COALESCE(u.institution_id, 0), m.code, m.name, i.code, "    \
+    "i.name, u.password_hash, u.initial_password_sealed, u.notice_status, u.status, "             \
+    "u.must_change_password, u.failed_logins, u.locked_until, u.created_at "                     \
+    "FROM users u LEFT JOIN municipalities m ON m.id = u.municipality_id "                        \
+    "LEFT JOIN institutions i ON i.id = u.institution_id "
+
+static const char *col_dup(arena *a, db_stmt *st, int col)
+{
+    return arena_strdup(a, db_column_text(st, col));
+}
+
+static store_user *user_from_row(arena *a, db_stmt *st)
+{
+    store_user *u = arena_calloc(a, 1, sizeof *u);
+    u->pk = db_column_int(st, 0);
+    u->user_id = col_dup(a, st, 1);
+    u->role = col_dup(a, st, 2);
+    u->name = col_dup(a, st, 3);
+    u->name_kana = col_dup(a, st, 4);
+    u->email = col_dup(a, st, 5);
+    u->department = col_dup(a, st, 6);
+    u->category = col_dup(a, st, 7);
+    u->municipality_pk = db_column_int(st, 8);
+    u->institution_pk = db_column_int(st, 9);
+    u->municipality_code = col_dup(a, st, 10);
+    u->municipality_name = col_dup(a, st, 11);
+    u->institution_code = col_dup(a, st, 12);
+    u->institution_name = col_dup(a, st, 13);
+    u->password_hash = col_dup(a, st, 14);
+    if (!db_column_is_null(st, 15)) {
+        size_t n = 0;
+        const void *p = db_column_blob(st, 15, &n);
+        unsigned char *copy = arena_alloc(a, n);
+        memcpy(copy, p, n);
+        u->initial_sealed = copy;
+        u->initial_sealed_len = n;
+    }
+    u->notice_status = col_dup(a, st, 16);
+    u->status = col_dup(a, st, 17);
+    u->must_change_password = db_column_int(st, 18) != 0;
+    u->failed_logins = db_column_int(st, 19);
+    u->locked_until = db_column_int(st, 20);
+    u->created_at = db_column_int(st, 21);
+    return u;
+}
+
+static nsdb_err user_fetch_one(db_stmt *st, arena *a, store_user **out)
+{
+    int rc = db_step(st);
+    nsdb_err e = NSDB_OK;
+    if (rc == DB_ROW)
+        *out = user_from_row(a, st);
+    else
+        e = rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+    db_finalize(st);
+    return e;
+}
+
+nsdb_err store_user_find_by_user_id(db *conn, arena *a, const char *user_id, store_user **out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st, "SELECT " USER_COLUMNS "WHERE u.user_id = UPPER($1)", "t",
+                          user_id);
+    return e != NSDB_OK ? e : user_fetch_one(st, a, out);
+}
+
+nsdb_err store_user_find_by_pk(db *conn, arena *a, int64_t pk, store_user **out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st, "SELECT " USER_COLUMNS "WHERE u.id = $1", "i", pk);
+    return e != NSDB_OK ? e : user_fetch_one(st, a, out);
+}
+
+nsdb_err store_user_count(db *conn, int64_t *count_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st, "SELECT COUNT(*) FROM users", NULL);
+    if (e != NSDB_OK)
+        return e;
+    e = db_step(st) == DB_ROW ? NSDB_OK : NSDB_ERR_DB;
+    if (e == NSDB_OK)
+        *count_out = db_column_int(st, 0);
+    db_finalize(st);
+    return e;
+}
+
+static nsdb_err null_if_zero_bind(db_stmt *st, int index, int64_t v)
+{
+    if (v == 0)
+        db_bind_null(st, index);
+    else
+        db_bind_int(st, index, v);
+    return NSDB_OK;
+}
+
+nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64_t *pk_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_prepare(
+        conn,
+        "INSERT INTO users (user_id, role, name, name_kana, email, department, category, "
+        "municipality_id, institution_id, doctor_number, specialty, initial_password_sealed, "
+        "created_by, created_at, updated_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
+        &st);
+    if (e != NSDB_OK)
+        return e;
+    db_bind_text(st, 1, u->user_id);
+    db_bind_text(st, 2, u->role);
+    db_bind_text(st, 3, u->name);
+    db_bind_text(st, 4, u->name_kana);
+    db_bind_text(st, 5, u->email);
+    db_bind_text(st, 6, u->department);
+    db_bind_text(st, 7, u->category ? u->category : "nanbyo");
+    null_if_zero_bind(st, 8, u->municipality_pk);
+    null_if_zero_bind(st, 9, u->institution_pk);
+    db_bind_text(st, 10, u->doctor_number);
+    db_bind_text(st, 11, u->specialty);
+    db_bind_blob(st, 12, u->initial_sealed, u->initial_sealed_len);
+    null_if_zero_bind(st, 13, u->created_by);
+    db_bind_int(st, 14, now);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        if (pk_out)
+            *pk_out = db_column_int(st, 0);
+        e = NSDB_OK;
+    } else {
+        e = db_last_error_is_unique(st) ? NSDB_ERR_EXISTS : NSDB_ERR_DB;
+        if (e == NSDB_ERR_DB)
+            log_event(LOG_ERROR, "user_insert_failed", "error", db_error_message(conn), NULL);
+    }
+    db_finalize(st);
+    return e;
+}
+
+nsdb_err store_user_login_failed(db *conn, int64_t pk, int64_t now, int max_failures,
+                                 int64_t lock_seconds, bool *locked_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "UPDATE users SET failed_logins = failed_logins + 1, updated_at = $2 "
+                          "WHERE id = $1 RETURNING failed_logins",
+                          "ii", pk, now);
+    if (e != NSDB_OK)
+        return e;
+    int64_t failures = 0;
+    if (db_step(st) == DB_ROW)
+        failures = db_column_int(st, 0);
+    db_finalize(st);
+    *locked_out = failures >= max_failures;
+    if (!*locked_out)
+        return NSDB_OK;
+    return db_exec(conn, NULL,
+                   "UPDATE users SET failed_logins = 0, locked_until = $2 WHERE id = $1", "ii", pk,
+                   now + lock_seconds);
+}
+
+nsdb_err store_user_login_succeeded(db *conn, int64_t pk, int64_t now, const char *rehash)
+{
+    if (rehash != NULL)
+        return db_exec(conn, NULL,
+                       "UPDATE users SET failed_logins = 0, locked_until = 0, last_login_at = $2, "
+                       "password_hash = $3 WHERE id = $1",
+                       "iit", pk, now, rehash);
+    return db_exec(conn, NULL,
+                   "UPDATE users SET failed_logins = 0, locked_until = 0, last_login_at = $2 "
+                   "WHERE id = $1",
+                   "ii", pk, now);
+}
+
+nsdb_err store_user_set_password(db *conn, int64_t pk, const char *hash, int64_t now)
+{
+    return db_exec(conn, NULL,
+                   "UPDATE users SET password_hash = $2, initial_password_sealed = NULL, "
+                   "must_change_password = 0, notice_status = 'active', password_changed_at = $3, "
+                   "updated_at = $3 WHERE id = $1",
+                   "iti", pk, hash, now);
+}

@@ -1,0 +1,107 @@
+/*
+ * page.c — page rendering inside the layout, the error page, form error lists and the security
+ * headers every response carries.
+ */
+#include <string.h>
+
+#include "util/log.h"
+#include "web/menu.h"
+#include "web/web.h"
+
+static const char CONTENT_SECURITY_POLICY[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'";
+
+void page_set_security_headers(http_request *req)
+{
+    http_add_header(req, "Content-Security-Policy", CONTENT_SECURITY_POLICY);
+    http_add_header(req, "X-Content-Type-Options", "nosniff");
+    http_add_header(req, "Referrer-Policy", "no-referrer");
+    http_add_header(req, "X-Frame-Options", "DENY");
+    http_add_header(req, "Cross-Origin-Opener-Policy", "same-origin");
+    http_add_header(req, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+}
+
+json_t *page_data(web_ctx *ctx, const char *title)
+{
+    json_t *data = json_object();
+    json_object_set_new(data, "title", json_string(title));
+    json_object_set_new(data, "csrf", json_string(auth_csrf_token(ctx)));
+    json_object_set_new(data, "errors", json_object());
+    json_object_set_new(data, "error_list", json_array());
+    store_user *u = ctx->user;
+    if (u != NULL) {
+        json_t *user = json_object();
+        json_object_set_new(user, "user_id", json_string(u->user_id));
+        json_object_set_new(user, "name", json_string(u->name));
+        json_object_set_new(user, "role", json_string(u->role));
+        json_object_set_new(user, "role_label", json_string(role_label(u->role)));
+        if (u->municipality_name)
+            json_object_set_new(user, "municipality_name", json_string(u->municipality_name));
+        if (u->institution_name)
+            json_object_set_new(user, "institution_name", json_string(u->institution_name));
+        json_object_set_new(data, "user", user);
+        json_object_set_new(data, "must_change_password", json_boolean(u->must_change_password));
+        if (!u->must_change_password)
+            json_object_set_new(data, "nav", menu_items_for(u->role, ctx->req->path));
+    }
+    return data;
+}
+
+void page_add_error(json_t *data, const char *field, const char *label, const char *message)
+{
+    json_t *errors = json_object_get(data, "errors");
+    if (json_object_get(errors, field) == NULL)
+        json_object_set_new(errors, field, json_string(message));
+    json_t *item = json_object();
+    json_object_set_new(item, "field", json_string(field));
+    json_object_set_new(item, "label", json_string(label));
+    json_object_set_new(item, "message", json_string(message));
+    json_array_append_new(json_object_get(data, "error_list"), item);
+}
+
+void page_render(web_ctx *ctx, const char *name, json_t *data)
+{
+    http_request *req = ctx->req;
+    strbuf content = STRBUF_INIT;
+    nsdb_err e = template_render(ctx->app->templates, name, data, &content);
+    if (e == NSDB_OK) {
+        json_object_set_new(data, "content", json_stringn(content.data ? content.data : "",
+                                                          content.len));
+        strbuf_reset(&req->out);
+        e = template_render(ctx->app->templates, "layout", data, &req->out);
+    }
+    strbuf_free(&content);
+    json_decref(data);
+    if (e != NSDB_OK) {
+        log_event(LOG_ERROR, "render_failed", "template", name, "error", nsdb_err_name(e), NULL);
+        http_send_text(req, 500, "画面の表示に失敗しました。");
+        return;
+    }
+    req->content_type = "text/html; charset=utf-8";
+    http_add_header(req, "Cache-Control", "no-store");
+}
+
+void page_error(web_ctx *ctx, int status, const char *message)
+{
+    static const struct {
+        int status;
+        const char *title;
+    } TITLES[] = {{400, "入力内容を確認してください"},
+                  {403, "操作できません"},
+                  {404, "ページが見つかりません"},
+                  {405, "操作できません"},
+                  {413, "データが大きすぎます"},
+                  {500, "システムエラー"},
+                  {503, "ただいま混み合っています"}};
+    const char *title = "エラー";
+    for (size_t i = 0; i < sizeof TITLES / sizeof TITLES[0]; i++)
+        if (TITLES[i].status == status)
+            title = TITLES[i].title;
+    json_t *data = page_data(ctx, title);
+    json_object_set_new(data, "message", json_string(message));
+    json_object_set_new(data, "status", json_integer(status));
+    ctx->req->status = status;
+    page_render(ctx, "error", data);
+}

@@ -1,0 +1,135 @@
+/*
+ * routes.c — the one route table: method, path pattern, handler, roles allowed, flags. The
+ * dispatcher enforces login, roles, the forced first password change and CSRF from this table,
+ * so a handler never has to remember them.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "util/log.h"
+#include "web/web.h"
+
+#define FORM_BODY_LIMIT (64 * 1024)
+#define UPLOAD_BODY_LIMIT (32 * 1024 * 1024)
+
+static const route ROUTES[] = {
+    /* method  pattern              handler              roles      flags */
+    {"GET", "/healthz", web_healthz, 0, ROUTE_PUBLIC},
+    {"GET", "/metrics", web_metrics, 0, ROUTE_PUBLIC},
+    {"GET", "/static/{}", web_static, 0, ROUTE_PUBLIC},
+    {"GET", "/login", web_login_form, 0, ROUTE_PUBLIC},
+    {"POST", "/login", web_login_submit, 0, ROUTE_PUBLIC | ROUTE_CSRF},
+    {"POST", "/logout", web_logout, ROLES_ALL, ROUTE_CSRF | ROUTE_PENDING_OK},
+    {"GET", "/account/password", web_account_form, ROLES_ALL, ROUTE_PENDING_OK},
+    {"POST", "/account/password", web_account_submit, ROLES_ALL, ROUTE_CSRF | ROUTE_PENDING_OK},
+    {"GET", "/", web_menu, ROLES_ALL, 0},
+    {"GET", "/audit", web_audit_list, ROLE_MHLW, 0},
+};
+
+/* Matches path against pattern; "{}" captures one non-empty segment. */
+static bool route_match(const char *pattern, const char *path, http_request *req)
+{
+    int captured = 0;
+    while (*pattern && *path) {
+        if (pattern[0] == '{' && pattern[1] == '}') {
+            size_t n = strcspn(path, "/");
+            if (n == 0 || captured >= HTTP_MAX_PATH_PARAMS)
+                return false;
+            req->path_params[captured++] = arena_strndup(req->arena, path, n);
+            path += n;
+            pattern += 2;
+        } else if (*pattern++ != *path++) {
+            return false;
+        }
+    }
+    if (*pattern || *path)
+        return false;
+    req->path_param_count = captured;
+    return true;
+}
+
+static const route *route_find(http_request *req, bool *path_known)
+{
+    *path_known = false;
+    for (size_t i = 0; i < sizeof ROUTES / sizeof ROUTES[0]; i++) {
+        if (!route_match(ROUTES[i].pattern, req->path, req))
+            continue;
+        *path_known = true;
+        if (strcmp(ROUTES[i].method, req->method) == 0 ||
+            (strcmp(req->method, "HEAD") == 0 && strcmp(ROUTES[i].method, "GET") == 0))
+            return &ROUTES[i];
+    }
+    return NULL;
+}
+
+size_t web_body_limit(void *cls, const char *method, const char *path)
+{
+    (void)cls;
+    if (strcmp(method, "POST") != 0)
+        return 0;
+    for (size_t i = 0; i < sizeof ROUTES / sizeof ROUTES[0]; i++) {
+        if (strcmp(ROUTES[i].method, "POST") != 0 || !(ROUTES[i].flags & ROUTE_UPLOAD))
+            continue;
+        if (strcmp(ROUTES[i].pattern, path) == 0)
+            return UPLOAD_BODY_LIMIT;
+    }
+    return FORM_BODY_LIMIT;
+}
+
+static void dispatch(web_ctx *ctx)
+{
+    http_request *req = ctx->req;
+    bool path_known;
+    const route *r = route_find(req, &path_known);
+    if (r == NULL) {
+        if (path_known) {
+            http_add_header(req, "Allow", "GET, POST");
+            page_error(ctx, 405, "この操作は受け付けていません。");
+        } else {
+            page_error(ctx, 404, "お探しのページは見つかりません。");
+        }
+        return;
+    }
+    ctx->route = r;
+    if (!(r->flags & ROUTE_PUBLIC) || strcmp(r->pattern, "/login") == 0)
+        auth_load_session(ctx);
+    if (!(r->flags & ROUTE_PUBLIC)) {
+        if (ctx->user == NULL) {
+            http_redirect(req, 303, "/login");
+            return;
+        }
+        if (!(r->roles & role_bit(ctx->user->role))) {
+            web_audit_now(ctx, "access_denied", req->path, "denied", "role");
+            page_error(ctx, 403, "この画面を利用する権限がありません。");
+            return;
+        }
+    }
+    if ((r->flags & ROUTE_CSRF) && !auth_csrf_valid(ctx, http_form(req, "csrf"))) {
+        web_audit_now(ctx, "csrf_rejected", req->path, "denied", NULL);
+        page_error(ctx, 403,
+                   "画面の有効期限が切れたか、不正な送信です。画面を開き直してから操作してください。");
+        return;
+    }
+    if (ctx->user != NULL && ctx->user->must_change_password && !(r->flags & ROUTE_PENDING_OK)) {
+        http_redirect(req, 303, "/account/password");
+        return;
+    }
+    r->handler(ctx);
+}
+
+void web_handle(void *cls, http_request *req)
+{
+    web_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.app = cls;
+    ctx.req = req;
+    ctx.now = (int64_t)time(NULL);
+    req->context = &ctx;
+    page_set_security_headers(req);
+    dispatch(&ctx);
+    if (ctx.conn != NULL)
+        db_pool_release(ctx.app->pool, ctx.conn);
+    if (strcmp(req->method, "HEAD") == 0)
+        strbuf_reset(&req->out);
+    req->context = NULL;
+}

@@ -1,0 +1,100 @@
+/*
+ * web.h — what the screens share: the application (configuration, pool, templates, key), the
+ * per-request context the router fills in, roles, and the helpers that render pages, check
+ * input and write audit records. Handlers stay thin: validate, call the store, render.
+ */
+#ifndef NSDB_WEB_H
+#define NSDB_WEB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/app.h"
+#include "domain/password.h"
+#include "domain/roles.h"
+#include "domain/secret.h"
+#include "http/http.h"
+#include "store/db.h"
+#include "store/store.h"
+#include "util/template.h"
+
+/* Route flags. */
+enum {
+    ROUTE_PUBLIC = 1 << 0,     /* no login needed */
+    ROUTE_CSRF = 1 << 1,       /* state-changing: a valid csrf field is required */
+    ROUTE_PENDING_OK = 1 << 2, /* reachable before the forced first password change */
+    ROUTE_UPLOAD = 1 << 3,     /* accepts a large multipart body */
+};
+
+typedef struct web_ctx web_ctx;
+typedef void (*web_handler_fn)(web_ctx *ctx);
+
+typedef struct route {
+    const char *method;
+    const char *pattern; /* "/users/{}/notice.pdf": {} matches one path segment */
+    web_handler_fn handler;
+    unsigned roles;
+    unsigned flags;
+} route;
+
+struct web_ctx {
+    app *app;
+    http_request *req;
+    const route *route;
+    int64_t now;
+    db *conn;              /* acquired on first use, released when the request ends */
+    store_user *user;      /* NULL when not logged in */
+    const char *session_token; /* from the cookie; never logged */
+    char session_hash[SECRET_TOKEN_HASH_HEX_LEN + 1];
+    const char *csrf_token;
+};
+
+/* routes.c */
+void web_handle(void *cls, http_request *req);
+size_t web_body_limit(void *cls, const char *method, const char *path);
+
+/* context.c */
+db *web_db(web_ctx *ctx);
+/* Writes an audit record on the context's connection (call inside the change's transaction,
+   or alone for events without a change). */
+nsdb_err web_audit(web_ctx *ctx, const char *action, const char *target, const char *result,
+                   const char *detail);
+/* Audit outside any transaction of the caller's; errors are logged. */
+void web_audit_now(web_ctx *ctx, const char *action, const char *target, const char *result,
+                   const char *detail);
+
+/* auth.c */
+void auth_load_session(web_ctx *ctx);
+nsdb_err auth_create_session(web_ctx *ctx, int64_t user_pk);
+void auth_end_session(web_ctx *ctx);
+/* The CSRF token for forms on this page (sets the anonymous cookie when needed). */
+const char *auth_csrf_token(web_ctx *ctx);
+bool auth_csrf_valid(web_ctx *ctx, const char *submitted);
+/* Checks a password against the user's chosen hash or, before the first change, the sealed
+   initial password (constant-time comparison). */
+bool auth_password_matches(web_ctx *ctx, const store_user *u, const char *password);
+
+/* page.c */
+json_t *page_data(web_ctx *ctx, const char *title);
+/* Renders templates/<name>.html inside the layout and sets a 200 (or req->status) response.
+   Takes ownership of data. */
+void page_render(web_ctx *ctx, const char *name, json_t *data);
+void page_error(web_ctx *ctx, int status, const char *message);
+void page_set_security_headers(http_request *req);
+/* Adds {field: message} to data["errors"] and an entry to data["error_list"] for the summary. */
+void page_add_error(json_t *data, const char *field, const char *label, const char *message);
+
+/* screens */
+void web_login_form(web_ctx *ctx);
+void web_login_submit(web_ctx *ctx);
+void web_logout(web_ctx *ctx);
+void web_account_form(web_ctx *ctx);
+void web_account_submit(web_ctx *ctx);
+void web_menu(web_ctx *ctx);
+void web_healthz(web_ctx *ctx);
+void web_metrics(web_ctx *ctx);
+void web_static(web_ctx *ctx);
+void web_audit_list(web_ctx *ctx);
+
+#endif
