@@ -8,55 +8,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/session_token.h"
 #include "util/log.h"
 #include "web/web.h"
 
 #define SESSION_COOKIE "nsdb_session"
 #define ANON_COOKIE "nsdb_csrf"
-#define TOKEN_BYTES 32
 #define TOUCH_INTERVAL_SECONDS 60
 
-static bool token_decode(const char *text, unsigned char out[TOKEN_BYTES])
+static char *csrf_for(web_ctx *ctx, const char *purpose,
+                      const unsigned char token[SESSION_TOKEN_BYTES])
 {
-    size_t n = 0;
-    if (text == NULL || strlen(text) > 64)
-        return false;
-    if (sodium_base642bin(out, TOKEN_BYTES, text, strlen(text), NULL, &n, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-        return false;
-    return n == TOKEN_BYTES;
-}
-
-static char *token_encode(arena *a, const unsigned char token[TOKEN_BYTES])
-{
-    size_t len = sodium_base64_ENCODED_LEN(TOKEN_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    char *out = arena_alloc(a, len);
-    sodium_bin2base64(out, len, token, TOKEN_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    return out;
-}
-
-static char *mac_hex(web_ctx *ctx, const char *purpose, const unsigned char token[TOKEN_BYTES])
-{
-    unsigned char mac[SECRET_MAC_BYTES];
-    secret_mac(&ctx->app->key, purpose, token, TOKEN_BYTES, mac);
-    char *hex = arena_alloc(ctx->req->arena, SECRET_MAC_BYTES * 2 + 1);
-    sodium_bin2hex(hex, SECRET_MAC_BYTES * 2 + 1, mac, SECRET_MAC_BYTES);
+    char *hex = arena_alloc(ctx->req->arena, SESSION_CSRF_HEX_LEN + 1);
+    session_csrf_token(&ctx->app->key, purpose, token, hex);
     return hex;
 }
 
 void auth_load_session(web_ctx *ctx)
 {
-    unsigned char token[TOKEN_BYTES];
-    if (!token_decode(http_cookie(ctx->req, SESSION_COOKIE), token))
+    unsigned char token[SESSION_TOKEN_BYTES];
+    if (!session_token_decode(http_cookie(ctx->req, SESSION_COOKIE), token))
         return;
-    secret_token_hash(token, TOKEN_BYTES, ctx->session_hash);
+    secret_token_hash(token, SESSION_TOKEN_BYTES, ctx->session_hash);
     db *conn = web_db(ctx);
     store_session s;
     if (store_session_find(conn, ctx->session_hash, &s) != NSDB_OK)
         return;
     const app_config *cfg = &ctx->app->cfg;
-    if (ctx->now - s.last_seen_at > cfg->session_idle_seconds ||
-        ctx->now - s.created_at > cfg->session_absolute_seconds) {
+    if (session_expired(s.created_at, s.last_seen_at, ctx->now, cfg->session_idle_seconds,
+                        cfg->session_absolute_seconds)) {
         store_session_delete(conn, ctx->session_hash);
         return;
     }
@@ -75,8 +55,8 @@ void auth_load_session(web_ctx *ctx)
 
 nsdb_err auth_create_session(web_ctx *ctx, int64_t user_pk)
 {
-    unsigned char token[TOKEN_BYTES];
-    randombytes_buf(token, sizeof token);
+    unsigned char token[SESSION_TOKEN_BYTES];
+    session_token_new(token);
     char hash[SECRET_TOKEN_HASH_HEX_LEN + 1];
     secret_token_hash(token, sizeof token, hash);
     db *conn = web_db(ctx);
@@ -86,7 +66,8 @@ nsdb_err auth_create_session(web_ctx *ctx, int64_t user_pk)
     nsdb_err e = store_session_insert(conn, hash, user_pk, ctx->now, ctx->req->client_ip);
     if (e != NSDB_OK)
         return e;
-    char *cookie = token_encode(ctx->req->arena, token);
+    char *cookie = arena_alloc(ctx->req->arena, SESSION_TOKEN_TEXT_LEN + 1);
+    session_token_encode(token, cookie);
     sodium_memzero(token, sizeof token);
     http_set_cookie(ctx->req, SESSION_COOKIE, cookie, -1, cfg->secure_cookies);
     memcpy(ctx->session_hash, hash, sizeof hash);
@@ -107,37 +88,32 @@ const char *auth_csrf_token(web_ctx *ctx)
 {
     if (ctx->csrf_token != NULL)
         return ctx->csrf_token;
-    unsigned char token[TOKEN_BYTES];
-    if (ctx->user != NULL && token_decode(ctx->session_token, token)) {
-        ctx->csrf_token = mac_hex(ctx, "csrf-session", token);
+    unsigned char token[SESSION_TOKEN_BYTES];
+    if (ctx->user != NULL && session_token_decode(ctx->session_token, token)) {
+        ctx->csrf_token = csrf_for(ctx, "csrf-session", token);
         return ctx->csrf_token;
     }
-    if (!token_decode(http_cookie(ctx->req, ANON_COOKIE), token)) {
-        randombytes_buf(token, sizeof token);
-        http_set_cookie(ctx->req, ANON_COOKIE, token_encode(ctx->req->arena, token), -1,
-                        ctx->app->cfg.secure_cookies);
+    if (!session_token_decode(http_cookie(ctx->req, ANON_COOKIE), token)) {
+        session_token_new(token);
+        char *cookie = arena_alloc(ctx->req->arena, SESSION_TOKEN_TEXT_LEN + 1);
+        session_token_encode(token, cookie);
+        http_set_cookie(ctx->req, ANON_COOKIE, cookie, -1, ctx->app->cfg.secure_cookies);
     }
-    ctx->csrf_token = mac_hex(ctx, "csrf-anon", token);
+    ctx->csrf_token = csrf_for(ctx, "csrf-anon", token);
     return ctx->csrf_token;
-}
-
-static bool hex_equal(const char *expected, const char *submitted)
-{
-    size_t n = strlen(expected);
-    return strlen(submitted) == n && sodium_memcmp(expected, submitted, n) == 0;
 }
 
 bool auth_csrf_valid(web_ctx *ctx, const char *submitted)
 {
     if (submitted == NULL)
         return false;
-    unsigned char token[TOKEN_BYTES];
-    if (ctx->user != NULL && token_decode(ctx->session_token, token) &&
-        hex_equal(mac_hex(ctx, "csrf-session", token), submitted))
+    unsigned char token[SESSION_TOKEN_BYTES];
+    if (ctx->user != NULL && session_token_decode(ctx->session_token, token) &&
+        session_csrf_equal(csrf_for(ctx, "csrf-session", token), submitted))
         return true;
     /* the anonymous token only opens public forms (the login form) */
-    if ((ctx->route->flags & ROUTE_PUBLIC) && token_decode(http_cookie(ctx->req, ANON_COOKIE), token))
-        return hex_equal(mac_hex(ctx, "csrf-anon", token), submitted);
+    if ((ctx->route->flags & ROUTE_PUBLIC) && session_token_decode(http_cookie(ctx->req, ANON_COOKIE), token))
+        return session_csrf_equal(csrf_for(ctx, "csrf-anon", token), submitted);
     return false;
 }
 

@@ -1,0 +1,285 @@
+// Shared helpers for the browser tests (tests/browser/*.test.mjs, run by run.mjs).
+//
+// Each test file exports `default async function (t)`, where `t` is the context built by run.mjs:
+//   t.browser      a playwright-core Browser (Debian's Chromium)
+//   t.step(name, fn)  runs one named step and logs it
+//   t.artifactDir  a temporary folder for screenshots of failures
+// A test starts its own server with startServer() and stops it in a finally block; every server
+// started here is also killed when the process exits, whatever happens.
+
+import { spawn, execFile } from 'node:child_process';
+import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const NSDB = process.env.NSDB_BIN ? resolve(process.env.NSDB_BIN) : join(ROOT, 'nsdb');
+export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+
+/** The two viewports every page must work at (SPEC §4: 1280×800 and a narrow screen). */
+export const VIEWPORTS = [
+  { name: 'desktop 1280×800', width: 1280, height: 800 },
+  { name: 'narrow 375×740', width: 375, height: 740 },
+];
+
+/** A password that passes the policy (SPEC §3). */
+export const GOOD_PASSWORD = 'correct horse battery staple 2026';
+
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+export class TestFailure extends Error {}
+
+export function assert(cond, message) {
+  if (!cond) throw new TestFailure(message);
+}
+
+export function assertEqual(actual, expected, what) {
+  if (actual !== expected) {
+    throw new TestFailure(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server
+
+const liveServers = new Set();
+function killAllServers() {
+  for (const s of liveServers) {
+    try { s.proc.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+}
+process.on('exit', killAllServers);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => { killAllServers(); process.exit(130); });
+}
+
+export async function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts `./nsdb serve` in a fresh temporary data folder on a free loopback port and waits until
+ * GET /healthz answers "ok". Returns { url, dataDir, proc, log(), stop() }.
+ */
+export async function startServer({ extraArgs = [] } = {}) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'nsdb-browser-'));
+  let lastErr;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const proc = spawn(NSDB, ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, ...extraArgs], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    proc.stdout.on('data', (d) => { output += d; });
+    proc.stderr.on('data', (d) => { output += d; });
+    let exited = null;
+    proc.on('exit', (code, sig) => { exited = { code, sig }; liveServers.delete(server); });
+    proc.on('error', (e) => { exited = { error: e }; });
+    const server = {
+      url,
+      dataDir,
+      proc,
+      log: () => output,
+      async stop() {
+        liveServers.delete(server);
+        if (exited === null) {
+          proc.kill('SIGTERM');
+          for (let i = 0; i < 50 && exited === null; i++) await sleep(100);
+          if (exited === null) proc.kill('SIGKILL');
+        }
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+    liveServers.add(server);
+
+    const deadline = Date.now() + 15000;
+    while (Date.now() < deadline && exited === null) {
+      try {
+        const r = await fetch(`${url}/healthz`);
+        const body = await r.text();
+        if (r.status === 200 && body.trim() === 'ok') return server;
+      } catch { /* not listening yet */ }
+      await sleep(100);
+    }
+    lastErr = new TestFailure(
+      `nsdb serve did not become healthy on ${url} (${exited ? `exited ${JSON.stringify(exited)}` : 'timeout'}).\n` +
+      `--- server output ---\n${output}`);
+    if (exited === null) proc.kill('SIGKILL');
+    liveServers.delete(server);
+    // A port taken between freePort() and the bind is retried; anything else is a real failure.
+    if (!/address already in use|EADDRINUSE|bind/i.test(output)) break;
+  }
+  await rm(dataDir, { recursive: true, force: true });
+  throw lastErr;
+}
+
+/** Creates a user with the CLI; returns { user_id, initial_password }. */
+export async function createUser(server, { role = 'mhlw', name = 'テスト 太郎', extra = [] } = {}) {
+  const { stdout } = await execFileP(NSDB, ['user', 'add', '--data', server.dataDir, '--role', role,
+    '--name', name, '--json', ...extra], { cwd: ROOT });
+  const u = JSON.parse(stdout);
+  assert(typeof u.user_id === 'string' && typeof u.initial_password === 'string',
+    `nsdb user add --json printed ${stdout}`);
+  return u;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browser
+
+export async function launchBrowser() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/**
+ * A new browser context. bypassCSP is needed to inject axe-core into pages whose CSP forbids
+ * inline script; the server's own pages never rely on it. Console errors (e.g. CSP violations
+ * reported by the page's own resources) are collected in ctx.consoleErrors.
+ */
+export async function newContext(browser, opts = {}) {
+  const context = await browser.newContext({
+    bypassCSP: true,
+    locale: 'ja-JP',
+    viewport: { width: VIEWPORTS[0].width, height: VIEWPORTS[0].height },
+    ...opts,
+  });
+  context.consoleErrors = [];
+  context.on('page', (page) => {
+    page.on('console', (m) => {
+      // A 4xx answer is logged by Chromium as a console error; the forms answer 400/401 on
+      // purpose (and there is no favicon), so only other errors, e.g. CSP refusals, count.
+      if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) {
+        context.consoleErrors.push(`${page.url()}: ${m.text()}`);
+      }
+    });
+    page.on('pageerror', (e) => context.consoleErrors.push(`${page.url()}: ${e.message}`));
+  });
+  return context;
+}
+
+let axeSource;
+async function axeScript() {
+  axeSource ??= await readFile(join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  return axeSource;
+}
+
+/** Formats axe violations for a human: rule, impact, help, URL and each node's target and summary. */
+export function formatViolations(violations) {
+  return violations.map((v) => {
+    const nodes = v.nodes.map((n) => {
+      const summary = (n.failureSummary || '').split('\n').map((l) => `          ${l}`).join('\n');
+      return `      - ${JSON.stringify(n.target)}\n          html: ${n.html.slice(0, 200)}\n${summary}`;
+    }).join('\n');
+    return `  [${v.impact}] ${v.id}: ${v.help}\n    ${v.helpUrl}\n${nodes}`;
+  }).join('\n');
+}
+
+/** Runs axe-core (WCAG 2.1 A/AA) on the page and throws if it reports any violation. */
+export async function checkA11y(page, label) {
+  const already = await page.evaluate(() => typeof window.axe !== 'undefined');
+  if (!already) await page.addScriptTag({ content: await axeScript() });
+  const result = await page.evaluate(async (tags) => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return { violations: r.violations, incomplete: r.incomplete.length };
+  }, AXE_TAGS);
+  if (result.violations.length > 0) {
+    throw new TestFailure(`axe-core: ${result.violations.length} violation(s) on ${label} (${page.url()}):\n` +
+      formatViolations(result.violations));
+  }
+  return result;
+}
+
+/** Checks there is no horizontal scrolling at each of VIEWPORTS, then restores the first one. */
+export async function checkNoHorizontalScroll(page, label, viewports = VIEWPORTS) {
+  const problems = [];
+  for (const vp of viewports) {
+    await page.setViewportSize({ width: vp.width, height: vp.height });
+    const m = await page.evaluate(() => {
+      const de = document.documentElement;
+      const wide = [];
+      for (const el of document.body.querySelectorAll('*')) {
+        const r = el.getBoundingClientRect();
+        if (r.right > window.innerWidth + 0.5 && r.width > 0) {
+          wide.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : ''} (right=${Math.round(r.right)})`);
+        }
+      }
+      return { scrollWidth: de.scrollWidth, innerWidth: window.innerWidth, wide: wide.slice(0, 8) };
+    });
+    if (m.scrollWidth > m.innerWidth) {
+      problems.push(`${vp.name}: scrollWidth ${m.scrollWidth} > innerWidth ${m.innerWidth}; too wide: ${m.wide.join(', ') || '(none found)'}`);
+    }
+  }
+  await page.setViewportSize({ width: viewports[0].width, height: viewports[0].height });
+  if (problems.length) throw new TestFailure(`horizontal scroll on ${label}:\n  ${problems.join('\n  ')}`);
+}
+
+/** Both page checks: axe at every viewport and no horizontal scroll. */
+export async function checkPage(page, label) {
+  for (const vp of VIEWPORTS) {
+    await page.setViewportSize({ width: vp.width, height: vp.height });
+    await checkA11y(page, `${label} @ ${vp.name}`);
+  }
+  await checkNoHorizontalScroll(page, label);
+}
+
+/** The path (and query) of the page's URL. */
+export function pathOf(page) {
+  const u = new URL(page.url());
+  return u.pathname + u.search;
+}
+
+/** Fills the login form by its labels and submits it; waits for the resulting navigation. */
+export async function submitLogin(page, userId, password) {
+  await page.getByLabel('ユーザID').fill(userId);
+  await page.getByLabel('パスワード', { exact: true }).fill(password);
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load' }),
+    page.getByRole('button', { name: 'ログイン' }).click(),
+  ]);
+}
+
+/** Fills the password change form by its labels and submits it. */
+export async function submitPasswordChange(page, current, next, confirm = next) {
+  await page.getByLabel('現在のパスワード').fill(current);
+  await page.getByLabel('新しいパスワード', { exact: true }).fill(next);
+  await page.getByLabel('新しいパスワード（確認）').fill(confirm);
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load' }),
+    page.getByRole('button', { name: '変更する' }).click(),
+  ]);
+}
+
+/**
+ * Logs a fresh user in through the browser, does the forced password change and leaves the page
+ * on the menu. For later flow tests that just need a logged-in session. Returns the password set.
+ */
+export async function loginAndChangePassword(page, server, user, newPassword = GOOD_PASSWORD) {
+  await page.goto(`${server.url}/login`);
+  await submitLogin(page, user.user_id, user.initial_password);
+  assertEqual(new URL(page.url()).pathname, '/account/password', 'page after first login');
+  await submitPasswordChange(page, user.initial_password, newPassword);
+  assertEqual(new URL(page.url()).pathname, '/', 'page after password change');
+  return newPassword;
+}

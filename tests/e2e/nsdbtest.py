@@ -1,0 +1,516 @@
+"""Helpers for the HTTP end-to-end tests of nsdb (Python 3 standard library only).
+
+A test class derives from ``NsdbTestCase`` (or mixes its tests into it) and is instantiated once
+per binary by ``for_each_binary``: by default the release build ``./nsdb`` and the sanitizer build
+``build/asan/nsdb``; the environment variable ``NSDB_BIN`` selects one or more binaries instead
+(paths separated by ``os.pathsep``, relative to the repository root or absolute; the words
+``release`` and ``asan`` name the two usual builds).
+
+Each class gets its own server (``nsdb serve``) on a free loopback port in a fresh data folder.
+The server runs with ``ASAN_OPTIONS=detect_leaks=1:abort_on_error=1``; after every test the
+server must still be running and its stderr must hold no sanitizer report, and when the class is
+done the server is stopped with SIGTERM and must exit 0 without any report (leaks included).
+Every CLI run is held to the same rule.
+"""
+
+import base64
+import html
+import http.cookiejar
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
+
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+}
+
+START_TIMEOUT = 60.0  # seconds; the ASan build starts slower
+STOP_TIMEOUT = 60.0
+HTTP_TIMEOUT = 60.0
+CLI_TIMEOUT = 120.0
+
+_NAMED_BINARIES = {"release": "nsdb", "rel": "nsdb", "asan": os.path.join("build", "asan", "nsdb")}
+
+
+# --------------------------------------------------------------------------------------------
+# binaries
+
+
+def binaries():
+    """The binaries the suite runs against, as absolute paths."""
+    spec = os.environ.get("NSDB_BIN", "").strip()
+    names = [p for p in spec.split(os.pathsep) if p] if spec else ["release", "asan"]
+    out = []
+    for name in names:
+        path = _NAMED_BINARIES.get(name, name)
+        if not os.path.isabs(path):
+            path = os.path.join(ROOT, path)
+        out.append(path)
+    return out
+
+
+def binary_label(path):
+    """A short class-name suffix for a binary: Release, Asan or one derived from the path."""
+    rel = os.path.relpath(path, ROOT)
+    if rel == "nsdb":
+        return "Release"
+    if rel == os.path.join("build", "asan", "nsdb"):
+        return "Asan"
+    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", rel) if part)
+
+
+def for_each_binary(namespace, *mixins):
+    """Creates, in ``namespace`` (a module's globals()), one TestCase per mixin and binary.
+
+    ``class LoginTests:`` (a plain class holding test methods) becomes ``LoginTests_Release``
+    and ``LoginTests_Asan``, each a subclass of the mixin and ``NsdbTestCase``.
+    """
+    for mixin in mixins:
+        for path in binaries():
+            name = "%s_%s" % (mixin.__name__, binary_label(path))
+            cls = type(name, (mixin, NsdbTestCase), {"BIN": path, "__module__": namespace["__name__"],
+                                                      "__doc__": mixin.__doc__})
+            namespace[name] = cls
+        namespace.pop(mixin.__name__, None)
+
+
+def sanitizer_report(text):
+    """The first sanitizer marker found in text, or None."""
+    for marker in SANITIZER_MARKERS:
+        if marker in text:
+            return marker
+    return None
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def child_env():
+    env = dict(os.environ)
+    env.update(SANITIZER_ENV)
+    env.setdefault("LANG", "C.UTF-8")
+    return env
+
+
+# --------------------------------------------------------------------------------------------
+# command line
+
+
+class CliResult:
+    def __init__(self, args, code, stdout, stderr):
+        self.args = args
+        self.code = code
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def json(self):
+        return json.loads(self.stdout)
+
+    def __repr__(self):
+        return "<nsdb %s: exit %s\nstdout: %s\nstderr: %s>" % (
+            " ".join(self.args), self.code, self.stdout[-2000:], self.stderr[-4000:])
+
+
+def run_cli(binary, args, data_dir=None, cwd=None):
+    """Runs ``nsdb ARGS [--data DIR]`` and returns a CliResult (no assertion)."""
+    argv = [binary] + list(args)
+    if data_dir is not None:
+        argv += ["--data", data_dir]
+    p = subprocess.run(argv, cwd=cwd or ROOT, env=child_env(), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=CLI_TIMEOUT)
+    return CliResult(list(args), p.returncode, p.stdout.decode("utf-8", "replace"),
+                     p.stderr.decode("utf-8", "replace"))
+
+
+# --------------------------------------------------------------------------------------------
+# server
+
+
+class Server:
+    """One ``nsdb serve`` process in its own data folder on a free loopback port."""
+
+    def __init__(self, binary, data_dir, threads=4):
+        self.binary = binary
+        self.data_dir = data_dir
+        self.threads = threads
+        self.port = None
+        self.proc = None
+        self.exit_code = None
+        self._stderr_path = os.path.join(os.path.dirname(data_dir), "server.stderr")
+        self._stdout_path = os.path.join(os.path.dirname(data_dir), "server.stdout")
+
+    @property
+    def base_url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def start(self):
+        last_error = None
+        for _ in range(3):  # a free port can be taken between bind() and the server's listen()
+            self.port = free_port()
+            argv = [self.binary, "serve", "--data", self.data_dir, "--listen",
+                    "127.0.0.1:%d" % self.port, "--threads", str(self.threads)]
+            with open(self._stdout_path, "wb") as out, open(self._stderr_path, "wb") as err:
+                self.proc = subprocess.Popen(argv, cwd=ROOT, env=child_env(),
+                                             stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+            try:
+                self._wait_healthy()
+                return self
+            except RuntimeError as e:
+                last_error = e
+                if self.proc.poll() is None:
+                    self.proc.kill()
+                    self.proc.wait()
+                if "待ち受けできません" not in self.stderr():
+                    break
+        raise RuntimeError("nsdb serve did not start: %s\nstderr:\n%s" % (last_error, self.stderr()))
+
+    def _wait_healthy(self):
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("exited with status %d" % self.proc.returncode)
+            try:
+                r = Client(self.base_url, timeout=2).get("/healthz")
+                if r.status == 200 and r.text.strip() == "ok":
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("no 200 ok from /healthz within %.0f s" % START_TIMEOUT)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        """SIGTERM, wait; returns the exit status (None if it had to be killed)."""
+        if self.proc is None:
+            return self.exit_code
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self.exit_code = None
+                self.proc = None
+                return None
+        self.exit_code = self.proc.returncode
+        self.proc = None
+        return self.exit_code
+
+    def stderr(self):
+        try:
+            with open(self._stderr_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def stdout(self):
+        try:
+            with open(self._stdout_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP client
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # http.client.HTTPMessage
+        self.body = body
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def header(self, name):
+        return self.headers.get(name)
+
+    def header_all(self, name):
+        return self.headers.get_all(name) or []
+
+    @property
+    def location(self):
+        """The Location header as a path (+ query), whether the server sent it absolute or not."""
+        loc = self.headers.get("Location")
+        if loc is None:
+            return None
+        parts = urllib.parse.urlsplit(loc)
+        path = parts.path or "/"
+        return path + ("?" + parts.query if parts.query else "")
+
+    @property
+    def content_type(self):
+        return (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+
+    def csrf(self):
+        return extract_csrf(self.text)
+
+    def __repr__(self):
+        return "<HTTP %d Location=%r %s>" % (self.status, self.headers.get("Location"),
+                                             self.text[:1500])
+
+
+_CSRF_INPUT = re.compile(r"<input\b[^>]*>", re.I)
+
+
+def extract_csrf(page):
+    """The value of the hidden ``csrf`` input of a page (the first one), or None."""
+    for tag in _CSRF_INPUT.findall(page):
+        if re.search(r"""\bname\s*=\s*["']?csrf["'\s>]""", tag):
+            m = re.search(r"""\bvalue\s*=\s*["']([^"']*)["']""", tag)
+            if m:
+                return html.unescape(m.group(1))
+    return None
+
+
+def visible_text(page):
+    """The text of an HTML page without tags, entities decoded, whitespace collapsed."""
+    page = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", page)
+    page = re.sub(r"(?s)<[^>]*>", " ", page)
+    return re.sub(r"\s+", " ", html.unescape(page)).strip()
+
+
+class Client:
+    """A browser-like client: its own cookie jar, no automatic redirects, no raising on 4xx."""
+
+    def __init__(self, base_url, timeout=HTTP_TIMEOUT):
+        self.base_url = base_url
+        self.timeout = timeout
+        self.jar = http.cookiejar.CookieJar()
+        self._opener = urllib.request.OpenerDirector()
+        # No HTTPRedirectHandler and no HTTPErrorProcessor: every response comes back as is.
+        self._opener.add_handler(urllib.request.HTTPHandler())
+        self._opener.add_handler(urllib.request.HTTPCookieProcessor(self.jar))
+        self.last = None
+
+    def request(self, method, path, data=None, headers=None, cookie=None):
+        """One request. ``data``: dict or list of pairs (form-encoded), bytes, or None.
+        ``cookie``: a raw Cookie header that replaces the jar's cookies for this request."""
+        body = None
+        hdrs = {}
+        if isinstance(data, (dict, list, tuple)):
+            body = urllib.parse.urlencode(data).encode("ascii")
+            hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+        elif data is not None:
+            body = data
+            hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+        if cookie is not None:
+            hdrs["Cookie"] = cookie  # the jar adds its cookies only when there is no Cookie header
+        hdrs.update(headers or {})
+        req = urllib.request.Request(self.base_url + path, data=body, headers=hdrs, method=method)
+        resp = self._opener.open(req, timeout=self.timeout)
+        try:
+            payload = resp.read()
+        finally:
+            resp.close()
+        self.last = Response(resp.status, resp.headers, payload)
+        return self.last
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, data=None, **kw):
+        return self.request("POST", path, data=data if data is not None else {}, **kw)
+
+    def page_csrf(self, path):
+        """GETs path (expecting 200) and returns its csrf token."""
+        r = self.get(path)
+        if r.status != 200:
+            raise AssertionError("GET %s: expected 200, got %r" % (path, r))
+        token = r.csrf()
+        if not token:
+            raise AssertionError("GET %s: no csrf input in the page" % path)
+        return token
+
+    def login(self, user_id, password):
+        """GET /login, then POST /login with the page's csrf token; returns the POST response."""
+        token = self.page_csrf("/login")
+        return self.post("/login", {"user_id": user_id, "password": password, "csrf": token})
+
+    def change_password(self, current, new, confirm=None, csrf=None):
+        token = csrf if csrf is not None else self.page_csrf("/account/password")
+        return self.post("/account/password", {
+            "current_password": current, "new_password": new,
+            "new_password_confirm": new if confirm is None else confirm, "csrf": token})
+
+    def logout(self):
+        token = self.page_csrf("/account/password")
+        return self.post("/logout", {"csrf": token})
+
+    def cookie_header(self):
+        """The jar's cookies as a raw Cookie header value (to replay them elsewhere)."""
+        return "; ".join("%s=%s" % (c.name, c.value) for c in self.jar)
+
+    def cookie_names(self):
+        return {c.name for c in self.jar}
+
+
+def random_session_token():
+    """A well-formed but unknown 256-bit token (base64url without padding)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
+
+
+def set_cookie_names(response):
+    return [h.split("=", 1)[0].strip() for h in response.header_all("Set-Cookie")]
+
+
+# --------------------------------------------------------------------------------------------
+# test case base
+
+
+class NsdbTestCase(unittest.TestCase):
+    """Base for e2e tests: one server per class (per binary), sanitizer checks around it."""
+
+    BIN = None  # set by for_each_binary
+    MUNICIPALITY = ("131016", "千代田区", "100-8511", "東京都千代田区九段南1-2-1")
+    maxDiff = 4000
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if cls.BIN is None:
+            raise unittest.SkipTest("abstract e2e class")
+        if not os.access(cls.BIN, os.X_OK):
+            raise AssertionError("binary %s is missing: run `make -j2 nsdb build/asan/nsdb`" % cls.BIN)
+        cls._tmp = tempfile.TemporaryDirectory(prefix="nsdb-e2e-")
+        cls.data_dir = os.path.join(cls._tmp.name, "data")
+        cls.secrets = set()  # every password the class types: never in logs or audit records
+        cls.municipality_added = False
+        try:
+            cls.server = Server(cls.BIN, cls.data_dir).start()
+        except Exception:
+            cls._tmp.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            code = cls.server.stop()
+            err = cls.server.stderr()
+            marker = sanitizer_report(err)
+            if marker is not None:
+                raise AssertionError("%s: server stderr has a sanitizer report (%s):\n%s"
+                                     % (cls.__name__, marker, err[-8000:]))
+            if code != 0:
+                raise AssertionError("%s: server exited with status %r after SIGTERM (expected 0):\n%s"
+                                     % (cls.__name__, code, err[-4000:]))
+            leaked = [s for s in cls.secrets if s and s in err]
+            if leaked:
+                raise AssertionError("%s: a password typed in the tests appears in the server log"
+                                     % cls.__name__)
+        finally:
+            cls._tmp.cleanup()
+            super().tearDownClass()
+
+    def tearDown(self):
+        # A sanitizer report aborts the server: name the test that triggered it.
+        err = self.server.stderr()
+        marker = sanitizer_report(err)
+        if marker is not None:
+            self.fail("sanitizer report (%s) in server stderr:\n%s" % (marker, err[-8000:]))
+        if not self.server.alive():
+            self.fail("the server died during this test:\n%s" % err[-4000:])
+        super().tearDown()
+
+    # ---- helpers for tests
+
+    def client(self):
+        return Client(self.server.base_url)
+
+    def cli(self, *args, data=True, cwd=None):
+        """Runs the CLI (with --data of this class's server unless data=False); fails on a
+        sanitizer report."""
+        r = run_cli(self.BIN, args, self.data_dir if data else None, cwd=cwd)
+        marker = sanitizer_report(r.stderr)
+        if marker is not None:
+            self.fail("sanitizer report (%s) from %r" % (marker, r))
+        return r
+
+    def audit(self):
+        r = self.cli("audit", "--json", "--limit", "100000")
+        self.assertEqual(r.code, 0, r)
+        rows = r.json()
+        self.assertIsInstance(rows, list)
+        return rows
+
+    def ensure_municipality(self):
+        cls = type(self)
+        if not cls.municipality_added:
+            code, name, postal, address = self.MUNICIPALITY
+            r = self.cli("municipality", "add", "--code", code, "--name", name,
+                         "--postal", postal, "--address", address)
+            self.assertEqual(r.code, 0, r)
+            cls.municipality_added = True
+        return self.MUNICIPALITY[0]
+
+    def add_user(self, role="mhlw", name="試験 太郎"):
+        """`nsdb user add --json`; returns (user_id, initial_password)."""
+        args = ["user", "add", "--role", role, "--name", name, "--json"]
+        if role in ("muni_admin", "muni_staff"):
+            args += ["--municipality", self.ensure_municipality()]
+        r = self.cli(*args)
+        self.assertEqual(r.code, 0, r)
+        out = r.json()
+        self.assertRegex(out["user_id"], r"^[A-Z0-9]{12}$")
+        self.assertEqual(len(out["initial_password"]), 12)
+        self.secrets.add(out["initial_password"])
+        return out["user_id"], out["initial_password"]
+
+    def remember(self, *passwords):
+        """Declares passwords typed by a test (they must never reach a log)."""
+        self.secrets.update(p for p in passwords if p)
+
+    def logged_in(self, role="mhlw", new_password=None, name="試験 太郎"):
+        """A new user of the role, logged in; with new_password, its first change done.
+        Returns (client, user_id, current_password)."""
+        user_id, initial = self.add_user(role, name)
+        c = self.client()
+        r = c.login(user_id, initial)
+        self.assertEqual((r.status, r.location), (303, "/account/password"), r)
+        if new_password is None:
+            return c, user_id, initial
+        self.remember(new_password)
+        r = c.change_password(initial, new_password)
+        self.assertEqual((r.status, r.location), (303, "/?done=password"), r)
+        return c, user_id, new_password
+
+    # ---- assertions
+
+    def assertRedirect(self, response, location, status=303):
+        self.assertEqual((response.status, response.location), (status, location), response)
+
+    def assertStatus(self, response, status):
+        self.assertEqual(response.status, status, response)
+
+    def assertJapanesePage(self, response):
+        self.assertEqual(response.content_type, "text/html", response)
+        self.assertRegex(response.text, r'<html[^>]*\blang="ja"', response)
+        self.assertRegex(visible_text(response.text), r"[\u3040-\u30ff\u4e00-\u9fff]", response)
+
+    def assertNoSecrets(self, text, what):
+        for s in self.secrets:
+            if s and s in text:
+                self.fail("a password typed in the tests appears in %s" % what)
