@@ -5,7 +5,7 @@
 #   make bench    benchmarks in bench/
 # WERROR=1 (set by CI) turns warnings into errors.
 
-PKGS     := libmicrohttpd sqlite3 libsodium jansson libcurl
+PKGS     := libmicrohttpd sqlite3 libsodium jansson libcurl cairo pangocairo libutf8proc libzip libxml-2.0 xlsxwriter
 CC       ?= cc
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
 ifeq ($(WERROR),1)
@@ -31,43 +31,57 @@ ASAN_OBJ := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRC)) build/asan/embedded.o
 REL_TESTS  := $(patsubst tests/unit/%.c,build/rel/tests/%,$(UNIT_SRC))
 ASAN_TESTS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
 
+# V=1 shows the full compiler command lines.
+ifneq ($(V),1)
+Q := @
+endif
+
 .PHONY: all asan unit unit-asan test test-e2e test-browser bench clean format
 all: nsdb
 
 nsdb: build/rel/main.o $(REL_OBJ)
-	$(CC) -o $@ $^ $(LIBS)
+	@echo "  CC $@"
+	$(Q)$(CC) -o $@ $^ $(LIBS)
 
 asan: build/asan/nsdb
 build/asan/nsdb: build/asan/main.o $(ASAN_OBJ)
-	$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  CC $@"
+	$(Q)$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
 
 build/rel/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC $@"
+	$(Q)$(CC) $(REL_CFLAGS) -MMD -MP -c -o $@ $<
 build/asan/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) -MMD -MP -c -o $@ $<
 
 # Templates, stylesheet, migrations and the common-password list are compiled into the binary,
 # so that ./nsdb runs from any directory.
 build/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c17 -O2 -Wall -Wextra -o $@ $<
+	@echo "  CC $@"
+	$(Q)$(CC) -std=c17 -O2 -Wall -Wextra -o $@ $<
 build/gen/embedded.c: build/tools/embed $(EMBED)
 	@mkdir -p $(dir $@)
 	build/tools/embed $(EMBED) > $@.tmp && mv $@.tmp $@
 build/rel/embedded.o: build/gen/embedded.c
-	$(CC) $(REL_CFLAGS) -c -o $@ $<
+	@echo "  CC $@"
+	$(Q)$(CC) $(REL_CFLAGS) -c -o $@ $<
 build/asan/embedded.o: build/gen/embedded.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -c -o $@ $<
+	@echo "  CC $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) -c -o $@ $<
 
 build/rel/tests/%: tests/unit/%.c $(REL_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+	@echo "  CC $@"
+	$(Q)$(CC) $(REL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
 build/asan/tests/%: tests/unit/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) $(shell pkg-config --cflags cmocka) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+	@echo "  CC $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) $(shell pkg-config --cflags cmocka) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
 
 unit: $(REL_TESTS)
 	@for t in $(REL_TESTS); do echo "== $$t"; $$t || exit 1; done

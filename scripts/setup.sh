@@ -8,9 +8,9 @@ packages=(
   build-essential pkg-config make gcc git ca-certificates curl
   libmicrohttpd-dev libsqlite3-dev sqlite3 libpq-dev postgresql
   libsodium-dev libzxcvbn-dev libjansson-dev libutf8proc-dev libcurl4-openssl-dev
-  libcairo2-dev libpango1.0-dev fonts-ipaexfont libcsv-dev libzip-dev libxml2-dev
+  libcairo2-dev libpango1.0-dev fonts-ipaexfont fonts-dejavu-core libcsv-dev libzip-dev libxml2-dev
   libxlsxwriter-dev libisofs-dev libssl-dev libcmocka-dev
-  valgrind python3 python3-aiosmtpd poppler-utils wrk
+  valgrind python3 python3-aiosmtpd poppler-utils wrk libreoffice-calc-nogui
   chromium
 )
 

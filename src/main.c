@@ -16,6 +16,8 @@
 
 #include "core/accounts.h"
 #include "core/app.h"
+#include "core/mailer.h"
+#include "domain/smtp.h"
 #include "domain/ids.h"
 #include "domain/roles.h"
 #include "http/http.h"
@@ -44,11 +46,13 @@ static int verb_municipality_add(int argc, char **argv, app_config *cfg);
 static int verb_audit(int argc, char **argv, app_config *cfg);
 static int verb_backup(int argc, char **argv, app_config *cfg);
 static int verb_version(int argc, char **argv, app_config *cfg);
+static int verb_mail_send(int argc, char **argv, app_config *cfg);
 
 static const verb VERBS[] = {
     {"serve", verb_serve,
      "serve [--listen HOST:PORT] [--threads N] [--public-url URL] [--secure-cookies] "
-     "[--trust-proxy] [--pwhash-ops N] [--pwhash-mem-mib N]",
+     "[--trust-proxy] [--pwhash-ops N] [--pwhash-mem-mib N] [--smtp smtp://HOST:PORT] "
+     "[--mail-from ADDRESS]",
      "Web サーバを起動します（初回はデータフォルダ・データベース・秘密鍵を作成）。"},
     {"migrate", verb_migrate, "migrate", "データベースを最新のスキーマに更新します。"},
     {"user add", verb_user_add,
@@ -59,6 +63,8 @@ static const verb VERBS[] = {
     {"municipality add", verb_municipality_add,
      "municipality add --code CODE --name NAME [--postal NNN-NNNN --address ADDRESS]",
      "地方公共団体を登録します（地方公共団体コードは検査数字つき6桁）。"},
+    {"mail send", verb_mail_send, "mail send [--smtp smtp://HOST:PORT] [--mail-from ADDRESS]",
+     "送信待ちのメールを1回送ります（--smtp がなければ DATA/mail/ に .eml として書き出します）。"},
     {"audit", verb_audit, "audit [--json] [--limit N]", "監査ログを新しい順に表示します。"},
     {"backup", verb_backup, "backup FILE", "SQLite データベースをオンラインでバックアップします。"},
     {"version", verb_version, "version", "バージョンを表示します。"},
@@ -128,23 +134,26 @@ static int open_app(app *a, const app_config *cfg, int pool_size)
 
 /* ---- serve ---- */
 
-static int parse_listen(const char *text, app_config *cfg)
+/* host receives the address part; cfg->listen_host points to it. */
+static int parse_listen(const char *text, app_config *cfg, char *host, size_t host_size)
 {
     const char *colon = strrchr(text, ':');
-    if (colon == NULL)
+    if (colon == NULL || (size_t)(colon - text) >= host_size)
         return -1;
     char *end = NULL;
     long port = strtol(colon + 1, &end, 10);
     if (*end != '\0' || port < 0 || port > 65535)
         return -1;
-    cfg->listen_host = strndup(text, (size_t)(colon - text));
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    cfg->listen_host = host;
     cfg->port = (uint16_t)port;
     return 0;
 }
 
 static int verb_serve(int argc, char **argv, app_config *cfg)
 {
-    enum { O_LISTEN = 1, O_THREADS, O_URL, O_SECURE, O_PROXY, O_OPS, O_MEM };
+    enum { O_LISTEN = 1, O_THREADS, O_URL, O_SECURE, O_PROXY, O_OPS, O_MEM, O_SMTP, O_FROM };
     static const struct option OPTS[] = {
         COMMON_LONG_OPTIONS,
         {"listen", required_argument, NULL, O_LISTEN},
@@ -154,14 +163,17 @@ static int verb_serve(int argc, char **argv, app_config *cfg)
         {"trust-proxy", no_argument, NULL, O_PROXY},
         {"pwhash-ops", required_argument, NULL, O_OPS},
         {"pwhash-mem-mib", required_argument, NULL, O_MEM},
+        {"smtp", required_argument, NULL, O_SMTP},
+        {"mail-from", required_argument, NULL, O_FROM},
         {NULL, 0, NULL, 0}};
+    char listen_host[256];
     int opt;
     while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
         if (common_option(opt, cfg) == 0)
             continue;
         switch (opt) {
         case O_LISTEN:
-            if (parse_listen(optarg, cfg) != 0) {
+            if (parse_listen(optarg, cfg, listen_host, sizeof listen_host) != 0) {
                 fprintf(stderr, "nsdb: --listen は HOST:PORT の形で指定してください（例 127.0.0.1:8080）。\n");
                 return EXIT_USAGE;
             }
@@ -183,6 +195,12 @@ static int verb_serve(int argc, char **argv, app_config *cfg)
             break;
         case O_MEM:
             cfg->cost.memlimit = (size_t)strtoull(optarg, NULL, 10) * 1024 * 1024;
+            break;
+        case O_SMTP:
+            cfg->smtp_url = optarg;
+            break;
+        case O_FROM:
+            cfg->mail_from = optarg;
             break;
         default:
             usage_verb(stderr, current_verb);
@@ -230,6 +248,7 @@ static int verb_serve(int argc, char **argv, app_config *cfg)
         app_close(&a);
         return EXIT_USER;
     }
+    mailer_thread_start(&a, 10, &a.mailer);
     printf("nsdb: http://%s:%u/ で待ち受けています（データ: %s）。停止は Ctrl-C。\n",
            cfg->listen_host, (unsigned)http_server_port(srv), cfg->data_dir);
     db *conn = db_pool_acquire(a.pool);
@@ -247,8 +266,46 @@ static int verb_serve(int argc, char **argv, app_config *cfg)
     sigwait(&stop_signals, &sig);
     log_event(LOG_INFO, "server_stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
     http_server_stop(srv);
+    mailer_thread_stop(a.mailer);
     app_close(&a);
     return 0;
+}
+
+/* ---- mail send ---- */
+
+static int verb_mail_send(int argc, char **argv, app_config *cfg)
+{
+    enum { O_SMTP = 1, O_FROM };
+    static const struct option OPTS[] = {COMMON_LONG_OPTIONS,
+                                         {"smtp", required_argument, NULL, O_SMTP},
+                                         {"mail-from", required_argument, NULL, O_FROM},
+                                         {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
+        if (common_option(opt, cfg) == 0)
+            continue;
+        if (opt == O_SMTP)
+            cfg->smtp_url = optarg;
+        else if (opt == O_FROM)
+            cfg->mail_from = optarg;
+        else {
+            usage_verb(stderr, current_verb);
+            return EXIT_USAGE;
+        }
+    }
+    app a;
+    int rc = open_app(&a, cfg, 1);
+    if (rc != 0)
+        return rc;
+    mailer_result r;
+    nsdb_err e = mailer_flush(&a, true, &r);
+    app_close(&a);
+    if (e != NSDB_OK) {
+        fprintf(stderr, "nsdb: 送信待ちメールを処理できません: %s\n", nsdb_err_message(e));
+        return EXIT_USER;
+    }
+    printf("送信 %d 件、再送待ち %d 件、送信不能 %d 件\n", r.sent, r.retried, r.failed);
+    return r.retried + r.failed > 0 ? EXIT_USER : 0;
 }
 
 /* ---- migrate ---- */
@@ -620,6 +677,8 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     current_verb = v;
+    smtp_global_init();
+    atexit(smtp_global_cleanup);
     umask(077); /* the database, key and mail hold secrets: owner only */
     app_config cfg;
     app_config_defaults(&cfg);

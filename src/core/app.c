@@ -27,6 +27,7 @@ void app_config_defaults(app_config *cfg)
     cfg->session_absolute_seconds = 12 * 60 * 60;
     cfg->max_login_failures = 5;
     cfg->lock_seconds = 15 * 60;
+    cfg->mail_from = "noreply@nsdb.invalid";
 }
 
 static nsdb_err data_dir_ensure(const char *dir)

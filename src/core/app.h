@@ -27,6 +27,8 @@ typedef struct app_config {
     int session_absolute_seconds;
     int max_login_failures;
     int lock_seconds;
+    const char *smtp_url;  /* smtp://host:port; NULL: mail is written as .eml files */
+    const char *mail_from; /* sender address of outgoing mail */
 } app_config;
 
 typedef struct app {
@@ -35,6 +37,7 @@ typedef struct app {
     template_set *templates;
     secret_key key;
     char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown users: same time, same answer */
+    struct mailer_thread *mailer;            /* woken when mail is queued; NULL outside serve */
 } app;
 
 /* Defaults of SPEC §3 and §7. */

@@ -92,6 +92,8 @@ const char *http_cookie(http_request *req, const char *name);
 const char *http_form(http_request *req, const char *name);
 /* Every form parameter, in order (repeated fields appear repeatedly). */
 const http_param *http_form_params(http_request *req);
+/* The first form parameter of that name (file parts carry filename and value_len). */
+const http_param *http_form_param(http_request *req, const char *name);
 /* Parses "a=1&b=2" into a list allocated in the arena. */
 http_param *http_parse_urlencoded(arena *a, const char *data, size_t len);
 
@@ -99,6 +101,9 @@ http_param *http_parse_urlencoded(arena *a, const char *data, size_t len);
 void http_add_header(http_request *req, const char *name, const char *value);
 void http_redirect(http_request *req, int status, const char *location);
 void http_send_text(http_request *req, int status, const char *text);
+/* A download: body, type and Content-Disposition with the UTF-8 file name. */
+void http_send_file(http_request *req, const char *content_type, const char *filename,
+                    const void *data, size_t len);
 void http_set_cookie(http_request *req, const char *name, const char *value, long max_age,
                      bool secure);
 

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "http/multipart.h"
+#include "util/log.h"
 
 const char *http_query(http_request *req, const char *name)
 {
@@ -61,8 +63,17 @@ static void form_parse(http_request *req)
     const char *ct = http_header_value(req, "Content-Type");
     if (ct == NULL || req->body.data == NULL)
         return;
-    if (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)
+    if (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
         req->form = http_parse_urlencoded(req->arena, req->body.data, req->body.len);
+    } else if (strncasecmp(ct, "multipart/form-data", 19) == 0) {
+        /* A malformed body leaves the form empty: the handler reports the missing fields. */
+        http_param *params;
+        nsdb_err err = http_parse_multipart(req->arena, ct, req->body.data, req->body.len, &params);
+        if (err == NSDB_OK)
+            req->form = params;
+        else
+            log_event(LOG_WARN, "multipart_rejected", "error", nsdb_err_name(err), NULL);
+    }
 }
 
 const http_param *http_form_params(http_request *req)
@@ -111,4 +122,29 @@ void http_set_cookie(http_request *req, const char *name, const char *value, lon
     char *cookie = arena_printf(req->arena, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", name,
                                 value, secure ? "; Secure" : "", max_age == 0 ? "; Max-Age=0" : "");
     http_add_header(req, "Set-Cookie", cookie);
+}
+
+const http_param *http_form_param(http_request *req, const char *name)
+{
+    for (const http_param *p = http_form_params(req); p != NULL; p = p->next)
+        if (strcmp(p->name, name) == 0)
+            return p;
+    return NULL;
+}
+
+void http_send_file(http_request *req, const char *content_type, const char *filename,
+                    const void *data, size_t len)
+{
+    req->status = 200;
+    req->content_type = content_type;
+    strbuf_reset(&req->out);
+    strbuf_append(&req->out, data, len);
+    /* RFC 6266: an ASCII fallback and the UTF-8 name percent-encoded */
+    strbuf enc = STRBUF_INIT;
+    strbuf_append_url(&enc, filename);
+    char *value = arena_printf(req->arena, "attachment; filename=\"download\"; filename*=UTF-8''%s",
+                               enc.data ? enc.data : "download");
+    strbuf_free(&enc);
+    http_add_header(req, "Content-Disposition", value);
+    http_add_header(req, "Cache-Control", "no-store");
 }

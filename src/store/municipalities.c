@@ -45,3 +45,28 @@ nsdb_err store_municipality_find_by_code(db *conn, arena *a, const char *code,
     db_finalize(st);
     return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
 }
+
+nsdb_err store_municipality_upsert(db *conn, const char *code, const char *name,
+                                   const char *postal, const char *address, int64_t now,
+                                   int64_t *pk_out, bool *created_out)
+{
+    int64_t changes = 0;
+    nsdb_err e = db_exec(conn, &changes,
+                         "UPDATE municipalities SET name = $2, postal = $3, address = $4, "
+                         "updated_at = $5 WHERE code = $1",
+                         "tttti", code, name, postal, address, now);
+    if (e != NSDB_OK)
+        return e;
+    *created_out = changes == 0;
+    if (changes == 0)
+        return store_municipality_insert(conn, code, name, postal, address, now, pk_out);
+    db_stmt *st = NULL;
+    e = db_query(conn, &st, "SELECT id FROM municipalities WHERE code = $1", "t", code);
+    if (e != NSDB_OK)
+        return e;
+    e = db_step(st) == DB_ROW ? NSDB_OK : NSDB_ERR_DB;
+    if (e == NSDB_OK)
+        *pk_out = db_column_int(st, 0);
+    db_finalize(st);
+    return e;
+}

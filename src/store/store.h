@@ -21,6 +21,8 @@ typedef struct store_user {
     const char *name_kana;
     const char *email;
     const char *department;
+    const char *title;
+    const char *phone;
     const char *category;
     int64_t municipality_pk; /* 0 when none */
     int64_t institution_pk;  /* 0 when none */
@@ -51,6 +53,9 @@ typedef struct store_user_new {
     int64_t institution_pk;
     const char *doctor_number;
     const char *specialty;
+    const char *title;
+    const char *phone;
+    const char *search_key; /* text_search_key of name and kana */
     const unsigned char *initial_sealed;
     size_t initial_sealed_len;
     int64_t created_by; /* 0 = command line */
@@ -116,5 +121,136 @@ nsdb_err store_audit_insert(db *conn, const store_audit *entry);
 /* Newest first; at most limit rows. *rows_out is an arena array of *count_out entries. */
 nsdb_err store_audit_list(db *conn, arena *a, int64_t limit, store_audit **rows_out,
                           size_t *count_out);
+
+
+/* ---- users: profile, status, search (scope in the query) ---- */
+
+typedef struct store_user_profile {
+    const char *name;
+    const char *name_kana;
+    const char *email;
+    const char *department;
+    const char *title;
+    const char *phone;
+    const char *category;
+} store_user_profile;
+
+/* Also refreshes the search key column. */
+nsdb_err store_user_update_profile(db *conn, int64_t pk, const store_user_profile *p,
+                                   const char *search_key, int64_t now);
+nsdb_err store_user_set_search_key(db *conn, int64_t pk, const char *search_key);
+nsdb_err store_user_set_status(db *conn, int64_t pk, const char *status, int64_t now);
+/* unissued → issued; an issued or active user is left as it is. */
+nsdb_err store_user_mark_notice_issued(db *conn, int64_t pk, int64_t now);
+/* パスワード初期化: a new sealed initial password, no chosen hash, status 未発行, forced change,
+   lock cleared. The caller also ends the user's sessions. */
+nsdb_err store_user_reset_password(db *conn, int64_t pk, const unsigned char *sealed,
+                                   size_t sealed_len, int64_t now);
+/* The user with this ID in the municipality, or NSDB_ERR_NOT_FOUND (also for another
+   municipality's user: scope is part of the query). roles_sql_in: e.g. "'muni_admin','muni_staff'". */
+nsdb_err store_user_find_in_municipality(db *conn, arena *a, int64_t municipality_pk,
+                                         const char *user_id, store_user **out);
+/* A municipal administrator of the municipality with this e-mail address (払出し 変更/削除). */
+nsdb_err store_user_find_muni_admin_by_email(db *conn, arena *a, int64_t municipality_pk,
+                                             const char *email, store_user **out);
+
+typedef struct store_user_query {
+    int64_t municipality_pk; /* required: the scope */
+    bool municipal_roles;    /* true: muni_admin and muni_staff; false: institution users */
+    const char *search_key;  /* NULL or "": any; matched against name/kana key, ID, department */
+    const char *user_id_upper;
+    const char *notice_status; /* NULL: any */
+    const char *account_status; /* NULL: any; "active" / "suspended" */
+    int64_t limit;
+    int64_t offset;
+} store_user_query;
+
+nsdb_err store_user_search(db *conn, arena *a, const store_user_query *q, store_user **rows_out,
+                           size_t *count_out, int64_t *total_out);
+
+/* ---- municipalities ---- */
+
+/* Creates the municipality or updates its name, postal code and address (払出し). */
+nsdb_err store_municipality_upsert(db *conn, const char *code, const char *name,
+                                   const char *postal, const char *address, int64_t now,
+                                   int64_t *pk_out, bool *created_out);
+
+/* ---- admin application lists (管理者権限のユーザID申請リスト) ---- */
+
+typedef struct store_admin_list {
+    int64_t id;
+    const char *status; /* submitted, approved, issued, rejected */
+    const char *filename;
+    const char *file_sha256;
+    int64_t row_count;
+    int64_t uploaded_at;
+    const char *uploaded_by_user_id;
+    int64_t decided_at;
+    const char *reject_reason;
+    int64_t issued_at;
+} store_admin_list;
+
+typedef struct store_admin_list_row {
+    int64_t id;
+    int64_t row_number;
+    const char *municipality_code;
+    const char *municipality_name;
+    const char *category;
+    const char *department;
+    const char *title;
+    const char *name;
+    const char *name_kana;
+    const char *email;
+    const char *phone;
+    const char *extension;
+    const char *request_type; /* new, change, delete */
+    const char *note;
+    const char *postal;
+    const char *address;
+    const char *outcome;
+    const char *issued_user_id;
+} store_admin_list_row;
+
+nsdb_err store_admin_list_insert(db *conn, const char *filename, const char *sha256,
+                                 const void *data, size_t len, int64_t row_count,
+                                 int64_t uploaded_by, int64_t now, int64_t *id_out);
+nsdb_err store_admin_list_row_insert(db *conn, int64_t list_id, const store_admin_list_row *r);
+nsdb_err store_admin_list_find_by_sha256(db *conn, const char *sha256, int64_t *id_out);
+nsdb_err store_admin_list_get(db *conn, arena *a, int64_t id, store_admin_list **out);
+/* Newest first. status NULL: all. */
+nsdb_err store_admin_list_all(db *conn, arena *a, const char *status, store_admin_list **rows_out,
+                              size_t *count_out);
+nsdb_err store_admin_list_rows(db *conn, arena *a, int64_t list_id,
+                               store_admin_list_row **rows_out, size_t *count_out);
+/* Moves from `from` to `to` only; *changed_out false when the list was not in `from`. */
+nsdb_err store_admin_list_transition(db *conn, int64_t id, const char *from, const char *to,
+                                     int64_t by, int64_t now, const char *reason,
+                                     bool *changed_out);
+/* The original file, malloc'd. */
+nsdb_err store_admin_list_file(db *conn, arena *a, int64_t id, const char **filename_out,
+                               const void **data_out, size_t *len_out);
+nsdb_err store_admin_list_row_set_outcome(db *conn, int64_t row_id, int64_t user_pk,
+                                          const char *outcome);
+
+/* ---- mail outbox ---- */
+
+typedef struct store_outbox_mail {
+    int64_t id;
+    const char *to_address;
+    const unsigned char *sealed;
+    size_t sealed_len;
+    int64_t attempts;
+} store_outbox_mail;
+
+nsdb_err store_outbox_insert(db *conn, const char *to_address, const char *purpose,
+                             const unsigned char *sealed, size_t sealed_len, int64_t now);
+/* Pending messages due at now (all pending when now < 0), oldest first. */
+nsdb_err store_outbox_due(db *conn, arena *a, int64_t now, int64_t limit,
+                          store_outbox_mail **rows_out, size_t *count_out);
+nsdb_err store_outbox_mark_sent(db *conn, int64_t id, int64_t now);
+nsdb_err store_outbox_mark_retry(db *conn, int64_t id, int64_t next_attempt_at, const char *error,
+                                 bool give_up);
+nsdb_err store_outbox_counts(db *conn, int64_t *pending_out, int64_t *sent_out,
+                             int64_t *failed_out);
 
 #endif

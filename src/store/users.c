@@ -2,16 +2,18 @@
  * users.c — the users table: creation, lookup for login, failure counting and lockout,
  * password changes.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "store/store.h"
 #include "util/log.h"
+#include "util/str.h"
 
 #define USER_COLUMNS                                                                              \
     "u.id, u.user_id, u.role, u.name, u.name_kana, u.email, u.department, u.category, "          \
     "COALESCE(u.municipality_id, 0), COALESCE(u.institution_id, 0), m.code, m.name, i.code, "    \
     "i.name, u.password_hash, u.initial_password_sealed, u.notice_status, u.status, "             \
-    "u.must_change_password, u.failed_logins, u.locked_until, u.created_at "                     \
+    "u.must_change_password, u.failed_logins, u.locked_until, u.created_at, u.title, u.phone "                     \
     "FROM users u LEFT JOIN municipalities m ON m.id = u.municipality_id "                        \
     "LEFT JOIN institutions i ON i.id = u.institution_id "
 
@@ -52,6 +54,8 @@ static store_user *user_from_row(arena *a, db_stmt *st)
     u->failed_logins = db_column_int(st, 19);
     u->locked_until = db_column_int(st, 20);
     u->created_at = db_column_int(st, 21);
+    u->title = col_dup(a, st, 22);
+    u->phone = col_dup(a, st, 23);
     return u;
 }
 
@@ -111,8 +115,9 @@ nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64
         conn,
         "INSERT INTO users (user_id, role, name, name_kana, email, department, category, "
         "municipality_id, institution_id, doctor_number, specialty, initial_password_sealed, "
-        "created_by, created_at, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
+        "created_by, created_at, updated_at, title, phone, name_search) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17) "
+        "RETURNING id",
         &st);
     if (e != NSDB_OK)
         return e;
@@ -130,6 +135,9 @@ nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64
     db_bind_blob(st, 12, u->initial_sealed, u->initial_sealed_len);
     null_if_zero_bind(st, 13, u->created_by);
     db_bind_int(st, 14, now);
+    db_bind_text(st, 15, u->title);
+    db_bind_text(st, 16, u->phone);
+    db_bind_text(st, 17, u->search_key);
     int rc = db_step(st);
     if (rc == DB_ROW) {
         if (pk_out)
@@ -186,4 +194,131 @@ nsdb_err store_user_set_password(db *conn, int64_t pk, const char *hash, int64_t
                    "must_change_password = 0, notice_status = 'active', password_changed_at = $3, "
                    "updated_at = $3 WHERE id = $1",
                    "iti", pk, hash, now);
+}
+
+nsdb_err store_user_update_profile(db *conn, int64_t pk, const store_user_profile *p,
+                                   const char *search_key, int64_t now)
+{
+    return db_exec(conn, NULL,
+                   "UPDATE users SET name = $2, name_kana = $3, email = $4, department = $5, "
+                   "title = $6, phone = $7, category = COALESCE($8, category), name_search = $9, "
+                   "updated_at = $10 WHERE id = $1",
+                   "itttttttti", pk, p->name, p->name_kana, p->email, p->department, p->title,
+                   p->phone, p->category, search_key, now);
+}
+
+nsdb_err store_user_set_search_key(db *conn, int64_t pk, const char *search_key)
+{
+    return db_exec(conn, NULL, "UPDATE users SET name_search = $2 WHERE id = $1", "it", pk,
+                   search_key);
+}
+
+nsdb_err store_user_set_status(db *conn, int64_t pk, const char *status, int64_t now)
+{
+    return db_exec(conn, NULL, "UPDATE users SET status = $2, updated_at = $3 WHERE id = $1",
+                   "iti", pk, status, now);
+}
+
+nsdb_err store_user_mark_notice_issued(db *conn, int64_t pk, int64_t now)
+{
+    return db_exec(conn, NULL,
+                   "UPDATE users SET notice_status = 'issued', updated_at = $2 "
+                   "WHERE id = $1 AND notice_status = 'unissued'",
+                   "ii", pk, now);
+}
+
+nsdb_err store_user_reset_password(db *conn, int64_t pk, const unsigned char *sealed,
+                                   size_t sealed_len, int64_t now)
+{
+    return db_exec(conn, NULL,
+                   "UPDATE users SET initial_password_sealed = $2, password_hash = NULL, "
+                   "notice_status = 'unissued', must_change_password = 1, failed_logins = 0, "
+                   "locked_until = 0, updated_at = $3 WHERE id = $1",
+                   "ibi", pk, sealed, sealed_len, now);
+}
+
+nsdb_err store_user_find_in_municipality(db *conn, arena *a, int64_t municipality_pk,
+                                         const char *user_id, store_user **out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " USER_COLUMNS
+                          "WHERE u.user_id = UPPER($1) AND u.municipality_id = $2",
+                          "ti", user_id, municipality_pk);
+    return e != NSDB_OK ? e : user_fetch_one(st, a, out);
+}
+
+nsdb_err store_user_find_muni_admin_by_email(db *conn, arena *a, int64_t municipality_pk,
+                                             const char *email, store_user **out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " USER_COLUMNS
+                          "WHERE u.municipality_id = $1 AND u.role = 'muni_admin' "
+                          "AND LOWER(u.email) = LOWER($2) ORDER BY u.id LIMIT 1",
+                          "it", municipality_pk, email);
+    return e != NSDB_OK ? e : user_fetch_one(st, a, out);
+}
+
+/* The WHERE clause of a search; parameters $1..$6 are bound by store_user_search. */
+#define USER_SEARCH_WHERE                                                                          \
+    "WHERE u.municipality_id = $1 "                                                                \
+    "AND ((u.role IN ('muni_admin','muni_staff')) = ($2 = 1)) "                                    \
+    "AND ($3 IS NULL OR u.name_search LIKE $3 ESCAPE '\\' OR u.department LIKE $3 ESCAPE '\\' "   \
+    "     OR u.user_id = $4) "                                                                     \
+    "AND ($5 IS NULL OR u.notice_status = $5) "                                                   \
+    "AND ($6 IS NULL OR u.status = $6) "
+
+static void bind_search(db_stmt *st, const store_user_query *q, arena *a)
+{
+    db_bind_int(st, 1, q->municipality_pk);
+    db_bind_int(st, 2, q->municipal_roles ? 1 : 0);
+    if (q->search_key != NULL && *q->search_key != '\0') {
+        strbuf like = STRBUF_INIT;
+        strbuf_putc(&like, '%');
+        for (const char *p = q->search_key; *p; p++) {
+            if (*p == '%' || *p == '_' || *p == '\\')
+                strbuf_putc(&like, '\\');
+            strbuf_putc(&like, *p);
+        }
+        strbuf_putc(&like, '%');
+        db_bind_text(st, 3, arena_strdup(a, like.data));
+        strbuf_free(&like);
+    } else {
+        db_bind_null(st, 3);
+    }
+    db_bind_text(st, 4, q->user_id_upper ? q->user_id_upper : "");
+    db_bind_text(st, 5, q->notice_status);
+    db_bind_text(st, 6, q->account_status);
+}
+
+nsdb_err store_user_search(db *conn, arena *a, const store_user_query *q, store_user **rows_out,
+                           size_t *count_out, int64_t *total_out)
+{
+    assert(q->municipality_pk != 0);
+    db_stmt *st = NULL;
+    nsdb_err e = db_prepare(conn, "SELECT COUNT(*) FROM users u " USER_SEARCH_WHERE, &st);
+    if (e != NSDB_OK)
+        return e;
+    bind_search(st, q, a);
+    *total_out = db_step(st) == DB_ROW ? db_column_int(st, 0) : 0;
+    db_finalize(st);
+    e = db_prepare(conn,
+                   "SELECT " USER_COLUMNS USER_SEARCH_WHERE
+                   "ORDER BY u.name_search, u.id LIMIT $7 OFFSET $8",
+                   &st);
+    if (e != NSDB_OK)
+        return e;
+    bind_search(st, q, a);
+    db_bind_int(st, 7, q->limit);
+    db_bind_int(st, 8, q->offset);
+    size_t cap = (size_t)(q->limit > 0 ? q->limit : 1), n = 0;
+    store_user *rows = arena_alloc(a, cap * sizeof *rows);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW && n < cap)
+        rows[n++] = *user_from_row(a, st);
+    db_finalize(st);
+    *rows_out = rows;
+    *count_out = n;
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
 }

@@ -1,7 +1,7 @@
 /*
  * account.c — 自アカウント管理: the user's own password change, forced at first login. A new
  * password replaces the hash, destroys the sealed initial password (notice status 利用中) and
- * ends the user's other sessions, in one transaction with its audit record.
+ * replaces every session of the user by a fresh one, in one transaction with its audit record.
  */
 #include <string.h>
 
@@ -56,8 +56,11 @@ void web_account_submit(web_ctx *ctx)
         e = db_begin(conn);
     if (e == NSDB_OK)
         e = store_user_set_password(conn, ctx->user->pk, hash, ctx->now);
+    /* a new session after the change: every earlier session of the user ends */
     if (e == NSDB_OK)
-        e = store_session_delete_for_user(conn, ctx->user->pk, ctx->session_hash);
+        e = store_session_delete_for_user(conn, ctx->user->pk, NULL);
+    if (e == NSDB_OK)
+        e = auth_create_session(ctx, ctx->user->pk);
     if (e == NSDB_OK)
         e = web_audit(ctx, "password_change", ctx->user->user_id, "ok", NULL);
     if (e == NSDB_OK)

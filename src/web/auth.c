@@ -122,6 +122,9 @@ bool auth_password_matches(web_ctx *ctx, const store_user *u, const char *passwo
 {
     if (u->password_hash != NULL)
         return password_verify(u->password_hash, password);
+    /* an initial password is not hashed: spend the same time anyway, so that the answer's
+       timing does not tell who still has one */
+    password_verify(ctx->app->dummy_hash, password);
     if (u->initial_sealed == NULL)
         return false;
     char *initial = NULL;

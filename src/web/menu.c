@@ -14,10 +14,10 @@ static const struct {
     unsigned roles;
     const char *description;
 } MENU[] = {
-    {"管理者権限のユーザID申請リスト", NULL, ROLE_MHLW | ROLE_OPERATOR,
+    {"管理者権限のユーザID申請リスト", "/admin-lists", ROLE_MHLW | ROLE_OPERATOR,
      "申請リストの登録・承認・払出し"},
-    {"自治体ユーザ新規登録", NULL, ROLE_MUNI_ADMIN, "自治体職員のユーザを登録します"},
-    {"自治体ユーザ検索", NULL, ROLE_MUNI_ADMIN, "自治体職員のユーザの検索とID・PW発行通知書の出力"},
+    {"自治体ユーザ新規登録", "/muni-users/new", ROLE_MUNI_ADMIN, "自治体職員のユーザを登録します"},
+    {"自治体ユーザ検索", "/muni-users", ROLE_MUNI_ADMIN, "自治体職員のユーザの検索とID・PW発行通知書の出力"},
     {"医療機関ユーザ新規登録", NULL, ROLES_MUNI, "指定医・医療機関の責任者を個別登録・一括登録します"},
     {"医療機関ユーザ検索", NULL, ROLES_MUNI, "医療機関ユーザの検索とID・PW発行通知書の出力"},
     {"医療機関ユーザデータファイル等ダウンロード", NULL, ROLES_MUNI,

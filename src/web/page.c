@@ -3,6 +3,7 @@
  * headers every response carries.
  */
 #include <string.h>
+#include <time.h>
 
 #include "util/log.h"
 #include "web/menu.h"
@@ -92,6 +93,7 @@ void page_error(web_ctx *ctx, int status, const char *message)
                   {403, "操作できません"},
                   {404, "ページが見つかりません"},
                   {405, "操作できません"},
+                  {409, "操作できません"},
                   {413, "データが大きすぎます"},
                   {500, "システムエラー"},
                   {503, "ただいま混み合っています"}};
@@ -104,4 +106,14 @@ void page_error(web_ctx *ctx, int status, const char *message)
     json_object_set_new(data, "status", json_integer(status));
     ctx->req->status = status;
     page_render(ctx, "error", data);
+}
+
+const char *page_format_time(web_ctx *ctx, int64_t unix_time)
+{
+    /* Japan has no daylight saving time: UTC+9 always */
+    time_t t = (time_t)(unix_time + 9 * 3600);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    return arena_printf(ctx->req->arena, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900,
+                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
 }

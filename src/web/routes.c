@@ -24,6 +24,23 @@ static const route ROUTES[] = {
     {"POST", "/account/password", web_account_submit, ROLES_ALL, ROUTE_CSRF | ROUTE_PENDING_OK},
     {"GET", "/", web_menu, ROLES_ALL, 0},
     {"GET", "/audit", web_audit_list, ROLE_MHLW, 0},
+    {"GET", "/admin-lists", web_admin_lists, ROLE_MHLW | ROLE_OPERATOR, 0},
+    {"GET", "/admin-lists/template.xlsx", web_admin_list_template, ROLE_MHLW | ROLE_OPERATOR, 0},
+    {"POST", "/admin-lists", web_admin_list_upload, ROLE_MHLW, ROUTE_CSRF | ROUTE_UPLOAD},
+    {"GET", "/admin-lists/{}", web_admin_list_show, ROLE_MHLW | ROLE_OPERATOR, 0},
+    {"GET", "/admin-lists/{}/file", web_admin_list_file, ROLE_MHLW | ROLE_OPERATOR, 0},
+    {"POST", "/admin-lists/{}/approve", web_admin_list_approve, ROLE_MHLW, ROUTE_CSRF},
+    {"POST", "/admin-lists/{}/reject", web_admin_list_reject, ROLE_MHLW, ROUTE_CSRF},
+    {"POST", "/admin-lists/{}/issue", web_admin_list_issue, ROLE_OPERATOR, ROUTE_CSRF},
+    {"GET", "/muni-users/new", web_muni_user_new_form, ROLE_MUNI_ADMIN, 0},
+    {"POST", "/muni-users/new", web_muni_user_new_submit, ROLE_MUNI_ADMIN, ROUTE_CSRF},
+    {"GET", "/muni-users", web_muni_users, ROLE_MUNI_ADMIN, 0},
+    {"GET", "/muni-users/{}/edit", web_muni_user_edit_form, ROLE_MUNI_ADMIN, 0},
+    {"POST", "/muni-users/{}/edit", web_muni_user_edit_submit, ROLE_MUNI_ADMIN, ROUTE_CSRF},
+    {"POST", "/muni-users/{}/reset", web_muni_user_reset, ROLE_MUNI_ADMIN, ROUTE_CSRF},
+    {"POST", "/muni-users/{}/suspend", web_muni_user_suspend, ROLE_MUNI_ADMIN, ROUTE_CSRF},
+    {"POST", "/muni-users/{}/resume", web_muni_user_resume, ROLE_MUNI_ADMIN, ROUTE_CSRF},
+    {"GET", "/users/{}/notice.pdf", web_user_notice, ROLES_MUNI, 0},
 };
 
 /* Matches path against pattern; "{}" captures one non-empty segment. */

@@ -82,6 +82,8 @@ json_t *page_data(web_ctx *ctx, const char *title);
 void page_render(web_ctx *ctx, const char *name, json_t *data);
 void page_error(web_ctx *ctx, int status, const char *message);
 void page_set_security_headers(http_request *req);
+/* "2026-11-25 14:03" in Japan time, in the request arena. */
+const char *page_format_time(web_ctx *ctx, int64_t unix_time);
 /* Adds {field: message} to data["errors"] and an entry to data["error_list"] for the summary. */
 void page_add_error(json_t *data, const char *field, const char *label, const char *message);
 
@@ -96,5 +98,22 @@ void web_healthz(web_ctx *ctx);
 void web_metrics(web_ctx *ctx);
 void web_static(web_ctx *ctx);
 void web_audit_list(web_ctx *ctx);
+void web_admin_lists(web_ctx *ctx);
+void web_admin_list_template(web_ctx *ctx);
+void web_admin_list_upload(web_ctx *ctx);
+void web_admin_list_show(web_ctx *ctx);
+void web_admin_list_file(web_ctx *ctx);
+void web_admin_list_approve(web_ctx *ctx);
+void web_admin_list_reject(web_ctx *ctx);
+void web_admin_list_issue(web_ctx *ctx);
+void web_muni_user_new_form(web_ctx *ctx);
+void web_muni_user_new_submit(web_ctx *ctx);
+void web_muni_users(web_ctx *ctx);
+void web_muni_user_edit_form(web_ctx *ctx);
+void web_muni_user_edit_submit(web_ctx *ctx);
+void web_muni_user_reset(web_ctx *ctx);
+void web_muni_user_suspend(web_ctx *ctx);
+void web_muni_user_resume(web_ctx *ctx);
+void web_user_notice(web_ctx *ctx);
 
 #endif

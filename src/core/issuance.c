@@ -1,0 +1,189 @@
+/*
+ * issuance.c — 払出し. Per row of the list: 新規 creates or updates the municipality (name,
+ * 郵便番号, 所属先住所 from columns C, N, O) and issues a muni_admin whose user ID and initial
+ * password are mailed (⑦); 変更 updates the admin with that e-mail address; 削除 suspends it.
+ * Every account change has its audit record and the mail its outbox row in the same transaction.
+ */
+#include "core/issuance.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/accounts.h"
+#include "core/mailer.h"
+#include "domain/mail.h"
+#include "domain/text.h"
+#include "store/store.h"
+
+typedef struct issuance_ctx {
+    app *app;
+    db *conn;
+    arena *arena;
+    int64_t actor_pk;
+    const char *actor_user_id;
+    const char *client_ip;
+    int64_t now;
+    issuance_result *result;
+} issuance_ctx;
+
+static nsdb_err audit(issuance_ctx *c, const char *action, const char *target, const char *detail)
+{
+    store_audit entry = {.at = c->now,
+                         .actor_user_pk = c->actor_pk,
+                         .actor_user_id = c->actor_user_id,
+                         .client_ip = c->client_ip,
+                         .action = action,
+                         .target = target,
+                         .result = "ok",
+                         .detail = detail};
+    return store_audit_insert(c->conn, &entry);
+}
+
+static char *search_key_of(arena *a, const char *name, const char *kana)
+{
+    return text_search_key(a, arena_printf(a, "%s %s", name ? name : "", kana ? kana : ""));
+}
+
+static const char *login_url(const app *a, arena *ar)
+{
+    const char *base = a->cfg.public_url ? a->cfg.public_url : "http://127.0.0.1:8080";
+    size_t n = strlen(base);
+    return arena_printf(ar, "%.*s/login", (int)(n > 0 && base[n - 1] == '/' ? n - 1 : n), base);
+}
+
+static nsdb_err issue_new(issuance_ctx *c, const store_admin_list_row *r, int64_t muni_pk)
+{
+    store_user *existing = NULL;
+    nsdb_err e = store_user_find_muni_admin_by_email(c->conn, c->arena, muni_pk, r->email,
+                                                     &existing);
+    if (e == NSDB_OK) {
+        c->result->skipped++;
+        return store_admin_list_row_set_outcome(
+            c->conn, r->id, existing->pk,
+            arena_printf(c->arena, "登録済みのため作成しませんでした（%s）", existing->user_id));
+    }
+    if (e != NSDB_ERR_NOT_FOUND)
+        return e;
+    store_user_new u = {.role = "muni_admin",
+                        .name = r->name,
+                        .name_kana = r->name_kana,
+                        .email = r->email,
+                        .department = r->department,
+                        .title = r->title,
+                        .phone = r->phone,
+                        .category = r->category,
+                        .municipality_pk = muni_pk,
+                        .created_by = c->actor_pk,
+                        .search_key = search_key_of(c->arena, r->name, r->name_kana)};
+    accounts_issued issued;
+    e = accounts_issue(c->app, c->conn, &u, c->now, &issued);
+    if (e != NSDB_OK)
+        return e;
+    strbuf mail = STRBUF_INIT;
+    e = mail_compose_account_issued_from(c->app->cfg.mail_from, r->email, r->name,
+                                         r->municipality_name, issued.user_id,
+                                         issued.initial_password, login_url(c->app, c->arena),
+                                         (long long)c->now, &mail);
+    if (e == NSDB_OK)
+        e = mailer_enqueue(c->app, c->conn, r->email, "account_issued", mail.data, mail.len,
+                           c->now);
+    if (mail.data != NULL)
+        sodium_memzero(mail.data, mail.len);
+    strbuf_free(&mail);
+    if (e == NSDB_OK)
+        e = audit(c, "user_create", issued.user_id, "muni_admin (払出し)");
+    if (e == NSDB_OK)
+        e = audit(c, "mail_queued", issued.user_id, "account_issued");
+    if (e == NSDB_OK)
+        e = store_admin_list_row_set_outcome(c->conn, r->id, issued.pk, "作成しました");
+    if (e == NSDB_OK)
+        c->result->created++;
+    sodium_memzero(&issued, sizeof issued);
+    return e;
+}
+
+static nsdb_err issue_change_or_delete(issuance_ctx *c, const store_admin_list_row *r,
+                                       int64_t muni_pk, bool delete)
+{
+    store_user *u = NULL;
+    nsdb_err e = store_user_find_muni_admin_by_email(c->conn, c->arena, muni_pk, r->email, &u);
+    if (e == NSDB_ERR_NOT_FOUND) {
+        c->result->skipped++;
+        return store_admin_list_row_set_outcome(c->conn, r->id, 0,
+                                                "該当する自治体管理者が見つかりませんでした");
+    }
+    if (e != NSDB_OK)
+        return e;
+    if (delete) {
+        e = store_user_set_status(c->conn, u->pk, "suspended", c->now);
+        if (e == NSDB_OK)
+            e = store_session_delete_for_user(c->conn, u->pk, NULL);
+        if (e == NSDB_OK)
+            e = audit(c, "user_suspend", u->user_id, "削除申請 (払出し)");
+        if (e == NSDB_OK)
+            c->result->suspended++;
+        return e == NSDB_OK ? store_admin_list_row_set_outcome(c->conn, r->id, u->pk, "利用停止しました")
+                            : e;
+    }
+    store_user_profile p = {.name = r->name,
+                            .name_kana = r->name_kana,
+                            .email = r->email,
+                            .department = r->department,
+                            .title = r->title,
+                            .phone = r->phone,
+                            .category = r->category};
+    e = store_user_update_profile(c->conn, u->pk, &p, search_key_of(c->arena, r->name, r->name_kana),
+                                  c->now);
+    if (e == NSDB_OK)
+        e = audit(c, "user_update", u->user_id, "変更申請 (払出し)");
+    if (e == NSDB_OK)
+        c->result->changed++;
+    return e == NSDB_OK ? store_admin_list_row_set_outcome(c->conn, r->id, u->pk, "変更しました") : e;
+}
+
+static nsdb_err issue_row(issuance_ctx *c, const store_admin_list_row *r)
+{
+    int64_t muni_pk = 0;
+    bool created = false;
+    nsdb_err e = store_municipality_upsert(c->conn, r->municipality_code, r->municipality_name,
+                                           r->postal, r->address, c->now, &muni_pk, &created);
+    if (e == NSDB_OK)
+        e = audit(c, created ? "municipality_create" : "municipality_update", r->municipality_code,
+                  r->municipality_name);
+    if (e != NSDB_OK)
+        return e;
+    if (strcmp(r->request_type, "new") == 0)
+        return issue_new(c, r, muni_pk);
+    return issue_change_or_delete(c, r, muni_pk, strcmp(r->request_type, "delete") == 0);
+}
+
+nsdb_err issuance_run(app *a, db *conn, int64_t list_id, int64_t actor_pk,
+                      const char *actor_user_id, const char *client_ip, int64_t now,
+                      issuance_result *out)
+{
+    memset(out, 0, sizeof *out);
+    bool changed = false;
+    nsdb_err e = store_admin_list_transition(conn, list_id, "approved", "issued", actor_pk, now,
+                                             NULL, &changed);
+    if (e != NSDB_OK)
+        return e;
+    if (!changed)
+        return NSDB_ERR_INVALID;
+    arena *ar = arena_new();
+    issuance_ctx c = {a, conn, ar, actor_pk, actor_user_id, client_ip, now, out};
+    store_admin_list_row *rows = NULL;
+    size_t n = 0;
+    e = store_admin_list_rows(conn, ar, list_id, &rows, &n);
+    for (size_t i = 0; e == NSDB_OK && i < n; i++)
+        e = issue_row(&c, &rows[i]);
+    if (e == NSDB_OK) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "created=%d changed=%d suspended=%d skipped=%d",
+                 out->created, out->changed, out->suspended, out->skipped);
+        e = audit(&c, "admin_list_issue", arena_printf(ar, "admin_list:%lld", (long long)list_id),
+                  detail);
+    }
+    arena_free(ar);
+    return e;
+}

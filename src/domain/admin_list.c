@@ -1,0 +1,570 @@
+/*
+ * admin_list.c — parsing and validation of 管理者権限のユーザID申請リスト (SPEC §5.1), and its blank
+ * template.
+ *
+ * Each column has one function that takes the cell's text (and whether Excel stored it as a
+ * number) and returns the normalised value or a Japanese reason; the person fields share the
+ * named validators of validate.h with the forms, so that a value accepted on one screen is
+ * accepted here. Spreadsheet damage is repaired only where the intent is unambiguous: a code or
+ * postal code that Excel turned into a number lost its leading zeros, which are put back only
+ * when the result is well-formed (for 地方公共団体コード: when the check digit then agrees).
+ */
+#include "domain/admin_list.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <xlsxwriter.h>
+
+#include "domain/ids.h"
+#include "domain/text.h"
+#include "domain/validate.h"
+#include "util/str.h"
+
+enum {
+    COL_NO, COL_CODE, COL_MUNI_NAME, COL_CATEGORY, COL_DEPARTMENT, COL_TITLE, COL_NAME, COL_KANA,
+    COL_EMAIL, COL_PHONE, COL_EXTENSION, COL_REQUEST, COL_NOTE, COL_POSTAL, COL_ADDRESS,
+};
+
+#define TEXT_MAX_CHARS 100
+#define ADDRESS_MAX_CHARS 200
+#define NOTE_MAX_CHARS 1000
+#define SHORT_MAX_CHARS 20
+
+const char *const ADMIN_LIST_HEADERS[ADMIN_LIST_COLUMN_COUNT] = {
+    "No",     "地方公共団体コード", "地方公共団体名", "難病/小慢", "部署名",
+    "役職",   "氏名",               "氏名カナ",       "メールアドレス", "電話番号",
+    "内線",   "申請区分",           "備考",           "郵便番号", "所属先住所",
+};
+
+static const char MSG_NO_HEADER[] =
+    "見出し行（A列が「No」の行）が見つかりません。管理者権限のユーザID申請リストの様式"
+    "（1枚目のシート）に入力してください。";
+static const char MSG_NO_ROWS[] =
+    "申請する行がありません。見出し行の下に、1人につき1行を入力してください。";
+static const char MSG_BAD_CHARS[] = "使用できない文字（制御文字など）が含まれています。";
+
+typedef struct parse_state {
+    const xlsx_table *table;
+    arena *a;
+    admin_list *out;
+    size_t error_cap;
+    size_t dropped; /* errors beyond ADMIN_LIST_MAX_ERRORS */
+} parse_state;
+
+/* ---- errors -------------------------------------------------------------------------------- */
+
+static void error_add(parse_state *st, unsigned row, int col, const char *reason)
+{
+    admin_list *out = st->out;
+    if (out->error_count == ADMIN_LIST_MAX_ERRORS) {
+        st->dropped++;
+        return;
+    }
+    if (out->error_count == st->error_cap) {
+        size_t cap = st->error_cap ? st->error_cap * 2 : 16;
+        admin_list_error *errors = arena_calloc(st->a, cap, sizeof *errors);
+        if (out->error_count)
+            memcpy(errors, out->errors, out->error_count * sizeof *errors);
+        out->errors = errors;
+        st->error_cap = cap;
+    }
+    admin_list_error *e = &out->errors[out->error_count++];
+    e->row_number = row;
+    e->reason = reason;
+    if (col < 0) {
+        e->column = 0;
+        e->column_name = NULL;
+        e->message = row ? arena_printf(st->a, "%u行目: %s", row, reason) : reason;
+        return;
+    }
+    e->column = (char)('A' + col);
+    e->column_name = ADMIN_LIST_HEADERS[col];
+    e->message = arena_printf(st->a, "%u行目 %c列（%s）: %s", row, e->column, e->column_name,
+                              reason);
+}
+
+static int error_compare(const void *x, const void *y)
+{
+    const admin_list_error *a = x, *b = y;
+    if (a->row_number != b->row_number)
+        return a->row_number < b->row_number ? -1 : 1;
+    if (a->column != b->column)
+        return a->column < b->column ? -1 : 1;
+    return a < b ? -1 : a > b; /* qsort is not stable; errors of one cell keep their order */
+}
+
+/* ---- cell text ----------------------------------------------------------------------------- */
+
+/* The cell's text with line breaks and tabs made spaces and outer blanks trimmed; "" if empty. */
+static char *cell_text(parse_state *st, size_t index, int col)
+{
+    const char *raw = xlsx_table_cell(st->table, index, (unsigned)col);
+    char *s = arena_strdup(st->a, raw ? raw : "");
+    for (char *p = s; *p; p++)
+        if (*p == '\r' || *p == '\n' || *p == '\t')
+            *p = ' ';
+    return str_trim(s);
+}
+
+/* NFKC plus the dashes people type in numbers (ー − ‐ ‒ – — ―) as '-'; NULL on bad text. */
+static char *code_text(arena *a, const char *s)
+{
+    char *n = text_nfkc(a, s);
+    if (n == NULL)
+        return NULL;
+    char *w = n;
+    for (const char *p = n; *p;) {
+        const unsigned char *u = (const unsigned char *)p;
+        unsigned cp = 0;
+        if (u[0] == 0xE2 && u[1] != 0 && u[2] != 0)
+            cp = 0x2000u | ((u[1] & 0x3Fu) << 6) | (u[2] & 0x3Fu);
+        else if (u[0] == 0xE3 && u[1] != 0 && u[2] != 0)
+            cp = 0x3000u | ((u[1] & 0x3Fu) << 6) | (u[2] & 0x3Fu);
+        if ((cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 || cp == 0x30FC) {
+            *w++ = '-';
+            p += 3;
+        } else {
+            *w++ = *p++;
+        }
+    }
+    *w = '\0';
+    return n;
+}
+
+static bool all_digits(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/* ---- column validators: NULL and *out set, or a reason ---------------------------------------- */
+
+static const char *check_code(arena *a, const char *in, bool is_number, const char **out)
+{
+    char *s = code_text(a, in);
+    if (s == NULL)
+        return MSG_BAD_CHARS;
+    if (*s == '\0')
+        return "入力されていません。検査数字を含む6桁の地方公共団体コード（例：131016）を入力して"
+               "ください。";
+    if (!all_digits(s))
+        return "数字だけで入力してください。検査数字を含む6桁の地方公共団体コード（例：131016）です。";
+    size_t n = strlen(s);
+    if (n == 6) {
+        if (!ids_municipality_code_valid(s))
+            return "検査数字が正しくありません。6桁の地方公共団体コードを入力してください。";
+        *out = s;
+        return NULL;
+    }
+    if (n == 5) {
+        char *padded = arena_printf(a, "0%s", s);
+        if (is_number && ids_municipality_code_valid(padded)) {
+            *out = padded; /* Excel dropped the leading zero of 0NNNNN */
+            return NULL;
+        }
+        char with_check[7];
+        memcpy(with_check, s, 5);
+        with_check[5] = ids_municipality_check_digit(s);
+        with_check[6] = '\0';
+        if (ids_municipality_code_valid(padded))
+            return arena_printf(a,
+                                "5桁しかありません。検査数字を含む6桁の地方公共団体コードを入力して"
+                                "ください（先頭の0が抜けた場合は「%s」、検査数字がない場合は「%s」）。"
+                                "セルの書式を「文字列」にすると先頭の0が消えません。",
+                                padded, with_check);
+        return arena_printf(a,
+                            "検査数字がない5桁のコードです。検査数字を付けた6桁の地方公共団体コード"
+                            "（このコードなら「%s」）を入力してください。",
+                            with_check);
+    }
+    return arena_printf(a, "%zu桁になっています。検査数字を含む6桁の地方公共団体コードを入力して"
+                           "ください。",
+                        n);
+}
+
+static const char *check_required_text(arena *a, const char *in, size_t max, const char *what,
+                                       const char **out)
+{
+    const char *reason = validate_optional_text(a, in, max, out);
+    if (reason != NULL)
+        return reason;
+    if (*out == NULL)
+        return arena_printf(a, "入力されていません。%sを入力してください。", what);
+    return NULL;
+}
+
+static const char *check_category(arena *a, const char *in, const char **out)
+{
+    char *n = text_nfkc(a, in);
+    if (n == NULL)
+        return MSG_BAD_CHARS;
+    if (*n == '\0')
+        return "入力されていません。「難病」「小慢」「両方」のいずれかを選んでください。";
+    /* 難病・小慢, 難病／小慢, 難病、小慢 and 難病 小慢 all mean both. */
+    strbuf sb = STRBUF_INIT;
+    for (const char *p = n; *p;) {
+        if (strncmp(p, "・", 3) == 0 || strncmp(p, "、", 3) == 0 || strncmp(p, "，", 3) == 0) {
+            strbuf_putc(&sb, '/');
+            p += 3;
+        } else if (*p == ' ' || *p == ',') {
+            strbuf_putc(&sb, '/');
+            p++;
+        } else {
+            strbuf_putc(&sb, *p++);
+        }
+    }
+    const char *reason = validate_category(a, sb.data, out);
+    strbuf_free(&sb);
+    if (reason != NULL)
+        return "「難病」「小慢」「両方」のいずれかを選んでください。";
+    return NULL;
+}
+
+static const char *check_phone(arena *a, const char *in, bool is_number, const char **out)
+{
+    char *s = code_text(a, in);
+    if (s == NULL)
+        return MSG_BAD_CHARS;
+    /* Japanese numbers start with 0, which Excel drops from a number. */
+    if (is_number && all_digits(s) && s[0] != '0')
+        s = arena_printf(a, "0%s", s);
+    return validate_phone(a, s, out);
+}
+
+static const char *check_request(arena *a, const char *in, const char **out)
+{
+    static const struct {
+        const char *text, *key;
+    } WORDS[] = {{"新規", "new"},    {"変更", "change"}, {"削除", "delete"},
+                 {"new", "new"},     {"change", "change"}, {"delete", "delete"}};
+    char *n = text_nfkc(a, in);
+    if (n == NULL)
+        return MSG_BAD_CHARS;
+    if (*n == '\0')
+        return "入力されていません。「新規」「変更」「削除」のいずれかを選んでください。";
+    for (size_t i = 0; i < sizeof WORDS / sizeof WORDS[0]; i++) {
+        if (strcasecmp(n, WORDS[i].text) == 0) {
+            *out = WORDS[i].key;
+            return NULL;
+        }
+    }
+    return "「新規」「変更」「削除」のいずれかを選んでください。";
+}
+
+static const char *check_postal(arena *a, const char *in, bool is_number, const char **out)
+{
+    char *s = code_text(a, in);
+    if (s == NULL)
+        return MSG_BAD_CHARS;
+    if (strncmp(s, "〒", 3) == 0)
+        s = str_trim(s + 3);
+    if (*s == '\0')
+        return "入力されていません。郵便番号を「123-4567」の形で入力してください。";
+    size_t n = strlen(s);
+    if (is_number && all_digits(s) && (n == 5 || n == 6))
+        s = arena_printf(a, "%07d", atoi(s)); /* Excel dropped the leading zeros (001-0001) */
+    n = strlen(s);
+    if (n == 7 && all_digits(s)) {
+        *out = arena_printf(a, "%.3s-%.4s", s, s + 3);
+        return NULL;
+    }
+    if (n == 8 && s[3] == '-') {
+        s[3] = '0';
+        bool ok = all_digits(s);
+        s[3] = '-';
+        if (ok) {
+            *out = s;
+            return NULL;
+        }
+    }
+    if (all_digits(s) && n < 7)
+        return arena_printf(a, "%zu桁しかありません。郵便番号は7桁で「123-4567」の形で入力してくだ"
+                               "さい（先頭の0が抜けていませんか）。",
+                            n);
+    return "郵便番号は7桁で「123-4567」の形で入力してください。";
+}
+
+/* ---- the sheet ----------------------------------------------------------------------------- */
+
+/* NFKC without spaces, with ・ and ／ read as '/': how headers are compared. */
+static char *header_key(arena *a, const char *s)
+{
+    char *n = text_nfkc(a, s ? s : "");
+    if (n == NULL)
+        return arena_strdup(a, "");
+    char *w = n;
+    for (const char *p = n; *p;) {
+        if (*p == ' ') {
+            p++;
+        } else if (strncmp(p, "・", 3) == 0) {
+            *w++ = '/';
+            p += 3;
+        } else {
+            *w++ = *p++;
+        }
+    }
+    *w = '\0';
+    return n;
+}
+
+static bool header_is_no(arena *a, const char *s)
+{
+    char *k = header_key(a, s);
+    return strcasecmp(k, "No") == 0 || strcasecmp(k, "No.") == 0;
+}
+
+/* Index of the header row, or SIZE_MAX. Checks that B..O carry the expected headers, so that a
+ * sheet with moved columns is refused instead of read into the wrong fields. */
+static size_t find_header(parse_state *st)
+{
+    size_t rows = xlsx_table_rows(st->table);
+    for (size_t i = 0; i < rows; i++) {
+        if (!header_is_no(st->a, xlsx_table_cell(st->table, i, COL_NO)))
+            continue;
+        unsigned row = xlsx_table_row_number(st->table, i);
+        for (int col = COL_CODE; col < ADMIN_LIST_COLUMN_COUNT; col++) {
+            const char *have = header_key(st->a, xlsx_table_cell(st->table, i, (unsigned)col));
+            const char *want = header_key(st->a, ADMIN_LIST_HEADERS[col]);
+            /* "郵便番号（〒）" is fine; "氏名" where 氏名カナ belongs is not. */
+            if (strstr(have, want) == NULL)
+                error_add(st, row, col,
+                          arena_printf(st->a,
+                                       "見出しが「%s」ではありません。列の順番を変えずに、様式"
+                                       "どおりA列からO列に入力してください。",
+                                       ADMIN_LIST_HEADERS[col]));
+        }
+        return i;
+    }
+    return SIZE_MAX;
+}
+
+static bool row_is_blank(parse_state *st, size_t index)
+{
+    for (int col = COL_CODE; col < ADMIN_LIST_COLUMN_COUNT; col++)
+        if (*cell_text(st, index, col) != '\0')
+            return false;
+    return true;
+}
+
+/* Validates one cell with check(a, text, is_number, &value); records the reason on failure. */
+#define CHECK(st, row, col, expr)                                                                 \
+    do {                                                                                          \
+        const char *reason_ = (expr);                                                             \
+        if (reason_ != NULL)                                                                      \
+            error_add((st), (row)->row_number, (col), reason_);                                   \
+    } while (0)
+
+static void parse_row(parse_state *st, size_t index, admin_list_row *r)
+{
+    arena *a = st->a;
+    const char *c[ADMIN_LIST_COLUMN_COUNT];
+    for (int col = 0; col < ADMIN_LIST_COLUMN_COUNT; col++)
+        c[col] = cell_text(st, index, col);
+    bool num_code = xlsx_table_cell_is_number(st->table, index, COL_CODE);
+    bool num_phone = xlsx_table_cell_is_number(st->table, index, COL_PHONE);
+    bool num_postal = xlsx_table_cell_is_number(st->table, index, COL_POSTAL);
+    memset(r, 0, sizeof *r);
+    r->row_number = xlsx_table_row_number(st->table, index);
+
+    CHECK(st, r, COL_NO, validate_optional_text(a, c[COL_NO], SHORT_MAX_CHARS, &r->no));
+    CHECK(st, r, COL_CODE, check_code(a, c[COL_CODE], num_code, &r->municipality_code));
+    CHECK(st, r, COL_MUNI_NAME, check_required_text(a, c[COL_MUNI_NAME], TEXT_MAX_CHARS,
+                                                    "地方公共団体名", &r->municipality_name));
+    CHECK(st, r, COL_CATEGORY, check_category(a, c[COL_CATEGORY], &r->category));
+    CHECK(st, r, COL_DEPARTMENT,
+          validate_optional_text(a, c[COL_DEPARTMENT], TEXT_MAX_CHARS, &r->department));
+    CHECK(st, r, COL_TITLE, validate_optional_text(a, c[COL_TITLE], TEXT_MAX_CHARS, &r->title));
+    CHECK(st, r, COL_NAME, validate_person_name(a, c[COL_NAME], &r->name));
+    CHECK(st, r, COL_KANA, validate_name_kana(a, c[COL_KANA], &r->name_kana));
+    CHECK(st, r, COL_EMAIL, validate_email(a, c[COL_EMAIL], &r->email));
+    CHECK(st, r, COL_PHONE, check_phone(a, c[COL_PHONE], num_phone, &r->phone));
+    CHECK(st, r, COL_EXTENSION,
+          validate_optional_text(a, c[COL_EXTENSION], SHORT_MAX_CHARS, &r->extension));
+    CHECK(st, r, COL_REQUEST, check_request(a, c[COL_REQUEST], &r->request_type));
+    CHECK(st, r, COL_NOTE, validate_optional_text(a, c[COL_NOTE], NOTE_MAX_CHARS, &r->note));
+    CHECK(st, r, COL_POSTAL, check_postal(a, c[COL_POSTAL], num_postal, &r->postal));
+    CHECK(st, r, COL_ADDRESS, check_required_text(a, c[COL_ADDRESS], ADDRESS_MAX_CHARS,
+                                                  "所属先住所", &r->address));
+}
+
+typedef struct email_seen {
+    const char *email;
+    unsigned row_number;
+    size_t order;
+} email_seen;
+
+static int email_compare(const void *x, const void *y)
+{
+    const email_seen *a = x, *b = y;
+    int c = strcasecmp(a->email, b->email);
+    if (c != 0)
+        return c;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* The same address on two 新規 rows would issue two admins for one mailbox: report every later
+ * row, naming the first. Sorting keeps this O(n log n) for large files. */
+static void check_duplicate_emails(parse_state *st)
+{
+    admin_list *out = st->out;
+    email_seen *seen = arena_calloc(st->a, out->row_count + 1, sizeof *seen);
+    size_t n = 0;
+    for (size_t i = 0; i < out->row_count; i++) {
+        const admin_list_row *r = &out->rows[i];
+        if (r->email != NULL && r->request_type != NULL && strcmp(r->request_type, "new") == 0)
+            seen[n++] = (email_seen){r->email, r->row_number, i};
+    }
+    qsort(seen, n, sizeof *seen, email_compare);
+    for (size_t i = 1, first = 0; i < n; i++) {
+        if (strcasecmp(seen[first].email, seen[i].email) != 0) {
+            first = i;
+            continue;
+        }
+        error_add(st, seen[i].row_number, COL_EMAIL,
+                  arena_printf(st->a,
+                               "同じメールアドレスが%u行目にもあります。新規の申請は1人につき1行"
+                               "にしてください（別の人ならその人のメールアドレスを入力してください）。",
+                               seen[first].row_number));
+    }
+}
+
+nsdb_err admin_list_parse(const xlsx_table *t, arena *a, admin_list *out)
+{
+    memset(out, 0, sizeof *out);
+    parse_state st = {.table = t, .a = a, .out = out};
+    size_t header = t ? find_header(&st) : SIZE_MAX;
+    if (header == SIZE_MAX) {
+        error_add(&st, 0, -1, MSG_NO_HEADER);
+        return NSDB_ERR_INVALID;
+    }
+    size_t rows = xlsx_table_rows(t);
+    out->rows = arena_calloc(a, rows - header, sizeof *out->rows);
+    for (size_t i = header + 1; i < rows; i++) {
+        if (row_is_blank(&st, i))
+            continue;
+        char *mark = text_nfkc(a, cell_text(&st, i, COL_NO));
+        if (mark != NULL && strcmp(mark, ADMIN_LIST_EXAMPLE_MARK) == 0)
+            continue;
+        parse_row(&st, i, &out->rows[out->row_count++]);
+    }
+    if (out->row_count == 0)
+        error_add(&st, 0, -1, MSG_NO_ROWS);
+    check_duplicate_emails(&st);
+    if (out->error_count > 1)
+        qsort(out->errors, out->error_count, sizeof *out->errors, error_compare);
+    if (st.dropped > 0) {
+        /* Appended after sorting: it is about the list, not a row. */
+        out->error_count--;
+        st.dropped++;
+        error_add(&st, 0, -1,
+                  arena_printf(a,
+                               "誤りが多いため、最初の%d件だけを表示しています（ほかに%zu件あります）。"
+                               "表示された誤りを直してから、もう一度アップロードしてください。",
+                               ADMIN_LIST_MAX_ERRORS - 1, st.dropped));
+    }
+    return out->error_count > 0 ? NSDB_ERR_INVALID : NSDB_OK;
+}
+
+/* ---- the template -------------------------------------------------------------------------- */
+
+enum { TEMPLATE_TITLE_ROW, TEMPLATE_NOTE_ROW, TEMPLATE_HEADER_ROW, TEMPLATE_EXAMPLE_ROW };
+#define TEMPLATE_INPUT_ROWS 1000 /* rows below the header that get formats and drop-downs */
+
+static const char TEMPLATE_NOTE[] =
+    "記入方法：1人につき1行を記入してください。地方公共団体コードは検査数字を含む6桁（例：011002）、"
+    "郵便番号は「123-4567」の形で入力します。「難病/小慢」と「申請区分」はセルの一覧から選んで"
+    "ください。氏名カナは全角カタカナです。灰色の「記入例」の行は読み込まれません（消しても残しても"
+    "構いません）。見出しの行と列の順番は変えないでください。";
+
+static const char *const TEMPLATE_EXAMPLE[ADMIN_LIST_COLUMN_COUNT] = {
+    ADMIN_LIST_EXAMPLE_MARK, "011002", "札幌市", "難病", "保健福祉局 健康企画課", "係長",
+    "札幌 花子", "サッポロ ハナコ", "hanako.sapporo@example.lg.jp", "011-000-0000", "1234",
+    "新規", "", "060-0001", "北海道札幌市中央区北1条西2丁目",
+};
+
+static const double TEMPLATE_WIDTHS[ADMIN_LIST_COLUMN_COUNT] = {
+    8, 14, 16, 11, 24, 12, 16, 18, 32, 15, 8, 10, 20, 11, 40,
+};
+
+nsdb_err admin_list_template_xlsx(const char *path)
+{
+    lxw_workbook *wb = workbook_new(path);
+    if (wb == NULL)
+        return NSDB_ERR_IO;
+    lxw_worksheet *ws = workbook_add_worksheet(wb, "申請リスト");
+
+    lxw_format *title = workbook_add_format(wb);
+    format_set_bold(title);
+    format_set_font_size(title, 14);
+    lxw_format *note = workbook_add_format(wb);
+    format_set_text_wrap(note);
+    format_set_align(note, LXW_ALIGN_VERTICAL_TOP);
+    format_set_font_size(note, 10);
+    lxw_format *header = workbook_add_format(wb);
+    format_set_bold(header);
+    format_set_text_wrap(header);
+    format_set_align(header, LXW_ALIGN_CENTER);
+    format_set_align(header, LXW_ALIGN_VERTICAL_CENTER);
+    format_set_bg_color(header, 0xD9E1F2);
+    format_set_border(header, LXW_BORDER_THIN);
+    lxw_format *text = workbook_add_format(wb);
+    format_set_num_format(text, "@"); /* Excel keeps leading zeros of text */
+    lxw_format *example = workbook_add_format(wb);
+    format_set_num_format(example, "@");
+    format_set_italic(example);
+    format_set_font_color(example, 0x595959);
+    format_set_bg_color(example, 0xEDEDED);
+
+    for (lxw_col_t col = 0; col < ADMIN_LIST_COLUMN_COUNT; col++) {
+        bool is_text = col == COL_CODE || col == COL_PHONE || col == COL_EXTENSION ||
+                       col == COL_POSTAL;
+        worksheet_set_column(ws, col, col, TEMPLATE_WIDTHS[col], is_text ? text : NULL);
+    }
+    worksheet_write_string(ws, TEMPLATE_TITLE_ROW, 0, ADMIN_LIST_TITLE, title);
+    worksheet_set_row(ws, TEMPLATE_NOTE_ROW, 36, NULL);
+    worksheet_merge_range(ws, TEMPLATE_NOTE_ROW, 0, TEMPLATE_NOTE_ROW, ADMIN_LIST_COLUMN_COUNT - 1,
+                          TEMPLATE_NOTE, note);
+    worksheet_set_row(ws, TEMPLATE_HEADER_ROW, 30, NULL);
+    for (lxw_col_t col = 0; col < ADMIN_LIST_COLUMN_COUNT; col++) {
+        worksheet_write_string(ws, TEMPLATE_HEADER_ROW, col, ADMIN_LIST_HEADERS[col], header);
+        worksheet_write_string(ws, TEMPLATE_EXAMPLE_ROW, col, TEMPLATE_EXAMPLE[col], example);
+    }
+    worksheet_freeze_panes(ws, TEMPLATE_HEADER_ROW + 1, 0);
+    /* Printed on A4 landscape, one page wide, the header repeated on every page. */
+    worksheet_set_paper(ws, 9);
+    worksheet_set_landscape(ws);
+    worksheet_fit_to_pages(ws, 1, 0);
+    worksheet_repeat_rows(ws, TEMPLATE_HEADER_ROW, TEMPLATE_HEADER_ROW);
+
+    char *categories[] = {"難病", "小慢", "両方", NULL};
+    lxw_data_validation category = {
+        .validate = LXW_VALIDATION_TYPE_LIST,
+        .value_list = categories,
+        .input_title = "難病/小慢",
+        .input_message = "一覧から選んでください。",
+        .error_title = "難病/小慢",
+        .error_message = "「難病」「小慢」「両方」のいずれかを選んでください。",
+    };
+    char *requests[] = {"新規", "変更", "削除", NULL};
+    lxw_data_validation request = {
+        .validate = LXW_VALIDATION_TYPE_LIST,
+        .value_list = requests,
+        .input_title = "申請区分",
+        .input_message = "一覧から選んでください。",
+        .error_title = "申請区分",
+        .error_message = "「新規」「変更」「削除」のいずれかを選んでください。",
+    };
+    lxw_row_t first = TEMPLATE_EXAMPLE_ROW, last = TEMPLATE_HEADER_ROW + TEMPLATE_INPUT_ROWS;
+    worksheet_data_validation_range(ws, first, COL_CATEGORY, last, COL_CATEGORY, &category);
+    worksheet_data_validation_range(ws, first, COL_REQUEST, last, COL_REQUEST, &request);
+
+    workbook_set_properties(wb, &(lxw_doc_properties){.title = ADMIN_LIST_TITLE});
+    return workbook_close(wb) == LXW_NO_ERROR ? NSDB_OK : NSDB_ERR_IO;
+}

@@ -1,0 +1,112 @@
+/*
+ * text.c — normalisation with utf8proc (NFKC) plus the katakana folding that search needs.
+ */
+#include "domain/text.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "util/str.h"
+
+char *text_nfkc(arena *a, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    if (!str_is_clean_utf8(s, strlen(s)))
+        return NULL;
+    utf8proc_uint8_t *out = NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &out,
+                                      UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                                          UTF8PROC_COMPAT);
+    if (n < 0)
+        return NULL;
+    char *copy = arena_strndup(a, (const char *)out, (size_t)n);
+    free(out);
+    return str_trim(copy);
+}
+
+/* Appends code point c as UTF-8. */
+static void put_utf8(strbuf *sb, utf8proc_int32_t c)
+{
+    utf8proc_uint8_t buf[4];
+    utf8proc_ssize_t n = utf8proc_encode_char(c, buf);
+    strbuf_append(sb, (const char *)buf, (size_t)n);
+}
+
+char *text_search_key(arena *a, const char *s)
+{
+    char *n = text_nfkc(a, s);
+    if (n == NULL)
+        return NULL;
+    strbuf sb = STRBUF_INIT;
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)n;
+    utf8proc_int32_t c;
+    for (;;) {
+        utf8proc_ssize_t len = utf8proc_iterate(p, -1, &c);
+        if (len <= 0 || c == 0)
+            break;
+        p += len;
+        if (c == ' ' || c == '\t' || c == 0x3000)
+            continue;
+        if (c >= 0x3041 && c <= 0x3096) /* hiragana → katakana */
+            c += 0x60;
+        else if (c >= 'A' && c <= 'Z')
+            c += 'a' - 'A';
+        put_utf8(&sb, c);
+    }
+    char *key = arena_strdup(a, sb.data ? sb.data : "");
+    strbuf_free(&sb);
+    return key;
+}
+
+bool text_is_katakana(const char *s)
+{
+    arena *a = arena_new();
+    char *n = text_nfkc(a, s);
+    bool ok = n != NULL && *n != '\0';
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)(n ? n : "");
+    utf8proc_int32_t c;
+    while (ok) {
+        utf8proc_ssize_t len = utf8proc_iterate(p, -1, &c);
+        if (len <= 0 || c == 0)
+            break;
+        p += len;
+        ok = (c >= 0x30A1 && c <= 0x30FA) || c == 0x30FC || c == 0x30FB || c == ' ' ||
+             c == 0x3000;
+    }
+    arena_free(a);
+    return ok;
+}
+
+/* Hyphen look-alikes that NFKC leaves alone: minus sign, katakana prolonged sound mark. */
+static size_t hyphen_length(const char *p)
+{
+    if (*p == '-')
+        return 1;
+    if (strncmp(p, "\xe2\x88\x92", 3) == 0 || strncmp(p, "\xe3\x83\xbc", 3) == 0)
+        return 3;
+    return 0;
+}
+
+char *text_postal_normalize(arena *a, const char *s)
+{
+    char *n = text_nfkc(a, s);
+    if (n == NULL)
+        return NULL;
+    char digits[8];
+    size_t count = 0;
+    for (const char *p = n; *p;) {
+        size_t hyphen = hyphen_length(p);
+        if (*p >= '0' && *p <= '9' && count < 7) {
+            digits[count++] = *p++;
+        } else if (hyphen > 0 && count == 3) {
+            p += hyphen;
+        } else {
+            return NULL;
+        }
+    }
+    if (count != 7)
+        return NULL;
+    return arena_printf(a, "%.3s-%.4s", digits, digits + 3);
+}

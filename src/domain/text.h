@@ -1,0 +1,22 @@
+/*
+ * text.h — Japanese text normalisation: NFKC (half-width katakana and full-width digits and
+ * letters become their usual forms), the search key that makes 「ﾔﾏﾀﾞ」「ヤマダ」「やまだ」 and
+ * 「山田　太郎」「山田太郎」 match, and the postal-code check shared by forms and files.
+ */
+#ifndef NSDB_TEXT_H
+#define NSDB_TEXT_H
+
+#include <stdbool.h>
+
+#include "util/arena.h"
+
+/* NFKC of s, trimmed of ASCII and ideographic spaces; NULL when s is not valid UTF-8. */
+char *text_nfkc(arena *a, const char *s);
+/* NFKC, hiragana to katakana, ASCII lower case, all white space removed: for LIKE search. */
+char *text_search_key(arena *a, const char *s);
+/* True when s (after NFKC) holds only katakana, the prolonged sound mark and spaces. */
+bool text_is_katakana(const char *s);
+/* NNN-NNNN; also accepts 7 digits and inserts the hyphen. Returns NULL when invalid. */
+char *text_postal_normalize(arena *a, const char *s);
+
+#endif

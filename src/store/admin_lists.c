@@ -1,0 +1,211 @@
+/*
+ * admin_lists.c — 管理者権限のユーザID申請リスト: the uploaded file with its SHA-256, its rows,
+ * and its status (submitted 申請中 → approved 承認済 → issued 払出し済, or rejected 差戻し).
+ * Transitions are conditional updates, so two people pressing the same button change it once.
+ */
+#include <string.h>
+
+#include "store/store.h"
+
+#define LIST_COLUMNS                                                                               \
+    "l.id, l.status, l.filename, l.file_sha256, l.row_count, l.uploaded_at, u.user_id, "          \
+    "COALESCE(l.decided_at, 0), l.reject_reason, COALESCE(l.issued_at, 0) "                        \
+    "FROM admin_lists l LEFT JOIN users u ON u.id = l.uploaded_by "
+
+static void list_from_row(arena *a, db_stmt *st, store_admin_list *l)
+{
+    l->id = db_column_int(st, 0);
+    l->status = arena_strdup(a, db_column_text(st, 1));
+    l->filename = arena_strdup(a, db_column_text(st, 2));
+    l->file_sha256 = arena_strdup(a, db_column_text(st, 3));
+    l->row_count = db_column_int(st, 4);
+    l->uploaded_at = db_column_int(st, 5);
+    l->uploaded_by_user_id = arena_strdup(a, db_column_text(st, 6));
+    l->decided_at = db_column_int(st, 7);
+    l->reject_reason = arena_strdup(a, db_column_text(st, 8));
+    l->issued_at = db_column_int(st, 9);
+}
+
+nsdb_err store_admin_list_insert(db *conn, const char *filename, const char *sha256,
+                                 const void *data, size_t len, int64_t row_count,
+                                 int64_t uploaded_by, int64_t now, int64_t *id_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "INSERT INTO admin_lists (status, filename, file_sha256, file_data, "
+                          "row_count, uploaded_by, uploaded_at) "
+                          "VALUES ('submitted', $1, $2, $3, $4, $5, $6) RETURNING id",
+                          "ttbiii", filename, sha256, data, len, row_count, uploaded_by, now);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    if (rc == DB_ROW)
+        *id_out = db_column_int(st, 0);
+    e = rc == DB_ROW ? NSDB_OK : db_last_error_is_unique(st) ? NSDB_ERR_EXISTS : NSDB_ERR_DB;
+    db_finalize(st);
+    return e;
+}
+
+nsdb_err store_admin_list_row_insert(db *conn, int64_t list_id, const store_admin_list_row *r)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_prepare(
+        conn,
+        "INSERT INTO admin_list_rows (list_id, row_number, municipality_code, municipality_name, "
+        "category, department, title, name, name_kana, email, phone, extension, request_type, "
+        "note, postal, address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+        "$14, $15, $16)",
+        &st);
+    if (e != NSDB_OK)
+        return e;
+    db_bind_int(st, 1, list_id);
+    db_bind_int(st, 2, r->row_number);
+    const char *texts[] = {r->municipality_code, r->municipality_name, r->category, r->department,
+                           r->title, r->name, r->name_kana, r->email, r->phone, r->extension,
+                           r->request_type, r->note, r->postal, r->address};
+    for (int i = 0; i < (int)(sizeof texts / sizeof texts[0]); i++)
+        db_bind_text(st, i + 3, texts[i]);
+    e = db_step(st) == DB_DONE ? NSDB_OK : NSDB_ERR_DB;
+    db_finalize(st);
+    return e;
+}
+
+nsdb_err store_admin_list_find_by_sha256(db *conn, const char *sha256, int64_t *id_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st, "SELECT id FROM admin_lists WHERE file_sha256 = $1", "t",
+                          sha256);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    if (rc == DB_ROW)
+        *id_out = db_column_int(st, 0);
+    db_finalize(st);
+    return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+}
+
+nsdb_err store_admin_list_get(db *conn, arena *a, int64_t id, store_admin_list **out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st, "SELECT " LIST_COLUMNS "WHERE l.id = $1", "i", id);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        *out = arena_calloc(a, 1, sizeof **out);
+        list_from_row(a, st, *out);
+    }
+    db_finalize(st);
+    return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+}
+
+nsdb_err store_admin_list_all(db *conn, arena *a, const char *status, store_admin_list **rows_out,
+                              size_t *count_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " LIST_COLUMNS
+                          "WHERE ($1 IS NULL OR l.status = $1) ORDER BY l.id DESC LIMIT 500",
+                          "t", status);
+    if (e != NSDB_OK)
+        return e;
+    size_t cap = 500, n = 0;
+    store_admin_list *rows = arena_alloc(a, cap * sizeof *rows);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW && n < cap)
+        list_from_row(a, st, &rows[n++]);
+    db_finalize(st);
+    *rows_out = rows;
+    *count_out = n;
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
+nsdb_err store_admin_list_rows(db *conn, arena *a, int64_t list_id,
+                               store_admin_list_row **rows_out, size_t *count_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(
+        conn, &st,
+        "SELECT r.id, r.row_number, r.municipality_code, r.municipality_name, r.category, "
+        "r.department, r.title, r.name, r.name_kana, r.email, r.phone, r.extension, "
+        "r.request_type, r.note, r.postal, r.address, r.outcome, u.user_id "
+        "FROM admin_list_rows r LEFT JOIN users u ON u.id = r.user_pk "
+        "WHERE r.list_id = $1 ORDER BY r.row_number",
+        "i", list_id);
+    if (e != NSDB_OK)
+        return e;
+    size_t cap = 16, n = 0;
+    store_admin_list_row *rows = arena_alloc(a, cap * sizeof *rows);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (n == cap) {
+            store_admin_list_row *bigger = arena_alloc(a, cap * 2 * sizeof *rows);
+            memcpy(bigger, rows, n * sizeof *rows);
+            rows = bigger;
+            cap *= 2;
+        }
+        store_admin_list_row *r = &rows[n++];
+        r->id = db_column_int(st, 0);
+        r->row_number = db_column_int(st, 1);
+        const char **fields[] = {&r->municipality_code, &r->municipality_name, &r->category,
+                                 &r->department, &r->title, &r->name, &r->name_kana, &r->email,
+                                 &r->phone, &r->extension, &r->request_type, &r->note, &r->postal,
+                                 &r->address, &r->outcome, &r->issued_user_id};
+        for (int i = 0; i < (int)(sizeof fields / sizeof fields[0]); i++)
+            *fields[i] = arena_strdup(a, db_column_text(st, i + 2));
+    }
+    db_finalize(st);
+    *rows_out = rows;
+    *count_out = n;
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
+nsdb_err store_admin_list_transition(db *conn, int64_t id, const char *from, const char *to,
+                                     int64_t by, int64_t now, const char *reason,
+                                     bool *changed_out)
+{
+    int64_t changes = 0;
+    nsdb_err e;
+    if (strcmp(to, "issued") == 0)
+        e = db_exec(conn, &changes,
+                    "UPDATE admin_lists SET status = $3, issued_by = $4, issued_at = $5 "
+                    "WHERE id = $1 AND status = $2",
+                    "ittii", id, from, to, by, now);
+    else
+        e = db_exec(conn, &changes,
+                    "UPDATE admin_lists SET status = $3, decided_by = $4, decided_at = $5, "
+                    "reject_reason = $6 WHERE id = $1 AND status = $2",
+                    "ittiit", id, from, to, by, now, reason);
+    *changed_out = changes == 1;
+    return e;
+}
+
+nsdb_err store_admin_list_file(db *conn, arena *a, int64_t id, const char **filename_out,
+                               const void **data_out, size_t *len_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st, "SELECT filename, file_data FROM admin_lists WHERE id = $1",
+                          "i", id);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        *filename_out = arena_strdup(a, db_column_text(st, 0));
+        size_t n = 0;
+        const void *p = db_column_blob(st, 1, &n);
+        void *copy = arena_alloc(a, n ? n : 1);
+        if (n)
+            memcpy(copy, p, n);
+        *data_out = copy;
+        *len_out = n;
+    }
+    db_finalize(st);
+    return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+}
+
+nsdb_err store_admin_list_row_set_outcome(db *conn, int64_t row_id, int64_t user_pk,
+                                          const char *outcome)
+{
+    return db_exec(conn, NULL, "UPDATE admin_list_rows SET user_pk = $2, outcome = $3 WHERE id = $1",
+                   "iit", row_id, user_pk, outcome);
+}

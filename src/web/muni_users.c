@@ -1,0 +1,337 @@
+/*
+ * muni_users.c — 自治体ユーザ新規登録 and 自治体ユーザ検索 (Flow I ⑧⑨) for a municipal admin:
+ * registration of staff (or another admin) of the admin's own municipality, search, 編集,
+ * パスワード初期化 and 利用停止/再開. Every query carries the admin's municipality, so another
+ * municipality's user is simply not found (404, audited).
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/accounts.h"
+#include "domain/text.h"
+#include "domain/validate.h"
+#include "web/web.h"
+
+#define PAGE_SIZE 50
+
+typedef struct muni_user_form {
+    const char *name, *name_kana, *email, *department, *category, *role;
+} muni_user_form;
+
+static json_t *form_json(const muni_user_form *f)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", f->name ? f->name : "",
+                     "name_kana", f->name_kana ? f->name_kana : "", "email",
+                     f->email ? f->email : "", "department", f->department ? f->department : "",
+                     "category", f->category ? f->category : "nanbyo", "role",
+                     f->role ? f->role : "muni_staff");
+}
+
+/* Validates the posted form into f; errors go to data. Returns true when valid. */
+static bool form_read(web_ctx *ctx, json_t *data, muni_user_form *f, bool with_role)
+{
+    arena *a = ctx->req->arena;
+    http_request *req = ctx->req;
+    f->name = http_form(req, "name");
+    f->name_kana = http_form(req, "name_kana");
+    f->email = http_form(req, "email");
+    f->department = http_form(req, "department");
+    f->category = http_form(req, "category");
+    f->role = with_role ? http_form(req, "role") : NULL;
+    muni_user_form raw = *f;
+    const char *err;
+    if ((err = validate_person_name(a, raw.name, &f->name)) != NULL)
+        page_add_error(data, "name", "氏名", err);
+    if ((err = validate_name_kana(a, raw.name_kana, &f->name_kana)) != NULL)
+        page_add_error(data, "name_kana", "氏名カナ", err);
+    if ((err = validate_email(a, raw.email, &f->email)) != NULL)
+        page_add_error(data, "email", "メールアドレス", err);
+    if ((err = validate_optional_text(a, raw.department, 100, &f->department)) != NULL)
+        page_add_error(data, "department", "部署名", err);
+    if ((err = validate_category(a, raw.category, &f->category)) != NULL)
+        page_add_error(data, "category", "難病/小慢", err);
+    if (with_role && (raw.role == NULL || (strcmp(raw.role, "muni_staff") != 0 &&
+                                           strcmp(raw.role, "muni_admin") != 0)))
+        page_add_error(data, "role", "権限", "権限は「自治体職員」か「自治体管理者」を選んでください。");
+    /* on error the form shows what the user typed */
+    json_object_set_new(data, "form", form_json(json_array_size(json_object_get(data, "error_list"))
+                                                    ? &raw
+                                                    : f));
+    return json_array_size(json_object_get(data, "error_list")) == 0;
+}
+
+void web_muni_user_new_form(web_ctx *ctx)
+{
+    json_t *data = page_data(ctx, "自治体ユーザ新規登録");
+    muni_user_form empty = {0};
+    json_object_set_new(data, "form", form_json(&empty));
+    page_render(ctx, "muni_user_new", data);
+}
+
+static char *search_key_for(arena *a, const char *name, const char *kana)
+{
+    return text_search_key(a, arena_printf(a, "%s %s", name ? name : "", kana ? kana : ""));
+}
+
+void web_muni_user_new_submit(web_ctx *ctx)
+{
+    json_t *data = page_data(ctx, "自治体ユーザ新規登録");
+    muni_user_form f;
+    if (!form_read(ctx, data, &f, true)) {
+        ctx->req->status = 400;
+        page_render(ctx, "muni_user_new", data);
+        return;
+    }
+    store_user_new u = {.role = f.role,
+                        .name = f.name,
+                        .name_kana = f.name_kana,
+                        .email = f.email,
+                        .department = f.department,
+                        .category = f.category,
+                        .municipality_pk = ctx->user->municipality_pk,
+                        .created_by = ctx->user->pk,
+                        .search_key = search_key_for(ctx->req->arena, f.name, f.name_kana)};
+    db *conn = web_db(ctx);
+    accounts_issued issued;
+    nsdb_err e = db_begin(conn);
+    if (e == NSDB_OK)
+        e = accounts_issue(ctx->app, conn, &u, ctx->now, &issued);
+    if (e == NSDB_OK)
+        e = web_audit(ctx, "user_create", issued.user_id, "ok", f.role);
+    if (e == NSDB_OK)
+        e = db_commit(conn);
+    if (e != NSDB_OK) {
+        db_rollback(conn);
+        page_add_error(data, "name", "登録", nsdb_err_message(e));
+        ctx->req->status = 503;
+        page_render(ctx, "muni_user_new", data);
+        return;
+    }
+    const char *location = arena_printf(ctx->req->arena, "/muni-users?registered=%s", issued.user_id);
+    sodium_memzero(&issued, sizeof issued);
+    json_decref(data);
+    http_redirect(ctx->req, 303, location);
+}
+
+static json_t *user_row_json(web_ctx *ctx, const store_user *u)
+{
+    bool printable = u->initial_sealed != NULL && strcmp(u->status, "active") == 0;
+    return json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s?}", "user_id",
+                     u->user_id, "name", u->name, "name_kana", u->name_kana, "department",
+                     u->department, "role_label", role_label(u->role), "category",
+                     category_label(u->category), "notice_status", u->notice_status,
+                     "notice_label", notice_status_label(u->notice_status), "printable", printable,
+                     "suspended", strcmp(u->status, "suspended") == 0, "is_self",
+                     u->pk == ctx->user->pk, "email", u->email);
+}
+
+void web_muni_users(web_ctx *ctx)
+{
+    http_request *req = ctx->req;
+    arena *a = req->arena;
+    const char *q = http_query(req, "q");
+    const char *status = http_query(req, "status");
+    const char *page_text = http_query(req, "page");
+    long page = page_text ? strtol(page_text, NULL, 10) : 1;
+    if (page < 1 || page > 100000)
+        page = 1;
+    if (status != NULL && strcmp(status, "unissued") != 0 && strcmp(status, "issued") != 0 &&
+        strcmp(status, "active") != 0)
+        status = NULL;
+    char *key = q && *q ? text_search_key(a, q) : NULL;
+    char *id_upper = q ? str_trim(arena_strdup(a, q)) : NULL;
+    for (char *p = id_upper; p && *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 'a' + 'A');
+    store_user_query query = {.municipality_pk = ctx->user->municipality_pk,
+                              .municipal_roles = true,
+                              .search_key = key,
+                              .user_id_upper = id_upper,
+                              .notice_status = status,
+                              .limit = PAGE_SIZE,
+                              .offset = (page - 1) * PAGE_SIZE};
+    store_user *rows = NULL;
+    size_t n = 0;
+    int64_t total = 0;
+    nsdb_err e = store_user_search(web_db(ctx), a, &query, &rows, &n, &total);
+    if (e != NSDB_OK) {
+        page_error(ctx, 503, nsdb_err_message(e));
+        return;
+    }
+    json_t *data = page_data(ctx, "自治体ユーザ検索");
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, user_row_json(ctx, &rows[i]));
+    json_object_set_new(data, "users", list);
+    json_object_set_new(data, "q", json_string(q ? q : ""));
+    json_object_set_new(data, "status", json_string(status ? status : ""));
+    json_object_set_new(data, "total", json_integer(total));
+    json_object_set_new(data, "searched", json_boolean(q != NULL || status != NULL));
+    int64_t pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    if (page > 1)
+        json_object_set_new(data, "prev_page", json_integer(page - 1));
+    if (page < pages)
+        json_object_set_new(data, "next_page", json_integer(page + 1));
+    json_object_set_new(data, "page", json_integer(page));
+    json_object_set_new(data, "pages", json_integer(pages ? pages : 1));
+    const char *registered = http_query(req, "registered");
+    const char *done = http_query(req, "done");
+    const char *who = http_query(req, "user");
+    if (registered != NULL)
+        json_object_set_new(data, "notice",
+                            json_string(arena_printf(a, "自治体ユーザを登録しました（ユーザID %s）。"
+                                                        "操作列の「IDパスワード通知書ダウンロード」から"
+                                                        "通知書を出力して交付してください。",
+                                                     registered)));
+    else if (done != NULL && who != NULL) {
+        const char *text = strcmp(done, "reset") == 0
+                               ? "パスワードを初期化しました（ユーザID %s）。新しい通知書を出力して交付してください。"
+                           : strcmp(done, "suspend") == 0 ? "利用停止にしました（ユーザID %s）。"
+                           : strcmp(done, "resume") == 0  ? "利用を再開しました（ユーザID %s）。"
+                                                          : "変更しました（ユーザID %s）。";
+        json_object_set_new(data, "notice", json_string(arena_printf(a, text, who)));
+    }
+    page_render(ctx, "muni_users", data);
+}
+
+/* The municipal user named in the path, within the admin's municipality; 404 otherwise. */
+static store_user *scoped_user(web_ctx *ctx)
+{
+    store_user *u = NULL;
+    const char *id = ctx->req->path_params[0];
+    if (store_user_find_in_municipality(web_db(ctx), ctx->req->arena, ctx->user->municipality_pk,
+                                        id, &u) != NSDB_OK ||
+        (role_bit(u->role) & ROLES_MUNI) == 0) {
+        web_audit_now(ctx, "scope_denied", id, "denied", ctx->req->path);
+        page_error(ctx, 404, "指定されたユーザは見つかりません。");
+        return NULL;
+    }
+    return u;
+}
+
+void web_muni_user_edit_form(web_ctx *ctx)
+{
+    store_user *u = scoped_user(ctx);
+    if (u == NULL)
+        return;
+    json_t *data = page_data(ctx, "自治体ユーザの編集");
+    muni_user_form f = {u->name, u->name_kana, u->email, u->department, u->category, u->role};
+    json_object_set_new(data, "form", form_json(&f));
+    json_object_set_new(data, "target", user_row_json(ctx, u));
+    page_render(ctx, "muni_user_edit", data);
+}
+
+void web_muni_user_edit_submit(web_ctx *ctx)
+{
+    store_user *u = scoped_user(ctx);
+    if (u == NULL)
+        return;
+    json_t *data = page_data(ctx, "自治体ユーザの編集");
+    json_object_set_new(data, "target", user_row_json(ctx, u));
+    muni_user_form f;
+    if (!form_read(ctx, data, &f, false)) {
+        ctx->req->status = 400;
+        page_render(ctx, "muni_user_edit", data);
+        return;
+    }
+    store_user_profile p = {.name = f.name,
+                            .name_kana = f.name_kana,
+                            .email = f.email,
+                            .department = f.department,
+                            .title = u->title,
+                            .phone = u->phone,
+                            .category = f.category};
+    db *conn = web_db(ctx);
+    nsdb_err e = db_begin(conn);
+    if (e == NSDB_OK)
+        e = store_user_update_profile(conn, u->pk, &p,
+                                      search_key_for(ctx->req->arena, f.name, f.name_kana), ctx->now);
+    if (e == NSDB_OK)
+        e = web_audit(ctx, "user_update", u->user_id, "ok", NULL);
+    if (e == NSDB_OK)
+        e = db_commit(conn);
+    json_decref(data);
+    if (e != NSDB_OK) {
+        db_rollback(conn);
+        page_error(ctx, 503, nsdb_err_message(e));
+        return;
+    }
+    http_redirect(ctx->req, 303,
+                  arena_printf(ctx->req->arena, "/muni-users?done=edit&user=%s", u->user_id));
+}
+
+void web_muni_user_reset(web_ctx *ctx)
+{
+    store_user *u = scoped_user(ctx);
+    if (u == NULL)
+        return;
+    if (u->pk == ctx->user->pk) {
+        page_error(ctx, 409, "自分のパスワードは「自アカウント管理」で変更してください。");
+        return;
+    }
+    char password[IDS_INITIAL_PASSWORD_LEN + 1];
+    ids_initial_password_generate(password);
+    unsigned char *sealed = NULL;
+    size_t sealed_len = 0;
+    nsdb_err e = secret_seal(&ctx->app->key, password, IDS_INITIAL_PASSWORD_LEN, &sealed, &sealed_len);
+    sodium_memzero(password, sizeof password);
+    db *conn = web_db(ctx);
+    if (e == NSDB_OK)
+        e = db_begin(conn);
+    if (e == NSDB_OK)
+        e = store_user_reset_password(conn, u->pk, sealed, sealed_len, ctx->now);
+    if (e == NSDB_OK)
+        e = store_session_delete_for_user(conn, u->pk, NULL);
+    if (e == NSDB_OK)
+        e = web_audit(ctx, "password_reset", u->user_id, "ok", NULL);
+    if (e == NSDB_OK)
+        e = db_commit(conn);
+    free(sealed);
+    if (e != NSDB_OK) {
+        db_rollback(conn);
+        page_error(ctx, 503, nsdb_err_message(e));
+        return;
+    }
+    http_redirect(ctx->req, 303,
+                  arena_printf(ctx->req->arena, "/muni-users?done=reset&user=%s", u->user_id));
+}
+
+static void set_status(web_ctx *ctx, bool suspend)
+{
+    store_user *u = scoped_user(ctx);
+    if (u == NULL)
+        return;
+    if (u->pk == ctx->user->pk) {
+        page_error(ctx, 409, "自分自身を利用停止にすることはできません。");
+        return;
+    }
+    db *conn = web_db(ctx);
+    nsdb_err e = db_begin(conn);
+    if (e == NSDB_OK)
+        e = store_user_set_status(conn, u->pk, suspend ? "suspended" : "active", ctx->now);
+    if (e == NSDB_OK && suspend)
+        e = store_session_delete_for_user(conn, u->pk, NULL);
+    if (e == NSDB_OK)
+        e = web_audit(ctx, suspend ? "user_suspend" : "user_resume", u->user_id, "ok", NULL);
+    if (e == NSDB_OK)
+        e = db_commit(conn);
+    if (e != NSDB_OK) {
+        db_rollback(conn);
+        page_error(ctx, 503, nsdb_err_message(e));
+        return;
+    }
+    http_redirect(ctx->req, 303,
+                  arena_printf(ctx->req->arena, "/muni-users?done=%s&user=%s",
+                               suspend ? "suspend" : "resume", u->user_id));
+}
+
+void web_muni_user_suspend(web_ctx *ctx)
+{
+    set_status(ctx, true);
+}
+
+void web_muni_user_resume(web_ctx *ctx)
+{
+    set_status(ctx, false);
+}
