@@ -32,7 +32,9 @@ export const GOOD_PASSWORD = 'correct horse battery staple 2026';
 
 export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
-export class TestFailure extends Error {}
+export class TestFailure extends Error {
+  name = 'TestFailure';
+}
 
 export function assert(cond, message) {
   if (!cond) throw new TestFailure(message);
@@ -74,7 +76,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Starts `./nsdb serve` in a fresh temporary data folder on a free loopback port and waits until
- * GET /healthz answers "ok". Returns { url, dataDir, proc, log(), stop() }.
+ * GET /healthz answers "ok". Returns { url, dataDir, proc, log(), stop() }; stop() sends SIGTERM
+ * (SIGKILL after 5 s), removes the data folder and resolves to the exit { code, sig }.
  */
 export async function startServer({ extraArgs = [] } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'nsdb-browser-'));
@@ -102,9 +105,13 @@ export async function startServer({ extraArgs = [] } = {}) {
         if (exited === null) {
           proc.kill('SIGTERM');
           for (let i = 0; i < 50 && exited === null; i++) await sleep(100);
-          if (exited === null) proc.kill('SIGKILL');
+          if (exited === null) {
+            proc.kill('SIGKILL');
+            for (let i = 0; i < 20 && exited === null; i++) await sleep(50);
+          }
         }
         await rm(dataDir, { recursive: true, force: true });
+        return exited;
       },
     };
     liveServers.add(server);
@@ -128,6 +135,16 @@ export async function startServer({ extraArgs = [] } = {}) {
   }
   await rm(dataDir, { recursive: true, force: true });
   throw lastErr;
+}
+
+/** Stops the server and fails unless it shut down cleanly (exit 0 on SIGTERM; under ASan a leak
+ *  report makes the exit status non-zero). */
+export async function stopServerCleanly(server) {
+  const exit = await server.stop();
+  if (!exit || exit.code !== 0) {
+    throw new TestFailure(`nsdb serve did not exit cleanly on SIGTERM: ${JSON.stringify(exit)}\n` +
+      `--- last server output ---\n${server.log().trim().split('\n').slice(-20).join('\n')}`);
+  }
 }
 
 /** Creates a user with the CLI; returns { user_id, initial_password }. */

@@ -4,7 +4,7 @@
 
 import {
   startServer, createUser, newContext, checkPage, submitLogin, submitPasswordChange, pathOf,
-  assert, assertEqual, GOOD_PASSWORD,
+  stopServerCleanly, assert, assertEqual, GOOD_PASSWORD,
 } from './lib.mjs';
 
 export const description = 'login → forced password change → menu';
@@ -97,8 +97,11 @@ export default async function loginTest(t) {
 
     assert(context.consoleErrors.length === 0,
       `browser console errors (CSP violations?):\n  ${context.consoleErrors.join('\n  ')}`);
-  } finally {
+  } catch (e) {
     await context.close();
     await server.stop();
+    throw e;
   }
+  await context.close();
+  await t.step('server exits cleanly on SIGTERM', () => stopServerCleanly(server));
 }

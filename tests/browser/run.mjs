@@ -4,7 +4,7 @@
 // A test file exports `default async function (t)`; see lib.mjs for the context `t` and helpers.
 // Exit status: 0 when every test passed, 1 otherwise.
 
-import { readdir, mkdtemp } from 'node:fs/promises';
+import { readdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -83,4 +83,5 @@ try {
 const failed = results.filter((r) => !r.ok);
 console.log(`\nbrowser tests: ${results.length - failed.length} passed, ${failed.length} failed ` +
   `(${((Date.now() - started) / 1000).toFixed(1)} s)${failed.length ? ` — failed: ${failed.map((r) => r.file).join(', ')}` : ''}`);
+if (!failed.length) await rm(artifactDir, { recursive: true, force: true });
 process.exit(failed.length ? 1 : 0);
