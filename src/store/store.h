@@ -161,12 +161,78 @@ typedef struct store_user_query {
     const char *user_id_upper;
     const char *notice_status; /* NULL: any */
     const char *account_status; /* NULL: any; "active" / "suspended" */
+    /* institution users only (NULL / 0: any) */
+    const char *inst_code;
+    const char *inst_name_like; /* substring of the institution's name */
+    const char *category;       /* nanbyo / shoman / both: "nanbyo" also finds "both" */
+    const char *role;           /* doctor / inst_manager */
+    int64_t institution_pk;     /* an institution's own screen: scope to it */
+    int64_t created_from;       /* Unix time, inclusive */
+    int64_t created_to;         /* Unix time, exclusive */
     int64_t limit;
     int64_t offset;
 } store_user_query;
 
 nsdb_err store_user_search(db *conn, arena *a, const store_user_query *q, store_user **rows_out,
                            size_t *count_out, int64_t *total_out);
+
+/* ---- medical institutions (医療機関) ---- */
+
+typedef struct store_institution {
+    int64_t pk;
+    const char *code;
+    const char *name;
+    const char *postal;
+    const char *address;
+    const char *phone;
+} store_institution;
+
+nsdb_err store_institution_find_by_code(db *conn, arena *a, const char *code,
+                                        store_institution **out);
+nsdb_err store_institution_insert(db *conn, const char *code, const char *name,
+                                  const char *postal, const char *address, const char *phone,
+                                  int64_t now, int64_t *pk_out);
+/* A user of the institution with the same name key and category (duplicate registration). */
+nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t institution_pk,
+                                   const char *search_key, const char *category,
+                                   store_user **out);
+/* Institution users of one institution (the 責任者's screen), any municipality. */
+nsdb_err store_user_find_in_institution(db *conn, arena *a, int64_t institution_pk,
+                                        const char *user_id, store_user **out);
+
+/* ---- registration notifications (指定医マスタの登録通知) ---- */
+
+typedef struct store_registration {
+    const char *municipality_code;
+    const char *municipality_name;
+    const char *institution_code;
+    const char *institution_name;
+    const char *user_id;
+    const char *role;
+    const char *cycle_id;
+    int64_t registered_at;
+} store_registration;
+
+nsdb_err store_import_batch_insert(db *conn, int64_t municipality_pk, int64_t created_by,
+                                   const char *filenames, int64_t row_count, int64_t now,
+                                   int64_t *id_out);
+nsdb_err store_registration_insert(db *conn, int64_t user_pk, int64_t municipality_pk,
+                                   int64_t institution_pk, const char *cycle_id, int64_t batch_id,
+                                   int64_t now);
+/* Calls fn for each registration of the cycle (all cycles when cycle_id is NULL), ordered by
+   municipality, institution, user; stops when fn returns non-zero. */
+nsdb_err store_registration_each(db *conn, const char *cycle_id,
+                                 int (*fn)(void *cls, const store_registration *r), void *cls);
+/* The users registered by one import batch, within the municipality (scope). */
+nsdb_err store_registration_batch_users(db *conn, arena *a, int64_t municipality_pk,
+                                        int64_t batch_id, store_user **rows_out,
+                                        size_t *count_out);
+
+/* ---- API tokens ---- */
+
+nsdb_err store_api_token_insert(db *conn, const char *name, const char *token_hash, int64_t now);
+/* NSDB_ERR_NOT_FOUND for an unknown or revoked token. */
+nsdb_err store_api_token_check(db *conn, const char *token_hash, int64_t now);
 
 /* ---- municipalities ---- */
 

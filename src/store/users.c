@@ -260,36 +260,54 @@ nsdb_err store_user_find_muni_admin_by_email(db *conn, arena *a, int64_t municip
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
 
-/* The WHERE clause of a search; parameters $1..$6 are bound by store_user_search. */
+/* The WHERE clause of a search; parameters $1..$14 are bound by bind_search. */
 #define USER_SEARCH_WHERE                                                                          \
     "WHERE u.municipality_id = $1 "                                                                \
     "AND ((u.role IN ('muni_admin','muni_staff')) = ($2 = 1)) "                                    \
     "AND ($3 IS NULL OR u.name_search LIKE $3 ESCAPE '\\' OR u.department LIKE $3 ESCAPE '\\' "   \
     "     OR u.user_id = $4) "                                                                     \
     "AND ($5 IS NULL OR u.notice_status = $5) "                                                   \
-    "AND ($6 IS NULL OR u.status = $6) "
+    "AND ($6 IS NULL OR u.status = $6) "                                                          \
+    "AND ($7 IS NULL OR i.code = $7) "                                                            \
+    "AND ($8 IS NULL OR i.name LIKE $8 ESCAPE '\\') "                                              \
+    "AND ($9 IS NULL OR u.category = $9 OR ($9 <> 'both' AND u.category = 'both')) "             \
+    "AND ($10 IS NULL OR u.role = $10) "                                                          \
+    "AND ($11 = 0 OR u.institution_id = $11) "                                                    \
+    "AND ($12 = 0 OR u.created_at >= $12) "                                                       \
+    "AND ($13 = 0 OR u.created_at < $13) "
+
+static const char *like_pattern(arena *a, const char *text)
+{
+    if (text == NULL || *text == '\0')
+        return NULL;
+    strbuf like = STRBUF_INIT;
+    strbuf_putc(&like, '%');
+    for (const char *p = text; *p; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            strbuf_putc(&like, '\\');
+        strbuf_putc(&like, *p);
+    }
+    strbuf_putc(&like, '%');
+    const char *out = arena_strdup(a, like.data);
+    strbuf_free(&like);
+    return out;
+}
 
 static void bind_search(db_stmt *st, const store_user_query *q, arena *a)
 {
     db_bind_int(st, 1, q->municipality_pk);
     db_bind_int(st, 2, q->municipal_roles ? 1 : 0);
-    if (q->search_key != NULL && *q->search_key != '\0') {
-        strbuf like = STRBUF_INIT;
-        strbuf_putc(&like, '%');
-        for (const char *p = q->search_key; *p; p++) {
-            if (*p == '%' || *p == '_' || *p == '\\')
-                strbuf_putc(&like, '\\');
-            strbuf_putc(&like, *p);
-        }
-        strbuf_putc(&like, '%');
-        db_bind_text(st, 3, arena_strdup(a, like.data));
-        strbuf_free(&like);
-    } else {
-        db_bind_null(st, 3);
-    }
+    db_bind_text(st, 3, like_pattern(a, q->search_key));
     db_bind_text(st, 4, q->user_id_upper ? q->user_id_upper : "");
     db_bind_text(st, 5, q->notice_status);
     db_bind_text(st, 6, q->account_status);
+    db_bind_text(st, 7, q->inst_code && *q->inst_code ? q->inst_code : NULL);
+    db_bind_text(st, 8, like_pattern(a, q->inst_name_like));
+    db_bind_text(st, 9, q->category);
+    db_bind_text(st, 10, q->role);
+    db_bind_int(st, 11, q->institution_pk);
+    db_bind_int(st, 12, q->created_from);
+    db_bind_int(st, 13, q->created_to);
 }
 
 nsdb_err store_user_search(db *conn, arena *a, const store_user_query *q, store_user **rows_out,
@@ -297,7 +315,10 @@ nsdb_err store_user_search(db *conn, arena *a, const store_user_query *q, store_
 {
     assert(q->municipality_pk != 0);
     db_stmt *st = NULL;
-    nsdb_err e = db_prepare(conn, "SELECT COUNT(*) FROM users u " USER_SEARCH_WHERE, &st);
+    nsdb_err e = db_prepare(conn,
+                            "SELECT COUNT(*) FROM users u "
+                            "LEFT JOIN institutions i ON i.id = u.institution_id " USER_SEARCH_WHERE,
+                            &st);
     if (e != NSDB_OK)
         return e;
     bind_search(st, q, a);
@@ -305,18 +326,72 @@ nsdb_err store_user_search(db *conn, arena *a, const store_user_query *q, store_
     db_finalize(st);
     e = db_prepare(conn,
                    "SELECT " USER_COLUMNS USER_SEARCH_WHERE
-                   "ORDER BY u.name_search, u.id LIMIT $7 OFFSET $8",
+                   "ORDER BY u.name_search, u.id LIMIT $14 OFFSET $15",
                    &st);
     if (e != NSDB_OK)
         return e;
     bind_search(st, q, a);
-    db_bind_int(st, 7, q->limit);
-    db_bind_int(st, 8, q->offset);
+    db_bind_int(st, 14, q->limit);
+    db_bind_int(st, 15, q->offset);
     size_t cap = (size_t)(q->limit > 0 ? q->limit : 1), n = 0;
     store_user *rows = arena_alloc(a, cap * sizeof *rows);
     int rc;
     while ((rc = db_step(st)) == DB_ROW && n < cap)
         rows[n++] = *user_from_row(a, st);
+    db_finalize(st);
+    *rows_out = rows;
+    *count_out = n;
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
+nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t institution_pk,
+                                   const char *search_key, const char *category,
+                                   store_user **out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " USER_COLUMNS
+                          "WHERE u.institution_id = $1 AND u.name_search = $2 AND u.category = $3 "
+                          "ORDER BY u.id LIMIT 1",
+                          "itt", institution_pk, search_key, category);
+    return e != NSDB_OK ? e : user_fetch_one(st, a, out);
+}
+
+nsdb_err store_user_find_in_institution(db *conn, arena *a, int64_t institution_pk,
+                                        const char *user_id, store_user **out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " USER_COLUMNS
+                          "WHERE u.user_id = UPPER($1) AND u.institution_id = $2",
+                          "ti", user_id, institution_pk);
+    return e != NSDB_OK ? e : user_fetch_one(st, a, out);
+}
+
+nsdb_err store_registration_batch_users(db *conn, arena *a, int64_t municipality_pk,
+                                        int64_t batch_id, store_user **rows_out,
+                                        size_t *count_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " USER_COLUMNS
+                          "JOIN registrations r ON r.user_pk = u.id "
+                          "WHERE r.batch_id = $1 AND u.municipality_id = $2 ORDER BY r.id",
+                          "ii", batch_id, municipality_pk);
+    if (e != NSDB_OK)
+        return e;
+    size_t cap = 64, n = 0;
+    store_user *rows = arena_alloc(a, cap * sizeof *rows);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (n == cap) {
+            store_user *bigger = arena_alloc(a, cap * 2 * sizeof *rows);
+            memcpy(bigger, rows, n * sizeof *rows);
+            rows = bigger;
+            cap *= 2;
+        }
+        rows[n++] = *user_from_row(a, st);
+    }
     db_finalize(st);
     *rows_out = rows;
     *count_out = n;

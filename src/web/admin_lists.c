@@ -164,7 +164,7 @@ static json_t *errors_json(const admin_list *list)
                                               (json_int_t)er->row_number, "column",
                                               er->column ? column : "－", "column_name",
                                               er->column_name ? er->column_name : "ファイル全体",
-                                              "message", er->message));
+                                              "message", er->reason ? er->reason : er->message));
     }
     return rows;
 }

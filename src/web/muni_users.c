@@ -11,6 +11,7 @@
 #include "core/accounts.h"
 #include "domain/text.h"
 #include "domain/validate.h"
+#include "web/user_actions.h"
 #include "web/web.h"
 
 #define PAGE_SIZE 50
@@ -176,43 +177,21 @@ void web_muni_users(web_ctx *ctx)
     json_object_set_new(data, "page", json_integer(page));
     json_object_set_new(data, "pages", json_integer(pages ? pages : 1));
     const char *registered = http_query(req, "registered");
-    const char *done = http_query(req, "done");
-    const char *who = http_query(req, "user");
-    if (registered != NULL)
+    const char *done = user_action_done_message(ctx);
+    if (registered != NULL && ids_user_id_valid(registered))
         json_object_set_new(data, "notice",
                             json_string(arena_printf(a, "自治体ユーザを登録しました（ユーザID %s）。"
                                                         "操作列の「IDパスワード通知書ダウンロード」から"
                                                         "通知書を出力して交付してください。",
                                                      registered)));
-    else if (done != NULL && who != NULL) {
-        const char *text = strcmp(done, "reset") == 0
-                               ? "パスワードを初期化しました（ユーザID %s）。新しい通知書を出力して交付してください。"
-                           : strcmp(done, "suspend") == 0 ? "利用停止にしました（ユーザID %s）。"
-                           : strcmp(done, "resume") == 0  ? "利用を再開しました（ユーザID %s）。"
-                                                          : "変更しました（ユーザID %s）。";
-        json_object_set_new(data, "notice", json_string(arena_printf(a, text, who)));
-    }
+    else if (done != NULL)
+        json_object_set_new(data, "notice", json_string(done));
     page_render(ctx, "muni_users", data);
-}
-
-/* The municipal user named in the path, within the admin's municipality; 404 otherwise. */
-static store_user *scoped_user(web_ctx *ctx)
-{
-    store_user *u = NULL;
-    const char *id = ctx->req->path_params[0];
-    if (store_user_find_in_municipality(web_db(ctx), ctx->req->arena, ctx->user->municipality_pk,
-                                        id, &u) != NSDB_OK ||
-        (role_bit(u->role) & ROLES_MUNI) == 0) {
-        web_audit_now(ctx, "scope_denied", id, "denied", ctx->req->path);
-        page_error(ctx, 404, "指定されたユーザは見つかりません。");
-        return NULL;
-    }
-    return u;
 }
 
 void web_muni_user_edit_form(web_ctx *ctx)
 {
-    store_user *u = scoped_user(ctx);
+    store_user *u = user_in_scope(ctx, ROLES_MUNI);
     if (u == NULL)
         return;
     json_t *data = page_data(ctx, "自治体ユーザの編集");
@@ -224,7 +203,7 @@ void web_muni_user_edit_form(web_ctx *ctx)
 
 void web_muni_user_edit_submit(web_ctx *ctx)
 {
-    store_user *u = scoped_user(ctx);
+    store_user *u = user_in_scope(ctx, ROLES_MUNI);
     if (u == NULL)
         return;
     json_t *data = page_data(ctx, "自治体ユーザの編集");
@@ -263,75 +242,21 @@ void web_muni_user_edit_submit(web_ctx *ctx)
 
 void web_muni_user_reset(web_ctx *ctx)
 {
-    store_user *u = scoped_user(ctx);
-    if (u == NULL)
-        return;
-    if (u->pk == ctx->user->pk) {
-        page_error(ctx, 409, "自分のパスワードは「自アカウント管理」で変更してください。");
-        return;
-    }
-    char password[IDS_INITIAL_PASSWORD_LEN + 1];
-    ids_initial_password_generate(password);
-    unsigned char *sealed = NULL;
-    size_t sealed_len = 0;
-    nsdb_err e = secret_seal(&ctx->app->key, password, IDS_INITIAL_PASSWORD_LEN, &sealed, &sealed_len);
-    sodium_memzero(password, sizeof password);
-    db *conn = web_db(ctx);
-    if (e == NSDB_OK)
-        e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_user_reset_password(conn, u->pk, sealed, sealed_len, ctx->now);
-    if (e == NSDB_OK)
-        e = store_session_delete_for_user(conn, u->pk, NULL);
-    if (e == NSDB_OK)
-        e = web_audit(ctx, "password_reset", u->user_id, "ok", NULL);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    free(sealed);
-    if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
-        return;
-    }
-    http_redirect(ctx->req, 303,
-                  arena_printf(ctx->req->arena, "/muni-users?done=reset&user=%s", u->user_id));
-}
-
-static void set_status(web_ctx *ctx, bool suspend)
-{
-    store_user *u = scoped_user(ctx);
-    if (u == NULL)
-        return;
-    if (u->pk == ctx->user->pk) {
-        page_error(ctx, 409, "自分自身を利用停止にすることはできません。");
-        return;
-    }
-    db *conn = web_db(ctx);
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_user_set_status(conn, u->pk, suspend ? "suspended" : "active", ctx->now);
-    if (e == NSDB_OK && suspend)
-        e = store_session_delete_for_user(conn, u->pk, NULL);
-    if (e == NSDB_OK)
-        e = web_audit(ctx, suspend ? "user_suspend" : "user_resume", u->user_id, "ok", NULL);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
-        return;
-    }
-    http_redirect(ctx->req, 303,
-                  arena_printf(ctx->req->arena, "/muni-users?done=%s&user=%s",
-                               suspend ? "suspend" : "resume", u->user_id));
+    store_user *u = user_in_scope(ctx, ROLES_MUNI);
+    if (u != NULL)
+        user_action_reset(ctx, u, "/muni-users");
 }
 
 void web_muni_user_suspend(web_ctx *ctx)
 {
-    set_status(ctx, true);
+    store_user *u = user_in_scope(ctx, ROLES_MUNI);
+    if (u != NULL)
+        user_action_set_status(ctx, u, true, "/muni-users");
 }
 
 void web_muni_user_resume(web_ctx *ctx)
 {
-    set_status(ctx, false);
+    store_user *u = user_in_scope(ctx, ROLES_MUNI);
+    if (u != NULL)
+        user_action_set_status(ctx, u, false, "/muni-users");
 }

@@ -10,19 +10,30 @@
 
 #include "domain/notice_pdf.h"
 #include "util/log.h"
+#include "domain/ids.h"
 #include "web/notices.h"
+#include "web/user_actions.h"
 #include "web/web.h"
 
-/* Who may print whom: a municipal admin its municipality's staff and institution users, staff
-   the institution users. The municipality is already part of the lookup. */
-static bool notice_role_allowed(const store_user *printer, const store_user *target)
+/* Whom a role may print for: a municipal admin its municipality's staff and institution
+   users, staff the institution users, a 責任者 its institution's users (after a reset). The
+   municipality or institution is part of the lookup itself. */
+static unsigned printable_roles(const store_user *printer)
 {
-    unsigned target_bit = role_bit(target->role);
     if (strcmp(printer->role, "muni_admin") == 0)
-        return (target_bit & (ROLES_MUNI | ROLES_INSTITUTION)) != 0;
-    if (strcmp(printer->role, "muni_staff") == 0)
-        return (target_bit & ROLES_INSTITUTION) != 0;
-    return false;
+        return ROLES_MUNI | ROLES_INSTITUTION;
+    return ROLES_INSTITUTION;
+}
+
+/* Why u's notice cannot be printed; NULL when it can. */
+static const char *notice_refusal(const store_user *u)
+{
+    if (strcmp(u->status, "active") != 0)
+        return "利用停止中のユーザの通知書は出力できません。";
+    if (u->initial_sealed == NULL)
+        return "このユーザは既にパスワードを変更して利用中のため、通知書は出力できません。"
+               "必要な場合はパスワード初期化を行ってから出力してください。";
+    return NULL;
 }
 
 const char *notices_issue_date(arena *a, int64_t now)
@@ -74,49 +85,102 @@ void notices_wipe(char *password)
     free(password);
 }
 
-void web_user_notice(web_ctx *ctx)
+/* Renders the notices of users[0..n) as one PDF, marks them 発行済 and audits each print in
+   one transaction, then sends the file. */
+static void notices_send(web_ctx *ctx, store_user **users, size_t n, const char *filename)
 {
-    const char *id = ctx->req->path_params[0];
-    store_user *u = NULL;
-    if (store_user_find_in_municipality(web_db(ctx), ctx->req->arena, ctx->user->municipality_pk,
-                                        id, &u) != NSDB_OK ||
-        !notice_role_allowed(ctx->user, u)) {
-        web_audit_now(ctx, "scope_denied", id, "denied", ctx->req->path);
-        page_error(ctx, 404, "指定されたユーザは見つかりません。");
-        return;
-    }
-    if (u->initial_sealed == NULL || strcmp(u->status, "active") != 0) {
-        page_error(ctx, 409, strcmp(u->status, "active") != 0
-                                 ? "利用停止中のユーザの通知書は出力できません。"
-                                 : "このユーザは既にパスワードを変更して利用中のため、通知書は出力できません。"
-                                   "必要な場合はパスワード初期化を行ってから出力してください。");
-        return;
-    }
-    notice n;
-    char *password = NULL;
-    nsdb_err e = notices_fill(ctx, u, &n, &password);
+    notice *notices = arena_calloc(ctx->req->arena, n, sizeof *notices);
+    char **passwords = arena_calloc(ctx->req->arena, n, sizeof *passwords);
+    nsdb_err e = NSDB_OK;
+    for (size_t i = 0; e == NSDB_OK && i < n; i++)
+        e = notices_fill(ctx, users[i], &notices[i], &passwords[i]);
     strbuf pdf = STRBUF_INIT;
     if (e == NSDB_OK)
-        e = notice_pdf_render(&n, 1, &pdf);
-    notices_wipe(password);
+        e = notice_pdf_render(notices, n, &pdf);
+    for (size_t i = 0; i < n; i++)
+        notices_wipe(passwords[i]);
     db *conn = web_db(ctx);
     if (e == NSDB_OK)
         e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_user_mark_notice_issued(conn, u->pk, ctx->now);
-    if (e == NSDB_OK)
-        e = web_audit(ctx, "notice_print", u->user_id, "ok", NULL);
+    for (size_t i = 0; e == NSDB_OK && i < n; i++) {
+        e = store_user_mark_notice_issued(conn, users[i]->pk, ctx->now);
+        if (e == NSDB_OK)
+            e = web_audit(ctx, "notice_print", users[i]->user_id, "ok", n > 1 ? "bulk" : NULL);
+    }
     if (e == NSDB_OK)
         e = db_commit(conn);
     if (e != NSDB_OK) {
         db_rollback(conn);
+        if (pdf.data)
+            sodium_memzero(pdf.data, pdf.len);
         strbuf_free(&pdf);
-        log_event(LOG_ERROR, "notice_failed", "user", u->user_id, "error", nsdb_err_name(e), NULL);
+        log_event(LOG_ERROR, "notice_failed", "error", nsdb_err_name(e), NULL);
         page_error(ctx, 500, "通知書を作成できませんでした。");
         return;
     }
-    http_send_file(ctx->req, "application/pdf",
-                   arena_printf(ctx->req->arena, "IDPW発行通知書_%s.pdf", u->user_id), pdf.data,
-                   pdf.len);
+    http_send_file(ctx->req, "application/pdf", filename, pdf.data, pdf.len);
+    sodium_memzero(pdf.data, pdf.len);
     strbuf_free(&pdf);
+}
+
+void web_user_notice(web_ctx *ctx)
+{
+    store_user *u = user_in_scope(ctx, printable_roles(ctx->user));
+    if (u == NULL)
+        return;
+    const char *refusal = notice_refusal(u);
+    if (refusal != NULL) {
+        page_error(ctx, 409, refusal);
+        return;
+    }
+    notices_send(ctx, &u, 1, arena_printf(ctx->req->arena, "IDPW発行通知書_%s.pdf", u->user_id));
+}
+
+void web_inst_user_notices(web_ctx *ctx)
+{
+    arena *a = ctx->req->arena;
+    size_t n = 0;
+    for (const http_param *p = http_form_params(ctx->req); p != NULL; p = p->next)
+        n += strcmp(p->name, "user_id") == 0;
+    if (n == 0) {
+        http_redirect(ctx->req, 303, "/inst-users?refused=none");
+        return;
+    }
+    if (n > NOTICE_PDF_MAX_NOTICES) {
+        page_error(ctx, 413, "一度に出力できる通知書は10,000件までです。");
+        return;
+    }
+    store_user **users = arena_calloc(a, n, sizeof *users);
+    strbuf refused = STRBUF_INIT;
+    size_t count = 0;
+    for (const http_param *p = http_form_params(ctx->req); p != NULL; p = p->next) {
+        if (strcmp(p->name, "user_id") != 0)
+            continue;
+        store_user *u = NULL;
+        if (store_user_find_in_municipality(web_db(ctx), a, ctx->user->municipality_pk, p->value,
+                                            &u) != NSDB_OK ||
+            (role_bit(u->role) & ROLES_INSTITUTION) == 0) {
+            web_audit_now(ctx, "scope_denied", ids_user_id_valid(p->value) ? p->value : "(形式不正)",
+                          "denied", ctx->req->path);
+            strbuf_printf(&refused, "%s%s（見つかりません）", refused.len ? "、" : "",
+                          ids_user_id_valid(p->value) ? p->value : "不正なID");
+            continue;
+        }
+        if (notice_refusal(u) != NULL) {
+            strbuf_printf(&refused, "%s%s（%s）", refused.len ? "、" : "", u->user_id,
+                          notice_status_label(u->notice_status));
+            continue;
+        }
+        users[count++] = u;
+    }
+    if (refused.len > 0) {
+        char *msg = arena_printf(a, "次のユーザの通知書は出力できないため、何も出力していません："
+                                    "%s。未発行または発行済（初期パスワード）のユーザだけを選んでください。",
+                                 refused.data);
+        strbuf_free(&refused);
+        page_error(ctx, 409, msg);
+        return;
+    }
+    strbuf_free(&refused);
+    notices_send(ctx, users, count, "IDPW発行通知書_一括.pdf");
 }

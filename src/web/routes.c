@@ -40,7 +40,16 @@ static const route ROUTES[] = {
     {"POST", "/muni-users/{}/reset", web_muni_user_reset, ROLE_MUNI_ADMIN, ROUTE_CSRF},
     {"POST", "/muni-users/{}/suspend", web_muni_user_suspend, ROLE_MUNI_ADMIN, ROUTE_CSRF},
     {"POST", "/muni-users/{}/resume", web_muni_user_resume, ROLE_MUNI_ADMIN, ROUTE_CSRF},
-    {"GET", "/users/{}/notice.pdf", web_user_notice, ROLES_MUNI, 0},
+    {"GET", "/users/{}/notice.pdf", web_user_notice, ROLES_MUNI | ROLE_INST_MANAGER, 0},
+    {"GET", "/inst-users/new", web_inst_user_new_form, ROLES_MUNI, 0},
+    {"POST", "/inst-users/new", web_inst_user_new_submit, ROLES_MUNI, ROUTE_CSRF},
+    {"GET", "/inst-users", web_inst_users, ROLES_MUNI, 0},
+    {"POST", "/inst-users/notices.pdf", web_inst_user_notices, ROLES_MUNI, ROUTE_CSRF},
+    {"GET", "/inst-users/{}/edit", web_inst_user_edit_form, ROLES_MUNI, 0},
+    {"POST", "/inst-users/{}/edit", web_inst_user_edit_submit, ROLES_MUNI, ROUTE_CSRF},
+    {"POST", "/inst-users/{}/reset", web_inst_user_reset, ROLES_MUNI, ROUTE_CSRF},
+    {"POST", "/inst-users/{}/suspend", web_inst_user_suspend, ROLES_MUNI, ROUTE_CSRF},
+    {"POST", "/inst-users/{}/resume", web_inst_user_resume, ROLES_MUNI, ROUTE_CSRF},
 };
 
 /* Matches path against pattern; "{}" captures one non-empty segment. */

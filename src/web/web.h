@@ -115,5 +115,14 @@ void web_muni_user_reset(web_ctx *ctx);
 void web_muni_user_suspend(web_ctx *ctx);
 void web_muni_user_resume(web_ctx *ctx);
 void web_user_notice(web_ctx *ctx);
+void web_inst_user_notices(web_ctx *ctx);
+void web_inst_user_new_form(web_ctx *ctx);
+void web_inst_user_new_submit(web_ctx *ctx);
+void web_inst_users(web_ctx *ctx);
+void web_inst_user_edit_form(web_ctx *ctx);
+void web_inst_user_edit_submit(web_ctx *ctx);
+void web_inst_user_reset(web_ctx *ctx);
+void web_inst_user_suspend(web_ctx *ctx);
+void web_inst_user_resume(web_ctx *ctx);
 
 #endif

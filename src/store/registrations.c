@@ -1,0 +1,98 @@
+/*
+ * registrations.c — 指定医マスタの登録通知: one row per registered institution user with the
+ * media cycle it falls into, read by the operator (screen, CSV, JSON API); import batches, so
+ * that a bulk registration's result can be listed and downloaded; API tokens.
+ */
+#include <string.h>
+
+#include "store/store.h"
+
+nsdb_err store_import_batch_insert(db *conn, int64_t municipality_pk, int64_t created_by,
+                                   const char *filenames, int64_t row_count, int64_t now,
+                                   int64_t *id_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "INSERT INTO import_batches (municipality_id, created_by, created_at, "
+                          "filenames, row_count) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                          "iiiti", municipality_pk, created_by, now, filenames, row_count);
+    if (e != NSDB_OK)
+        return e;
+    e = db_step(st) == DB_ROW ? NSDB_OK : NSDB_ERR_DB;
+    if (e == NSDB_OK)
+        *id_out = db_column_int(st, 0);
+    db_finalize(st);
+    return e;
+}
+
+nsdb_err store_registration_insert(db *conn, int64_t user_pk, int64_t municipality_pk,
+                                   int64_t institution_pk, const char *cycle_id, int64_t batch_id,
+                                   int64_t now)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_prepare(conn,
+                            "INSERT INTO registrations (user_pk, municipality_id, institution_id, "
+                            "cycle_id, batch_id, registered_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                            &st);
+    if (e != NSDB_OK)
+        return e;
+    db_bind_int(st, 1, user_pk);
+    db_bind_int(st, 2, municipality_pk);
+    db_bind_int(st, 3, institution_pk);
+    db_bind_text(st, 4, cycle_id);
+    if (batch_id)
+        db_bind_int(st, 5, batch_id);
+    else
+        db_bind_null(st, 5);
+    db_bind_int(st, 6, now);
+    e = db_step(st) == DB_DONE ? NSDB_OK : NSDB_ERR_DB;
+    db_finalize(st);
+    return e;
+}
+
+nsdb_err store_registration_each(db *conn, const char *cycle_id,
+                                 int (*fn)(void *cls, const store_registration *r), void *cls)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT m.code, m.name, i.code, i.name, u.user_id, u.role, r.cycle_id, "
+                          "r.registered_at FROM registrations r "
+                          "JOIN users u ON u.id = r.user_pk "
+                          "JOIN municipalities m ON m.id = r.municipality_id "
+                          "JOIN institutions i ON i.id = r.institution_id "
+                          "WHERE ($1 IS NULL OR r.cycle_id = $1) "
+                          "ORDER BY m.code, i.code, r.id",
+                          "t", cycle_id);
+    if (e != NSDB_OK)
+        return e;
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        store_registration r = {db_column_text(st, 0), db_column_text(st, 1),
+                                db_column_text(st, 2), db_column_text(st, 3),
+                                db_column_text(st, 4), db_column_text(st, 5),
+                                db_column_text(st, 6), db_column_int(st, 7)};
+        if (fn(cls, &r) != 0)
+            break;
+    }
+    db_finalize(st);
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
+nsdb_err store_api_token_insert(db *conn, const char *name, const char *token_hash, int64_t now)
+{
+    return db_exec(conn, NULL,
+                   "INSERT INTO api_tokens (name, token_hash, created_at) VALUES ($1, $2, $3)",
+                   "tti", name, token_hash, now);
+}
+
+nsdb_err store_api_token_check(db *conn, const char *token_hash, int64_t now)
+{
+    int64_t changes = 0;
+    nsdb_err e = db_exec(conn, &changes,
+                         "UPDATE api_tokens SET last_used_at = $2 "
+                         "WHERE token_hash = $1 AND revoked_at IS NULL",
+                         "ti", token_hash, now);
+    if (e != NSDB_OK)
+        return e;
+    return changes == 1 ? NSDB_OK : NSDB_ERR_NOT_FOUND;
+}

@@ -1,0 +1,12 @@
+/*
+ * inst_users.h — shared by the institution-user screens.
+ */
+#ifndef NSDB_WEB_INST_USERS_H
+#define NSDB_WEB_INST_USERS_H
+
+#include "web/web.h"
+
+/* One row of an institution-user table (search, import result, institution screen). */
+json_t *inst_user_row_json(const store_user *u);
+
+#endif
