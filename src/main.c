@@ -19,6 +19,7 @@
 #include "core/mailer.h"
 #include "domain/smtp.h"
 #include "domain/ids.h"
+#include "domain/session_token.h"
 #include "domain/roles.h"
 #include "http/http.h"
 #include "store/backup.h"
@@ -47,6 +48,7 @@ static int verb_audit(int argc, char **argv, app_config *cfg);
 static int verb_backup(int argc, char **argv, app_config *cfg);
 static int verb_version(int argc, char **argv, app_config *cfg);
 static int verb_mail_send(int argc, char **argv, app_config *cfg);
+static int verb_token_add(int argc, char **argv, app_config *cfg);
 
 static const verb VERBS[] = {
     {"serve", verb_serve,
@@ -65,6 +67,8 @@ static const verb VERBS[] = {
      "地方公共団体を登録します（地方公共団体コードは検査数字つき6桁）。"},
     {"mail send", verb_mail_send, "mail send [--smtp smtp://HOST:PORT] [--mail-from ADDRESS]",
      "送信待ちのメールを1回送ります（--smtp がなければ DATA/mail/ に .eml として書き出します）。"},
+    {"token add", verb_token_add, "token add --name NAME [--json]",
+     "運用事業者の API（/api/v1/registrations）用のトークンを発行します。表示は一度だけです。"},
     {"audit", verb_audit, "audit [--json] [--limit N]", "監査ログを新しい順に表示します。"},
     {"backup", verb_backup, "backup FILE", "SQLite データベースをオンラインでバックアップします。"},
     {"version", verb_version, "version", "バージョンを表示します。"},
@@ -529,6 +533,70 @@ static int verb_municipality_add(int argc, char **argv, app_config *cfg)
     db_pool_release(a.pool, conn);
     app_close(&a);
     return rc;
+}
+
+/* ---- token add ---- */
+
+static int verb_token_add(int argc, char **argv, app_config *cfg)
+{
+    enum { O_NAME = 1, O_JSON };
+    static const struct option OPTS[] = {COMMON_LONG_OPTIONS,
+                                         {"name", required_argument, NULL, O_NAME},
+                                         {"json", no_argument, NULL, O_JSON},
+                                         {NULL, 0, NULL, 0}};
+    const char *name = NULL;
+    bool json = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
+        if (common_option(opt, cfg) == 0)
+            continue;
+        if (opt == O_NAME)
+            name = optarg;
+        else if (opt == O_JSON)
+            json = true;
+        else {
+            usage_verb(stderr, current_verb);
+            return EXIT_USAGE;
+        }
+    }
+    if (name == NULL || *name == '\0') {
+        fprintf(stderr, "nsdb: --name（トークンの用途）は必須です。\n");
+        return EXIT_USAGE;
+    }
+    app a;
+    int rc = open_app(&a, cfg, 1);
+    if (rc != 0)
+        return rc;
+    unsigned char raw[SESSION_TOKEN_BYTES];
+    char token[SESSION_TOKEN_TEXT_LEN + 1], hash[SECRET_TOKEN_HASH_HEX_LEN + 1];
+    session_token_new(raw);
+    session_token_encode(raw, token);
+    secret_token_hash((const unsigned char *)token, strlen(token), hash);
+    db *conn = db_pool_acquire(a.pool);
+    nsdb_err e = db_begin(conn);
+    if (e == NSDB_OK)
+        e = store_api_token_insert(conn, name, hash, (int64_t)time(NULL));
+    if (e == NSDB_OK) {
+        cli_audit(conn, "api_token_create", name, NULL);
+        e = db_commit(conn);
+    }
+    db_pool_release(a.pool, conn);
+    app_close(&a);
+    if (e != NSDB_OK) {
+        fprintf(stderr, "nsdb: トークンを登録できません: %s\n", nsdb_err_message(e));
+        return EXIT_USER;
+    }
+    if (json) {
+        json_t *o = json_pack("{s:s, s:s}", "name", name, "token", token);
+        char *text = json_dumps(o, JSON_COMPACT);
+        puts(text);
+        free(text);
+        json_decref(o);
+    }
+    else
+        printf("トークン: %s\n（Authorization: Bearer %s として送ります。再表示はできません）\n", token, token);
+    sodium_memzero(token, sizeof token);
+    return 0;
 }
 
 /* ---- audit ---- */

@@ -124,5 +124,13 @@ void web_inst_user_edit_submit(web_ctx *ctx);
 void web_inst_user_reset(web_ctx *ctx);
 void web_inst_user_suspend(web_ctx *ctx);
 void web_inst_user_resume(web_ctx *ctx);
+void web_registrations(web_ctx *ctx);
+void web_institution_users(web_ctx *ctx);
+void web_institution_user_reset(web_ctx *ctx);
+void web_institution_user_suspend(web_ctx *ctx);
+void web_institution_user_resume(web_ctx *ctx);
+void web_me(web_ctx *ctx);
+void web_registrations_csv(web_ctx *ctx);
+void web_registrations_api(web_ctx *ctx);
 
 #endif
