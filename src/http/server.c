@@ -81,6 +81,7 @@ static enum MHD_Result queue_response(struct MHD_Connection *c, http_request *re
     return r;
 }
 
+/* Answers 413 before reading a body whose Content-Length is over the limit. */
 static enum MHD_Result refuse_body(struct MHD_Connection *c, http_request *req)
 {
     req->body_too_large = true;
@@ -106,18 +107,22 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
-        if (!req->body_too_large) {
-            if (req->body.len + *upload_data_size > req->body_limit) {
-                *upload_data_size = 0;
-                return refuse_body(c, req);
-            }
-            strbuf_append(&req->body, upload_data, *upload_data_size);
+        /* past the limit (a body without Content-Length): drop the rest, answer 413 at the end */
+        if (!req->body_too_large && req->body.len + *upload_data_size > req->body_limit) {
+            req->body_too_large = true;
+            strbuf_free(&req->body);
         }
+        if (!req->body_too_large)
+            strbuf_append(&req->body, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (req->body_too_large)
-        return MHD_YES; /* response already queued */
+    if (req->body_too_large) {
+        if (req->status == 413)
+            return MHD_YES; /* answered before the body came */
+        http_send_text(req, 413, "送信されたデータが大きすぎます。");
+        return queue_response(c, req);
+    }
     srv->handler(srv->cls, req);
     return queue_response(c, req);
 }

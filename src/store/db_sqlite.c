@@ -47,6 +47,10 @@ void db_sqlite_disconnect(db *conn)
 {
     if (conn == NULL)
         return;
+    for (int i = 0; i < conn->cache_count; i++) {
+        sqlite3_finalize(conn->cache[i].stmt);
+        free(conn->cache[i].sql);
+    }
     sqlite3_close(conn->sqlite);
     free(conn);
 }
@@ -96,8 +100,23 @@ nsdb_err db_exec_script(db *conn, const char *sql)
 
 nsdb_err db_prepare(db *conn, const char *sql, db_stmt **out)
 {
+    for (int i = 0; i < conn->cache_count; i++) {
+        struct db_cached_stmt *c = &conn->cache[i];
+        if (c->in_use || strcmp(c->sql, sql) != 0)
+            continue;
+        db_stmt *s = calloc(1, sizeof *s);
+        if (s == NULL)
+            return NSDB_ERR_NOMEM;
+        c->in_use = 1;
+        s->conn = conn;
+        s->sqlite = c->stmt;
+        s->cached = c;
+        *out = s;
+        return NSDB_OK;
+    }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(conn->sqlite, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(conn->sqlite, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+        SQLITE_OK) {
         log_event(LOG_ERROR, "sql_prepare_failed", "sql", sql, "error",
                   sqlite3_errmsg(conn->sqlite), NULL);
         sqlite3_finalize(st);
@@ -110,6 +129,16 @@ nsdb_err db_prepare(db *conn, const char *sql, db_stmt **out)
     }
     s->conn = conn;
     s->sqlite = st;
+    if (conn->cache_count < DB_STMT_CACHE_SIZE) {
+        struct db_cached_stmt *c = &conn->cache[conn->cache_count];
+        c->sql = strdup(sql);
+        if (c->sql != NULL) {
+            c->stmt = st;
+            c->in_use = 1;
+            s->cached = c;
+            conn->cache_count++;
+        }
+    }
     *out = s;
     return NSDB_OK;
 }
@@ -208,7 +237,13 @@ void db_finalize(db_stmt *st)
 {
     if (st == NULL)
         return;
-    sqlite3_finalize(st->sqlite);
+    if (st->cached != NULL) {
+        sqlite3_reset(st->sqlite);
+        sqlite3_clear_bindings(st->sqlite);
+        st->cached->in_use = 0;
+    } else {
+        sqlite3_finalize(st->sqlite);
+    }
     free(st);
 }
 

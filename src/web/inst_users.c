@@ -114,7 +114,7 @@ static bool inst_form_read(web_ctx *ctx, json_t *data, registration_input *in)
     return json_array_size(json_object_get(data, "error_list")) == 0;
 }
 
-static void new_render(web_ctx *ctx, json_t *data, int status)
+void inst_user_new_render(web_ctx *ctx, json_t *data, int status)
 {
     const char *tab = http_query(ctx->req, "tab");
     if (json_object_get(data, "tab") == NULL)
@@ -133,7 +133,7 @@ static void new_render(web_ctx *ctx, json_t *data, int status)
 
 void web_inst_user_new_form(web_ctx *ctx)
 {
-    new_render(ctx, page_data(ctx, "医療機関ユーザ新規登録"), 200);
+    inst_user_new_render(ctx, page_data(ctx, "医療機関ユーザ新規登録"), 200);
 }
 
 void web_inst_user_new_submit(web_ctx *ctx)
@@ -142,7 +142,7 @@ void web_inst_user_new_submit(web_ctx *ctx)
     json_object_set_new(data, "tab", json_string("single"));
     registration_input in;
     if (!inst_form_read(ctx, data, &in)) {
-        new_render(ctx, data, 400);
+        inst_user_new_render(ctx, data, 400);
         return;
     }
     registration_actor actor = {ctx->user->municipality_pk, ctx->user->pk, ctx->user->user_id,
@@ -164,7 +164,7 @@ void web_inst_user_new_submit(web_ctx *ctx)
         page_add_error(data, refusal ? FIELD_IDS[field] : "inst_code",
                        refusal ? FIELD_LABELS[field] : "登録",
                        refusal ? refusal : nsdb_err_message(e));
-        new_render(ctx, data, refusal ? 400 : 503);
+        inst_user_new_render(ctx, data, refusal ? 400 : 503);
         return;
     }
     json_decref(data);

@@ -20,7 +20,7 @@ static const struct {
     {"自治体ユーザ検索", "/muni-users", ROLE_MUNI_ADMIN, "自治体職員のユーザの検索とID・PW発行通知書の出力"},
     {"医療機関ユーザ新規登録", "/inst-users/new", ROLES_MUNI, "指定医・医療機関の責任者を個別登録・一括登録します"},
     {"医療機関ユーザ検索", "/inst-users", ROLES_MUNI, "医療機関ユーザの検索とID・PW発行通知書の出力"},
-    {"医療機関ユーザデータファイル等ダウンロード", NULL, ROLES_MUNI,
+    {"医療機関ユーザデータファイル等ダウンロード", "/forms", ROLES_MUNI,
      "自治体のホームページに掲載する申請書と一括登録ファイル"},
     {"媒体受領", NULL, ROLES_MUNI, "運用事業者から届いた媒体の受領・医療機関への送付・破損連絡"},
     {"指定医マスタの登録通知", "/registrations", ROLE_OPERATOR, "登録された医療機関ユーザの一覧"},

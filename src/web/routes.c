@@ -82,6 +82,19 @@ static bool route_match(const char *pattern, const char *path, http_request *req
     return true;
 }
 
+/* The methods the path answers to, for the Allow header of a 405. */
+static const char *route_allowed_methods(http_request *req)
+{
+    bool get = false, post = false;
+    for (size_t i = 0; i < sizeof ROUTES / sizeof ROUTES[0]; i++) {
+        if (!route_match(ROUTES[i].pattern, req->path, req))
+            continue;
+        get |= strcmp(ROUTES[i].method, "GET") == 0;
+        post |= strcmp(ROUTES[i].method, "POST") == 0;
+    }
+    return get && post ? "GET, HEAD, POST" : get ? "GET, HEAD" : "POST";
+}
+
 static const route *route_find(http_request *req, bool *path_known)
 {
     *path_known = false;
@@ -117,7 +130,7 @@ static void dispatch(web_ctx *ctx)
     const route *r = route_find(req, &path_known);
     if (r == NULL) {
         if (path_known) {
-            http_add_header(req, "Allow", "GET, POST");
+            http_add_header(req, "Allow", route_allowed_methods(req));
             page_error(ctx, 405, "この操作は受け付けていません。");
         } else {
             page_error(ctx, 404, "お探しのページは見つかりません。");

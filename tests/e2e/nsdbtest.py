@@ -15,6 +15,7 @@ Every CLI run is held to the same rule.
 
 import base64
 import html
+import http.client
 import http.cookiejar
 import json
 import os
@@ -73,17 +74,19 @@ def binary_label(path):
     return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", rel) if part)
 
 
-def for_each_binary(namespace, *mixins):
+def for_each_binary(namespace, *mixins, typed_passwords=()):
     """Creates, in ``namespace`` (a module's globals()), one TestCase per mixin and binary.
 
     ``class LoginTests:`` (a plain class holding test methods) becomes ``LoginTests_Release``
     and ``LoginTests_Asan``, each a subclass of the mixin and ``NsdbTestCase``.
+    ``typed_passwords``: passwords the module's tests type, which no log may contain.
     """
     for mixin in mixins:
         for path in binaries():
             name = "%s_%s" % (mixin.__name__, binary_label(path))
-            cls = type(name, (mixin, NsdbTestCase), {"BIN": path, "__module__": namespace["__name__"],
-                                                      "__doc__": mixin.__doc__})
+            cls = type(name, (mixin, NsdbTestCase), {
+                "BIN": path, "TYPED_PASSWORDS": tuple(typed_passwords),
+                "__module__": namespace["__name__"], "__doc__": mixin.__doc__})
             namespace[name] = cls
         namespace.pop(mixin.__name__, None)
 
@@ -94,6 +97,19 @@ def sanitizer_report(text):
         if marker in text:
             return marker
     return None
+
+
+def sanitizer_excerpt(text, limit=6000):
+    """The sanitizer report in text: from the line of the first marker (or the ==PID== banner
+    just above it) on, cut to limit characters."""
+    positions = [text.find(m) for m in SANITIZER_MARKERS if m in text]
+    if not positions:
+        return ""
+    start = text.rfind("\n", 0, min(positions)) + 1
+    banner = text.rfind("=================", 0, start)
+    if banner != -1 and start - banner < 200:
+        start = text.rfind("\n", 0, banner) + 1
+    return text[start:start + limit]
 
 
 def free_port():
@@ -296,9 +312,10 @@ def visible_text(page):
 class Client:
     """A browser-like client: its own cookie jar, no automatic redirects, no raising on 4xx."""
 
-    def __init__(self, base_url, timeout=HTTP_TIMEOUT):
+    def __init__(self, base_url, timeout=HTTP_TIMEOUT, server=None):
         self.base_url = base_url
         self.timeout = timeout
+        self.server = server  # for the server log in connection errors
         self.jar = http.cookiejar.CookieJar()
         self._opener = urllib.request.OpenerDirector()
         # No HTTPRedirectHandler and no HTTPErrorProcessor: every response comes back as is.
@@ -321,11 +338,18 @@ class Client:
             hdrs["Cookie"] = cookie  # the jar adds its cookies only when there is no Cookie header
         hdrs.update(headers or {})
         req = urllib.request.Request(self.base_url + path, data=body, headers=hdrs, method=method)
-        resp = self._opener.open(req, timeout=self.timeout)
         try:
-            payload = resp.read()
-        finally:
-            resp.close()
+            resp = self._opener.open(req, timeout=self.timeout)
+            try:
+                payload = resp.read()
+            finally:
+                resp.close()
+        except (OSError, http.client.HTTPException) as e:
+            if self.server is None:
+                raise
+            tail = "\n".join(self.server.stderr().splitlines()[-12:])
+            raise ConnectionError("%s %s: no HTTP response (%r); server alive: %s; end of its log:\n%s"
+                                  % (method, path, e, self.server.alive(), tail)) from e
         self.last = Response(resp.status, resp.headers, payload)
         return self.last
 
@@ -385,6 +409,7 @@ class NsdbTestCase(unittest.TestCase):
     """Base for e2e tests: one server per class (per binary), sanitizer checks around it."""
 
     BIN = None  # set by for_each_binary
+    TYPED_PASSWORDS = ()
     MUNICIPALITY = ("131016", "千代田区", "100-8511", "東京都千代田区九段南1-2-1")
     maxDiff = 4000
 
@@ -397,7 +422,8 @@ class NsdbTestCase(unittest.TestCase):
             raise AssertionError("binary %s is missing: run `make -j2 nsdb build/asan/nsdb`" % cls.BIN)
         cls._tmp = tempfile.TemporaryDirectory(prefix="nsdb-e2e-")
         cls.data_dir = os.path.join(cls._tmp.name, "data")
-        cls.secrets = set()  # every password the class types: never in logs or audit records
+        # every password the class types: never in logs or audit records
+        cls.secrets = set(cls.TYPED_PASSWORDS)
         cls.municipality_added = False
         try:
             cls.server = Server(cls.BIN, cls.data_dir).start()
@@ -413,7 +439,7 @@ class NsdbTestCase(unittest.TestCase):
             marker = sanitizer_report(err)
             if marker is not None:
                 raise AssertionError("%s: server stderr has a sanitizer report (%s):\n%s"
-                                     % (cls.__name__, marker, err[-8000:]))
+                                     % (cls.__name__, marker, sanitizer_excerpt(err)))
             if code != 0:
                 raise AssertionError("%s: server exited with status %r after SIGTERM (expected 0):\n%s"
                                      % (cls.__name__, code, err[-4000:]))
@@ -430,24 +456,37 @@ class NsdbTestCase(unittest.TestCase):
         err = self.server.stderr()
         marker = sanitizer_report(err)
         if marker is not None:
-            self.fail("sanitizer report (%s) in server stderr:\n%s" % (marker, err[-8000:]))
+            self.fail("sanitizer report (%s) in server stderr:\n%s" % (marker, sanitizer_excerpt(err)))
         if not self.server.alive():
-            self.fail("the server died during this test:\n%s" % err[-4000:])
+            why = ("it was sent a stop signal by a process outside this test"
+                   if '"server_stopping"' in err else "exit status %s" % self.server.proc.returncode)
+            self.fail("the server stopped during this test (%s):\n%s" % (why, err[-4000:]))
         super().tearDown()
 
     # ---- helpers for tests
 
     def client(self):
-        return Client(self.server.base_url)
+        return Client(self.server.base_url, server=self.server)
 
     def cli(self, *args, data=True, cwd=None):
         """Runs the CLI (with --data of this class's server unless data=False); fails on a
         sanitizer report."""
-        r = run_cli(self.BIN, args, self.data_dir if data else None, cwd=cwd)
+        r = run_cli(self.BIN, args, self.data_dir if data else None, cwd=cwd or self._tmp.name)
         marker = sanitizer_report(r.stderr)
         if marker is not None:
-            self.fail("sanitizer report (%s) from %r" % (marker, r))
+            self.fail("sanitizer report (%s) from nsdb %s:\n%s"
+                      % (marker, " ".join(args), sanitizer_excerpt(r.stderr)))
         return r
+
+    def database_file(self):
+        """The SQLite database in the data folder (found by its file header)."""
+        for name in sorted(os.listdir(self.data_dir)):
+            path = os.path.join(self.data_dir, name)
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    if f.read(16) == b"SQLite format 3\x00":
+                        return path
+        self.fail("no SQLite database in %s: %s" % (self.data_dir, os.listdir(self.data_dir)))
 
     def audit(self):
         r = self.cli("audit", "--json", "--limit", "100000")
