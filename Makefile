@@ -5,7 +5,7 @@
 #   make bench    benchmarks in bench/
 # WERROR=1 (set by CI) turns warnings into errors.
 
-PKGS     := libmicrohttpd sqlite3 libsodium jansson libcurl cairo pangocairo libutf8proc libzip libxml-2.0 xlsxwriter
+PKGS     := libmicrohttpd sqlite3 libsodium jansson libcurl cairo pangocairo libutf8proc libzip libxml-2.0 xlsxwriter libcrypto libisofs-1
 CC       ?= cc
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
 ifeq ($(WERROR),1)
@@ -21,7 +21,9 @@ ASAN_CFLAGS := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer -fsanitize=address,
 ASAN_LDFLAGS := -fsanitize=address,undefined
 
 SRC      := $(shell find src -name '*.c' | sort)
-LIB_SRC  := $(filter-out src/main.c,$(SRC))
+# the command line (main.c and src/cli/) is not linked into the unit tests
+CLI_SRC  := src/main.c $(filter src/cli/%,$(SRC))
+LIB_SRC  := $(filter-out $(CLI_SRC),$(SRC))
 EMBED    := $(sort $(wildcard templates/*.html) $(wildcard static/*) $(wildcard migrations/*.sql) \
               data/common-passwords.txt)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -39,12 +41,12 @@ endif
 .PHONY: all asan unit unit-asan test test-e2e test-browser bench clean format
 all: nsdb
 
-nsdb: build/rel/main.o $(REL_OBJ)
+nsdb: $(patsubst src/%.c,build/rel/%.o,$(CLI_SRC)) $(REL_OBJ)
 	@echo "  CC $@"
 	$(Q)$(CC) -o $@ $^ $(LIBS)
 
 asan: build/asan/nsdb
-build/asan/nsdb: build/asan/main.o $(ASAN_OBJ)
+build/asan/nsdb: $(patsubst src/%.c,build/asan/%.o,$(CLI_SRC)) $(ASAN_OBJ)
 	@echo "  CC $@"
 	$(Q)$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS)
 

@@ -27,18 +27,7 @@
 #include "util/log.h"
 #include "web/web.h"
 
-#define NSDB_VERSION "0.1.0"
-#define EXIT_USER 1
-#define EXIT_USAGE 2
-
-typedef int (*verb_fn)(int argc, char **argv, app_config *cfg);
-
-typedef struct verb {
-    const char *name;
-    verb_fn run;
-    const char *usage;
-    const char *help;
-} verb;
+#include "cli/cli.h"
 
 static int verb_serve(int argc, char **argv, app_config *cfg);
 static int verb_migrate(int argc, char **argv, app_config *cfg);
@@ -87,21 +76,15 @@ static void usage_all(FILE *out)
     fprintf(out, "\n共通オプション:\n%s", COMMON_OPTIONS);
 }
 
-static void usage_verb(FILE *out, const verb *v)
+void usage_verb(FILE *out, const verb *v)
 {
     fprintf(out, "使い方: nsdb %s\n%s\n\n共通オプション:\n%s", v->usage, v->help, COMMON_OPTIONS);
 }
 
-/* Options every verb accepts; verb options follow from index COMMON_COUNT. */
-enum { OPT_DATA = 1000, OPT_DATABASE, OPT_HELP };
-#define COMMON_LONG_OPTIONS                                                                      \
-    {"data", required_argument, NULL, OPT_DATA},                                                 \
-        {"database", required_argument, NULL, OPT_DATABASE}, {"help", no_argument, NULL, OPT_HELP}
-
-static const verb *current_verb;
+const verb *current_verb;
 
 /* Handles a common option; returns -1 when opt is not one, else an exit code or 0 to go on. */
-static int common_option(int opt, app_config *cfg)
+int common_option(int opt, app_config *cfg)
 {
     switch (opt) {
     case OPT_DATA:
@@ -131,7 +114,7 @@ static int parse_common_only(int argc, char **argv, app_config *cfg)
     return 0;
 }
 
-static int open_app(app *a, const app_config *cfg, int pool_size)
+int open_app(app *a, const app_config *cfg, int pool_size)
 {
     return app_open(a, cfg, pool_size) == NSDB_OK ? 0 : EXIT_USER;
 }
@@ -329,7 +312,7 @@ static int verb_migrate(int argc, char **argv, app_config *cfg)
 
 /* ---- user add ---- */
 
-static void cli_audit(db *conn, const char *action, const char *target, const char *detail)
+void cli_audit(db *conn, const char *action, const char *target, const char *detail)
 {
     store_audit entry = {.at = (int64_t)time(NULL),
                          .actor_user_id = "cli",

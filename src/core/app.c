@@ -10,8 +10,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/media.h"
 #include "store/migrate.h"
 #include "util/log.h"
+
+/* The default cycle calendar is generated into the database this far ahead. */
+#define APP_CYCLES_THROUGH_YEAR 2035
 
 void app_config_defaults(app_config *cfg)
 {
@@ -28,6 +32,11 @@ void app_config_defaults(app_config *cfg)
     cfg->max_login_failures = 5;
     cfg->lock_seconds = 15 * 60;
     cfg->mail_from = "noreply@nsdb.invalid";
+    cfg->vpn_remote = "vpn.nsdb.invalid 1194";
+    cfg->sender_name = "難病・小慢データベース 運用事業者";
+    cfg->sender_postal = "100-0000";
+    cfg->sender_address = "（発送元住所は serve --sender-address で設定）";
+    cfg->sender_phone = "";
 }
 
 static nsdb_err data_dir_ensure(const char *dir)

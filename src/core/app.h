@@ -29,6 +29,9 @@ typedef struct app_config {
     int lock_seconds;
     const char *smtp_url;  /* smtp://host:port; NULL: mail is written as .eml files */
     const char *mail_from; /* sender address of outgoing mail */
+    const char *media_template; /* the operator's media template folder (manuals, tools, VPN) */
+    const char *vpn_remote;     /* "host port" written into the VPN profile on each media */
+    const char *sender_name, *sender_postal, *sender_address, *sender_phone; /* 発送元 label */
 } app_config;
 
 typedef struct app {

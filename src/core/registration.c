@@ -7,7 +7,9 @@
 
 #include "domain/cycle.h"
 #include "domain/text.h"
+#include "store/media_store.h"
 #include "store/store.h"
+#include <time.h>
 
 /* Compares two texts as the user would: NFKC, without spaces. */
 static bool same_text(arena *a, const char *x, const char *y)
@@ -47,6 +49,22 @@ static nsdb_err institution_for(db *conn, arena *ar, const registration_input *i
     return NSDB_OK;
 }
 
+nsdb_err registration_cycle(db *conn, int64_t now, cycle_window *out)
+{
+    /* the calendar in the database (the operator may have adjusted it) decides */
+    time_t t = (time_t)(now + 9 * 3600);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char today[16];
+    strftime(today, sizeof today, "%Y-%m-%d", &tm);
+    nsdb_err e = store_cycle_for_date(conn, today, out);
+    if (e == NSDB_ERR_NOT_FOUND) {
+        cycle_for_time(now, out); /* beyond the stored calendar: the rule itself */
+        e = store_cycle_ensure(conn, out);
+    }
+    return e;
+}
+
 nsdb_err registration_register(app *a, db *conn, arena *ar, const registration_input *in,
                                const registration_actor *actor, accounts_issued *out,
                                const char **refusal, registration_field *field)
@@ -82,7 +100,9 @@ nsdb_err registration_register(app *a, db *conn, arena *ar, const registration_i
     if (e != NSDB_OK)
         return e;
     cycle_window cycle;
-    cycle_for_time(actor->now, &cycle);
+    e = registration_cycle(conn, actor->now, &cycle);
+    if (e != NSDB_OK)
+        return e;
     e = store_registration_insert(conn, out->pk, actor->municipality_pk, inst_pk, cycle.id,
                                   actor->batch_id, actor->now);
     if (e != NSDB_OK)

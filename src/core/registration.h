@@ -10,6 +10,7 @@
 
 #include "core/accounts.h"
 #include "core/app.h"
+#include "domain/cycle.h"
 
 typedef struct registration_input {
     const char *inst_code, *inst_name, *inst_postal, *inst_address, *inst_phone;
@@ -36,5 +37,8 @@ typedef enum { REGISTRATION_FIELD_INSTITUTION_NAME, REGISTRATION_FIELD_INSTITUTI
 nsdb_err registration_register(app *a, db *conn, arena *ar, const registration_input *in,
                                const registration_actor *actor, accounts_issued *out,
                                const char **refusal, registration_field *field);
+
+/* The cycle a registration made at now falls into, from the calendar in the database. */
+nsdb_err registration_cycle(db *conn, int64_t now, cycle_window *out);
 
 #endif

@@ -1,26 +1,47 @@
 /*
- * cycle.h — the media cycle (媒体送付サイクル) a registration falls into, and when its media
- * ships. The seed's 先行リリース windows run 2023-08-21 … 2023-09-22; from 2023-09-25 windows are
- * fixed two-week blocks (Monday to the Friday of the next week). The id of a cycle is the first
- * day of its registration window. Public holidays are not applied here yet (the media cycle
- * issue moves them into the database with the holiday calendar).
+ * cycle.h — the media cycle calendar (媒体送付サイクル, seed 参考②): which cycle a registration
+ * falls into, and when the media for it is made and delivered. The seed's four 先行リリース
+ * cycles (registrations from 2023-08-21) are data; from 2023-09-25 cycles follow the fixed rule
+ * described in cycle.c, counted in the days government offices are open (domain/holiday.h).
+ * The id of a cycle is the first day of its registration window. Every calendar day from
+ * 2023-08-21 through 2099 belongs to exactly one cycle: a day outside every window (a weekend
+ * or holiday between two windows) belongs to the next cycle.
  */
 #ifndef NSDB_CYCLE_H
 #define NSDB_CYCLE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#define CYCLE_FIRST_DAY "2023-08-21" /* the first registration window opens (先行リリース) */
+#define CYCLE_FIXED_FROM "2023-09-25" /* the first cycle of the fixed rule */
+#define CYCLE_LAST_YEAR 2099          /* the holiday rules' range */
+
 typedef struct cycle_window {
-    char id[11];                /* YYYY-MM-DD */
-    char registration_from[11];
+    char id[11];                /* YYYY-MM-DD, = registration_from */
+    char registration_from[11]; /* [1] ID・パスワード発行 by the municipality */
     char registration_to[11];
-    char media_from[11];
+    char media_from[11]; /* [2] 媒体作成・送付 by the operator */
     char media_to[11];
-    char delivery_from[11];
+    char delivery_from[11]; /* [3] ID/パスワード、媒体送付 by the municipality to institutions */
     char delivery_to[11];
 } cycle_window;
 
-/* The cycle of a registration made at unix_time (Japan time). */
+/* The cycle of a registration made at unix_time (Japan time). Before 2023-08-21: the first cycle;
+   after 2099: the cycle of 2099-12-31. */
 void cycle_for_time(int64_t unix_time, cycle_window *out);
+
+/* The cycle of a registration made on date (YYYY-MM-DD); false when date is not a valid date. */
+bool cycle_for_date(const char *date, cycle_window *out);
+
+/* The cycle whose id is id; false when there is none. */
+bool cycle_find_by_id(const char *id, cycle_window *out);
+
+/* Every cycle whose registration window opens in from_year … to_year_inclusive, in order (the
+   先行リリース cycles first when 2023 is included). Writes at most cap of them to out (may be
+   NULL when cap is 0) and returns how many there are, so that a count larger than cap means the
+   list was cut short. Years are clamped to 2023 … CYCLE_LAST_YEAR. */
+size_t cycle_generate(int from_year, int to_year_inclusive, cycle_window *out, size_t cap);
 
 #endif

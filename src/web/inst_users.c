@@ -123,7 +123,7 @@ void inst_user_new_render(web_ctx *ctx, json_t *data, int status)
         json_object_set_new(data, "form", json_pack("{s:s, s:s}", "user_type", "doctor",
                                                     "category", "nanbyo"));
     cycle_window c;
-    cycle_for_time(ctx->now, &c);
+    registration_cycle(web_db(ctx), ctx->now, &c);
     json_object_set_new(data, "cycle", json_pack("{s:s, s:s, s:s}", "registration_to",
                                                  c.registration_to, "delivery_from",
                                                  c.delivery_from, "delivery_to", c.delivery_to));
@@ -281,7 +281,7 @@ void web_inst_users(web_ctx *ctx)
     const char *done = user_action_done_message(ctx);
     if (registered != NULL && ids_user_id_valid(registered)) {
         cycle_window c;
-        cycle_for_time(ctx->now, &c);
+        registration_cycle(web_db(ctx), ctx->now, &c);
         json_object_set_new(
             data, "notice",
             json_string(arena_printf(a,

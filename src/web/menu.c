@@ -22,7 +22,7 @@ static const struct {
     {"医療機関ユーザ検索", "/inst-users", ROLES_MUNI, "医療機関ユーザの検索とID・PW発行通知書の出力"},
     {"医療機関ユーザデータファイル等ダウンロード", "/forms", ROLES_MUNI,
      "自治体のホームページに掲載する申請書と一括登録ファイル"},
-    {"媒体受領", NULL, ROLES_MUNI, "運用事業者から届いた媒体の受領・医療機関への送付・破損連絡"},
+    {"媒体受領", "/media", ROLES_MUNI, "運用事業者から届いた媒体の受領・医療機関への送付・破損連絡"},
     {"指定医マスタの登録通知", "/registrations", ROLE_OPERATOR, "登録された医療機関ユーザの一覧"},
     {"媒体送付サイクル", NULL, ROLE_OPERATOR, "媒体の作成・梱包・発送"},
     {"医療機関ユーザ一覧", "/institution/users", ROLE_INST_MANAGER, "自医療機関のユーザ"},

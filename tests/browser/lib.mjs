@@ -235,17 +235,43 @@ export async function checkNoHorizontalScroll(page, label, viewports = VIEWPORTS
     await page.setViewportSize({ width: vp.width, height: vp.height });
     const m = await page.evaluate(() => {
       const de = document.documentElement;
+      const describe = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : ''}`;
+      // The ancestor whose overflow clips el (following the containing-block chain, so that an
+      // absolutely positioned element escapes the scroll containers between it and its
+      // positioned ancestor), or null when el can widen the page.
+      const clipper = (el) => {
+        let node = el;
+        while (node && node !== document.body && node !== de) {
+          const pos = getComputedStyle(node).position;
+          if (pos === 'fixed') return null;
+          let parent = node.parentElement;
+          if (pos === 'absolute') {
+            while (parent && parent !== document.body && getComputedStyle(parent).position === 'static') parent = parent.parentElement;
+          }
+          if (!parent || parent === document.body || parent === de) return null;
+          if (getComputedStyle(parent).overflowX !== 'visible') return parent;
+          node = parent;
+        }
+        return null;
+      };
       const wide = [];
+      const escaping = [];
       for (const el of document.body.querySelectorAll('*')) {
         const r = el.getBoundingClientRect();
         if (r.right > window.innerWidth + 0.5 && r.width > 0) {
-          wide.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : ''} (right=${Math.round(r.right)})`);
+          wide.push(`${describe(el)} (right=${Math.round(r.right)})`);
+          if (!clipper(el)) {
+            const chain = [];
+            for (let p = el.parentElement; p && p !== document.body && chain.length < 4; p = p.parentElement) chain.push(describe(p));
+            escaping.push(`${describe(el)} [position ${getComputedStyle(el).position}] in ${chain.join(' < ')} (right=${Math.round(r.right)})`);
+          }
         }
       }
-      return { scrollWidth: de.scrollWidth, innerWidth: window.innerWidth, wide: wide.slice(0, 8) };
+      return { scrollWidth: de.scrollWidth, innerWidth: window.innerWidth, wide: wide.slice(0, 8), escaping: escaping.slice(0, 8) };
     });
     if (m.scrollWidth > m.innerWidth) {
-      problems.push(`${vp.name}: scrollWidth ${m.scrollWidth} > innerWidth ${m.innerWidth}; too wide: ${m.wide.join(', ') || '(none found)'}`);
+      problems.push(`${vp.name}: scrollWidth ${m.scrollWidth} > innerWidth ${m.innerWidth}; too wide: ${m.wide.join(', ') || '(none found)'}` +
+        (m.escaping.length ? `\n    not clipped by any scroll container (these widen the page): ${m.escaping.join('; ')}` : ''));
     }
   }
   await page.setViewportSize({ width: viewports[0].width, height: viewports[0].height });

@@ -1,0 +1,45 @@
+/*
+ * cli.h — what the command-line verbs share: the verb table entry, the common options
+ * (--data, --database, --help), opening the application and audit records by the command line.
+ */
+#ifndef NSDB_CLI_H
+#define NSDB_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "core/app.h"
+#include "store/db.h"
+
+#define NSDB_VERSION "0.1.0"
+#define EXIT_USER 1
+#define EXIT_USAGE 2
+
+typedef int (*verb_fn)(int argc, char **argv, app_config *cfg);
+
+typedef struct verb {
+    const char *name;
+    verb_fn run;
+    const char *usage;
+    const char *help;
+} verb;
+
+/* Options every verb accepts; verb options follow from index COMMON_COUNT. */
+enum { OPT_DATA = 1000, OPT_DATABASE, OPT_HELP };
+#define COMMON_LONG_OPTIONS                                                                      \
+    {"data", required_argument, NULL, OPT_DATA},                                                 \
+        {"database", required_argument, NULL, OPT_DATABASE}, {"help", no_argument, NULL, OPT_HELP}
+
+extern const verb *current_verb;
+/* Handles a common option; returns -1 when opt is not one, else 0 to go on (--help exits). */
+int common_option(int opt, app_config *cfg);
+void usage_verb(FILE *out, const verb *v);
+int open_app(app *a, const app_config *cfg, int pool_size);
+void cli_audit(db *conn, const char *action, const char *target, const char *detail);
+
+int verb_cycle_list(int argc, char **argv, app_config *cfg);
+int verb_media_build(int argc, char **argv, app_config *cfg);
+int verb_media_list(int argc, char **argv, app_config *cfg);
+int verb_package_build(int argc, char **argv, app_config *cfg);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * media.h — the operator's media cycle (Flow II ⑩⑪, SPEC §6): building one media (DVD image)
+ * per municipality and institution that has registrations in a cycle and no media yet, plus
+ * reissues of damaged ones; packing them per municipality into Letter Pack Plus packages of at
+ * most 15 with label, printed list and tracking number.
+ */
+#ifndef NSDB_MEDIA_H
+#define NSDB_MEDIA_H
+
+#include "core/app.h"
+#include "store/media_store.h"
+
+#define MEDIA_PER_PACKAGE 15
+
+typedef struct media_built {
+    int64_t media_id;
+    const char *municipality; /* code */
+    const char *institution;  /* code */
+    const char *iso;          /* path */
+    const char *sha256;
+    bool reissue;
+} media_built;
+
+/* Builds what the cycle still lacks; building again makes nothing new. Files go under
+   DATA/media/CYCLE/. actor_user_id: "cli" or the operator. Results live in ar. */
+nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_dir,
+                           int64_t actor_pk, const char *actor_user_id, const char *client_ip,
+                           arena *ar, media_built **out, size_t *count_out, char **error_out);
+
+typedef struct package_built {
+    int64_t package_id;
+    const char *municipality;
+    const char *tracking_number;
+    int64_t *media_ids;
+    size_t media_count;
+    const char *label_pdf;
+    const char *list_pdf;
+} package_built;
+
+/* Packs every created media of the cycle: per municipality, chunks of MEDIA_PER_PACKAGE; writes
+   label and list PDFs (and the list as CSV) under DATA/media/CYCLE/packages/; media become
+   packed then shipped. Packing again makes nothing new. */
+nsdb_err media_pack_cycle(app *a, const char *cycle_id, int64_t actor_pk,
+                          const char *actor_user_id, const char *client_ip, arena *ar,
+                          package_built **out, size_t *count_out, char **error_out);
+
+/* Makes sure the default cycle calendar is in the database (through the given year). */
+nsdb_err media_cycles_ensure(db *conn, int through_year);
+
+/* Letter Pack tracking numbers: 12 digits, the last a mod-7 check digit of the first 11. */
+void media_tracking_number(char out[13]);
+bool media_tracking_number_valid(const char *s);
+
+#endif

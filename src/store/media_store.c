@@ -1,0 +1,486 @@
+/*
+ * media_store.c — see media_store.h.
+ */
+#include "store/media_store.h"
+
+#include <string.h>
+
+const char *const STORE_MEDIA_STATUSES[7] = {"created",  "packed",    "shipped", "received",
+                                             "forwarded", "damaged", "reissued"};
+
+#define CYCLE_COLUMNS                                                                              \
+    "id, registration_from, registration_to, media_from, media_to, delivery_from, delivery_to "
+
+static void copy_day(char out[11], const char *text)
+{
+    memset(out, 0, 11);
+    if (text != NULL)
+        strncpy(out, text, 10);
+}
+
+static nsdb_err cycle_fetch(db_stmt *st, cycle_window *out)
+{
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        copy_day(out->id, db_column_text(st, 0));
+        copy_day(out->registration_from, db_column_text(st, 1));
+        copy_day(out->registration_to, db_column_text(st, 2));
+        copy_day(out->media_from, db_column_text(st, 3));
+        copy_day(out->media_to, db_column_text(st, 4));
+        copy_day(out->delivery_from, db_column_text(st, 5));
+        copy_day(out->delivery_to, db_column_text(st, 6));
+    }
+    db_finalize(st);
+    return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+}
+
+nsdb_err store_cycle_ensure(db *conn, const cycle_window *c)
+{
+    return db_exec(conn, NULL,
+                   "INSERT INTO cycles (" CYCLE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                   "ON CONFLICT (id) DO NOTHING",
+                   "ttttttt", c->id, c->registration_from, c->registration_to, c->media_from,
+                   c->media_to, c->delivery_from, c->delivery_to);
+}
+
+nsdb_err store_cycle_for_date(db *conn, const char *date, cycle_window *out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " CYCLE_COLUMNS "FROM cycles WHERE registration_to >= $1 "
+                          "ORDER BY registration_to LIMIT 1",
+                          "t", date);
+    return e != NSDB_OK ? e : cycle_fetch(st, out);
+}
+
+nsdb_err store_cycle_get(db *conn, const char *id, cycle_window *out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st, "SELECT " CYCLE_COLUMNS "FROM cycles WHERE id = $1", "t", id);
+    return e != NSDB_OK ? e : cycle_fetch(st, out);
+}
+
+nsdb_err store_cycle_next(db *conn, const char *id, cycle_window *out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " CYCLE_COLUMNS "FROM cycles WHERE id > $1 ORDER BY id LIMIT 1",
+                          "t", id);
+    return e != NSDB_OK ? e : cycle_fetch(st, out);
+}
+
+nsdb_err store_cycle_list(db *conn, const char *from_date, cycle_window *out, size_t cap,
+                          size_t *count_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " CYCLE_COLUMNS "FROM cycles WHERE delivery_to >= $1 "
+                          "ORDER BY id LIMIT $2",
+                          "ti", from_date ? from_date : "0000-00-00", (int64_t)cap);
+    if (e != NSDB_OK)
+        return e;
+    size_t n = 0;
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW && n < cap) {
+        cycle_window *c = &out[n++];
+        copy_day(c->id, db_column_text(st, 0));
+        copy_day(c->registration_from, db_column_text(st, 1));
+        copy_day(c->registration_to, db_column_text(st, 2));
+        copy_day(c->media_from, db_column_text(st, 3));
+        copy_day(c->media_to, db_column_text(st, 4));
+        copy_day(c->delivery_from, db_column_text(st, 5));
+        copy_day(c->delivery_to, db_column_text(st, 6));
+    }
+    db_finalize(st);
+    *count_out = n;
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
+nsdb_err store_cycle_update(db *conn, const cycle_window *c, int64_t by, int64_t now)
+{
+    return db_exec(conn, NULL,
+                   "UPDATE cycles SET registration_from = $2, registration_to = $3, "
+                   "media_from = $4, media_to = $5, delivery_from = $6, delivery_to = $7, "
+                   "adjusted_by = $8, adjusted_at = $9 WHERE id = $1",
+                   "tttttttii", c->id, c->registration_from, c->registration_to, c->media_from,
+                   c->media_to, c->delivery_from, c->delivery_to, by, now);
+}
+
+#define MEDIA_COLUMNS                                                                              \
+    "d.id, d.cycle_id, d.municipality_id, m.code, m.name, d.institution_id, i.code, i.name, "     \
+    "d.kind, COALESCE(d.reissue_of, 0), d.status, d.iso_path, d.sha256, d.size_bytes, "           \
+    "d.volume_id, d.passphrase_sealed, COALESCE(d.package_id, 0), d.forwarded_on, "               \
+    "d.damage_note, d.reissue_cycle_id "                                                           \
+    "FROM media d JOIN municipalities m ON m.id = d.municipality_id "                             \
+    "JOIN institutions i ON i.id = d.institution_id "
+
+static void media_from_row(arena *a, db_stmt *st, store_media *d)
+{
+    memset(d, 0, sizeof *d);
+    d->id = db_column_int(st, 0);
+    d->cycle_id = arena_strdup(a, db_column_text(st, 1));
+    d->municipality_pk = db_column_int(st, 2);
+    d->municipality_code = arena_strdup(a, db_column_text(st, 3));
+    d->municipality_name = arena_strdup(a, db_column_text(st, 4));
+    d->institution_pk = db_column_int(st, 5);
+    d->institution_code = arena_strdup(a, db_column_text(st, 6));
+    d->institution_name = arena_strdup(a, db_column_text(st, 7));
+    d->kind = arena_strdup(a, db_column_text(st, 8));
+    d->reissue_of = db_column_int(st, 9);
+    d->status = arena_strdup(a, db_column_text(st, 10));
+    d->iso_path = arena_strdup(a, db_column_text(st, 11));
+    d->sha256 = arena_strdup(a, db_column_text(st, 12));
+    d->size_bytes = db_column_int(st, 13);
+    d->volume_id = arena_strdup(a, db_column_text(st, 14));
+    size_t n = 0;
+    const void *p = db_column_blob(st, 15, &n);
+    unsigned char *copy = arena_alloc(a, n ? n : 1);
+    if (n)
+        memcpy(copy, p, n);
+    d->passphrase_sealed = copy;
+    d->passphrase_sealed_len = n;
+    d->package_id = db_column_int(st, 16);
+    d->forwarded_on = arena_strdup(a, db_column_text(st, 17));
+    d->damage_note = arena_strdup(a, db_column_text(st, 18));
+    d->reissue_cycle_id = arena_strdup(a, db_column_text(st, 19));
+}
+
+/* Collects the rows of a media query into an arena array. */
+static nsdb_err media_collect(db_stmt *st, arena *a, store_media **rows_out, size_t *count_out)
+{
+    size_t cap = 16, n = 0;
+    store_media *rows = arena_alloc(a, cap * sizeof *rows);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (n == cap) {
+            store_media *bigger = arena_alloc(a, cap * 2 * sizeof *rows);
+            memcpy(bigger, rows, n * sizeof *rows);
+            rows = bigger;
+            cap *= 2;
+        }
+        media_from_row(a, st, &rows[n++]);
+    }
+    db_finalize(st);
+    *rows_out = rows;
+    *count_out = n;
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
+nsdb_err store_media_candidates(db *conn, arena *a, const char *cycle_id, store_media **rows_out,
+                                size_t *count_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(
+        conn, &st,
+        "SELECT DISTINCT r.municipality_id, m.code, m.name, r.institution_id, i.code, i.name, 0 "
+        "FROM registrations r JOIN municipalities m ON m.id = r.municipality_id "
+        "JOIN institutions i ON i.id = r.institution_id "
+        "WHERE r.cycle_id = $1 AND NOT EXISTS (SELECT 1 FROM media d WHERE "
+        "d.municipality_id = r.municipality_id AND d.institution_id = r.institution_id "
+        "AND d.kind = 'initial') "
+        "UNION ALL "
+        "SELECT d.municipality_id, m.code, m.name, d.institution_id, i.code, i.name, d.id "
+        "FROM media d JOIN municipalities m ON m.id = d.municipality_id "
+        "JOIN institutions i ON i.id = d.institution_id "
+        "WHERE d.status = 'damaged' AND d.reissue_cycle_id = $1 AND NOT EXISTS "
+        "(SELECT 1 FROM media x WHERE x.reissue_of = d.id) "
+        "ORDER BY 2, 5, 7",
+        "t", cycle_id);
+    if (e != NSDB_OK)
+        return e;
+    size_t cap = 16, n = 0;
+    store_media *rows = arena_alloc(a, cap * sizeof *rows);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (n == cap) {
+            store_media *bigger = arena_alloc(a, cap * 2 * sizeof *rows);
+            memcpy(bigger, rows, n * sizeof *rows);
+            rows = bigger;
+            cap *= 2;
+        }
+        store_media *d = &rows[n++];
+        memset(d, 0, sizeof *d);
+        d->cycle_id = arena_strdup(a, cycle_id);
+        d->municipality_pk = db_column_int(st, 0);
+        d->municipality_code = arena_strdup(a, db_column_text(st, 1));
+        d->municipality_name = arena_strdup(a, db_column_text(st, 2));
+        d->institution_pk = db_column_int(st, 3);
+        d->institution_code = arena_strdup(a, db_column_text(st, 4));
+        d->institution_name = arena_strdup(a, db_column_text(st, 5));
+        d->reissue_of = db_column_int(st, 6);
+        d->kind = d->reissue_of ? "reissue" : "initial";
+    }
+    db_finalize(st);
+    *rows_out = rows;
+    *count_out = n;
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
+nsdb_err store_media_insert(db *conn, const store_media *m, int64_t now, int64_t *id_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_prepare(
+        conn,
+        "INSERT INTO media (cycle_id, municipality_id, institution_id, kind, reissue_of, status, "
+        "iso_path, sha256, size_bytes, volume_id, cert_serial, passphrase_sealed, created_at, "
+        "updated_at) VALUES ($1, $2, $3, $4, $5, 'created', $6, $7, $8, $9, $10, $11, $12, $12) "
+        "RETURNING id",
+        &st);
+    if (e != NSDB_OK)
+        return e;
+    db_bind_text(st, 1, m->cycle_id);
+    db_bind_int(st, 2, m->municipality_pk);
+    db_bind_int(st, 3, m->institution_pk);
+    db_bind_text(st, 4, m->kind);
+    if (m->reissue_of)
+        db_bind_int(st, 5, m->reissue_of);
+    else
+        db_bind_null(st, 5);
+    db_bind_text(st, 6, m->iso_path);
+    db_bind_text(st, 7, m->sha256);
+    db_bind_int(st, 8, m->size_bytes);
+    db_bind_text(st, 9, m->volume_id);
+    db_bind_text(st, 10, m->cert_serial);
+    db_bind_blob(st, 11, m->passphrase_sealed, m->passphrase_sealed_len);
+    db_bind_int(st, 12, now);
+    int rc = db_step(st);
+    if (rc == DB_ROW)
+        *id_out = db_column_int(st, 0);
+    e = rc == DB_ROW ? NSDB_OK : db_last_error_is_unique(st) ? NSDB_ERR_EXISTS : NSDB_ERR_DB;
+    db_finalize(st);
+    return e;
+}
+
+nsdb_err store_media_list(db *conn, arena *a, const char *cycle_id, int64_t municipality_pk,
+                          int64_t package_id, const char *status, store_media **rows_out,
+                          size_t *count_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " MEDIA_COLUMNS
+                          "WHERE ($1 IS NULL OR d.cycle_id = $1) AND ($2 = 0 OR d.municipality_id = $2) "
+                          "AND ($3 = 0 OR d.package_id = $3) AND ($4 IS NULL OR d.status = $4) "
+                          "ORDER BY d.cycle_id, m.code, i.code, d.id",
+                          "tiit", cycle_id, municipality_pk, package_id, status);
+    return e != NSDB_OK ? e : media_collect(st, a, rows_out, count_out);
+}
+
+nsdb_err store_media_get(db *conn, arena *a, int64_t id, int64_t municipality_pk,
+                         store_media **out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " MEDIA_COLUMNS "WHERE d.id = $1 AND ($2 = 0 OR d.municipality_id = $2)",
+                          "ii", id, municipality_pk);
+    if (e != NSDB_OK)
+        return e;
+    store_media *rows = NULL;
+    size_t n = 0;
+    e = media_collect(st, a, &rows, &n);
+    if (e == NSDB_OK && n == 0)
+        return NSDB_ERR_NOT_FOUND;
+    if (e == NSDB_OK)
+        *out = &rows[0];
+    return e;
+}
+
+nsdb_err store_media_transition(db *conn, int64_t id, const char *from, const char *to,
+                                int64_t now, bool *changed_out)
+{
+    int64_t changes = 0;
+    nsdb_err e = db_exec(conn, &changes,
+                         "UPDATE media SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2",
+                         "itti", id, from, to, now);
+    *changed_out = changes == 1;
+    return e;
+}
+
+nsdb_err store_media_set_package(db *conn, int64_t id, int64_t package_id, int64_t now)
+{
+    return db_exec(conn, NULL, "UPDATE media SET package_id = $2, updated_at = $3 WHERE id = $1",
+                   "iii", id, package_id, now);
+}
+
+nsdb_err store_media_forward(db *conn, int64_t id, const char *date, int64_t now,
+                             bool *changed_out)
+{
+    int64_t changes = 0;
+    nsdb_err e = db_exec(conn, &changes,
+                         "UPDATE media SET status = 'forwarded', forwarded_on = $2, updated_at = $3 "
+                         "WHERE id = $1 AND status = 'received'",
+                         "iti", id, date, now);
+    *changed_out = changes == 1;
+    return e;
+}
+
+nsdb_err store_media_damage(db *conn, int64_t id, const char *note, const char *reissue_cycle_id,
+                            int64_t now, bool *changed_out)
+{
+    int64_t changes = 0;
+    nsdb_err e = db_exec(conn, &changes,
+                         "UPDATE media SET status = 'damaged', damage_note = $2, "
+                         "reissue_cycle_id = $3, updated_at = $4 "
+                         "WHERE id = $1 AND status IN ('shipped','received','forwarded')",
+                         "itti", id, note, reissue_cycle_id, now);
+    *changed_out = changes == 1;
+    return e;
+}
+
+nsdb_err store_media_board(db *conn, arena *a, const char *cycle_id,
+                           store_media_board_row **rows_out, size_t *count_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT m.code, m.name, d.status, COUNT(*) FROM media d "
+                          "JOIN municipalities m ON m.id = d.municipality_id "
+                          "WHERE ($1 IS NULL OR d.cycle_id = $1) "
+                          "GROUP BY m.code, m.name, d.status ORDER BY m.code",
+                          "t", cycle_id);
+    if (e != NSDB_OK)
+        return e;
+    size_t cap = 16, n = 0;
+    store_media_board_row *rows = arena_calloc(a, cap, sizeof *rows);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        const char *code = db_column_text(st, 0);
+        if (n == 0 || strcmp(rows[n - 1].municipality_code, code) != 0) {
+            if (n == cap) {
+                store_media_board_row *bigger = arena_calloc(a, cap * 2, sizeof *rows);
+                memcpy(bigger, rows, n * sizeof *rows);
+                rows = bigger;
+                cap *= 2;
+            }
+            rows[n].municipality_code = arena_strdup(a, code);
+            rows[n].municipality_name = arena_strdup(a, db_column_text(st, 1));
+            n++;
+        }
+        const char *status = db_column_text(st, 2);
+        for (int i = 0; i < 7; i++)
+            if (strcmp(status, STORE_MEDIA_STATUSES[i]) == 0)
+                rows[n - 1].counts[i] = db_column_int(st, 3);
+    }
+    db_finalize(st);
+    *rows_out = rows;
+    *count_out = n;
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
+nsdb_err store_package_insert(db *conn, const char *cycle_id, int64_t municipality_pk,
+                              int64_t seq, const char *tracking, int64_t now, int64_t *id_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "INSERT INTO packages (cycle_id, municipality_id, seq, tracking_number, "
+                          "status, created_at) VALUES ($1, $2, $3, $4, 'shipped', $5) RETURNING id",
+                          "tiiti", cycle_id, municipality_pk, seq, tracking, now);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    if (rc == DB_ROW)
+        *id_out = db_column_int(st, 0);
+    e = rc == DB_ROW ? NSDB_OK : db_last_error_is_unique(st) ? NSDB_ERR_EXISTS : NSDB_ERR_DB;
+    db_finalize(st);
+    return e;
+}
+
+nsdb_err store_package_max_seq(db *conn, const char *cycle_id, int64_t municipality_pk,
+                               int64_t *seq_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT COALESCE(MAX(seq), 0) FROM packages WHERE cycle_id = $1 AND "
+                          "municipality_id = $2",
+                          "ti", cycle_id, municipality_pk);
+    if (e != NSDB_OK)
+        return e;
+    e = db_step(st) == DB_ROW ? NSDB_OK : NSDB_ERR_DB;
+    if (e == NSDB_OK)
+        *seq_out = db_column_int(st, 0);
+    db_finalize(st);
+    return e;
+}
+
+#define PACKAGE_COLUMNS                                                                            \
+    "p.id, p.cycle_id, p.municipality_id, m.code, m.name, m.postal, m.address, p.seq, "           \
+    "p.tracking_number, p.status, (SELECT COUNT(*) FROM media d WHERE d.package_id = p.id) "      \
+    "FROM packages p JOIN municipalities m ON m.id = p.municipality_id "
+
+static nsdb_err package_collect(db_stmt *st, arena *a, store_package **rows_out,
+                                size_t *count_out)
+{
+    size_t cap = 16, n = 0;
+    store_package *rows = arena_alloc(a, cap * sizeof *rows);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (n == cap) {
+            store_package *bigger = arena_alloc(a, cap * 2 * sizeof *rows);
+            memcpy(bigger, rows, n * sizeof *rows);
+            rows = bigger;
+            cap *= 2;
+        }
+        store_package *p = &rows[n++];
+        p->id = db_column_int(st, 0);
+        p->cycle_id = arena_strdup(a, db_column_text(st, 1));
+        p->municipality_pk = db_column_int(st, 2);
+        p->municipality_code = arena_strdup(a, db_column_text(st, 3));
+        p->municipality_name = arena_strdup(a, db_column_text(st, 4));
+        p->municipality_postal = arena_strdup(a, db_column_text(st, 5));
+        p->municipality_address = arena_strdup(a, db_column_text(st, 6));
+        p->seq = db_column_int(st, 7);
+        p->tracking_number = arena_strdup(a, db_column_text(st, 8));
+        p->status = arena_strdup(a, db_column_text(st, 9));
+        p->media_count = db_column_int(st, 10);
+    }
+    db_finalize(st);
+    *rows_out = rows;
+    *count_out = n;
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
+nsdb_err store_package_list(db *conn, arena *a, const char *cycle_id, int64_t municipality_pk,
+                            store_package **rows_out, size_t *count_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " PACKAGE_COLUMNS
+                          "WHERE ($1 IS NULL OR p.cycle_id = $1) AND ($2 = 0 OR p.municipality_id = $2) "
+                          "ORDER BY p.cycle_id DESC, m.code, p.seq",
+                          "ti", cycle_id, municipality_pk);
+    return e != NSDB_OK ? e : package_collect(st, a, rows_out, count_out);
+}
+
+nsdb_err store_package_get(db *conn, arena *a, int64_t id, int64_t municipality_pk,
+                           store_package **out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " PACKAGE_COLUMNS
+                          "WHERE p.id = $1 AND ($2 = 0 OR p.municipality_id = $2)",
+                          "ii", id, municipality_pk);
+    if (e != NSDB_OK)
+        return e;
+    store_package *rows = NULL;
+    size_t n = 0;
+    e = package_collect(st, a, &rows, &n);
+    if (e == NSDB_OK && n == 0)
+        return NSDB_ERR_NOT_FOUND;
+    if (e == NSDB_OK)
+        *out = &rows[0];
+    return e;
+}
+
+nsdb_err store_package_receive(db *conn, int64_t id, int64_t by, int64_t now, bool *changed_out)
+{
+    int64_t changes = 0;
+    nsdb_err e = db_exec(conn, &changes,
+                         "UPDATE packages SET status = 'received', received_at = $3, received_by = $2 "
+                         "WHERE id = $1 AND status = 'shipped'",
+                         "iii", id, by, now);
+    *changed_out = changes == 1;
+    if (e == NSDB_OK && changes == 1)
+        e = db_exec(conn, NULL,
+                    "UPDATE media SET status = 'received', updated_at = $2 "
+                    "WHERE package_id = $1 AND status = 'shipped'",
+                    "ii", id, now);
+    return e;
+}

@@ -1,0 +1,100 @@
+/*
+ * media_store.h — cycles, media and packages (SPEC §6). Municipal screens pass their
+ * municipality to every query (0 only for the operator), so scope is part of the SQL.
+ */
+#ifndef NSDB_MEDIA_STORE_H
+#define NSDB_MEDIA_STORE_H
+
+#include "domain/cycle.h"
+#include "store/store.h"
+
+/* ---- cycles ---- */
+/* Adds the cycle when its id is not there yet (an operator's adjustment is kept). */
+nsdb_err store_cycle_ensure(db *conn, const cycle_window *c);
+/* The cycle a registration on date (YYYY-MM-DD) falls into: the first whose registration
+   window ends on or after it. */
+nsdb_err store_cycle_for_date(db *conn, const char *date, cycle_window *out);
+nsdb_err store_cycle_get(db *conn, const char *id, cycle_window *out);
+/* The cycle after id (damaged media are reissued in it). */
+nsdb_err store_cycle_next(db *conn, const char *id, cycle_window *out);
+/* Cycles whose delivery window ends on or after from_date, in order; at most cap. */
+nsdb_err store_cycle_list(db *conn, const char *from_date, cycle_window *out, size_t cap,
+                          size_t *count_out);
+nsdb_err store_cycle_update(db *conn, const cycle_window *c, int64_t by, int64_t now);
+
+/* ---- media ---- */
+typedef struct store_media {
+    int64_t id;
+    const char *cycle_id;
+    int64_t municipality_pk;
+    const char *municipality_code, *municipality_name;
+    int64_t institution_pk;
+    const char *institution_code, *institution_name;
+    const char *kind;
+    int64_t reissue_of;
+    const char *status;
+    const char *iso_path;
+    const char *sha256;
+    int64_t size_bytes;
+    const char *volume_id;
+    const char *cert_serial;
+    const unsigned char *passphrase_sealed;
+    size_t passphrase_sealed_len;
+    int64_t package_id;
+    const char *forwarded_on;
+    const char *damage_note;
+    const char *reissue_cycle_id;
+} store_media;
+
+/* What a cycle must build: (municipality, institution) pairs registered in it without a first
+   media, and media damaged with this cycle as their reissue cycle (reissue_of set). */
+nsdb_err store_media_candidates(db *conn, arena *a, const char *cycle_id, store_media **rows_out,
+                                size_t *count_out);
+nsdb_err store_media_insert(db *conn, const store_media *m, int64_t now, int64_t *id_out);
+/* Filters: cycle_id NULL = any, municipality_pk 0 = any, package_id 0 = any, status NULL = any. */
+nsdb_err store_media_list(db *conn, arena *a, const char *cycle_id, int64_t municipality_pk,
+                          int64_t package_id, const char *status, store_media **rows_out,
+                          size_t *count_out);
+nsdb_err store_media_get(db *conn, arena *a, int64_t id, int64_t municipality_pk,
+                         store_media **out);
+/* A conditional transition: only from `from`; *changed_out false otherwise. */
+nsdb_err store_media_transition(db *conn, int64_t id, const char *from, const char *to,
+                                int64_t now, bool *changed_out);
+nsdb_err store_media_set_package(db *conn, int64_t id, int64_t package_id, int64_t now);
+nsdb_err store_media_forward(db *conn, int64_t id, const char *date, int64_t now,
+                             bool *changed_out);
+nsdb_err store_media_damage(db *conn, int64_t id, const char *note, const char *reissue_cycle_id,
+                            int64_t now, bool *changed_out);
+
+typedef struct store_media_board_row {
+    const char *municipality_code, *municipality_name;
+    int64_t counts[7]; /* created packed shipped received forwarded damaged reissued */
+} store_media_board_row;
+extern const char *const STORE_MEDIA_STATUSES[7];
+nsdb_err store_media_board(db *conn, arena *a, const char *cycle_id,
+                           store_media_board_row **rows_out, size_t *count_out);
+
+/* ---- packages ---- */
+typedef struct store_package {
+    int64_t id;
+    const char *cycle_id;
+    int64_t municipality_pk;
+    const char *municipality_code, *municipality_name, *municipality_postal,
+        *municipality_address;
+    int64_t seq;
+    const char *tracking_number;
+    const char *status;
+    int64_t media_count;
+} store_package;
+
+nsdb_err store_package_insert(db *conn, const char *cycle_id, int64_t municipality_pk,
+                              int64_t seq, const char *tracking, int64_t now, int64_t *id_out);
+nsdb_err store_package_max_seq(db *conn, const char *cycle_id, int64_t municipality_pk,
+                               int64_t *seq_out);
+nsdb_err store_package_list(db *conn, arena *a, const char *cycle_id, int64_t municipality_pk,
+                            store_package **rows_out, size_t *count_out);
+nsdb_err store_package_get(db *conn, arena *a, int64_t id, int64_t municipality_pk,
+                           store_package **out);
+nsdb_err store_package_receive(db *conn, int64_t id, int64_t by, int64_t now, bool *changed_out);
+
+#endif
