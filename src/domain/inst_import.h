@@ -39,10 +39,12 @@ size_t csv_reader_field_length(const csv_reader *r, size_t i);
  * it starts on (larger when earlier fields hold line breaks). */
 unsigned csv_reader_record(const csv_reader *r);
 unsigned csv_reader_line(const csv_reader *r);
-/* After a false next_row: a Japanese sentence naming the row and column of the bad quoting (a
- * quote inside an unquoted field, text after a closing quote, a quote never closed, a NUL byte);
+/* After a false next_row: a Japanese sentence on the bad quoting (a quote inside an unquoted
+ * field, text after a closing quote, a quote never closed) or a NUL byte, without its location;
  * NULL at a clean end of input. */
 const char *csv_reader_error(const csv_reader *r);
+/* After a failure: the 1-based column of the bad field; csv_reader_record gives its record. */
+unsigned csv_reader_error_column(const csv_reader *r);
 
 /* ---- the import ---------------------------------------------------------------------------- */
 

@@ -13,8 +13,14 @@ char *text_nfkc(arena *a, const char *s)
 {
     if (s == NULL)
         return NULL;
-    if (!str_is_clean_utf8(s, strlen(s)))
+    size_t len = strlen(s);
+    if (!str_is_clean_utf8(s, len))
         return NULL;
+    size_t ascii = 0;
+    while (ascii < len && (unsigned char)s[ascii] < 0x80)
+        ascii++;
+    if (ascii == len) /* NFKC leaves ASCII as it is */
+        return str_trim(arena_strndup(a, s, len));
     utf8proc_uint8_t *out = NULL;
     utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &out,
                                       UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |

@@ -79,7 +79,7 @@ void *arena_alloc(arena *a, size_t size)
         struct arena_block *nb = xmalloc(sizeof *nb + cap);
         nb->used = 0;
         nb->size = cap;
-        if (cap > ARENA_BLOCK_SIZE / 2 && b != NULL) {
+        if (size > ARENA_BLOCK_SIZE / 2 && b != NULL) {
             /* keep the current block for small allocations: insert behind it */
             nb->next = b->next;
             b->next = nb;

@@ -1,0 +1,224 @@
+/*
+ * inst_import.c — 一括登録 (Flow II ⑥): one or more 指定医一括登録ファイル (CSV) or
+ * 医療機関ユーザデータファイル (xlsx) uploaded at once are validated as a whole; if any row is
+ * wrong, or clashes with what is registered, nothing is registered and every bad row is listed
+ * (file, row, column, reason). Otherwise all rows are registered in one transaction and the
+ * result is listed with the new user IDs, also as a formula-safe CSV.
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/registration.h"
+#include "domain/csv_out.h"
+#include "domain/inst_import.h"
+#include "util/log.h"
+#include "web/inst_users.h"
+#include "web/web.h"
+
+#define RESULT_ROWS_SHOWN 1000
+
+static json_t *error_row(const char *file, unsigned record, const char *column, const char *text)
+{
+    return json_pack("{s:s, s:s, s:s, s:s}", "file", file && *file ? file : "－", "row",
+                     record ? "" : "－", "column", column ? column : "－", "message", text);
+}
+
+static void import_refuse(web_ctx *ctx, json_t *data, json_t *rows, size_t count,
+                          const char *summary)
+{
+    json_object_set_new(data, "tab", json_string("bulk"));
+    if (rows != NULL) {
+        json_object_set_new(data, "row_errors", rows);
+        json_object_set_new(data, "row_error_count", json_integer((json_int_t)count));
+    }
+    page_add_error(data, "file", "一括登録ファイル", summary);
+    web_audit_now(ctx, "inst_users_import", NULL, "failed", summary);
+    ctx->req->status = 400;
+    /* new_render lives in inst_users.c: render the same page */
+    inst_user_new_render(ctx, data, 400);
+}
+
+static json_t *errors_json(arena *a, const inst_import *imp)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < imp->error_count; i++) {
+        const inst_import_error *e = &imp->errors[i];
+        const char *file = e->file < imp->file_count ? imp->files[e->file] : "";
+        json_t *row = error_row(file, e->record,
+                                e->column ? arena_printf(a, "%u（%s）", e->column,
+                                                         e->column_name ? e->column_name : "")
+                                          : NULL,
+                                e->reason ? e->reason : e->message);
+        if (e->record)
+            json_object_set_new(row, "row", json_integer(e->record));
+        json_array_append_new(rows, row);
+    }
+    return rows;
+}
+
+/* Parses every uploaded file into one result; false (page rendered) when none was given. */
+static bool import_read(web_ctx *ctx, json_t *data, inst_import *total, strbuf *names)
+{
+    arena *a = ctx->req->arena;
+    memset(total, 0, sizeof *total);
+    size_t files = 0;
+    for (const http_param *p = http_form_params(ctx->req); p != NULL; p = p->next) {
+        if (strcmp(p->name, "file") != 0 || p->filename == NULL || p->value_len == 0)
+            continue;
+        files++;
+        inst_import one;
+        memset(&one, 0, sizeof one);
+        inst_import_parse_file(p->value, p->value_len, p->filename, a, &one);
+        inst_import_merge(total, &one, a);
+        strbuf_printf(names, "%s%s", names->len ? ", " : "", p->filename);
+    }
+    if (files == 0) {
+        import_refuse(ctx, data, NULL, 0,
+                      "一括登録ファイル（CSV または .xlsx）を「参照」で選んでからアップロードしてください。");
+        return false;
+    }
+    return true;
+}
+
+void web_inst_user_import(web_ctx *ctx)
+{
+    arena *a = ctx->req->arena;
+    json_t *data = page_data(ctx, "医療機関ユーザ新規登録");
+    inst_import imp;
+    strbuf names = STRBUF_INIT;
+    if (!import_read(ctx, data, &imp, &names)) {
+        strbuf_free(&names);
+        return;
+    }
+    if (imp.warning_count > 0) {
+        json_t *w = json_array();
+        for (size_t i = 0; i < imp.warning_count; i++)
+            json_array_append_new(w, json_string(imp.warnings[i]));
+        json_object_set_new(data, "warnings", w);
+    }
+    if (imp.error_count > 0 || imp.row_count == 0) {
+        strbuf_free(&names);
+        import_refuse(ctx, data, errors_json(a, &imp), imp.error_count,
+                      imp.row_count == 0 && imp.error_count == 0
+                          ? "ファイルに登録する行がありません。"
+                          : "一括登録ファイルに誤りがあります。何も登録していません。");
+        return;
+    }
+    db *conn = web_db(ctx);
+    int64_t batch = 0;
+    nsdb_err e = db_begin(conn);
+    if (e == NSDB_OK)
+        e = store_import_batch_insert(conn, ctx->user->municipality_pk, ctx->user->pk,
+                                      names.data ? names.data : "", (int64_t)imp.row_count,
+                                      ctx->now, &batch);
+    strbuf_free(&names);
+    json_t *conflicts = json_array();
+    registration_actor actor = {ctx->user->municipality_pk, ctx->user->pk, ctx->user->user_id,
+                                ctx->req->client_ip, batch, ctx->now};
+    for (size_t i = 0; e == NSDB_OK && i < imp.row_count; i++) {
+        const inst_import_row *r = &imp.rows[i];
+        registration_input in = {r->inst_code, r->inst_name, r->inst_postal, r->inst_address,
+                                 r->inst_phone, r->user_type, r->name, r->name_kana, r->category,
+                                 r->doctor_number, r->specialty, r->email, r->search_key};
+        accounts_issued issued;
+        const char *refusal = NULL;
+        registration_field field;
+        e = registration_register(ctx->app, conn, a, &in, &actor, &issued, &refusal, &field);
+        if (e == NSDB_ERR_INVALID && refusal != NULL) {
+            static const char *const COLUMNS[] = {"2（医療機関名）", "4（医療機関所在地）", "7（氏名）"};
+            json_t *row = error_row(r->file < imp.file_count ? imp.files[r->file] : "", r->record,
+                                    COLUMNS[field], refusal);
+            json_object_set_new(row, "row", json_integer(r->record));
+            json_array_append_new(conflicts, row);
+            e = json_array_size(conflicts) >= 1000 ? NSDB_ERR_INVALID : NSDB_OK;
+        }
+        sodium_memzero(&issued, sizeof issued);
+    }
+    if (e == NSDB_OK && json_array_size(conflicts) == 0)
+        e = web_audit(ctx, "inst_users_import", arena_printf(a, "batch:%lld", (long long)batch),
+                      "ok", arena_printf(a, "%zu rows", imp.row_count));
+    if (e == NSDB_OK && json_array_size(conflicts) == 0)
+        e = db_commit(conn);
+    else
+        db_rollback(conn);
+    if (json_array_size(conflicts) > 0) {
+        size_t n = json_array_size(conflicts);
+        import_refuse(ctx, data, conflicts, n,
+                      "登録済みの内容と食い違う行があります。何も登録していません。");
+        return;
+    }
+    json_decref(conflicts);
+    if (e != NSDB_OK) {
+        json_decref(data);
+        log_event(LOG_ERROR, "import_failed", "error", nsdb_err_name(e), NULL);
+        page_error(ctx, 503, "一括登録に失敗しました。何も登録していません。時間をおいて再度お試しください。");
+        return;
+    }
+    json_decref(data);
+    http_redirect(ctx->req, 303, arena_printf(a, "/inst-users/import/%lld", (long long)batch));
+}
+
+/* The batch of the path within the caller's municipality; NULL after a 404 page. */
+static store_user *batch_users(web_ctx *ctx, size_t *n, long long *batch_out)
+{
+    char *end = NULL;
+    long long batch = strtoll(ctx->req->path_params[0], &end, 10);
+    store_user *rows = NULL;
+    *n = 0;
+    if (*end != '\0' || batch <= 0 ||
+        store_registration_batch_users(web_db(ctx), ctx->req->arena, ctx->user->municipality_pk,
+                                       batch, &rows, n) != NSDB_OK ||
+        *n == 0) {
+        web_audit_now(ctx, "scope_denied", ctx->req->path, "denied", NULL);
+        page_error(ctx, 404, "指定された一括登録の結果は見つかりません。");
+        return NULL;
+    }
+    *batch_out = batch;
+    return rows;
+}
+
+void web_inst_user_import_result(web_ctx *ctx)
+{
+    size_t n = 0;
+    long long batch = 0;
+    store_user *rows = batch_users(ctx, &n, &batch);
+    if (rows == NULL)
+        return;
+    json_t *data = page_data(ctx, "一括登録の結果");
+    json_t *list = json_array();
+    for (size_t i = 0; i < n && i < RESULT_ROWS_SHOWN; i++)
+        json_array_append_new(list, inst_user_row_json(&rows[i]));
+    json_object_set_new(data, "users", list);
+    json_object_set_new(data, "count", json_integer((json_int_t)n));
+    json_object_set_new(data, "shown", json_integer((json_int_t)(n < RESULT_ROWS_SHOWN ? n : RESULT_ROWS_SHOWN)));
+    json_object_set_new(data, "batch", json_integer(batch));
+    page_render(ctx, "inst_import_result", data);
+}
+
+void web_inst_user_import_csv(web_ctx *ctx)
+{
+    size_t n = 0;
+    long long batch = 0;
+    store_user *rows = batch_users(ctx, &n, &batch);
+    if (rows == NULL)
+        return;
+    strbuf csv = STRBUF_INIT;
+    strbuf_puts(&csv, "\xef\xbb\xbf");
+    const char *header[] = {"公共団体ID", "公共団体名", "医療機関ID", "医療機関名", "ユーザID",
+                            "ユーザ種別", "氏名",       "氏名カナ",   "難病/小慢"};
+    csv_out_row(&csv, header, sizeof header / sizeof header[0]);
+    for (size_t i = 0; i < n; i++) {
+        const store_user *u = &rows[i];
+        const char *cells[] = {u->municipality_code, u->municipality_name, u->institution_code,
+                               u->institution_name,  u->user_id,
+                               strcmp(u->role, "doctor") == 0 ? "指定医" : "責任者",
+                               u->name, u->name_kana, category_label(u->category)};
+        csv_out_row(&csv, cells, sizeof cells / sizeof cells[0]);
+    }
+    web_audit_now(ctx, "inst_users_import_download",
+                  arena_printf(ctx->req->arena, "batch:%lld", batch), "ok", NULL);
+    http_send_file(ctx->req, "text/csv; charset=utf-8",
+                   arena_printf(ctx->req->arena, "一括登録結果_%lld.csv", batch), csv.data, csv.len);
+    strbuf_free(&csv);
+}
