@@ -43,7 +43,8 @@ static const verb VERBS[] = {
     {"serve", verb_serve,
      "serve [--listen HOST:PORT] [--threads N] [--public-url URL] [--secure-cookies] "
      "[--trust-proxy] [--pwhash-ops N] [--pwhash-mem-mib N] [--smtp smtp://HOST:PORT] "
-     "[--mail-from ADDRESS]",
+     "[--mail-from ADDRESS] [--media-template DIR] [--vpn-remote 'HOST PORT'] "
+     "[--sender-name N --sender-postal P --sender-address A --sender-phone T]",
      "Web サーバを起動します（初回はデータフォルダ・データベース・秘密鍵を作成）。"},
     {"migrate", verb_migrate, "migrate", "データベースを最新のスキーマに更新します。"},
     {"user add", verb_user_add,
@@ -56,6 +57,15 @@ static const verb VERBS[] = {
      "地方公共団体を登録します（地方公共団体コードは検査数字つき6桁）。"},
     {"mail send", verb_mail_send, "mail send [--smtp smtp://HOST:PORT] [--mail-from ADDRESS]",
      "送信待ちのメールを1回送ります（--smtp がなければ DATA/mail/ に .eml として書き出します）。"},
+    {"cycle list", verb_cycle_list, "cycle list [--json] [--from YYYY-MM-DD]",
+     "媒体送付サイクル（登録・媒体作成・送付の期間）を表示します。"},
+    {"media build", verb_media_build, "media build --cycle ID --template DIR [--json]",
+     "サイクルの媒体（医療機関ごとの ISO イメージ）を作成します。"},
+    {"media list", verb_media_list, "media list [--cycle ID] [--json]", "媒体の一覧を表示します。"},
+    {"package build", verb_package_build,
+     "package build --cycle ID [--json] [--sender-name N --sender-postal P --sender-address A "
+     "--sender-phone T]",
+     "サイクルの媒体を自治体ごとに梱包します（レターパックプラス1つに15枚まで）。"},
     {"token add", verb_token_add, "token add --name NAME [--json]",
      "運用事業者の API（/api/v1/registrations）用のトークンを発行します。表示は一度だけです。"},
     {"audit", verb_audit, "audit [--json] [--limit N]", "監査ログを新しい順に表示します。"},
@@ -152,11 +162,12 @@ static int verb_serve(int argc, char **argv, app_config *cfg)
         {"pwhash-mem-mib", required_argument, NULL, O_MEM},
         {"smtp", required_argument, NULL, O_SMTP},
         {"mail-from", required_argument, NULL, O_FROM},
+        MEDIA_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
     char listen_host[256];
     int opt;
     while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        if (common_option(opt, cfg) == 0)
+        if (common_option(opt, cfg) == 0 || media_option(opt, cfg) == 0)
             continue;
         switch (opt) {
         case O_LISTEN:

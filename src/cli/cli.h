@@ -30,6 +30,20 @@ enum { OPT_DATA = 1000, OPT_DATABASE, OPT_HELP };
     {"data", required_argument, NULL, OPT_DATA},                                                 \
         {"database", required_argument, NULL, OPT_DATABASE}, {"help", no_argument, NULL, OPT_HELP}
 
+/* Options of the media cycle (package labels, VPN profile, template), for serve and the media
+   verbs. */
+enum { OPT_VPN_REMOTE = 1100, OPT_SENDER_NAME, OPT_SENDER_POSTAL, OPT_SENDER_ADDRESS,
+       OPT_SENDER_PHONE, OPT_MEDIA_TEMPLATE };
+#define MEDIA_LONG_OPTIONS                                                                       \
+    {"vpn-remote", required_argument, NULL, OPT_VPN_REMOTE},                                     \
+        {"sender-name", required_argument, NULL, OPT_SENDER_NAME},                               \
+        {"sender-postal", required_argument, NULL, OPT_SENDER_POSTAL},                           \
+        {"sender-address", required_argument, NULL, OPT_SENDER_ADDRESS},                         \
+        {"sender-phone", required_argument, NULL, OPT_SENDER_PHONE},                             \
+        {"media-template", required_argument, NULL, OPT_MEDIA_TEMPLATE}
+/* Handles a media option; -1 when opt is not one. */
+int media_option(int opt, app_config *cfg);
+
 extern const verb *current_verb;
 /* Handles a common option; returns -1 when opt is not one, else 0 to go on (--help exits). */
 int common_option(int opt, app_config *cfg);

@@ -35,7 +35,7 @@ void app_config_defaults(app_config *cfg)
     cfg->vpn_remote = "vpn.nsdb.invalid 1194";
     cfg->sender_name = "難病・小慢データベース 運用事業者";
     cfg->sender_postal = "100-0000";
-    cfg->sender_address = "（発送元住所は serve --sender-address で設定）";
+    cfg->sender_address = "（発送元の住所は --sender-address で設定してください）";
     cfg->sender_phone = "";
 }
 
@@ -82,6 +82,8 @@ nsdb_err app_open(app *a, const app_config *cfg, int pool_size)
     db *conn = db_pool_acquire(a->pool);
     int applied = 0;
     e = migrate_apply_all(conn, &applied);
+    if (e == NSDB_OK)
+        e = media_cycles_ensure(conn, APP_CYCLES_THROUGH_YEAR);
     db_pool_release(a->pool, conn);
     if (e != NSDB_OK) {
         fprintf(stderr, "nsdb: データベースの更新（マイグレーション）に失敗しました。\n");

@@ -15,23 +15,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <cairo-pdf.h>
-#include <cairo.h>
-#include <pango/pangocairo.h>
-
 #include "domain/ids.h"
-#include "util/log.h"
+#include "domain/pdf_util.h"
 
-/* A4 in PostScript points; cairo's user unit on a PDF surface is the point. */
-#define PAGE_WIDTH 595.276
-#define PAGE_HEIGHT 841.890
+#define PAGE_WIDTH PDF_A4_WIDTH
+#define PAGE_HEIGHT PDF_A4_HEIGHT
 #define MARGIN_X 62.0
 #define MARGIN_TOP 56.0
 #define MARGIN_BOTTOM 56.0
 #define CONTENT_WIDTH (PAGE_WIDTH - 2 * MARGIN_X)
 
-#define FONT_JAPANESE "IPAexGothic"
-#define FONT_SECRET "DejaVu Sans Mono"
+#define FONT_JAPANESE PDF_FONT_JAPANESE
+#define FONT_SECRET PDF_FONT_MONO
 
 #define TITLE_TEXT "難病・小慢DB IDPW発行通知書"
 #define TITLE_SIZE 22.0
@@ -80,10 +75,7 @@ static const char GUIDE_TEXT[] =
     "・お問い合わせ：所属の自治体担当窓口";
 
 typedef struct renderer {
-    cairo_surface_t *surface;
-    cairo_t *cr;
-    PangoFontMap *font_map;
-    PangoContext *context;
+    pdf_doc doc;
     PangoLayout *issue_date, *title, *lead, *guide_heading, *url_label, *url, *guide;
     PangoLayout *labels[ROW_COUNT];
     PangoLayout *values[ROW_COUNT];
@@ -94,12 +86,6 @@ typedef struct renderer {
     double table_top;
     strbuf scratch;
 } renderer;
-
-static cairo_status_t write_to_strbuf(void *closure, const unsigned char *data, unsigned int length)
-{
-    strbuf_append(closure, (const char *)data, length);
-    return CAIRO_STATUS_SUCCESS;
-}
 
 static bool secret_ok(const char *s)
 {
@@ -113,94 +99,25 @@ static nsdb_err notice_validate(const notice *n)
                             n->department,        n->name,           n->user_id,
                             n->initial_password,  n->issue_date,     n->login_url};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        if (fields[i] == NULL)
-            return NSDB_ERR_INVALID;
-        if (strlen(fields[i]) > NOTICE_PDF_MAX_FIELD)
-            return NSDB_ERR_TOO_LARGE;
-        if (!str_is_clean_utf8(fields[i], strlen(fields[i])))
-            return NSDB_ERR_INVALID;
+        nsdb_err err = pdf_text_check(fields[i], NOTICE_PDF_MAX_FIELD);
+        if (err != NSDB_OK)
+            return err;
     }
     if (!secret_ok(n->user_id) || !secret_ok(n->initial_password))
         return NSDB_ERR_INVALID;
     return NSDB_OK;
 }
 
-/* Pango lays out again only when the text really changes, so text shared by all the notices of
- * a bulk print (municipality, labels, date, URL) is shaped once per file, not once per page. */
-static bool layout_set_text_if_changed(PangoLayout *layout, const char *text)
-{
-    if (strcmp(pango_layout_get_text(layout), text) == 0)
-        return false;
-    pango_layout_set_text(layout, text, -1);
-    return true;
-}
-
-static PangoLayout *layout_new(renderer *r, const char *family, double size, double width)
-{
-    PangoLayout *layout = pango_layout_new(r->context);
-    PangoFontDescription *font = pango_font_description_from_string(family);
-    pango_font_description_set_absolute_size(font, size * PANGO_SCALE);
-    pango_layout_set_font_description(layout, font);
-    pango_font_description_free(font);
-    if (width > 0) {
-        pango_layout_set_width(layout, (int)(width * PANGO_SCALE));
-        pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
-        /* A wrapped URL or name must not gain a hyphen that is not in the value. */
-        PangoAttrList *attrs = pango_attr_list_new();
-        pango_attr_list_insert(attrs, pango_attr_insert_hyphens_new(FALSE));
-        pango_layout_set_attributes(layout, attrs);
-        pango_attr_list_unref(attrs);
-    }
-    return layout;
-}
-
-static double layout_height(PangoLayout *layout)
-{
-    int width, height;
-    pango_layout_get_size(layout, &width, &height);
-    return (double)height / PANGO_SCALE;
-}
-
-static void layout_set_size(PangoLayout *layout, double size)
-{
-    PangoFontDescription *font =
-        pango_font_description_copy(pango_layout_get_font_description(layout));
-    pango_font_description_set_absolute_size(font, size * PANGO_SCALE);
-    pango_layout_set_font_description(layout, font);
-    pango_font_description_free(font);
-}
-
-/* Shrinks a wrapped value through sizes until it fits max_height; failing that, cuts it with an
- * ellipsis at the smallest size. The page never overflows, whatever the value. */
-static void layout_fit(PangoLayout *layout, const double *sizes, size_t n_sizes, double max_height)
-{
-    pango_layout_set_height(layout, -1);
-    pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_NONE);
-    for (size_t i = 0; i < n_sizes; i++) {
-        layout_set_size(layout, sizes[i]);
-        if (layout_height(layout) <= max_height)
-            return;
-    }
-    pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
-    pango_layout_set_height(layout, (int)(max_height * PANGO_SCALE));
-}
-
 /* Spaces the symbols of an ID or password evenly. */
 static void layout_set_secret(PangoLayout *layout, const char *secret)
 {
-    if (!layout_set_text_if_changed(layout, secret))
+    if (!pdf_layout_set_text_if_changed(layout, secret))
         return;
     PangoAttrList *attrs = pango_attr_list_new();
     pango_attr_list_insert(attrs, pango_attr_letter_spacing_new(
                                       (int)(SECRET_LETTER_SPACING * SECRET_SIZE * PANGO_SCALE)));
     pango_layout_set_attributes(layout, attrs);
     pango_attr_list_unref(attrs);
-}
-
-static void show_layout(cairo_t *cr, PangoLayout *layout, double x, double y)
-{
-    cairo_move_to(cr, x, y);
-    pango_cairo_show_layout(cr, layout);
 }
 
 static void renderer_free(renderer *r)
@@ -220,130 +137,70 @@ static void renderer_free(renderer *r)
         cairo_surface_destroy(r->header);
     if (r->guide_template)
         cairo_surface_destroy(r->guide_template);
-    if (r->context)
-        g_object_unref(r->context);
-    if (r->font_map)
-        g_object_unref(r->font_map);
-    if (r->cr)
-        cairo_destroy(r->cr);
-    if (r->surface)
-        cairo_surface_destroy(r->surface);
     strbuf_free(&r->scratch);
-}
-
-/* Logs a warning (once per render) when fontconfig substitutes another family: the notice still
- * prints, but an operator must install fonts-ipaexfont / fonts-dejavu-core. */
-static void renderer_check_font(renderer *r, const char *family)
-{
-    PangoFontDescription *want = pango_font_description_from_string(family);
-    PangoFont *font = pango_font_map_load_font(r->font_map, r->context, want);
-    PangoFontDescription *got = font ? pango_font_describe(font) : NULL;
-    const char *got_family = got ? pango_font_description_get_family(got) : NULL;
-    if (got_family == NULL || strcmp(got_family, family) != 0)
-        log_event(LOG_WARN, "notice_font_missing", "want", family, "got",
-                  got_family ? got_family : "(none)", NULL);
-    if (got)
-        pango_font_description_free(got);
-    if (font)
-        g_object_unref(font);
-    pango_font_description_free(want);
-}
-
-static cairo_surface_t *template_begin(double height, cairo_t **cr)
-{
-    cairo_rectangle_t extents = {0, 0, PAGE_WIDTH, height};
-    cairo_surface_t *surface = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &extents);
-    *cr = cairo_create(surface);
-    cairo_set_source_rgb(*cr, 0, 0, 0);
-    return surface;
 }
 
 static void renderer_record_templates(renderer *r)
 {
     cairo_t *cr;
     double title_y = MARGIN_TOP + 2 * TEXT_SIZE + 16;
-    double rule_y = title_y + layout_height(r->title) + 6;
+    double rule_y = title_y + pdf_layout_height(r->title) + 6;
     double lead_y = rule_y + 26;
-    r->table_top = lead_y + layout_height(r->lead) + 14;
-    r->header = template_begin(r->table_top, &cr);
-    show_layout(cr, r->title, MARGIN_X, title_y);
+    r->table_top = lead_y + pdf_layout_height(r->lead) + 14;
+    r->header = pdf_record_begin(PAGE_WIDTH, r->table_top, &cr);
+    pdf_show_layout(cr, r->title, MARGIN_X, title_y);
     cairo_set_line_width(cr, RULE_OUTER);
     cairo_move_to(cr, MARGIN_X + CONTENT_WIDTH * 0.1, rule_y);
     cairo_line_to(cr, MARGIN_X + CONTENT_WIDTH * 0.9, rule_y);
     cairo_stroke(cr);
-    show_layout(cr, r->lead, MARGIN_X, lead_y);
+    pdf_show_layout(cr, r->lead, MARGIN_X, lead_y);
     cairo_destroy(cr);
 
-    r->guide_template = template_begin(layout_height(r->guide) + 2, &cr);
-    show_layout(cr, r->guide, MARGIN_X + TEXT_SIZE, 0);
+    r->guide_template = pdf_record_begin(PAGE_WIDTH, pdf_layout_height(r->guide) + 2, &cr);
+    pdf_show_layout(cr, r->guide, MARGIN_X + TEXT_SIZE, 0);
     cairo_destroy(cr);
-}
-
-static void paint_template(cairo_t *cr, cairo_surface_t *template, double y)
-{
-    cairo_set_source_surface(cr, template, 0, y);
-    cairo_paint(cr);
-    cairo_set_source_rgb(cr, 0, 0, 0);
 }
 
 static nsdb_err renderer_open(renderer *r, strbuf *out)
 {
-    r->surface = cairo_pdf_surface_create_for_stream(write_to_strbuf, out, PAGE_WIDTH, PAGE_HEIGHT);
-    if (cairo_surface_status(r->surface) != CAIRO_STATUS_SUCCESS)
-        return NSDB_ERR_NOMEM;
-    cairo_pdf_surface_set_metadata(r->surface, CAIRO_PDF_METADATA_TITLE, TITLE_TEXT);
-    cairo_pdf_surface_set_metadata(r->surface, CAIRO_PDF_METADATA_CREATOR, "nsdb");
-    r->cr = cairo_create(r->surface);
-    if (cairo_status(r->cr) != CAIRO_STATUS_SUCCESS)
-        return NSDB_ERR_NOMEM;
-
-    /* A font map of our own: nothing Pango caches is shared with another thread's render. */
-    r->font_map = pango_cairo_font_map_new();
-    r->context = pango_font_map_create_context(r->font_map);
-    pango_cairo_context_set_resolution(r->context, 72.0); /* 1 Pango point = 1 PDF point */
-    pango_context_set_language(r->context, pango_language_from_string("ja-jp"));
-    cairo_font_options_t *options = cairo_font_options_create();
-    cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
-    cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
-    pango_cairo_context_set_font_options(r->context, options);
-    cairo_font_options_destroy(options);
-    pango_cairo_update_context(r->cr, r->context);
-    renderer_check_font(r, FONT_JAPANESE);
-    renderer_check_font(r, FONT_SECRET);
+    nsdb_err err = pdf_doc_open(&r->doc, out, PAGE_WIDTH, PAGE_HEIGHT, TITLE_TEXT);
+    if (err != NSDB_OK)
+        return err;
 
     double value_width = CONTENT_WIDTH - LABEL_WIDTH - 2 * CELL_PADDING;
-    r->issue_date = layout_new(r, FONT_JAPANESE, TEXT_SIZE, CONTENT_WIDTH);
+    r->issue_date = pdf_layout_new(&r->doc, FONT_JAPANESE, TEXT_SIZE, CONTENT_WIDTH);
     pango_layout_set_alignment(r->issue_date, PANGO_ALIGN_RIGHT);
     pango_layout_set_height(r->issue_date, -1); /* one line, cut with an ellipsis */
     pango_layout_set_ellipsize(r->issue_date, PANGO_ELLIPSIZE_END);
-    r->title = layout_new(r, FONT_JAPANESE, TITLE_SIZE, CONTENT_WIDTH);
+    r->title = pdf_layout_new(&r->doc, FONT_JAPANESE, TITLE_SIZE, CONTENT_WIDTH);
     pango_layout_set_alignment(r->title, PANGO_ALIGN_CENTER);
     pango_layout_set_text(r->title, TITLE_TEXT, -1);
-    r->lead = layout_new(r, FONT_JAPANESE, TEXT_SIZE, CONTENT_WIDTH);
+    r->lead = pdf_layout_new(&r->doc, FONT_JAPANESE, TEXT_SIZE, CONTENT_WIDTH);
     pango_layout_set_text(r->lead, LEAD_TEXT, -1);
-    r->guide_heading = layout_new(r, FONT_JAPANESE, LABEL_SIZE + 1, CONTENT_WIDTH);
+    r->guide_heading = pdf_layout_new(&r->doc, FONT_JAPANESE, LABEL_SIZE + 1, CONTENT_WIDTH);
     pango_layout_set_text(r->guide_heading, GUIDE_HEADING, -1);
-    r->url_label = layout_new(r, FONT_JAPANESE, TEXT_SIZE, 0);
+    r->url_label = pdf_layout_new(&r->doc, FONT_JAPANESE, TEXT_SIZE, 0);
     pango_layout_set_text(r->url_label, LOGIN_URL_LABEL, -1);
-    r->url = layout_new(r, FONT_SECRET, TEXT_SIZE, CONTENT_WIDTH - 90);
+    r->url = pdf_layout_new(&r->doc, FONT_SECRET, TEXT_SIZE, CONTENT_WIDTH - 90);
     pango_layout_set_wrap(r->url, PANGO_WRAP_CHAR);
     pango_layout_set_height(r->url, -3); /* at most three lines */
     pango_layout_set_ellipsize(r->url, PANGO_ELLIPSIZE_END);
-    r->guide = layout_new(r, FONT_JAPANESE, TEXT_SIZE, CONTENT_WIDTH - TEXT_SIZE);
+    r->guide = pdf_layout_new(&r->doc, FONT_JAPANESE, TEXT_SIZE, CONTENT_WIDTH - TEXT_SIZE);
     pango_layout_set_indent(r->guide, (int)(-TEXT_SIZE * PANGO_SCALE)); /* hanging bullets */
     pango_layout_set_spacing(r->guide, (int)(4 * PANGO_SCALE));
     pango_layout_set_text(r->guide, GUIDE_TEXT, -1);
     renderer_record_templates(r);
 
     for (size_t i = 0; i < ROW_COUNT; i++) {
-        r->labels[i] = layout_new(r, FONT_JAPANESE, LABEL_SIZE, LABEL_WIDTH - 2 * CELL_PADDING);
+        r->labels[i] =
+            pdf_layout_new(&r->doc, FONT_JAPANESE, LABEL_SIZE, LABEL_WIDTH - 2 * CELL_PADDING);
         pango_layout_set_height(r->labels[i], -1); /* one line, cut with an ellipsis */
         pango_layout_set_ellipsize(r->labels[i], PANGO_ELLIPSIZE_END);
         pango_layout_set_text(r->labels[i], FIXED_LABELS[i], -1);
         if (i == ROW_ID || i == ROW_PASSWORD) {
-            r->values[i] = layout_new(r, FONT_SECRET " Bold", SECRET_SIZE, 0);
+            r->values[i] = pdf_layout_new(&r->doc, FONT_SECRET " Bold", SECRET_SIZE, 0);
         } else {
-            r->values[i] = layout_new(r, FONT_JAPANESE, VALUE_SIZES[0], value_width);
+            r->values[i] = pdf_layout_new(&r->doc, FONT_JAPANESE, VALUE_SIZES[0], value_width);
         }
     }
     return NSDB_OK;
@@ -367,7 +224,7 @@ static double row_height(renderer *r, enum row_kind kind)
 {
     if (kind == ROW_ID || kind == ROW_PASSWORD)
         return SECRET_ROW_HEIGHT;
-    double height = fmax(ROW_MIN_HEIGHT, layout_height(r->values[kind]) + 2 * CELL_PADDING);
+    double height = fmax(ROW_MIN_HEIGHT, pdf_layout_height(r->values[kind]) + 2 * CELL_PADDING);
     assert(height <= row_max_height(kind) + 0.5);
     return height;
 }
@@ -375,7 +232,7 @@ static double row_height(renderer *r, enum row_kind kind)
 /* Draws the table from top (shaded label column, ruled rows) and returns its bottom. */
 static double draw_table(renderer *r, double top)
 {
-    cairo_t *cr = r->cr;
+    cairo_t *cr = r->doc.cr;
     double heights[ROW_COUNT], bottom = top;
     for (int kind = 0; kind < ROW_COUNT; kind++) {
         heights[kind] = row_height(r, (enum row_kind)kind);
@@ -390,10 +247,10 @@ static double draw_table(renderer *r, double top)
     cairo_set_line_width(cr, RULE_INNER);
     for (int kind = 0; kind < ROW_COUNT; kind++) {
         PangoLayout *label = r->labels[kind], *value = r->values[kind];
-        show_layout(cr, label, MARGIN_X + CELL_PADDING,
-                    y + (heights[kind] - layout_height(label)) / 2);
-        show_layout(cr, value, MARGIN_X + LABEL_WIDTH + CELL_PADDING,
-                    y + (heights[kind] - layout_height(value)) / 2);
+        pdf_show_layout(cr, label, MARGIN_X + CELL_PADDING,
+                        y + (heights[kind] - pdf_layout_height(label)) / 2);
+        pdf_show_layout(cr, value, MARGIN_X + LABEL_WIDTH + CELL_PADDING,
+                        y + (heights[kind] - pdf_layout_height(value)) / 2);
         y += heights[kind];
         if (kind + 1 < ROW_COUNT) {
             cairo_move_to(cr, MARGIN_X, y);
@@ -415,44 +272,44 @@ static void renderer_set_values(renderer *r, const notice *n)
     const char *texts[] = {[ROW_MUNICIPALITY] = n->municipality_name,
                            [ROW_CATEGORY] = n->category_label,
                            [ROW_DEPARTMENT] = n->department};
-    layout_set_text_if_changed(r->labels[ROW_DEPARTMENT], n->department_label);
+    pdf_layout_set_text_if_changed(r->labels[ROW_DEPARTMENT], n->department_label);
     for (int kind = 0; kind <= ROW_DEPARTMENT; kind++)
-        if (layout_set_text_if_changed(r->values[kind], texts[kind]))
-            layout_fit(r->values[kind], VALUE_SIZES, sizeof VALUE_SIZES / sizeof VALUE_SIZES[0],
-                       row_max_height((enum row_kind)kind) - 2 * CELL_PADDING);
+        if (pdf_layout_set_text_if_changed(r->values[kind], texts[kind]))
+            pdf_layout_fit(r->values[kind], VALUE_SIZES, sizeof VALUE_SIZES / sizeof VALUE_SIZES[0],
+                           row_max_height((enum row_kind)kind) - 2 * CELL_PADDING);
     strbuf_reset(&r->scratch);
     strbuf_puts(&r->scratch, n->name);
     strbuf_puts(&r->scratch, " 様");
-    if (layout_set_text_if_changed(r->values[ROW_NAME], r->scratch.data))
-        layout_fit(r->values[ROW_NAME], NAME_SIZES, sizeof NAME_SIZES / sizeof NAME_SIZES[0],
-                   ROW_MAX_HEIGHT - 2 * CELL_PADDING);
+    if (pdf_layout_set_text_if_changed(r->values[ROW_NAME], r->scratch.data))
+        pdf_layout_fit(r->values[ROW_NAME], NAME_SIZES, sizeof NAME_SIZES / sizeof NAME_SIZES[0],
+                       ROW_MAX_HEIGHT - 2 * CELL_PADDING);
     layout_set_secret(r->values[ROW_ID], n->user_id);
     layout_set_secret(r->values[ROW_PASSWORD], n->initial_password);
 
     strbuf_reset(&r->scratch);
     strbuf_puts(&r->scratch, "発行日　");
     strbuf_puts(&r->scratch, n->issue_date);
-    layout_set_text_if_changed(r->issue_date, r->scratch.data);
-    layout_set_text_if_changed(r->url, n->login_url);
+    pdf_layout_set_text_if_changed(r->issue_date, r->scratch.data);
+    pdf_layout_set_text_if_changed(r->url, n->login_url);
 }
 
 static void renderer_draw_page(renderer *r, const notice *n)
 {
-    cairo_t *cr = r->cr;
+    cairo_t *cr = r->doc.cr;
     renderer_set_values(r, n);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    show_layout(cr, r->issue_date, MARGIN_X, MARGIN_TOP);
-    paint_template(cr, r->header, 0);
+    pdf_show_layout(cr, r->issue_date, MARGIN_X, MARGIN_TOP);
+    pdf_paint_recording(cr, r->header, 0);
 
     double y = draw_table(r, r->table_top);
     y += 30;
-    show_layout(cr, r->guide_heading, MARGIN_X, y);
-    y += layout_height(r->guide_heading) + 8;
-    show_layout(cr, r->url_label, MARGIN_X, y);
-    show_layout(cr, r->url, MARGIN_X + 90, y);
-    y += fmax(layout_height(r->url_label), layout_height(r->url)) + 6;
-    paint_template(cr, r->guide_template, y);
-    y += layout_height(r->guide);
+    pdf_show_layout(cr, r->guide_heading, MARGIN_X, y);
+    y += pdf_layout_height(r->guide_heading) + 8;
+    pdf_show_layout(cr, r->url_label, MARGIN_X, y);
+    pdf_show_layout(cr, r->url, MARGIN_X + 90, y);
+    y += fmax(pdf_layout_height(r->url_label), pdf_layout_height(r->url)) + 6;
+    pdf_paint_recording(cr, r->guide_template, y);
+    y += pdf_layout_height(r->guide);
     assert(y <= PAGE_HEIGHT - MARGIN_BOTTOM);
     cairo_show_page(cr);
 }
@@ -469,23 +326,13 @@ nsdb_err notice_pdf_render(const notice *notices, size_t count, strbuf *out)
             return err;
     }
 
-    size_t start = out->len;
     renderer r = {0};
     nsdb_err err = renderer_open(&r, out);
     for (size_t i = 0; i < count && err == NSDB_OK; i++) {
         renderer_draw_page(&r, &notices[i]);
-        if (cairo_status(r.cr) != CAIRO_STATUS_SUCCESS)
-            err = NSDB_ERR_NOMEM;
+        err = pdf_doc_status(&r.doc);
     }
-    if (r.surface) {
-        cairo_surface_finish(r.surface);
-        if (err == NSDB_OK && cairo_surface_status(r.surface) != CAIRO_STATUS_SUCCESS)
-            err = NSDB_ERR_IO;
-    }
+    err = pdf_doc_close(&r.doc, err); /* finishes the file, or cuts out back on error */
     renderer_free(&r);
-    if (err != NSDB_OK && out->data) {
-        out->len = start;
-        out->data[start] = '\0';
-    }
     return err;
 }

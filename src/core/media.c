@@ -1,0 +1,454 @@
+/*
+ * media.c — see media.h. Slow work (certificates, images, PDFs) happens outside transactions;
+ * each media's row and audit record are committed together once its image is on disk, so an
+ * interrupted build resumes where it stopped and never records an image that is not there.
+ */
+#include "core/media.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "domain/iso.h"
+#include "domain/media_pdf.h"
+#include "domain/pki.h"
+#include "util/log.h"
+
+static nsdb_err make_dir(const char *path)
+{
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return NSDB_ERR_IO;
+    return NSDB_OK;
+}
+
+static nsdb_err write_file(const char *path, const void *data, size_t len)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return NSDB_ERR_IO;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, (const char *)data + done, len - done);
+        if (w <= 0) {
+            close(fd);
+            unlink(tmp);
+            return NSDB_ERR_IO;
+        }
+        done += (size_t)w;
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return NSDB_ERR_IO;
+    }
+    return NSDB_OK;
+}
+
+static nsdb_err audit_media(db *conn, int64_t now, int64_t actor_pk, const char *actor,
+                            const char *ip, const char *action, const char *target,
+                            const char *detail)
+{
+    store_audit entry = {.at = now,
+                         .actor_user_pk = actor_pk,
+                         .actor_user_id = actor,
+                         .client_ip = ip,
+                         .action = action,
+                         .target = target,
+                         .result = "ok",
+                         .detail = detail};
+    return store_audit_insert(conn, &entry);
+}
+
+nsdb_err media_cycles_ensure(db *conn, int through_year)
+{
+    size_t n = cycle_generate(2023, through_year, NULL, 0);
+    cycle_window *cycles = calloc(n ? n : 1, sizeof *cycles);
+    if (cycles == NULL)
+        return NSDB_ERR_NOMEM;
+    n = cycle_generate(2023, through_year, cycles, n);
+    nsdb_err e = db_begin(conn);
+    for (size_t i = 0; e == NSDB_OK && i < n; i++)
+        e = store_cycle_ensure(conn, &cycles[i]);
+    free(cycles);
+    if (e == NSDB_OK)
+        return db_commit(conn);
+    db_rollback(conn);
+    return e;
+}
+
+/* The institution's users registered by the municipality, for the list on the media. */
+static nsdb_err institution_list(db *conn, arena *ar, const store_media *m,
+                                 media_list_row **rows_out, size_t *n_out)
+{
+    store_user_query q = {.municipality_pk = m->municipality_pk,
+                          .municipal_roles = false,
+                          .institution_pk = m->institution_pk,
+                          .limit = 100000};
+    store_user *users = NULL;
+    size_t n = 0;
+    int64_t total = 0;
+    nsdb_err e = store_user_search(conn, ar, &q, &users, &n, &total);
+    if (e != NSDB_OK)
+        return e;
+    media_list_row *rows = arena_calloc(ar, n ? n : 1, sizeof *rows);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = (media_list_row){m->municipality_code, m->municipality_name,
+                                   m->institution_code, m->institution_name, users[i].user_id};
+    *rows_out = rows;
+    *n_out = n;
+    return NSDB_OK;
+}
+
+static const char *vpn_profile(arena *ar, const app *a, const store_media *m)
+{
+    return arena_printf(ar,
+                        "# 難病・小慢DB VPN 接続設定（医療機関 %s %s）\n"
+                        "# VPN クライアントソフトウェアに vpn/client.p12 を読み込み、\n"
+                        "# 自治体から届く「証明書のパスフレーズ」を入力してください。\n"
+                        "client\ndev tun\nproto udp\nremote %s\nresolv-retry infinite\n"
+                        "nobind\npersist-key\npersist-tun\npkcs12 client.p12\n"
+                        "remote-cert-tls server\ncipher AES-256-GCM\nverb 3\n",
+                        m->institution_code, m->institution_name,
+                        a->cfg.vpn_remote ? a->cfg.vpn_remote : "vpn.nsdb.invalid 1194");
+}
+
+/* Everything generated for one media, then its image. */
+static nsdb_err build_one(app *a, db *conn, pki_ca *ca, const char *dir, const char *template_dir,
+                          arena *ar, store_media *m, char *passphrase)
+{
+    strbuf p12 = STRBUF_INIT, list_pdf = STRBUF_INIT, list_csv = STRBUF_INIT;
+    char serial[41];
+    pki_passphrase_generate(passphrase);
+    nsdb_err e = pki_client_p12(ca, m->institution_code, m->institution_name, passphrase, &p12,
+                                serial);
+    media_list_row *rows = NULL;
+    size_t n = 0;
+    if (e == NSDB_OK)
+        e = institution_list(conn, ar, m, &rows, &n);
+    const char *subtitle = arena_printf(ar, "媒体送付サイクル %s ・ %s %s", m->cycle_id,
+                                        m->institution_code, m->institution_name);
+    if (e == NSDB_OK && n > 0)
+        e = media_user_list_pdf(rows, n, "医療機関毎の指定医のユーザID一覧", subtitle, &list_pdf);
+    if (e == NSDB_OK)
+        e = media_user_list_csv(rows, n, &list_csv);
+    const char *profile = vpn_profile(ar, a, m);
+    iso_extra_file extras[] = {
+        {"vpn/client.p12", p12.data, p12.len},
+        {"vpn/nsdb-vpn.ovpn", profile, strlen(profile)},
+        {"ユーザID一覧/ユーザID一覧.csv", list_csv.data, list_csv.len},
+        {"ユーザID一覧/ユーザID一覧.pdf", list_pdf.data, list_pdf.len},
+    };
+    size_t extra_count = list_pdf.len > 0 ? 4 : 3;
+    char sha[65];
+    m->volume_id = arena_printf(ar, "NSDB_%s%s", m->institution_code, m->reissue_of ? "_R" : "");
+    m->iso_path = m->reissue_of
+                      ? arena_printf(ar, "%s/%s_%s_r%lld.iso", dir, m->municipality_code,
+                                     m->institution_code, (long long)m->reissue_of)
+                      : arena_printf(ar, "%s/%s_%s.iso", dir, m->municipality_code,
+                                     m->institution_code);
+    if (e == NSDB_OK)
+        e = iso_build(m->iso_path, m->volume_id, template_dir, extras, extra_count, sha);
+    if (e == NSDB_OK) {
+        struct stat st;
+        m->sha256 = arena_strdup(ar, sha);
+        m->size_bytes = stat(m->iso_path, &st) == 0 ? (int64_t)st.st_size : 0;
+        m->cert_serial = arena_strdup(ar, serial);
+    }
+    if (p12.data)
+        sodium_memzero(p12.data, p12.len);
+    strbuf_free(&p12);
+    strbuf_free(&list_pdf);
+    strbuf_free(&list_csv);
+    return e;
+}
+
+static nsdb_err record_one(app *a, db *conn, store_media *m, const char *passphrase,
+                           int64_t actor_pk, const char *actor, const char *ip, arena *ar,
+                           int64_t *id_out)
+{
+    unsigned char *sealed = NULL;
+    size_t sealed_len = 0;
+    nsdb_err e = secret_seal(&a->key, passphrase, strlen(passphrase), &sealed, &sealed_len);
+    if (e != NSDB_OK)
+        return e;
+    m->passphrase_sealed = sealed;
+    m->passphrase_sealed_len = sealed_len;
+    int64_t now = (int64_t)time(NULL);
+    e = db_begin(conn);
+    if (e == NSDB_OK)
+        e = store_media_insert(conn, m, now, id_out);
+    if (e == NSDB_OK && m->reissue_of) {
+        bool changed = false;
+        e = store_media_transition(conn, m->reissue_of, "damaged", "reissued", now, &changed);
+        if (e == NSDB_OK)
+            e = audit_media(conn, now, actor_pk, actor, ip, "media_reissued",
+                            arena_printf(ar, "media:%lld", (long long)m->reissue_of),
+                            arena_printf(ar, "damaged → reissued (media:%lld)", (long long)*id_out));
+    }
+    if (e == NSDB_OK)
+        e = audit_media(conn, now, actor_pk, actor, ip, "media_create",
+                        arena_printf(ar, "media:%lld", (long long)*id_out),
+                        arena_printf(ar, "%s %s %s", m->cycle_id, m->municipality_code,
+                                     m->institution_code));
+    if (e == NSDB_OK)
+        e = db_commit(conn);
+    else
+        db_rollback(conn);
+    free(sealed);
+    m->passphrase_sealed = NULL;
+    return e;
+}
+
+nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_dir,
+                           int64_t actor_pk, const char *actor_user_id, const char *client_ip,
+                           arena *ar, media_built **out, size_t *count_out, char **error_out)
+{
+    *out = NULL;
+    *count_out = 0;
+    struct stat st;
+    if (template_dir == NULL || stat(template_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        *error_out = arena_printf(ar, "媒体テンプレートのフォルダ %s がありません。",
+                                  template_dir ? template_dir : "(未指定)");
+        return NSDB_ERR_INVALID;
+    }
+    db *conn = db_pool_acquire(a->pool);
+    cycle_window c;
+    nsdb_err e = store_cycle_get(conn, cycle_id, &c);
+    if (e != NSDB_OK) {
+        db_pool_release(a->pool, conn);
+        *error_out = arena_printf(ar, "サイクル %s はありません（nsdb cycle list で確認してください）。",
+                                  cycle_id);
+        return e == NSDB_ERR_NOT_FOUND ? NSDB_ERR_INVALID : e;
+    }
+    store_media *todo = NULL;
+    size_t n = 0;
+    e = store_media_candidates(conn, ar, cycle_id, &todo, &n);
+    char *dir = arena_printf(ar, "%s/media", a->cfg.data_dir);
+    char *cycle_dir = arena_printf(ar, "%s/%s", dir, cycle_id);
+    pki_ca *ca = NULL;
+    if (e == NSDB_OK && n > 0 && (make_dir(dir) != NSDB_OK || make_dir(cycle_dir) != NSDB_OK))
+        e = NSDB_ERR_IO;
+    if (e == NSDB_OK && n > 0)
+        e = pki_ca_load_or_create(arena_printf(ar, "%s/ca", a->cfg.data_dir), &ca);
+    media_built *built = arena_calloc(ar, n ? n : 1, sizeof *built);
+    size_t done = 0;
+    for (size_t i = 0; e == NSDB_OK && i < n; i++) {
+        char passphrase[PKI_PASSPHRASE_LEN + 1];
+        e = build_one(a, conn, ca, cycle_dir, template_dir, ar, &todo[i], passphrase);
+        int64_t id = 0;
+        if (e == NSDB_OK)
+            e = record_one(a, conn, &todo[i], passphrase, actor_pk, actor_user_id, client_ip, ar,
+                           &id);
+        sodium_memzero(passphrase, sizeof passphrase);
+        if (e != NSDB_OK)
+            break;
+        built[done++] = (media_built){id, todo[i].municipality_code, todo[i].institution_code,
+                                      todo[i].iso_path, todo[i].sha256, todo[i].reissue_of != 0};
+    }
+    pki_ca_free(ca);
+    db_pool_release(a->pool, conn);
+    if (e != NSDB_OK && *error_out == NULL)
+        *error_out = arena_printf(ar, "媒体の作成に失敗しました（%zu 件作成済み）: %s", done,
+                                  nsdb_err_message(e));
+    *out = built;
+    *count_out = done;
+    return e;
+}
+
+/* ---- tracking numbers ---- */
+
+void media_tracking_number(char out[13])
+{
+    int rem = 0;
+    for (int i = 0; i < 11; i++) {
+        int d = i == 0 ? 1 + (int)randombytes_uniform(9) : (int)randombytes_uniform(10);
+        out[i] = (char)('0' + d);
+        rem = (rem * 10 + d) % 7;
+    }
+    out[11] = (char)('0' + rem);
+    out[12] = '\0';
+}
+
+bool media_tracking_number_valid(const char *s)
+{
+    if (s == NULL || strlen(s) != 12 || strspn(s, "0123456789") != 12)
+        return false;
+    int rem = 0;
+    for (int i = 0; i < 11; i++)
+        rem = (rem * 10 + (s[i] - '0')) % 7;
+    return s[11] - '0' == rem;
+}
+
+/* ---- packing ---- */
+
+static nsdb_err pack_files(app *a, db *conn, arena *ar, const char *cycle_dir,
+                           const store_package *p, const store_media *media, size_t n,
+                           package_built *b)
+{
+    media_list_row *rows = NULL;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        media_list_row *part = NULL;
+        size_t k = 0;
+        nsdb_err e = institution_list(conn, ar, &media[i], &part, &k);
+        if (e != NSDB_OK)
+            return e;
+        media_list_row *joined = arena_calloc(ar, total + k + 1, sizeof *joined);
+        if (total)
+            memcpy(joined, rows, total * sizeof *rows);
+        if (k)
+            memcpy(joined + total, part, k * sizeof *part);
+        rows = joined;
+        total += k;
+    }
+    strbuf list = STRBUF_INIT, csv = STRBUF_INIT, label = STRBUF_INIT;
+    const char *subtitle = arena_printf(ar, "媒体送付サイクル %s ・ %s %s ・ 梱包 %lld",
+                                        p->cycle_id, p->municipality_code, p->municipality_name,
+                                        (long long)p->seq);
+    nsdb_err e = total > 0 ? media_user_list_pdf(rows, total, "医療機関毎の指定医のユーザID一覧",
+                                                 subtitle, &list)
+                           : NSDB_OK;
+    if (e == NSDB_OK)
+        e = media_user_list_csv(rows, total, &csv);
+    media_label lab = {.sender_name = a->cfg.sender_name,
+                       .sender_postal = a->cfg.sender_postal,
+                       .sender_address = a->cfg.sender_address,
+                       .sender_phone = a->cfg.sender_phone,
+                       .to_postal = p->municipality_postal ? p->municipality_postal : "",
+                       .to_address = p->municipality_address ? p->municipality_address : "",
+                       .to_name = arena_printf(ar, "%s 難病・小慢DB ご担当者 御中",
+                                               p->municipality_name),
+                       .package_ref = arena_printf(ar, "%s / %s / %lld", p->cycle_id,
+                                                   p->municipality_code, (long long)p->seq),
+                       .tracking_number = p->tracking_number,
+                       .media_count = (int)n};
+    if (e == NSDB_OK)
+        e = media_label_pdf(&lab, 1, &label);
+    char *base = arena_printf(ar, "%s/packages/%s_%02lld", cycle_dir, p->municipality_code,
+                              (long long)p->seq);
+    b->label_pdf = arena_printf(ar, "%s_label.pdf", base);
+    b->list_pdf = arena_printf(ar, "%s_list.pdf", base);
+    if (e == NSDB_OK)
+        e = write_file(b->label_pdf, label.data, label.len);
+    if (e == NSDB_OK && list.len > 0)
+        e = write_file(b->list_pdf, list.data, list.len);
+    if (e == NSDB_OK)
+        e = write_file(arena_printf(ar, "%s_list.csv", base), csv.data, csv.len);
+    strbuf_free(&list);
+    strbuf_free(&csv);
+    strbuf_free(&label);
+    return e;
+}
+
+static nsdb_err pack_media_one(db *conn, arena *ar, const store_media *m, int64_t package_id,
+                               const char *tracking, int64_t now, int64_t actor_pk,
+                               const char *actor, const char *ip)
+{
+    bool changed = false;
+    const char *target = arena_printf(ar, "media:%lld", (long long)m->id);
+    nsdb_err e = store_media_set_package(conn, m->id, package_id, now);
+    if (e == NSDB_OK)
+        e = store_media_transition(conn, m->id, "created", "packed", now, &changed);
+    if (e == NSDB_OK && !changed)
+        e = NSDB_ERR_BUSY; /* packed by someone else meanwhile */
+    if (e == NSDB_OK)
+        e = audit_media(conn, now, actor_pk, actor, ip, "media_packed", target,
+                        arena_printf(ar, "created → packed (package:%lld)", (long long)package_id));
+    if (e == NSDB_OK)
+        e = store_media_transition(conn, m->id, "packed", "shipped", now, &changed);
+    if (e == NSDB_OK)
+        e = audit_media(conn, now, actor_pk, actor, ip, "media_shipped", target,
+                        arena_printf(ar, "packed → shipped (追跡番号 %s)", tracking));
+    return e;
+}
+
+static nsdb_err pack_one(app *a, db *conn, arena *ar, const char *cycle_id, const char *cycle_dir,
+                         store_media *media, size_t n, int64_t actor_pk, const char *actor,
+                         const char *ip, package_built *b)
+{
+    int64_t seq = 0, id = 0, now = (int64_t)time(NULL);
+    char tracking[13];
+    media_tracking_number(tracking);
+    nsdb_err e = db_begin(conn);
+    if (e == NSDB_OK)
+        e = store_package_max_seq(conn, cycle_id, media[0].municipality_pk, &seq);
+    if (e == NSDB_OK)
+        e = store_package_insert(conn, cycle_id, media[0].municipality_pk, seq + 1, tracking, now,
+                                 &id);
+    b->media_ids = arena_calloc(ar, n, sizeof *b->media_ids);
+    for (size_t i = 0; e == NSDB_OK && i < n; i++) {
+        e = pack_media_one(conn, ar, &media[i], id, tracking, now, actor_pk, actor, ip);
+        b->media_ids[i] = media[i].id;
+    }
+    if (e == NSDB_OK)
+        e = audit_media(conn, now, actor_pk, actor, ip, "package_create",
+                        arena_printf(ar, "package:%lld", (long long)id),
+                        arena_printf(ar, "%s %s 媒体%zu枚 追跡番号 %s", cycle_id,
+                                     media[0].municipality_code, n, tracking));
+    store_package *p = NULL;
+    if (e == NSDB_OK)
+        e = store_package_get(conn, ar, id, 0, &p);
+    if (e == NSDB_OK)
+        e = pack_files(a, conn, ar, cycle_dir, p, media, n, b);
+    if (e == NSDB_OK)
+        e = db_commit(conn);
+    else
+        db_rollback(conn);
+    b->package_id = id;
+    b->municipality = media[0].municipality_code;
+    b->tracking_number = arena_strdup(ar, tracking);
+    b->media_count = n;
+    return e;
+}
+
+nsdb_err media_pack_cycle(app *a, const char *cycle_id, int64_t actor_pk,
+                          const char *actor_user_id, const char *client_ip, arena *ar,
+                          package_built **out, size_t *count_out, char **error_out)
+{
+    *out = NULL;
+    *count_out = 0;
+    db *conn = db_pool_acquire(a->pool);
+    cycle_window c;
+    nsdb_err e = store_cycle_get(conn, cycle_id, &c);
+    if (e != NSDB_OK) {
+        db_pool_release(a->pool, conn);
+        *error_out = arena_printf(ar, "サイクル %s はありません。", cycle_id);
+        return e == NSDB_ERR_NOT_FOUND ? NSDB_ERR_INVALID : e;
+    }
+    store_media *media = NULL;
+    size_t n = 0;
+    e = store_media_list(conn, ar, cycle_id, 0, 0, "created", &media, &n);
+    char *cycle_dir = arena_printf(ar, "%s/media/%s", a->cfg.data_dir, cycle_id);
+    if (e == NSDB_OK && n > 0 &&
+        (make_dir(arena_printf(ar, "%s/media", a->cfg.data_dir)) != NSDB_OK ||
+         make_dir(cycle_dir) != NSDB_OK ||
+         make_dir(arena_printf(ar, "%s/packages", cycle_dir)) != NSDB_OK))
+        e = NSDB_ERR_IO;
+    package_built *built = arena_calloc(ar, n ? n : 1, sizeof *built);
+    size_t count = 0;
+    for (size_t i = 0; e == NSDB_OK && i < n;) {
+        size_t j = i;
+        while (j < n && j - i < MEDIA_PER_PACKAGE &&
+               media[j].municipality_pk == media[i].municipality_pk)
+            j++;
+        e = pack_one(a, conn, ar, cycle_id, cycle_dir, &media[i], j - i, actor_pk, actor_user_id,
+                     client_ip, &built[count]);
+        if (e == NSDB_OK)
+            count++;
+        i = j;
+    }
+    db_pool_release(a->pool, conn);
+    if (e != NSDB_OK)
+        *error_out = arena_printf(ar, "梱包に失敗しました（%zu 件作成済み）: %s", count,
+                                  nsdb_err_message(e));
+    *out = built;
+    *count_out = count;
+    return e;
+}

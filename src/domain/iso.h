@@ -1,0 +1,43 @@
+/*
+ * iso.h — ISO 9660 images of the media shipped to institutions (SPEC §6): the operator's template
+ * folder plus files generated per institution (client certificate, VPN profile, user-ID list),
+ * with Joliet (what Windows reads) and Rock Ridge names, written atomically and hashed with
+ * SHA-256 while written. Built on libisofs; safe to call from several threads at once.
+ */
+#ifndef NSDB_ISO_H
+#define NSDB_ISO_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "util/err.h"
+
+#define ISO_VOLUME_ID_MAX 32
+#define ISO_SHA256_HEX_LEN 64
+
+/* A file given in memory. path is relative, '/'-separated UTF-8 ("vpn/client.p12"); missing
+ * folders are made, folders of the template are shared, an existing file is an error. */
+typedef struct iso_extra_file {
+    const char *path;
+    const void *data;
+    size_t len;
+} iso_extra_file;
+
+/* Builds output_path from the whole template_dir tree (symbolic links are followed only when
+ * they stay inside template_dir; sockets, devices and FIFOs are skipped) and the extra files,
+ * and writes the image's SHA-256 in lower-case hex. The image is written to a temporary file
+ * next to output_path and renamed over it only when complete. volume_id: 1–32 of A–Z 0–9 _.
+ * Timestamps are the time of the call. NSDB_ERR_INVALID for a bad volume ID, extra path, or a
+ * template name that is not UTF-8; NSDB_ERR_EXISTS when an extra file collides with a template
+ * file; NSDB_ERR_IO when a file cannot be read or written; details on stderr. */
+nsdb_err iso_build(const char *output_path, const char *volume_id, const char *template_dir,
+                   const iso_extra_file *extra, size_t extra_count,
+                   char sha256_hex_out[ISO_SHA256_HEX_LEN + 1]);
+
+/* Same, with every timestamp in the image (volume, directories, files) set to timestamp and
+ * owners and modes normalised: the same inputs and timestamp give the same bytes. */
+nsdb_err iso_build_at(const char *output_path, const char *volume_id, const char *template_dir,
+                      const iso_extra_file *extra, size_t extra_count, time_t timestamp,
+                      char sha256_hex_out[ISO_SHA256_HEX_LEN + 1]);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * media_operator.c — the operator's media screens (Flow II ⑩⑪, SPEC §6): the cycle calendar
+ * (view and adjust), building the cycle's media and packing them (the same work as
+ * `nsdb media build` / `nsdb package build`), and a status board by cycle and municipality.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/media.h"
+#include "core/registration.h"
+#include "domain/holiday.h"
+#include "store/media_store.h"
+#include "web/web.h"
+
+static json_t *cycle_json(const cycle_window *c)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", c->id, "registration_from",
+                     c->registration_from, "registration_to", c->registration_to, "media_from",
+                     c->media_from, "media_to", c->media_to, "delivery_from", c->delivery_from,
+                     "delivery_to", c->delivery_to);
+}
+
+void web_cycles(web_ctx *ctx)
+{
+    static __thread cycle_window cycles[40];
+    size_t n = 0;
+    cycle_window current;
+    nsdb_err e = registration_cycle(web_db(ctx), ctx->now, &current);
+    if (e == NSDB_OK)
+        e = store_cycle_list(web_db(ctx), current.registration_from, cycles,
+                             sizeof cycles / sizeof cycles[0], &n);
+    if (e != NSDB_OK) {
+        page_error(ctx, 503, nsdb_err_message(e));
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, cycle_json(&cycles[i]));
+    json_t *data = page_data(ctx, "媒体送付サイクル");
+    json_object_set_new(data, "cycles", list);
+    json_object_set_new(data, "current", json_string(current.id));
+    json_object_set_new(data, "template", json_string(ctx->app->cfg.media_template ? ctx->app->cfg.media_template : ""));
+    const char *done = http_query(ctx->req, "done");
+    if (done != NULL && strcmp(done, "adjusted") == 0)
+        json_object_set_new(data, "notice", json_string("サイクルの日程を変更しました。"));
+    page_render(ctx, "cycles", data);
+}
+
+/* A valid date (YYYY-MM-DD) copied into out; false otherwise. */
+static bool date_field(const char *s, char out[11])
+{
+    int y, m, d;
+    char tail;
+    if (s == NULL || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+        !holiday_date_valid(y, m, d))
+        return false;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+    if (strlen(buf) != 10)
+        return false;
+    memcpy(out, buf, 11);
+    return true;
+}
+
+void web_cycle_adjust(web_ctx *ctx)
+{
+    cycle_window c;
+    const char *id = ctx->req->path_params[0];
+    if (store_cycle_get(web_db(ctx), id, &c) != NSDB_OK) {
+        page_error(ctx, 404, "指定されたサイクルは見つかりません。");
+        return;
+    }
+    static const char *const FIELDS[] = {"registration_from", "registration_to", "media_from",
+                                         "media_to", "delivery_from", "delivery_to"};
+    char *slots[] = {c.registration_from, c.registration_to, c.media_from,
+                     c.media_to, c.delivery_from, c.delivery_to};
+    for (size_t i = 0; i < 6; i++) {
+        if (!date_field(http_form(ctx->req, FIELDS[i]), slots[i])) {
+            page_error(ctx, 400, "日付は「2026-11-25」の形で、実在する日を入力してください。");
+            return;
+        }
+    }
+    if (strcmp(c.registration_from, c.registration_to) > 0 || strcmp(c.media_from, c.media_to) > 0 ||
+        strcmp(c.delivery_from, c.delivery_to) > 0 || strcmp(c.registration_to, c.media_from) >= 0) {
+        page_error(ctx, 400, "各期間は開始日が終了日以前で、媒体作成は登録期間の後に始まるようにしてください。");
+        return;
+    }
+    db *conn = web_db(ctx);
+    nsdb_err e = db_begin(conn);
+    if (e == NSDB_OK)
+        e = store_cycle_update(conn, &c, ctx->user->pk, ctx->now);
+    if (e == NSDB_OK)
+        e = web_audit(ctx, "cycle_adjust", id, "ok",
+                      arena_printf(ctx->req->arena, "登録 %s〜%s 媒体 %s〜%s 送付 %s〜%s",
+                                   c.registration_from, c.registration_to, c.media_from,
+                                   c.media_to, c.delivery_from, c.delivery_to));
+    if (e == NSDB_OK)
+        e = db_commit(conn);
+    if (e != NSDB_OK) {
+        db_rollback(conn);
+        page_error(ctx, 503, nsdb_err_message(e));
+        return;
+    }
+    http_redirect(ctx->req, 303, "/cycles?done=adjusted");
+}
+
+void web_media_board(web_ctx *ctx)
+{
+    const char *cycle = http_query(ctx->req, "cycle");
+    cycle_window c;
+    if (cycle == NULL || *cycle == '\0') {
+        if (registration_cycle(web_db(ctx), ctx->now, &c) == NSDB_OK)
+            cycle = arena_strdup(ctx->req->arena, c.id);
+    } else if (store_cycle_get(web_db(ctx), cycle, &c) != NSDB_OK) {
+        page_error(ctx, 404, "指定されたサイクルは見つかりません。");
+        return;
+    }
+    store_media_board_row *rows = NULL;
+    size_t n = 0;
+    nsdb_err e = store_media_board(web_db(ctx), ctx->req->arena, cycle, &rows, &n);
+    if (e != NSDB_OK) {
+        page_error(ctx, 503, nsdb_err_message(e));
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *counts = json_array();
+        for (int k = 0; k < 7; k++)
+            json_array_append_new(counts, json_integer(rows[i].counts[k]));
+        json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "code", rows[i].municipality_code,
+                                              "name", rows[i].municipality_name, "counts", counts));
+    }
+    json_t *data = page_data(ctx, "媒体の状況");
+    json_object_set_new(data, "rows", list);
+    json_object_set_new(data, "cycle", json_string(cycle ? cycle : ""));
+    json_object_set_new(data, "cycle_window", cycle_json(&c));
+    const char *done = http_query(ctx->req, "done");
+    const char *count = http_query(ctx->req, "count");
+    if (done != NULL && count != NULL)
+        json_object_set_new(data, "notice",
+                            json_string(arena_printf(ctx->req->arena, "%s：%ld 件",
+                                                     strcmp(done, "built") == 0 ? "媒体を作成しました" : "梱包を作成しました",
+                                                     strtol(count, NULL, 10))));
+    page_render(ctx, "media_board", data);
+}
+
+static const char *cycle_form(web_ctx *ctx)
+{
+    const char *cycle = http_form(ctx->req, "cycle");
+    cycle_window c;
+    if (cycle == NULL || store_cycle_get(web_db(ctx), cycle, &c) != NSDB_OK) {
+        page_error(ctx, 400, "サイクルを選んでください。");
+        return NULL;
+    }
+    return cycle;
+}
+
+void web_media_build(web_ctx *ctx)
+{
+    const char *cycle = cycle_form(ctx);
+    if (cycle == NULL)
+        return;
+    if (ctx->app->cfg.media_template == NULL) {
+        page_error(ctx, 409, "媒体テンプレートのフォルダが設定されていません（nsdb serve --media-template DIR）。");
+        return;
+    }
+    media_built *built = NULL;
+    size_t n = 0;
+    char *error = NULL;
+    nsdb_err e = media_build_cycle(ctx->app, cycle, ctx->app->cfg.media_template, ctx->user->pk,
+                                   ctx->user->user_id, ctx->req->client_ip, ctx->req->arena,
+                                   &built, &n, &error);
+    if (e != NSDB_OK) {
+        page_error(ctx, 500, error ? error : nsdb_err_message(e));
+        return;
+    }
+    http_redirect(ctx->req, 303, arena_printf(ctx->req->arena, "/operator/media?cycle=%s&done=built&count=%zu", cycle, n));
+}
+
+void web_media_pack(web_ctx *ctx)
+{
+    const char *cycle = cycle_form(ctx);
+    if (cycle == NULL)
+        return;
+    package_built *built = NULL;
+    size_t n = 0;
+    char *error = NULL;
+    nsdb_err e = media_pack_cycle(ctx->app, cycle, ctx->user->pk, ctx->user->user_id,
+                                  ctx->req->client_ip, ctx->req->arena, &built, &n, &error);
+    if (e != NSDB_OK) {
+        page_error(ctx, 500, error ? error : nsdb_err_message(e));
+        return;
+    }
+    http_redirect(ctx->req, 303, arena_printf(ctx->req->arena, "/operator/media?cycle=%s&done=packed&count=%zu", cycle, n));
+}
