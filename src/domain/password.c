@@ -193,6 +193,43 @@ static double password_entropy_bits(const char *password, const char *user_id,
     return ZxcvbnMatch(password, words, NULL);
 }
 
+/* Decodes the code points of valid UTF-8 into out (at most cap); returns their number. */
+static size_t code_points(const char *s, uint32_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && n < cap;) {
+        uint32_t c = *p;
+        size_t len = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+        c = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+        for (size_t k = 1; k < len; k++)
+            c = (c << 6) | (p[k] & 0x3f);
+        out[n++] = c;
+        p += len;
+    }
+    return n;
+}
+
+/*
+ * zxcvbn knows English words and keyboard runs but treats every non-ASCII character as random, so
+ * 「あいうえおかきくけこさし」 would pass as 200+ bits. A password written mostly in non-ASCII
+ * characters is refused when most neighbouring characters are repeats or steps through the kana
+ * table (あいう…, アイウ…, ああああ…): a guesser walks those first.
+ */
+static bool password_is_non_ascii_run(const char *password)
+{
+    uint32_t cp[PASSWORD_MAX_BYTES];
+    size_t n = code_points(password, cp, sizeof cp / sizeof cp[0]);
+    size_t non_ascii = 0, runs = 0;
+    for (size_t i = 0; i < n; i++) {
+        non_ascii += cp[i] >= 0x80;
+        if (i > 0) {
+            int64_t step = (int64_t)cp[i] - (int64_t)cp[i - 1];
+            runs += step >= -2 && step <= 2;
+        }
+    }
+    return n > 1 && non_ascii * 2 >= n && runs * 2 > n - 1;
+}
+
 password_verdict password_check(const char *password, const char *user_id, const char *user_name)
 {
     assert(password != NULL);
@@ -207,7 +244,8 @@ password_verdict password_check(const char *password, const char *user_id, const
         return PASSWORD_IS_USER_ID;
     if (password_is_common(password, n))
         return PASSWORD_COMMON;
-    if (password_entropy_bits(password, user_id, user_name) < PASSWORD_MIN_ENTROPY_BITS)
+    if (password_entropy_bits(password, user_id, user_name) < PASSWORD_MIN_ENTROPY_BITS ||
+        password_is_non_ascii_run(password))
         return PASSWORD_GUESSABLE;
     return PASSWORD_OK;
 }

@@ -207,9 +207,21 @@ static void weaker_hash_needs_rehash(void **state)
     assert_true(password_needs_rehash(argon2i, (password_cost){3, CHEAP.memlimit}));
 }
 
+static void kana_runs_are_refused_although_zxcvbn_scores_them_high(void **state)
+{
+    (void)state;
+    assert_int_equal(password_check("あいうえおかきくけこさし", NULL, NULL), PASSWORD_GUESSABLE);
+    assert_int_equal(password_check("アイウエオカキクケコサシ", NULL, NULL), PASSWORD_GUESSABLE);
+    assert_int_equal(password_check("ああああああああああああ", NULL, NULL), PASSWORD_GUESSABLE);
+    /* a real phrase in kana and kanji is not a run */
+    assert_int_equal(password_check("しろいくもとあおいうみ2026", NULL, NULL), PASSWORD_OK);
+    assert_int_equal(password_check("春の小川はさらさら行くよ", NULL, NULL), PASSWORD_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(kana_runs_are_refused_although_zxcvbn_scores_them_high),
         cmocka_unit_test(known_weak_passwords_are_refused),
         cmocka_unit_test(common_list_is_case_insensitive),
         cmocka_unit_test(short_passwords_are_refused),
