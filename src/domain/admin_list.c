@@ -109,52 +109,17 @@ static char *cell_text(parse_state *st, size_t index, int col)
     return str_trim(s);
 }
 
-/* NFKC plus the dashes people type in numbers (ー − ‐ ‒ – — ―) as '-'; NULL on bad text. */
-static char *code_text(arena *a, const char *s)
-{
-    char *n = text_nfkc(a, s);
-    if (n == NULL)
-        return NULL;
-    char *w = n;
-    for (const char *p = n; *p;) {
-        const unsigned char *u = (const unsigned char *)p;
-        unsigned cp = 0;
-        if (u[0] == 0xE2 && u[1] != 0 && u[2] != 0)
-            cp = 0x2000u | ((u[1] & 0x3Fu) << 6) | (u[2] & 0x3Fu);
-        else if (u[0] == 0xE3 && u[1] != 0 && u[2] != 0)
-            cp = 0x3000u | ((u[1] & 0x3Fu) << 6) | (u[2] & 0x3Fu);
-        if ((cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 || cp == 0x30FC) {
-            *w++ = '-';
-            p += 3;
-        } else {
-            *w++ = *p++;
-        }
-    }
-    *w = '\0';
-    return n;
-}
-
-static bool all_digits(const char *s)
-{
-    if (*s == '\0')
-        return false;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return false;
-    return true;
-}
-
 /* ---- column validators: NULL and *out set, or a reason ---------------------------------------- */
 
 static const char *check_code(arena *a, const char *in, bool is_number, const char **out)
 {
-    char *s = code_text(a, in);
+    char *s = text_code(a, in);
     if (s == NULL)
         return MSG_BAD_CHARS;
     if (*s == '\0')
         return "入力されていません。検査数字を含む6桁の地方公共団体コード（例：131016）を入力して"
                "ください。";
-    if (!all_digits(s))
+    if (!text_all_digits(s))
         return "数字だけで入力してください。検査数字を含む6桁の地方公共団体コード（例：131016）です。";
     size_t n = strlen(s);
     if (n == 6) {
@@ -229,11 +194,11 @@ static const char *check_category(arena *a, const char *in, const char **out)
 
 static const char *check_phone(arena *a, const char *in, bool is_number, const char **out)
 {
-    char *s = code_text(a, in);
+    char *s = text_code(a, in);
     if (s == NULL)
         return MSG_BAD_CHARS;
     /* Japanese numbers start with 0, which Excel drops from a number. */
-    if (is_number && all_digits(s) && s[0] != '0')
+    if (is_number && text_all_digits(s) && s[0] != '0')
         s = arena_printf(a, "0%s", s);
     return validate_phone(a, s, out);
 }
@@ -260,7 +225,7 @@ static const char *check_request(arena *a, const char *in, const char **out)
 
 static const char *check_postal(arena *a, const char *in, bool is_number, const char **out)
 {
-    char *s = code_text(a, in);
+    char *s = text_code(a, in);
     if (s == NULL)
         return MSG_BAD_CHARS;
     if (strncmp(s, "〒", 3) == 0)
@@ -268,23 +233,23 @@ static const char *check_postal(arena *a, const char *in, bool is_number, const 
     if (*s == '\0')
         return "入力されていません。郵便番号を「123-4567」の形で入力してください。";
     size_t n = strlen(s);
-    if (is_number && all_digits(s) && (n == 5 || n == 6))
+    if (is_number && text_all_digits(s) && (n == 5 || n == 6))
         s = arena_printf(a, "%07d", atoi(s)); /* Excel dropped the leading zeros (001-0001) */
     n = strlen(s);
-    if (n == 7 && all_digits(s)) {
+    if (n == 7 && text_all_digits(s)) {
         *out = arena_printf(a, "%.3s-%.4s", s, s + 3);
         return NULL;
     }
     if (n == 8 && s[3] == '-') {
         s[3] = '0';
-        bool ok = all_digits(s);
+        bool ok = text_all_digits(s);
         s[3] = '-';
         if (ok) {
             *out = s;
             return NULL;
         }
     }
-    if (all_digits(s) && n < 7)
+    if (text_all_digits(s) && n < 7)
         return arena_printf(a, "%zu桁しかありません。郵便番号は7桁で「123-4567」の形で入力してくだ"
                                "さい（先頭の0が抜けていませんか）。",
                             n);

@@ -608,39 +608,6 @@ static char *norm_text(arena *a, const char *s)
     return str_trim(arena_strdup(a, s));
 }
 
-/* NFKC with the dashes people type in numbers (‐ ‑ ‒ – — ― − ー) made '-'; NULL on bad text. */
-static char *code_text(arena *a, const char *s)
-{
-    char *n = norm_text(a, s);
-    if (n == NULL)
-        return NULL;
-    char *w = n;
-    for (const char *p = n; *p;) {
-        const unsigned char *u = (const unsigned char *)p;
-        unsigned cp = 0;
-        if ((u[0] == 0xE2 || u[0] == 0xE3) && u[1] != 0 && u[2] != 0)
-            cp = ((u[0] & 0x0Fu) << 12) | ((u[1] & 0x3Fu) << 6) | (u[2] & 0x3Fu);
-        if ((cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 || cp == 0x30FC) {
-            *w++ = '-';
-            p += 3;
-        } else {
-            *w++ = *p++;
-        }
-    }
-    *w = '\0';
-    return n;
-}
-
-static bool all_digits(const char *s)
-{
-    if (*s == '\0')
-        return false;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return false;
-    return true;
-}
-
 /* Removes hyphens and spaces: "13-1-2345678" is a code typed in groups. */
 static void squeeze_code(char *s)
 {
@@ -653,14 +620,14 @@ static void squeeze_code(char *s)
 
 static const char *check_inst_code(arena *a, const char *in, const char **out, bool *padded)
 {
-    char *s = code_text(a, in);
+    char *s = text_code(a, in);
     if (s == NULL)
         return MSG_BAD_CHARS;
     squeeze_code(s);
     if (*s == '\0')
         return "入力されていません。10桁の医療機関コード（都道府県2桁・点数表1桁・医療機関7桁、"
                "最後の桁が検査数字）を入力してください。";
-    if (!all_digits(s))
+    if (!text_all_digits(s))
         return "数字だけで入力してください。医療機関コードは10桁の数字です。";
     size_t n = strlen(s);
     if (n == IDS_INSTITUTION_CODE_LEN) {
@@ -697,7 +664,7 @@ static const char *check_required_text(arena *a, const char *in, size_t max, con
 
 static const char *check_postal(arena *a, const char *in, bool is_number, const char **out)
 {
-    char *s = code_text(a, in);
+    char *s = text_code(a, in);
     if (s == NULL)
         return MSG_BAD_CHARS;
     if (strncmp(s, "〒", 3) == 0)
@@ -705,14 +672,14 @@ static const char *check_postal(arena *a, const char *in, bool is_number, const 
     if (*s == '\0')
         return "入力されていません。郵便番号を「123-4567」の形で入力してください。";
     size_t n = strlen(s);
-    if (is_number && all_digits(s) && (n == 5 || n == 6))
+    if (is_number && text_all_digits(s) && (n == 5 || n == 6))
         s = arena_printf(a, "%07d", atoi(s)); /* the xlsx cell was a number: zeros were dropped */
     char *postal = text_postal_normalize(a, s);
     if (postal != NULL) {
         *out = postal;
         return NULL;
     }
-    if (all_digits(s) && strlen(s) < 7)
+    if (text_all_digits(s) && strlen(s) < 7)
         return arena_printf(a, "%zu桁しかありません。郵便番号は7桁で「123-4567」の形で入力してくだ"
                                "さい（先頭の0が抜けていませんか）。",
                             strlen(s));
@@ -721,15 +688,15 @@ static const char *check_postal(arena *a, const char *in, bool is_number, const 
 
 static const char *check_phone(arena *a, const char *in, bool is_number, const char **out)
 {
-    char *s = code_text(a, in);
+    char *s = text_code(a, in);
     if (s == NULL)
         return MSG_BAD_CHARS;
     if (*s == '\0')
         return "入力されていません。医療機関の電話番号を「03-1234-5678」の形で入力してください。";
-    if (is_number && all_digits(s) && s[0] != '0')
+    if (is_number && text_all_digits(s) && s[0] != '0')
         s = arena_printf(a, "0%s", s); /* Japanese numbers start with 0, which a number loses */
     const char *reason = validate_phone(a, s, out);
-    if (reason != NULL && all_digits(s) && s[0] != '0')
+    if (reason != NULL && text_all_digits(s) && s[0] != '0')
         return "先頭の0が抜けていませんか。電話番号は市外局番から「03-1234-5678」の形で入力して"
                "ください（10桁または11桁）。";
     return reason;
@@ -784,7 +751,7 @@ static const char *check_category(arena *a, const char *in, const char **out)
 
 static const char *check_doctor_number(arena *a, const char *in, bool required, const char **out)
 {
-    char *s = code_text(a, in);
+    char *s = text_code(a, in);
     if (s == NULL)
         return MSG_BAD_CHARS;
     if (*s == '\0') {

@@ -116,3 +116,35 @@ char *text_postal_normalize(arena *a, const char *s)
         return NULL;
     return arena_printf(a, "%.3s-%.4s", digits, digits + 3);
 }
+
+char *text_code(arena *a, const char *s)
+{
+    char *n = text_nfkc(a, s);
+    if (n == NULL)
+        return NULL;
+    char *w = n;
+    for (const char *p = n; *p;) {
+        const unsigned char *u = (const unsigned char *)p;
+        unsigned cp = 0;
+        if ((u[0] == 0xE2 || u[0] == 0xE3) && u[1] != 0 && u[2] != 0)
+            cp = ((u[0] & 0x0Fu) << 12) | ((u[1] & 0x3Fu) << 6) | (u[2] & 0x3Fu);
+        if ((cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 || cp == 0x30FC) {
+            *w++ = '-';
+            p += 3;
+        } else {
+            *w++ = *p++;
+        }
+    }
+    *w = '\0';
+    return n;
+}
+
+bool text_all_digits(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}

@@ -16,6 +16,10 @@ char *text_nfkc(arena *a, const char *s);
 char *text_search_key(arena *a, const char *s);
 /* True when s (after NFKC) holds only katakana, the prolonged sound mark and spaces. */
 bool text_is_katakana(const char *s);
+/* NFKC with the dashes people type in numbers (‐ ‑ ‒ – — ― − ー) made '-'; NULL on bad text. */
+char *text_code(arena *a, const char *s);
+/* True when s is one or more ASCII digits. */
+bool text_all_digits(const char *s);
 /* NNN-NNNN; also accepts 7 digits and inserts the hyphen. Returns NULL when invalid. */
 char *text_postal_normalize(arena *a, const char *s);
 
