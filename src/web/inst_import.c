@@ -124,7 +124,12 @@ void web_inst_user_import(web_ctx *ctx)
         accounts_issued issued;
         const char *refusal = NULL;
         registration_field field;
-        e = registration_register(ctx->app, conn, a, &in, &actor, &issued, &refusal, &field);
+        /* a scratch arena per row keeps a 100,000-row import in bounded memory */
+        arena *row_arena = arena_new();
+        e = registration_register(ctx->app, conn, row_arena, &in, &actor, &issued, &refusal, &field);
+        if (refusal != NULL)
+            refusal = arena_strdup(a, refusal);
+        arena_free(row_arena);
         if (e == NSDB_ERR_INVALID && refusal != NULL) {
             static const char *const COLUMNS[] = {"2（医療機関名）", "4（医療機関所在地）", "7（氏名）"};
             json_t *row = error_row(r->file < imp.file_count ? imp.files[r->file] : "", r->record,
