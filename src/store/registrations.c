@@ -8,14 +8,16 @@
 #include "store/store.h"
 
 nsdb_err store_import_batch_insert(db *conn, int64_t municipality_pk, int64_t created_by,
-                                   const char *filenames, int64_t row_count, int64_t now,
-                                   int64_t *id_out)
+                                   const char *filenames, int64_t row_count, const char *warnings,
+                                   int64_t now, int64_t *id_out)
 {
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "INSERT INTO import_batches (municipality_id, created_by, created_at, "
-                          "filenames, row_count) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                          "iiiti", municipality_pk, created_by, now, filenames, row_count);
+                          "filenames, row_count, warnings) VALUES ($1, $2, $3, $4, $5, $6) "
+                          "RETURNING id",
+                          "iiitit", municipality_pk, created_by, now, filenames, row_count,
+                          warnings);
     if (e != NSDB_OK)
         return e;
     e = db_step(st) == DB_ROW ? NSDB_OK : NSDB_ERR_DB;
@@ -23,6 +25,21 @@ nsdb_err store_import_batch_insert(db *conn, int64_t municipality_pk, int64_t cr
         *id_out = db_column_int(st, 0);
     db_finalize(st);
     return e;
+}
+
+nsdb_err store_import_batch_warnings(db *conn, arena *a, int64_t municipality_pk, int64_t batch_id,
+                                     const char **warnings_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT warnings FROM import_batches WHERE id = $1 AND municipality_id = $2",
+                          "ii", batch_id, municipality_pk);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    *warnings_out = rc == DB_ROW ? arena_strdup(a, db_column_text(st, 0)) : NULL;
+    db_finalize(st);
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
 }
 
 nsdb_err store_registration_insert(db *conn, int64_t user_pk, int64_t municipality_pk,
@@ -60,7 +77,7 @@ nsdb_err store_registration_each(db *conn, const char *cycle_id,
                           "JOIN users u ON u.id = r.user_pk "
                           "JOIN municipalities m ON m.id = r.municipality_id "
                           "JOIN institutions i ON i.id = r.institution_id "
-                          "WHERE ($1 IS NULL OR r.cycle_id = $1) "
+                          "WHERE (CAST($1 AS TEXT) IS NULL OR r.cycle_id = $1) "
                           "ORDER BY m.code, i.code, r.id",
                           "t", cycle_id);
     if (e != NSDB_OK)

@@ -213,9 +213,13 @@ typedef struct store_registration {
     int64_t registered_at;
 } store_registration;
 
+/* warnings: one sentence a line, or NULL. */
 nsdb_err store_import_batch_insert(db *conn, int64_t municipality_pk, int64_t created_by,
-                                   const char *filenames, int64_t row_count, int64_t now,
-                                   int64_t *id_out);
+                                   const char *filenames, int64_t row_count, const char *warnings,
+                                   int64_t now, int64_t *id_out);
+/* The warnings of a batch of the municipality (NULL when none). */
+nsdb_err store_import_batch_warnings(db *conn, arena *a, int64_t municipality_pk, int64_t batch_id,
+                                     const char **warnings_out);
 nsdb_err store_registration_insert(db *conn, int64_t user_pk, int64_t municipality_pk,
                                    int64_t institution_pk, const char *cycle_id, int64_t batch_id,
                                    int64_t now);

@@ -64,7 +64,10 @@ static bool import_read(web_ctx *ctx, json_t *data, inst_import *total, strbuf *
     memset(total, 0, sizeof *total);
     size_t files = 0;
     for (const http_param *p = http_form_params(ctx->req); p != NULL; p = p->next) {
-        if (strcmp(p->name, "file") != 0 || p->filename == NULL || p->value_len == 0)
+        /* a chosen but empty file is parsed (and refused with its own message); a file input
+           left empty sends a part without a name and content */
+        if (strcmp(p->name, "file") != 0 || p->filename == NULL ||
+            (p->value_len == 0 && *p->filename == '\0'))
             continue;
         files++;
         inst_import one;
@@ -105,13 +108,17 @@ void web_inst_user_import(web_ctx *ctx)
                           : "一括登録ファイルに誤りがあります。何も登録していません。");
         return;
     }
+    strbuf warnings = STRBUF_INIT;
+    for (size_t i = 0; i < imp.warning_count; i++)
+        strbuf_printf(&warnings, "%s%s", i ? "\n" : "", imp.warnings[i]);
     db *conn = web_db(ctx);
     int64_t batch = 0;
     nsdb_err e = db_begin(conn);
     if (e == NSDB_OK)
         e = store_import_batch_insert(conn, ctx->user->municipality_pk, ctx->user->pk,
                                       names.data ? names.data : "", (int64_t)imp.row_count,
-                                      ctx->now, &batch);
+                                      warnings.data, ctx->now, &batch);
+    strbuf_free(&warnings);
     strbuf_free(&names);
     json_t *conflicts = json_array();
     registration_actor actor = {ctx->user->municipality_pk, ctx->user->pk, ctx->user->user_id,
@@ -198,6 +205,18 @@ void web_inst_user_import_result(web_ctx *ctx)
     json_object_set_new(data, "count", json_integer((json_int_t)n));
     json_object_set_new(data, "shown", json_integer((json_int_t)(n < RESULT_ROWS_SHOWN ? n : RESULT_ROWS_SHOWN)));
     json_object_set_new(data, "batch", json_integer(batch));
+    const char *warnings = NULL;
+    if (store_import_batch_warnings(web_db(ctx), ctx->req->arena, ctx->user->municipality_pk,
+                                    batch, &warnings) == NSDB_OK &&
+        warnings != NULL && *warnings != '\0') {
+        json_t *lines = json_array();
+        char *copy = arena_strdup(ctx->req->arena, warnings);
+        char *save = NULL;
+        for (char *line = strtok_r(copy, "\n", &save); line != NULL;
+             line = strtok_r(NULL, "\n", &save))
+            json_array_append_new(lines, json_string(line));
+        json_object_set_new(data, "warnings", lines);
+    }
     page_render(ctx, "inst_import_result", data);
 }
 
