@@ -1,7 +1,7 @@
 /*
  * ids.c — user IDs, initial passwords and the check digits of municipality and institution
  * codes (SPEC §3). Everything here is a pure function of its input, except the generators,
- * which draw from libsodium's CSPRNG with randombytes_uniform (unbiased, no modulo skew).
+ * which draw from libsodium's CSPRNG (unbiased: rejection sampling, no modulo skew).
  *
  * User-ID check symbol. Let v_0..v_11 be the symbol values (0..30) and give position i the
  * weight w_i = i + 2 for i = 0..10 and w_11 = 1 for the check symbol. The check symbol is
@@ -43,11 +43,25 @@ static int ids_symbol_value(char c)
     return p == NULL ? -1 : (int)(p - IDS_ALPHABET);
 }
 
+/* Unbiased symbols from one buffer of CSPRNG bytes (one system call for a whole ID rather than
+   one per character): a byte is used only below the largest multiple of 31 (248), so every
+   symbol is equally likely; the few rejected bytes are replaced by a refill. */
 static void ids_random_symbols(char *out, size_t n)
 {
+    enum { LIMIT = 256 - 256 % IDS_ALPHABET_SIZE };
+    unsigned char buf[64];
+    size_t used = sizeof buf;
     ids_sodium_ready();
-    for (size_t i = 0; i < n; i++)
-        out[i] = IDS_ALPHABET[randombytes_uniform(IDS_ALPHABET_SIZE)];
+    for (size_t i = 0; i < n;) {
+        if (used == sizeof buf) {
+            randombytes_buf(buf, sizeof buf);
+            used = 0;
+        }
+        unsigned char b = buf[used++];
+        if (b < LIMIT)
+            out[i++] = IDS_ALPHABET[b % IDS_ALPHABET_SIZE];
+    }
+    sodium_memzero(buf, sizeof buf);
 }
 
 char ids_user_id_check_char(const char *first11)
