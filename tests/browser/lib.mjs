@@ -326,3 +326,40 @@ export async function loginAndChangePassword(page, server, user, newPassword = G
   assertEqual(new URL(page.url()).pathname, '/', 'page after password change');
   return newPassword;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Flow II helpers
+
+/** Adds a municipality with the CLI (`nsdb municipality add`). */
+export async function addMunicipality(server, { code, name, extra = [] }) {
+  await execFileP(NSDB, ['municipality', 'add', '--data', server.dataDir, '--code', code, '--name', name,
+    ...extra], { cwd: ROOT });
+}
+
+/** The 10-digit 医療機関コード made of nine digits and their Luhn check digit (SPEC §3: the
+ *  check digit is such that the Luhn sum over all ten digits is a multiple of 10). */
+export function institutionCode(first9) {
+  assert(/^\d{9}$/.test(first9), `institutionCode: nine digits expected, got ${first9}`);
+  let sum = 0;
+  // Counted from the right of the full number, the check digit is position 1 (not doubled), so
+  // the payload's rightmost digit is doubled.
+  for (let i = 8, double = true; i >= 0; i--, double = !double) {
+    let d = first9.charCodeAt(i) - 48;
+    if (double) { d *= 2; if (d > 9) d -= 9; }
+    sum += d;
+  }
+  return first9 + String((10 - (sum % 10)) % 10);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Media cycle helpers
+
+/** Runs `nsdb ARGS --data DIR` (a CLI verb with --json) and returns its parsed output. */
+export async function nsdbJson(server, args) {
+  const { stdout } = await execFileP(NSDB, [...args, '--data', server.dataDir], { cwd: ROOT, maxBuffer: 64 << 20 });
+  try {
+    return JSON.parse(stdout);
+  } catch {
+    throw new TestFailure(`nsdb ${args.join(' ')} did not print JSON:\n${stdout.slice(0, 2000)}`);
+  }
+}
