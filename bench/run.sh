@@ -22,14 +22,36 @@
 #      (tests/unit/smtp_sink.py, Debian's python3-aiosmtpd). Floor: a Python smtplib loop sending
 #      the same number of copies of a message nsdb sent, one connection per message like nsdb's
 #      libcurl sender, to the same sink. ratio = nsdb mails/s / smtplib mails/s.
+#   f. 一括登録 import (issue 4, item 9; section "import"): valid CSVs of 1,000, 10,000 and 100,000
+#      rows (bench/inst_bench.py: institutions of 10 users, Luhn codes, katakana names) are each
+#      POSTed to /inst-users/import over HTTP, each on a fresh data folder (release binary,
+#      --threads 2; the 1,000 and 10,000 imports BENCH_IMPORT_REPEAT times, median). Floor: the
+#      sqlite3 CLI's `.import --csv` of the same file into a fresh table of a scratch database.
+#      Printed: seconds, ratio import / floor, the growth t(10k)/(10×t(1k)) and t(100k)/(10×t(10k))
+#      (1.0 = linear), the server's peak RSS (VmHWM) after the 100,000-row import, and the parse
+#      phase alone (bench/import_parse_bench.c, the same row counts) to show where the time goes.
+#      Targets: 10,000 rows under 2 s; 100,000 rows with peak RSS under 200 MB.
+#   g. search p99 with 200,000 users (section "search"): two 100,000-row imports into one fresh
+#      data folder, then wrk -t2 -c10 on GET /inst-users?q=<kana> and ?inst_code=<code> with a
+#      staff session, and GET /healthz (the floor) in the same run. Target: p99 under 20 ms.
+#   h. 1,000 notices over HTTP (section "notices1000"): POST /inst-users/notices.pdf with 1,000
+#      user_id values of a fresh 1,000-row import (median of BENCH_NOTICES_REPEAT), against
+#      bench/notice_bench.c rendering 1,000 notices in the same run. Targets: under 3 s and 2 MB.
+#   media. media build and packing (issue 5, item 6; section "media", code in bench/media.sh):
+#      BENCH_MEDIA_N institutions (default 1,000) registered by 一括登録 over HTTP, built with
+#      `nsdb media build` from a ~5 MB template, N/10 first, then N: time, per-media time,
+#      disk (du -sb DATA/media), growth t(N)/(10×t(N/10)); floor `genisoimage -J -R` of the
+#      template × N (and the same with an fsync per image) in the same run; then
+#      `nsdb package build` for both. About two minutes and 6.5 GB of TMPDIR for N = 1,000.
 # It starts its own servers on free loopback ports in temporary data folders and always stops
-# them. Takes about two minutes.
+# them. Takes about two minutes for a–e, and about five more for f–h.
 #
 # Environment: BENCH_LOGINS (at most this many logins, default 400), BENCH_LOGIN_SECONDS (and for
 # at most this long, default 10), BENCH_FLOOR_N (default 60), BENCH_WRK_SECONDS (10),
-# BENCH_NOTICE_REPEAT (5), BENCH_MAILS (200), BENCH_SECTIONS (which of "http notice mail" to run;
-# "http" is a–c; default all three), BENCH_STRICT=1 makes a login ratio under 0.85 an error
-# (exit 3).
+# BENCH_NOTICE_REPEAT (5), BENCH_MAILS (200), BENCH_MEDIA_N (1000), BENCH_MEDIA_FLOOR_RUNS (5), BENCH_IMPORT_REPEAT (3), BENCH_SEARCH_SECONDS (10),
+# BENCH_NOTICES_REPEAT (3), BENCH_SECTIONS (which of "http notice mail import search notices1000"
+# to run; "http" is a–c; default all), BENCH_STRICT=1 makes a login ratio under 0.85 an error
+# (exit 3) and a missed Flow II target (f–h) an error (exit 4).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,7 +63,10 @@ FLOOR_N="${BENCH_FLOOR_N:-60}"
 WRK_SECONDS="${BENCH_WRK_SECONDS:-10}"
 NOTICE_REPEAT="${BENCH_NOTICE_REPEAT:-5}"
 MAILS="${BENCH_MAILS:-200}"
-SECTIONS=" ${BENCH_SECTIONS:-http notice mail} "
+IMPORT_REPEAT="${BENCH_IMPORT_REPEAT:-3}"
+SEARCH_SECONDS="${BENCH_SEARCH_SECONDS:-10}"
+NOTICES_REPEAT="${BENCH_NOTICES_REPEAT:-3}"
+SECTIONS=" ${BENCH_SECTIONS:-http notice mail import search notices1000 media} "
 want() { [[ "$SECTIONS" == *" $1 "* ]]; }
 SINK_PYTHON=/usr/bin/python3 # Debian's python3 with aiosmtpd (a pyenv python3 on PATH lacks it)
 CONCURRENCY=2
@@ -57,6 +82,15 @@ fi
 if want notice; then
   pkg-config --exists cairo pangocairo jansson || die "cairo, pangocairo or jansson development files not installed"
 fi
+if want import; then
+  command -v sqlite3 >/dev/null || die "the sqlite3 CLI is not installed (the import floor)"
+fi
+if want search; then
+  command -v wrk >/dev/null || die "wrk not installed"
+fi
+if want notices1000; then
+  pkg-config --exists cairo pangocairo jansson || die "cairo, pangocairo or jansson development files not installed"
+fi
 if want mail; then
   command -v soffice >/dev/null || die "LibreOffice (soffice) not installed"
   "$SINK_PYTHON" -c 'import aiosmtpd' 2>/dev/null || die "$SINK_PYTHON cannot import aiosmtpd (apt install python3-aiosmtpd)"
@@ -66,6 +100,7 @@ TMP="$(mktemp -d "${TMPDIR:-/tmp}/nsdb-bench-XXXXXX")"
 SERVER_PID=""
 MAIL_SERVER_PID=""
 SINK_PID=""
+F2_PID=""
 stop_pid() { # pid: SIGTERM, then SIGKILL after 5 s
   if [ -n "$1" ] && kill -0 "$1" 2>/dev/null; then
     kill -TERM "$1" 2>/dev/null || true
@@ -75,9 +110,11 @@ stop_pid() { # pid: SIGTERM, then SIGKILL after 5 s
   fi
 }
 cleanup() {
+  stop_pid "${MEDIA_SERVER_PID:-}"
   stop_pid "$SERVER_PID"
   stop_pid "$MAIL_SERVER_PID"
   stop_pid "$SINK_PID"
+  stop_pid "$F2_PID"
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -85,6 +122,24 @@ trap 'exit 130' INT TERM
 
 kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 jget() { python3 -c 'import json,sys; v=json.load(sys.stdin)[sys.argv[1]]; print(v if not isinstance(v,dict) else json.dumps(v))' "$1" <<<"$2"; }
+# wrk output: requests/s, p99 latency in ms, answers other than 200 (bench/status.lua), errors
+wrk_rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$1"; }
+wrk_pct_ms() { # percentile output
+  sed -n "s/^ *$1% *\\([0-9.]*\\)\\([a-z]*\\).*/\\1 \\2/p" <<<"$2" | python3 -c '
+import sys
+v, u = sys.stdin.read().split()
+scale = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[u]
+print(f"{float(v) * scale:.2f}")'
+}
+wrk_p99_ms() {
+  sed -n 's/^ *99% *\([0-9.]*\)\([a-z]*\).*/\1 \2/p' <<<"$1" | python3 -c '
+import sys
+v, u = sys.stdin.read().split()
+scale = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[u]
+print(f"{float(v) * scale:.2f}")'
+}
+wrk_bad() { sed -n 's/^not_200=\([0-9]*\)/\1/p' <<<"$1"; }
+wrk_errors() { sed -n 's/^ *Socket errors: *\(.*\)/\1/p' <<<"$1"; }
 
 # ================================ a–c: HTTP (login, GET /, RSS) ================================
 bench_http() {
@@ -143,16 +198,6 @@ run_wrk() { # path [cookie]
   [ -n "${2:-}" ] && args+=(-H "Cookie: nsdb_session=$2")
   wrk "${args[@]}" "$URL$1"
 }
-wrk_rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$1"; }
-wrk_p99_ms() {
-  sed -n 's/^ *99% *\([0-9.]*\)\([a-z]*\).*/\1 \2/p' <<<"$1" | python3 -c '
-import sys
-v, u = sys.stdin.read().split()
-scale = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[u]
-print(f"{float(v) * scale:.2f}")'
-}
-wrk_bad() { sed -n 's/^not_200=\([0-9]*\)/\1/p' <<<"$1"; }
-wrk_errors() { sed -n 's/^ *Socket errors: *\(.*\)/\1/p' <<<"$1"; }
 
 echo "bench: wrk GET /healthz, 50 connections, ${WRK_SECONDS}s"
 W_H="$(run_wrk /healthz)"; echo "$W_H" | sed 's/^/  /'
@@ -191,13 +236,18 @@ EOF
 }
 
 # ================================ d. ID・PW発行通知書 PDF ========================================
-bench_notice() {
+build_notice_bench() { # → $TMP/notice_bench (once)
+  [ -x "$TMP/notice_bench" ] && return 0
   local extra=()
   [ -f src/domain/pdf_util.c ] && extra+=(src/domain/pdf_util.c) # shared cairo/pango helpers
   # shellcheck disable=SC2046
   cc -std=c17 -D_GNU_SOURCE -O2 -Isrc -o "$TMP/notice_bench" bench/notice_bench.c \
     src/domain/notice_pdf.c "${extra[@]}" src/util/str.c src/util/log.c \
     $(pkg-config --cflags --libs cairo pangocairo jansson) -lm
+}
+
+bench_notice() {
+  build_notice_bench
   echo "bench: notice PDF, $NOTICE_REPEAT runs of: 1 (cold) 1 1 1 100 1000 notices"
   : >"$TMP/notice.txt"
   for _ in $(seq "$NOTICE_REPEAT"); do
@@ -321,10 +371,260 @@ e. mail through the outbox to a loopback SMTP sink (aiosmtpd), $MAILS 新規 row
 EOF
 }
 
+# ================================ f–h. Flow II: import, search, bulk notices ====================
+py() { python3 -c "$@"; }
+median_of() { py 'import statistics,sys; print(f"{statistics.median(float(x) for x in open(sys.argv[1]).read().split()):.3f}")' "$1"; }
+ratio() { py 'import sys; b=float(sys.argv[2]); print(f"{float(sys.argv[1])/b:.3g}" if b else "n/a")' "$1" "$2"; }
+hwm_kb() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+now_s() { date +%s.%N; }
+
+# A server on a fresh data folder (the release binary, --threads 2) with municipality 131016 and a
+# muni_staff user logged in (forced password change done): F2_URL, F2_DATA, F2_SESSION, F2_PID.
+f2_start() { # name
+  local dir="$TMP/f2-$1" port u
+  rm -rf "$dir"; mkdir -p "$dir"
+  port="$(free_port)"
+  F2_URL="http://127.0.0.1:$port"
+  F2_DATA="$dir/data"
+  F2_LOG="$dir/server.log"
+  "$NSDB" serve --data "$F2_DATA" --listen "127.0.0.1:$port" --threads 2 >"$F2_LOG" 2>&1 &
+  F2_PID=$!
+  for _ in $(seq 150); do
+    if [ "$(curl -s -m 1 "$F2_URL/healthz" 2>/dev/null || true)" = ok ]; then break; fi
+    kill -0 "$F2_PID" 2>/dev/null || { cat "$F2_LOG" >&2; die "nsdb serve ($1) exited"; }
+    sleep 0.1
+  done
+  [ "$(curl -s -m 2 "$F2_URL/healthz")" = ok ] || { cat "$F2_LOG" >&2; die "server ($1) not healthy at $F2_URL"; }
+  "$NSDB" municipality add --data "$F2_DATA" --code 131016 --name 千代田区 >/dev/null
+  u="$("$NSDB" user add --data "$F2_DATA" --role muni_staff --municipality 131016 --name 'ベンチ 職員' --json)"
+  F2_SESSION="$(python3 bench/client.py setup "$F2_URL" "$(jget user_id "$u")" "$(jget initial_password "$u")" "$PASSWORD")"
+}
+f2_stop() { stop_pid "$F2_PID"; F2_PID=""; rm -rf "$(dirname "$F2_DATA")"; }
+f2_import() { # csv → the JSON line of inst_bench.py import; dies unless the import was accepted
+  local out
+  out="$(python3 bench/inst_bench.py import "$F2_URL" "$F2_SESSION" "$1")" \
+    || { echo "  $out" >&2; tail -5 "$F2_LOG" >&2; die "import of $1 refused"; }
+  echo "$out"
+}
+users_in() { sqlite3 "file:$F2_DATA/nsdb.sqlite3?mode=ro" "SELECT COUNT(*) FROM users WHERE role IN ('doctor','inst_manager')"; }
+
+# --- f. 一括登録 import --------------------------------------------------------------------------
+bench_import() {
+  local dir="$TMP/import" n r reps out t0 t1 got
+  mkdir -p "$dir"
+  echo "bench: import — valid CSVs (bench/inst_bench.py: institutions of 10 users)"
+  for n in 1000 10000 100000; do
+    echo "  $(python3 bench/inst_bench.py csv "$n" "$dir/rows-$n.csv" 1)"
+  done
+  for n in 1000 10000 100000; do
+    reps="$IMPORT_REPEAT"; [ "$n" = 100000 ] && reps=1
+    : >"$dir/t-$n"; : >"$dir/f-$n"
+    for r in $(seq "$reps"); do
+      f2_start "import-$n-$r"
+      [ "$n" = 100000 ] && IMP_HWM0_KB="$(hwm_kb "$F2_PID")"
+      out="$(f2_import "$dir/rows-$n.csv")"
+      echo "  POST /inst-users/import, $n rows (fresh data folder, run $r): $out"
+      jget seconds "$out" >>"$dir/t-$n"
+      got="$(users_in)"
+      [ "$got" = "$n" ] || die "the import of $n rows registered $got users"
+      if [ "$n" = 100000 ]; then
+        IMP_HWM_KB="$(hwm_kb "$F2_PID")"; IMP_RSS_KB="$(rss_kb "$F2_PID")"
+        IMP_DB_MB="$(du -sm "$F2_DATA" | cut -f1)"
+      fi
+      f2_stop
+      rm -f "$dir/floor.sqlite3"
+      t0="$(now_s)"
+      sqlite3 "$dir/floor.sqlite3" ".import --csv $dir/rows-$n.csv t"
+      t1="$(now_s)"
+      got="$(sqlite3 "$dir/floor.sqlite3" 'SELECT COUNT(*) FROM t')"
+      [ "$got" = "$n" ] || die "sqlite3 .import read $got rows of $n"
+      py 'import sys; print(f"{float(sys.argv[2])-float(sys.argv[1]):.3f}")' "$t0" "$t1" >>"$dir/f-$n"
+      echo "  floor: sqlite3 .import --csv, $n rows: $(tail -1 "$dir/f-$n") s"
+    done
+    printf -v "IMP_T_$n" '%s' "$(median_of "$dir/t-$n")"
+    printf -v "IMP_F_$n" '%s' "$(median_of "$dir/f-$n")"
+    printf -v "IMP_BYTES_$n" '%s' "$(wc -c <"$dir/rows-$n.csv")"
+  done
+  rm -f "$dir/floor.sqlite3"
+  # Where the time goes: the parse and validation alone (no database), same row counts.
+  IMP_PARSE_10000="n/a"; IMP_PARSE_100000="n/a"
+  # shellcheck disable=SC2046
+  if cc -std=c17 -D_GNU_SOURCE -O2 -Isrc -o "$TMP/import_parse_bench" bench/import_parse_bench.c \
+      build/rel/domain/inst_import.o build/rel/domain/text.o build/rel/domain/validate.o \
+      build/rel/domain/ids.o build/rel/domain/mail.o build/rel/domain/xlsx.o \
+      build/rel/util/arena.o build/rel/util/str.o build/rel/util/err.o \
+      $(pkg-config --libs libutf8proc libsodium libzip libxml-2.0 xlsxwriter) -lpthread -lm 2>"$dir/cc.log"; then
+    for n in 10000 100000; do
+      out="$("$TMP/import_parse_bench" "$n")"; echo "  parse only (bench/import_parse_bench.c): $out"
+      printf -v "IMP_PARSE_$n" '%s s, peak RSS %s MB' "$(kv seconds "$out")" "$(kv peak_rss_mb "$out")"
+    done
+  else
+    echo "  (bench/import_parse_bench.c did not build:)"; sed 's/^/    /' "$dir/cc.log" | head -5
+  fi
+  IMP_G10="$(py 'import sys; print(f"{float(sys.argv[2])/(10*float(sys.argv[1])):.2f}")' "$IMP_T_1000" "$IMP_T_10000")"
+  IMP_G100="$(py 'import sys; print(f"{float(sys.argv[2])/(10*float(sys.argv[1])):.2f}")' "$IMP_T_10000" "$IMP_T_100000")"
+  IMP_OK_10K="$(py 'import sys; print("met" if float(sys.argv[1]) < 2 else "MISSED")' "$IMP_T_10000")"
+  IMP_OK_RSS="$(py 'import sys; print("met" if int(sys.argv[1]) < 200*1000 else "MISSED")' "$IMP_HWM_KB")"
+}
+
+summary_import() {
+  local row
+  row() { printf '%-9s %-12s %-10s %-28s %s' "$1" "$2" "$3" "$4" "$(ratio "$3" "$4")"; }
+  cat <<EOF
+f. 一括登録: POST /inst-users/import over HTTP, a fresh data folder each (--threads 2; 1k and 10k: median of $IMPORT_REPEAT)
+   rows      CSV bytes    import s   floor s (sqlite3 .import)    ratio import / floor
+   $(row 1,000 "$IMP_BYTES_1000" "$IMP_T_1000" "$IMP_F_1000")
+   $(row 10,000 "$IMP_BYTES_10000" "$IMP_T_10000" "$IMP_F_10000")
+   $(row 100,000 "$IMP_BYTES_100000" "$IMP_T_100000" "$IMP_F_100000")
+   10,000 rows                        $IMP_T_10000 s   (target < 2 s: $IMP_OK_10K)
+   growth t(10k) / (10 × t(1k))       $IMP_G10   (1.0 = linear)
+   growth t(100k) / (10 × t(10k))     $IMP_G100
+   server peak RSS, 100k import       $((IMP_HWM_KB / 1024)) MiB = $((IMP_HWM_KB * 1024 / 1000000)) MB (VmHWM $IMP_HWM_KB kB; $((IMP_HWM0_KB / 1024)) MiB before the upload; VmRSS after $((IMP_RSS_KB / 1024)) MiB)   (target < 200 MB: $IMP_OK_RSS)
+   data folder after 100k             $IMP_DB_MB MB
+   parse + validate only (no DB)      10k: $IMP_PARSE_10000; 100k: $IMP_PARSE_100000 (bench/import_parse_bench.c)
+EOF
+}
+
+# --- g. search with 200,000 users -------------------------------------------------------------
+f2_wrk() { # path: wrk with the session, 10 connections; then waits for the server to be idle
+  wrk -t2 -c10 "-d${SEARCH_SECONDS}s" --latency --timeout 30s -s bench/status.lua \
+    -H "Cookie: nsdb_session=$F2_SESSION" "$F2_URL$1"
+  f2_idle
+}
+# Requests still queued when wrk stops are answered afterwards: wait (at most 60 s) until the
+# server used under 5% of a CPU over 0.5 s, so that they do not slow the next measurement.
+f2_idle() {
+  local a b
+  for _ in $(seq 120); do
+    a="$(awk '{print $14+$15}' "/proc/$F2_PID/stat")"; sleep 0.5
+    b="$(awk '{print $14+$15}' "/proc/$F2_PID/stat")"
+    [ $((b - a)) -le $(( $(getconf CLK_TCK) / 40 )) ] && return 0
+  done
+}
+# Service time of one request at a time (no queueing): median of 5 sequential GETs, in ms.
+f2_serial_ms() { # path
+  local i
+  for i in 1 2 3 4 5; do
+    curl -s -o /dev/null -b "nsdb_session=$F2_SESSION" -w '%{time_total}\n' "$F2_URL$1"
+  done | py 'import statistics,sys; print(f"{1000*statistics.median(float(x) for x in sys.stdin.read().split()):.1f}")'
+}
+
+bench_search() {
+  local dir="$TMP/search" out t0 q_enc p
+  mkdir -p "$dir"
+  echo "bench: search — 2 × 100,000 rows (different institutions) imported into one fresh data folder"
+  python3 bench/inst_bench.py csv 100000 "$dir/a.csv" 1 >/dev/null
+  python3 bench/inst_bench.py csv 100000 "$dir/b.csv" 10001 >/dev/null
+  f2_start search
+  t0="$(now_s)"
+  for f in a b; do
+    out="$(f2_import "$dir/$f.csv")"; echo "  $f.csv: $out"
+  done
+  SEARCH_FILL_S="$(py 'import sys,time; print(f"{time.time()-float(sys.argv[1]):.1f}")' "$t0")"
+  SEARCH_USERS="$(users_in)"
+  # a full name in kana and an institution code from the middle of the second file
+  read -r SEARCH_KANA SEARCH_CODE < <(py '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8")))
+r = rows[len(rows) // 2]
+print(r[7].replace(" ", ""), r[0])' "$dir/b.csv")
+  q_enc="$(py 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$SEARCH_KANA")"
+  SEARCH_Q_PATH="/inst-users?q=$q_enc"
+  SEARCH_C_PATH="/inst-users?inst_code=$SEARCH_CODE"
+  for p in "$SEARCH_Q_PATH" "$SEARCH_C_PATH"; do
+    out="$(curl -s -b "nsdb_session=$F2_SESSION" -o "$dir/page.html" -w '%{http_code} %{time_total}' "$F2_URL$p")"
+    echo "  GET $p → status and seconds $out; $(grep -c '<td><code>' "$dir/page.html" || true) rows shown of $(grep -o '[0-9]* 件' "$dir/page.html" | head -1)"
+    [ "${out%% *}" = 200 ] || die "GET $p answered ${out%% *}"
+  done
+  f2_idle
+  SEARCH_Q_SERIAL="$(f2_serial_ms "$SEARCH_Q_PATH")"; SEARCH_C_SERIAL="$(f2_serial_ms "$SEARCH_C_PATH")"
+  SEARCH_H_SERIAL="$(f2_serial_ms /healthz)"
+  echo "  one request at a time (median of 5): q $SEARCH_Q_SERIAL ms, inst_code $SEARCH_C_SERIAL ms, healthz $SEARCH_H_SERIAL ms"
+  echo "bench: wrk GET /healthz, 10 connections, ${SEARCH_SECONDS}s (floor)"
+  W_SH="$(f2_wrk /healthz)"; echo "$W_SH" | sed 's/^/  /'
+  echo "bench: wrk GET /inst-users?q=$SEARCH_KANA (session), 10 connections, ${SEARCH_SECONDS}s"
+  W_SQ="$(f2_wrk "$SEARCH_Q_PATH")"; echo "$W_SQ" | sed 's/^/  /'
+  echo "bench: wrk GET /inst-users?inst_code=$SEARCH_CODE (session), 10 connections, ${SEARCH_SECONDS}s"
+  W_SC="$(f2_wrk "$SEARCH_C_PATH")"; echo "$W_SC" | sed 's/^/  /'
+  SEARCH_HWM_KB="$(hwm_kb "$F2_PID")"
+  f2_stop
+  SEARCH_BAD=$(( $(wrk_bad "$W_SH") + $(wrk_bad "$W_SQ") + $(wrk_bad "$W_SC") ))
+  SEARCH_OK="$(py 'import sys; print("met" if max(float(x) for x in sys.argv[1:]) < 20 else "MISSED")' \
+    "$(wrk_p99_ms "$W_SQ")" "$(wrk_p99_ms "$W_SC")")"
+}
+
+summary_search() {
+  local line
+  line() {
+    printf '%-34s %s req/s, p50 %s ms, p99 %s ms%s%s' "$1" "$(wrk_rps "$2")" "$(wrk_pct_ms 50 "$2")" \
+      "$(wrk_p99_ms "$2")" "$( [ "$(wrk_bad "$2")" = 0 ] || echo ", NOT 200: $(wrk_bad "$2")")" \
+      "$( [ -z "$(wrk_errors "$2")" ] || echo ", socket errors: $(wrk_errors "$2")")"
+  }
+  cat <<EOF
+g. search with $SEARCH_USERS institution users in the database (filled by 2 imports in $SEARCH_FILL_S s; wrk -t2 -c10 -d${SEARCH_SECONDS}s; --threads 2)
+   $(line "GET /inst-users?q=$SEARCH_KANA" "$W_SQ")
+   $(line "GET /inst-users?inst_code=$SEARCH_CODE" "$W_SC")
+   $(line "GET /healthz (floor)" "$W_SH")
+   one request at a time (median/5)   q: $SEARCH_Q_SERIAL ms, inst_code: $SEARCH_C_SERIAL ms, healthz: $SEARCH_H_SERIAL ms (service time without queueing)
+   ratio req/s search / healthz       q: $(ratio "$(wrk_rps "$W_SQ")" "$(wrk_rps "$W_SH")"), inst_code: $(ratio "$(wrk_rps "$W_SC")" "$(wrk_rps "$W_SH")")
+   target p99 < 20 ms                 $SEARCH_OK   (server peak RSS $((SEARCH_HWM_KB / 1024)) MiB)
+EOF
+}
+
+# --- h. 1,000 notices in one PDF over HTTP ------------------------------------------------------
+bench_notices1000() {
+  local dir="$TMP/notices1000" out batch
+  mkdir -p "$dir"
+  python3 bench/inst_bench.py csv 1000 "$dir/rows.csv" 1 >/dev/null
+  f2_start notices1000
+  out="$(f2_import "$dir/rows.csv")"
+  batch="$(jget batch "$out")"
+  python3 bench/inst_bench.py ids "$F2_URL" "$F2_SESSION" "$batch" "$dir/ids.txt" >/dev/null
+  echo "bench: POST /inst-users/notices.pdf with 1,000 user_id values, $NOTICES_REPEAT times"
+  N1K_JSON="$(python3 bench/inst_bench.py notices "$F2_URL" "$F2_SESSION" "$dir/ids.txt" 1000 "$NOTICES_REPEAT" "$dir/notices.pdf")" \
+    || { tail -5 "$F2_LOG" >&2; die "the bulk notices were refused"; }
+  echo "  $N1K_JSON"
+  N1K_ISSUED="$(sqlite3 "file:$F2_DATA/nsdb.sqlite3?mode=ro" "SELECT COUNT(*) FROM users WHERE notice_status = 'issued'")"
+  f2_stop
+  if command -v pdfinfo >/dev/null; then
+    N1K_PAGES="$(pdfinfo "$dir/notices.pdf" | sed -n 's/^Pages: *//p')"
+  else
+    N1K_PAGES="$(jget pages "$N1K_JSON")"
+  fi
+  build_notice_bench
+  echo "bench: floor — bench/notice_bench.c: 1 notice (cold), then 1,000 notices $NOTICES_REPEAT times"
+  # shellcheck disable=SC2046
+  "$TMP/notice_bench" 1 $(for _ in $(seq "$NOTICES_REPEAT"); do echo 1000; done) | tee "$dir/floor.txt" | sed 's/^/  /'
+  sed -n 's/^notices=1000 seconds=\([0-9.]*\).*/\1/p' "$dir/floor.txt" >"$dir/floor-s.txt"
+  N1K_FLOOR_S="$(median_of "$dir/floor-s.txt")"
+  N1K_FLOOR_B="$(sed -n 's/^notices=1000 .*bytes=\([0-9]*\).*/\1/p' "$dir/floor.txt" | tail -1)"
+  N1K_S="$(jget median "$N1K_JSON")"; N1K_B="$(jget bytes "$N1K_JSON")"
+  N1K_OK="$(py 'import sys; print("met" if float(sys.argv[1]) < 3 and int(sys.argv[2]) < 2*1000*1000 else "MISSED")' "$N1K_S" "$N1K_B")"
+}
+
+summary_notices1000() {
+  cat <<EOF
+h. 1,000 notices in one PDF: POST /inst-users/notices.pdf over HTTP (median of $NOTICES_REPEAT; fresh 1,000-row import; --threads 2)
+   over HTTP                          $N1K_S s, $N1K_B bytes, $N1K_PAGES pages (runs: $(jget seconds "$N1K_JSON") s; $N1K_ISSUED users 発行済 after)
+   floor: notice_bench.c, 1,000       $N1K_FLOOR_S s, $N1K_FLOOR_B bytes
+   ratio HTTP / floor                 $(ratio "$N1K_S" "$N1K_FLOOR_S")   (the difference: 1,000 user lookups, unsealing, marking 発行済 with audit, HTTP)
+   target < 3 s and < 2 MB            $N1K_OK
+EOF
+}
+
+# ================================ media (bench/media.sh) =======================================
+# shellcheck source=bench/media.sh
+. "$ROOT/bench/media.sh"
+
 # ================================ run ==========================================================
 if want http; then bench_http; fi
 if want notice; then bench_notice; fi
 if want mail; then bench_mail; fi
+if want media; then bench_media; fi
+if want import; then bench_import; fi
+if want search; then bench_search; fi
+if want notices1000; then bench_notices1000; fi
 
 echo
 echo "==================== nsdb bench summary ===================="
@@ -332,6 +632,10 @@ echo "machine: $(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 if want http; then summary_http; fi
 if want notice; then summary_notice; fi
 if want mail; then summary_mail; fi
+if want media; then summary_media; fi
+if want import; then summary_import; fi
+if want search; then summary_search; fi
+if want notices1000; then summary_notices1000; fi
 echo "============================================================="
 
 STATUS=0
@@ -343,8 +647,21 @@ if want mail && { [ "$MAIL_SENT" != "$MAILS" ] || [ "$MAIL_AT_SINK" -lt "$MAILS"
   echo "bench: $MAILS mails expected; nsdb mail send sent $MAIL_SENT and the sink received $MAIL_AT_SINK" >&2
   STATUS=1
 fi
+if want media && ! media_status_ok; then
+  echo "bench: media: $MEDIA_C1 and $MEDIA_C2 media in $MEDIA_PC1 and $MEDIA_PC2 packages; expected $MEDIA_N1 and $MEDIA_N media" >&2
+  STATUS=1
+fi
 if want http && [ "${BENCH_STRICT:-0}" = 1 ] && python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 0.85 else 1)' "$LOGIN_RATIO"; then
   echo "bench: login ratio $LOGIN_RATIO is under the 0.85 target" >&2
   STATUS=3
+fi
+if want search && [ "${SEARCH_BAD:-0}" != 0 ]; then
+  echo "bench: $SEARCH_BAD search answers were not 200 (see above)" >&2
+  STATUS=1
+fi
+if [ "${BENCH_STRICT:-0}" = 1 ]; then
+  for miss in "import 10k:${IMP_OK_10K:-}" "import RSS:${IMP_OK_RSS:-}" "search p99:${SEARCH_OK:-}" "1,000 notices:${N1K_OK:-}"; do
+    if [ "${miss#*:}" = MISSED ]; then echo "bench: target missed: ${miss%%:*}" >&2; [ "$STATUS" != 0 ] || STATUS=4; fi
+  done
 fi
 exit $STATUS
