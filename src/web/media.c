@@ -231,6 +231,15 @@ void web_media_forward(web_ctx *ctx)
         page_error(ctx, 400, "送付日は今日以前の日付を「2026-11-25」の形で入力してください。");
         return;
     }
+    cycle_window cycle;
+    if (store_cycle_get(web_db(ctx), m->cycle_id, &cycle) == NSDB_OK &&
+        strcmp(date, cycle.registration_from) < 0) {
+        page_error(ctx, 400,
+                   arena_printf(ctx->req->arena,
+                                "送付日が媒体の作成より前になっています。%s 以降の日付を入力してください。",
+                                cycle.registration_from));
+        return;
+    }
     db *conn = web_db(ctx);
     bool changed = false;
     nsdb_err e = db_begin(conn);
