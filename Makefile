@@ -1,11 +1,12 @@
 # nsdb — build, test and benchmark. Plain make + pkg-config; see README.
 #   make          builds ./nsdb (release flags)
 #   make asan     builds build/asan/nsdb with AddressSanitizer + UndefinedBehaviorSanitizer
-#   make test     unit tests (release and sanitizer builds), HTTP end-to-end, browser tests
+#   make test     unit tests (release and sanitizer builds), HTTP end-to-end (SQLite, then the
+#                 release build on a throwaway PostgreSQL server), browser tests
 #   make bench    benchmarks in bench/
 # WERROR=1 (set by CI) turns warnings into errors.
 
-PKGS     := libmicrohttpd sqlite3 libsodium jansson libcurl cairo pangocairo libutf8proc libzip libxml-2.0 xlsxwriter libcrypto libisofs-1
+PKGS     := libmicrohttpd sqlite3 libsodium jansson libcurl cairo pangocairo libutf8proc libzip libxml-2.0 xlsxwriter libcrypto libisofs-1 libpq
 CC       ?= cc
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
 ifeq ($(WERROR),1)
@@ -38,7 +39,7 @@ ifneq ($(V),1)
 Q := @
 endif
 
-.PHONY: all asan unit unit-asan test test-e2e test-browser bench clean format
+.PHONY: all asan unit unit-asan test test-e2e test-e2e-pg test-browser bench clean format
 all: nsdb
 
 nsdb: $(patsubst src/%.c,build/rel/%.o,$(CLI_SRC)) $(REL_OBJ)
@@ -93,10 +94,16 @@ unit-asan: $(ASAN_TESTS)
 test-e2e: nsdb build/asan/nsdb
 	python3 -m unittest discover -s tests/e2e -p 'test_*.py' -v
 
+# The storage unit test and the same e2e suite on PostgreSQL (scripts/pg-test.sh: initdb, a
+# server on a free port, one database per e2e class), release build only to keep CI time down.
+test-e2e-pg: nsdb build/rel/tests/test_db
+	NSDB_BIN=release bash scripts/pg-test.sh sh -c \
+	  "build/rel/tests/test_db && python3 -m unittest discover -s tests/e2e -p 'test_*.py' -v"
+
 test-browser: nsdb
 	node tests/browser/run.mjs
 
-test: unit unit-asan test-e2e test-browser
+test: unit unit-asan test-e2e test-e2e-pg test-browser
 
 bench: nsdb
 	bash bench/run.sh

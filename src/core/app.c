@@ -59,8 +59,11 @@ nsdb_err app_open(app *a, const app_config *cfg, int pool_size)
     a->cfg = *cfg;
     if (sodium_init() < 0)
         return NSDB_ERR_CRYPTO;
-    if (cfg->database_url != NULL && strncmp(cfg->database_url, "postgres", 8) == 0) {
-        fprintf(stderr, "nsdb: PostgreSQL はまだ使えません（このバージョンは SQLite のみ）。\n");
+    const char *url = cfg->database_url;
+    if (url != NULL && *url != '\0' && strncmp(url, "sqlite:", 7) != 0 &&
+        strncmp(url, "postgresql://", 13) != 0 && strncmp(url, "postgres://", 11) != 0) {
+        fprintf(stderr, "nsdb: --database には sqlite:ファイル名 または postgresql://… を指定して"
+                        "ください。\n");
         return NSDB_ERR_INVALID;
     }
     nsdb_err e = data_dir_ensure(cfg->data_dir);
@@ -75,7 +78,10 @@ nsdb_err app_open(app *a, const app_config *cfg, int pool_size)
     }
     e = db_pool_open(cfg->database_url, cfg->data_dir, pool_size, &a->pool);
     if (e != NSDB_OK) {
-        fprintf(stderr, "nsdb: データベースを開けません。\n");
+        fprintf(stderr, "nsdb: データベースを開けません%s。\n",
+                url != NULL && strncmp(url, "postgres", 8) == 0
+                    ? "（PostgreSQL: 接続 URL とサーバーを確認してください）"
+                    : "");
         app_close(a);
         return e;
     }

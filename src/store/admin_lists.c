@@ -105,7 +105,7 @@ nsdb_err store_admin_list_all(db *conn, arena *a, const char *status, store_admi
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "SELECT " LIST_COLUMNS
-                          "WHERE ($1 IS NULL OR l.status = $1) ORDER BY l.id DESC LIMIT 500",
+                          "WHERE (CAST($1 AS TEXT) IS NULL OR l.status = $1) ORDER BY l.id DESC LIMIT 500",
                           "t", status);
     if (e != NSDB_OK)
         return e;

@@ -1,18 +1,23 @@
 /*
  * backup.c — SQLite's online backup API, copying a live database into a new file in steps so
- * that writers are held up only briefly.
+ * that writers are held up only briefly. A PostgreSQL database is backed up with the server's
+ * own tools (pg_dump), which nsdb does not wrap.
  */
 #include "store/backup.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "store/db_internal.h"
 
 nsdb_err store_backup_sqlite(db_pool *pool, const char *target_path)
 {
-    if (db_pool_dialect(pool) != DB_SQLITE)
+    if (db_pool_dialect(pool) != DB_SQLITE) {
+        fprintf(stderr, "nsdb: PostgreSQL のデータベースは nsdb backup ではバックアップできません。"
+                        "pg_dump（例: pg_dump -Fc -f nsdb.dump DBNAME）を使ってください。\n");
         return NSDB_ERR_INVALID;
+    }
     sqlite3 *target = NULL;
     if (sqlite3_open_v2(target_path, &target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {

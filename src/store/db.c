@@ -1,7 +1,8 @@
 /*
  * db.c — the connection pool and the typed exec/query helpers built on the driver primitives.
  * A pool is sized to the HTTP thread pool, so a request never waits for a connection unless
- * a background task holds one.
+ * a background task holds one. The public primitives of db.h are dispatched here to the driver of
+ * the connection (db_sqlite.c or db_pg.c).
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -23,31 +24,42 @@ struct db_pool {
     int size;
 };
 
+static int url_is_postgresql(const char *url)
+{
+    return url != NULL &&
+           (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0);
+}
+
 nsdb_err db_pool_open(const char *url, const char *data_dir, int size, db_pool **out)
 {
-    if (url != NULL && strncmp(url, "postgres", 8) == 0) /* PostgreSQL driver: a later issue */
-        return NSDB_ERR_INVALID;
     db_pool *pool = calloc(1, sizeof *pool);
     if (pool == NULL)
         return NSDB_ERR_NOMEM;
-    pool->dialect = DB_SQLITE;
-    if (url != NULL && strncmp(url, "sqlite:", 7) == 0) {
+    if (url_is_postgresql(url)) {
+        pool->dialect = DB_POSTGRESQL;
+    } else if (url != NULL && strncmp(url, "sqlite:", 7) == 0) {
+        pool->dialect = DB_SQLITE;
         pool->sqlite_path = strdup(url + 7);
+    } else if (url != NULL && *url != '\0') {
+        free(pool);
+        return NSDB_ERR_INVALID;
     } else {
+        pool->dialect = DB_SQLITE;
         size_t n = strlen(data_dir) + 32;
         pool->sqlite_path = malloc(n);
         if (pool->sqlite_path)
             snprintf(pool->sqlite_path, n, "%s/nsdb.sqlite3", data_dir);
     }
     pool->all = calloc((size_t)size, sizeof *pool->all);
-    if (pool->sqlite_path == NULL || pool->all == NULL) {
+    if ((pool->dialect == DB_SQLITE && pool->sqlite_path == NULL) || pool->all == NULL) {
         db_pool_close(pool);
         return NSDB_ERR_NOMEM;
     }
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->available, NULL);
     for (int i = 0; i < size; i++) {
-        nsdb_err e = db_sqlite_connect(pool->sqlite_path, &pool->all[i]);
+        nsdb_err e = pool->dialect == DB_POSTGRESQL ? db_pg_connect(url, &pool->all[i])
+                                                    : db_sqlite_connect(pool->sqlite_path, &pool->all[i]);
         if (e != NSDB_OK) {
             db_pool_close(pool);
             return e;
@@ -65,7 +77,7 @@ void db_pool_close(db_pool *pool)
     if (pool == NULL)
         return;
     for (int i = 0; i < pool->size; i++)
-        db_sqlite_disconnect(pool->all[i]);
+        pool->all[i]->driver->disconnect(pool->all[i]);
     if (pool->all != NULL) {
         pthread_mutex_destroy(&pool->lock);
         pthread_cond_destroy(&pool->available);
@@ -83,6 +95,8 @@ db *db_pool_acquire(db_pool *pool)
     db *conn = pool->free_list;
     pool->free_list = conn->next_free;
     pthread_mutex_unlock(&pool->lock);
+    if (conn->driver->revive != NULL)
+        conn->driver->revive(conn);
     return conn;
 }
 
@@ -106,6 +120,106 @@ const char *db_pool_sqlite_path(const db_pool *pool)
 {
     return pool->dialect == DB_SQLITE ? pool->sqlite_path : NULL;
 }
+
+/* ---- the primitives of db.h, dispatched to the connection's driver ---- */
+
+db_dialect db_get_dialect(const db *conn)
+{
+    return conn->dialect;
+}
+
+nsdb_err db_begin(db *conn)
+{
+    return conn->driver->begin(conn);
+}
+
+nsdb_err db_commit(db *conn)
+{
+    return conn->driver->commit(conn);
+}
+
+void db_rollback(db *conn)
+{
+    conn->driver->rollback(conn);
+}
+
+nsdb_err db_exec_script(db *conn, const char *sql)
+{
+    return conn->driver->exec_script(conn, sql);
+}
+
+nsdb_err db_prepare(db *conn, const char *sql, db_stmt **out)
+{
+    return conn->driver->prepare(conn, sql, out);
+}
+
+void db_bind_text(db_stmt *st, int index, const char *value)
+{
+    st->conn->driver->bind_text(st, index, value);
+}
+
+void db_bind_int(db_stmt *st, int index, int64_t value)
+{
+    st->conn->driver->bind_int(st, index, value);
+}
+
+void db_bind_blob(db_stmt *st, int index, const void *value, size_t len)
+{
+    st->conn->driver->bind_blob(st, index, value, len);
+}
+
+void db_bind_null(db_stmt *st, int index)
+{
+    st->conn->driver->bind_null(st, index);
+}
+
+int db_step(db_stmt *st)
+{
+    return st->conn->driver->step(st);
+}
+
+const char *db_column_text(db_stmt *st, int col)
+{
+    return st->conn->driver->column_text(st, col);
+}
+
+int64_t db_column_int(db_stmt *st, int col)
+{
+    return st->conn->driver->column_int(st, col);
+}
+
+const void *db_column_blob(db_stmt *st, int col, size_t *len)
+{
+    return st->conn->driver->column_blob(st, col, len);
+}
+
+int db_column_is_null(db_stmt *st, int col)
+{
+    return st->conn->driver->column_is_null(st, col);
+}
+
+int64_t db_changes(db_stmt *st)
+{
+    return st->changes;
+}
+
+void db_finalize(db_stmt *st)
+{
+    if (st != NULL)
+        st->conn->driver->finalize(st);
+}
+
+const char *db_error_message(db *conn)
+{
+    return conn->driver->error_message(conn);
+}
+
+int db_last_error_is_unique(db_stmt *st)
+{
+    return st->conn->driver->last_error_is_unique(st);
+}
+
+/* ---- typed helpers ---- */
 
 static void bind_args(db_stmt *st, const char *types, va_list ap)
 {

@@ -18,7 +18,8 @@ typedef struct db_pool db_pool;
 enum db_step_result { DB_ROW = 1, DB_DONE = 0, DB_ERROR = -1 };
 typedef enum { DB_SQLITE, DB_POSTGRESQL } db_dialect;
 
-/* url: NULL or "" = SQLite file nsdb.sqlite3 in data_dir; "sqlite:PATH"; "postgresql://…". */
+/* url: NULL or "" = SQLite file nsdb.sqlite3 in data_dir; "sqlite:PATH"; "postgresql://…" or
+   "postgres://…" (a libpq connection URI). Any other URL: NSDB_ERR_INVALID. */
 nsdb_err db_pool_open(const char *url, const char *data_dir, int size, db_pool **out);
 void db_pool_close(db_pool *pool);
 /* Blocks until a connection is free. */
@@ -30,7 +31,8 @@ const char *db_pool_sqlite_path(const db_pool *pool);
 
 db_dialect db_get_dialect(const db *conn);
 /* BEGIN (write intent: SQLite takes the write lock at once so that a transaction never fails
-   half-way on a lock upgrade). */
+   half-way on a lock upgrade; PostgreSQL takes one transaction-scoped advisory lock shared by all
+   nsdb servers on the database, so that transactions are serialised there as well). */
 nsdb_err db_begin(db *conn);
 nsdb_err db_commit(db *conn);
 void db_rollback(db *conn);

@@ -1,5 +1,7 @@
 /*
- * db_internal.h — what the pool (db.c) and the drivers share. Not for use outside src/store/.
+ * db_internal.h — what the pool (db.c) and the drivers (db_sqlite.c, db_pg.c) share. Not for use
+ * outside src/store/. Each driver fills a `struct db_driver`; db.c dispatches every public
+ * primitive of db.h through the connection's driver.
  */
 #ifndef NSDB_DB_INTERNAL_H
 #define NSDB_DB_INTERNAL_H
@@ -18,23 +20,60 @@ struct db_cached_stmt {
     int in_use;
 };
 
+struct db_driver {
+    void (*disconnect)(db *conn);
+    /* Called when the pool hands the connection out: a driver may repair a broken link here. */
+    void (*revive)(db *conn);
+    nsdb_err (*begin)(db *conn);
+    nsdb_err (*commit)(db *conn);
+    void (*rollback)(db *conn);
+    nsdb_err (*exec_script)(db *conn, const char *sql);
+    nsdb_err (*prepare)(db *conn, const char *sql, db_stmt **out);
+    void (*bind_text)(db_stmt *st, int index, const char *value);
+    void (*bind_int)(db_stmt *st, int index, int64_t value);
+    void (*bind_blob)(db_stmt *st, int index, const void *value, size_t len);
+    void (*bind_null)(db_stmt *st, int index);
+    int (*step)(db_stmt *st);
+    const char *(*column_text)(db_stmt *st, int col);
+    int64_t (*column_int)(db_stmt *st, int col);
+    const void *(*column_blob)(db_stmt *st, int col, size_t *len);
+    int (*column_is_null)(db_stmt *st, int col);
+    void (*finalize)(db_stmt *st);
+    const char *(*error_message)(db *conn);
+    int (*last_error_is_unique)(db_stmt *st);
+};
+
+struct db_pg;      /* db_pg.c: the libpq connection and its prepared statements */
+struct db_pg_stmt; /* db_pg.c: parameters and the result of one statement */
+
 struct db {
     db_dialect dialect;
-    sqlite3 *sqlite;
+    const struct db_driver *driver;
     int in_transaction;
     struct db *next_free;
+    /* DB_SQLITE */
+    sqlite3 *sqlite;
     struct db_cached_stmt cache[DB_STMT_CACHE_SIZE];
     int cache_count;
+    /* DB_POSTGRESQL */
+    struct db_pg *pg;
 };
 
 struct db_stmt {
     db *conn;
-    sqlite3_stmt *sqlite;
     int64_t changes;
+    /* DB_SQLITE */
+    sqlite3_stmt *sqlite;
     struct db_cached_stmt *cached; /* NULL: finalize on db_finalize */
+    /* DB_POSTGRESQL */
+    struct db_pg_stmt *pg;
 };
 
+extern const struct db_driver DB_SQLITE_DRIVER;
+extern const struct db_driver DB_PG_DRIVER;
+
 nsdb_err db_sqlite_connect(const char *path, db **out);
-void db_sqlite_disconnect(db *conn);
+/* url: a libpq connection URI (postgresql://… or postgres://…). */
+nsdb_err db_pg_connect(const char *url, db **out);
 
 #endif

@@ -38,12 +38,13 @@ nsdb_err db_sqlite_connect(const char *path, db **out)
         return NSDB_ERR_NOMEM;
     }
     conn->dialect = DB_SQLITE;
+    conn->driver = &DB_SQLITE_DRIVER;
     conn->sqlite = handle;
     *out = conn;
     return NSDB_OK;
 }
 
-void db_sqlite_disconnect(db *conn)
+static void sqlite_disconnect(db *conn)
 {
     if (conn == NULL)
         return;
@@ -54,6 +55,8 @@ void db_sqlite_disconnect(db *conn)
     sqlite3_close(conn->sqlite);
     free(conn);
 }
+
+static void sqlite_rollback(db *conn);
 
 static nsdb_err db_simple(db *conn, const char *sql)
 {
@@ -67,7 +70,7 @@ static nsdb_err db_simple(db *conn, const char *sql)
     return NSDB_OK;
 }
 
-nsdb_err db_begin(db *conn)
+static nsdb_err sqlite_begin(db *conn)
 {
     nsdb_err e = db_simple(conn, "BEGIN IMMEDIATE");
     if (e == NSDB_OK)
@@ -75,30 +78,30 @@ nsdb_err db_begin(db *conn)
     return e;
 }
 
-nsdb_err db_commit(db *conn)
+static nsdb_err sqlite_commit(db *conn)
 {
     nsdb_err e = db_simple(conn, "COMMIT");
     if (e != NSDB_OK) {
-        db_rollback(conn);
+        sqlite_rollback(conn);
         return e;
     }
     conn->in_transaction = 0;
     return NSDB_OK;
 }
 
-void db_rollback(db *conn)
+static void sqlite_rollback(db *conn)
 {
     if (sqlite3_get_autocommit(conn->sqlite) == 0)
         sqlite3_exec(conn->sqlite, "ROLLBACK", NULL, NULL, NULL);
     conn->in_transaction = 0;
 }
 
-nsdb_err db_exec_script(db *conn, const char *sql)
+static nsdb_err sqlite_exec_script(db *conn, const char *sql)
 {
     return db_simple(conn, sql);
 }
 
-nsdb_err db_prepare(db *conn, const char *sql, db_stmt **out)
+static nsdb_err sqlite_prepare(db *conn, const char *sql, db_stmt **out)
 {
     for (int i = 0; i < conn->cache_count; i++) {
         struct db_cached_stmt *c = &conn->cache[i];
@@ -152,7 +155,7 @@ static int param_slot(db_stmt *st, int index)
     return sqlite3_bind_parameter_index(st->sqlite, name);
 }
 
-void db_bind_text(db_stmt *st, int index, const char *value)
+static void sqlite_bind_text(db_stmt *st, int index, const char *value)
 {
     int slot = param_slot(st, index);
     if (slot == 0)
@@ -163,14 +166,14 @@ void db_bind_text(db_stmt *st, int index, const char *value)
         sqlite3_bind_text(st->sqlite, slot, value, -1, SQLITE_TRANSIENT);
 }
 
-void db_bind_int(db_stmt *st, int index, int64_t value)
+static void sqlite_bind_int(db_stmt *st, int index, int64_t value)
 {
     int slot = param_slot(st, index);
     if (slot != 0)
         sqlite3_bind_int64(st->sqlite, slot, value);
 }
 
-void db_bind_blob(db_stmt *st, int index, const void *value, size_t len)
+static void sqlite_bind_blob(db_stmt *st, int index, const void *value, size_t len)
 {
     int slot = param_slot(st, index);
     if (slot == 0)
@@ -181,14 +184,14 @@ void db_bind_blob(db_stmt *st, int index, const void *value, size_t len)
         sqlite3_bind_blob64(st->sqlite, slot, value, len, SQLITE_TRANSIENT);
 }
 
-void db_bind_null(db_stmt *st, int index)
+static void sqlite_bind_null(db_stmt *st, int index)
 {
     int slot = param_slot(st, index);
     if (slot != 0)
         sqlite3_bind_null(st->sqlite, slot);
 }
 
-int db_step(db_stmt *st)
+static int sqlite_step(db_stmt *st)
 {
     int rc = sqlite3_step(st->sqlite);
     if (rc == SQLITE_ROW)
@@ -200,43 +203,36 @@ int db_step(db_stmt *st)
     return DB_ERROR;
 }
 
-int db_last_error_is_unique(db_stmt *st)
+static int sqlite_last_error_is_unique(db_stmt *st)
 {
     return sqlite3_extended_errcode(st->conn->sqlite) == SQLITE_CONSTRAINT_UNIQUE ||
            sqlite3_extended_errcode(st->conn->sqlite) == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
 
-const char *db_column_text(db_stmt *st, int col)
+static const char *sqlite_column_text(db_stmt *st, int col)
 {
     return (const char *)sqlite3_column_text(st->sqlite, col);
 }
 
-int64_t db_column_int(db_stmt *st, int col)
+static int64_t sqlite_column_int(db_stmt *st, int col)
 {
     return sqlite3_column_int64(st->sqlite, col);
 }
 
-const void *db_column_blob(db_stmt *st, int col, size_t *len)
+static const void *sqlite_column_blob(db_stmt *st, int col, size_t *len)
 {
     const void *p = sqlite3_column_blob(st->sqlite, col);
     *len = (size_t)sqlite3_column_bytes(st->sqlite, col);
     return p;
 }
 
-int db_column_is_null(db_stmt *st, int col)
+static int sqlite_column_is_null(db_stmt *st, int col)
 {
     return sqlite3_column_type(st->sqlite, col) == SQLITE_NULL;
 }
 
-int64_t db_changes(db_stmt *st)
+static void sqlite_finalize(db_stmt *st)
 {
-    return st->changes;
-}
-
-void db_finalize(db_stmt *st)
-{
-    if (st == NULL)
-        return;
     if (st->cached != NULL) {
         sqlite3_reset(st->sqlite);
         sqlite3_clear_bindings(st->sqlite);
@@ -247,12 +243,29 @@ void db_finalize(db_stmt *st)
     free(st);
 }
 
-const char *db_error_message(db *conn)
+static const char *sqlite_error_message(db *conn)
 {
     return sqlite3_errmsg(conn->sqlite);
 }
 
-db_dialect db_get_dialect(const db *conn)
-{
-    return conn->dialect;
-}
+const struct db_driver DB_SQLITE_DRIVER = {
+    .disconnect = sqlite_disconnect,
+    .revive = NULL,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .exec_script = sqlite_exec_script,
+    .prepare = sqlite_prepare,
+    .bind_text = sqlite_bind_text,
+    .bind_int = sqlite_bind_int,
+    .bind_blob = sqlite_bind_blob,
+    .bind_null = sqlite_bind_null,
+    .step = sqlite_step,
+    .column_text = sqlite_column_text,
+    .column_int = sqlite_column_int,
+    .column_blob = sqlite_column_blob,
+    .column_is_null = sqlite_column_is_null,
+    .finalize = sqlite_finalize,
+    .error_message = sqlite_error_message,
+    .last_error_is_unique = sqlite_last_error_is_unique,
+};

@@ -258,8 +258,8 @@ nsdb_err store_media_list(db *conn, arena *a, const char *cycle_id, int64_t muni
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "SELECT " MEDIA_COLUMNS
-                          "WHERE ($1 IS NULL OR d.cycle_id = $1) AND ($2 = 0 OR d.municipality_id = $2) "
-                          "AND ($3 = 0 OR d.package_id = $3) AND ($4 IS NULL OR d.status = $4) "
+                          "WHERE (CAST($1 AS TEXT) IS NULL OR d.cycle_id = $1) AND ($2 = 0 OR d.municipality_id = $2) "
+                          "AND ($3 = 0 OR d.package_id = $3) AND (CAST($4 AS TEXT) IS NULL OR d.status = $4) "
                           "ORDER BY d.cycle_id, m.code, i.code, d.id",
                           "tiit", cycle_id, municipality_pk, package_id, status);
     return e != NSDB_OK ? e : media_collect(st, a, rows_out, count_out);
@@ -333,7 +333,7 @@ nsdb_err store_media_board(db *conn, arena *a, const char *cycle_id,
     nsdb_err e = db_query(conn, &st,
                           "SELECT m.code, m.name, d.status, COUNT(*) FROM media d "
                           "JOIN municipalities m ON m.id = d.municipality_id "
-                          "WHERE ($1 IS NULL OR d.cycle_id = $1) "
+                          "WHERE (CAST($1 AS TEXT) IS NULL OR d.cycle_id = $1) "
                           "GROUP BY m.code, m.name, d.status ORDER BY m.code",
                           "t", cycle_id);
     if (e != NSDB_OK)
@@ -443,7 +443,7 @@ nsdb_err store_package_list(db *conn, arena *a, const char *cycle_id, int64_t mu
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "SELECT " PACKAGE_COLUMNS
-                          "WHERE ($1 IS NULL OR p.cycle_id = $1) AND ($2 = 0 OR p.municipality_id = $2) "
+                          "WHERE (CAST($1 AS TEXT) IS NULL OR p.cycle_id = $1) AND ($2 = 0 OR p.municipality_id = $2) "
                           "ORDER BY p.cycle_id DESC, m.code, p.seq",
                           "ti", cycle_id, municipality_pk);
     return e != NSDB_OK ? e : package_collect(st, a, rows_out, count_out);

@@ -1,6 +1,9 @@
 /*
  * migrate.c — applies the embedded migrations in number order and records each in
- * schema_migrations in the same transaction, so a failed migration leaves no trace.
+ * schema_migrations in the same transaction, so a failed migration leaves no trace. The files
+ * are written once for both dialects: @ID@ and BLOB are replaced here. Each migration is checked
+ * again inside its transaction (which serialises nsdb servers: see db_begin), so that servers
+ * starting together on one PostgreSQL database apply it once.
  */
 #include "store/migrate.h"
 
@@ -53,11 +56,19 @@ static int migration_applied(db *conn, const char *version)
     return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
-static nsdb_err migration_apply_one(db *conn, const struct embedded_file *f, const char *version)
+/* *applied_out: 1 when this call applied it, 0 when another server had. */
+static nsdb_err migration_apply_one(db *conn, const struct embedded_file *f, const char *version,
+                                    int *applied_out)
 {
+    *applied_out = 0;
     nsdb_err e = db_begin(conn);
     if (e != NSDB_OK)
         return e;
+    int applied = migration_applied(conn, version);
+    if (applied != 0) {
+        db_rollback(conn);
+        return applied < 0 ? NSDB_ERR_DB : NSDB_OK;
+    }
     char *sql = migration_sql_for(db_get_dialect(conn), f->data);
     e = db_exec_script(conn, sql);
     free(sql);
@@ -69,15 +80,26 @@ static nsdb_err migration_apply_one(db *conn, const struct embedded_file *f, con
         log_event(LOG_ERROR, "migration_failed", "version", version, NULL);
         return e;
     }
-    log_event(LOG_INFO, "migration_applied", "version", version, NULL);
-    return db_commit(conn);
+    e = db_commit(conn);
+    if (e == NSDB_OK) {
+        log_event(LOG_INFO, "migration_applied", "version", version, NULL);
+        *applied_out = 1;
+    }
+    return e;
 }
 
 nsdb_err migrate_apply_all(db *conn, int *applied_out)
 {
     *applied_out = 0;
-    nsdb_err e = db_exec_script(conn, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                                      "version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)");
+    nsdb_err e = db_begin(conn);
+    if (e != NSDB_OK)
+        return e;
+    e = db_exec_script(conn, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                             "version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)");
+    if (e == NSDB_OK)
+        e = db_commit(conn);
+    else
+        db_rollback(conn);
     if (e != NSDB_OK)
         return e;
     const struct embedded_file *list[256];
@@ -94,10 +116,11 @@ nsdb_err migrate_apply_all(db *conn, int *applied_out)
             return NSDB_ERR_DB;
         if (applied)
             continue;
-        e = migration_apply_one(conn, list[i], version);
+        int done = 0;
+        e = migration_apply_one(conn, list[i], version, &done);
         if (e != NSDB_OK)
             return e;
-        (*applied_out)++;
+        *applied_out += done;
     }
     return NSDB_OK;
 }

@@ -110,6 +110,8 @@ static nsdb_err null_if_zero_bind(db_stmt *st, int index, int64_t v)
 
 nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64_t *pk_out)
 {
+    /* A user ID that is taken inserts nothing, without an error: the caller draws another in the
+       same transaction, which a failed statement would have aborted on PostgreSQL. */
     db_stmt *st = NULL;
     nsdb_err e = db_prepare(
         conn,
@@ -117,7 +119,7 @@ nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64
         "municipality_id, institution_id, doctor_number, specialty, initial_password_sealed, "
         "created_by, created_at, updated_at, title, phone, name_search) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17) "
-        "RETURNING id",
+        "ON CONFLICT (user_id) DO NOTHING RETURNING id",
         &st);
     if (e != NSDB_OK)
         return e;
@@ -143,6 +145,8 @@ nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64
         if (pk_out)
             *pk_out = db_column_int(st, 0);
         e = NSDB_OK;
+    } else if (rc == DB_DONE) {
+        e = NSDB_ERR_EXISTS; /* the user ID was taken: nothing inserted */
     } else {
         e = db_last_error_is_unique(st) ? NSDB_ERR_EXISTS : NSDB_ERR_DB;
         if (e == NSDB_ERR_DB)
@@ -260,18 +264,20 @@ nsdb_err store_user_find_muni_admin_by_email(db *conn, arena *a, int64_t municip
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
 
-/* The WHERE clause of a search; parameters $1..$14 are bound by bind_search. */
+/* The WHERE clause of a search; parameters $1..$13 are bound by bind_search. `CAST($n AS TEXT)
+   IS NULL`: PostgreSQL cannot type a parameter from `IS NULL`. LOWER on both sides: SQLite's LIKE
+   ignores ASCII case, PostgreSQL's does not (the search key $3 is lower case already). */
 #define USER_SEARCH_WHERE                                                                          \
     "WHERE u.municipality_id = $1 "                                                                \
     "AND ((u.role IN ('muni_admin','muni_staff')) = ($2 = 1)) "                                    \
-    "AND ($3 IS NULL OR u.name_search LIKE $3 ESCAPE '\\' OR u.department LIKE $3 ESCAPE '\\' "   \
-    "     OR u.user_id = $4) "                                                                     \
-    "AND ($5 IS NULL OR u.notice_status = $5) "                                                   \
-    "AND ($6 IS NULL OR u.status = $6) "                                                          \
-    "AND ($7 IS NULL OR i.code = $7) "                                                            \
-    "AND ($8 IS NULL OR i.name LIKE $8 ESCAPE '\\') "                                              \
-    "AND ($9 IS NULL OR u.category = $9 OR ($9 <> 'both' AND u.category = 'both')) "             \
-    "AND ($10 IS NULL OR u.role = $10) "                                                          \
+    "AND (CAST($3 AS TEXT) IS NULL OR u.name_search LIKE $3 ESCAPE '\\' "                          \
+    "     OR LOWER(u.department) LIKE $3 ESCAPE '\\' OR u.user_id = $4) "                          \
+    "AND (CAST($5 AS TEXT) IS NULL OR u.notice_status = $5) "                                     \
+    "AND (CAST($6 AS TEXT) IS NULL OR u.status = $6) "                                            \
+    "AND (CAST($7 AS TEXT) IS NULL OR i.code = $7) "                                              \
+    "AND (CAST($8 AS TEXT) IS NULL OR LOWER(i.name) LIKE LOWER($8) ESCAPE '\\') "                  \
+    "AND (CAST($9 AS TEXT) IS NULL OR u.category = $9 OR ($9 <> 'both' AND u.category = 'both')) " \
+    "AND (CAST($10 AS TEXT) IS NULL OR u.role = $10) "                                            \
     "AND ($11 = 0 OR u.institution_id = $11) "                                                    \
     "AND ($12 = 0 OR u.created_at >= $12) "                                                       \
     "AND ($13 = 0 OR u.created_at < $13) "

@@ -11,6 +11,10 @@ The server runs with ``ASAN_OPTIONS=detect_leaks=1:abort_on_error=1``; after eve
 server must still be running and its stderr must hold no sanitizer report, and when the class is
 done the server is stopped with SIGTERM and must exit 0 without any report (leaks included).
 Every CLI run is held to the same rule.
+
+With ``NSDB_DATABASE_URL`` set (a PostgreSQL URL, as scripts/pg-test.sh sets it), each class gets
+a new database on that server instead of SQLite (created with psql, dropped when the class is
+done), and every ``nsdb`` run with a data folder is given ``--database`` for it.
 """
 
 import base64
@@ -23,6 +27,7 @@ import re
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -39,18 +44,17 @@ SANITIZER_ENV = {
     "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
 }
 
-# For a server that renders PDFs (cairo + pango): fontconfig keeps a few hundred bytes from parsing
-# /etc/fonts once per process, which tests/lsan.supp suppresses; its frame is only seen with the
-# slow unwinder (see that file). A class opts in with ``SERVE_ENV = FONTCONFIG_LSAN_ENV``.
-FONTCONFIG_LSAN_ENV = {
-    "ASAN_OPTIONS": SANITIZER_ENV["ASAN_OPTIONS"] + ":fast_unwind_on_malloc=0",
-    "LSAN_OPTIONS": "suppressions=%s:print_suppressions=0" % os.path.join(ROOT, "tests", "lsan.supp"),
-}
+# fontconfig keeps a few hundred bytes from parsing /etc/fonts once per process. `nsdb serve` loads fontconfig's configuration with LeakSanitizer paused (src/main.c,
+# fonts_preload), so classes that print PDFs need nothing special; kept for those that opt in.
+FONTCONFIG_LSAN_ENV = {}
 
 START_TIMEOUT = 60.0  # seconds; the ASan build starts slower
 STOP_TIMEOUT = 60.0
 HTTP_TIMEOUT = 60.0
 CLI_TIMEOUT = 120.0
+
+# The PostgreSQL server the suite runs against (None: SQLite in the data folder).
+DATABASE_URL = os.environ.get("NSDB_DATABASE_URL", "").strip() or None
 
 _NAMED_BINARIES = {"release": "nsdb", "rel": "nsdb", "asan": os.path.join("build", "asan", "nsdb")}
 
@@ -134,6 +138,72 @@ def child_env():
 
 
 # --------------------------------------------------------------------------------------------
+# PostgreSQL
+
+
+def using_postgresql():
+    return DATABASE_URL is not None
+
+
+def _psql(url, sql):
+    env = dict(os.environ, PGCLIENTENCODING="UTF8")
+    p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+                       env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=CLI_TIMEOUT)
+    if p.returncode != 0:
+        raise RuntimeError("psql failed (%d) on %r:\n%s" % (p.returncode, sql[:300],
+                                                           p.stderr.decode("utf-8", "replace")))
+    return p.stdout.decode("utf-8")
+
+
+class PgDatabase:
+    """A fresh database on the server of NSDB_DATABASE_URL, for one class."""
+
+    def __init__(self):
+        self.name = "nsdb_" + secrets.token_hex(8)
+        parts = urllib.parse.urlsplit(DATABASE_URL)
+        self.url = urllib.parse.urlunsplit(parts._replace(path="/" + self.name))
+        _psql(DATABASE_URL, "CREATE DATABASE %s" % self.name)
+
+    def drop(self):
+        _psql(DATABASE_URL, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.name)
+
+    def query(self, sql, *args):
+        """Rows of a query with ``?`` parameters (SQLite style), as tuples of JSON values."""
+        wrapped = "SELECT COALESCE(json_agg(row_to_json(q)), '[]') FROM (%s) q" % _sql_inline(sql, args)
+        rows = json.loads(_psql(self.url, wrapped),
+                          object_pairs_hook=lambda pairs: tuple(v for _, v in pairs))
+        return [tuple(r) for r in rows]
+
+
+def _sql_literal(value):
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _sql_inline(sql, args):
+    """sql with each ``?`` outside quotes replaced by the next argument as a literal."""
+    out, args, quote = [], list(args), None
+    for ch in sql:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "?":
+            out.append(_sql_literal(args.pop(0)))
+            continue
+        out.append(ch)
+    if args:
+        raise ValueError("more arguments than ? in %r" % sql)
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------------------------
 # command line
 
 
@@ -152,11 +222,13 @@ class CliResult:
             " ".join(self.args), self.code, self.stdout[-2000:], self.stderr[-4000:])
 
 
-def run_cli(binary, args, data_dir=None, cwd=None):
-    """Runs ``nsdb ARGS [--data DIR]`` and returns a CliResult (no assertion)."""
+def run_cli(binary, args, data_dir=None, cwd=None, database_url=None):
+    """Runs ``nsdb ARGS [--data DIR] [--database URL]`` and returns a CliResult (no assertion)."""
     argv = [binary] + list(args)
     if data_dir is not None:
         argv += ["--data", data_dir]
+    if database_url is not None:
+        argv += ["--database", database_url]
     p = subprocess.run(argv, cwd=cwd or ROOT, env=child_env(), stdin=subprocess.DEVNULL,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=CLI_TIMEOUT)
     return CliResult(list(args), p.returncode, p.stdout.decode("utf-8", "replace"),
@@ -170,9 +242,10 @@ def run_cli(binary, args, data_dir=None, cwd=None):
 class Server:
     """One ``nsdb serve`` process in its own data folder on a free loopback port."""
 
-    def __init__(self, binary, data_dir, threads=4, extra_args=(), env=None):
+    def __init__(self, binary, data_dir, threads=4, extra_args=(), env=None, database_url=None):
         self.binary = binary
         self.data_dir = data_dir
+        self.database_url = database_url  # None: SQLite in the data folder
         self.threads = threads
         self.extra_args = list(extra_args)  # more `nsdb serve` options, e.g. ["--smtp", URL]
         self.env = dict(env or {})  # more environment variables, over child_env()
@@ -192,6 +265,8 @@ class Server:
             self.port = free_port()
             argv = [self.binary, "serve", "--data", self.data_dir, "--listen",
                     "127.0.0.1:%d" % self.port, "--threads", str(self.threads)] + self.extra_args
+            if self.database_url is not None:
+                argv += ["--database", self.database_url]
             with open(self._stdout_path, "wb") as out, open(self._stderr_path, "wb") as err:
                 self.proc = subprocess.Popen(argv, cwd=ROOT, env=dict(child_env(), **self.env),
                                              stdin=subprocess.DEVNULL, stdout=out, stderr=err)
@@ -467,9 +542,14 @@ class NsdbTestCase(unittest.TestCase):
         # every password the class types: never in logs or audit records
         cls.secrets = set(cls.TYPED_PASSWORDS)
         cls.municipality_added = False
+        cls.pg = None
         try:
-            cls.server = Server(cls.BIN, cls.data_dir, extra_args=cls.SERVE_ARGS, env=cls.SERVE_ENV).start()
+            cls.pg = PgDatabase() if using_postgresql() else None
+            cls.server = Server(cls.BIN, cls.data_dir, extra_args=cls.SERVE_ARGS, env=cls.SERVE_ENV,
+                                database_url=cls.pg.url if cls.pg else None).start()
         except Exception:
+            if cls.pg is not None:
+                cls.pg.drop()
             cls._tmp.cleanup()
             raise
 
@@ -490,6 +570,8 @@ class NsdbTestCase(unittest.TestCase):
                 raise AssertionError("%s: a password typed in the tests appears in the server log"
                                      % cls.__name__)
         finally:
+            if cls.pg is not None:
+                cls.pg.drop()
             cls._tmp.cleanup()
             super().tearDownClass()
 
@@ -513,12 +595,28 @@ class NsdbTestCase(unittest.TestCase):
     def cli(self, *args, data=True, cwd=None):
         """Runs the CLI (with --data of this class's server unless data=False); fails on a
         sanitizer report."""
-        r = run_cli(self.BIN, args, self.data_dir if data else None, cwd=cwd or self._tmp.name)
+        r = run_cli(self.BIN, args, self.data_dir if data else None, cwd=cwd or self._tmp.name,
+                    database_url=self.pg.url if data and self.pg else None)
         marker = sanitizer_report(r.stderr)
         if marker is not None:
             self.fail("sanitizer report (%s) from nsdb %s:\n%s"
                       % (marker, " ".join(args), sanitizer_excerpt(r.stderr)))
         return r
+
+    def db_query(self, sql, *args):
+        """Rows of a read-only query with ``?`` parameters on the class's database, SQLite or
+        PostgreSQL (there booleans come back as True/False, equal to SQLite's 1/0)."""
+        if self.pg is not None:
+            return self.pg.query(sql, *args)
+        db = sqlite3.connect("file:%s?mode=ro" % self.database_file(), uri=True, timeout=30)
+        try:
+            return db.execute(sql, args).fetchall()
+        finally:
+            db.close()
+
+    def skip_on_postgresql(self, why):
+        if self.pg is not None:
+            self.skipTest("PostgreSQL: " + why)
 
     def database_file(self):
         """The SQLite database in the data folder (found by its file header)."""

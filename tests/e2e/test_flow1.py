@@ -20,7 +20,6 @@ import io
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -405,11 +404,7 @@ class FlowHelpers:
     # ---- database (read only)
 
     def query(self, sql, *args):
-        db = sqlite3.connect("file:%s?mode=ro" % self.database_file(), uri=True, timeout=30)
-        try:
-            return db.execute(sql, args).fetchall()
-        finally:
-            db.close()
+        return self.db_query(sql, *args)  # SQLite file or PostgreSQL (NSDB_DATABASE_URL)
 
     def outbox_count(self):
         return self.query("SELECT count(*) FROM mail_outbox")[0][0]

@@ -715,6 +715,7 @@ class CliTests:
                 self.assertIn("nsdb", h.stdout, h)
 
     def test_backup_is_a_readable_sqlite_database(self):
+        self.skip_on_postgresql("nsdb backup copies the SQLite file (see the pg_dump test)")
         self.add_user("mhlw")
         self.add_user("operator", name="運用 一郎")
         with tempfile.TemporaryDirectory() as tmp:
@@ -738,6 +739,16 @@ class CliTests:
             r = self.cli("backup", target)
             self.assertEqual(r.code, 1, r)
 
+    def test_backup_on_postgresql_points_to_pg_dump(self):
+        if self.pg is None:
+            self.skipTest("SQLite: nsdb backup works (see the test above)")
+        with tempfile.TemporaryDirectory() as tmp:
+            target = os.path.join(tmp, "backup.sqlite3")
+            r = self.cli("backup", target)
+            self.assertEqual(r.code, 1, r)
+            self.assertIn("pg_dump", r.stderr, r)
+            self.assertFalse(os.path.exists(target))
+
     def test_version_exits_0(self):
         r = self.cli("version", data=False)
         self.assertEqual(r.code, 0, r)
@@ -758,6 +769,7 @@ class CliTests:
         self.assertIn(user_id, r.stdout)
 
     def test_initial_password_is_not_stored_in_clear(self):
+        self.skip_on_postgresql("the database is not a file in the data folder")
         user_id, initial = self.add_user("mhlw")
         self.assertTrue(self.database_file())
         for name in os.listdir(self.data_dir):

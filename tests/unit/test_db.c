@@ -1,0 +1,247 @@
+/*
+ * test_db.c — the storage primitives (store/db.c) behave the same on both drivers: SQLite in a
+ * temporary folder always, PostgreSQL when NSDB_DATABASE_URL names a server (scripts/pg-test.sh
+ * sets it; without it those cases are skipped).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/db.h"
+
+struct fixture {
+    db_pool *pool;
+    db *conn;
+    char dir[64];
+};
+
+static int open_fixture(void **state, const char *url)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/nsdb-test-db.XXXXXX");
+    if (mkdtemp(f->dir) == NULL || db_pool_open(url, f->dir, 2, &f->pool) != NSDB_OK) {
+        free(f);
+        return -1;
+    }
+    f->conn = db_pool_acquire(f->pool);
+    const char *blob_type = db_get_dialect(f->conn) == DB_SQLITE ? "BLOB" : "BYTEA";
+    char ddl[512];
+    snprintf(ddl, sizeof ddl,
+             "DROP TABLE IF EXISTS db_test; CREATE TABLE db_test (id BIGINT PRIMARY KEY, "
+             "name TEXT UNIQUE, n BIGINT, small INTEGER, data %s)",
+             blob_type);
+    if (db_exec_script(f->conn, ddl) != NSDB_OK)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int setup_sqlite(void **state)
+{
+    return open_fixture(state, NULL);
+}
+
+static int setup_pg(void **state)
+{
+    const char *url = getenv("NSDB_DATABASE_URL");
+    if (url == NULL || *url == '\0') {
+        *state = NULL;
+        return 0;
+    }
+    return open_fixture(state, url);
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    if (f == NULL)
+        return 0;
+    db_exec_script(f->conn, "DROP TABLE db_test");
+    db_pool_release(f->pool, f->conn);
+    db_pool_close(f->pool);
+    static const char *const FILES[] = {"nsdb.sqlite3", "nsdb.sqlite3-wal", "nsdb.sqlite3-shm"};
+    for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/%s", f->dir, FILES[i]);
+        unlink(path);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static db *conn_of(void **state)
+{
+    struct fixture *f = *state;
+    if (f == NULL)
+        skip(); /* PostgreSQL: NSDB_DATABASE_URL is not set */
+    return f->conn;
+}
+
+static void test_values_round_trip(void **state)
+{
+    db *conn = conn_of(state);
+    const unsigned char blob[] = {0x00, 0x5c, 0x78, 0xff, 0x00, 0x27, 0x80};
+    assert_int_equal(db_exec(conn, NULL,
+                             "INSERT INTO db_test (id, name, n, small, data) VALUES ($1, $2, $3, $4, $5)",
+                             "itiib", (int64_t)1, "漢字 'quoted' \\ %", (int64_t)-1099511627776,
+                             (int64_t)7, blob, sizeof blob),
+                     NSDB_OK);
+    assert_int_equal(db_exec(conn, NULL, "INSERT INTO db_test (id, name, n, data) VALUES ($1, $2, $3, $4)",
+                             "innb", (int64_t)2, NULL, (size_t)0),
+                     NSDB_OK);
+    db_stmt *st = NULL;
+    assert_int_equal(db_query(conn, &st, "SELECT name, n, small, data FROM db_test ORDER BY id", NULL),
+                     NSDB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_string_equal(db_column_text(st, 0), "漢字 'quoted' \\ %");
+    assert_int_equal(db_column_int(st, 1), -1099511627776);
+    assert_int_equal(db_column_int(st, 2), 7);
+    size_t len = 0;
+    const void *p = db_column_blob(st, 3, &len);
+    assert_int_equal(len, sizeof blob);
+    assert_memory_equal(p, blob, sizeof blob);
+    assert_false(db_column_is_null(st, 3));
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_null(db_column_text(st, 0));
+    assert_true(db_column_is_null(st, 0));
+    assert_true(db_column_is_null(st, 1));
+    assert_int_equal(db_column_int(st, 1), 0);
+    assert_true(db_column_is_null(st, 3));
+    assert_int_equal(db_step(st), DB_DONE);
+    db_finalize(st);
+}
+
+static void test_parameters_repeat_and_come_in_any_order(void **state)
+{
+    db *conn = conn_of(state);
+    assert_int_equal(db_exec(conn, NULL,
+                             "INSERT INTO db_test (id, name, n, small) VALUES ($2, $1, $2, $2)", "ti",
+                             "two", (int64_t)3),
+                     NSDB_OK);
+    db_stmt *st = NULL;
+    /* `$1 = 0 OR …` with a value past 32 bits; bindings past the highest $N are ignored */
+    assert_int_equal(db_query(conn, &st,
+                              "SELECT id, name FROM db_test WHERE ($1 = 0 OR n < $1) AND name = $2",
+                              "iti", (int64_t)5000000000, "two", (int64_t)99),
+                     NSDB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_int_equal(db_column_int(st, 0), 3);
+    assert_string_equal(db_column_text(st, 1), "two");
+    assert_int_equal(db_step(st), DB_DONE);
+    db_finalize(st);
+}
+
+static int64_t count_where_name(db *conn, const char *name)
+{
+    db_stmt *st = NULL;
+    assert_int_equal(db_query(conn, &st,
+                              "SELECT COUNT(*) FROM db_test WHERE (CAST($1 AS TEXT) IS NULL OR name = $1)",
+                              "t", name),
+                     NSDB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    int64_t n = db_column_int(st, 0);
+    db_finalize(st);
+    return n;
+}
+
+static void test_optional_text_filter_and_boolean_column(void **state)
+{
+    db *conn = conn_of(state);
+    assert_int_equal(db_exec(conn, NULL, "INSERT INTO db_test (id, name) VALUES (10, 'a'), (11, 'b')",
+                             NULL),
+                     NSDB_OK);
+    assert_int_equal(count_where_name(conn, NULL), 2);
+    assert_int_equal(count_where_name(conn, "a"), 1); /* the cached statement, another value */
+    db_stmt *st = NULL;
+    assert_int_equal(db_query(conn, &st, "SELECT name IS NULL, (id = $1) = ($2 = 1) FROM db_test "
+                                         "WHERE id = 10",
+                              "ii", (int64_t)10, (int64_t)1),
+                     NSDB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_int_equal(db_column_int(st, 0), 0);
+    assert_int_equal(db_column_int(st, 1), 1);
+    db_finalize(st);
+}
+
+static void test_changes_count_updated_rows(void **state)
+{
+    db *conn = conn_of(state);
+    assert_int_equal(db_exec(conn, NULL, "INSERT INTO db_test (id, n) VALUES (20, 1), (21, 1), (22, 2)",
+                             NULL),
+                     NSDB_OK);
+    int64_t changes = -1;
+    assert_int_equal(db_exec(conn, &changes, "UPDATE db_test SET n = 5 WHERE n = $1", "i", (int64_t)1),
+                     NSDB_OK);
+    assert_int_equal(changes, 2);
+    assert_int_equal(db_exec(conn, &changes, "DELETE FROM db_test WHERE n = 9", NULL), NSDB_OK);
+    assert_int_equal(changes, 0);
+}
+
+static void test_unique_violation_is_exists_and_rolls_back(void **state)
+{
+    db *conn = conn_of(state);
+    assert_int_equal(db_exec(conn, NULL, "INSERT INTO db_test (id, name) VALUES (30, 'x')", NULL),
+                     NSDB_OK);
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    assert_int_equal(db_exec(conn, NULL, "INSERT INTO db_test (id, name) VALUES (31, 'y')", NULL),
+                     NSDB_OK);
+    assert_int_equal(db_exec(conn, NULL, "INSERT INTO db_test (id, name) VALUES ($1, $2)", "it",
+                             (int64_t)32, "x"),
+                     NSDB_ERR_EXISTS);
+    db_rollback(conn);
+    assert_int_equal(count_where_name(conn, "y"), 0);
+    /* ON CONFLICT DO NOTHING: no error, so the transaction goes on (on PostgreSQL too) */
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    db_stmt *st = NULL;
+    assert_int_equal(db_query(conn, &st,
+                              "INSERT INTO db_test (id, name) VALUES ($1, $2) "
+                              "ON CONFLICT (name) DO NOTHING RETURNING id",
+                              "it", (int64_t)33, "x"),
+                     NSDB_OK);
+    assert_int_equal(db_step(st), DB_DONE);
+    db_finalize(st);
+    assert_int_equal(db_exec(conn, NULL, "INSERT INTO db_test (id, name) VALUES (34, 'z')", NULL),
+                     NSDB_OK);
+    assert_int_equal(db_commit(conn), NSDB_OK);
+    assert_int_equal(count_where_name(conn, "z"), 1);
+}
+
+static void test_bad_sql_fails_at_prepare_or_step(void **state)
+{
+    db *conn = conn_of(state);
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st, "SELECT no_such_column FROM db_test", NULL);
+    if (e == NSDB_OK) { /* PostgreSQL reports it when the statement runs */
+        assert_int_equal(db_step(st), DB_ERROR);
+        assert_false(db_last_error_is_unique(st));
+        db_finalize(st);
+    }
+    assert_non_null(db_error_message(conn));
+    assert_int_equal(count_where_name(conn, NULL), 0); /* the connection still works */
+}
+
+#define BOTH(fn)                                                                                   \
+    {"sqlite: " #fn, fn, setup_sqlite, teardown, NULL},                                          \
+        {"postgresql: " #fn, fn, setup_pg, teardown, NULL}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        BOTH(test_values_round_trip),
+        BOTH(test_parameters_repeat_and_come_in_any_order),
+        BOTH(test_optional_text_filter_and_boolean_column),
+        BOTH(test_changes_count_updated_rows),
+        BOTH(test_unique_violation_is_exists_and_rolls_back),
+        BOTH(test_bad_sql_fails_at_prepare_or_step),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
