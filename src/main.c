@@ -707,6 +707,11 @@ static int verb_backup(int argc, char **argv, app_config *cfg)
     app a;
     if ((rc = open_app(&a, cfg, 1)) != 0)
         return rc;
+    if (db_pool_dialect(a.pool) != DB_SQLITE) {
+        fprintf(stderr, "nsdb: PostgreSQL のバックアップには pg_dump を使ってください。\n");
+        app_close(&a);
+        return EXIT_USER;
+    }
     nsdb_err e = store_backup_sqlite(a.pool, target);
     if (e != NSDB_OK) {
         fprintf(stderr, "nsdb: バックアップに失敗しました: %s\n", nsdb_err_message(e));
