@@ -60,6 +60,15 @@ nsdb_err store_cycle_get(db *conn, const char *id, cycle_window *out)
     return e != NSDB_OK ? e : cycle_fetch(st, out);
 }
 
+nsdb_err store_cycle_prev(db *conn, const char *id, cycle_window *out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " CYCLE_COLUMNS "FROM cycles WHERE id < $1 ORDER BY id DESC LIMIT 1",
+                          "t", id);
+    return e != NSDB_OK ? e : cycle_fetch(st, out);
+}
+
 nsdb_err store_cycle_next(db *conn, const char *id, cycle_window *out)
 {
     db_stmt *st = NULL;

@@ -15,6 +15,8 @@ nsdb_err store_cycle_ensure(db *conn, const cycle_window *c);
    window ends on or after it. */
 nsdb_err store_cycle_for_date(db *conn, const char *date, cycle_window *out);
 nsdb_err store_cycle_get(db *conn, const char *id, cycle_window *out);
+/* The cycle before id. */
+nsdb_err store_cycle_prev(db *conn, const char *id, cycle_window *out);
 /* The cycle after id (damaged media are reissued in it). */
 nsdb_err store_cycle_next(db *conn, const char *id, cycle_window *out);
 /* Cycles whose delivery window ends on or after from_date, in order; at most cap. */

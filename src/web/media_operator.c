@@ -87,6 +87,18 @@ void web_cycle_adjust(web_ctx *ctx)
         page_error(ctx, 400, "各期間は開始日が終了日以前で、媒体作成は登録期間の後に始まるようにしてください。");
         return;
     }
+    /* every registration date must stay in exactly one cycle: the window may not reach into its
+       neighbours' windows */
+    cycle_window prev, next;
+    if ((store_cycle_prev(web_db(ctx), id, &prev) == NSDB_OK &&
+         strcmp(prev.registration_to, c.registration_from) >= 0) ||
+        (store_cycle_next(web_db(ctx), id, &next) == NSDB_OK &&
+         strcmp(c.registration_to, next.registration_from) >= 0)) {
+        page_error(ctx, 400,
+                   "登録期間が前後のサイクルの登録期間と重なります。前のサイクルの終了日より後に始め、"
+                   "次のサイクルの開始日より前に終えてください。");
+        return;
+    }
     db *conn = web_db(ctx);
     nsdb_err e = db_begin(conn);
     if (e == NSDB_OK)
