@@ -7,6 +7,7 @@
  */
 #include "store/migrate.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,17 @@
 #include "util/str.h"
 
 #define MIGRATIONS_DIR "migrations/"
+
+/* NNN_name.sql applies to every database; NNN_name.sqlite.sql and NNN_name.postgresql.sql only
+   to theirs (the same number, each dialect its own form of a change such as a text index). */
+static bool migration_for_dialect(const char *path, db *conn)
+{
+    bool sqlite_only = strstr(path, ".sqlite.sql") != NULL;
+    bool pg_only = strstr(path, ".postgresql.sql") != NULL;
+    if (db_get_dialect(conn) == DB_SQLITE)
+        return !pg_only;
+    return !sqlite_only;
+}
 
 static int compare_paths(const void *a, const void *b)
 {
@@ -105,7 +117,8 @@ nsdb_err migrate_apply_all(db *conn, int *applied_out)
     const struct embedded_file *list[256];
     size_t n = 0;
     for (const struct embedded_file *f = embedded_files; f->path != NULL; f++)
-        if (str_starts_with(f->path, MIGRATIONS_DIR) && n < sizeof list / sizeof list[0])
+        if (str_starts_with(f->path, MIGRATIONS_DIR) && migration_for_dialect(f->path, conn) &&
+            n < sizeof list / sizeof list[0])
             list[n++] = f;
     qsort(list, n, sizeof list[0], compare_paths);
     for (size_t i = 0; i < n; i++) {

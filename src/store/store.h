@@ -173,6 +173,8 @@ typedef struct store_user_query {
     int64_t offset;
 } store_user_query;
 
+/* Searches never count past this: *total_out is then STORE_SEARCH_COUNT_CAP + 1. */
+#define STORE_SEARCH_COUNT_CAP 10000
 nsdb_err store_user_search(db *conn, arena *a, const store_user_query *q, store_user **rows_out,
                            size_t *count_out, int64_t *total_out);
 

@@ -264,14 +264,10 @@ nsdb_err store_user_find_muni_admin_by_email(db *conn, arena *a, int64_t municip
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
 
-/* The WHERE clause of a search; parameters $1..$13 are bound by bind_search. `CAST($n AS TEXT)
-   IS NULL`: PostgreSQL cannot type a parameter from `IS NULL`. LOWER on both sides: SQLite's LIKE
-   ignores ASCII case, PostgreSQL's does not (the search key $3 is lower case already). */
-#define USER_SEARCH_WHERE                                                                          \
-    "WHERE u.municipality_id = $1 "                                                                \
+/* The filters of a search besides the name; parameters $1, $2, $5..$13 (bind_search). */
+#define USER_SEARCH_FILTERS                                                                        \
+    "AND u.municipality_id = $1 "                                                                  \
     "AND ((u.role IN ('muni_admin','muni_staff')) = ($2 = 1)) "                                    \
-    "AND (CAST($3 AS TEXT) IS NULL OR u.name_search LIKE $3 ESCAPE '\\' "                          \
-    "     OR LOWER(u.department) LIKE $3 ESCAPE '\\' OR u.user_id = $4) "                          \
     "AND (CAST($5 AS TEXT) IS NULL OR u.notice_status = $5) "                                     \
     "AND (CAST($6 AS TEXT) IS NULL OR u.status = $6) "                                            \
     "AND (CAST($7 AS TEXT) IS NULL OR i.code = $7) "                                              \
@@ -281,6 +277,19 @@ nsdb_err store_user_find_muni_admin_by_email(db *conn, arena *a, int64_t municip
     "AND ($11 = 0 OR u.institution_id = $11) "                                                    \
     "AND ($12 = 0 OR u.created_at >= $12) "                                                       \
     "AND ($13 = 0 OR u.created_at < $13) "
+
+/* The name condition by LIKE ($3 pattern, $4 user ID): any dialect, any length. */
+#define USER_SEARCH_WHERE_LIKE                                                                     \
+    "WHERE (CAST($3 AS TEXT) IS NULL OR u.name_search LIKE $3 ESCAPE '\\' "                        \
+    "     OR LOWER(u.department) LIKE $3 ESCAPE '\\' OR u.user_id = $4) " USER_SEARCH_FILTERS
+
+/* The name condition by the SQLite trigram index ($16 a phrase of 3 or more characters): the
+   matching rows are found first, so the search does not read the municipality's other users. */
+#define USER_SEARCH_WHERE_FTS                                                                      \
+    "WHERE u.id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH $16 "                       \
+    "               UNION SELECT id FROM users WHERE user_id = $4) " USER_SEARCH_FILTERS
+
+#define USER_SEARCH_FROM "FROM users u LEFT JOIN institutions i ON i.id = u.institution_id "
 
 static const char *like_pattern(arena *a, const char *text)
 {
@@ -299,7 +308,26 @@ static const char *like_pattern(arena *a, const char *text)
     return out;
 }
 
-static void bind_search(db_stmt *st, const store_user_query *q, arena *a)
+/* An FTS5 phrase for a search key of at least 3 characters (the trigram tokenizer's minimum);
+   NULL otherwise. Double quotes are doubled, so the key is always one literal phrase. */
+static const char *fts_phrase(arena *a, const char *key)
+{
+    if (key == NULL || str_utf8_length(key) < 3)
+        return NULL;
+    strbuf sb = STRBUF_INIT;
+    strbuf_putc(&sb, '"');
+    for (const char *p = key; *p; p++) {
+        if (*p == '"')
+            strbuf_putc(&sb, '"');
+        strbuf_putc(&sb, *p);
+    }
+    strbuf_putc(&sb, '"');
+    const char *out = arena_strdup(a, sb.data);
+    strbuf_free(&sb);
+    return out;
+}
+
+static void bind_search(db_stmt *st, const store_user_query *q, arena *a, bool fts)
 {
     db_bind_int(st, 1, q->municipality_pk);
     db_bind_int(st, 2, q->municipal_roles ? 1 : 0);
@@ -314,29 +342,35 @@ static void bind_search(db_stmt *st, const store_user_query *q, arena *a)
     db_bind_int(st, 11, q->institution_pk);
     db_bind_int(st, 12, q->created_from);
     db_bind_int(st, 13, q->created_to);
+    /* only the SQLite trigram form has $16 (PostgreSQL wants every parameter used) */
+    if (fts)
+        db_bind_text(st, 16, fts_phrase(a, q->search_key));
 }
 
 nsdb_err store_user_search(db *conn, arena *a, const store_user_query *q, store_user **rows_out,
                            size_t *count_out, int64_t *total_out)
 {
     assert(q->municipality_pk != 0);
+    bool fts = db_get_dialect(conn) == DB_SQLITE && fts_phrase(a, q->search_key) != NULL;
+    /* counting stops past STORE_SEARCH_COUNT_CAP: a page never waits for a count of everyone */
+    static const char *const COUNT_SQL[2] = {
+        "SELECT COUNT(*) FROM (SELECT 1 " USER_SEARCH_FROM USER_SEARCH_WHERE_LIKE "LIMIT $14) t",
+        "SELECT COUNT(*) FROM (SELECT 1 " USER_SEARCH_FROM USER_SEARCH_WHERE_FTS "LIMIT $14) t"};
+    static const char *const PAGE_SQL[2] = {
+        "SELECT " USER_COLUMNS USER_SEARCH_WHERE_LIKE "ORDER BY u.name_search, u.id LIMIT $14 OFFSET $15",
+        "SELECT " USER_COLUMNS USER_SEARCH_WHERE_FTS "ORDER BY u.name_search, u.id LIMIT $14 OFFSET $15"};
     db_stmt *st = NULL;
-    nsdb_err e = db_prepare(conn,
-                            "SELECT COUNT(*) FROM users u "
-                            "LEFT JOIN institutions i ON i.id = u.institution_id " USER_SEARCH_WHERE,
-                            &st);
+    nsdb_err e = db_prepare(conn, COUNT_SQL[fts], &st);
     if (e != NSDB_OK)
         return e;
-    bind_search(st, q, a);
+    bind_search(st, q, a, fts);
+    db_bind_int(st, 14, STORE_SEARCH_COUNT_CAP + 1);
     *total_out = db_step(st) == DB_ROW ? db_column_int(st, 0) : 0;
     db_finalize(st);
-    e = db_prepare(conn,
-                   "SELECT " USER_COLUMNS USER_SEARCH_WHERE
-                   "ORDER BY u.name_search, u.id LIMIT $14 OFFSET $15",
-                   &st);
+    e = db_prepare(conn, PAGE_SQL[fts], &st);
     if (e != NSDB_OK)
         return e;
-    bind_search(st, q, a);
+    bind_search(st, q, a, fts);
     db_bind_int(st, 14, q->limit);
     db_bind_int(st, 15, q->offset);
     size_t cap = (size_t)(q->limit > 0 ? q->limit : 1), n = 0;

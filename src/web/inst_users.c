@@ -237,6 +237,13 @@ void web_inst_users(web_ctx *ctx)
                               .created_to = to_time ? to_time + 86400 : 0,
                               .limit = PAGE_SIZE,
                               .offset = (page - 1) * PAGE_SIZE};
+    /* an institution code is looked up once, so the search walks only that institution's users */
+    store_institution *inst = NULL;
+    if (query.inst_code != NULL && *query.inst_code != '\0' &&
+        store_institution_find_by_code(web_db(ctx), a, query.inst_code, &inst) == NSDB_OK) {
+        query.institution_pk = inst->pk;
+        query.inst_code = NULL;
+    }
     store_user *rows = NULL;
     size_t n = 0;
     int64_t total = 0;
@@ -246,6 +253,7 @@ void web_inst_users(web_ctx *ctx)
         return;
     }
     json_t *data = page_data(ctx, "医療機関ユーザ検索");
+    page_set_total(data, total);
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, inst_user_row_json(&rows[i]));
@@ -257,7 +265,6 @@ void web_inst_users(web_ctx *ctx)
                   query.notice_status ? query.notice_status : "", "category",
                   query.category ? query.category : "", "user_type", query.role ? query.role : "",
                   "from", from ? from : "", "to", to ? to : ""));
-    json_object_set_new(data, "total", json_integer(total));
     int64_t pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
     json_object_set_new(data, "page", json_integer(page));
     json_object_set_new(data, "pages", json_integer(pages ? pages : 1));

@@ -167,7 +167,7 @@ void web_muni_users(web_ctx *ctx)
     json_object_set_new(data, "users", list);
     json_object_set_new(data, "q", json_string(q ? q : ""));
     json_object_set_new(data, "status", json_string(status ? status : ""));
-    json_object_set_new(data, "total", json_integer(total));
+    page_set_total(data, total);
     json_object_set_new(data, "searched", json_boolean(q != NULL || status != NULL));
     int64_t pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
     if (page > 1)

@@ -117,3 +117,12 @@ const char *page_format_time(web_ctx *ctx, int64_t unix_time)
     return arena_printf(ctx->req->arena, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900,
                         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
 }
+
+void page_set_total(json_t *data, int64_t total)
+{
+    json_object_set_new(data, "total", json_integer(total));
+    json_object_set_new(data, "total_label",
+                        json_string(total > STORE_SEARCH_COUNT_CAP
+                                        ? "10000 件以上（条件を絞り込んでください）"
+                                        : NULL));
+}

@@ -82,6 +82,8 @@ json_t *page_data(web_ctx *ctx, const char *title);
 void page_render(web_ctx *ctx, const char *name, json_t *data);
 void page_error(web_ctx *ctx, int status, const char *message);
 void page_set_security_headers(http_request *req);
+/* Sets data["total"] and, past the search's count cap, data["total_label"]. */
+void page_set_total(json_t *data, int64_t total);
 /* "2026-11-25 14:03" in Japan time, in the request arena. */
 const char *page_format_time(web_ctx *ctx, int64_t unix_time);
 /* Adds {field: message} to data["errors"] and an entry to data["error_list"] for the summary. */
