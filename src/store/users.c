@@ -264,32 +264,51 @@ nsdb_err store_user_find_muni_admin_by_email(db *conn, arena *a, int64_t municip
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
 
-/* The filters of a search besides the name; parameters $1, $2, $5..$13 (bind_search). */
-#define USER_SEARCH_FILTERS                                                                        \
-    "AND u.municipality_id = $1 "                                                                  \
-    "AND ((u.role IN ('muni_admin','muni_staff')) = ($2 = 1)) "                                    \
-    "AND (CAST($5 AS TEXT) IS NULL OR u.notice_status = $5) "                                     \
-    "AND (CAST($6 AS TEXT) IS NULL OR u.status = $6) "                                            \
-    "AND (CAST($7 AS TEXT) IS NULL OR i.code = $7) "                                              \
-    "AND (CAST($8 AS TEXT) IS NULL OR LOWER(i.name) LIKE LOWER($8) ESCAPE '\\') "                  \
-    "AND (CAST($9 AS TEXT) IS NULL OR u.category = $9 OR ($9 <> 'both' AND u.category = 'both')) " \
-    "AND (CAST($10 AS TEXT) IS NULL OR u.role = $10) "                                            \
-    "AND ($11 = 0 OR u.institution_id = $11) "                                                    \
-    "AND ($12 = 0 OR u.created_at >= $12) "                                                       \
-    "AND ($13 = 0 OR u.created_at < $13) "
-
-/* The name condition by LIKE ($3 pattern, $4 user ID): any dialect, any length. */
-#define USER_SEARCH_WHERE_LIKE                                                                     \
-    "WHERE (CAST($3 AS TEXT) IS NULL OR u.name_search LIKE $3 ESCAPE '\\' "                        \
-    "     OR LOWER(u.department) LIKE $3 ESCAPE '\\' OR u.user_id = $4) " USER_SEARCH_FILTERS
-
-/* The name condition by the SQLite trigram index ($16 a phrase of 3 or more characters): the
-   matching rows are found first, so the search does not read the municipality's other users. */
-#define USER_SEARCH_WHERE_FTS                                                                      \
-    "WHERE u.id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH $16 "                       \
-    "               UNION SELECT id FROM users WHERE user_id = $4) " USER_SEARCH_FILTERS
-
 #define USER_SEARCH_FROM "FROM users u LEFT JOIN institutions i ON i.id = u.institution_id "
+
+/*
+ * A search's WHERE clause holds only the conditions asked for, numbered $1, $2 … in order, so
+ * that the planner can use an index for each (an "x = $n OR $n IS NULL" form would hide them)
+ * and PostgreSQL sees every parameter it is given. The few shapes that occur are each prepared
+ * once per connection by the statement cache.
+ */
+typedef struct search_sql {
+    strbuf sql;
+    int count;
+    char types[16];
+    const char *texts[16];
+    int64_t ints[16];
+} search_sql;
+
+static void search_text(search_sql *q, const char *condition_fmt, const char *value)
+{
+    q->count++;
+    strbuf_puts(&q->sql, "AND ");
+    strbuf_printf(&q->sql, condition_fmt, q->count, q->count, q->count);
+    strbuf_putc(&q->sql, ' ');
+    q->types[q->count - 1] = 't';
+    q->texts[q->count - 1] = value;
+}
+
+static void search_int(search_sql *q, const char *condition_fmt, int64_t value)
+{
+    q->count++;
+    strbuf_puts(&q->sql, "AND ");
+    strbuf_printf(&q->sql, condition_fmt, q->count);
+    strbuf_putc(&q->sql, ' ');
+    q->types[q->count - 1] = 'i';
+    q->ints[q->count - 1] = value;
+}
+
+static void search_bind(db_stmt *st, const search_sql *q)
+{
+    for (int i = 0; i < q->count; i++) {
+        if (q->types[i] == 't')
+            db_bind_text(st, i + 1, q->texts[i]);
+        else
+            db_bind_int(st, i + 1, q->ints[i]);
+    }
+}
 
 static const char *like_pattern(arena *a, const char *text)
 {
@@ -327,52 +346,81 @@ static const char *fts_phrase(arena *a, const char *key)
     return out;
 }
 
-static void bind_search(db_stmt *st, const store_user_query *q, arena *a, bool fts)
+/* Builds the WHERE clause (after "WHERE 1 = 1 ") for q. */
+static void search_where(db *conn, arena *a, const store_user_query *q, search_sql *w)
 {
-    db_bind_int(st, 1, q->municipality_pk);
-    db_bind_int(st, 2, q->municipal_roles ? 1 : 0);
-    db_bind_text(st, 3, like_pattern(a, q->search_key));
-    db_bind_text(st, 4, q->user_id_upper ? q->user_id_upper : "");
-    db_bind_text(st, 5, q->notice_status);
-    db_bind_text(st, 6, q->account_status);
-    db_bind_text(st, 7, q->inst_code && *q->inst_code ? q->inst_code : NULL);
-    db_bind_text(st, 8, like_pattern(a, q->inst_name_like));
-    db_bind_text(st, 9, q->category);
-    db_bind_text(st, 10, q->role);
-    db_bind_int(st, 11, q->institution_pk);
-    db_bind_int(st, 12, q->created_from);
-    db_bind_int(st, 13, q->created_to);
-    /* only the SQLite trigram form has $16 (PostgreSQL wants every parameter used) */
-    if (fts)
-        db_bind_text(st, 16, fts_phrase(a, q->search_key));
+    strbuf_puts(&w->sql, "WHERE 1 = 1 ");
+    search_int(w, "u.municipality_id = $%d", q->municipality_pk);
+    strbuf_puts(&w->sql, q->municipal_roles ? "AND u.role IN ('muni_admin','muni_staff') "
+                                            : "AND u.role IN ('doctor','inst_manager') ");
+    const char *phrase = fts_phrase(a, q->search_key);
+    if (phrase != NULL && db_get_dialect(conn) == DB_SQLITE) {
+        /* the trigram index finds the few matching rows first */
+        search_text(w, "u.id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH $%d", phrase);
+        w->sql.len -= 1; /* continue the condition: the ID also matches */
+        w->count++;
+        strbuf_printf(&w->sql, " UNION SELECT id FROM users WHERE user_id = $%d) ", w->count);
+        w->types[w->count - 1] = 't';
+        w->texts[w->count - 1] = q->user_id_upper ? q->user_id_upper : "";
+    } else if (q->search_key != NULL && *q->search_key != '\0') {
+        search_text(w, "(u.name_search LIKE $%d ESCAPE '\\' OR LOWER(u.department) LIKE $%d "
+                       "ESCAPE '\\'",
+                    like_pattern(a, q->search_key));
+        w->sql.len -= 1;
+        w->count++;
+        strbuf_printf(&w->sql, " OR u.user_id = $%d) ", w->count);
+        w->types[w->count - 1] = 't';
+        w->texts[w->count - 1] = q->user_id_upper ? q->user_id_upper : "";
+    }
+    if (q->notice_status)
+        search_text(w, "u.notice_status = $%d", q->notice_status);
+    if (q->account_status)
+        search_text(w, "u.status = $%d", q->account_status);
+    if (q->inst_code && *q->inst_code)
+        search_text(w, "i.code = $%d", q->inst_code);
+    if (q->inst_name_like && *q->inst_name_like)
+        search_text(w, "LOWER(i.name) LIKE LOWER($%d) ESCAPE '\\'", like_pattern(a, q->inst_name_like));
+    if (q->category)
+        search_text(w, "(u.category = $%d OR ($%d <> 'both' AND u.category = 'both'))", q->category);
+    if (q->role)
+        search_text(w, "u.role = $%d", q->role);
+    if (q->institution_pk)
+        search_int(w, "u.institution_id = $%d", q->institution_pk);
+    if (q->created_from)
+        search_int(w, "u.created_at >= $%d", q->created_from);
+    if (q->created_to)
+        search_int(w, "u.created_at < $%d", q->created_to);
 }
 
 nsdb_err store_user_search(db *conn, arena *a, const store_user_query *q, store_user **rows_out,
                            size_t *count_out, int64_t *total_out)
 {
     assert(q->municipality_pk != 0);
-    bool fts = db_get_dialect(conn) == DB_SQLITE && fts_phrase(a, q->search_key) != NULL;
+    search_sql w;
+    memset(&w, 0, sizeof w);
+    search_where(conn, a, q, &w);
     /* counting stops past STORE_SEARCH_COUNT_CAP: a page never waits for a count of everyone */
-    static const char *const COUNT_SQL[2] = {
-        "SELECT COUNT(*) FROM (SELECT 1 " USER_SEARCH_FROM USER_SEARCH_WHERE_LIKE "LIMIT $14) t",
-        "SELECT COUNT(*) FROM (SELECT 1 " USER_SEARCH_FROM USER_SEARCH_WHERE_FTS "LIMIT $14) t"};
-    static const char *const PAGE_SQL[2] = {
-        "SELECT " USER_COLUMNS USER_SEARCH_WHERE_LIKE "ORDER BY u.name_search, u.id LIMIT $14 OFFSET $15",
-        "SELECT " USER_COLUMNS USER_SEARCH_WHERE_FTS "ORDER BY u.name_search, u.id LIMIT $14 OFFSET $15"};
+    char *count_sql = arena_printf(a, "SELECT COUNT(*) FROM (SELECT 1 " USER_SEARCH_FROM "%s"
+                                      "LIMIT $%d) t",
+                                   w.sql.data, w.count + 1);
+    char *page_sql = arena_printf(a, "SELECT " USER_COLUMNS "%s"
+                                     "ORDER BY u.name_search, u.id LIMIT $%d OFFSET $%d",
+                                  w.sql.data, w.count + 1, w.count + 2);
+    strbuf_free(&w.sql);
     db_stmt *st = NULL;
-    nsdb_err e = db_prepare(conn, COUNT_SQL[fts], &st);
+    nsdb_err e = db_prepare(conn, count_sql, &st);
     if (e != NSDB_OK)
         return e;
-    bind_search(st, q, a, fts);
-    db_bind_int(st, 14, STORE_SEARCH_COUNT_CAP + 1);
+    search_bind(st, &w);
+    db_bind_int(st, w.count + 1, STORE_SEARCH_COUNT_CAP + 1);
     *total_out = db_step(st) == DB_ROW ? db_column_int(st, 0) : 0;
     db_finalize(st);
-    e = db_prepare(conn, PAGE_SQL[fts], &st);
+    e = db_prepare(conn, page_sql, &st);
     if (e != NSDB_OK)
         return e;
-    bind_search(st, q, a, fts);
-    db_bind_int(st, 14, q->limit);
-    db_bind_int(st, 15, q->offset);
+    search_bind(st, &w);
+    db_bind_int(st, w.count + 1, q->limit);
+    db_bind_int(st, w.count + 2, q->offset);
     size_t cap = (size_t)(q->limit > 0 ? q->limit : 1), n = 0;
     store_user *rows = arena_alloc(a, cap * sizeof *rows);
     int rc;
