@@ -138,12 +138,7 @@ nsdb_err store_admin_list_rows(db *conn, arena *a, int64_t list_id,
     store_admin_list_row *rows = arena_alloc(a, cap * sizeof *rows);
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        if (n == cap) {
-            store_admin_list_row *bigger = arena_alloc(a, cap * 2 * sizeof *rows);
-            memcpy(bigger, rows, n * sizeof *rows);
-            rows = bigger;
-            cap *= 2;
-        }
+        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
         store_admin_list_row *r = &rows[n++];
         r->id = db_column_int(st, 0);
         r->row_number = db_column_int(st, 1);

@@ -45,13 +45,7 @@ nsdb_err store_audit_list(db *conn, arena *a, int64_t limit, store_audit **rows_
     store_audit *rows = arena_alloc(a, cap * sizeof *rows);
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        if (n == cap) {
-            store_audit *bigger = arena_alloc(a, cap * 2 * sizeof *rows);
-            for (size_t i = 0; i < n; i++)
-                bigger[i] = rows[i];
-            rows = bigger;
-            cap *= 2;
-        }
+        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
         store_audit *r = &rows[n++];
         r->id = db_column_int(st, 0);
         r->at = db_column_int(st, 1);

@@ -161,12 +161,7 @@ static nsdb_err media_collect(db_stmt *st, arena *a, store_media **rows_out, siz
     store_media *rows = arena_alloc(a, cap * sizeof *rows);
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        if (n == cap) {
-            store_media *bigger = arena_alloc(a, cap * 2 * sizeof *rows);
-            memcpy(bigger, rows, n * sizeof *rows);
-            rows = bigger;
-            cap *= 2;
-        }
+        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
         media_from_row(a, st, &rows[n++]);
     }
     db_finalize(st);
@@ -201,12 +196,7 @@ nsdb_err store_media_candidates(db *conn, arena *a, const char *cycle_id, store_
     store_media *rows = arena_alloc(a, cap * sizeof *rows);
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        if (n == cap) {
-            store_media *bigger = arena_alloc(a, cap * 2 * sizeof *rows);
-            memcpy(bigger, rows, n * sizeof *rows);
-            rows = bigger;
-            cap *= 2;
-        }
+        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
         store_media *d = &rows[n++];
         memset(d, 0, sizeof *d);
         d->cycle_id = arena_strdup(a, cycle_id);
@@ -353,12 +343,7 @@ nsdb_err store_media_board(db *conn, arena *a, const char *cycle_id,
     while ((rc = db_step(st)) == DB_ROW) {
         const char *code = db_column_text(st, 0);
         if (n == 0 || strcmp(rows[n - 1].municipality_code, code) != 0) {
-            if (n == cap) {
-                store_media_board_row *bigger = arena_calloc(a, cap * 2, sizeof *rows);
-                memcpy(bigger, rows, n * sizeof *rows);
-                rows = bigger;
-                cap *= 2;
-            }
+            rows = arena_grow(a, rows, n, &cap, sizeof *rows);
             rows[n].municipality_code = arena_strdup(a, code);
             rows[n].municipality_name = arena_strdup(a, db_column_text(st, 1));
             n++;
@@ -421,12 +406,7 @@ static nsdb_err package_collect(db_stmt *st, arena *a, store_package **rows_out,
     store_package *rows = arena_alloc(a, cap * sizeof *rows);
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        if (n == cap) {
-            store_package *bigger = arena_alloc(a, cap * 2 * sizeof *rows);
-            memcpy(bigger, rows, n * sizeof *rows);
-            rows = bigger;
-            cap *= 2;
-        }
+        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
         store_package *p = &rows[n++];
         p->id = db_column_int(st, 0);
         p->cycle_id = arena_strdup(a, db_column_text(st, 1));

@@ -472,12 +472,7 @@ nsdb_err store_registration_batch_users(db *conn, arena *a, int64_t municipality
     store_user *rows = arena_alloc(a, cap * sizeof *rows);
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        if (n == cap) {
-            store_user *bigger = arena_alloc(a, cap * 2 * sizeof *rows);
-            memcpy(bigger, rows, n * sizeof *rows);
-            rows = bigger;
-            cap *= 2;
-        }
+        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
         rows[n++] = *user_from_row(a, st);
     }
     db_finalize(st);

@@ -139,3 +139,15 @@ void arena_defer(arena *a, void (*fn)(void *), void *ptr)
     c->next = a->cleanups;
     a->cleanups = c;
 }
+
+void *arena_grow(arena *a, void *items, size_t count, size_t *cap, size_t size)
+{
+    if (count < *cap)
+        return items;
+    size_t bigger = *cap ? *cap * 2 : 16;
+    void *p = arena_calloc(a, bigger, size);
+    if (count > 0)
+        memcpy(p, items, count * size);
+    *cap = bigger;
+    return p;
+}

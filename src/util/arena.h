@@ -18,6 +18,9 @@ void *arena_calloc(arena *a, size_t count, size_t size);
 char *arena_strdup(arena *a, const char *s);
 char *arena_strndup(arena *a, const char *s, size_t n);
 char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* For arrays that grow one item at a time: returns items when count < *cap, otherwise a copy with
+   twice the capacity (the new part zeroed) and *cap updated. */
+void *arena_grow(arena *a, void *items, size_t count, size_t *cap, size_t size);
 /* Run fn(ptr) when the arena is freed (in reverse order of registration). */
 void arena_defer(arena *a, void (*fn)(void *), void *ptr);
 
