@@ -346,15 +346,35 @@ static const char *fts_phrase(arena *a, const char *key)
     return out;
 }
 
+#define FTS_FEW_MATCHES 2000
+
+static bool fts_matches_are_few(db *conn, const char *phrase)
+{
+    db_stmt *st = NULL;
+    if (db_query(conn, &st,
+                 "SELECT COUNT(*) FROM (SELECT rowid FROM users_fts WHERE users_fts MATCH $1 "
+                 "LIMIT $2) t",
+                 "ti", phrase, (int64_t)FTS_FEW_MATCHES + 1) != NSDB_OK)
+        return false;
+    bool few = db_step(st) == DB_ROW && db_column_int(st, 0) <= FTS_FEW_MATCHES;
+    db_finalize(st);
+    return few;
+}
+
 /* Builds the WHERE clause (after "WHERE 1 = 1 ") for q. */
 static void search_where(db *conn, arena *a, const store_user_query *q, search_sql *w)
 {
+    const char *phrase = fts_phrase(a, q->search_key);
+    bool fts = phrase != NULL && db_get_dialect(conn) == DB_SQLITE;
     strbuf_puts(&w->sql, "WHERE 1 = 1 ");
-    search_int(w, "u.municipality_id = $%d", q->municipality_pk);
+    /* few matches: "+" keeps SQLite from walking the municipality's index and testing every
+       user, so the search starts from the matches; many: walking in name order is cheaper */
+    search_int(w, fts && fts_matches_are_few(conn, phrase) ? "+u.municipality_id = $%d"
+                                                         : "u.municipality_id = $%d",
+               q->municipality_pk);
     strbuf_puts(&w->sql, q->municipal_roles ? "AND u.role IN ('muni_admin','muni_staff') "
                                             : "AND u.role IN ('doctor','inst_manager') ");
-    const char *phrase = fts_phrase(a, q->search_key);
-    if (phrase != NULL && db_get_dialect(conn) == DB_SQLITE) {
+    if (fts) {
         /* the trigram index finds the few matching rows first */
         search_text(w, "u.id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH $%d", phrase);
         w->sql.len -= 1; /* continue the condition: the ID also matches */
