@@ -227,9 +227,9 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
                                   cycle_id);
         return e == NSDB_ERR_NOT_FOUND ? NSDB_ERR_INVALID : e;
     }
-    store_media *todo = NULL;
+    store_media *wanted = NULL;
     size_t n = 0;
-    e = store_media_candidates(conn, ar, cycle_id, &todo, &n);
+    e = store_media_candidates(conn, ar, cycle_id, &wanted, &n);
     char *dir = arena_printf(ar, "%s/media", a->cfg.data_dir);
     char *cycle_dir = arena_printf(ar, "%s/%s", dir, cycle_id);
     pki_ca *ca = NULL;
@@ -241,16 +241,16 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
     size_t done = 0;
     for (size_t i = 0; e == NSDB_OK && i < n; i++) {
         char passphrase[PKI_PASSPHRASE_LEN + 1];
-        e = build_one(a, conn, ca, cycle_dir, template_dir, ar, &todo[i], passphrase);
+        e = build_one(a, conn, ca, cycle_dir, template_dir, ar, &wanted[i], passphrase);
         int64_t id = 0;
         if (e == NSDB_OK)
-            e = record_one(a, conn, &todo[i], passphrase, actor_pk, actor_user_id, client_ip, ar,
+            e = record_one(a, conn, &wanted[i], passphrase, actor_pk, actor_user_id, client_ip, ar,
                            &id);
         sodium_memzero(passphrase, sizeof passphrase);
         if (e != NSDB_OK)
             break;
-        built[done++] = (media_built){id, todo[i].municipality_code, todo[i].institution_code,
-                                      todo[i].iso_path, todo[i].sha256, todo[i].reissue_of != 0};
+        built[done++] = (media_built){id, wanted[i].municipality_code, wanted[i].institution_code,
+                                      wanted[i].iso_path, wanted[i].sha256, wanted[i].reissue_of != 0};
     }
     pki_ca_free(ca);
     db_pool_release(a->pool, conn);

@@ -258,30 +258,9 @@ static const char *check_postal(arena *a, const char *in, bool is_number, const 
 
 /* ---- the sheet ----------------------------------------------------------------------------- */
 
-/* NFKC without spaces, with ・ and ／ read as '/': how headers are compared. */
-static char *header_key(arena *a, const char *s)
-{
-    char *n = text_nfkc(a, s ? s : "");
-    if (n == NULL)
-        return arena_strdup(a, "");
-    char *w = n;
-    for (const char *p = n; *p;) {
-        if (*p == ' ') {
-            p++;
-        } else if (strncmp(p, "・", 3) == 0) {
-            *w++ = '/';
-            p += 3;
-        } else {
-            *w++ = *p++;
-        }
-    }
-    *w = '\0';
-    return n;
-}
-
 static bool header_is_no(arena *a, const char *s)
 {
-    char *k = header_key(a, s);
+    char *k = text_header_key(a, s);
     return strcasecmp(k, "No") == 0 || strcasecmp(k, "No.") == 0;
 }
 
@@ -295,8 +274,8 @@ static size_t find_header(parse_state *st)
             continue;
         unsigned row = xlsx_table_row_number(st->table, i);
         for (int col = COL_CODE; col < ADMIN_LIST_COLUMN_COUNT; col++) {
-            const char *have = header_key(st->a, xlsx_table_cell(st->table, i, (unsigned)col));
-            const char *want = header_key(st->a, ADMIN_LIST_HEADERS[col]);
+            const char *have = text_header_key(st->a, xlsx_table_cell(st->table, i, (unsigned)col));
+            const char *want = text_header_key(st->a, ADMIN_LIST_HEADERS[col]);
             /* "郵便番号（〒）" is fine; "氏名" where 氏名カナ belongs is not. */
             if (strstr(have, want) == NULL)
                 error_add(st, row, col,

@@ -1219,31 +1219,6 @@ static nsdb_err ctx_close(import_ctx *c)
     return import_finish(c->out, c->a);
 }
 
-/* NFKC without spaces, ・ read as '/', and a trailing "(…)" (NFKC of "（…）") removed: how
- * headers and labels are compared. "" for unreadable text. */
-static char *header_key(arena *a, const char *s)
-{
-    char *n = text_nfkc(a, s ? s : "");
-    if (n == NULL)
-        return arena_strdup(a, "");
-    char *w = n;
-    for (const char *p = n; *p;) {
-        if (*p == ' ') {
-            p++;
-        } else if (strncmp(p, "・", 3) == 0) {
-            *w++ = '/';
-            p += 3;
-        } else {
-            *w++ = *p++;
-        }
-    }
-    *w = '\0';
-    char *paren = strchr(n, '(');
-    if (paren != NULL && paren != n && w[-1] == ')')
-        *paren = '\0';
-    return n;
-}
-
 static bool blank_text(const char *s)
 {
     for (;;) {
@@ -1274,8 +1249,8 @@ static bool csv_header_ok(import_ctx *c, csv_reader *r)
     arena *w = c->scratch;
     size_t count = csv_reader_field_count(r);
     for (size_t f = 0; f < INST_IMPORT_COLUMN_COUNT; f++) {
-        const char *have = f < count ? header_key(w, csv_reader_field(r, f)) : "";
-        if (strcmp(have, header_key(w, INST_IMPORT_HEADERS[f])) == 0)
+        const char *have = f < count ? text_header_key(w, csv_reader_field(r, f)) : "";
+        if (strcmp(have, text_header_key(w, INST_IMPORT_HEADERS[f])) == 0)
             continue;
         const char *raw = f < count ? str_trim(cell_text(w, csv_reader_field(r, f))) : "";
         const char *reason;
@@ -1432,7 +1407,7 @@ static bool label_matches(const char *key, const char *label)
 
 static bool form_header_is_no(arena *a, const char *cell)
 {
-    const char *k = header_key(a, cell);
+    const char *k = text_header_key(a, cell);
     return strcasecmp(k, "No") == 0 || strcasecmp(k, "No.") == 0;
 }
 
@@ -1442,7 +1417,7 @@ static void form_read(import_ctx *c, const xlsx_table *t)
     size_t rows = xlsx_table_rows(t), header = SIZE_MAX;
     for (size_t i = 0; i < rows && header == SIZE_MAX; i++)
         if (form_header_is_no(w, xlsx_table_cell(t, i, 0)) &&
-            strcmp(header_key(w, xlsx_table_cell(t, i, 1)), INST_FORM_HEADERS[1]) == 0)
+            strcmp(text_header_key(w, xlsx_table_cell(t, i, 1)), INST_FORM_HEADERS[1]) == 0)
             header = i;
     if (header == SIZE_MAX) {
         error_add(c->out, c->a, c->file, (cell_ref){0, 0, NULL}, MSG_FORM_NO_HEADER);
@@ -1451,7 +1426,7 @@ static void form_read(import_ctx *c, const xlsx_table *t)
     unsigned header_row = xlsx_table_row_number(t, header);
     for (unsigned col = 3; col <= INST_FORM_COLUMN_COUNT; col++) {
         const char *want = INST_FORM_HEADERS[col - 1];
-        if (strcmp(header_key(w, xlsx_table_cell(t, header, col - 1)), header_key(w, want)) == 0)
+        if (strcmp(text_header_key(w, xlsx_table_cell(t, header, col - 1)), text_header_key(w, want)) == 0)
             continue;
         error_add(c->out, c->a, c->file, (cell_ref){header_row, col, want},
                   arena_printf(w, "見出しが「%s」ではありません。列の順番を変えずに、様式どおり"
@@ -1466,7 +1441,7 @@ static void form_read(import_ctx *c, const xlsx_table *t)
     for (int f = 0; f < INST_FIELD_COUNT; f++) {
         size_t found = SIZE_MAX;
         for (size_t i = 0; i < header && found == SIZE_MAX; i++)
-            if (label_matches(header_key(w, xlsx_table_cell(t, i, 0)), INST_FORM_LABELS[f]))
+            if (label_matches(text_header_key(w, xlsx_table_cell(t, i, 0)), INST_FORM_LABELS[f]))
                 found = i;
         if (found == SIZE_MAX) {
             error_add(c->out, c->a, c->file, (cell_ref){0, 0, NULL},

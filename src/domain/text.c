@@ -148,3 +148,26 @@ bool text_all_digits(const char *s)
             return false;
     return true;
 }
+
+char *text_header_key(arena *a, const char *s)
+{
+    char *n = text_nfkc(a, s ? s : "");
+    if (n == NULL)
+        return arena_strdup(a, "");
+    char *w = n;
+    for (const char *p = n; *p;) {
+        if (*p == ' ') {
+            p++;
+        } else if (strncmp(p, "\xe3\x83\xbb", 3) == 0) { /* ・ */
+            *w++ = '/';
+            p += 3;
+        } else {
+            *w++ = *p++;
+        }
+    }
+    *w = '\0';
+    char *paren = strchr(n, '(');
+    if (paren != NULL && paren != n && w > n && w[-1] == ')')
+        *paren = '\0';
+    return n;
+}

@@ -18,6 +18,9 @@ char *text_search_key(arena *a, const char *s);
 bool text_is_katakana(const char *s);
 /* NFKC with the dashes people type in numbers (‐ ‑ ‒ – — ― − ー) made '-'; NULL on bad text. */
 char *text_code(arena *a, const char *s);
+/* How file headers and labels are compared: NFKC without spaces, ・ read as '/', and a trailing
+   "(…)" removed (「郵便番号（〒）」 is 「郵便番号」). "" for unreadable text. */
+char *text_header_key(arena *a, const char *s);
 /* True when s is one or more ASCII digits. */
 bool text_all_digits(const char *s);
 /* NNN-NNNN; also accepts 7 digits and inserts the hyphen. Returns NULL when invalid. */
