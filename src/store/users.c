@@ -348,40 +348,41 @@ static const char *fts_phrase(arena *a, const char *key)
 
 #define FTS_FEW_MATCHES 2000
 
-static bool fts_matches_are_few(db *conn, const char *phrase)
+/* Collects the trigram matches (and an exact user ID) once into this connection's temporary
+   table, so that the count and the page do not each search the index again. Returns the number
+   of hits, or -1 on failure. */
+static int64_t fts_collect_hits(db *conn, const char *phrase, const char *user_id)
 {
-    db_stmt *st = NULL;
-    if (db_query(conn, &st,
-                 "SELECT COUNT(*) FROM (SELECT rowid FROM users_fts WHERE users_fts MATCH $1 "
-                 "LIMIT $2) t",
-                 "ti", phrase, (int64_t)FTS_FEW_MATCHES + 1) != NSDB_OK)
-        return false;
-    bool few = db_step(st) == DB_ROW && db_column_int(st, 0) <= FTS_FEW_MATCHES;
-    db_finalize(st);
-    return few;
+    if (db_exec_script(conn, "CREATE TEMP TABLE IF NOT EXISTS search_hits "
+                             "(id INTEGER PRIMARY KEY); DELETE FROM temp.search_hits") != NSDB_OK)
+        return -1;
+    int64_t hits = 0;
+    if (db_exec(conn, &hits,
+                "INSERT INTO temp.search_hits SELECT rowid FROM users_fts WHERE users_fts MATCH $1 "
+                "UNION SELECT id FROM users WHERE user_id = $2",
+                "tt", phrase, user_id) != NSDB_OK)
+        return -1;
+    return hits;
 }
 
 /* Builds the WHERE clause (after "WHERE 1 = 1 ") for q. */
 static void search_where(db *conn, arena *a, const store_user_query *q, search_sql *w)
 {
     const char *phrase = fts_phrase(a, q->search_key);
-    bool fts = phrase != NULL && db_get_dialect(conn) == DB_SQLITE;
+    int64_t hits = phrase != NULL && db_get_dialect(conn) == DB_SQLITE
+                       ? fts_collect_hits(conn, phrase, q->user_id_upper ? q->user_id_upper : "")
+                       : -1;
+    bool fts = hits >= 0;
     strbuf_puts(&w->sql, "WHERE 1 = 1 ");
     /* few matches: "+" keeps SQLite from walking the municipality's index and testing every
        user, so the search starts from the matches; many: walking in name order is cheaper */
-    search_int(w, fts && fts_matches_are_few(conn, phrase) ? "+u.municipality_id = $%d"
-                                                         : "u.municipality_id = $%d",
+    search_int(w, fts && hits <= FTS_FEW_MATCHES ? "+u.municipality_id = $%d"
+                                                 : "u.municipality_id = $%d",
                q->municipality_pk);
     strbuf_puts(&w->sql, q->municipal_roles ? "AND u.role IN ('muni_admin','muni_staff') "
                                             : "AND u.role IN ('doctor','inst_manager') ");
     if (fts) {
-        /* the trigram index finds the few matching rows first */
-        search_text(w, "u.id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH $%d", phrase);
-        w->sql.len -= 1; /* continue the condition: the ID also matches */
-        w->count++;
-        strbuf_printf(&w->sql, " UNION SELECT id FROM users WHERE user_id = $%d) ", w->count);
-        w->types[w->count - 1] = 't';
-        w->texts[w->count - 1] = q->user_id_upper ? q->user_id_upper : "";
+        strbuf_puts(&w->sql, "AND u.id IN (SELECT id FROM temp.search_hits) ");
     } else if (q->search_key != NULL && *q->search_key != '\0') {
         search_text(w, "(u.name_search LIKE $%d ESCAPE '\\' OR LOWER(u.department) LIKE $%d "
                        "ESCAPE '\\'",
