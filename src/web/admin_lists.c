@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/issuance.h"
 #include "core/mailer.h"
@@ -70,31 +69,9 @@ void web_admin_lists(web_ctx *ctx)
 
 void web_admin_list_template(web_ctx *ctx)
 {
-    char path[] = "/tmp/nsdb-template-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        page_error(ctx, 500, "様式を作成できませんでした。");
-        return;
-    }
-    close(fd);
-    nsdb_err e = admin_list_template_xlsx(path);
-    FILE *f = e == NSDB_OK ? fopen(path, "rb") : NULL;
-    strbuf content = STRBUF_INIT;
-    char buf[8192];
-    size_t got;
-    while (f != NULL && (got = fread(buf, 1, sizeof buf, f)) > 0)
-        strbuf_append(&content, buf, got);
-    if (f != NULL)
-        fclose(f);
-    unlink(path);
-    if (e != NSDB_OK || content.len == 0) {
-        strbuf_free(&content);
-        page_error(ctx, 500, "様式を作成できませんでした。");
-        return;
-    }
-    http_send_file(ctx->req, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                   "管理者権限のユーザID申請リスト（フォーマット）.xlsx", content.data, content.len);
-    strbuf_free(&content);
+    page_send_generated(ctx, admin_list_template_xlsx,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        "管理者権限のユーザID申請リスト（フォーマット）.xlsx");
 }
 
 static void upload_refuse(web_ctx *ctx, json_t *data, const char *message)

@@ -2,7 +2,10 @@
  * page.c — page rendering inside the layout, the error page, form error lists and the security
  * headers every response carries.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "util/log.h"
@@ -125,4 +128,35 @@ void page_set_total(json_t *data, int64_t total)
                         json_string(total > STORE_SEARCH_COUNT_CAP
                                         ? "10000 件以上（条件を絞り込んでください）"
                                         : NULL));
+}
+
+void page_send_generated(web_ctx *ctx, nsdb_err (*write_file)(const char *path),
+                         const char *content_type, const char *filename)
+{
+    const char *tmp = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/nsdb-generated-XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    strbuf content = STRBUF_INIT;
+    if (fd >= 0) {
+        close(fd);
+        if (write_file(path) == NSDB_OK) {
+            FILE *f = fopen(path, "rb");
+            char buf[8192];
+            size_t got;
+            while (f != NULL && (got = fread(buf, 1, sizeof buf, f)) > 0)
+                strbuf_append(&content, buf, got);
+            if (f != NULL)
+                fclose(f);
+        }
+        unlink(path);
+    }
+    if (content.len == 0) {
+        strbuf_free(&content);
+        log_event(LOG_ERROR, "generated_file_failed", "file", filename, NULL);
+        page_error(ctx, 500, "様式を作成できませんでした。時間をおいて再度お試しください。");
+        return;
+    }
+    http_send_file(ctx->req, content_type, filename, content.data, content.len);
+    strbuf_free(&content);
 }

@@ -82,6 +82,10 @@ json_t *page_data(web_ctx *ctx, const char *title);
 void page_render(web_ctx *ctx, const char *name, json_t *data);
 void page_error(web_ctx *ctx, int status, const char *message);
 void page_set_security_headers(http_request *req);
+/* Sends a file that write_file creates at a temporary path (xlsx templates written by
+   libxlsxwriter, which writes only to files); a Japanese error page when it fails. */
+void page_send_generated(web_ctx *ctx, nsdb_err (*write_file)(const char *path),
+                         const char *content_type, const char *filename);
 /* Sets data["total"] and, past the search's count cap, data["total_label"]. */
 void page_set_total(json_t *data, int64_t total);
 /* "2026-11-25 14:03" in Japan time, in the request arena. */
