@@ -133,6 +133,16 @@ nsdb_err db_begin(db *conn)
     return conn->driver->begin(conn);
 }
 
+nsdb_err db_begin_read(db *conn)
+{
+    return conn->driver->begin_read(conn);
+}
+
+bool db_in_transaction(const db *conn)
+{
+    return conn->in_transaction != 0;
+}
+
 nsdb_err db_commit(db *conn)
 {
     return conn->driver->commit(conn);

@@ -6,6 +6,7 @@
 #ifndef NSDB_DB_H
 #define NSDB_DB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,10 @@ db_dialect db_get_dialect(const db *conn);
 nsdb_err db_begin(db *conn);
 nsdb_err db_commit(db *conn);
 void db_rollback(db *conn);
+/* BEGIN of a read-only transaction: its statements see one snapshot of the database (end it with
+   db_commit or db_rollback). No lock is taken that would hold writers back. */
+nsdb_err db_begin_read(db *conn);
+bool db_in_transaction(const db *conn);
 /* Runs a script of several statements without parameters (migrations). */
 nsdb_err db_exec_script(db *conn, const char *sql);
 

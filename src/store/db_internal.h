@@ -25,6 +25,7 @@ struct db_driver {
     /* Called when the pool hands the connection out: a driver may repair a broken link here. */
     void (*revive)(db *conn);
     nsdb_err (*begin)(db *conn);
+    nsdb_err (*begin_read)(db *conn);
     nsdb_err (*commit)(db *conn);
     void (*rollback)(db *conn);
     nsdb_err (*exec_script)(db *conn, const char *sql);

@@ -209,6 +209,14 @@ static nsdb_err pg_begin(db *conn)
     return NSDB_OK;
 }
 
+static nsdb_err pg_begin_read(db *conn)
+{
+    nsdb_err e = pg_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (e == NSDB_OK)
+        conn->in_transaction = 1;
+    return e;
+}
+
 static void pg_rollback(db *conn)
 {
     PGTransactionStatusType ts = PQtransactionStatus(conn->pg->conn);
@@ -542,6 +550,7 @@ const struct db_driver DB_PG_DRIVER = {
     .disconnect = pg_disconnect,
     .revive = pg_revive,
     .begin = pg_begin,
+    .begin_read = pg_begin_read,
     .commit = pg_commit,
     .rollback = pg_rollback,
     .exec_script = pg_exec_script,

@@ -24,7 +24,7 @@ nsdb_err db_sqlite_connect(const char *path, db **out)
     sqlite3_busy_timeout(handle, SQLITE_BUSY_TIMEOUT_MS);
     static const char *const PRAGMAS =
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-        "PRAGMA temp_store=MEMORY;";
+        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384; PRAGMA mmap_size=1073741824;";
     char *err = NULL;
     if (sqlite3_exec(handle, PRAGMAS, NULL, NULL, &err) != SQLITE_OK) {
         log_event(LOG_ERROR, "sqlite_pragma_failed", "error", err, NULL);
@@ -73,6 +73,14 @@ static nsdb_err db_simple(db *conn, const char *sql)
 static nsdb_err sqlite_begin(db *conn)
 {
     nsdb_err e = db_simple(conn, "BEGIN IMMEDIATE");
+    if (e == NSDB_OK)
+        conn->in_transaction = 1;
+    return e;
+}
+
+static nsdb_err sqlite_begin_read(db *conn)
+{
+    nsdb_err e = db_simple(conn, "BEGIN DEFERRED");
     if (e == NSDB_OK)
         conn->in_transaction = 1;
     return e;
@@ -252,6 +260,7 @@ const struct db_driver DB_SQLITE_DRIVER = {
     .disconnect = sqlite_disconnect,
     .revive = NULL,
     .begin = sqlite_begin,
+    .begin_read = sqlite_begin_read,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
     .exec_script = sqlite_exec_script,

@@ -138,7 +138,6 @@ typedef struct store_user_profile {
 /* Also refreshes the search key column. */
 nsdb_err store_user_update_profile(db *conn, int64_t pk, const store_user_profile *p,
                                    const char *search_key, int64_t now);
-nsdb_err store_user_set_search_key(db *conn, int64_t pk, const char *search_key);
 nsdb_err store_user_set_status(db *conn, int64_t pk, const char *status, int64_t now);
 /* unissued → issued; an issued or active user is left as it is. */
 nsdb_err store_user_mark_notice_issued(db *conn, int64_t pk, int64_t now);

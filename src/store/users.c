@@ -2,27 +2,20 @@
  * users.c — the users table: creation, lookup for login, failure counting and lockout,
  * password changes.
  */
-#include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/store.h"
+#include "store/users_internal.h"
 #include "util/log.h"
 #include "util/str.h"
-
-#define USER_COLUMNS                                                                              \
-    "u.id, u.user_id, u.role, u.name, u.name_kana, u.email, u.department, u.category, "          \
-    "COALESCE(u.municipality_id, 0), COALESCE(u.institution_id, 0), m.code, m.name, i.code, "    \
-    "i.name, u.password_hash, u.initial_password_sealed, u.notice_status, u.status, "             \
-    "u.must_change_password, u.failed_logins, u.locked_until, u.created_at, u.title, u.phone "                     \
-    "FROM users u LEFT JOIN municipalities m ON m.id = u.municipality_id "                        \
-    "LEFT JOIN institutions i ON i.id = u.institution_id "
 
 static const char *col_dup(arena *a, db_stmt *st, int col)
 {
     return arena_strdup(a, db_column_text(st, col));
 }
 
-static store_user *user_from_row(arena *a, db_stmt *st)
+store_user *user_from_row(arena *a, db_stmt *st)
 {
     store_user *u = arena_calloc(a, 1, sizeof *u);
     u->pk = db_column_int(st, 0);
@@ -142,9 +135,12 @@ nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64
     db_bind_text(st, 17, u->search_key);
     int rc = db_step(st);
     if (rc == DB_ROW) {
+        int64_t pk = db_column_int(st, 0);
         if (pk_out)
-            *pk_out = db_column_int(st, 0);
-        e = NSDB_OK;
+            *pk_out = pk;
+        e = u->municipality_pk != 0 && user_grams_role(u->role)
+                ? user_grams_add(conn, u->municipality_pk, u->search_key)
+                : NSDB_OK;
     } else if (rc == DB_DONE) {
         e = NSDB_ERR_EXISTS; /* the user ID was taken: nothing inserted */
     } else {
@@ -203,18 +199,37 @@ nsdb_err store_user_set_password(db *conn, int64_t pk, const char *hash, int64_t
 nsdb_err store_user_update_profile(db *conn, int64_t pk, const store_user_profile *p,
                                    const char *search_key, int64_t now)
 {
-    return db_exec(conn, NULL,
-                   "UPDATE users SET name = $2, name_kana = $3, email = $4, department = $5, "
-                   "title = $6, phone = $7, category = COALESCE($8, category), name_search = $9, "
-                   "updated_at = $10 WHERE id = $1",
-                   "itttttttti", pk, p->name, p->name_kana, p->email, p->department, p->title,
-                   p->phone, p->category, search_key, now);
-}
-
-nsdb_err store_user_set_search_key(db *conn, int64_t pk, const char *search_key)
-{
-    return db_exec(conn, NULL, "UPDATE users SET name_search = $2 WHERE id = $1", "it", pk,
-                   search_key);
+    /* the name-pair index follows the name key: the old key's rows go, the new key's come */
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT COALESCE(municipality_id, 0), role, COALESCE(name_search, '') "
+                          "FROM users WHERE id = $1",
+                          "i", pk);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    int64_t municipality_pk = rc == DB_ROW ? db_column_int(st, 0) : 0;
+    bool indexed = rc == DB_ROW && municipality_pk != 0 && user_grams_role(db_column_text(st, 1));
+    char *old_key = rc == DB_ROW ? strdup(db_column_text(st, 2)) : NULL;
+    db_finalize(st);
+    if (rc == DB_ERROR)
+        return NSDB_ERR_DB;
+    if (rc == DB_ROW && old_key == NULL)
+        return NSDB_ERR_NOMEM;
+    const char *new_key = search_key ? search_key : "";
+    bool key_changed = indexed && old_key != NULL && strcmp(old_key, new_key) != 0;
+    e = key_changed ? user_grams_remove(conn, municipality_pk, old_key) : NSDB_OK;
+    free(old_key);
+    if (e == NSDB_OK)
+        e = db_exec(conn, NULL,
+                    "UPDATE users SET name = $2, name_kana = $3, email = $4, department = $5, "
+                    "title = $6, phone = $7, category = COALESCE($8, category), name_search = $9, "
+                    "updated_at = $10 WHERE id = $1",
+                    "itttttttti", pk, p->name, p->name_kana, p->email, p->department, p->title,
+                    p->phone, p->category, search_key, now);
+    if (e == NSDB_OK && key_changed)
+        e = user_grams_add(conn, municipality_pk, new_key);
+    return e;
 }
 
 nsdb_err store_user_set_status(db *conn, int64_t pk, const char *status, int64_t now)
@@ -262,195 +277,6 @@ nsdb_err store_user_find_muni_admin_by_email(db *conn, arena *a, int64_t municip
                           "AND LOWER(u.email) = LOWER($2) ORDER BY u.id LIMIT 1",
                           "it", municipality_pk, email);
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
-}
-
-#define USER_SEARCH_FROM "FROM users u LEFT JOIN institutions i ON i.id = u.institution_id "
-
-/*
- * A search's WHERE clause holds only the conditions asked for, numbered $1, $2 … in order, so
- * that the planner can use an index for each (an "x = $n OR $n IS NULL" form would hide them)
- * and PostgreSQL sees every parameter it is given. The few shapes that occur are each prepared
- * once per connection by the statement cache.
- */
-typedef struct search_sql {
-    strbuf sql;
-    int count;
-    char types[16];
-    const char *texts[16];
-    int64_t ints[16];
-} search_sql;
-
-static void search_text(search_sql *q, const char *condition_fmt, const char *value)
-{
-    q->count++;
-    strbuf_puts(&q->sql, "AND ");
-    strbuf_printf(&q->sql, condition_fmt, q->count, q->count, q->count);
-    strbuf_putc(&q->sql, ' ');
-    q->types[q->count - 1] = 't';
-    q->texts[q->count - 1] = value;
-}
-
-static void search_int(search_sql *q, const char *condition_fmt, int64_t value)
-{
-    q->count++;
-    strbuf_puts(&q->sql, "AND ");
-    strbuf_printf(&q->sql, condition_fmt, q->count);
-    strbuf_putc(&q->sql, ' ');
-    q->types[q->count - 1] = 'i';
-    q->ints[q->count - 1] = value;
-}
-
-static void search_bind(db_stmt *st, const search_sql *q)
-{
-    for (int i = 0; i < q->count; i++) {
-        if (q->types[i] == 't')
-            db_bind_text(st, i + 1, q->texts[i]);
-        else
-            db_bind_int(st, i + 1, q->ints[i]);
-    }
-}
-
-static const char *like_pattern(arena *a, const char *text)
-{
-    if (text == NULL || *text == '\0')
-        return NULL;
-    strbuf like = STRBUF_INIT;
-    strbuf_putc(&like, '%');
-    for (const char *p = text; *p; p++) {
-        if (*p == '%' || *p == '_' || *p == '\\')
-            strbuf_putc(&like, '\\');
-        strbuf_putc(&like, *p);
-    }
-    strbuf_putc(&like, '%');
-    const char *out = arena_strdup(a, like.data);
-    strbuf_free(&like);
-    return out;
-}
-
-/* An FTS5 phrase for a search key of at least 3 characters (the trigram tokenizer's minimum);
-   NULL otherwise. Double quotes are doubled, so the key is always one literal phrase. */
-static const char *fts_phrase(arena *a, const char *key)
-{
-    if (key == NULL || str_utf8_length(key) < 3)
-        return NULL;
-    strbuf sb = STRBUF_INIT;
-    strbuf_putc(&sb, '"');
-    for (const char *p = key; *p; p++) {
-        if (*p == '"')
-            strbuf_putc(&sb, '"');
-        strbuf_putc(&sb, *p);
-    }
-    strbuf_putc(&sb, '"');
-    const char *out = arena_strdup(a, sb.data);
-    strbuf_free(&sb);
-    return out;
-}
-
-#define FTS_FEW_MATCHES 2000
-
-/* Collects the trigram matches (and an exact user ID) once into this connection's temporary
-   table, so that the count and the page do not each search the index again. Returns the number
-   of hits, or -1 on failure. */
-static int64_t fts_collect_hits(db *conn, const char *phrase, const char *user_id)
-{
-    if (db_exec_script(conn, "CREATE TEMP TABLE IF NOT EXISTS search_hits "
-                             "(id INTEGER PRIMARY KEY); DELETE FROM temp.search_hits") != NSDB_OK)
-        return -1;
-    int64_t hits = 0;
-    if (db_exec(conn, &hits,
-                "INSERT INTO temp.search_hits SELECT rowid FROM users_fts WHERE users_fts MATCH $1 "
-                "UNION SELECT id FROM users WHERE user_id = $2",
-                "tt", phrase, user_id) != NSDB_OK)
-        return -1;
-    return hits;
-}
-
-/* Builds the WHERE clause (after "WHERE 1 = 1 ") for q. */
-static void search_where(db *conn, arena *a, const store_user_query *q, search_sql *w)
-{
-    const char *phrase = fts_phrase(a, q->search_key);
-    int64_t hits = phrase != NULL && db_get_dialect(conn) == DB_SQLITE
-                       ? fts_collect_hits(conn, phrase, q->user_id_upper ? q->user_id_upper : "")
-                       : -1;
-    bool fts = hits >= 0;
-    strbuf_puts(&w->sql, "WHERE 1 = 1 ");
-    /* few matches: "+" keeps SQLite from walking the municipality's index and testing every
-       user, so the search starts from the matches; many: walking in name order is cheaper */
-    search_int(w, fts && hits <= FTS_FEW_MATCHES ? "+u.municipality_id = $%d"
-                                                 : "u.municipality_id = $%d",
-               q->municipality_pk);
-    strbuf_puts(&w->sql, q->municipal_roles ? "AND u.role IN ('muni_admin','muni_staff') "
-                                            : "AND u.role IN ('doctor','inst_manager') ");
-    if (fts) {
-        strbuf_puts(&w->sql, "AND u.id IN (SELECT id FROM temp.search_hits) ");
-    } else if (q->search_key != NULL && *q->search_key != '\0') {
-        search_text(w, "(u.name_search LIKE $%d ESCAPE '\\' OR LOWER(u.department) LIKE $%d "
-                       "ESCAPE '\\'",
-                    like_pattern(a, q->search_key));
-        w->sql.len -= 1;
-        w->count++;
-        strbuf_printf(&w->sql, " OR u.user_id = $%d) ", w->count);
-        w->types[w->count - 1] = 't';
-        w->texts[w->count - 1] = q->user_id_upper ? q->user_id_upper : "";
-    }
-    if (q->notice_status)
-        search_text(w, "u.notice_status = $%d", q->notice_status);
-    if (q->account_status)
-        search_text(w, "u.status = $%d", q->account_status);
-    if (q->inst_code && *q->inst_code)
-        search_text(w, "i.code = $%d", q->inst_code);
-    if (q->inst_name_like && *q->inst_name_like)
-        search_text(w, "LOWER(i.name) LIKE LOWER($%d) ESCAPE '\\'", like_pattern(a, q->inst_name_like));
-    if (q->category)
-        search_text(w, "(u.category = $%d OR ($%d <> 'both' AND u.category = 'both'))", q->category);
-    if (q->role)
-        search_text(w, "u.role = $%d", q->role);
-    if (q->institution_pk)
-        search_int(w, "u.institution_id = $%d", q->institution_pk);
-    if (q->created_from)
-        search_int(w, "u.created_at >= $%d", q->created_from);
-    if (q->created_to)
-        search_int(w, "u.created_at < $%d", q->created_to);
-}
-
-nsdb_err store_user_search(db *conn, arena *a, const store_user_query *q, store_user **rows_out,
-                           size_t *count_out, int64_t *total_out)
-{
-    assert(q->municipality_pk != 0);
-    search_sql w;
-    memset(&w, 0, sizeof w);
-    search_where(conn, a, q, &w);
-    /* counting stops past STORE_SEARCH_COUNT_CAP: a page never waits for a count of everyone */
-    char *count_sql = arena_printf(a, "SELECT COUNT(*) FROM (SELECT 1 " USER_SEARCH_FROM "%s"
-                                      "LIMIT $%d) t",
-                                   w.sql.data, w.count + 1);
-    char *page_sql = arena_printf(a, "SELECT " USER_COLUMNS "%s"
-                                     "ORDER BY u.name_search, u.id LIMIT $%d OFFSET $%d",
-                                  w.sql.data, w.count + 1, w.count + 2);
-    strbuf_free(&w.sql);
-    db_stmt *st = NULL;
-    nsdb_err e = db_prepare(conn, count_sql, &st);
-    if (e != NSDB_OK)
-        return e;
-    search_bind(st, &w);
-    db_bind_int(st, w.count + 1, STORE_SEARCH_COUNT_CAP + 1);
-    *total_out = db_step(st) == DB_ROW ? db_column_int(st, 0) : 0;
-    db_finalize(st);
-    e = db_prepare(conn, page_sql, &st);
-    if (e != NSDB_OK)
-        return e;
-    search_bind(st, &w);
-    db_bind_int(st, w.count + 1, q->limit);
-    db_bind_int(st, w.count + 2, q->offset);
-    size_t cap = (size_t)(q->limit > 0 ? q->limit : 1), n = 0;
-    store_user *rows = arena_alloc(a, cap * sizeof *rows);
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW && n < cap)
-        rows[n++] = *user_from_row(a, st);
-    db_finalize(st);
-    *rows_out = rows;
-    *count_out = n;
-    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
 }
 
 nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t institution_pk,

@@ -1,0 +1,39 @@
+-- 007 (SQLite): 医療機関ユーザ検索 by name or kana over an index of character pairs of the names.
+-- user_grams holds, for every distinct name key (users.name_search) of the institution users
+-- (doctor, inst_manager) of a municipality, each distinct pair of adjacent characters of the key
+-- and its last character alone, with the key beside it and the number of users who have that key.
+-- The rows of one pair are in key order, so a search walks one contiguous range, checks the
+-- whole search key against each name key, adds up the users (the count) and takes the page's
+-- users from users_inst_name in the same order: no sort, no lookup of users who are not shown
+-- (src/store/user_search.c). It replaces the trigram full-text index of 006, which found the
+-- matching users but left each to be looked up, counted and sorted.
+-- Maintained by src/store/users.c (insert, change of name); users are never deleted.
+DROP TRIGGER users_fts_insert;
+DROP TRIGGER users_fts_delete;
+DROP TRIGGER users_fts_update;
+DROP TABLE users_fts;
+CREATE TABLE user_grams (
+    municipality_id BIGINT NOT NULL,
+    gram TEXT NOT NULL,
+    name_search TEXT NOT NULL,
+    users BIGINT NOT NULL,
+    PRIMARY KEY (municipality_id, gram, name_search)
+) WITHOUT ROWID;
+WITH RECURSIVE g(id, m, s, i) AS (
+    SELECT id, municipality_id, name_search, 1 FROM users
+    WHERE role IN ('doctor', 'inst_manager') AND municipality_id IS NOT NULL
+      AND name_search IS NOT NULL AND name_search <> ''
+    UNION ALL
+    SELECT id, m, s, i + 1 FROM g WHERE i < length(s)
+)
+INSERT INTO user_grams (municipality_id, gram, name_search, users)
+SELECT m, gram, s, COUNT(DISTINCT id)
+FROM (SELECT m, CASE WHEN i < length(s) THEN substr(s, i, 2) ELSE substr(s, i, 1) END AS gram,
+             s, id FROM g)
+GROUP BY m, gram, s;
+-- The institution users in (key, id) order, with the columns the search screen filters on, so
+-- that neither paging nor filtering reads a user who is not shown.
+CREATE INDEX users_inst_name
+    ON users(municipality_id, name_search, id, notice_status, status, category, role, created_at,
+             institution_id)
+    WHERE role IN ('doctor', 'inst_manager');

@@ -1,0 +1,468 @@
+/*
+ * user_search.c — 医療機関ユーザ検索 and 自治体ユーザ検索: one municipality's users by name or kana
+ * key, user ID and the screens' filters, counted (up to STORE_SEARCH_COUNT_CAP) and paged in
+ * name-key order.
+ *
+ * An institution user's name or kana is found through user_grams (migration 007): for each
+ * distinct name key of the municipality's institution users, each distinct pair of adjacent
+ * characters and the key's last character alone, with the key and its number of users, in
+ * (municipality, pair, key) order. A search key of two or more characters is contained only in
+ * name keys that contain each of its pairs, so the search takes the pair with the fewest rows
+ * (each pair's rows are counted up to GRAM_PROBE_CAP), walks that one contiguous range checking
+ * the whole search key against each name key, adds up the users for the count, and reads the
+ * page's users of the matching keys from the index users_inst_name in the order the range
+ * already has: no sort, and no user is read who is not shown (unless other filters are asked
+ * for: then each matching user is checked). A one-character key takes every pair starting with
+ * that character. Municipal users (a few hundred per municipality) and an institution's own
+ * users are searched by LIKE over their index range instead.
+ */
+#include <assert.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "store/users_internal.h"
+#include "util/str.h"
+
+/* A pair's rows are counted up to this many when choosing the range to walk. */
+#define GRAM_PROBE_CAP 256
+/* At most this many of a long key's pairs are counted (spread over the key). */
+#define GRAM_PROBES_MAX 8
+/* Longest key searched by pairs, in bytes (a name key is at most a few hundred). */
+#define GRAM_KEY_MAX 1024
+
+/* ---- the index's upkeep ------------------------------------------------------------------- */
+
+bool user_grams_role(const char *role)
+{
+    return role != NULL && (strcmp(role, "doctor") == 0 || strcmp(role, "inst_manager") == 0);
+}
+
+/* The pairs of $2 (and its last character alone), one row each: SQL shared by both dialects. */
+#define GRAMS_OF_KEY                                                                              \
+    "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < length($2)) "
+#define GRAM_AT "CASE WHEN i < length($2) THEN substr($2, i, 2) ELSE substr($2, i, 1) END "
+
+nsdb_err user_grams_add(db *conn, int64_t municipality_pk, const char *key)
+{
+    if (key == NULL || *key == '\0')
+        return NSDB_OK;
+    return db_exec(conn, NULL,
+                   GRAMS_OF_KEY "INSERT INTO user_grams (municipality_id, gram, name_search, users) "
+                                "SELECT DISTINCT $1, " GRAM_AT ", $2, 1 FROM g WHERE length($2) > 0 "
+                                "ON CONFLICT (municipality_id, gram, name_search) "
+                                "DO UPDATE SET users = user_grams.users + 1",
+                   "it", municipality_pk, key);
+}
+
+nsdb_err user_grams_remove(db *conn, int64_t municipality_pk, const char *key)
+{
+    if (key == NULL || *key == '\0')
+        return NSDB_OK;
+    nsdb_err e = db_exec(conn, NULL,
+                         GRAMS_OF_KEY "UPDATE user_grams SET users = users - 1 "
+                                      "WHERE municipality_id = $1 AND name_search = $2 "
+                                      "AND gram IN (SELECT " GRAM_AT " FROM g)",
+                         "it", municipality_pk, key);
+    if (e != NSDB_OK)
+        return e;
+    return db_exec(conn, NULL,
+                   GRAMS_OF_KEY "DELETE FROM user_grams WHERE municipality_id = $1 "
+                                "AND name_search = $2 AND gram IN (SELECT " GRAM_AT " FROM g) "
+                                "AND users <= 0",
+                   "it", municipality_pk, key);
+}
+
+/* ---- WHERE clauses ------------------------------------------------------------------------ */
+
+/*
+ * A search's WHERE clause holds only the conditions asked for, numbered $1, $2 … in order, so
+ * that the planner can use an index for each (an "x = $n OR $n IS NULL" form would hide them)
+ * and PostgreSQL sees every parameter it is given. The few shapes that occur are each prepared
+ * once per connection by the statement cache.
+ */
+typedef struct search_sql {
+    strbuf sql;
+    int count;
+    char types[16];
+    const char *texts[16];
+    int64_t ints[16];
+} search_sql;
+
+/* Appends "AND " and the condition; every %d of condition_fmt is the new parameter's number. */
+static void search_text(search_sql *q, const char *condition_fmt, const char *value)
+{
+    q->count++;
+    strbuf_puts(&q->sql, "AND ");
+    strbuf_printf(&q->sql, condition_fmt, q->count, q->count, q->count);
+    strbuf_putc(&q->sql, ' ');
+    q->types[q->count - 1] = 't';
+    q->texts[q->count - 1] = value;
+}
+
+static void search_int(search_sql *q, const char *condition_fmt, int64_t value)
+{
+    q->count++;
+    strbuf_puts(&q->sql, "AND ");
+    strbuf_printf(&q->sql, condition_fmt, q->count);
+    strbuf_putc(&q->sql, ' ');
+    q->types[q->count - 1] = 'i';
+    q->ints[q->count - 1] = value;
+}
+
+static void search_bind(db_stmt *st, const search_sql *q)
+{
+    for (int i = 0; i < q->count; i++) {
+        if (q->types[i] == 't')
+            db_bind_text(st, i + 1, q->texts[i]);
+        else
+            db_bind_int(st, i + 1, q->ints[i]);
+    }
+}
+
+static const char *like_pattern(arena *a, const char *text)
+{
+    strbuf like = STRBUF_INIT;
+    strbuf_putc(&like, '%');
+    for (const char *p = text; *p; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            strbuf_putc(&like, '\\');
+        strbuf_putc(&like, *p);
+    }
+    strbuf_putc(&like, '%');
+    const char *out = arena_strdup(a, like.data);
+    strbuf_free(&like);
+    return out;
+}
+
+/* The conditions other than scope and key, over users u and institutions i. */
+static void search_filters(arena *a, const store_user_query *q, search_sql *w)
+{
+    if (q->notice_status)
+        search_text(w, "u.notice_status = $%d", q->notice_status);
+    if (q->account_status)
+        search_text(w, "u.status = $%d", q->account_status);
+    if (q->inst_code && *q->inst_code)
+        search_text(w, "i.code = $%d", q->inst_code);
+    if (q->inst_name_like && *q->inst_name_like)
+        search_text(w, "LOWER(i.name) LIKE LOWER($%d) ESCAPE '\\'", like_pattern(a, q->inst_name_like));
+    if (q->category)
+        search_text(w, "(u.category = $%d OR ($%d <> 'both' AND u.category = 'both'))", q->category);
+    if (q->role)
+        search_text(w, "u.role = $%d", q->role);
+    if (q->institution_pk)
+        search_int(w, "u.institution_id = $%d", q->institution_pk);
+    if (q->created_from)
+        search_int(w, "u.created_at >= $%d", q->created_from);
+    if (q->created_to)
+        search_int(w, "u.created_at < $%d", q->created_to);
+}
+
+/* ---- running a search --------------------------------------------------------------------- */
+
+/* Runs the count (with capped, its last parameter is the cap) and the page (limit and offset
+   after w's parameters). */
+static nsdb_err run_search(db *conn, arena *a, const search_sql *w, const char *count_sql,
+                           bool capped, const char *page_sql, const store_user_query *q,
+                           store_user **rows_out, size_t *count_out, int64_t *total_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_prepare(conn, count_sql, &st);
+    if (e != NSDB_OK)
+        return e;
+    search_bind(st, w);
+    if (capped)
+        db_bind_int(st, w->count + 1, STORE_SEARCH_COUNT_CAP + 1);
+    int rc = db_step(st);
+    *total_out = rc == DB_ROW ? db_column_int(st, 0) : 0;
+    if (*total_out > STORE_SEARCH_COUNT_CAP)
+        *total_out = STORE_SEARCH_COUNT_CAP + 1;
+    db_finalize(st);
+    if (rc == DB_ERROR)
+        return NSDB_ERR_DB;
+    size_t cap = (size_t)(q->limit > 0 ? q->limit : 1), n = 0;
+    store_user *rows = arena_alloc(a, cap * sizeof *rows);
+    *rows_out = rows;
+    *count_out = 0;
+    if (*total_out <= q->offset && *total_out <= STORE_SEARCH_COUNT_CAP)
+        return NSDB_OK; /* nothing on this page: no need to ask */
+    e = db_prepare(conn, page_sql, &st);
+    if (e != NSDB_OK)
+        return e;
+    search_bind(st, w);
+    db_bind_int(st, w->count + 1, q->limit);
+    db_bind_int(st, w->count + 2, q->offset);
+    while ((rc = db_step(st)) == DB_ROW && n < cap)
+        rows[n++] = *user_from_row(a, st);
+    db_finalize(st);
+    *count_out = n;
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
+/* ---- by name pairs ------------------------------------------------------------------------ */
+
+/* Byte offsets of the characters of key (UTF-8), with the end as the last entry; the count. */
+static size_t char_starts(const char *key, size_t *starts, size_t max)
+{
+    size_t n = 0, i = 0;
+    for (; key[i] != '\0' && n < max - 1; i++)
+        if (((unsigned char)key[i] & 0xC0) != 0x80)
+            starts[n++] = i;
+    starts[n] = strlen(key);
+    return n;
+}
+
+/* The character after the one (valid UTF-8) that c starts with; "" after U+10FFFF. */
+static const char *next_char(arena *a, const char *c)
+{
+    const unsigned char *p = (const unsigned char *)c;
+    uint32_t cp;
+    if (p[0] < 0x80)
+        cp = p[0];
+    else if (p[0] < 0xE0)
+        cp = (uint32_t)(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
+    else if (p[0] < 0xF0)
+        cp = (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+    else
+        cp = (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
+             (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
+    cp++;
+    if (cp >= 0xD800 && cp < 0xE000)
+        cp = 0xE000; /* no surrogates in UTF-8 */
+    char *out = arena_alloc(a, 5);
+    if (cp < 0x80) {
+        out[0] = (char)cp, out[1] = '\0';
+    } else if (cp < 0x800) {
+        out[0] = (char)(0xC0 | cp >> 6), out[1] = (char)(0x80 | (cp & 0x3F)), out[2] = '\0';
+    } else if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | cp >> 12), out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F)), out[3] = '\0';
+    } else if (cp < 0x110000) {
+        out[0] = (char)(0xF0 | cp >> 18), out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+        out[2] = (char)(0x80 | (cp >> 6 & 0x3F)), out[3] = (char)(0x80 | (cp & 0x3F));
+        out[4] = '\0';
+    } else {
+        out[0] = '\0';
+    }
+    return out;
+}
+
+/* Rows of one pair in the municipality, counted up to limit. */
+static nsdb_err probe_gram(db *conn, int64_t municipality_pk, const char *gram, int64_t limit,
+                           int64_t *count_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT COUNT(*) FROM (SELECT 1 FROM user_grams WHERE municipality_id = $1 "
+                          "AND gram = $2 LIMIT $3) t",
+                          "iti", municipality_pk, gram, limit);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    *count_out = rc == DB_ROW ? db_column_int(st, 0) : 0;
+    db_finalize(st);
+    return rc == DB_ROW ? NSDB_OK : NSDB_ERR_DB;
+}
+
+/* The pair of key whose range is shortest (NULL with *empty when one has no rows at all). */
+static nsdb_err choose_gram(db *conn, arena *a, int64_t municipality_pk, const char *key,
+                            const size_t *starts, size_t chars, const char **gram_out,
+                            bool *empty)
+{
+    size_t pairs = chars - 1;
+    size_t probes = pairs < GRAM_PROBES_MAX ? pairs : GRAM_PROBES_MAX;
+    if (pairs == 1) { /* nothing to choose from */
+        *gram_out = arena_strdup(a, key);
+        return NSDB_OK;
+    }
+    int64_t best = GRAM_PROBE_CAP + 1;
+    *gram_out = NULL;
+    *empty = false;
+    for (size_t k = 0; k < probes; k++) {
+        size_t i = probes == 1 ? 0 : k * (pairs - 1) / (probes - 1); /* spread over the key */
+        const char *gram = arena_strndup(a, key + starts[i], starts[i + 2] - starts[i]);
+        if (*gram_out != NULL && strcmp(gram, *gram_out) == 0)
+            continue;
+        int64_t n = 0;
+        nsdb_err e = probe_gram(conn, municipality_pk, gram, best, &n);
+        if (e != NSDB_OK)
+            return e;
+        if (n == 0) {
+            *empty = true;
+            return NSDB_OK;
+        }
+        if (*gram_out == NULL || n < best) {
+            *gram_out = gram;
+            best = n < best ? n : best;
+        }
+    }
+    return NSDB_OK;
+}
+
+static nsdb_err search_by_grams(db *conn, arena *a, const store_user_query *q, const char *key,
+                                store_user **rows_out, size_t *count_out, int64_t *total_out)
+{
+    size_t starts[GRAM_KEY_MAX + 1];
+    size_t chars = char_starts(key, starts, sizeof starts / sizeof starts[0]);
+    bool sqlite = db_get_dialect(conn) == DB_SQLITE;
+    search_sql w;
+    memset(&w, 0, sizeof w);
+    strbuf_puts(&w.sql, "WHERE 1 = 1 ");
+    search_int(&w, "g.municipality_id = $%d", q->municipality_pk); /* $1: used again below */
+    bool one_char = chars == 1;
+    if (one_char) {
+        /* every pair that starts with the character, and the character alone (a key's last):
+           [c, next character) in byte order, which is code point order in UTF-8; a name key
+           is then in several rows of the range */
+        search_text(&w, "g.gram >= $%d", key);
+        search_text(&w, "g.gram < $%d", next_char(a, key));
+    } else {
+        const char *gram = NULL;
+        bool empty = false;
+        nsdb_err e = choose_gram(conn, a, q->municipality_pk, key, starts, chars, &gram, &empty);
+        if (e != NSDB_OK || empty) {
+            strbuf_free(&w.sql);
+            *rows_out = NULL;
+            *count_out = 0;
+            *total_out = 0;
+            return e;
+        }
+        search_text(&w, "g.gram = $%d", gram);
+        if (chars > 2)
+            search_text(&w, sqlite ? "instr(g.name_search, $%d) > 0" : "strpos(g.name_search, $%d) > 0",
+                        key);
+    }
+    /* the matching name keys, in key order */
+    const char *distinct = one_char ? "DISTINCT " : "";
+    char *names = arena_printf(a, "SELECT %sg.name_search, g.users FROM user_grams g %s", distinct,
+                               w.sql.data);
+    strbuf_reset(&w.sql);
+    strbuf_puts(&w.sql, "WHERE 1 = 1 ");
+    int key_params = w.count;
+    search_filters(a, q, &w);
+    bool filtered = w.count > key_params;
+    /* their users, in (key, id) order from users_inst_name; SQLite: keys as the outer loop */
+    char *users = arena_printf(a,
+                               "FROM (%sORDER BY g.name_search) p %s users u "
+                               "ON u.municipality_id = $1 AND u.name_search = p.name_search "
+                               "AND u.role IN ('doctor','inst_manager') ",
+                               names, sqlite ? "CROSS JOIN" : "JOIN");
+    char *count_sql =
+        filtered ? arena_printf(a,
+                                "SELECT COUNT(*) FROM (SELECT 1 %s"
+                                "LEFT JOIN institutions i ON i.id = u.institution_id %sLIMIT $%d) t",
+                                users, w.sql.data, w.count + 1)
+                 : arena_printf(a, "SELECT COALESCE(SUM(users), 0) FROM (%s) t", names);
+    /* the page's IDs first, from the index alone; then only those users are read */
+    char *page_sql = arena_printf(a,
+                                  "SELECT " USER_SELECT
+                                  "FROM (SELECT u.id AS id, p.name_search AS name_search %s"
+                                  "LEFT JOIN institutions i ON i.id = u.institution_id %s"
+                                  "ORDER BY p.name_search, u.id LIMIT $%d OFFSET $%d) x "
+                                  "%s users u ON u.id = x.id " USER_JOINS
+                                  "ORDER BY x.name_search, x.id",
+                                  users, w.sql.data, w.count + 1, w.count + 2,
+                                  sqlite ? "CROSS JOIN" : "JOIN");
+    strbuf_free(&w.sql);
+    return run_search(conn, a, &w, count_sql, filtered, page_sql, q, rows_out, count_out,
+                      total_out);
+}
+
+/* ---- over the users table ----------------------------------------------------------------- */
+
+/* Whether the key is the user ID of one of the institution users searched. */
+static nsdb_err is_user_id_in_scope(db *conn, const store_user_query *q, bool *yes)
+{
+    *yes = false;
+    if (q->user_id_upper == NULL || *q->user_id_upper == '\0')
+        return NSDB_OK;
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT 1 FROM users WHERE user_id = $1 AND municipality_id = $2 "
+                          "AND role IN ('doctor','inst_manager')",
+                          "ti", q->user_id_upper, q->municipality_pk);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    db_finalize(st);
+    *yes = rc == DB_ROW;
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
+enum key_match { KEY_NONE, KEY_LIKE, KEY_USER_ID };
+
+static nsdb_err search_users(db *conn, arena *a, const store_user_query *q, enum key_match match,
+                             store_user **rows_out, size_t *count_out, int64_t *total_out)
+{
+    search_sql w;
+    memset(&w, 0, sizeof w);
+    strbuf_puts(&w.sql, "WHERE 1 = 1 ");
+    search_int(&w, "u.municipality_id = $%d", q->municipality_pk);
+    strbuf_puts(&w.sql, q->municipal_roles ? "AND u.role IN ('muni_admin','muni_staff') "
+                                           : "AND u.role IN ('doctor','inst_manager') ");
+    if (match == KEY_USER_ID) {
+        search_text(&w, "u.user_id = $%d", q->user_id_upper);
+    } else if (match == KEY_LIKE) {
+        search_text(&w, "(u.name_search LIKE $%d ESCAPE '\\' OR LOWER(u.department) LIKE $%d "
+                        "ESCAPE '\\'",
+                    like_pattern(a, q->search_key));
+        w.sql.len -= 1;
+        w.count++;
+        strbuf_printf(&w.sql, " OR u.user_id = $%d) ", w.count);
+        w.types[w.count - 1] = 't';
+        w.texts[w.count - 1] = q->user_id_upper ? q->user_id_upper : "";
+    }
+    search_filters(a, q, &w);
+    char *count_sql = arena_printf(a,
+                                   "SELECT COUNT(*) FROM (SELECT 1 FROM users u "
+                                   "LEFT JOIN institutions i ON i.id = u.institution_id %s"
+                                   "LIMIT $%d) t",
+                                   w.sql.data, w.count + 1);
+    char *page_sql = arena_printf(a, "SELECT " USER_COLUMNS "%s"
+                                     "ORDER BY u.name_search, u.id LIMIT $%d OFFSET $%d",
+                                  w.sql.data, w.count + 1, w.count + 2);
+    nsdb_err e =
+        run_search(conn, a, &w, count_sql, true, page_sql, q, rows_out, count_out, total_out);
+    strbuf_free(&w.sql);
+    return e;
+}
+
+static nsdb_err search(db *conn, arena *a, const store_user_query *q, store_user **rows_out,
+                       size_t *count_out, int64_t *total_out)
+{
+    const char *key = q->search_key != NULL && *q->search_key != '\0' ? q->search_key : NULL;
+    if (key == NULL)
+        return search_users(conn, a, q, KEY_NONE, rows_out, count_out, total_out);
+    /* municipal users and an institution's own users are few: LIKE over their range */
+    if (q->municipal_roles || q->institution_pk != 0 || strlen(key) > GRAM_KEY_MAX ||
+        strncmp(key, "\xF4\x8F\xBF\xBF", 4) == 0 /* U+10FFFF: no character after it */)
+        return search_users(conn, a, q, KEY_LIKE, rows_out, count_out, total_out);
+    /* a user ID typed into the name field finds that user (names never look like one) */
+    bool by_id = false;
+    nsdb_err e = is_user_id_in_scope(conn, q, &by_id);
+    if (e != NSDB_OK)
+        return e;
+    if (by_id)
+        return search_users(conn, a, q, KEY_USER_ID, rows_out, count_out, total_out);
+    return search_by_grams(conn, a, q, key, rows_out, count_out, total_out);
+}
+
+nsdb_err store_user_search(db *conn, arena *a, const store_user_query *q, store_user **rows_out,
+                           size_t *count_out, int64_t *total_out)
+{
+    assert(q->municipality_pk != 0);
+    /* the count and the page from one snapshot (inside a caller's transaction: from that) */
+    bool own = !db_in_transaction(conn);
+    nsdb_err e = own ? db_begin_read(conn) : NSDB_OK;
+    if (e != NSDB_OK)
+        return e;
+    e = search(conn, a, q, rows_out, count_out, total_out);
+    if (own) {
+        if (e == NSDB_OK)
+            e = db_commit(conn);
+        else
+            db_rollback(conn);
+    }
+    return e;
+}
