@@ -213,7 +213,7 @@ static size_t char_starts(const char *key, size_t *starts, size_t max)
     return n;
 }
 
-/* The character after the one (valid UTF-8) that c starts with; "" after U+10FFFF. */
+/* The character after the one that c (valid UTF-8, not U+10FFFF) starts with. */
 static const char *next_char(arena *a, const char *c)
 {
     const unsigned char *p = (const unsigned char *)c;
@@ -238,12 +238,10 @@ static const char *next_char(arena *a, const char *c)
     } else if (cp < 0x10000) {
         out[0] = (char)(0xE0 | cp >> 12), out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
         out[2] = (char)(0x80 | (cp & 0x3F)), out[3] = '\0';
-    } else if (cp < 0x110000) {
+    } else {
         out[0] = (char)(0xF0 | cp >> 18), out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
         out[2] = (char)(0x80 | (cp >> 6 & 0x3F)), out[3] = (char)(0x80 | (cp & 0x3F));
         out[4] = '\0';
-    } else {
-        out[0] = '\0';
     }
     return out;
 }
@@ -435,8 +433,9 @@ static nsdb_err search(db *conn, arena *a, const store_user_query *q, store_user
     if (key == NULL)
         return search_users(conn, a, q, KEY_NONE, rows_out, count_out, total_out);
     /* municipal users and an institution's own users are few: LIKE over their range */
+    /* (and a key that is not clean UTF-8, or is the last code point, which has no next) */
     if (q->municipal_roles || q->institution_pk != 0 || strlen(key) > GRAM_KEY_MAX ||
-        strncmp(key, "\xF4\x8F\xBF\xBF", 4) == 0 /* U+10FFFF: no character after it */)
+        !str_is_clean_utf8(key, strlen(key)) || strcmp(key, "\xF4\x8F\xBF\xBF") == 0)
         return search_users(conn, a, q, KEY_LIKE, rows_out, count_out, total_out);
     /* a user ID typed into the name field finds that user (names never look like one) */
     bool by_id = false;

@@ -33,7 +33,8 @@ struct fixture {
     int64_t muni[2];
 };
 
-static const char *const CHARS[] = {"ア", "イ", "ウ", "ン", "佐", "藤", "林", "x"};
+/* タ (U+30BF) ends in the byte 0xBF: the range of pairs starting with it ends before ダ */
+static const char *const CHARS[] = {"ア", "イ", "ウ", "ン", "佐", "藤", "林", "x", "タ", "ダ"};
 #define NCHARS (sizeof CHARS / sizeof CHARS[0])
 
 static unsigned rand_state = 12345;
