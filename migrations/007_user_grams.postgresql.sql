@@ -1,25 +1,25 @@
 -- 007 (PostgreSQL): 医療機関ユーザ検索 by name or kana over an index of character pairs of the names.
 -- user_grams holds, for every distinct name key (users.name_search) of the institution users
--- (doctor, inst_manager) of a municipality, each distinct pair of adjacent characters of the key
--- and its last character alone, with the key beside it and the number of users who have that key.
--- The rows of one pair are in key order, so a search walks one contiguous range, checks the
+-- (doctor, inst_manager) of a municipality, each of its distinct characters and pairs of adjacent
+-- characters (the grams), with the key beside it and the number of users who have that key.
+-- The rows of one gram are in key order, so a search walks one contiguous range, checks the
 -- whole search key against each name key, adds up the users (the count) and takes the page's
--- users from users_inst_name (src/store/user_search.c). The pair is compared byte by byte
--- (COLLATE "C") so that all pairs starting with one character form one range.
+-- users from users_inst_name (src/store/user_search.c).
 -- Maintained by src/store/users.c (insert, change of name); users are never deleted.
 CREATE TABLE user_grams (
     municipality_id BIGINT NOT NULL,
-    gram TEXT COLLATE "C" NOT NULL,
+    gram TEXT NOT NULL,
     name_search TEXT NOT NULL,
     users BIGINT NOT NULL,
     PRIMARY KEY (municipality_id, gram, name_search)
 );
 INSERT INTO user_grams (municipality_id, gram, name_search, users)
 SELECT municipality_id, gram, name_search, COUNT(DISTINCT id)
-FROM (SELECT u.municipality_id, u.name_search, u.id,
-             CASE WHEN i < length(u.name_search) THEN substr(u.name_search, i, 2)
-                  ELSE substr(u.name_search, i, 1) END AS gram
+FROM (SELECT u.municipality_id, u.name_search, u.id, gram
       FROM users u CROSS JOIN LATERAL generate_series(1, length(u.name_search)) AS i
+      CROSS JOIN LATERAL (SELECT substr(u.name_search, i, 1)
+                          UNION ALL SELECT substr(u.name_search, i, 2)
+                          WHERE i < length(u.name_search)) AS grams(gram)
       WHERE u.role IN ('doctor', 'inst_manager') AND u.municipality_id IS NOT NULL
         AND u.name_search IS NOT NULL AND u.name_search <> '') t
 GROUP BY municipality_id, gram, name_search;

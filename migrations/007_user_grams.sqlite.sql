@@ -1,8 +1,8 @@
 -- 007 (SQLite): 医療機関ユーザ検索 by name or kana over an index of character pairs of the names.
 -- user_grams holds, for every distinct name key (users.name_search) of the institution users
--- (doctor, inst_manager) of a municipality, each distinct pair of adjacent characters of the key
--- and its last character alone, with the key beside it and the number of users who have that key.
--- The rows of one pair are in key order, so a search walks one contiguous range, checks the
+-- (doctor, inst_manager) of a municipality, each of its distinct characters and pairs of adjacent
+-- characters (the grams), with the key beside it and the number of users who have that key.
+-- The rows of one gram are in key order, so a search walks one contiguous range, checks the
 -- whole search key against each name key, adds up the users (the count) and takes the page's
 -- users from users_inst_name in the same order: no sort, no lookup of users who are not shown
 -- (src/store/user_search.c). It replaces the trigram full-text index of 006, which found the
@@ -28,8 +28,8 @@ WITH RECURSIVE g(id, m, s, i) AS (
 )
 INSERT INTO user_grams (municipality_id, gram, name_search, users)
 SELECT m, gram, s, COUNT(DISTINCT id)
-FROM (SELECT m, CASE WHEN i < length(s) THEN substr(s, i, 2) ELSE substr(s, i, 1) END AS gram,
-             s, id FROM g)
+FROM (SELECT m, substr(s, i, 1) AS gram, s, id FROM g
+      UNION ALL SELECT m, substr(s, i, 2), s, id FROM g WHERE i < length(s))
 GROUP BY m, gram, s;
 -- The institution users in (key, id) order, with the columns the search screen filters on, so
 -- that neither paging nor filtering reads a user who is not shown.

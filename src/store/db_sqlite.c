@@ -24,7 +24,7 @@ nsdb_err db_sqlite_connect(const char *path, db **out)
     sqlite3_busy_timeout(handle, SQLITE_BUSY_TIMEOUT_MS);
     static const char *const PRAGMAS =
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384; PRAGMA mmap_size=1073741824;";
+        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;";
     char *err = NULL;
     if (sqlite3_exec(handle, PRAGMAS, NULL, NULL, &err) != SQLITE_OK) {
         log_event(LOG_ERROR, "sqlite_pragma_failed", "error", err, NULL);

@@ -4,20 +4,19 @@
  * name-key order.
  *
  * An institution user's name or kana is found through user_grams (migration 007): for each
- * distinct name key of the municipality's institution users, each distinct pair of adjacent
- * characters and the key's last character alone, with the key and its number of users, in
- * (municipality, pair, key) order. A search key of two or more characters is contained only in
- * name keys that contain each of its pairs, so the search takes the pair with the fewest rows
- * (each pair's rows are counted up to GRAM_PROBE_CAP), walks that one contiguous range checking
- * the whole search key against each name key, adds up the users for the count, and reads the
- * page's users of the matching keys from the index users_inst_name in the order the range
- * already has: no sort, and no user is read who is not shown (unless other filters are asked
- * for: then each matching user is checked). A one-character key takes every pair starting with
- * that character. Municipal users (a few hundred per municipality) and an institution's own
- * users are searched by LIKE over their index range instead.
+ * distinct name key of the municipality's institution users, each of its distinct characters and
+ * pairs of adjacent characters (the grams), with the key and its number of users, in
+ * (municipality, gram, key) order. A search key of one or two characters is a gram: its rows are
+ * exactly the matching name keys. A longer key is contained only in name keys that contain each
+ * of its pairs, so the search takes the pair with the fewest rows (each pair's rows are counted
+ * up to GRAM_PROBE_CAP) and walks that one contiguous range checking the whole key against each
+ * name key. The users of the matching keys are added up for the count, and the page's users are
+ * read from the index users_inst_name in the order the range already has: no sort, and no user
+ * is read who is not shown (filters are checked on that index's columns). Municipal users (a few
+ * hundred per municipality) and an institution's own users are searched by LIKE over their
+ * index range instead.
  */
 #include <assert.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,10 +38,12 @@ bool user_grams_role(const char *role)
     return role != NULL && (strcmp(role, "doctor") == 0 || strcmp(role, "inst_manager") == 0);
 }
 
-/* The pairs of $2 (and its last character alone), one row each: SQL shared by both dialects. */
+/* grams(gram): each distinct character of $2 and each distinct pair of adjacent characters
+   (SQL shared by both dialects). */
 #define GRAMS_OF_KEY                                                                              \
-    "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < length($2)) "
-#define GRAM_AT "CASE WHEN i < length($2) THEN substr($2, i, 2) ELSE substr($2, i, 1) END "
+    "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < length($2)), "     \
+    "grams(gram) AS (SELECT substr($2, i, 1) FROM g "                                            \
+    "UNION SELECT substr($2, i, 2) FROM g WHERE i < length($2)) "
 
 nsdb_err user_grams_add(db *conn, int64_t municipality_pk, const char *key)
 {
@@ -50,7 +51,7 @@ nsdb_err user_grams_add(db *conn, int64_t municipality_pk, const char *key)
         return NSDB_OK;
     return db_exec(conn, NULL,
                    GRAMS_OF_KEY "INSERT INTO user_grams (municipality_id, gram, name_search, users) "
-                                "SELECT DISTINCT $1, " GRAM_AT ", $2, 1 FROM g WHERE length($2) > 0 "
+                                "SELECT $1, gram, $2, 1 FROM grams WHERE length($2) > 0 "
                                 "ON CONFLICT (municipality_id, gram, name_search) "
                                 "DO UPDATE SET users = user_grams.users + 1",
                    "it", municipality_pk, key);
@@ -63,13 +64,13 @@ nsdb_err user_grams_remove(db *conn, int64_t municipality_pk, const char *key)
     nsdb_err e = db_exec(conn, NULL,
                          GRAMS_OF_KEY "UPDATE user_grams SET users = users - 1 "
                                       "WHERE municipality_id = $1 AND name_search = $2 "
-                                      "AND gram IN (SELECT " GRAM_AT " FROM g)",
+                                      "AND gram IN (SELECT gram FROM grams)",
                          "it", municipality_pk, key);
     if (e != NSDB_OK)
         return e;
     return db_exec(conn, NULL,
                    GRAMS_OF_KEY "DELETE FROM user_grams WHERE municipality_id = $1 "
-                                "AND name_search = $2 AND gram IN (SELECT " GRAM_AT " FROM g) "
+                                "AND name_search = $2 AND gram IN (SELECT gram FROM grams) "
                                 "AND users <= 0",
                    "it", municipality_pk, key);
 }
@@ -144,11 +145,14 @@ static void search_filters(arena *a, const store_user_query *q, search_sql *w)
     if (q->account_status)
         search_text(w, "u.status = $%d", q->account_status);
     if (q->inst_code && *q->inst_code)
-        search_text(w, "i.code = $%d", q->inst_code);
+        search_text(w, "u.institution_id IN (SELECT id FROM institutions WHERE code = $%d)",
+                    q->inst_code);
     if (q->inst_name_like && *q->inst_name_like)
         search_text(w, "LOWER(i.name) LIKE LOWER($%d) ESCAPE '\\'", like_pattern(a, q->inst_name_like));
-    if (q->category)
-        search_text(w, "(u.category = $%d OR ($%d <> 'both' AND u.category = 'both'))", q->category);
+    if (q->category) /* 難病 or 小慢 also finds 両方 */
+        search_text(w, strcmp(q->category, "both") == 0 ? "u.category = $%d"
+                                                        : "u.category IN ($%d, 'both')",
+                    q->category);
     if (q->role)
         search_text(w, "u.role = $%d", q->role);
     if (q->institution_pk)
@@ -213,39 +217,6 @@ static size_t char_starts(const char *key, size_t *starts, size_t max)
     return n;
 }
 
-/* The character after the one that c (valid UTF-8, not U+10FFFF) starts with. */
-static const char *next_char(arena *a, const char *c)
-{
-    const unsigned char *p = (const unsigned char *)c;
-    uint32_t cp;
-    if (p[0] < 0x80)
-        cp = p[0];
-    else if (p[0] < 0xE0)
-        cp = (uint32_t)(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
-    else if (p[0] < 0xF0)
-        cp = (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-    else
-        cp = (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
-             (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-    cp++;
-    if (cp >= 0xD800 && cp < 0xE000)
-        cp = 0xE000; /* no surrogates in UTF-8 */
-    char *out = arena_alloc(a, 5);
-    if (cp < 0x80) {
-        out[0] = (char)cp, out[1] = '\0';
-    } else if (cp < 0x800) {
-        out[0] = (char)(0xC0 | cp >> 6), out[1] = (char)(0x80 | (cp & 0x3F)), out[2] = '\0';
-    } else if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | cp >> 12), out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F)), out[3] = '\0';
-    } else {
-        out[0] = (char)(0xF0 | cp >> 18), out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-        out[2] = (char)(0x80 | (cp >> 6 & 0x3F)), out[3] = (char)(0x80 | (cp & 0x3F));
-        out[4] = '\0';
-    }
-    return out;
-}
-
 /* Rows of one pair in the municipality, counted up to limit. */
 static nsdb_err probe_gram(db *conn, int64_t municipality_pk, const char *gram, int64_t limit,
                            int64_t *count_out)
@@ -270,10 +241,6 @@ static nsdb_err choose_gram(db *conn, arena *a, int64_t municipality_pk, const c
 {
     size_t pairs = chars - 1;
     size_t probes = pairs < GRAM_PROBES_MAX ? pairs : GRAM_PROBES_MAX;
-    if (pairs == 1) { /* nothing to choose from */
-        *gram_out = arena_strdup(a, key);
-        return NSDB_OK;
-    }
     int64_t best = GRAM_PROBE_CAP + 1;
     *gram_out = NULL;
     *empty = false;
@@ -308,13 +275,8 @@ static nsdb_err search_by_grams(db *conn, arena *a, const store_user_query *q, c
     memset(&w, 0, sizeof w);
     strbuf_puts(&w.sql, "WHERE 1 = 1 ");
     search_int(&w, "g.municipality_id = $%d", q->municipality_pk); /* $1: used again below */
-    bool one_char = chars == 1;
-    if (one_char) {
-        /* every pair that starts with the character, and the character alone (a key's last):
-           [c, next character) in byte order, which is code point order in UTF-8; a name key
-           is then in several rows of the range */
-        search_text(&w, "g.gram >= $%d", key);
-        search_text(&w, "g.gram < $%d", next_char(a, key));
+    if (chars <= 2) {
+        search_text(&w, "g.gram = $%d", key); /* the key is one of the index's own grams */
     } else {
         const char *gram = NULL;
         bool empty = false;
@@ -327,14 +289,11 @@ static nsdb_err search_by_grams(db *conn, arena *a, const store_user_query *q, c
             return e;
         }
         search_text(&w, "g.gram = $%d", gram);
-        if (chars > 2)
-            search_text(&w, sqlite ? "instr(g.name_search, $%d) > 0" : "strpos(g.name_search, $%d) > 0",
-                        key);
+        search_text(&w, sqlite ? "instr(g.name_search, $%d) > 0" : "strpos(g.name_search, $%d) > 0",
+                    key);
     }
     /* the matching name keys, in key order */
-    const char *distinct = one_char ? "DISTINCT " : "";
-    char *names = arena_printf(a, "SELECT %sg.name_search, g.users FROM user_grams g %s", distinct,
-                               w.sql.data);
+    char *names = arena_printf(a, "SELECT g.name_search, g.users FROM user_grams g %s", w.sql.data);
     strbuf_reset(&w.sql);
     strbuf_puts(&w.sql, "WHERE 1 = 1 ");
     int key_params = w.count;
@@ -412,14 +371,19 @@ static nsdb_err search_users(db *conn, arena *a, const store_user_query *q, enum
         w.texts[w.count - 1] = q->user_id_upper ? q->user_id_upper : "";
     }
     search_filters(a, q, &w);
+    /* one institution's users: from its own index range (SQLite would otherwise walk the
+       municipality's institution users in name order, which the page asks for) */
+    const char *users = db_get_dialect(conn) == DB_SQLITE && (q->institution_pk || q->inst_code)
+                            ? "users u INDEXED BY users_muni_inst_name"
+                            : "users u";
     char *count_sql = arena_printf(a,
-                                   "SELECT COUNT(*) FROM (SELECT 1 FROM users u "
+                                   "SELECT COUNT(*) FROM (SELECT 1 FROM %s "
                                    "LEFT JOIN institutions i ON i.id = u.institution_id %s"
                                    "LIMIT $%d) t",
-                                   w.sql.data, w.count + 1);
-    char *page_sql = arena_printf(a, "SELECT " USER_COLUMNS "%s"
+                                   users, w.sql.data, w.count + 1);
+    char *page_sql = arena_printf(a, "SELECT " USER_SELECT "FROM %s " USER_JOINS "%s"
                                      "ORDER BY u.name_search, u.id LIMIT $%d OFFSET $%d",
-                                  w.sql.data, w.count + 1, w.count + 2);
+                                  users, w.sql.data, w.count + 1, w.count + 2);
     nsdb_err e =
         run_search(conn, a, &w, count_sql, true, page_sql, q, rows_out, count_out, total_out);
     strbuf_free(&w.sql);
@@ -433,9 +397,9 @@ static nsdb_err search(db *conn, arena *a, const store_user_query *q, store_user
     if (key == NULL)
         return search_users(conn, a, q, KEY_NONE, rows_out, count_out, total_out);
     /* municipal users and an institution's own users are few: LIKE over their range */
-    /* (and a key that is not clean UTF-8, or is the last code point, which has no next) */
+    /* (and so is a key that is not clean UTF-8) */
     if (q->municipal_roles || q->institution_pk != 0 || strlen(key) > GRAM_KEY_MAX ||
-        !str_is_clean_utf8(key, strlen(key)) || strcmp(key, "\xF4\x8F\xBF\xBF") == 0)
+        !str_is_clean_utf8(key, strlen(key)))
         return search_users(conn, a, q, KEY_LIKE, rows_out, count_out, total_out);
     /* a user ID typed into the name field finds that user (names never look like one) */
     bool by_id = false;

@@ -195,13 +195,19 @@ static const char *query_choice(web_ctx *ctx, const char *name, const char *cons
 json_t *inst_user_row_json(const store_user *u)
 {
     bool printable = u->initial_sealed != NULL && strcmp(u->status, "active") == 0;
-    return json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s, s:s, s:b, s:b}", "user_id",
-                     u->user_id, "name", u->name, "name_kana", u->name_kana, "inst_code",
-                     u->institution_code, "inst_name", u->institution_name, "type_label",
-                     strcmp(u->role, "doctor") == 0 ? "指定医" : "責任者", "category",
-                     category_label(u->category), "notice_status", u->notice_status,
-                     "notice_label", notice_status_label(u->notice_status), "printable", printable,
-                     "suspended", strcmp(u->status, "suspended") == 0);
+    json_t *row = json_object();
+    page_row_text(row, "user_id", u->user_id);
+    page_row_text(row, "name", u->name);
+    page_row_text(row, "name_kana", u->name_kana);
+    page_row_text(row, "inst_code", u->institution_code);
+    page_row_text(row, "inst_name", u->institution_name);
+    page_row_text(row, "type_label", strcmp(u->role, "doctor") == 0 ? "指定医" : "責任者");
+    page_row_text(row, "category", category_label(u->category));
+    page_row_text(row, "notice_status", u->notice_status);
+    page_row_text(row, "notice_label", notice_status_label(u->notice_status));
+    page_row_bool(row, "printable", printable);
+    page_row_bool(row, "suspended", strcmp(u->status, "suspended") == 0);
+    return row;
 }
 
 void web_inst_users(web_ctx *ctx)

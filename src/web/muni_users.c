@@ -118,13 +118,20 @@ void web_muni_user_new_submit(web_ctx *ctx)
 static json_t *user_row_json(web_ctx *ctx, const store_user *u)
 {
     bool printable = u->initial_sealed != NULL && strcmp(u->status, "active") == 0;
-    return json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s?}", "user_id",
-                     u->user_id, "name", u->name, "name_kana", u->name_kana, "department",
-                     u->department, "role_label", role_label(u->role), "category",
-                     category_label(u->category), "notice_status", u->notice_status,
-                     "notice_label", notice_status_label(u->notice_status), "printable", printable,
-                     "suspended", strcmp(u->status, "suspended") == 0, "is_self",
-                     u->pk == ctx->user->pk, "email", u->email);
+    json_t *row = json_object();
+    page_row_text(row, "user_id", u->user_id);
+    page_row_text(row, "name", u->name);
+    page_row_text(row, "name_kana", u->name_kana);
+    page_row_text(row, "department", u->department);
+    page_row_text(row, "role_label", role_label(u->role));
+    page_row_text(row, "category", category_label(u->category));
+    page_row_text(row, "notice_status", u->notice_status);
+    page_row_text(row, "notice_label", notice_status_label(u->notice_status));
+    page_row_bool(row, "printable", printable);
+    page_row_bool(row, "suspended", strcmp(u->status, "suspended") == 0);
+    page_row_bool(row, "is_self", u->pk == ctx->user->pk);
+    page_row_text(row, "email", u->email);
+    return row;
 }
 
 void web_muni_users(web_ctx *ctx)

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "util/log.h"
+#include "util/str.h"
 #include "web/menu.h"
 #include "web/web.h"
 
@@ -71,8 +72,10 @@ void page_render(web_ctx *ctx, const char *name, json_t *data)
     strbuf content = STRBUF_INIT;
     nsdb_err e = template_render(ctx->app->templates, name, data, &content);
     if (e == NSDB_OK) {
-        json_object_set_new(data, "content", json_stringn(content.data ? content.data : "",
-                                                          content.len));
+        /* our own output: templates and values that were UTF-8 already (no second check of
+           the whole page, which costs jansson a function call per byte) */
+        json_object_set_new(data, "content",
+                            json_stringn_nocheck(content.data ? content.data : "", content.len));
         strbuf_reset(&req->out);
         e = template_render(ctx->app->templates, "layout", data, &req->out);
     }
@@ -119,6 +122,19 @@ const char *page_format_time(web_ctx *ctx, int64_t unix_time)
     gmtime_r(&t, &tm);
     return arena_printf(ctx->req->arena, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900,
                         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+}
+
+void page_row_text(json_t *obj, const char *key, const char *value)
+{
+    json_t *v = value == NULL                               ? json_null()
+                : str_is_clean_utf8(value, strlen(value)) ? json_string_nocheck(value)
+                                                            : json_string("\xEF\xBF\xBD");
+    json_object_set_new_nocheck(obj, key, v);
+}
+
+void page_row_bool(json_t *obj, const char *key, bool value)
+{
+    json_object_set_new_nocheck(obj, key, json_boolean(value));
 }
 
 void page_set_total(json_t *data, int64_t total)
