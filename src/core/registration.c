@@ -95,7 +95,9 @@ nsdb_err registration_register(app *a, db *conn, arena *ar, const registration_i
                         .doctor_number = in->doctor_number,
                         .specialty = in->specialty,
                         .created_by = actor->user_pk,
-                        .search_key = in->search_key};
+                        .search_key = in->search_key,
+                        /* an import adds the name index of its whole batch at the end */
+                        .defer_grams = actor->batch_id != 0};
     e = accounts_issue(a, conn, &u, actor->now, out);
     if (e != NSDB_OK)
         return e;

@@ -138,7 +138,7 @@ nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64
         int64_t pk = db_column_int(st, 0);
         if (pk_out)
             *pk_out = pk;
-        e = u->municipality_pk != 0 && user_grams_role(u->role)
+        e = u->municipality_pk != 0 && user_grams_role(u->role) && !u->defer_grams
                 ? user_grams_add(conn, u->municipality_pk, u->search_key)
                 : NSDB_OK;
     } else if (rc == DB_DONE) {

@@ -17,6 +17,8 @@
 #include "web/web.h"
 
 #define RESULT_ROWS_SHOWN 1000
+/* users whose name index rows are added together (store_user_grams_add_batch) */
+#define IMPORT_GRAMS_CHUNK 4096
 
 static json_t *error_row(const char *file, unsigned record, const char *column, const char *text)
 {
@@ -121,6 +123,7 @@ void web_inst_user_import(web_ctx *ctx)
     strbuf_free(&warnings);
     strbuf_free(&names);
     json_t *conflicts = json_array();
+    int64_t grams_from = 0, grams_to = 0; /* users whose name index is still to be added */
     registration_actor actor = {ctx->user->municipality_pk, ctx->user->pk, ctx->user->user_id,
                                 ctx->req->client_ip, batch, ctx->now};
     for (size_t i = 0; e == NSDB_OK && i < imp.row_count; i++) {
@@ -134,6 +137,15 @@ void web_inst_user_import(web_ctx *ctx)
         /* a scratch arena per row keeps a 100,000-row import in bounded memory */
         arena *row_arena = arena_new();
         e = registration_register(ctx->app, conn, row_arena, &in, &actor, &issued, &refusal, &field);
+        if (e == NSDB_OK) {
+            grams_from = grams_from ? grams_from : issued.pk;
+            grams_to = issued.pk;
+            if (i + 1 == imp.row_count || (i + 1) % IMPORT_GRAMS_CHUNK == 0) {
+                e = store_user_grams_add_batch(conn, ctx->user->municipality_pk, batch, grams_from,
+                                               grams_to);
+                grams_from = 0;
+            }
+        }
         if (refusal != NULL)
             refusal = arena_strdup(a, refusal);
         arena_free(row_arena);

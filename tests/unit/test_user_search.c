@@ -80,24 +80,39 @@ static void fill(struct fixture *f)
                      NSDB_OK);
     static const char *const ROLES[] = {"doctor", "doctor", "inst_manager", "muni_staff"};
     static const char *const CATEGORIES[] = {"nanbyo", "shoman", "both"};
+    /* the second half of the first municipality's institution users come as one import batch,
+       whose name index is added at the end (store_user_grams_add_batch) */
+    store_user_new staff = {.user_id = "STAFF0000001", .role = "muni_staff", .name = "職員",
+                            .municipality_pk = f->muni[0], .search_key = "職員"};
+    int64_t staff_pk = 0, batch = 0;
+    assert_int_equal(store_user_insert(conn, &staff, 1, &staff_pk), NSDB_OK);
+    assert_int_equal(store_import_batch_insert(conn, f->muni[0], staff_pk, "t.csv", USERS / 2,
+                                               NULL, 1, &batch),
+                     NSDB_OK);
     for (int i = 0; i < USERS; i++) {
         char key[64], user_id[16];
         random_key(key, sizeof key);
         snprintf(user_id, sizeof user_id, "T%011d", i);
         const char *role = ROLES[next_rand() % 4];
         bool inst_user = strcmp(role, "muni_staff") != 0;
+        int64_t muni = f->muni[next_rand() % 5 == 0];
+        bool imported = inst_user && muni == f->muni[0] && i >= USERS / 2;
         store_user_new u = {.user_id = user_id,
                             .role = role,
                             .name = key,
                             .category = CATEGORIES[next_rand() % 3],
-                            .municipality_pk = f->muni[next_rand() % 5 == 0],
+                            .municipality_pk = muni,
                             .institution_pk = inst_user ? inst : 0,
-                            .search_key = key};
+                            .search_key = key,
+                            .defer_grams = imported};
         int64_t pk = 0;
         assert_int_equal(store_user_insert(conn, &u, 1000 + i, &pk), NSDB_OK);
+        if (imported)
+            assert_int_equal(store_registration_insert(conn, pk, muni, inst, "2026-01", batch, 1000),
+                             NSDB_OK);
         if (next_rand() % 3 == 0)
             assert_int_equal(store_user_mark_notice_issued(conn, pk, 2000), NSDB_OK);
-        if (next_rand() % 8 == 0) { /* renamed: the old key's index rows must go */
+        if (next_rand() % 8 == 0 && !imported) { /* renamed: the old key's rows must go */
             char renamed[64];
             random_key(renamed, sizeof renamed);
             store_user_profile p = {.name = renamed};
@@ -109,6 +124,12 @@ static void fill(struct fixture *f)
                            .municipality_pk = f->muni[0], .institution_pk = inst,
                            .search_key = "アイxイウ"};
     assert_int_equal(store_user_insert(conn, &trap, 5000, NULL), NSDB_OK);
+    /* in two parts, as an import does */
+    assert_int_equal(store_user_grams_add_batch(conn, f->muni[0], batch, 0, USERS / 2 + USERS / 4),
+                     NSDB_OK);
+    assert_int_equal(store_user_grams_add_batch(conn, f->muni[0], batch, USERS / 2 + USERS / 4 + 1,
+                                                INT64_MAX),
+                     NSDB_OK);
     assert_int_equal(db_commit(conn), NSDB_OK);
 }
 
