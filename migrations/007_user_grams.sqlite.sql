@@ -37,3 +37,13 @@ CREATE INDEX users_inst_name
     ON users(municipality_id, name_search, id, notice_status, status, category, role, created_at,
              institution_id)
     WHERE role IN ('doctor', 'inst_manager');
+-- The same users by notice status first: 未発行 (to print) or 発行済 among many, in name order.
+CREATE INDEX users_inst_status_name
+    ON users(municipality_id, notice_status, name_search, id, category, status, role, created_at,
+             institution_id)
+    WHERE role IN ('doctor', 'inst_manager');
+-- How many institution users each municipality has: the count of the search screen without
+-- conditions, its first view (maintained by src/store/users.c and user_search.c).
+ALTER TABLE municipalities ADD COLUMN inst_users BIGINT NOT NULL DEFAULT 0;
+UPDATE municipalities SET inst_users = (SELECT COUNT(*) FROM users u
+    WHERE u.municipality_id = municipalities.id AND u.role IN ('doctor', 'inst_manager'));

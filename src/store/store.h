@@ -177,7 +177,8 @@ typedef struct store_user_query {
 } store_user_query;
 
 /* Adds the name index rows of the users with from_pk <= id <= to_pk registered by one import
-   batch (see defer_grams); a few thousand users at a time keep the grouping's memory small. */
+   batch (see defer_grams), and counts them in their municipality's inst_users; a few thousand
+   users at a time keep the grouping's memory small. */
 nsdb_err store_user_grams_add_batch(db *conn, int64_t municipality_pk, int64_t batch_id,
                                     int64_t from_pk, int64_t to_pk);
 

@@ -78,6 +78,15 @@ nsdb_err user_grams_remove(db *conn, int64_t municipality_pk, const char *key)
 nsdb_err store_user_grams_add_batch(db *conn, int64_t municipality_pk, int64_t batch_id,
                                     int64_t from_pk, int64_t to_pk)
 {
+    nsdb_err e = db_exec(conn, NULL,
+                         "UPDATE municipalities SET inst_users = inst_users + (SELECT COUNT(*) "
+                         "FROM registrations r JOIN users u ON u.id = r.user_pk "
+                         "WHERE r.batch_id = $1 AND u.id BETWEEN $3 AND $4 "
+                         "AND u.municipality_id = $2 AND u.role IN ('doctor','inst_manager')) "
+                         "WHERE id = $2",
+                         "iiii", batch_id, municipality_pk, from_pk, to_pk);
+    if (e != NSDB_OK)
+        return e;
     /* the same rows as user_grams_add for each user, grouped: one upsert per (gram, key) */
     return db_exec(conn, NULL,
                    "WITH RECURSIVE g(id, m, s, i) AS ("
@@ -392,22 +401,26 @@ static nsdb_err search_users(db *conn, arena *a, const store_user_query *q, enum
         w.types[w.count - 1] = 't';
         w.texts[w.count - 1] = q->user_id_upper ? q->user_id_upper : "";
     }
+    bool everyone = match == KEY_NONE && !q->municipal_roles && w.count == 1;
     search_filters(a, q, &w);
+    everyone = everyone && w.count == 1;
     /* one institution's users: from its own index range (SQLite would otherwise walk the
        municipality's institution users in name order, which the page asks for) */
     const char *users = db_get_dialect(conn) == DB_SQLITE && (q->institution_pk || q->inst_code)
                             ? "users u INDEXED BY users_muni_inst_name"
                             : "users u";
-    char *count_sql = arena_printf(a,
-                                   "SELECT COUNT(*) FROM (SELECT 1 FROM %s "
-                                   "LEFT JOIN institutions i ON i.id = u.institution_id %s"
-                                   "LIMIT $%d) t",
-                                   users, w.sql.data, w.count + 1);
+    /* all the municipality's institution users: counted as they are registered */
+    char *count_sql = everyone ? arena_strdup(a, "SELECT inst_users FROM municipalities WHERE id = $1")
+                               : arena_printf(a,
+                                              "SELECT COUNT(*) FROM (SELECT 1 FROM %s "
+                                              "LEFT JOIN institutions i ON i.id = u.institution_id "
+                                              "%sLIMIT $%d) t",
+                                              users, w.sql.data, w.count + 1);
     char *page_sql = arena_printf(a, "SELECT " USER_SELECT "FROM %s " USER_JOINS "%s"
                                      "ORDER BY u.name_search, u.id LIMIT $%d OFFSET $%d",
                                   users, w.sql.data, w.count + 1, w.count + 2);
     nsdb_err e =
-        run_search(conn, a, &w, count_sql, true, page_sql, q, rows_out, count_out, total_out);
+        run_search(conn, a, &w, count_sql, !everyone, page_sql, q, rows_out, count_out, total_out);
     strbuf_free(&w.sql);
     return e;
 }

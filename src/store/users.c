@@ -138,9 +138,14 @@ nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64
         int64_t pk = db_column_int(st, 0);
         if (pk_out)
             *pk_out = pk;
-        e = u->municipality_pk != 0 && user_grams_role(u->role) && !u->defer_grams
-                ? user_grams_add(conn, u->municipality_pk, u->search_key)
-                : NSDB_OK;
+        e = NSDB_OK;
+        if (u->municipality_pk != 0 && user_grams_role(u->role) && !u->defer_grams) {
+            e = user_grams_add(conn, u->municipality_pk, u->search_key);
+            if (e == NSDB_OK)
+                e = db_exec(conn, NULL,
+                            "UPDATE municipalities SET inst_users = inst_users + 1 WHERE id = $1",
+                            "i", u->municipality_pk);
+        }
     } else if (rc == DB_DONE) {
         e = NSDB_ERR_EXISTS; /* the user ID was taken: nothing inserted */
     } else {

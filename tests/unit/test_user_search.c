@@ -329,6 +329,11 @@ static void test_every_key_finds_what_a_scan_finds(void **state)
     static const char *const ABSENT[] = {"アイウ", "ンンンンンンン", "山田", "佐藤林x", "z"};
     for (size_t i = 0; i < sizeof ABSENT / sizeof ABSENT[0]; i++)
         check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0], .search_key = ABSENT[i]});
+    /* no key: everyone (counted as registered), and by notice status */
+    check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0]});
+    check_query(f->conn, (store_user_query){.municipality_pk = f->muni[1]});
+    check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0], .notice_status = "issued"});
+    check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0], .category = "shoman"});
     /* the other municipality, and the municipal users (searched by LIKE) */
     check_query(f->conn, (store_user_query){.municipality_pk = f->muni[1], .search_key = "ア"});
     check_query(f->conn, (store_user_query){.municipality_pk = f->muni[1], .search_key = "佐藤"});
