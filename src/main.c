@@ -18,6 +18,7 @@
 #include "core/accounts.h"
 #include "core/app.h"
 #include "core/mailer.h"
+#include "core/media_job.h"
 #include "domain/smtp.h"
 #include "domain/ids.h"
 #include "domain/session_token.h"
@@ -270,6 +271,7 @@ static int verb_serve(int argc, char **argv, app_config *cfg)
         return EXIT_USER;
     }
     mailer_thread_start(&a, 10, &a.mailer);
+    media_job_create(&a, &a.media_job);
     printf("nsdb: http://%s:%u/ で待ち受けています（データ: %s）。停止は Ctrl-C。\n",
            cfg->listen_host, (unsigned)http_server_port(srv), cfg->data_dir);
     db *conn = db_pool_acquire(a.pool);
@@ -287,6 +289,7 @@ static int verb_serve(int argc, char **argv, app_config *cfg)
     sigwait(&stop_signals, &sig);
     log_event(LOG_INFO, "server_stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
     http_server_stop(srv);
+    media_job_destroy(a.media_job); /* a build stops after its current media */
     mailer_thread_stop(a.mailer);
     app_close(&a);
     return 0;

@@ -110,8 +110,8 @@ int verb_media_build(int argc, char **argv, app_config *cfg)
     media_built *built = NULL;
     size_t n = 0;
     char *error = NULL;
-    nsdb_err e = media_build_cycle(&a, o.cycle, o.template_dir, 0, "cli", "local", ar, &built,
-                                   &n, &error);
+    nsdb_err e = media_build_cycle(&a, o.cycle, o.template_dir, 0, "cli", "local", NULL, ar,
+                                   &built, &n, &error);
     if (o.json) {
         json_t *list = json_array();
         for (size_t i = 0; i < n; i++)

@@ -41,6 +41,7 @@ typedef struct app {
     secret_key key;
     char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown users: same time, same answer */
     struct mailer_thread *mailer;            /* woken when mail is queued; NULL outside serve */
+    struct media_job *media_job;             /* the operator's media build; NULL outside serve */
 } app;
 
 /* Defaults of SPEC §3 and §7. */

@@ -208,7 +208,8 @@ static nsdb_err record_one(app *a, db *conn, store_media *m, const char *passphr
 
 nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_dir,
                            int64_t actor_pk, const char *actor_user_id, const char *client_ip,
-                           arena *ar, media_built **out, size_t *count_out, char **error_out)
+                           const media_progress *progress, arena *ar, media_built **out,
+                           size_t *count_out, char **error_out)
 {
     *out = NULL;
     *count_out = 0;
@@ -240,6 +241,15 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
     media_built *built = arena_calloc(ar, n ? n : 1, sizeof *built);
     size_t done = 0;
     for (size_t i = 0; e == NSDB_OK && i < n; i++) {
+        if (progress != NULL && progress->report != NULL)
+            progress->report(progress->ctx, done, n);
+        if (progress != NULL && progress->stop != NULL && atomic_load(progress->stop)) {
+            *error_out = arena_printf(ar, "サーバの停止で媒体の作成を中断しました（%zu 件作成済み）。"
+                                          "もう一度作成すると続きを作成します。",
+                                      done);
+            e = NSDB_ERR_BUSY;
+            break;
+        }
         char passphrase[PKI_PASSPHRASE_LEN + 1];
         e = build_one(a, conn, ca, cycle_dir, template_dir, ar, &wanted[i], passphrase);
         int64_t id = 0;
@@ -254,6 +264,8 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
     }
     pki_ca_free(ca);
     db_pool_release(a->pool, conn);
+    if (e == NSDB_OK && progress != NULL && progress->report != NULL)
+        progress->report(progress->ctx, done, n);
     if (e != NSDB_OK && *error_out == NULL)
         *error_out = arena_printf(ar, "媒体の作成に失敗しました（%zu 件作成済み）: %s", done,
                                   nsdb_err_message(e));

@@ -7,6 +7,8 @@
 #ifndef NSDB_MEDIA_H
 #define NSDB_MEDIA_H
 
+#include <stdatomic.h>
+
 #include "core/app.h"
 #include "store/media_store.h"
 
@@ -21,11 +23,21 @@ typedef struct media_built {
     bool reissue;
 } media_built;
 
+/* How far a build has got (report, before each media and at the end) and whether to stop
+   (checked before each media; what is built stays). Any of it may be NULL. */
+typedef struct media_progress {
+    void (*report)(void *ctx, size_t done, size_t total);
+    void *ctx;
+    atomic_bool *stop;
+} media_progress;
+
 /* Builds what the cycle still lacks; building again makes nothing new. Files go under
-   DATA/media/CYCLE/. actor_user_id: "cli" or the operator. Results live in ar. */
+   DATA/media/CYCLE/. actor_user_id: "cli" or the operator. progress: NULL or see above.
+   Results live in ar. */
 nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_dir,
                            int64_t actor_pk, const char *actor_user_id, const char *client_ip,
-                           arena *ar, media_built **out, size_t *count_out, char **error_out);
+                           const media_progress *progress, arena *ar, media_built **out,
+                           size_t *count_out, char **error_out);
 
 typedef struct package_built {
     int64_t package_id;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/media.h"
+#include "core/media_job.h"
 #include "core/registration.h"
 #include "domain/holiday.h"
 #include "store/media_store.h"
@@ -150,11 +151,31 @@ void web_media_board(web_ctx *ctx)
     json_object_set_new(data, "cycle_window", cycle_json(&c));
     const char *done = http_query(ctx->req, "done");
     const char *count = http_query(ctx->req, "count");
-    if (done != NULL && count != NULL)
+    if (done != NULL && count != NULL && strcmp(done, "packed") == 0)
         json_object_set_new(data, "notice",
-                            json_string(arena_printf(ctx->req->arena, "%s：%ld 件",
-                                                     strcmp(done, "built") == 0 ? "媒体を作成しました" : "梱包を作成しました",
+                            json_string(arena_printf(ctx->req->arena, "梱包を作成しました：%ld 件",
                                                      strtol(count, NULL, 10))));
+    media_job_status job;
+    memset(&job, 0, sizeof job);
+    if (ctx->app->media_job != NULL)
+        media_job_status_get(ctx->app->media_job, &job);
+    if (job.running) {
+        json_object_set_new(data, "building",
+                            json_pack("{s:s, s:I, s:I, s:s}", "cycle", job.cycle,
+                                      "done", (json_int_t)job.done, "total", (json_int_t)job.total,
+                                      "since", page_format_time(ctx, job.started_at)));
+    } else if (done != NULL && strcmp(done, "building") == 0 && job.ended && cycle != NULL &&
+               strcmp(job.cycle, cycle) == 0) {
+        /* the build this operator started has ended */
+        if (job.failed)
+            json_object_set_new(data, "build_error", json_string(job.message));
+        else
+            json_object_set_new(data, "notice",
+                                json_string(arena_printf(ctx->req->arena,
+                                                         "媒体を作成しました：%zu 件（%s 完了）",
+                                                         job.done,
+                                                         page_format_time(ctx, job.ended_at))));
+    }
     page_render(ctx, "media_board", data);
 }
 
@@ -178,17 +199,29 @@ void web_media_build(web_ctx *ctx)
         page_error(ctx, 409, "媒体テンプレートのフォルダが設定されていません（nsdb serve --media-template DIR）。");
         return;
     }
-    media_built *built = NULL;
-    size_t n = 0;
-    char *error = NULL;
-    nsdb_err e = media_build_cycle(ctx->app, cycle, ctx->app->cfg.media_template, ctx->user->pk,
-                                   ctx->user->user_id, ctx->req->client_ip, ctx->req->arena,
-                                   &built, &n, &error);
-    if (e != NSDB_OK) {
-        page_error(ctx, 500, error ? error : nsdb_err_message(e));
+    if (ctx->app->media_job == NULL) {
+        page_error(ctx, 503, "媒体の作成は nsdb serve でだけ動きます。");
         return;
     }
-    http_redirect(ctx->req, 303, arena_printf(ctx->req->arena, "/operator/media?cycle=%s&done=built&count=%zu", cycle, n));
+    /* built in the background: a thousand media take minutes */
+    nsdb_err e = media_job_start(ctx->app->media_job, cycle, ctx->user->pk, ctx->user->user_id,
+                                 ctx->req->client_ip, ctx->now);
+    if (e == NSDB_ERR_BUSY) {
+        media_job_status job;
+        media_job_status_get(ctx->app->media_job, &job);
+        page_error(ctx, 409,
+                   arena_printf(ctx->req->arena,
+                                "媒体を作成中です（サイクル %s：%zu / %zu 件）。終わってから、もう一度"
+                                "操作してください。",
+                                job.cycle, job.done, job.total));
+        return;
+    }
+    if (e != NSDB_OK) {
+        page_error(ctx, 500, nsdb_err_message(e));
+        return;
+    }
+    http_redirect(ctx->req, 303,
+                  arena_printf(ctx->req->arena, "/operator/media?cycle=%s&done=building", cycle));
 }
 
 void web_media_pack(web_ctx *ctx)
@@ -196,6 +229,18 @@ void web_media_pack(web_ctx *ctx)
     const char *cycle = cycle_form(ctx);
     if (cycle == NULL)
         return;
+    media_job_status job;
+    memset(&job, 0, sizeof job);
+    if (ctx->app->media_job != NULL)
+        media_job_status_get(ctx->app->media_job, &job);
+    if (job.running) { /* packing now would leave out the media still being built */
+        page_error(ctx, 409,
+                   arena_printf(ctx->req->arena,
+                                "媒体を作成中のため梱包できません（サイクル %s：%zu / %zu 件）。"
+                                "作成が終わってから操作してください。",
+                                job.cycle, job.done, job.total));
+        return;
+    }
     package_built *built = NULL;
     size_t n = 0;
     char *error = NULL;

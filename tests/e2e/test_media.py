@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -417,6 +418,20 @@ class MediaHelpers:
         """{media id: cells} of /media (cells: 媒体番号, 医療機関, 区分, 状態, 操作)."""
         return {int(cells[0]): cells for cells in table_rows(self.media_page(client).text)
                 if cells and cells[0].isdigit()}
+
+    def wait_for_build(self, client, location, seconds=120):
+        """The visible text of the board at location once the background build has ended."""
+        deadline = time.monotonic() + seconds
+        while True:
+            r = client.get(location)
+            self.assertStatus(r, 200)
+            text = visible_text(r.text)
+            if "媒体を作成しています" not in text:
+                return text
+            self.assertIn("進み具合を更新", text)
+            if time.monotonic() > deadline:
+                self.fail("the media build did not end within %d s: %s" % (seconds, text))
+            time.sleep(0.1)
 
     def board(self, client, cycle):
         """{municipality code: {status: count}} of /operator/media?cycle=."""
@@ -1124,8 +1139,16 @@ class OperatorTests(MediaHelpers):
         self.assertStatus(op.post("/operator/media/build", {"csrf": token, "cycle": "1999-01-04"}), 400)
         self.assertStatus(op.post("/operator/media/pack", {"csrf": token}), 400)
         r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle})
-        self.assertRedirect(r, "/operator/media?cycle=%s&done=built&count=4" % cycle)
-        self.assertIn("媒体を作成しました：4 件", visible_text(op.get(r.location).text))
+        self.assertRedirect(r, "/operator/media?cycle=%s&done=building" % cycle)
+        # built in the background: while it runs, a second build and packing are refused
+        # (four media take a few hundred milliseconds; these requests take a few)
+        busy = op.post("/operator/media/build", {"csrf": token, "cycle": cycle})
+        self.assertStatus(busy, 409)
+        self.assertIn("媒体を作成中です", visible_text(busy.text))
+        busy = op.post("/operator/media/pack", {"csrf": token, "cycle": cycle})
+        self.assertStatus(busy, 409)
+        self.assertIn("媒体を作成中のため梱包できません", visible_text(busy.text))
+        self.assertIn("媒体を作成しました：4 件", self.wait_for_build(op, r.location))
         self.assertEqual(self.board(op, cycle), {
             CHIYODA[0]: dict(zip(STATUSES, (3, 0, 0, 0, 0, 0, 0))),
             SAPPORO[0]: dict(zip(STATUSES, (1, 0, 0, 0, 0, 0, 0)))})
@@ -1135,8 +1158,9 @@ class OperatorTests(MediaHelpers):
         iso = next(m["iso"] for m in self.media_list(cycle).values())
         with open(os.path.join(self._template, "はじめにお読みください.txt"), "rb") as f:
             self.assertEqual(rock_ridge_read(iso, "/はじめにお読みください.txt"), f.read())
-        self.assertRedirect(op.post("/operator/media/build", {"csrf": token, "cycle": cycle}),
-                            "/operator/media?cycle=%s&done=built&count=0" % cycle)
+        r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle})
+        self.assertRedirect(r, "/operator/media?cycle=%s&done=building" % cycle)
+        self.assertIn("媒体を作成しました：0 件", self.wait_for_build(op, r.location))
         r = op.post("/operator/media/pack", {"csrf": token, "cycle": cycle})
         self.assertRedirect(r, "/operator/media?cycle=%s&done=packed&count=2" % cycle)
         self.assertIn("梱包を作成しました：2 件", visible_text(op.get(r.location).text))
