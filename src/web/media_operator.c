@@ -190,6 +190,23 @@ static const char *cycle_form(web_ctx *ctx)
     return cycle;
 }
 
+/* While a build runs: a 409 page that says so and how far it has got; true when sent. */
+static bool refused_while_building(web_ctx *ctx, const char *what)
+{
+    media_job_status job;
+    memset(&job, 0, sizeof job);
+    if (ctx->app->media_job != NULL)
+        media_job_status_get(ctx->app->media_job, &job);
+    if (!job.running)
+        return false;
+    page_error(ctx, 409,
+               arena_printf(ctx->req->arena,
+                            "%s（サイクル %s：%zu / %zu 件）。作成が終わってから、もう一度操作して"
+                            "ください。",
+                            what, job.cycle, job.done, job.total));
+    return true;
+}
+
 void web_media_build(web_ctx *ctx)
 {
     const char *cycle = cycle_form(ctx);
@@ -207,13 +224,8 @@ void web_media_build(web_ctx *ctx)
     nsdb_err e = media_job_start(ctx->app->media_job, cycle, ctx->user->pk, ctx->user->user_id,
                                  ctx->req->client_ip, ctx->now);
     if (e == NSDB_ERR_BUSY) {
-        media_job_status job;
-        media_job_status_get(ctx->app->media_job, &job);
-        page_error(ctx, 409,
-                   arena_printf(ctx->req->arena,
-                                "媒体を作成中です（サイクル %s：%zu / %zu 件）。終わってから、もう一度"
-                                "操作してください。",
-                                job.cycle, job.done, job.total));
+        if (!refused_while_building(ctx, "媒体を作成中です")) /* it ended just now */
+            page_error(ctx, 409, "媒体の作成が終わったところです。もう一度操作してください。");
         return;
     }
     if (e != NSDB_OK) {
@@ -229,18 +241,9 @@ void web_media_pack(web_ctx *ctx)
     const char *cycle = cycle_form(ctx);
     if (cycle == NULL)
         return;
-    media_job_status job;
-    memset(&job, 0, sizeof job);
-    if (ctx->app->media_job != NULL)
-        media_job_status_get(ctx->app->media_job, &job);
-    if (job.running) { /* packing now would leave out the media still being built */
-        page_error(ctx, 409,
-                   arena_printf(ctx->req->arena,
-                                "媒体を作成中のため梱包できません（サイクル %s：%zu / %zu 件）。"
-                                "作成が終わってから操作してください。",
-                                job.cycle, job.done, job.total));
+    /* packing now would leave out the media still being built */
+    if (refused_while_building(ctx, "媒体を作成中のため梱包できません"))
         return;
-    }
     package_built *built = NULL;
     size_t n = 0;
     char *error = NULL;
