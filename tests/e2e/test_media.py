@@ -31,7 +31,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from nsdbtest import binary_label, for_each_binary, visible_text  # noqa: E402
+from nsdbtest import binary_label, for_each_binary, sanitizer_report, visible_text  # noqa: E402
 
 GOOD_PASSWORD = "correct horse battery staple 2026"
 
@@ -1083,6 +1083,37 @@ class OperatorTests(MediaHelpers):
             super().tearDownClass()
         finally:
             cls._template_tmp.cleanup()
+
+    def test_stopping_the_server_stops_a_build_which_goes_on_later(self):
+        # (named to run after test_board_build_and_pack_from_the_screen, which counts the board)
+        op = self.operator()
+        cycle = self.today_cycle()[0]["id"]
+        self.register(OSAKA, self.new_institutions(OSAKA, 40))
+        token = op.page_csrf("/operator/media?cycle=" + cycle)
+        r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle})
+        self.assertRedirect(r, "/operator/media?cycle=%s&done=building" % cycle)
+        # SIGTERM a moment later (40 media take seconds): the server stops the build after the
+        # media it is making and exits 0
+        time.sleep(0.2)
+        self.assertEqual(self.server.stop(), 0, self.server.stderr()[-3000:])
+        log = self.server.stderr()
+        self.assertIsNone(sanitizer_report(log), log[-3000:])
+        ended = [json.loads(line) for line in log.splitlines() if '"media_build_ended"' in line]
+        self.assertEqual([e["result"] for e in ended][-1:], ["busy"], ended)
+        self.server.start()
+        op.base_url = self.server.base_url  # a new port; the session cookie still holds
+        made = self.board(op, cycle).get(OSAKA[0], {}).get("created", 0)
+        self.assertLess(made, 40)
+        # building again makes the rest
+        token = op.page_csrf("/operator/media?cycle=" + cycle)
+        r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle})
+        self.assertRedirect(r, "/operator/media?cycle=%s&done=building" % cycle)
+        self.assertIn("媒体を作成しました：%d 件" % (40 - made), self.wait_for_build(op, r.location))
+        self.assertEqual(self.board(op, cycle)[OSAKA[0]]["created"], 40)
+        osaka = [m["institution"] for m in self.media_list(cycle).values()
+                 if m["municipality"] == OSAKA[0]]
+        self.assertEqual(len(osaka), 40)  # one media each: none made twice
+        self.assertEqual(len(set(osaka)), 40)
 
     def test_cycle_calendar_and_adjusting_a_cycle(self):
         op = self.operator()
