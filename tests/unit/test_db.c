@@ -15,13 +15,15 @@
 
 #include "store/db.h"
 
+#include "both_backends.h"
+
 struct fixture {
     db_pool *pool;
     db *conn;
     char dir[64];
 };
 
-static int open_fixture(void **state, const char *url)
+static int setup_with(void **state, const char *url)
 {
     struct fixture *f = calloc(1, sizeof *f);
     if (f == NULL)
@@ -42,21 +44,6 @@ static int open_fixture(void **state, const char *url)
         return -1;
     *state = f;
     return 0;
-}
-
-static int setup_sqlite(void **state)
-{
-    return open_fixture(state, NULL);
-}
-
-static int setup_pg(void **state)
-{
-    const char *url = getenv("NSDB_DATABASE_URL");
-    if (url == NULL || *url == '\0') {
-        *state = NULL;
-        return 0;
-    }
-    return open_fixture(state, url);
 }
 
 static int teardown(void **state)
@@ -228,10 +215,6 @@ static void test_bad_sql_fails_at_prepare_or_step(void **state)
     assert_non_null(db_error_message(conn));
     assert_int_equal(count_where_name(conn, NULL), 0); /* the connection still works */
 }
-
-#define BOTH(fn)                                                                                   \
-    {"sqlite: " #fn, fn, setup_sqlite, teardown, NULL},                                          \
-        {"postgresql: " #fn, fn, setup_pg, teardown, NULL}
 
 int main(void)
 {

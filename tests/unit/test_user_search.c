@@ -21,6 +21,8 @@
 #include "store/store.h"
 #include "util/arena.h"
 
+#include "both_backends.h"
+
 #define USERS 400
 #define PAGE 7
 
@@ -171,21 +173,6 @@ static int setup_with(void **state, const char *url)
     *state = f;
     fill(f);
     return 0;
-}
-
-static int setup_sqlite(void **state)
-{
-    return setup_with(state, NULL);
-}
-
-static int setup_pg(void **state)
-{
-    const char *url = getenv("NSDB_DATABASE_URL");
-    if (url == NULL || *url == '\0') {
-        *state = NULL;
-        return 0;
-    }
-    return setup_with(state, url);
 }
 
 static int teardown(void **state)
@@ -409,10 +396,6 @@ static void test_index_matches_a_rebuild(void **state)
     assert_int_equal(extra, 0);
     assert_true(rows > 100);
 }
-
-#define BOTH(fn)                                                                                   \
-    {"sqlite: " #fn, fn, setup_sqlite, teardown, NULL},                                          \
-        {"postgresql: " #fn, fn, setup_pg, teardown, NULL}
 
 int main(void)
 {
