@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -219,11 +220,29 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
                                   template_dir ? template_dir : "(未指定)");
         return NSDB_ERR_INVALID;
     }
+    /* one build at a time on this data folder (the screen's, another server's, the CLI's): two
+       would both take the same institutions and write over each other's images */
+    char *dir = arena_printf(ar, "%s/media", a->cfg.data_dir);
+    int lock_fd = make_dir(dir) == NSDB_OK
+                      ? open(arena_printf(ar, "%s/.build.lock", dir), O_RDWR | O_CREAT | O_CLOEXEC,
+                             0600)
+                      : -1;
+    if (lock_fd < 0) {
+        *error_out = arena_printf(ar, "媒体のフォルダ %s を作成できません。", dir);
+        return NSDB_ERR_IO;
+    }
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        close(lock_fd);
+        *error_out = arena_strdup(ar, "別の媒体作成（画面または nsdb media build）が実行中です。"
+                                      "終わってから、もう一度作成してください。");
+        return NSDB_ERR_BUSY;
+    }
     db *conn = db_pool_acquire(a->pool);
     cycle_window c;
     nsdb_err e = store_cycle_get(conn, cycle_id, &c);
     if (e != NSDB_OK) {
         db_pool_release(a->pool, conn);
+        close(lock_fd);
         *error_out = arena_printf(ar, "サイクル %s はありません（nsdb cycle list で確認してください）。",
                                   cycle_id);
         return e == NSDB_ERR_NOT_FOUND ? NSDB_ERR_INVALID : e;
@@ -231,10 +250,9 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
     store_media *wanted = NULL;
     size_t n = 0;
     e = store_media_candidates(conn, ar, cycle_id, &wanted, &n);
-    char *dir = arena_printf(ar, "%s/media", a->cfg.data_dir);
     char *cycle_dir = arena_printf(ar, "%s/%s", dir, cycle_id);
     pki_ca *ca = NULL;
-    if (e == NSDB_OK && n > 0 && (make_dir(dir) != NSDB_OK || make_dir(cycle_dir) != NSDB_OK))
+    if (e == NSDB_OK && n > 0 && make_dir(cycle_dir) != NSDB_OK)
         e = NSDB_ERR_IO;
     if (e == NSDB_OK && n > 0)
         e = pki_ca_load_or_create(arena_printf(ar, "%s/ca", a->cfg.data_dir), &ca);
@@ -264,6 +282,7 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
     }
     pki_ca_free(ca);
     db_pool_release(a->pool, conn);
+    close(lock_fd); /* and the lock with it */
     if (e == NSDB_OK && progress != NULL && progress->report != NULL)
         progress->report(progress->ctx, done, n);
     if (e != NSDB_OK && *error_out == NULL)

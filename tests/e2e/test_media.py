@@ -18,6 +18,7 @@ sha256sum.
 """
 
 import csv
+import fcntl
 import datetime
 import io
 import json
@@ -1083,6 +1084,28 @@ class OperatorTests(MediaHelpers):
             super().tearDownClass()
         finally:
             cls._template_tmp.cleanup()
+
+    def test_a_build_is_refused_while_another_holds_the_data_folder(self):
+        # (runs first: it builds nothing) another build — here a process holding the lock that
+        # the screen's and the CLI's builds take — makes both refuse, without touching anything
+        op = self.operator()
+        cycle = self.today_cycle()[0]["id"]
+        media_dir = os.path.join(self.data_dir, "media")
+        os.makedirs(media_dir, exist_ok=True)
+        with open(os.path.join(media_dir, ".build.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                token = op.page_csrf("/operator/media?cycle=" + cycle)
+                r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle})
+                self.assertRedirect(r, "/operator/media?cycle=%s&done=building" % cycle)
+                self.assertIn("別の媒体作成（画面または nsdb media build）が実行中です",
+                              self.wait_for_build(op, r.location))
+                r = self.cli("media", "build", "--cycle", cycle, "--template", self._template)
+                self.assertEqual(r.code, 1, r)
+                self.assertIn("別の媒体作成", r.stderr)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        self.assertEqual(self.media_list(cycle), {})
 
     def test_stopping_the_server_stops_a_build_which_goes_on_later(self):
         # (named to run after test_board_build_and_pack_from_the_screen, which counts the board)
