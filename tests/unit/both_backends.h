@@ -7,7 +7,9 @@
 #ifndef NSDB_TEST_BOTH_BACKENDS_H
 #define NSDB_TEST_BOTH_BACKENDS_H
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static int setup_with(void **state, const char *url);
 
@@ -24,6 +26,19 @@ static int setup_pg(void **state)
         return 0;
     }
     return setup_with(state, url);
+}
+
+/* Removes a test's temporary data folder: the SQLite files and the key, then the folder. */
+static void remove_data_dir(const char *dir)
+{
+    static const char *const FILES[] = {"nsdb.sqlite3", "nsdb.sqlite3-wal", "nsdb.sqlite3-shm",
+                                        "secret.key"};
+    for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", dir, FILES[i]);
+        unlink(path);
+    }
+    rmdir(dir);
 }
 
 #define BOTH(fn)                                                                                   \

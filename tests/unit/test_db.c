@@ -54,13 +54,7 @@ static int teardown(void **state)
     db_exec_script(f->conn, "DROP TABLE db_test");
     db_pool_release(f->pool, f->conn);
     db_pool_close(f->pool);
-    static const char *const FILES[] = {"nsdb.sqlite3", "nsdb.sqlite3-wal", "nsdb.sqlite3-shm"};
-    for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
-        char path[128];
-        snprintf(path, sizeof path, "%s/%s", f->dir, FILES[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    remove_data_dir(f->dir);
     free(f);
     return 0;
 }
