@@ -1,6 +1,7 @@
 /*
  * users.c — the users table: creation, lookup for login, failure counting and lockout,
- * password changes.
+ * password changes; an institution user's creation and change of name also keep the name index
+ * (user_grams) and the municipality's count of institution users (see user_search.c).
  */
 #include <stdlib.h>
 #include <string.h>
