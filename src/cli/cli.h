@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "core/actor.h"
 #include "core/app.h"
 #include "store/db.h"
 
@@ -49,7 +50,11 @@ extern const verb *current_verb;
 int common_option(int opt, app_config *cfg);
 void usage_verb(FILE *out, const verb *v);
 int open_app(app *a, const app_config *cfg, int pool_size);
-void cli_audit(db *conn, const char *action, const char *target, const char *detail);
+/* The core context of a verb (the command line as actor; a pooled connection) and its end. */
+core_ctx cli_core(app *a, arena *ar);
+void cli_core_end(core_ctx *c);
+/* Prints the problem of a refused operation on stderr; returns EXIT_USER. */
+int cli_problem(const nsdb_problem *pb);
 
 int verb_cycle_list(int argc, char **argv, app_config *cfg);
 int verb_media_build(int argc, char **argv, app_config *cfg);

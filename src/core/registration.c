@@ -3,6 +3,7 @@
  */
 #include "core/registration.h"
 
+#include <sodium.h>
 #include <string.h>
 
 #include "domain/cycle.h"
@@ -118,4 +119,121 @@ nsdb_err registration_register(app *a, db *conn, arena *ar, const registration_i
                          .result = "ok",
                          .detail = arena_printf(ar, "%s %s", in->user_type, in->inst_code)};
     return store_audit_insert(conn, &entry);
+}
+
+static const char *const REGISTRATION_FIELD_NAMES[] = {
+    [REGISTRATION_FIELD_INSTITUTION_NAME] = "inst_name",
+    [REGISTRATION_FIELD_INSTITUTION_ADDRESS] = "inst_address",
+    [REGISTRATION_FIELD_NAME] = "name",
+};
+
+nsdb_err core_register_one(core_ctx *c, const registration_input *in, accounts_issued *out,
+                           nsdb_problem *pb)
+{
+    if (c->who.municipality_pk == 0)
+        return problem_set(pb, NSDB_ERR_FORBIDDEN, NULL, NULL);
+    registration_actor actor = {c->who.municipality_pk, c->who.user_pk, c->who.user_id,
+                                c->who.client_ip, 0, c->who.now};
+    const char *refusal = NULL;
+    registration_field field = REGISTRATION_FIELD_NAME;
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = registration_register(c->app, c->conn, c->arena, in, &actor, out, &refusal, &field);
+    e = core_end(c, e);
+    if (e != NSDB_OK)
+        return problem_set(pb, e, refusal ? REGISTRATION_FIELD_NAMES[field] : NULL, refusal);
+    return NSDB_OK;
+}
+
+/* The name index of an import is added IMPORT_GRAMS_CHUNK users at a time, in one grouped
+   statement each (see store_user_grams_add_batch). */
+#define IMPORT_GRAMS_CHUNK 4096
+
+/* Registers one row on the import's transaction; a refusal becomes a conflict. */
+static nsdb_err import_row(core_ctx *c, const registration_actor *actor,
+                           const inst_import_row *r, accounts_issued *issued,
+                           registration_conflict *conflict, bool *refused)
+{
+    registration_input in = {r->inst_code, r->inst_name, r->inst_postal, r->inst_address,
+                             r->inst_phone, r->user_type, r->name, r->name_kana, r->category,
+                             r->doctor_number, r->specialty, r->email, r->search_key};
+    const char *refusal = NULL;
+    registration_field field = REGISTRATION_FIELD_NAME;
+    /* a scratch arena per row keeps a 100,000-row import in bounded memory */
+    arena *row_arena = arena_new();
+    nsdb_err e = registration_register(c->app, c->conn, row_arena, &in, actor, issued, &refusal,
+                                       &field);
+    *refused = e == NSDB_ERR_INVALID && refusal != NULL;
+    if (*refused) {
+        conflict->row = r;
+        conflict->field = field;
+        conflict->message = arena_strdup(c->arena, refusal);
+    }
+    arena_free(row_arena);
+    return e;
+}
+
+nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *filenames,
+                              const char *warnings, int64_t *batch_out,
+                              registration_conflict **conflicts_out, size_t *conflict_count_out,
+                              nsdb_problem *pb)
+{
+    *batch_out = 0;
+    *conflicts_out = NULL;
+    *conflict_count_out = 0;
+    if (c->who.municipality_pk == 0)
+        return problem_set(pb, NSDB_ERR_FORBIDDEN, NULL, NULL);
+    if (imp->error_count > 0 || imp->row_count == 0)
+        return problem_set(pb, NSDB_ERR_INVALID, "file", "ファイルに登録する行がありません。");
+    int64_t batch = 0;
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_import_batch_insert(c->conn, c->who.municipality_pk, c->who.user_pk,
+                                      filenames ? filenames : "", (int64_t)imp->row_count,
+                                      warnings, c->who.now, &batch);
+    registration_conflict *conflicts = NULL;
+    size_t n_conflicts = 0;
+    int64_t grams_from = 0, grams_to = 0; /* users whose name index is still to be added */
+    registration_actor actor = {c->who.municipality_pk, c->who.user_pk, c->who.user_id,
+                                c->who.client_ip, batch, c->who.now};
+    for (size_t i = 0; e == NSDB_OK && i < imp->row_count; i++) {
+        accounts_issued issued;
+        registration_conflict conflict;
+        bool refused = false;
+        e = import_row(c, &actor, &imp->rows[i], &issued, &conflict, &refused);
+        if (e == NSDB_OK) {
+            grams_from = grams_from ? grams_from : issued.pk;
+            grams_to = issued.pk;
+            if (i + 1 == imp->row_count || (i + 1) % IMPORT_GRAMS_CHUNK == 0) {
+                e = store_user_grams_add_batch(c->conn, c->who.municipality_pk, batch,
+                                               grams_from, grams_to);
+                grams_from = 0;
+            }
+        } else if (refused) {
+            if (conflicts == NULL)
+                conflicts = arena_calloc(c->arena, REGISTRATION_MAX_CONFLICTS, sizeof *conflicts);
+            conflicts[n_conflicts++] = conflict;
+            /* go on to list every clash, up to the cap; nothing is kept */
+            e = n_conflicts >= REGISTRATION_MAX_CONFLICTS ? NSDB_ERR_INVALID : NSDB_OK;
+        }
+        sodium_memzero(&issued, sizeof issued);
+    }
+    if (e == NSDB_OK && n_conflicts > 0)
+        e = NSDB_ERR_INVALID;
+    if (e == NSDB_OK)
+        e = core_audit(c, "inst_users_import", core_target_id(c, "batch", batch), "ok",
+                       arena_printf(c->arena, "%zu rows", imp->row_count));
+    e = core_end(c, e);
+    if (n_conflicts > 0) {
+        *conflicts_out = conflicts;
+        *conflict_count_out = n_conflicts;
+        return problem_set(pb, NSDB_ERR_INVALID, "file",
+                           "登録済みの内容と食い違う行があります。何も登録していません。");
+    }
+    if (e != NSDB_OK)
+        return problem_set(pb, e, NULL,
+                           "一括登録に失敗しました。何も登録していません。"
+                           "時間をおいて再度お試しください。");
+    *batch_out = batch;
+    return NSDB_OK;
 }

@@ -4,10 +4,12 @@
  * (通知書, 編集, パスワード初期化, 利用停止/再開), and the ticked rows' notices as one PDF.
  */
 #include <ctype.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/registration.h"
+#include "core/users.h"
 #include "domain/cycle.h"
 #include "domain/ids.h"
 #include "domain/text.h"
@@ -145,28 +147,22 @@ void web_inst_user_new_submit(web_ctx *ctx)
         inst_user_new_render(ctx, data, 400);
         return;
     }
-    registration_actor actor = {ctx->user->municipality_pk, ctx->user->pk, ctx->user->user_id,
-                                ctx->req->client_ip, 0, ctx->now};
-    db *conn = web_db(ctx);
+    core_ctx c = web_core(ctx);
     accounts_issued issued;
-    const char *refusal = NULL;
-    registration_field field = REGISTRATION_FIELD_NAME;
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = registration_register(ctx->app, conn, ctx->req->arena, &in, &actor, &issued, &refusal,
-                                  &field);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
+    nsdb_problem pb = {0};
+    nsdb_err e = core_register_one(&c, &in, &issued, &pb);
     if (e != NSDB_OK) {
-        db_rollback(conn);
-        static const char *const FIELD_IDS[] = {"inst_name", "inst_address", "name"};
         static const char *const FIELD_LABELS[] = {"医療機関名", "医療機関所在地", "氏名"};
-        page_add_error(data, refusal ? FIELD_IDS[field] : "inst_code",
-                       refusal ? FIELD_LABELS[field] : "登録",
-                       refusal ? refusal : nsdb_err_message(e));
-        inst_user_new_render(ctx, data, refusal ? 400 : 503);
+        static const char *const FIELD_IDS[] = {"inst_name", "inst_address", "name"};
+        const char *label = "登録";
+        for (size_t i = 0; pb.field != NULL && i < 3; i++)
+            if (strcmp(pb.field, FIELD_IDS[i]) == 0)
+                label = FIELD_LABELS[i];
+        page_add_error(data, pb.field ? pb.field : "inst_code", label, problem_message(&pb));
+        inst_user_new_render(ctx, data, web_problem_status(&pb));
         return;
     }
+    sodium_memzero(issued.initial_password, sizeof issued.initial_password);
     json_decref(data);
     http_redirect(ctx->req, 303,
                   arena_printf(ctx->req->arena, "/inst-users?registered=%s", issued.user_id));
@@ -339,7 +335,7 @@ void web_inst_user_edit_submit(web_ctx *ctx)
                         json_pack("{s:s, s:s, s:s, s:s}", "name", raw_name ? raw_name : "",
                                   "name_kana", raw_kana ? raw_kana : "", "email",
                                   raw_email ? raw_email : "", "category", raw_cat ? raw_cat : ""));
-    store_user_profile p = {.department = u->department, .title = u->title, .phone = u->phone};
+    user_profile_input p = {0};
     const char *err;
     if ((err = validate_person_name(a, raw_name, &p.name)))
         page_add_error(data, "name", "氏名", err);
@@ -354,22 +350,15 @@ void web_inst_user_edit_submit(web_ctx *ctx)
         page_render(ctx, "inst_user_edit", data);
         return;
     }
-    json_decref(data);
-    db *conn = web_db(ctx);
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_user_update_profile(conn, u->pk, &p,
-                                      text_search_key(a, arena_printf(a, "%s %s", p.name, p.name_kana)),
-                                      ctx->now);
-    if (e == NSDB_OK)
-        e = web_audit(ctx, "user_update", u->user_id, "ok", NULL);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    if (core_user_update_profile(&c, u, &p, &pb) != NSDB_OK) {
+        page_add_error(data, pb.field ? pb.field : "name", "編集", problem_message(&pb));
+        ctx->req->status = web_problem_status(&pb);
+        page_render(ctx, "inst_user_edit", data);
         return;
     }
+    json_decref(data);
     http_redirect(ctx->req, 303, arena_printf(a, "/inst-users?done=edit&user=%s", u->user_id));
 }
 

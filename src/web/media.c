@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/media_receipt.h"
 #include "core/registration.h"
 #include "domain/media_pdf.h"
 #include "store/media_store.h"
@@ -126,32 +127,10 @@ void web_media_receive(web_ctx *ctx)
     store_package *p = package_in_scope(ctx);
     if (p == NULL)
         return;
-    db *conn = web_db(ctx);
-    bool changed = false;
-    store_media *media = NULL;
-    size_t n = 0;
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_media_list(conn, ctx->req->arena, NULL, ctx->user->municipality_pk, p->id,
-                             "shipped", &media, &n);
-    if (e == NSDB_OK)
-        e = store_package_receive(conn, p->id, ctx->user->pk, ctx->now, &changed);
-    if (e == NSDB_OK && changed) {
-        e = web_audit(ctx, "package_received", arena_printf(ctx->req->arena, "package:%lld", (long long)p->id), "ok", p->tracking_number);
-        for (size_t i = 0; e == NSDB_OK && i < n; i++)
-            e = web_audit(ctx, "media_received",
-                          arena_printf(ctx->req->arena, "media:%lld", (long long)media[i].id), "ok",
-                          "shipped → received");
-    }
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
-        return;
-    }
-    if (!changed) {
-        page_error(ctx, 409, "この梱包は既に受領済みです。");
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    if (core_package_receive(&c, p, &pb) != NSDB_OK) {
+        web_problem_page(ctx, &pb);
         return;
     }
     http_redirect(ctx->req, 303, "/media?done=received");
@@ -204,60 +183,15 @@ void web_media_passphrases(web_ctx *ctx)
     strbuf_free(&pdf);
 }
 
-/* yyyy-mm-dd, a real date not in the future; NULL otherwise. */
-static const char *valid_date(web_ctx *ctx, const char *s)
-{
-    int y, m, d;
-    char tail;
-    if (s == NULL || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 ||
-        d < 1 || d > 31 || y < 2023)
-        return NULL;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
-    time_t t = timegm(&tm);
-    struct tm back;
-    gmtime_r(&t, &back);
-    if (back.tm_mday != d || (int64_t)t - 9 * 3600 > ctx->now)
-        return NULL;
-    return arena_printf(ctx->req->arena, "%04d-%02d-%02d", y, m, d);
-}
-
 void web_media_forward(web_ctx *ctx)
 {
     store_media *m = media_in_scope(ctx);
     if (m == NULL)
         return;
-    const char *date = valid_date(ctx, http_form(ctx->req, "date"));
-    if (date == NULL) {
-        page_error(ctx, 400, "送付日は今日以前の日付を「2026-11-25」の形で入力してください。");
-        return;
-    }
-    cycle_window cycle;
-    if (store_cycle_get(web_db(ctx), m->cycle_id, &cycle) == NSDB_OK &&
-        strcmp(date, cycle.registration_from) < 0) {
-        page_error(ctx, 400,
-                   arena_printf(ctx->req->arena,
-                                "送付日が媒体の作成より前になっています。%s 以降の日付を入力してください。",
-                                cycle.registration_from));
-        return;
-    }
-    db *conn = web_db(ctx);
-    bool changed = false;
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_media_forward(conn, m->id, date, ctx->now, &changed);
-    if (e == NSDB_OK && changed)
-        e = web_audit(ctx, "media_forwarded",
-                      arena_printf(ctx->req->arena, "media:%lld", (long long)m->id), "ok",
-                      arena_printf(ctx->req->arena, "received → forwarded %s", date));
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
-        return;
-    }
-    if (!changed) {
-        page_error(ctx, 409, "受領済みの媒体だけを医療機関へ送付済みにできます。");
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    if (core_media_forward(&c, m, http_form(ctx->req, "date"), &pb) != NSDB_OK) {
+        web_problem_page(ctx, &pb);
         return;
     }
     http_redirect(ctx->req, 303, "/media?done=forwarded");
@@ -268,36 +202,10 @@ void web_media_damage(web_ctx *ctx)
     store_media *m = media_in_scope(ctx);
     if (m == NULL)
         return;
-    const char *note = http_form(ctx->req, "note");
-    char *trimmed = note ? str_trim(arena_strdup(ctx->req->arena, note)) : NULL;
-    if (trimmed == NULL || *trimmed == '\0' || str_utf8_length(trimmed) > 500) {
-        page_error(ctx, 400, "破損の内容を500文字以内で入力してください（例：ディスクが割れていた）。");
-        return;
-    }
-    db *conn = web_db(ctx);
-    cycle_window now_cycle, next;
-    bool changed = false;
-    nsdb_err e = registration_cycle(conn, ctx->now, &now_cycle);
-    if (e == NSDB_OK)
-        e = store_cycle_next(conn, now_cycle.id, &next);
-    if (e == NSDB_OK)
-        e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_media_damage(conn, m->id, trimmed, next.id, ctx->now, &changed);
-    if (e == NSDB_OK && changed)
-        e = web_audit(ctx, "media_damaged",
-                      arena_printf(ctx->req->arena, "media:%lld", (long long)m->id), "ok",
-                      arena_printf(ctx->req->arena, "%s → damaged; 再発行サイクル %s: %s", m->status,
-                                   next.id, trimmed));
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
-        return;
-    }
-    if (!changed) {
-        page_error(ctx, 409, "この媒体は破損を連絡できる状態ではありません。");
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    if (core_media_damage(&c, m, http_form(ctx->req, "note"), &pb) != NSDB_OK) {
+        web_problem_page(ctx, &pb);
         return;
     }
     http_redirect(ctx->req, 303, "/media?done=damaged");

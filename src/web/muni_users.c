@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/accounts.h"
+#include "core/users.h"
 #include "domain/text.h"
 #include "domain/validate.h"
 #include "web/user_actions.h"
@@ -70,11 +70,6 @@ void web_muni_user_new_form(web_ctx *ctx)
     page_render(ctx, "muni_user_new", data);
 }
 
-static char *search_key_for(arena *a, const char *name, const char *kana)
-{
-    return text_search_key(a, arena_printf(a, "%s %s", name ? name : "", kana ? kana : ""));
-}
-
 void web_muni_user_new_submit(web_ctx *ctx)
 {
     json_t *data = page_data(ctx, "自治体ユーザ新規登録");
@@ -84,28 +79,19 @@ void web_muni_user_new_submit(web_ctx *ctx)
         page_render(ctx, "muni_user_new", data);
         return;
     }
-    store_user_new u = {.role = f.role,
-                        .name = f.name,
-                        .name_kana = f.name_kana,
-                        .email = f.email,
-                        .department = f.department,
-                        .category = f.category,
-                        .municipality_pk = ctx->user->municipality_pk,
-                        .created_by = ctx->user->pk,
-                        .search_key = search_key_for(ctx->req->arena, f.name, f.name_kana)};
-    db *conn = web_db(ctx);
+    user_add_input in = {.role = f.role,
+                         .name = f.name,
+                         .name_kana = f.name_kana,
+                         .email = f.email,
+                         .department = f.department,
+                         .category = f.category};
+    core_ctx c = web_core(ctx);
     accounts_issued issued;
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = accounts_issue(ctx->app, conn, &u, ctx->now, &issued);
-    if (e == NSDB_OK)
-        e = web_audit(ctx, "user_create", issued.user_id, "ok", f.role);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
+    nsdb_problem pb = {0};
+    nsdb_err e = core_user_add(&c, &in, &issued, &pb);
     if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_add_error(data, "name", "登録", nsdb_err_message(e));
-        ctx->req->status = 503;
+        page_add_error(data, pb.field ? pb.field : "name", "登録", problem_message(&pb));
+        ctx->req->status = web_problem_status(&pb);
         page_render(ctx, "muni_user_new", data);
         return;
     }
@@ -221,28 +207,21 @@ void web_muni_user_edit_submit(web_ctx *ctx)
         page_render(ctx, "muni_user_edit", data);
         return;
     }
-    store_user_profile p = {.name = f.name,
+    user_profile_input p = {.name = f.name,
                             .name_kana = f.name_kana,
                             .email = f.email,
                             .department = f.department,
-                            .title = u->title,
-                            .phone = u->phone,
                             .category = f.category};
-    db *conn = web_db(ctx);
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_user_update_profile(conn, u->pk, &p,
-                                      search_key_for(ctx->req->arena, f.name, f.name_kana), ctx->now);
-    if (e == NSDB_OK)
-        e = web_audit(ctx, "user_update", u->user_id, "ok", NULL);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    json_decref(data);
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    nsdb_err e = core_user_update_profile(&c, u, &p, &pb);
     if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
+        page_add_error(data, pb.field ? pb.field : "name", "編集", problem_message(&pb));
+        ctx->req->status = web_problem_status(&pb);
+        page_render(ctx, "muni_user_edit", data);
         return;
     }
+    json_decref(data);
     http_redirect(ctx->req, 303,
                   arena_printf(ctx->req->arena, "/muni-users?done=edit&user=%s", u->user_id));
 }

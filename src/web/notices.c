@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/users.h"
 #include "domain/notice_pdf.h"
 #include "util/log.h"
 #include "domain/ids.h"
@@ -99,18 +100,10 @@ static void notices_send(web_ctx *ctx, store_user **users, size_t n, const char 
         e = notice_pdf_render(notices, n, &pdf);
     for (size_t i = 0; i < n; i++)
         notices_wipe(passwords[i]);
-    db *conn = web_db(ctx);
+    core_ctx c = web_core(ctx);
     if (e == NSDB_OK)
-        e = db_begin(conn);
-    for (size_t i = 0; e == NSDB_OK && i < n; i++) {
-        e = store_user_mark_notice_issued(conn, users[i]->pk, ctx->now);
-        if (e == NSDB_OK)
-            e = web_audit(ctx, "notice_print", users[i]->user_id, "ok", n > 1 ? "bulk" : NULL);
-    }
-    if (e == NSDB_OK)
-        e = db_commit(conn);
+        e = core_notices_printed(&c, users, n);
     if (e != NSDB_OK) {
-        db_rollback(conn);
         if (pdf.data)
             sodium_memzero(pdf.data, pdf.len);
         strbuf_free(&pdf);
