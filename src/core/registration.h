@@ -21,24 +21,19 @@ typedef struct registration_input {
     const char *search_key;
 } registration_input;
 
-typedef struct registration_actor {
-    int64_t municipality_pk;
-    int64_t user_pk;
-    const char *user_id;
-    const char *client_ip;
-    int64_t batch_id; /* 0: individual registration */
-    int64_t now;
-} registration_actor;
 
 /* Which input field a refusal concerns. */
 typedef enum { REGISTRATION_FIELD_INSTITUTION_NAME, REGISTRATION_FIELD_INSTITUTION_ADDRESS,
                REGISTRATION_FIELD_NAME } registration_field;
 
-/* NSDB_ERR_INVALID with *refusal (arena text, Japanese) and *field when the institution's stored
-   name or address differs or the person is already registered. */
-nsdb_err registration_register(app *a, db *conn, arena *ar, const registration_input *in,
-                               const registration_actor *actor, accounts_issued *out,
-                               const char **refusal, registration_field *field);
+/* Registers one user on c's open transaction (the actor's municipality; batch_id 0 for an
+   individual registration, else the import batch, whose name index is added by the caller).
+   Scratch allocations go to ar. NSDB_ERR_INVALID with *refusal (text in c->arena or ar) and
+   *field when the institution's stored name or address differs or the person is already
+   registered. */
+nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input *in,
+                               int64_t batch_id, accounts_issued *out, const char **refusal,
+                               registration_field *field);
 
 /* 個別登録 as one operation: registration_register in its own transaction. On a refusal
    pb->field is the form field ("inst_name", "inst_address", "name"). */

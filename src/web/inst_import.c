@@ -17,7 +17,6 @@
 #include "web/web.h"
 
 #define RESULT_ROWS_SHOWN 1000
-/* users whose name index rows are added together (store_user_grams_add_batch) */
 
 static json_t *error_row(const char *file, unsigned record, const char *column, const char *text)
 {

@@ -11,6 +11,7 @@
 #include "core/registration.h"
 #include "core/users.h"
 #include "domain/cycle.h"
+#include "domain/holiday.h"
 #include "domain/ids.h"
 #include "domain/text.h"
 #include "domain/validate.h"
@@ -125,10 +126,12 @@ void inst_user_new_render(web_ctx *ctx, json_t *data, int status)
         json_object_set_new(data, "form", json_pack("{s:s, s:s}", "user_type", "doctor",
                                                     "category", "nanbyo"));
     cycle_window c;
-    registration_cycle(web_db(ctx), ctx->now, &c);
-    json_object_set_new(data, "cycle", json_pack("{s:s, s:s, s:s}", "registration_to",
-                                                 c.registration_to, "delivery_from",
-                                                 c.delivery_from, "delivery_to", c.delivery_to));
+    /* without the calendar the form still works; only the dates of the hint are left out */
+    if (registration_cycle(web_db(ctx), ctx->now, &c) == NSDB_OK)
+        json_object_set_new(data, "cycle", json_pack("{s:s, s:s, s:s}", "registration_to",
+                                                     c.registration_to, "delivery_from",
+                                                     c.delivery_from, "delivery_to",
+                                                     c.delivery_to));
     ctx->req->status = status;
     page_render(ctx, "inst_user_new", data);
 }
@@ -176,7 +179,7 @@ static int64_t parse_day(const char *s)
         d > 31 || y < 2000 || y > 2100)
         return 0;
     struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
-    return (int64_t)timegm(&tm) - 9 * 3600;
+    return (int64_t)timegm(&tm) - JST_OFFSET_SECONDS;
 }
 
 static const char *query_choice(web_ctx *ctx, const char *name, const char *const *allowed)
@@ -290,13 +293,14 @@ void web_inst_users(web_ctx *ctx)
     const char *done = user_action_done_message(ctx);
     if (registered != NULL && ids_user_id_valid(registered)) {
         cycle_window c;
-        registration_cycle(web_db(ctx), ctx->now, &c);
-        json_object_set_new(
-            data, "notice",
-            json_string(arena_printf(a,
-                                     "医療機関ユーザを登録しました（ユーザID %s）。この登録の媒体は"
-                                     "%s〜%s に運用事業者から届く予定です。",
-                                     registered, c.delivery_from, c.delivery_to)));
+        const char *text =
+            registration_cycle(web_db(ctx), ctx->now, &c) == NSDB_OK
+                ? arena_printf(a,
+                               "医療機関ユーザを登録しました（ユーザID %s）。この登録の媒体は"
+                               "%s〜%s に運用事業者から届く予定です。",
+                               registered, c.delivery_from, c.delivery_to)
+                : arena_printf(a, "医療機関ユーザを登録しました（ユーザID %s）。", registered);
+        json_object_set_new(data, "notice", json_string(text));
     } else if (done != NULL) {
         json_object_set_new(data, "notice", json_string(done));
     }

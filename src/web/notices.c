@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "domain/holiday.h"
 #include "core/users.h"
 #include "domain/notice_pdf.h"
 #include "util/log.h"
@@ -39,7 +40,7 @@ static const char *notice_refusal(const store_user *u)
 
 const char *notices_issue_date(arena *a, int64_t now)
 {
-    time_t t = (time_t)(now + 9 * 3600); /* Japan time */
+    time_t t = (time_t)(now + JST_OFFSET_SECONDS);
     struct tm tm;
     gmtime_r(&t, &tm);
     return arena_printf(a, "%d年%d月%d日", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
