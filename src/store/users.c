@@ -168,10 +168,12 @@ nsdb_err store_user_login_failed(db *conn, int64_t pk, int64_t now, int max_fail
                           "ii", pk, now);
     if (e != NSDB_OK)
         return e;
-    int64_t failures = 0;
-    if (db_step(st) == DB_ROW)
-        failures = db_column_int(st, 0);
+    /* a count that was not written must not pass for one that was */
+    int rc = db_step(st);
+    int64_t failures = rc == DB_ROW ? db_column_int(st, 0) : 0;
     db_finalize(st);
+    if (rc != DB_ROW)
+        return NSDB_ERR_DB;
     *locked_out = failures >= max_failures;
     if (!*locked_out)
         return NSDB_OK;
