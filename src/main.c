@@ -18,6 +18,7 @@
 #include "core/accounts.h"
 #include "core/registry.h"
 #include "core/users.h"
+#include "domain/fields.h"
 #include "core/app.h"
 #include "core/mailer.h"
 #include "core/media_job.h"
@@ -367,7 +368,11 @@ void cli_core_end(core_ctx *c)
 /* The problem of a refused operation on stderr: "nsdb: message". */
 int cli_problem(const nsdb_problem *pb)
 {
-    fprintf(stderr, "nsdb: %s\n", problem_message(pb));
+    const field_def *f = pb->field ? field_find(pb->field) : NULL;
+    if (f != NULL && pb->code == NSDB_ERR_INVALID)
+        fprintf(stderr, "nsdb: %s: %s\n", f->label, problem_message(pb));
+    else
+        fprintf(stderr, "nsdb: %s\n", problem_message(pb));
     return EXIT_USER;
 }
 

@@ -62,3 +62,13 @@ const char *core_target_id(core_ctx *c, const char *kind, int64_t id)
 {
     return arena_printf(c->arena, "%s:%lld", kind, (long long)id);
 }
+
+bool core_field(arena *a, field_id id, const char *raw, unsigned flags, const char **out,
+                nsdb_problem *pb)
+{
+    const char *reason = field_check(a, id, raw, flags, out);
+    if (reason == NULL)
+        return true;
+    problem_set(pb, NSDB_ERR_INVALID, field_get(id)->name, reason);
+    return false;
+}

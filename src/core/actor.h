@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/app.h"
+#include "domain/fields.h"
 #include "util/arena.h"
 #include "util/err.h"
 
@@ -47,6 +48,11 @@ NSDB_MUST_CHECK nsdb_err core_begin(core_ctx *c);
 /* Ends it: commits when e is NSDB_OK, otherwise (or when the commit fails) rolls back. Returns the
    final result, so that an operation ends with `return core_end(c, e);`. */
 NSDB_MUST_CHECK nsdb_err core_end(core_ctx *c, nsdb_err e);
+
+/* Checks one input field by the field table's rule (domain/fields.h): true with *out set, or
+   false with *pb = NSDB_ERR_INVALID naming the field (its form/option name) and the reason. */
+bool core_field(arena *a, field_id id, const char *raw, unsigned flags, const char **out,
+                nsdb_problem *pb);
 
 /* "admin_list:12" style audit targets, in the context's arena. */
 const char *core_target_id(core_ctx *c, const char *kind, int64_t id);

@@ -12,7 +12,7 @@
 
 #include "core/accounts.h"
 #include "core/mailer.h"
-#include "core/users.h"
+#include "domain/fields.h"
 #include "domain/mail.h"
 #include "domain/text.h"
 #include "store/store.h"
@@ -62,7 +62,7 @@ static nsdb_err issue_new(issuance_ctx *c, const store_admin_list_row *r, int64_
                         .category = r->category,
                         .municipality_pk = muni_pk,
                         .created_by = c->actor_pk,
-                        .search_key = core_user_search_key(c->arena, r->name, r->name_kana)};
+                        .search_key = field_search_key(c->arena, r->name, r->name_kana)};
     accounts_issued issued;
     e = accounts_issue(c->app, c->conn, &u, c->now, &issued);
     if (e != NSDB_OK)
@@ -120,7 +120,7 @@ static nsdb_err issue_change_or_delete(issuance_ctx *c, const store_admin_list_r
                             .title = r->title,
                             .phone = r->phone,
                             .category = r->category};
-    e = store_user_update_profile(c->conn, u->pk, &p, core_user_search_key(c->arena, r->name, r->name_kana),
+    e = store_user_update_profile(c->conn, u->pk, &p, field_search_key(c->arena, r->name, r->name_kana),
                                   c->now);
     if (e == NSDB_OK)
         e = audit(c, "user_update", u->user_id, "変更申請 (払出し)");

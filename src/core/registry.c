@@ -7,35 +7,22 @@
 #include <string.h>
 
 #include "domain/ids.h"
+#include "domain/fields.h"
 #include "domain/text.h"
-#include "domain/validate.h"
 #include "store/store.h"
+#include "util/str.h"
 
-#define MUNICIPALITY_NAME_MAX_CHARS 100
-#define ADDRESS_MAX_CHARS 200
 #define TOKEN_NAME_MAX_CHARS 100
 
-nsdb_err core_municipality_add(core_ctx *c, const char *code, const char *name_raw,
+nsdb_err core_municipality_add(core_ctx *c, const char *code_raw, const char *name_raw,
                                const char *postal_raw, const char *address_raw, nsdb_problem *pb)
 {
-    if (code == NULL || !ids_municipality_code_valid(code))
-        return problem_set(pb, NSDB_ERR_INVALID, "code",
-                           arena_printf(c->arena,
-                                        "地方公共団体コード %s が正しくありません（6桁、最後の1桁は"
-                                        "検査数字）。",
-                                        code ? code : ""));
-    const char *name = NULL, *address = NULL, *postal = NULL;
-    const char *reason = validate_optional_text(c->arena, name_raw, MUNICIPALITY_NAME_MAX_CHARS, &name);
-    if (reason != NULL || name == NULL)
-        return problem_set(pb, NSDB_ERR_INVALID, "name",
-                           reason ? reason : "地方公共団体名を入力してください。");
-    if (postal_raw != NULL && *postal_raw != '\0' &&
-        (postal = text_postal_normalize(c->arena, postal_raw)) == NULL)
-        return problem_set(pb, NSDB_ERR_INVALID, "postal",
-                           "郵便番号は NNN-NNNN の形で指定してください。");
-    reason = validate_optional_text(c->arena, address_raw, ADDRESS_MAX_CHARS, &address);
-    if (reason != NULL)
-        return problem_set(pb, NSDB_ERR_INVALID, "address", reason);
+    const char *code = NULL, *name = NULL, *address = NULL, *postal = NULL;
+    if (!core_field(c->arena, FIELD_MUNI_CODE, code_raw, 0, &code, pb) ||
+        !core_field(c->arena, FIELD_MUNI_NAME, name_raw, 0, &name, pb) ||
+        !core_field(c->arena, FIELD_POSTAL, postal_raw, FIELD_OPTIONAL, &postal, pb) ||
+        !core_field(c->arena, FIELD_ADDRESS, address_raw, FIELD_OPTIONAL, &address, pb))
+        return pb->code;
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
         e = store_municipality_insert(c->conn, code, name, postal, address, c->who.now, NULL);
@@ -50,11 +37,11 @@ nsdb_err core_municipality_add(core_ctx *c, const char *code, const char *name_r
 nsdb_err core_api_token_add(core_ctx *c, const char *name_raw,
                             char token_out[SESSION_TOKEN_TEXT_LEN + 1], nsdb_problem *pb)
 {
-    const char *name = NULL;
-    const char *reason = validate_optional_text(c->arena, name_raw, TOKEN_NAME_MAX_CHARS, &name);
-    if (reason != NULL || name == NULL)
+    const char *name = text_one_line(c->arena, name_raw ? name_raw : "");
+    name = name ? text_nfkc(c->arena, name) : NULL;
+    if (name == NULL || *name == '\0' || str_utf8_length(name) > TOKEN_NAME_MAX_CHARS)
         return problem_set(pb, NSDB_ERR_INVALID, "name",
-                           reason ? reason : "トークンの用途（名前）を入力してください。");
+                           "トークンの用途（名前）を100文字以内で入力してください。");
     unsigned char raw[SESSION_TOKEN_BYTES];
     char hash[SECRET_TOKEN_HASH_HEX_LEN + 1];
     session_token_new(raw);

@@ -1,5 +1,5 @@
 /*
- * users.c — see users.h. The field rules are the validators of domain/validate.h (the forms'),
+ * users.c — see users.h. The field rules are the field table's (domain/fields.h, the forms'),
  * so that an account the command line makes is one the screen would have accepted, with the
  * same search key.
  */
@@ -10,49 +10,21 @@
 #include <string.h>
 
 #include "domain/roles.h"
-#include "domain/text.h"
-#include "domain/validate.h"
+#include "domain/fields.h"
 
-const char *core_user_search_key(arena *a, const char *name, const char *name_kana)
-{
-    return text_search_key(a, arena_printf(a, "%s %s", name ? name : "", name_kana ? name_kana : ""));
-}
-
-/* Reads one field: a message naming it when the rule refuses the value. */
-static bool field_ok(nsdb_problem *pb, const char *field, const char *reason)
-{
-    if (reason == NULL)
-        return true;
-    problem_set(pb, NSDB_ERR_INVALID, field, reason);
-    return false;
-}
-
-static bool blank(const char *s)
-{
-    return s == NULL || *s == '\0';
-}
-
-/* The profile rules: municipal users (and admins) need kana, e-mail and category; other users
-   may leave them out, but what is given must be valid. */
-static bool profile_valid(arena *a, bool municipal, bool email_required,
+/* The profile rules: municipal users (and admins) need kana, e-mail and category, as the form
+   does; other users may leave them out, but what is given must be valid. */
+static bool profile_valid(arena *a, bool complete, bool email_required,
                           const user_profile_input *in, user_profile_input *out, nsdb_problem *pb)
 {
     memset(out, 0, sizeof *out);
-    if (!field_ok(pb, "name", validate_person_name(a, in->name, &out->name)))
-        return false;
-    if ((municipal || !blank(in->name_kana)) &&
-        !field_ok(pb, "name_kana", validate_name_kana(a, in->name_kana, &out->name_kana)))
-        return false;
-    if ((email_required || !blank(in->email)) &&
-        !field_ok(pb, "email", validate_email(a, in->email, &out->email)))
-        return false;
-    if (!field_ok(pb, "department",
-                  validate_optional_text(a, in->department, 100, &out->department)))
-        return false;
-    if ((municipal || !blank(in->category)) &&
-        !field_ok(pb, "category", validate_category(a, in->category, &out->category)))
-        return false;
-    return true;
+    unsigned need = complete ? FIELD_REQUIRED : FIELD_OPTIONAL;
+    return core_field(a, FIELD_NAME, in->name, 0, &out->name, pb) &&
+           core_field(a, FIELD_NAME_KANA, in->name_kana, need, &out->name_kana, pb) &&
+           core_field(a, FIELD_EMAIL, in->email, email_required ? FIELD_REQUIRED : FIELD_OPTIONAL,
+                    &out->email, pb) &&
+           core_field(a, FIELD_DEPARTMENT, in->department, 0, &out->department, pb) &&
+           core_field(a, FIELD_CATEGORY, in->category, need, &out->category, pb);
 }
 
 /* Which municipality the new user belongs to: the admin's own, or the one the command line
@@ -72,18 +44,18 @@ static nsdb_err add_municipality(core_ctx *c, const user_add_input *in, bool mun
         return problem_set(pb, NSDB_ERR_FORBIDDEN, "role", NULL);
     if (!municipal) {
         if (in->municipality_code != NULL)
-            return problem_set(pb, NSDB_ERR_INVALID, "municipality",
+            return problem_set(pb, NSDB_ERR_INVALID, "municipality_code",
                                "地方公共団体コードは自治体ユーザ（muni_admin, muni_staff）にだけ"
                                "指定できます。");
         return NSDB_OK;
     }
-    if (blank(in->municipality_code))
-        return problem_set(pb, NSDB_ERR_INVALID, "municipality",
+    if (in->municipality_code == NULL || *in->municipality_code == '\0')
+        return problem_set(pb, NSDB_ERR_INVALID, "municipality_code",
                            "自治体ユーザには地方公共団体コードが必要です。");
     store_municipality *m = NULL;
     nsdb_err e = store_municipality_find_by_code(c->conn, c->arena, in->municipality_code, &m);
     if (e == NSDB_ERR_NOT_FOUND)
-        return problem_set(pb, e, "municipality",
+        return problem_set(pb, e, "municipality_code",
                            arena_printf(c->arena,
                                         "地方公共団体コード %s は登録されていません"
                                         "（nsdb municipality add で登録してください）。",
@@ -123,7 +95,7 @@ nsdb_err core_user_add(core_ctx *c, const user_add_input *in, accounts_issued *o
                         .category = v.category,
                         .municipality_pk = municipality_pk,
                         .created_by = c->who.user_pk,
-                        .search_key = core_user_search_key(c->arena, v.name, v.name_kana)};
+                        .search_key = field_search_key(c->arena, v.name, v.name_kana)};
     e = core_begin(c);
     if (e == NSDB_OK)
         e = accounts_issue(c->app, c->conn, &u, c->who.now, out);
@@ -155,7 +127,7 @@ nsdb_err core_user_update_profile(core_ctx *c, const store_user *target,
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
         e = store_user_update_profile(c->conn, target->pk, &p,
-                                      core_user_search_key(c->arena, v.name, v.name_kana),
+                                      field_search_key(c->arena, v.name, v.name_kana),
                                       c->who.now);
     if (e == NSDB_OK)
         e = core_audit(c, "user_update", target->user_id, "ok", NULL);

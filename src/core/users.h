@@ -50,7 +50,4 @@ NSDB_MUST_CHECK nsdb_err core_user_set_suspended(core_ctx *c, const store_user *
    (notice_print; detail "bulk" when several), in one transaction. */
 NSDB_MUST_CHECK nsdb_err core_notices_printed(core_ctx *c, store_user *const *users, size_t n);
 
-/* The search key of a person: text_search_key("氏名 氏名カナ"), as users.name_search. */
-const char *core_user_search_key(arena *a, const char *name, const char *name_kana);
-
 #endif

@@ -3,8 +3,8 @@
  * municipal staff: one designated doctor or 責任者 at a time, the search with its 操作 column
  * (通知書, 編集, パスワード初期化, 利用停止/再開), and the ticked rows' notices as one PDF.
  */
-#include <ctype.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,106 +14,55 @@
 #include "domain/holiday.h"
 #include "domain/ids.h"
 #include "domain/text.h"
-#include "domain/validate.h"
+#include "web/form_fields.h"
 #include "web/inst_users.h"
 #include "web/user_actions.h"
 #include "web/web.h"
 
 #define PAGE_SIZE 50
 
-static const char *const FORM_FIELDS[] = {
-    "inst_code", "inst_name", "inst_postal", "inst_address", "inst_phone", "user_type",
-    "name",      "name_kana", "category",    "doctor_number", "specialty", "email"};
+/* The 個別登録 form: every field of registration_input but the search key, in form order. */
+static const struct {
+    field_id id;
+    size_t offset;
+} FORM_FIELDS[] = {
+    {FIELD_INST_CODE, offsetof(registration_input, inst_code)},
+    {FIELD_INST_NAME, offsetof(registration_input, inst_name)},
+    {FIELD_INST_POSTAL, offsetof(registration_input, inst_postal)},
+    {FIELD_INST_ADDRESS, offsetof(registration_input, inst_address)},
+    {FIELD_INST_PHONE, offsetof(registration_input, inst_phone)},
+    {FIELD_USER_TYPE, offsetof(registration_input, user_type)},
+    {FIELD_NAME, offsetof(registration_input, name)},
+    {FIELD_NAME_KANA, offsetof(registration_input, name_kana)},
+    {FIELD_CATEGORY, offsetof(registration_input, category)},
+    {FIELD_DOCTOR_NUMBER, offsetof(registration_input, doctor_number)},
+    {FIELD_SPECIALTY, offsetof(registration_input, specialty)},
+    {FIELD_EMAIL, offsetof(registration_input, email)},
+};
 #define FORM_FIELD_COUNT (sizeof FORM_FIELDS / sizeof FORM_FIELDS[0])
 
-static const char *validate_inst_code(arena *a, const char *in, const char **out)
-{
-    char *n = text_nfkc(a, in ? in : "");
-    if (n == NULL || *n == '\0')
-        return "医療機関コードを入力してください。";
-    if (strlen(n) != 10 || strspn(n, "0123456789") != 10)
-        return "医療機関コードは10桁の数字で入力してください。";
-    if (!ids_institution_code_valid(n))
-        return "医療機関コードの検査数字（10桁目）が正しくありません。コードを確認してください。";
-    *out = n;
-    return NULL;
-}
-
-static const char *validate_required_text(arena *a, const char *in, size_t max, const char *what,
-                                          const char **out)
-{
-    const char *err = validate_optional_text(a, in, max, out);
-    if (err != NULL)
-        return err;
-    if (*out == NULL)
-        return arena_printf(a, "%sを入力してください。", what);
-    return NULL;
-}
-
-static const char *validate_doctor_number(arena *a, const char *in, bool required,
-                                          const char **out)
-{
-    char *n = text_nfkc(a, in ? in : "");
-    if (n == NULL)
-        return "使用できない文字が含まれています。";
-    if (*n == '\0') {
-        *out = NULL;
-        return required ? "指定医番号を入力してください。" : NULL;
-    }
-    size_t len = strlen(n);
-    if (len > 20)
-        return "指定医番号は20文字以内で入力してください。";
-    for (const char *p = n; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '-')
-            return "指定医番号は半角英数字とハイフンで入力してください。";
-    *out = n;
-    return NULL;
-}
-
-/* Validates the individual form; fills in and records errors in data. */
+/* Validates the individual form through the field table; fills in and records errors in data. */
 static bool inst_form_read(web_ctx *ctx, json_t *data, registration_input *in)
 {
-    arena *a = ctx->req->arena;
-    const char *raw[FORM_FIELD_COUNT];
     json_t *form = json_object();
     for (size_t i = 0; i < FORM_FIELD_COUNT; i++) {
-        raw[i] = http_form(ctx->req, FORM_FIELDS[i]);
-        json_object_set_new(form, FORM_FIELDS[i], json_string(raw[i] ? raw[i] : ""));
+        const char *name = field_get(FORM_FIELDS[i].id)->name, *raw = http_form(ctx->req, name);
+        json_object_set_new(form, name, json_string(raw ? raw : ""));
     }
     json_object_set_new(data, "form", form);
     memset(in, 0, sizeof *in);
-    const char *err;
-    if ((err = validate_inst_code(a, raw[0], &in->inst_code)))
-        page_add_error(data, "inst_code", "医療機関コード", err);
-    if ((err = validate_required_text(a, raw[1], 100, "医療機関名", &in->inst_name)))
-        page_add_error(data, "inst_name", "医療機関名", err);
-    if ((in->inst_postal = text_postal_normalize(a, raw[2] ? raw[2] : "")) == NULL)
-        page_add_error(data, "inst_postal", "医療機関郵便番号",
-                       "郵便番号は「123-4567」の形で入力してください。");
-    if ((err = validate_required_text(a, raw[3], 200, "医療機関所在地", &in->inst_address)))
-        page_add_error(data, "inst_address", "医療機関所在地", err);
-    if ((err = validate_phone(a, raw[4], &in->inst_phone)) ||
-        (in->inst_phone == NULL && (err = "医療機関電話番号を入力してください。")))
-        page_add_error(data, "inst_phone", "医療機関電話番号", err);
-    if (raw[5] != NULL && (strcmp(raw[5], "doctor") == 0 || strcmp(raw[5], "inst_manager") == 0))
-        in->user_type = raw[5];
-    else
-        page_add_error(data, "user_type", "ユーザ種別", "ユーザ種別は「指定医」か「責任者」を選んでください。");
-    if ((err = validate_person_name(a, raw[6], &in->name)))
-        page_add_error(data, "name", "氏名", err);
-    if ((err = validate_name_kana(a, raw[7], &in->name_kana)))
-        page_add_error(data, "name_kana", "氏名カナ", err);
-    if ((err = validate_category(a, raw[8], &in->category)))
-        page_add_error(data, "category", "難病/小慢", err);
-    bool doctor = in->user_type != NULL && strcmp(in->user_type, "doctor") == 0;
-    if ((err = validate_doctor_number(a, raw[9], doctor, &in->doctor_number)))
-        page_add_error(data, "doctor_number", "指定医番号", err);
-    if ((err = validate_optional_text(a, raw[10], 50, &in->specialty)))
-        page_add_error(data, "specialty", "診療科", err);
-    if (raw[11] != NULL && *raw[11] != '\0' && (err = validate_email(a, raw[11], &in->email)))
-        page_add_error(data, "email", "メールアドレス", err);
+    for (size_t i = 0; i < FORM_FIELD_COUNT; i++) {
+        unsigned flags = 0;
+        if (FORM_FIELDS[i].id == FIELD_EMAIL)
+            flags = FIELD_OPTIONAL; /* institution users may have none */
+        else if (FORM_FIELDS[i].id == FIELD_DOCTOR_NUMBER && in->user_type != NULL &&
+                 strcmp(in->user_type, "doctor") == 0)
+            flags = FIELD_REQUIRED; /* user_type comes before it */
+        const char **slot = (const char **)(void *)((char *)in + FORM_FIELDS[i].offset);
+        form_field_read(ctx, data, FORM_FIELDS[i].id, flags, slot);
+    }
     if (in->name && in->name_kana)
-        in->search_key = text_search_key(a, arena_printf(a, "%s %s", in->name, in->name_kana));
+        in->search_key = field_search_key(ctx->req->arena, in->name, in->name_kana);
     return json_array_size(json_object_get(data, "error_list")) == 0;
 }
 
@@ -340,15 +289,10 @@ void web_inst_user_edit_submit(web_ctx *ctx)
                                   "name_kana", raw_kana ? raw_kana : "", "email",
                                   raw_email ? raw_email : "", "category", raw_cat ? raw_cat : ""));
     user_profile_input p = {0};
-    const char *err;
-    if ((err = validate_person_name(a, raw_name, &p.name)))
-        page_add_error(data, "name", "氏名", err);
-    if ((err = validate_name_kana(a, raw_kana, &p.name_kana)))
-        page_add_error(data, "name_kana", "氏名カナ", err);
-    if (raw_email != NULL && *raw_email && (err = validate_email(a, raw_email, &p.email)))
-        page_add_error(data, "email", "メールアドレス", err);
-    if ((err = validate_category(a, raw_cat, &p.category)))
-        page_add_error(data, "category", "難病/小慢", err);
+    form_field_read(ctx, data, FIELD_NAME, 0, &p.name);
+    form_field_read(ctx, data, FIELD_NAME_KANA, 0, &p.name_kana);
+    form_field_read(ctx, data, FIELD_EMAIL, FIELD_OPTIONAL, &p.email);
+    form_field_read(ctx, data, FIELD_CATEGORY, 0, &p.category);
     if (json_array_size(json_object_get(data, "error_list")) > 0) {
         ctx->req->status = 400;
         page_render(ctx, "inst_user_edit", data);

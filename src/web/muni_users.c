@@ -10,7 +10,7 @@
 
 #include "core/users.h"
 #include "domain/text.h"
-#include "domain/validate.h"
+#include "web/form_fields.h"
 #include "web/user_actions.h"
 #include "web/web.h"
 
@@ -32,7 +32,6 @@ static json_t *form_json(const muni_user_form *f)
 /* Validates the posted form into f; errors go to data. Returns true when valid. */
 static bool form_read(web_ctx *ctx, json_t *data, muni_user_form *f, bool with_role)
 {
-    arena *a = ctx->req->arena;
     http_request *req = ctx->req;
     f->name = http_form(req, "name");
     f->name_kana = http_form(req, "name_kana");
@@ -41,20 +40,13 @@ static bool form_read(web_ctx *ctx, json_t *data, muni_user_form *f, bool with_r
     f->category = http_form(req, "category");
     f->role = with_role ? http_form(req, "role") : NULL;
     muni_user_form raw = *f;
-    const char *err;
-    if ((err = validate_person_name(a, raw.name, &f->name)) != NULL)
-        page_add_error(data, "name", "氏名", err);
-    if ((err = validate_name_kana(a, raw.name_kana, &f->name_kana)) != NULL)
-        page_add_error(data, "name_kana", "氏名カナ", err);
-    if ((err = validate_email(a, raw.email, &f->email)) != NULL)
-        page_add_error(data, "email", "メールアドレス", err);
-    if ((err = validate_optional_text(a, raw.department, 100, &f->department)) != NULL)
-        page_add_error(data, "department", "部署名", err);
-    if ((err = validate_category(a, raw.category, &f->category)) != NULL)
-        page_add_error(data, "category", "難病/小慢", err);
-    if (with_role && (raw.role == NULL || (strcmp(raw.role, "muni_staff") != 0 &&
-                                           strcmp(raw.role, "muni_admin") != 0)))
-        page_add_error(data, "role", "権限", "権限は「自治体職員」か「自治体管理者」を選んでください。");
+    form_field_read(ctx, data, FIELD_NAME, 0, &f->name);
+    form_field_read(ctx, data, FIELD_NAME_KANA, 0, &f->name_kana);
+    form_field_read(ctx, data, FIELD_EMAIL, 0, &f->email);
+    form_field_read(ctx, data, FIELD_DEPARTMENT, 0, &f->department);
+    form_field_read(ctx, data, FIELD_CATEGORY, 0, &f->category);
+    if (with_role)
+        form_field_read(ctx, data, FIELD_ROLE, 0, &f->role);
     /* on error the form shows what the user typed */
     json_object_set_new(data, "form", form_json(json_array_size(json_object_get(data, "error_list"))
                                                     ? &raw
