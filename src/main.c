@@ -22,7 +22,7 @@
 #include "domain/smtp.h"
 #include "domain/ids.h"
 #include "domain/session_token.h"
-#include "domain/roles.h"
+#include "domain/states.h"
 #include "http/http.h"
 #include "store/backup.h"
 #include "store/migrate.h"
@@ -362,17 +362,17 @@ void cli_audit(db *conn, const char *action, const char *target, const char *det
 }
 
 static int user_add_validate(const char *role, const char *name, const char *municipality,
-                             const char *category)
+                             const char *category, user_role *role_out)
 {
     if (role == NULL || name == NULL || *name == '\0') {
         fprintf(stderr, "nsdb: --role と --name は必須です。\n");
         return EXIT_USAGE;
     }
-    if (!role_key_valid(role)) {
+    if (!user_role_from_key(role, role_out)) {
         fprintf(stderr, "nsdb: --role %s は不明です（mhlw, operator, muni_admin, muni_staff）。\n", role);
         return EXIT_USER;
     }
-    unsigned bit = role_bit(role);
+    unsigned bit = role_bit(*role_out);
     if (bit & ROLES_INSTITUTION) {
         fprintf(stderr, "nsdb: 医療機関ユーザ（doctor, inst_manager）は画面の「医療機関ユーザ新規登録」"
                         "から登録してください。\n");
@@ -386,8 +386,8 @@ static int user_add_validate(const char *role, const char *name, const char *mun
         fprintf(stderr, "nsdb: --municipality は自治体ユーザ（muni_admin, muni_staff）にだけ指定できます。\n");
         return EXIT_USER;
     }
-    if (category != NULL && strcmp(category, "nanbyo") != 0 && strcmp(category, "shoman") != 0 &&
-        strcmp(category, "both") != 0) {
+    user_category known;
+    if (category != NULL && !category_from_key(category, &known)) {
         fprintf(stderr, "nsdb: --category は nanbyo, shoman, both のいずれかです。\n");
         return EXIT_USER;
     }
@@ -413,7 +413,7 @@ static int user_add_store(app *a, store_user_new *u, const char *municipality, b
     if (e == NSDB_OK)
         e = accounts_issue(a, conn, u, (int64_t)time(NULL), &issued);
     if (e == NSDB_OK) {
-        cli_audit(conn, "user_create", issued.user_id, u->role);
+        cli_audit(conn, "user_create", issued.user_id, user_role_key(u->role));
         e = db_commit(conn);
     }
     if (e != NSDB_OK) {
@@ -453,6 +453,7 @@ static int verb_user_add(int argc, char **argv, app_config *cfg)
                                          {"json", no_argument, NULL, O_JSON},
                                          {NULL, 0, NULL, 0}};
     store_user_new u = {0};
+    const char *role = NULL;
     const char *municipality = NULL;
     bool json = false;
     int opt;
@@ -460,7 +461,7 @@ static int verb_user_add(int argc, char **argv, app_config *cfg)
         if (common_option(opt, cfg) == 0)
             continue;
         switch (opt) {
-        case O_ROLE: u.role = optarg; break;
+        case O_ROLE: role = optarg; break;
         case O_NAME: u.name = optarg; break;
         case O_KANA: u.name_kana = optarg; break;
         case O_MUNI: municipality = optarg; break;
@@ -471,7 +472,7 @@ static int verb_user_add(int argc, char **argv, app_config *cfg)
         default: usage_verb(stderr, current_verb); return EXIT_USAGE;
         }
     }
-    int rc = user_add_validate(u.role, u.name, municipality, u.category);
+    int rc = user_add_validate(role, u.name, municipality, u.category, &u.role);
     if (rc != 0)
         return rc;
     app a;

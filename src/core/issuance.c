@@ -65,7 +65,7 @@ static nsdb_err issue_new(issuance_ctx *c, const store_admin_list_row *r, int64_
     }
     if (e != NSDB_ERR_NOT_FOUND)
         return e;
-    store_user_new u = {.role = "muni_admin",
+    store_user_new u = {.role = USER_ROLE_MUNI_ADMIN,
                         .name = r->name,
                         .name_kana = r->name_kana,
                         .email = r->email,
@@ -116,7 +116,7 @@ static nsdb_err issue_change_or_delete(issuance_ctx *c, const store_admin_list_r
     if (e != NSDB_OK)
         return e;
     if (delete) {
-        e = store_user_set_status(c->conn, u->pk, "suspended", c->now);
+        e = store_user_set_status(c->conn, u->pk, ACCOUNT_STATUS_SUSPENDED, c->now);
         if (e == NSDB_OK)
             e = store_session_delete_for_user(c->conn, u->pk, NULL);
         if (e == NSDB_OK)
@@ -164,7 +164,8 @@ nsdb_err issuance_run(app *a, db *conn, int64_t list_id, int64_t actor_pk,
 {
     memset(out, 0, sizeof *out);
     bool changed = false;
-    nsdb_err e = store_admin_list_transition(conn, list_id, "approved", "issued", actor_pk, now,
+    nsdb_err e = store_admin_list_transition(conn, list_id, ADMIN_LIST_STATUS_APPROVED,
+                                             ADMIN_LIST_ACTION_ISSUE, actor_pk, now,
                                              NULL, &changed);
     if (e != NSDB_OK)
         return e;

@@ -42,7 +42,7 @@ void auth_load_session(web_ctx *ctx)
     }
     store_user *u = NULL;
     if (store_user_find_by_pk(conn, ctx->req->arena, s.user_pk, &u) != NSDB_OK ||
-        strcmp(u->status, "active") != 0) {
+        u->status != ACCOUNT_STATUS_ACTIVE) {
         store_session_delete(conn, ctx->session_hash);
         return;
     }

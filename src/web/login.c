@@ -98,7 +98,7 @@ void web_login_submit(web_ctx *ctx)
         login_fail(ctx, u, user_id, "password");
         return;
     }
-    if (strcmp(u->status, "active") != 0) {
+    if (u->status != ACCOUNT_STATUS_ACTIVE) {
         web_audit_now(ctx, "login", user_id, "denied", "suspended");
         login_render(ctx, user_id, nsdb_err_message(NSDB_ERR_SUSPENDED), 403);
         return;

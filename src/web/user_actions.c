@@ -14,7 +14,7 @@ store_user *user_in_scope(web_ctx *ctx, unsigned roles)
     store_user *u = NULL;
     const char *id = ctx->req->path_params[0];
     nsdb_err e;
-    if (strcmp(ctx->user->role, "inst_manager") == 0)
+    if (ctx->user->role == USER_ROLE_INST_MANAGER)
         e = store_user_find_in_institution(web_db(ctx), ctx->req->arena,
                                            ctx->user->institution_pk, id, &u);
     else
@@ -76,7 +76,9 @@ void user_action_set_status(web_ctx *ctx, const store_user *u, bool suspend, con
     db *conn = web_db(ctx);
     nsdb_err e = db_begin(conn);
     if (e == NSDB_OK)
-        e = store_user_set_status(conn, u->pk, suspend ? "suspended" : "active", ctx->now);
+        e = store_user_set_status(conn, u->pk,
+                                  suspend ? ACCOUNT_STATUS_SUSPENDED : ACCOUNT_STATUS_ACTIVE,
+                                  ctx->now);
     if (e == NSDB_OK && suspend)
         e = store_session_delete_for_user(conn, u->pk, NULL);
     if (e == NSDB_OK)
