@@ -25,7 +25,7 @@
 #include "domain/smtp.h"
 #include "domain/ids.h"
 #include "domain/session_token.h"
-#include "domain/roles.h"
+#include "domain/states.h"
 #include "http/http.h"
 #include "store/backup.h"
 #include "store/migrate.h"

@@ -117,7 +117,9 @@ nsdb_err core_admin_list_decide(core_ctx *c, int64_t id, bool approve, const cha
     bool changed = false;
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
-        e = store_admin_list_transition(c->conn, id, "submitted", approve ? "approved" : "rejected",
+        e = store_admin_list_transition(c->conn, id, ADMIN_LIST_STATUS_SUBMITTED,
+                                        approve ? ADMIN_LIST_ACTION_APPROVE
+                                                : ADMIN_LIST_ACTION_REJECT,
                                         c->who.user_pk, c->who.now, approve ? NULL : trimmed,
                                         &changed);
     if (e == NSDB_OK && changed)

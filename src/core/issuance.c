@@ -52,7 +52,7 @@ static nsdb_err issue_new(issuance_ctx *c, const store_admin_list_row *r, int64_
     }
     if (e != NSDB_ERR_NOT_FOUND)
         return e;
-    store_user_new u = {.role = "muni_admin",
+    store_user_new u = {.role = USER_ROLE_MUNI_ADMIN,
                         .name = r->name,
                         .name_kana = r->name_kana,
                         .email = r->email,
@@ -103,7 +103,7 @@ static nsdb_err issue_change_or_delete(issuance_ctx *c, const store_admin_list_r
     if (e != NSDB_OK)
         return e;
     if (delete) {
-        e = store_user_set_status(c->conn, u->pk, "suspended", c->now);
+        e = store_user_set_status(c->conn, u->pk, ACCOUNT_STATUS_SUSPENDED, c->now);
         if (e == NSDB_OK)
             e = store_session_delete_for_user(c->conn, u->pk, NULL);
         if (e == NSDB_OK)
@@ -150,8 +150,9 @@ static nsdb_err issuance_run(core_ctx *core, int64_t list_id, issuance_result *o
 {
     memset(out, 0, sizeof *out);
     bool changed = false;
-    nsdb_err e = store_admin_list_transition(core->conn, list_id, "approved", "issued",
-                                             core->who.user_pk, core->who.now, NULL, &changed);
+    nsdb_err e = store_admin_list_transition(core->conn, list_id, ADMIN_LIST_STATUS_APPROVED,
+                                             ADMIN_LIST_ACTION_ISSUE, core->who.user_pk,
+                                             core->who.now, NULL, &changed);
     if (e != NSDB_OK)
         return e;
     if (!changed)

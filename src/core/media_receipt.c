@@ -22,8 +22,8 @@ nsdb_err core_package_receive(core_ctx *c, const store_package *p, nsdb_problem 
     size_t n = 0;
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
-        e = store_media_list(c->conn, c->arena, NULL, c->who.municipality_pk, p->id, "shipped",
-                             &media, &n);
+        e = store_media_list(c->conn, c->arena, NULL, c->who.municipality_pk, p->id,
+                             MEDIA_STATUS_SHIPPED, &media, &n);
     if (e == NSDB_OK)
         e = store_package_receive(c->conn, p->id, c->who.user_pk, c->who.now, &changed);
     if (e == NSDB_OK && changed) {
@@ -79,7 +79,7 @@ nsdb_err core_media_forward(core_ctx *c, const store_media *m, const char *date_
     bool changed = false;
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
-        e = store_media_forward(c->conn, m->id, date, c->who.now, &changed);
+        e = store_media_forward(c->conn, m->id, m->status, date, c->who.now, &changed);
     if (e == NSDB_OK && changed)
         e = core_audit(c, "media_forwarded", core_target_id(c, "media", m->id), "ok",
                        arena_printf(c->arena, "received → forwarded %s", date));
@@ -108,10 +108,11 @@ nsdb_err core_media_damage(core_ctx *c, const store_media *m, const char *note,
         return problem_set(pb, e, NULL, NULL);
     e = core_begin(c);
     if (e == NSDB_OK)
-        e = store_media_damage(c->conn, m->id, trimmed, next.id, c->who.now, &changed);
+        e = store_media_damage(c->conn, m->id, m->status, trimmed, next.id, c->who.now, &changed);
     if (e == NSDB_OK && changed)
         e = core_audit(c, "media_damaged", core_target_id(c, "media", m->id), "ok",
-                       arena_printf(c->arena, "%s → damaged; 再発行サイクル %s: %s", m->status,
+                       arena_printf(c->arena, "%s → damaged; 再発行サイクル %s: %s",
+                                    media_status_key(m->status),
                                     next.id, trimmed));
     e = core_end(c, e);
     if (e != NSDB_OK)

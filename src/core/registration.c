@@ -96,7 +96,10 @@ nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input 
     }
     if (e != NSDB_ERR_NOT_FOUND)
         return e;
-    store_user_new u = {.role = in->user_type,
+    user_role role; /* the validators admit only doctor and inst_manager */
+    if (!user_role_from_key(in->user_type, &role) || (role_bit(role) & ROLES_INSTITUTION) == 0)
+        return NSDB_ERR_INVALID;
+    store_user_new u = {.role = role,
                         .name = in->name,
                         .name_kana = in->name_kana,
                         .email = in->email,

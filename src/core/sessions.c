@@ -110,7 +110,7 @@ nsdb_err core_login(core_ctx *c, const char *user_id_raw, const char *password,
     if (!matches)
         return problem_set(pb, login_refused(c, u, user_id, "password", locked_out), "password",
                            NULL);
-    if (strcmp(u->status, "active") != 0) {
+    if (u->status != ACCOUNT_STATUS_ACTIVE) {
         e = core_audit_event(c, "login", user_id, "denied", "suspended");
         return problem_set(pb, e == NSDB_OK ? NSDB_ERR_SUSPENDED : e, "password", NULL);
     }
@@ -173,7 +173,7 @@ nsdb_err core_session_resume(core_ctx *c, const char *session_hash, store_user *
         return session_drop(c, session_hash);
     store_user *u = NULL;
     e = store_user_find_by_pk(c->conn, c->arena, s.user_pk, &u);
-    if (e == NSDB_ERR_NOT_FOUND || (e == NSDB_OK && strcmp(u->status, "active") != 0))
+    if (e == NSDB_ERR_NOT_FOUND || (e == NSDB_OK && u->status != ACCOUNT_STATUS_ACTIVE))
         return session_drop(c, session_hash);
     if (e != NSDB_OK)
         return e;

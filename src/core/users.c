@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain/roles.h"
+#include "domain/states.h"
 #include "domain/fields.h"
 
 /* The profile rules: municipal users (and admins) need kana, e-mail and category, as the form
@@ -69,7 +69,8 @@ static nsdb_err add_municipality(core_ctx *c, const user_add_input *in, bool mun
 nsdb_err core_user_add(core_ctx *c, const user_add_input *in, accounts_issued *out,
                        nsdb_problem *pb)
 {
-    unsigned bit = in->role ? role_bit(in->role) : 0;
+    user_role role = 0;
+    unsigned bit = user_role_from_key(in->role, &role) ? role_bit(role) : 0;
     if (bit == 0)
         return problem_set(pb, NSDB_ERR_INVALID, "role",
                            "権限は mhlw, operator, muni_admin, muni_staff のいずれかです。");
@@ -87,7 +88,7 @@ nsdb_err core_user_add(core_ctx *c, const user_add_input *in, accounts_issued *o
     nsdb_err e = add_municipality(c, in, municipal, &municipality_pk, pb);
     if (e != NSDB_OK)
         return e;
-    store_user_new u = {.role = in->role,
+    store_user_new u = {.role = role,
                         .name = v.name,
                         .name_kana = v.name_kana,
                         .email = v.email,
@@ -169,7 +170,8 @@ nsdb_err core_user_set_suspended(core_ctx *c, const store_user *target, bool sus
                                    : "自分自身の利用再開はできません。");
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
-        e = store_user_set_status(c->conn, target->pk, suspend ? "suspended" : "active",
+        e = store_user_set_status(c->conn, target->pk,
+                                  suspend ? ACCOUNT_STATUS_SUSPENDED : ACCOUNT_STATUS_ACTIVE,
                                   c->who.now);
     if (e == NSDB_OK && suspend)
         e = store_session_delete_for_user(c->conn, target->pk, NULL);

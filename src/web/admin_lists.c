@@ -15,20 +15,6 @@
 #include "util/log.h"
 #include "web/web.h"
 
-static const char *status_label(const char *status)
-{
-    static const struct {
-        const char *key, *label;
-    } LABELS[] = {{"submitted", "申請中"},
-                  {"approved", "承認済（払出し待ち）"},
-                  {"issued", "払出し済"},
-                  {"rejected", "差戻し"}};
-    for (size_t i = 0; i < sizeof LABELS / sizeof LABELS[0]; i++)
-        if (strcmp(LABELS[i].key, status) == 0)
-            return LABELS[i].label;
-    return status;
-}
-
 static const char *request_type_label(const char *t)
 {
     return strcmp(t, "new") == 0 ? "新規" : strcmp(t, "change") == 0 ? "変更" : "削除";
@@ -37,7 +23,8 @@ static const char *request_type_label(const char *t)
 static json_t *list_json(web_ctx *ctx, const store_admin_list *l)
 {
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s?}", "id", (json_int_t)l->id,
-                     "status", l->status, "status_label", status_label(l->status), "filename",
+                     "status", admin_list_status_key(l->status), "status_label",
+                     admin_list_status_label(l->status), "filename",
                      l->filename, "sha256", l->file_sha256, "row_count", (json_int_t)l->row_count,
                      "uploaded_at", page_format_time(ctx, l->uploaded_at), "uploaded_by",
                      l->uploaded_by_user_id, "reject_reason", l->reject_reason);
@@ -47,7 +34,7 @@ static void lists_render(web_ctx *ctx, json_t *data, int status)
 {
     store_admin_list *lists = NULL;
     size_t n = 0;
-    nsdb_err e = store_admin_list_all(web_db(ctx), ctx->req->arena, NULL, &lists, &n);
+    nsdb_err e = store_admin_list_all(web_db(ctx), ctx->req->arena, 0, &lists, &n);
     if (e != NSDB_OK) {
         json_decref(data);
         page_error(ctx, 503, nsdb_err_message(e));
@@ -57,7 +44,7 @@ static void lists_render(web_ctx *ctx, json_t *data, int status)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(rows, list_json(ctx, &lists[i]));
     json_object_set_new(data, "lists", rows);
-    json_object_set_new(data, "can_upload", json_boolean(strcmp(ctx->user->role, "mhlw") == 0));
+    json_object_set_new(data, "can_upload", json_boolean(ctx->user->role == USER_ROLE_MHLW));
     ctx->req->status = status;
     page_render(ctx, "admin_lists", data);
 }
@@ -140,7 +127,7 @@ static json_t *rows_json(web_ctx *ctx, int64_t list_id)
                            "s:s?, s:s?}",
                            "row", (json_int_t)r->row_number, "code", r->municipality_code,
                            "municipality", r->municipality_name, "category",
-                           category_label(r->category), "department", r->department, "title",
+                           category_label_of_key(r->category), "department", r->department, "title",
                            r->title, "name", r->name, "kana", r->name_kana, "email", r->email,
                            "request", request_type_label(r->request_type), "postal", r->postal,
                            "address", r->address, "outcome", r->outcome, "user_id",
@@ -153,10 +140,14 @@ static void detail_render(web_ctx *ctx, store_admin_list *l, json_t *data, int s
 {
     json_object_set_new(data, "list", list_json(ctx, l));
     json_object_set_new(data, "rows", rows_json(ctx, l->id));
-    bool mhlw = strcmp(ctx->user->role, "mhlw") == 0;
-    json_object_set_new(data, "can_decide", json_boolean(mhlw && strcmp(l->status, "submitted") == 0));
-    json_object_set_new(data, "can_issue",
-                        json_boolean(!mhlw && strcmp(l->status, "approved") == 0));
+    /* the buttons the state machine allows, to the role that may press them */
+    bool mhlw = ctx->user->role == USER_ROLE_MHLW;
+    json_object_set_new(
+        data, "can_decide",
+        json_boolean(mhlw && admin_list_status_can(l->status, ADMIN_LIST_ACTION_APPROVE, NULL)));
+    json_object_set_new(
+        data, "can_issue",
+        json_boolean(!mhlw && admin_list_status_can(l->status, ADMIN_LIST_ACTION_ISSUE, NULL)));
     static const struct {
         const char *key, *text;
     } NOTICES[] = {{"duplicate", "同じファイルは既にアップロードされています。登録済みの申請リストを表示しています。"},
@@ -236,11 +227,11 @@ void web_admin_list_issue(web_ctx *ctx)
     if (l == NULL)
         return;
     char *base = arena_printf(ctx->req->arena, "/admin-lists/%lld", (long long)l->id);
-    if (strcmp(l->status, "issued") == 0) {
+    if (l->status == ADMIN_LIST_STATUS_ISSUED) {
         http_redirect(ctx->req, 303, arena_printf(ctx->req->arena, "%s?notice=already", base));
         return;
     }
-    if (strcmp(l->status, "approved") != 0) {
+    if (!admin_list_status_can(l->status, ADMIN_LIST_ACTION_ISSUE, NULL)) {
         page_error(ctx, 409, "承認されていない申請リストは払出しできません。");
         return;
     }

@@ -207,8 +207,8 @@ void web_inst_user_import_csv(web_ctx *ctx)
         const store_user *u = &rows[i];
         const char *cells[] = {u->municipality_code, u->municipality_name, u->institution_code,
                                u->institution_name,  u->user_id,
-                               strcmp(u->role, "doctor") == 0 ? "指定医" : "責任者",
-                               u->name, u->name_kana, category_label(u->category)};
+                               u->role == USER_ROLE_DOCTOR ? "指定医" : "責任者",
+                               u->name, u->name_kana, category_label_of_key(u->category)};
         csv_out_row(&csv, cells, sizeof cells / sizeof cells[0]);
     }
     web_audit_now(ctx, "inst_users_import_download",

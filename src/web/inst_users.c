@@ -41,6 +41,12 @@ static const struct {
 };
 #define FORM_FIELD_COUNT (sizeof FORM_FIELDS / sizeof FORM_FIELDS[0])
 
+static bool is_doctor(const char *user_type_key)
+{
+    user_role role = 0;
+    return user_role_from_key(user_type_key, &role) && role == USER_ROLE_DOCTOR;
+}
+
 /* Validates the individual form through the field table; fills in and records errors in data. */
 static bool inst_form_read(web_ctx *ctx, json_t *data, registration_input *in)
 {
@@ -55,8 +61,7 @@ static bool inst_form_read(web_ctx *ctx, json_t *data, registration_input *in)
         unsigned flags = 0;
         if (FORM_FIELDS[i].id == FIELD_EMAIL)
             flags = FIELD_OPTIONAL; /* institution users may have none */
-        else if (FORM_FIELDS[i].id == FIELD_DOCTOR_NUMBER && in->user_type != NULL &&
-                 strcmp(in->user_type, "doctor") == 0)
+        else if (FORM_FIELDS[i].id == FIELD_DOCTOR_NUMBER && is_doctor(in->user_type))
             flags = FIELD_REQUIRED; /* user_type comes before it */
         const char **slot = (const char **)(void *)((char *)in + FORM_FIELDS[i].offset);
         form_field_read(ctx, data, FORM_FIELDS[i].id, flags, slot);
@@ -142,27 +147,25 @@ static const char *query_choice(web_ctx *ctx, const char *name, const char *cons
 
 json_t *inst_user_row_json(const store_user *u)
 {
-    bool printable = u->initial_sealed != NULL && strcmp(u->status, "active") == 0;
+    bool printable = u->initial_sealed != NULL && u->status == ACCOUNT_STATUS_ACTIVE;
     json_t *row = json_object();
     page_row_text(row, "user_id", u->user_id);
     page_row_text(row, "name", u->name);
     page_row_text(row, "name_kana", u->name_kana);
     page_row_text(row, "inst_code", u->institution_code);
     page_row_text(row, "inst_name", u->institution_name);
-    page_row_text(row, "type_label", strcmp(u->role, "doctor") == 0 ? "指定医" : "責任者");
-    page_row_text(row, "category", category_label(u->category));
-    page_row_text(row, "notice_status", u->notice_status);
+    page_row_text(row, "type_label", u->role == USER_ROLE_DOCTOR ? "指定医" : "責任者");
+    page_row_text(row, "category", category_label_of_key(u->category));
+    page_row_text(row, "notice_status", notice_status_key(u->notice_status));
     page_row_text(row, "notice_label", notice_status_label(u->notice_status));
     page_row_bool(row, "printable", printable);
-    page_row_bool(row, "suspended", strcmp(u->status, "suspended") == 0);
+    page_row_bool(row, "suspended", u->status == ACCOUNT_STATUS_SUSPENDED);
     return row;
 }
 
 void web_inst_users(web_ctx *ctx)
 {
-    static const char *const STATUSES[] = {"unissued", "issued", "active", NULL};
     static const char *const CATEGORIES[] = {"nanbyo", "shoman", "both", NULL};
-    static const char *const TYPES[] = {"doctor", "inst_manager", NULL};
     http_request *req = ctx->req;
     arena *a = req->arena;
     const char *q = http_query(req, "q");
@@ -182,15 +185,18 @@ void web_inst_users(web_ctx *ctx)
                               .municipal_roles = false,
                               .search_key = q && *q ? text_search_key(a, q) : NULL,
                               .user_id_upper = id_upper,
-                              .notice_status = query_choice(ctx, "status", STATUSES),
                               .inst_code = inst_code ? text_nfkc(a, inst_code) : NULL,
                               .inst_name_like = inst_name ? text_nfkc(a, inst_name) : NULL,
                               .category = query_choice(ctx, "category", CATEGORIES),
-                              .role = query_choice(ctx, "user_type", TYPES),
                               .created_from = parse_day(from),
                               .created_to = to_time ? to_time + 86400 : 0,
                               .limit = PAGE_SIZE,
                               .offset = (page - 1) * PAGE_SIZE};
+    /* an unknown status or type is no filter */
+    (void)notice_status_from_key(http_query(req, "status"), &query.notice_status);
+    if (user_role_from_key(http_query(req, "user_type"), &query.role) &&
+        (role_bit(query.role) & ROLES_INSTITUTION) == 0)
+        query.role = 0;
     /* an institution code is looked up once, so the search walks only that institution's users */
     store_institution *inst = NULL;
     if (query.inst_code != NULL && *query.inst_code != '\0' &&
@@ -216,8 +222,9 @@ void web_inst_users(web_ctx *ctx)
         data, "query",
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "q", q ? q : "", "inst_code",
                   inst_code ? inst_code : "", "inst_name", inst_name ? inst_name : "", "status",
-                  query.notice_status ? query.notice_status : "", "category",
-                  query.category ? query.category : "", "user_type", query.role ? query.role : "",
+                  query.notice_status ? notice_status_key(query.notice_status) : "", "category",
+                  query.category ? query.category : "", "user_type",
+                  query.role ? user_role_key(query.role) : "",
                   "from", from ? from : "", "to", to ? to : ""));
     int64_t pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
     json_object_set_new(data, "page", json_integer(page));

@@ -48,10 +48,7 @@ void web_login_submit(web_ctx *ctx)
     nsdb_err e = core_login(&c, user_id, password, &u, &session, &locked, &pb);
     char *shown_id = str_trim(arena_strdup(ctx->req->arena, user_id ? user_id : ""));
     ids_user_id_normalize(shown_id);
-    switch (e) {
-    case NSDB_OK:
-        break;
-    case NSDB_ERR_INVALID: {
+    if (e == NSDB_ERR_INVALID) {
         json_t *data = page_data(ctx, "ログイン");
         json_object_set_new(data, "user_id", json_string(shown_id));
         if (user_id == NULL || *shown_id == '\0')
@@ -62,14 +59,16 @@ void web_login_submit(web_ctx *ctx)
         page_render(ctx, "login", data);
         return;
     }
-    case NSDB_ERR_AUTH:
+    if (e == NSDB_ERR_AUTH) {
         http_metrics_count("login", locked ? "lockout" : "failed");
         login_render(ctx, shown_id, LOGIN_FAILED_MESSAGE, 401);
         return;
-    case NSDB_ERR_SUSPENDED:
+    }
+    if (e == NSDB_ERR_SUSPENDED) {
         login_render(ctx, shown_id, nsdb_err_message(NSDB_ERR_SUSPENDED), 403);
         return;
-    default:
+    }
+    if (e != NSDB_OK) {
         /* fails closed: an attempt that could not be recorded is not answered as a mere
            wrong password */
         http_metrics_count("login", "error");

@@ -17,33 +17,18 @@
 #include "store/media_store.h"
 #include "web/web.h"
 
-static const char *media_status_label(const char *s)
-{
-    static const struct {
-        const char *key, *label;
-    } L[] = {{"created", "作成済"},           {"packed", "梱包済"},
-             {"shipped", "発送済"},           {"received", "受領済"},
-             {"forwarded", "医療機関へ送付済"}, {"damaged", "破損（再発行待ち）"},
-             {"reissued", "破損（再発行済）"}};
-    for (size_t i = 0; i < sizeof L / sizeof L[0]; i++)
-        if (strcmp(L[i].key, s) == 0)
-            return L[i].label;
-    return s;
-}
-
+/* The buttons are the moves the media state machine allows from the media's status. */
 static json_t *media_json(const store_media *m)
 {
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:b, s:b, s:b}", "id",
                      (json_int_t)m->id, "cycle", m->cycle_id, "inst_code", m->institution_code,
-                     "inst_name", m->institution_name, "status", m->status, "status_label",
-                     media_status_label(m->status), "forwarded_on", m->forwarded_on,
+                     "inst_name", m->institution_name, "status", media_status_key(m->status),
+                     "status_label", media_status_label(m->status), "forwarded_on", m->forwarded_on,
                      "damage_note", m->damage_note, "kind",
                      strcmp(m->kind, "reissue") == 0 ? "再発行" : "初回", "can_forward",
-                     strcmp(m->status, "received") == 0, "can_damage",
-                     strcmp(m->status, "shipped") == 0 || strcmp(m->status, "received") == 0 ||
-                         strcmp(m->status, "forwarded") == 0,
-                     "received", strcmp(m->status, "received") == 0 ||
-                                     strcmp(m->status, "forwarded") == 0);
+                     media_status_can(m->status, MEDIA_ACTION_FORWARD, NULL), "can_damage",
+                     media_status_can(m->status, MEDIA_ACTION_DAMAGE, NULL), "received",
+                     m->status == MEDIA_STATUS_RECEIVED || m->status == MEDIA_STATUS_FORWARDED);
 }
 
 void web_media(web_ctx *ctx)
@@ -60,7 +45,7 @@ void web_media(web_ctx *ctx)
     for (size_t i = 0; i < n; i++) {
         store_media *media = NULL;
         size_t k = 0;
-        store_media_list(web_db(ctx), a, NULL, ctx->user->municipality_pk, packages[i].id, NULL,
+        store_media_list(web_db(ctx), a, NULL, ctx->user->municipality_pk, packages[i].id, 0,
                          &media, &k);
         json_t *items = json_array();
         for (size_t j = 0; j < k; j++)
@@ -69,9 +54,8 @@ void web_media(web_ctx *ctx)
             list, json_pack("{s:I, s:s, s:I, s:s, s:s, s:b, s:I, s:o}", "id",
                             (json_int_t)packages[i].id, "cycle", packages[i].cycle_id, "seq",
                             (json_int_t)packages[i].seq, "tracking", packages[i].tracking_number,
-                            "status_label",
-                            strcmp(packages[i].status, "received") == 0 ? "受領済" : "発送済",
-                            "received", strcmp(packages[i].status, "received") == 0, "count",
+                            "status_label", package_status_label(packages[i].status),
+                            "received", packages[i].status == PACKAGE_STATUS_RECEIVED, "count",
                             (json_int_t)packages[i].media_count, "media", items));
     }
     json_t *data = page_data(ctx, "媒体受領");
@@ -141,14 +125,14 @@ void web_media_passphrases(web_ctx *ctx)
     store_package *p = package_in_scope(ctx);
     if (p == NULL)
         return;
-    if (strcmp(p->status, "received") != 0) {
+    if (p->status != PACKAGE_STATUS_RECEIVED) {
         page_error(ctx, 409, "パスフレーズは梱包の受領を記録してから出力できます。");
         return;
     }
     arena *a = ctx->req->arena;
     store_media *media = NULL;
     size_t n = 0;
-    nsdb_err e = store_media_list(web_db(ctx), a, NULL, ctx->user->municipality_pk, p->id, NULL,
+    nsdb_err e = store_media_list(web_db(ctx), a, NULL, ctx->user->municipality_pk, p->id, 0,
                                   &media, &n);
     media_passphrase_row *rows = arena_calloc(a, n ? n : 1, sizeof *rows);
     char **secrets = arena_calloc(a, n ? n : 1, sizeof *secrets);

@@ -18,6 +18,7 @@
 
 typedef struct muni_user_form {
     const char *name, *name_kana, *email, *department, *category, *role;
+    user_role role_value; /* role once valid */
 } muni_user_form;
 
 static json_t *form_json(const muni_user_form *f)
@@ -95,18 +96,18 @@ void web_muni_user_new_submit(web_ctx *ctx)
 
 static json_t *user_row_json(web_ctx *ctx, const store_user *u)
 {
-    bool printable = u->initial_sealed != NULL && strcmp(u->status, "active") == 0;
+    bool printable = u->initial_sealed != NULL && u->status == ACCOUNT_STATUS_ACTIVE;
     json_t *row = json_object();
     page_row_text(row, "user_id", u->user_id);
     page_row_text(row, "name", u->name);
     page_row_text(row, "name_kana", u->name_kana);
     page_row_text(row, "department", u->department);
-    page_row_text(row, "role_label", role_label(u->role));
-    page_row_text(row, "category", category_label(u->category));
-    page_row_text(row, "notice_status", u->notice_status);
+    page_row_text(row, "role_label", user_role_label(u->role));
+    page_row_text(row, "category", category_label_of_key(u->category));
+    page_row_text(row, "notice_status", notice_status_key(u->notice_status));
     page_row_text(row, "notice_label", notice_status_label(u->notice_status));
     page_row_bool(row, "printable", printable);
-    page_row_bool(row, "suspended", strcmp(u->status, "suspended") == 0);
+    page_row_bool(row, "suspended", u->status == ACCOUNT_STATUS_SUSPENDED);
     page_row_bool(row, "is_self", u->pk == ctx->user->pk);
     page_row_text(row, "email", u->email);
     return row;
@@ -122,8 +123,8 @@ void web_muni_users(web_ctx *ctx)
     long page = page_text ? strtol(page_text, NULL, 10) : 1;
     if (page < 1 || page > 100000)
         page = 1;
-    if (status != NULL && strcmp(status, "unissued") != 0 && strcmp(status, "issued") != 0 &&
-        strcmp(status, "active") != 0)
+    notice_status status_filter = 0; /* an unknown status is no filter */
+    if (!notice_status_from_key(status, &status_filter))
         status = NULL;
     char *key = q && *q ? text_search_key(a, q) : NULL;
     char *id_upper = q ? str_trim(arena_strdup(a, q)) : NULL;
@@ -134,7 +135,7 @@ void web_muni_users(web_ctx *ctx)
                               .municipal_roles = true,
                               .search_key = key,
                               .user_id_upper = id_upper,
-                              .notice_status = status,
+                              .notice_status = status_filter,
                               .limit = PAGE_SIZE,
                               .offset = (page - 1) * PAGE_SIZE};
     store_user *rows = NULL;
@@ -180,7 +181,8 @@ void web_muni_user_edit_form(web_ctx *ctx)
     if (u == NULL)
         return;
     json_t *data = page_data(ctx, "自治体ユーザの編集");
-    muni_user_form f = {u->name, u->name_kana, u->email, u->department, u->category, u->role};
+    muni_user_form f = {u->name,       u->name_kana, u->email, u->department,
+                        u->category,   user_role_key(u->role), u->role};
     json_object_set_new(data, "form", form_json(&f));
     json_object_set_new(data, "target", user_row_json(ctx, u));
     page_render(ctx, "muni_user_edit", data);

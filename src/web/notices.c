@@ -22,7 +22,7 @@
    municipality or institution is part of the lookup itself. */
 static unsigned printable_roles(const store_user *printer)
 {
-    if (strcmp(printer->role, "muni_admin") == 0)
+    if (printer->role == USER_ROLE_MUNI_ADMIN)
         return ROLES_MUNI | ROLES_INSTITUTION;
     return ROLES_INSTITUTION;
 }
@@ -30,7 +30,7 @@ static unsigned printable_roles(const store_user *printer)
 /* Why u's notice cannot be printed; NULL when it can. */
 static const char *notice_refusal(const store_user *u)
 {
-    if (strcmp(u->status, "active") != 0)
+    if (u->status != ACCOUNT_STATUS_ACTIVE)
         return "利用停止中のユーザの通知書は出力できません。";
     if (u->initial_sealed == NULL)
         return "このユーザは既にパスワードを変更して利用中のため、通知書は出力できません。"
@@ -66,7 +66,7 @@ nsdb_err notices_fill(web_ctx *ctx, const store_user *u, notice *out, char **pas
         return e;
     bool institution = (role_bit(u->role) & ROLES_INSTITUTION) != 0;
     out->municipality_name = u->municipality_name ? u->municipality_name : "";
-    out->category_label = category_label(u->category);
+    out->category_label = category_label_of_key(u->category);
     out->department_label = institution ? "医療機関名" : "部署";
     out->department = institution ? (u->institution_name ? u->institution_name : "")
                                   : (u->department ? u->department : "");

@@ -41,8 +41,8 @@ json_t *page_data(web_ctx *ctx, const char *title)
         json_t *user = json_object();
         json_object_set_new(user, "user_id", json_string(u->user_id));
         json_object_set_new(user, "name", json_string(u->name));
-        json_object_set_new(user, "role", json_string(u->role));
-        json_object_set_new(user, "role_label", json_string(role_label(u->role)));
+        json_object_set_new(user, "role", json_string(user_role_key(u->role)));
+        json_object_set_new(user, "role_label", json_string(user_role_label(u->role)));
         if (u->municipality_name)
             json_object_set_new(user, "municipality_name", json_string(u->municipality_name));
         if (u->institution_name)

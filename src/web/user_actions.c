@@ -13,7 +13,7 @@ store_user *user_in_scope(web_ctx *ctx, unsigned roles)
     store_user *u = NULL;
     const char *id = ctx->req->path_params[0];
     nsdb_err e;
-    if (strcmp(ctx->user->role, "inst_manager") == 0)
+    if (ctx->user->role == USER_ROLE_INST_MANAGER)
         e = store_user_find_in_institution(web_db(ctx), ctx->req->arena,
                                            ctx->user->institution_pk, id, &u);
     else

@@ -15,7 +15,7 @@
 #include "core/app.h"
 #include "core/sessions.h"
 #include "domain/password.h"
-#include "domain/roles.h"
+#include "domain/states.h"
 #include "domain/secret.h"
 #include "http/http.h"
 #include "store/db.h"

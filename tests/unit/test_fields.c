@@ -107,18 +107,22 @@ static answer form_path(arena *a, const field_case *c)
 /* The value of c's field in a parsed row. */
 static const char *row_value(const inst_import_row *row, field_id id)
 {
-    switch (id) {
-    case FIELD_INST_CODE: return row->inst_code;
-    case FIELD_INST_POSTAL: return row->inst_postal;
-    case FIELD_INST_PHONE: return row->inst_phone;
-    case FIELD_NAME: return row->name;
-    case FIELD_NAME_KANA: return row->name_kana;
-    case FIELD_CATEGORY: return row->category;
-    case FIELD_DOCTOR_NUMBER: return row->doctor_number;
-    case FIELD_SPECIALTY: return row->specialty;
-    case FIELD_EMAIL: return row->email;
-    default: fail_msg("no column for field %d", (int)id);
-    }
+    static const struct {
+        field_id id;
+        size_t offset;
+    } COLUMNS[] = {{FIELD_INST_CODE, offsetof(inst_import_row, inst_code)},
+                   {FIELD_INST_POSTAL, offsetof(inst_import_row, inst_postal)},
+                   {FIELD_INST_PHONE, offsetof(inst_import_row, inst_phone)},
+                   {FIELD_NAME, offsetof(inst_import_row, name)},
+                   {FIELD_NAME_KANA, offsetof(inst_import_row, name_kana)},
+                   {FIELD_CATEGORY, offsetof(inst_import_row, category)},
+                   {FIELD_DOCTOR_NUMBER, offsetof(inst_import_row, doctor_number)},
+                   {FIELD_SPECIALTY, offsetof(inst_import_row, specialty)},
+                   {FIELD_EMAIL, offsetof(inst_import_row, email)}};
+    for (size_t i = 0; i < sizeof COLUMNS / sizeof COLUMNS[0]; i++)
+        if (COLUMNS[i].id == id)
+            return *(const char *const *)(const void *)((const char *)row + COLUMNS[i].offset);
+    fail_msg("no column for field %d", (int)id);
     return NULL;
 }
 
@@ -177,18 +181,19 @@ static answer xlsx_path(arena *a, const field_case *c)
                                "03-1234-5678", doctors, 2};
     const char *raw = raw_of(c);
     inst_import_form_doctor *doc = &doctors[1]; /* a 指定医: the doctor number is required */
-    switch (c->id) {
-    case FIELD_INST_CODE: d.inst_code = raw; break;
-    case FIELD_INST_POSTAL: d.inst_postal = raw; break;
-    case FIELD_INST_PHONE: d.inst_phone = raw; break;
-    case FIELD_NAME: doc->name = raw; break;
-    case FIELD_NAME_KANA: doc->name_kana = raw; break;
-    case FIELD_CATEGORY: doc->category = raw; break;
-    case FIELD_DOCTOR_NUMBER: doc->doctor_number = raw; break;
-    case FIELD_SPECIALTY: doc->specialty = raw; break;
-    case FIELD_EMAIL: doc->email = raw; break;
-    default: fail_msg("case %d: no cell for field %d", c->number, (int)c->id);
-    }
+    const char **cell = c->id == FIELD_INST_CODE        ? &d.inst_code
+                        : c->id == FIELD_INST_POSTAL    ? &d.inst_postal
+                        : c->id == FIELD_INST_PHONE     ? &d.inst_phone
+                        : c->id == FIELD_NAME           ? &doc->name
+                        : c->id == FIELD_NAME_KANA      ? &doc->name_kana
+                        : c->id == FIELD_CATEGORY       ? &doc->category
+                        : c->id == FIELD_DOCTOR_NUMBER  ? &doc->doctor_number
+                        : c->id == FIELD_SPECIALTY      ? &doc->specialty
+                        : c->id == FIELD_EMAIL          ? &doc->email
+                                                        : NULL;
+    if (cell == NULL)
+        fail_msg("case %d: no cell for field %d", c->number, (int)c->id);
+    *cell = raw;
     char path[600];
     snprintf(path, sizeof path, "%s/case%d.xlsx", tmpdir, c->number);
     assert_int_equal(inst_import_form_xlsx_filled(path, &d), NSDB_OK);
