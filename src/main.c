@@ -24,8 +24,11 @@
 #include "domain/session_token.h"
 #include "domain/roles.h"
 #include "http/http.h"
+#include "store/api_tokens.h"
+#include "store/audit.h"
 #include "store/backup.h"
 #include "store/migrate.h"
+#include "store/municipalities.h"
 #include "util/log.h"
 #include "web/web.h"
 

@@ -14,7 +14,11 @@
 #include "core/mailer.h"
 #include "domain/mail.h"
 #include "domain/text.h"
-#include "store/store.h"
+#include "store/admin_lists.h"
+#include "store/audit.h"
+#include "store/municipalities.h"
+#include "store/sessions.h"
+#include "store/users.h"
 
 typedef struct issuance_ctx {
     app *app;

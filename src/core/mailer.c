@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "domain/smtp.h"
-#include "store/store.h"
+#include "store/outbox.h"
 #include "util/log.h"
 
 #define MAILER_BATCH 100

@@ -3,9 +3,11 @@
  * and its status (submitted 申請中 → approved 承認済 → issued 払出し済, or rejected 差戻し).
  * Transitions are conditional updates, so two people pressing the same button change it once.
  */
+#define NSDB_STORE_INTERNAL
 #include <string.h>
 
-#include "store/store.h"
+#include "store/admin_lists.h"
+#include "store/sql.h"
 
 #define LIST_COLUMNS                                                                               \
     "l.id, l.status, l.filename, l.file_sha256, l.row_count, l.uploaded_at, u.user_id, "          \

@@ -1,9 +1,12 @@
 /*
  * media_store.c — see media_store.h.
  */
+#define NSDB_STORE_INTERNAL
 #include "store/media_store.h"
 
 #include <string.h>
+
+#include "store/sql.h"
 
 const char *const STORE_MEDIA_STATUSES[7] = {"created",  "packed",    "shipped", "received",
                                              "forwarded", "damaged", "reissued"};

@@ -1,7 +1,9 @@
 /*
  * municipalities.c — the municipalities table (地方公共団体), keyed by 地方公共団体コード.
  */
-#include "store/store.h"
+#define NSDB_STORE_INTERNAL
+#include "store/municipalities.h"
+#include "store/sql.h"
 
 nsdb_err store_municipality_insert(db *conn, const char *code, const char *name,
                                    const char *postal, const char *address, int64_t now,

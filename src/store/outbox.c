@@ -3,9 +3,11 @@
  * that causes it (払出し), sealed because it carries an initial password, and leaves the table's
  * pending state only when the SMTP server accepted it or retries are exhausted.
  */
+#define NSDB_STORE_INTERNAL
 #include <string.h>
 
-#include "store/store.h"
+#include "store/outbox.h"
+#include "store/sql.h"
 
 nsdb_err store_outbox_insert(db *conn, const char *to_address, const char *purpose,
                              const unsigned char *sealed, size_t sealed_len, int64_t now)

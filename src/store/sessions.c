@@ -2,7 +2,9 @@
  * sessions.c — the sessions table. Only the hash of a session token is stored, so a copy of
  * the database does not let anyone take over a session.
  */
-#include "store/store.h"
+#define NSDB_STORE_INTERNAL
+#include "store/sessions.h"
+#include "store/sql.h"
 
 nsdb_err store_session_insert(db *conn, const char *token_hash, int64_t user_pk, int64_t now,
                               const char *client_ip)

@@ -16,11 +16,13 @@
  * hundred per municipality) and an institution's own users are searched by LIKE over their
  * index range instead.
  */
+#define NSDB_STORE_INTERNAL
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store.h"
+#include "store/sql.h"
+#include "store/users.h"
 #include "store/users_internal.h"
 #include "util/str.h"
 

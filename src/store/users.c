@@ -3,10 +3,13 @@
  * password changes; an institution user's creation and change of name also keep the name index
  * (user_grams) and the municipality's count of institution users (see user_search.c).
  */
+#define NSDB_STORE_INTERNAL
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store.h"
+#include "store/registrations.h"
+#include "store/sql.h"
+#include "store/users.h"
 #include "store/users_internal.h"
 #include "util/log.h"
 #include "util/str.h"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "domain/session_token.h"
+#include "store/sessions.h"
 #include "util/log.h"
 #include "web/web.h"
 

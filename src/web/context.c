@@ -2,6 +2,7 @@
  * context.c — per-request resources of the web layer: the database connection (taken from the
  * pool on first use and given back by web_handle) and audit records carrying who and where.
  */
+#include "store/audit.h"
 #include "util/log.h"
 #include "web/web.h"
 

@@ -12,6 +12,7 @@
 #include "domain/ids.h"
 #include "domain/text.h"
 #include "domain/validate.h"
+#include "store/institutions.h"
 #include "web/inst_users.h"
 #include "web/user_actions.h"
 #include "web/web.h"

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "domain/csv_out.h"
+#include "store/api_tokens.h"
+#include "store/registrations.h"
 #include "web/web.h"
 
 static const char *cycle_param(web_ctx *ctx)

@@ -13,7 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/db.h"
+/* the SQL layer itself is under test: its private header is open to this file */
+#define NSDB_STORE_INTERNAL
+#include "store/db_fault.h"
+#include "store/sql.h"
 
 #include "both_backends.h"
 

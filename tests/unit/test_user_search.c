@@ -16,8 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
+/* db_exec_script makes and drops the PostgreSQL database of a test: the private SQL header */
+#define NSDB_STORE_INTERNAL
 #include "store/db.h"
 #include "store/migrate.h"
+#include "store/sql.h"
 #include "store/store.h"
 #include "util/arena.h"
 
