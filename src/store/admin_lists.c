@@ -32,6 +32,7 @@ nsdb_err store_admin_list_insert(db *conn, const char *filename, const char *sha
                                  const void *data, size_t len, int64_t row_count,
                                  int64_t uploaded_by, int64_t now, int64_t *id_out)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "INSERT INTO admin_lists (status, filename, file_sha256, file_data, "
@@ -50,6 +51,7 @@ nsdb_err store_admin_list_insert(db *conn, const char *filename, const char *sha
 
 nsdb_err store_admin_list_row_insert(db *conn, int64_t list_id, const store_admin_list_row *r)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_prepare(
         conn,
@@ -161,6 +163,7 @@ nsdb_err store_admin_list_transition(db *conn, int64_t id, const char *from, con
                                      int64_t by, int64_t now, const char *reason,
                                      bool *changed_out)
 {
+    STORE_ASSERT_WRITE(conn);
     int64_t changes = 0;
     nsdb_err e;
     if (strcmp(to, "issued") == 0)
@@ -203,6 +206,7 @@ nsdb_err store_admin_list_file(db *conn, arena *a, int64_t id, const char **file
 nsdb_err store_admin_list_row_set_outcome(db *conn, int64_t row_id, int64_t user_pk,
                                           const char *outcome)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL, "UPDATE admin_list_rows SET user_pk = $2, outcome = $3 WHERE id = $1",
                    "iit", row_id, user_pk, outcome);
 }

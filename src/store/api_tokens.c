@@ -8,6 +8,7 @@
 
 nsdb_err store_api_token_insert(db *conn, const char *name, const char *token_hash, int64_t now)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL,
                    "INSERT INTO api_tokens (name, token_hash, created_at) VALUES ($1, $2, $3)",
                    "tti", name, token_hash, now);
@@ -15,6 +16,8 @@ nsdb_err store_api_token_insert(db *conn, const char *name, const char *token_ha
 
 nsdb_err store_api_token_check(db *conn, const char *token_hash, int64_t now)
 {
+    /* no STORE_ASSERT_WRITE until its callers own a transaction (issue 10): web_registrations_api
+       (web/registrations.c) checks outside a transaction */
     int64_t changes = 0;
     nsdb_err e = db_exec(conn, &changes,
                          "UPDATE api_tokens SET last_used_at = $2 "

@@ -8,6 +8,8 @@
 
 nsdb_err store_audit_insert(db *conn, const store_audit *entry)
 {
+    /* no STORE_ASSERT_WRITE until its callers own a transaction (issue 10): web_audit_now
+       (web/context.c) records denials and downloads outside a transaction */
     db_stmt *st = NULL;
     nsdb_err e = db_prepare(conn,
                             "INSERT INTO audit_log (at, actor_user_pk, actor_user_id, client_ip, "

@@ -35,6 +35,7 @@ nsdb_err store_institution_insert(db *conn, const char *code, const char *name,
                                   const char *postal, const char *address, const char *phone,
                                   int64_t now, int64_t *pk_out)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "INSERT INTO institutions (code, name, postal, address, phone, "

@@ -39,6 +39,8 @@ static nsdb_err cycle_fetch(db_stmt *st, cycle_window *out)
 
 nsdb_err store_cycle_ensure(db *conn, const cycle_window *c)
 {
+    /* no STORE_ASSERT_WRITE until its callers own a transaction (issue 10): registration_cycle
+       (core/registration.c) may add a cycle outside a transaction */
     return db_exec(conn, NULL,
                    "INSERT INTO cycles (" CYCLE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7) "
                    "ON CONFLICT (id) DO NOTHING",
@@ -110,6 +112,7 @@ nsdb_err store_cycle_list(db *conn, const char *from_date, cycle_window *out, si
 
 nsdb_err store_cycle_update(db *conn, const cycle_window *c, int64_t by, int64_t now)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL,
                    "UPDATE cycles SET registration_from = $2, registration_to = $3, "
                    "media_from = $4, media_to = $5, delivery_from = $6, delivery_to = $7, "
@@ -220,6 +223,7 @@ nsdb_err store_media_candidates(db *conn, arena *a, const char *cycle_id, store_
 
 nsdb_err store_media_insert(db *conn, const store_media *m, int64_t now, int64_t *id_out)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_prepare(
         conn,
@@ -289,6 +293,7 @@ nsdb_err store_media_get(db *conn, arena *a, int64_t id, int64_t municipality_pk
 nsdb_err store_media_transition(db *conn, int64_t id, const char *from, const char *to,
                                 int64_t now, bool *changed_out)
 {
+    STORE_ASSERT_WRITE(conn);
     int64_t changes = 0;
     nsdb_err e = db_exec(conn, &changes,
                          "UPDATE media SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2",
@@ -299,6 +304,7 @@ nsdb_err store_media_transition(db *conn, int64_t id, const char *from, const ch
 
 nsdb_err store_media_set_package(db *conn, int64_t id, int64_t package_id, int64_t now)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL, "UPDATE media SET package_id = $2, updated_at = $3 WHERE id = $1",
                    "iii", id, package_id, now);
 }
@@ -306,6 +312,7 @@ nsdb_err store_media_set_package(db *conn, int64_t id, int64_t package_id, int64
 nsdb_err store_media_forward(db *conn, int64_t id, const char *date, int64_t now,
                              bool *changed_out)
 {
+    STORE_ASSERT_WRITE(conn);
     int64_t changes = 0;
     nsdb_err e = db_exec(conn, &changes,
                          "UPDATE media SET status = 'forwarded', forwarded_on = $2, updated_at = $3 "
@@ -318,6 +325,7 @@ nsdb_err store_media_forward(db *conn, int64_t id, const char *date, int64_t now
 nsdb_err store_media_damage(db *conn, int64_t id, const char *note, const char *reissue_cycle_id,
                             int64_t now, bool *changed_out)
 {
+    STORE_ASSERT_WRITE(conn);
     int64_t changes = 0;
     nsdb_err e = db_exec(conn, &changes,
                          "UPDATE media SET status = 'damaged', damage_note = $2, "
@@ -365,6 +373,7 @@ nsdb_err store_media_board(db *conn, arena *a, const char *cycle_id,
 nsdb_err store_package_insert(db *conn, const char *cycle_id, int64_t municipality_pk,
                               int64_t seq, const char *tracking, int64_t now, int64_t *id_out)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "INSERT INTO packages (cycle_id, municipality_id, seq, tracking_number, "
@@ -463,6 +472,7 @@ nsdb_err store_package_get(db *conn, arena *a, int64_t id, int64_t municipality_
 
 nsdb_err store_package_receive(db *conn, int64_t id, int64_t by, int64_t now, bool *changed_out)
 {
+    STORE_ASSERT_WRITE(conn);
     int64_t changes = 0;
     nsdb_err e = db_exec(conn, &changes,
                          "UPDATE packages SET status = 'received', received_at = $3, received_by = $2 "

@@ -13,6 +13,7 @@ nsdb_err store_import_batch_insert(db *conn, int64_t municipality_pk, int64_t cr
                                    const char *filenames, int64_t row_count, const char *warnings,
                                    int64_t now, int64_t *id_out)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "INSERT INTO import_batches (municipality_id, created_by, created_at, "
@@ -48,6 +49,7 @@ nsdb_err store_registration_insert(db *conn, int64_t user_pk, int64_t municipali
                                    int64_t institution_pk, const char *cycle_id, int64_t batch_id,
                                    int64_t now)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_prepare(conn,
                             "INSERT INTO registrations (user_pk, municipality_id, institution_id, "

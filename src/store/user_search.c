@@ -49,6 +49,7 @@ bool user_grams_role(const char *role)
 
 nsdb_err user_grams_add(db *conn, int64_t municipality_pk, const char *key)
 {
+    STORE_ASSERT_WRITE(conn);
     if (key == NULL || *key == '\0')
         return NSDB_OK;
     return db_exec(conn, NULL,
@@ -61,6 +62,7 @@ nsdb_err user_grams_add(db *conn, int64_t municipality_pk, const char *key)
 
 nsdb_err user_grams_remove(db *conn, int64_t municipality_pk, const char *key)
 {
+    STORE_ASSERT_WRITE(conn);
     if (key == NULL || *key == '\0')
         return NSDB_OK;
     nsdb_err e = db_exec(conn, NULL,
@@ -80,6 +82,7 @@ nsdb_err user_grams_remove(db *conn, int64_t municipality_pk, const char *key)
 nsdb_err store_user_grams_add_batch(db *conn, int64_t municipality_pk, int64_t batch_id,
                                     int64_t from_pk, int64_t to_pk)
 {
+    STORE_ASSERT_WRITE(conn);
     nsdb_err e = db_exec(conn, NULL,
                          "UPDATE municipalities SET inst_users = inst_users + (SELECT COUNT(*) "
                          "FROM registrations r JOIN users u ON u.id = r.user_pk "
