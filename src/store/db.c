@@ -135,11 +135,13 @@ db_dialect db_get_dialect(const db *conn)
 
 nsdb_err db_begin(db *conn)
 {
+    conn->fault_injected = 0;
     return conn->driver->begin(conn);
 }
 
 nsdb_err db_begin_read(db *conn)
 {
+    conn->fault_injected = 0;
     return conn->driver->begin_read(conn);
 }
 
@@ -150,6 +152,7 @@ bool db_in_transaction(const db *conn)
 
 nsdb_err db_commit(db *conn)
 {
+    conn->fault_injected = 0;
     return conn->driver->commit(conn);
 }
 
@@ -160,6 +163,7 @@ void db_rollback(db *conn)
 
 nsdb_err db_exec_script(db *conn, const char *sql)
 {
+    conn->fault_injected = 0;
     return conn->driver->exec_script(conn, sql);
 }
 

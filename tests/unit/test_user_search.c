@@ -16,7 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* db_exec_script makes and drops the PostgreSQL database of a test: the private SQL header */
+/* the test checks the index against plain SQL scans and makes its PostgreSQL database with
+   db_exec_script: the private SQL header */
 #define NSDB_STORE_INTERNAL
 #include "store/db.h"
 #include "store/migrate.h"
