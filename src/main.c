@@ -27,8 +27,11 @@
 #include "domain/session_token.h"
 #include "domain/states.h"
 #include "http/http.h"
+#include "store/api_tokens.h"
+#include "store/audit.h"
 #include "store/backup.h"
 #include "store/migrate.h"
+#include "store/municipalities.h"
 #include "util/log.h"
 #include "web/web.h"
 

@@ -8,7 +8,7 @@
 
 #include "core/app.h"
 #include "domain/ids.h"
-#include "store/store.h"
+#include "store/users.h"
 
 typedef struct accounts_issued {
     int64_t pk;

@@ -6,7 +6,7 @@
 
 #include <time.h>
 
-#include "store/store.h"
+#include "store/audit.h"
 #include "util/log.h"
 
 core_actor core_actor_cli(void)

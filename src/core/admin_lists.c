@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "domain/xlsx.h"
-#include "store/store.h"
+#include "store/admin_lists.h"
 #include "util/str.h"
 
 #define REJECT_REASON_MAX_CHARS 1000

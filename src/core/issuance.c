@@ -15,7 +15,11 @@
 #include "domain/fields.h"
 #include "domain/mail.h"
 #include "domain/text.h"
-#include "store/store.h"
+#include "store/admin_lists.h"
+#include "store/audit.h"
+#include "store/municipalities.h"
+#include "store/sessions.h"
+#include "store/users.h"
 
 typedef struct issuance_ctx {
     core_ctx *core;

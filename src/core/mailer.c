@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "domain/smtp.h"
-#include "store/store.h"
+#include "store/outbox.h"
 #include "util/log.h"
 
 #define MAILER_BATCH 100
@@ -103,6 +103,23 @@ static int64_t backoff_seconds(int64_t attempts)
     return s < MAILER_BACKOFF_MAX ? s : MAILER_BACKOFF_MAX;
 }
 
+/* Marks one message sent (at `at`) or due again at `at`, in a transaction of its own: a store
+   write always runs in one. */
+static nsdb_err record_outcome(db *conn, int64_t id, bool sent, int64_t at, const char *error,
+                               bool give_up)
+{
+    nsdb_err e = db_begin(conn);
+    if (e != NSDB_OK)
+        return e;
+    e = sent ? store_outbox_mark_sent(conn, id, at)
+             : store_outbox_mark_retry(conn, id, at, error, give_up);
+    if (e != NSDB_OK) {
+        db_rollback(conn);
+        return e;
+    }
+    return db_commit(conn);
+}
+
 nsdb_err mailer_flush(app *a, bool ignore_backoff, mailer_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -119,13 +136,13 @@ nsdb_err mailer_flush(app *a, bool ignore_backoff, mailer_result *out)
         char id[24];
         snprintf(id, sizeof id, "%lld", (long long)rows[i].id);
         if (d == NSDB_OK) {
-            e = store_outbox_mark_sent(conn, rows[i].id, now);
+            e = record_outcome(conn, rows[i].id, true, now, NULL, false);
             out->sent++;
             log_event(LOG_INFO, "mail_sent", "outbox_id", id, "to", rows[i].to_address, NULL);
         } else {
             bool give_up = d == NSDB_ERR_INVALID || rows[i].attempts + 1 >= MAILER_MAX_ATTEMPTS;
-            e = store_outbox_mark_retry(conn, rows[i].id, now + backoff_seconds(rows[i].attempts),
-                                        error, give_up);
+            e = record_outcome(conn, rows[i].id, false, now + backoff_seconds(rows[i].attempts),
+                               error, give_up);
             if (give_up)
                 out->failed++;
             else

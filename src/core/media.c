@@ -19,6 +19,8 @@
 #include "domain/iso.h"
 #include "domain/media_pdf.h"
 #include "domain/pki.h"
+#include "store/audit.h"
+#include "store/users.h"
 #include "util/log.h"
 
 static nsdb_err make_dir(const char *path)

@@ -9,8 +9,10 @@
 #include "domain/cycle.h"
 #include "domain/holiday.h"
 #include "domain/text.h"
+#include "store/audit.h"
+#include "store/institutions.h"
 #include "store/media_store.h"
-#include "store/store.h"
+#include "store/registrations.h"
 #include <time.h>
 
 /* Compares two texts as the user would: NFKC, without spaces. */

@@ -9,7 +9,8 @@
 #include "domain/ids.h"
 #include "domain/fields.h"
 #include "domain/text.h"
-#include "store/store.h"
+#include "store/api_tokens.h"
+#include "store/municipalities.h"
 #include "util/str.h"
 
 #define TOKEN_NAME_MAX_CHARS 100
@@ -59,4 +60,12 @@ nsdb_err core_api_token_add(core_ctx *c, const char *name_raw,
         return problem_set(pb, e, NULL, NULL);
     }
     return NSDB_OK;
+}
+
+nsdb_err core_api_token_use(core_ctx *c, const char *token_hash)
+{
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_api_token_check(c->conn, token_hash, c->who.now);
+    return core_end(c, e);
 }

@@ -21,4 +21,8 @@ NSDB_MUST_CHECK nsdb_err core_api_token_add(core_ctx *c, const char *name,
                                             char token_out[SESSION_TOKEN_TEXT_LEN + 1],
                                             nsdb_problem *pb);
 
+/* The API token whose hash is token_hash, if it is valid: its last use is recorded.
+   NSDB_ERR_NOT_FOUND for an unknown or revoked token. */
+NSDB_MUST_CHECK nsdb_err core_api_token_use(core_ctx *c, const char *token_hash);
+
 #endif

@@ -12,7 +12,8 @@
 #include "core/actor.h"
 #include "domain/secret.h"
 #include "domain/session_token.h"
-#include "store/store.h"
+#include "store/sessions.h"
+#include "store/users.h"
 
 typedef struct core_session {
     char token[SESSION_TOKEN_TEXT_LEN + 1];    /* the cookie value: never logged */

@@ -11,7 +11,9 @@
 
 #include "core/accounts.h"
 #include "core/actor.h"
-#include "store/store.h"
+#include "store/municipalities.h"
+#include "store/sessions.h"
+#include "store/users.h"
 
 typedef struct user_add_input {
     const char *role; /* mhlw, operator, muni_admin, muni_staff */

@@ -3,10 +3,12 @@
  * and its status (submitted 申請中 → approved 承認済 → issued 払出し済, or rejected 差戻し).
  * Transitions are conditional updates, so two people pressing the same button change it once.
  */
+#define NSDB_STORE_INTERNAL
 #include <string.h>
 
+#include "store/admin_lists.h"
+#include "store/sql.h"
 #include "store/state_columns.h"
-#include "store/store.h"
 
 #define LIST_COLUMNS                                                                               \
     "l.id, l.status, l.filename, l.file_sha256, l.row_count, l.uploaded_at, u.user_id, "          \
@@ -31,6 +33,7 @@ nsdb_err store_admin_list_insert(db *conn, const char *filename, const char *sha
                                  const void *data, size_t len, int64_t row_count,
                                  int64_t uploaded_by, int64_t now, int64_t *id_out)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "INSERT INTO admin_lists (status, filename, file_sha256, file_data, "
@@ -49,6 +52,7 @@ nsdb_err store_admin_list_insert(db *conn, const char *filename, const char *sha
 
 nsdb_err store_admin_list_row_insert(db *conn, int64_t list_id, const store_admin_list_row *r)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_prepare(
         conn,
@@ -160,6 +164,7 @@ nsdb_err store_admin_list_transition(db *conn, int64_t id, admin_list_status fro
                                      admin_list_action action, int64_t by, int64_t now,
                                      const char *reason, bool *changed_out)
 {
+    STORE_ASSERT_WRITE(conn);
     int64_t changes = 0;
     nsdb_err e;
     admin_list_status to;
@@ -208,6 +213,7 @@ nsdb_err store_admin_list_file(db *conn, arena *a, int64_t id, const char **file
 nsdb_err store_admin_list_row_set_outcome(db *conn, int64_t row_id, int64_t user_pk,
                                           const char *outcome)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL, "UPDATE admin_list_rows SET user_pk = $2, outcome = $3 WHERE id = $1",
                    "iit", row_id, user_pk, outcome);
 }

@@ -2,10 +2,13 @@
  * audit.c — the append-only audit log: who, when, from where, what, target, result.
  * Written by the caller inside the transaction of the change it records.
  */
-#include "store/store.h"
+#define NSDB_STORE_INTERNAL
+#include "store/audit.h"
+#include "store/sql.h"
 
 nsdb_err store_audit_insert(db *conn, const store_audit *entry)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_prepare(conn,
                             "INSERT INTO audit_log (at, actor_user_pk, actor_user_id, client_ip, "

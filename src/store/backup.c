@@ -3,6 +3,7 @@
  * that writers are held up only briefly. A PostgreSQL database is backed up with the server's
  * own tools (pg_dump), which nsdb does not wrap.
  */
+#define NSDB_STORE_INTERNAL
 #include "store/backup.h"
 
 #include <sqlite3.h>

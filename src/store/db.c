@@ -1,15 +1,20 @@
 /*
  * db.c — the connection pool and the typed exec/query helpers built on the driver primitives.
  * A pool is sized to the HTTP thread pool, so a request never waits for a connection unless
- * a background task holds one. The public primitives of db.h are dispatched here to the driver of
- * the connection (db_sqlite.c or db_pg.c).
+ * a background task holds one. The primitives of db.h and sql.h are dispatched here to the driver of
+ * the connection (db_sqlite.c or db_pg.c), and the fault hook of db_fault.h is checked here.
  */
+#define NSDB_STORE_INTERNAL
+#include <ctype.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "store/db_fault.h"
 #include "store/db_internal.h"
 #include "util/log.h"
 
@@ -130,11 +135,13 @@ db_dialect db_get_dialect(const db *conn)
 
 nsdb_err db_begin(db *conn)
 {
+    conn->fault_injected = 0;
     return conn->driver->begin(conn);
 }
 
 nsdb_err db_begin_read(db *conn)
 {
+    conn->fault_injected = 0;
     return conn->driver->begin_read(conn);
 }
 
@@ -145,6 +152,7 @@ bool db_in_transaction(const db *conn)
 
 nsdb_err db_commit(db *conn)
 {
+    conn->fault_injected = 0;
     return conn->driver->commit(conn);
 }
 
@@ -155,12 +163,62 @@ void db_rollback(db *conn)
 
 nsdb_err db_exec_script(db *conn, const char *sql)
 {
+    conn->fault_injected = 0;
     return conn->driver->exec_script(conn, sql);
+}
+
+/* ---- the fault hook (db_fault.h) ---- */
+
+/* Write statements still to run before the failing one; 0: off. */
+static atomic_int fault_countdown;
+
+void db_fault_inject(int countdown)
+{
+    atomic_store(&fault_countdown, countdown > 0 ? countdown : 0);
+}
+
+/* Whether this write is the one to fail: counts it down when the hook is armed. */
+static bool fault_fires(void)
+{
+    int left = atomic_load(&fault_countdown);
+    while (left > 0) {
+        if (atomic_compare_exchange_weak(&fault_countdown, &left, left - 1))
+            return left == 1;
+    }
+    return false;
+}
+
+static bool keyword_at(const char *p, const char *word)
+{
+    size_t n = strlen(word);
+    return strncasecmp(p, word, n) == 0 && !isalnum((unsigned char)p[n]) && p[n] != '_';
+}
+
+/* INSERT, UPDATE or DELETE, also after a WITH clause: the statements the fault hook counts. */
+static bool sql_is_write(const char *sql)
+{
+    while (isspace((unsigned char)*sql))
+        sql++;
+    if (keyword_at(sql, "INSERT") || keyword_at(sql, "UPDATE") || keyword_at(sql, "DELETE"))
+        return true;
+    if (!keyword_at(sql, "WITH"))
+        return false;
+    for (const char *p = sql; *p != '\0'; p++) {
+        if (p > sql && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+            continue;
+        if (keyword_at(p, "INSERT") || keyword_at(p, "UPDATE") || keyword_at(p, "DELETE"))
+            return true;
+    }
+    return false;
 }
 
 nsdb_err db_prepare(db *conn, const char *sql, db_stmt **out)
 {
-    return conn->driver->prepare(conn, sql, out);
+    conn->fault_injected = 0;
+    nsdb_err e = conn->driver->prepare(conn, sql, out);
+    if (e == NSDB_OK)
+        (*out)->is_write = sql_is_write(sql);
+    return e;
 }
 
 void db_bind_text(db_stmt *st, int index, const char *value)
@@ -185,6 +243,14 @@ void db_bind_null(db_stmt *st, int index)
 
 int db_step(db_stmt *st)
 {
+    if (st->fault_injected)
+        return DB_ERROR;
+    if (st->is_write && fault_fires()) {
+        st->fault_injected = true;
+        st->conn->fault_injected = 1;
+        return DB_ERROR;
+    }
+    st->is_write = false; /* counted once: a later step fetches a row of RETURNING */
     return st->conn->driver->step(st);
 }
 
@@ -221,12 +287,27 @@ void db_finalize(db_stmt *st)
 
 const char *db_error_message(db *conn)
 {
+    if (conn->fault_injected)
+        return "fault injected by db_fault_inject";
     return conn->driver->error_message(conn);
 }
 
 int db_last_error_is_unique(db_stmt *st)
 {
+    if (st->fault_injected)
+        return 0;
     return st->conn->driver->last_error_is_unique(st);
+}
+
+nsdb_err store_ping(db *conn)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st, "SELECT 1", NULL);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    db_finalize(st);
+    return rc == DB_ROW ? NSDB_OK : NSDB_ERR_DB;
 }
 
 /* ---- typed helpers ---- */

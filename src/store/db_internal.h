@@ -1,14 +1,18 @@
 /*
  * db_internal.h — what the pool (db.c) and the drivers (db_sqlite.c, db_pg.c) share. Not for use
- * outside src/store/. Each driver fills a `struct db_driver`; db.c dispatches every public
- * primitive of db.h through the connection's driver.
+ * outside src/store/. Each driver fills a `struct db_driver`; db.c dispatches every
+ * primitive of db.h and sql.h through the connection's driver.
  */
 #ifndef NSDB_DB_INTERNAL_H
 #define NSDB_DB_INTERNAL_H
 
+#ifndef NSDB_STORE_INTERNAL
+#error "store/db_internal.h is private to src/store/"
+#endif
+
 #include <sqlite3.h>
 
-#include "store/db.h"
+#include "store/sql.h"
 
 #define DB_STMT_CACHE_SIZE 64
 
@@ -51,6 +55,7 @@ struct db {
     db_dialect dialect;
     const struct db_driver *driver;
     int in_transaction;
+    int fault_injected; /* the last statement failed by db_fault_inject (db_error_message) */
     struct db *next_free;
     /* DB_SQLITE */
     sqlite3 *sqlite;
@@ -63,6 +68,8 @@ struct db {
 struct db_stmt {
     db *conn;
     int64_t changes;
+    bool is_write;       /* INSERT, UPDATE or DELETE: counted by db_fault_inject */
+    bool fault_injected; /* failed by db_fault_inject before it ran */
     /* DB_SQLITE */
     sqlite3_stmt *sqlite;
     struct db_cached_stmt *cached; /* NULL: finalize on db_finalize */

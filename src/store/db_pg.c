@@ -7,6 +7,7 @@
  * are serialised as SQLite's BEGIN IMMEDIATE serialises them: nsdb's read-then-write code needs
  * no retry loop on either backend.
  */
+#define NSDB_STORE_INTERNAL
 #include <assert.h>
 #include <ctype.h>
 #include <inttypes.h>

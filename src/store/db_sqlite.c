@@ -2,6 +2,7 @@
  * db_sqlite.c — the SQLite driver: one connection per pool slot, WAL, foreign keys, a busy
  * timeout, and `$N` parameters bound by name so that the same SQL runs on PostgreSQL.
  */
+#define NSDB_STORE_INTERNAL
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

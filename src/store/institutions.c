@@ -2,7 +2,9 @@
  * institutions.c — medical institutions (医療機関), keyed by the 10-digit 医療機関コード. An
  * institution is shared by every municipality that registers its doctors.
  */
-#include "store/store.h"
+#define NSDB_STORE_INTERNAL
+#include "store/institutions.h"
+#include "store/sql.h"
 
 nsdb_err store_institution_find_by_code(db *conn, arena *a, const char *code,
                                         store_institution **out)
@@ -33,6 +35,7 @@ nsdb_err store_institution_insert(db *conn, const char *code, const char *name,
                                   const char *postal, const char *address, const char *phone,
                                   int64_t now, int64_t *pk_out)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "INSERT INTO institutions (code, name, postal, address, phone, "

@@ -1,11 +1,13 @@
 /*
  * media_store.c — see media_store.h.
  */
+#define NSDB_STORE_INTERNAL
 #include "store/media_store.h"
 
 #include <assert.h>
 #include <string.h>
 
+#include "store/sql.h"
 #include "store/state_columns.h"
 
 #define CYCLE_COLUMNS                                                                              \
@@ -36,6 +38,7 @@ static nsdb_err cycle_fetch(db_stmt *st, cycle_window *out)
 
 nsdb_err store_cycle_ensure(db *conn, const cycle_window *c)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL,
                    "INSERT INTO cycles (" CYCLE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7) "
                    "ON CONFLICT (id) DO NOTHING",
@@ -107,6 +110,7 @@ nsdb_err store_cycle_list(db *conn, const char *from_date, cycle_window *out, si
 
 nsdb_err store_cycle_update(db *conn, const cycle_window *c, int64_t by, int64_t now)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL,
                    "UPDATE cycles SET registration_from = $2, registration_to = $3, "
                    "media_from = $4, media_to = $5, delivery_from = $6, delivery_to = $7, "
@@ -217,6 +221,7 @@ nsdb_err store_media_candidates(db *conn, arena *a, const char *cycle_id, store_
 
 nsdb_err store_media_insert(db *conn, const store_media *m, int64_t now, int64_t *id_out)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_prepare(
         conn,
@@ -288,6 +293,7 @@ nsdb_err store_media_get(db *conn, arena *a, int64_t id, int64_t municipality_pk
 nsdb_err store_media_transition(db *conn, int64_t id, media_status from, media_action action,
                                 int64_t now, bool *changed_out)
 {
+    STORE_ASSERT_WRITE(conn);
     int64_t changes = 0;
     media_status to;
     *changed_out = false;
@@ -303,6 +309,7 @@ nsdb_err store_media_transition(db *conn, int64_t id, media_status from, media_a
 
 nsdb_err store_media_set_package(db *conn, int64_t id, int64_t package_id, int64_t now)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL, "UPDATE media SET package_id = $2, updated_at = $3 WHERE id = $1",
                    "iii", id, package_id, now);
 }
@@ -310,6 +317,7 @@ nsdb_err store_media_set_package(db *conn, int64_t id, int64_t package_id, int64
 nsdb_err store_media_forward(db *conn, int64_t id, media_status from, const char *date,
                              int64_t now, bool *changed_out)
 {
+    STORE_ASSERT_WRITE(conn);
     int64_t changes = 0;
     media_status to;
     *changed_out = false;
@@ -326,6 +334,7 @@ nsdb_err store_media_forward(db *conn, int64_t id, media_status from, const char
 nsdb_err store_media_damage(db *conn, int64_t id, media_status from, const char *note,
                             const char *reissue_cycle_id, int64_t now, bool *changed_out)
 {
+    STORE_ASSERT_WRITE(conn);
     int64_t changes = 0;
     media_status to;
     *changed_out = false;
@@ -376,6 +385,7 @@ nsdb_err store_media_board(db *conn, arena *a, const char *cycle_id,
 nsdb_err store_package_insert(db *conn, const char *cycle_id, int64_t municipality_pk,
                               int64_t seq, const char *tracking, int64_t now, int64_t *id_out)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "INSERT INTO packages (cycle_id, municipality_id, seq, tracking_number, "
@@ -475,6 +485,7 @@ nsdb_err store_package_get(db *conn, arena *a, int64_t id, int64_t municipality_
 
 nsdb_err store_package_receive(db *conn, int64_t id, int64_t by, int64_t now, bool *changed_out)
 {
+    STORE_ASSERT_WRITE(conn);
     /* the package and its media move together: shipped → received */
     package_status package_from = PACKAGE_STATUS_SHIPPED, package_to;
     media_status media_from = MEDIA_STATUS_SHIPPED, media_to;

@@ -5,8 +5,14 @@
 #ifndef NSDB_MEDIA_STORE_H
 #define NSDB_MEDIA_STORE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "domain/cycle.h"
-#include "store/store.h"
+#include "domain/states.h"
+#include "store/db.h"
+#include "util/arena.h"
 
 /* ---- cycles ---- */
 /* Adds the cycle when its id is not there yet (an operator's adjustment is kept). */

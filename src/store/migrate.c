@@ -5,6 +5,7 @@
  * again inside its transaction (which serialises nsdb servers: see db_begin), so that servers
  * starting together on one PostgreSQL database apply it once.
  */
+#define NSDB_STORE_INTERNAL
 #include "store/migrate.h"
 
 #include <stdbool.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "store/sql.h"
 #include "util/embedded.h"
 #include "util/log.h"
 #include "util/str.h"

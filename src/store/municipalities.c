@@ -1,12 +1,15 @@
 /*
  * municipalities.c — the municipalities table (地方公共団体), keyed by 地方公共団体コード.
  */
-#include "store/store.h"
+#define NSDB_STORE_INTERNAL
+#include "store/municipalities.h"
+#include "store/sql.h"
 
 nsdb_err store_municipality_insert(db *conn, const char *code, const char *name,
                                    const char *postal, const char *address, int64_t now,
                                    int64_t *pk_out)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "INSERT INTO municipalities (code, name, postal, address, created_at, "
@@ -50,6 +53,7 @@ nsdb_err store_municipality_upsert(db *conn, const char *code, const char *name,
                                    const char *postal, const char *address, int64_t now,
                                    int64_t *pk_out, bool *created_out)
 {
+    STORE_ASSERT_WRITE(conn);
     int64_t changes = 0;
     nsdb_err e = db_exec(conn, &changes,
                          "UPDATE municipalities SET name = $2, postal = $3, address = $4, "

@@ -3,13 +3,16 @@
  * that causes it (払出し), sealed because it carries an initial password, and leaves the table's
  * pending state only when the SMTP server accepted it or retries are exhausted.
  */
+#define NSDB_STORE_INTERNAL
 #include <string.h>
 
-#include "store/store.h"
+#include "store/outbox.h"
+#include "store/sql.h"
 
 nsdb_err store_outbox_insert(db *conn, const char *to_address, const char *purpose,
                              const unsigned char *sealed, size_t sealed_len, int64_t now)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL,
                    "INSERT INTO mail_outbox (created_at, to_address, purpose, message_sealed, "
                    "next_attempt_at) VALUES ($1, $2, $3, $4, $1)",
@@ -51,6 +54,7 @@ nsdb_err store_outbox_due(db *conn, arena *a, int64_t now, int64_t limit,
 
 nsdb_err store_outbox_mark_sent(db *conn, int64_t id, int64_t now)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL,
                    "UPDATE mail_outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, "
                    "last_error = NULL WHERE id = $1 AND status = 'pending'",
@@ -60,6 +64,7 @@ nsdb_err store_outbox_mark_sent(db *conn, int64_t id, int64_t now)
 nsdb_err store_outbox_mark_retry(db *conn, int64_t id, int64_t next_attempt_at, const char *error,
                                  bool give_up)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL,
                    "UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = $2, "
                    "last_error = $3, status = $4 WHERE id = $1 AND status = 'pending'",

@@ -1,17 +1,20 @@
 /*
  * registrations.c — 指定医マスタの登録通知: one row per registered institution user with the
  * media cycle it falls into, read by the operator (screen, CSV, JSON API); import batches, so
- * that a bulk registration's result can be listed and downloaded; API tokens.
+ * that a bulk registration's result can be listed and downloaded.
  */
+#define NSDB_STORE_INTERNAL
 #include <string.h>
 
+#include "store/registrations.h"
+#include "store/sql.h"
 #include "store/state_columns.h"
-#include "store/store.h"
 
 nsdb_err store_import_batch_insert(db *conn, int64_t municipality_pk, int64_t created_by,
                                    const char *filenames, int64_t row_count, const char *warnings,
                                    int64_t now, int64_t *id_out)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "INSERT INTO import_batches (municipality_id, created_by, created_at, "
@@ -47,6 +50,7 @@ nsdb_err store_registration_insert(db *conn, int64_t user_pk, int64_t municipali
                                    int64_t institution_pk, const char *cycle_id, int64_t batch_id,
                                    int64_t now)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_prepare(conn,
                             "INSERT INTO registrations (user_pk, municipality_id, institution_id, "
@@ -94,23 +98,4 @@ nsdb_err store_registration_each(db *conn, const char *cycle_id,
     }
     db_finalize(st);
     return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
-}
-
-nsdb_err store_api_token_insert(db *conn, const char *name, const char *token_hash, int64_t now)
-{
-    return db_exec(conn, NULL,
-                   "INSERT INTO api_tokens (name, token_hash, created_at) VALUES ($1, $2, $3)",
-                   "tti", name, token_hash, now);
-}
-
-nsdb_err store_api_token_check(db *conn, const char *token_hash, int64_t now)
-{
-    int64_t changes = 0;
-    nsdb_err e = db_exec(conn, &changes,
-                         "UPDATE api_tokens SET last_used_at = $2 "
-                         "WHERE token_hash = $1 AND revoked_at IS NULL",
-                         "ti", token_hash, now);
-    if (e != NSDB_OK)
-        return e;
-    return changes == 1 ? NSDB_OK : NSDB_ERR_NOT_FOUND;
 }

@@ -2,11 +2,14 @@
  * sessions.c — the sessions table. Only the hash of a session token is stored, so a copy of
  * the database does not let anyone take over a session.
  */
-#include "store/store.h"
+#define NSDB_STORE_INTERNAL
+#include "store/sessions.h"
+#include "store/sql.h"
 
 nsdb_err store_session_insert(db *conn, const char *token_hash, int64_t user_pk, int64_t now,
                               const char *client_ip)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL,
                    "INSERT INTO sessions (token_hash, user_pk, created_at, last_seen_at, client_ip) "
                    "VALUES ($1, $2, $3, $3, $4)",
@@ -34,17 +37,20 @@ nsdb_err store_session_find(db *conn, const char *token_hash, store_session *out
 
 nsdb_err store_session_touch(db *conn, const char *token_hash, int64_t now)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL, "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1",
                    "ti", token_hash, now);
 }
 
 nsdb_err store_session_delete(db *conn, const char *token_hash)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL, "DELETE FROM sessions WHERE token_hash = $1", "t", token_hash);
 }
 
 nsdb_err store_session_delete_for_user(db *conn, int64_t user_pk, const char *keep_token_hash)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL,
                    "DELETE FROM sessions WHERE user_pk = $1 AND token_hash <> COALESCE($2, '')",
                    "it", user_pk, keep_token_hash);
@@ -52,6 +58,7 @@ nsdb_err store_session_delete_for_user(db *conn, int64_t user_pk, const char *ke
 
 nsdb_err store_session_delete_expired(db *conn, int64_t idle_before, int64_t created_before)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL,
                    "DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2", "ii",
                    idle_before, created_before);

@@ -2,6 +2,7 @@
  * state_columns.c — see state_columns.h: one reader per state kind, each aborting on a key the
  * state tables do not know.
  */
+#define NSDB_STORE_INTERNAL
 #include <stdlib.h>
 
 #include "store/state_columns.h"

@@ -9,7 +9,7 @@
 #define NSDB_STORE_STATE_COLUMNS_H
 
 #include "domain/states.h"
-#include "store/db.h"
+#include "store/sql.h"
 
 user_role store_column_user_role(db_stmt *st, int col);
 account_status store_column_account_status(db_stmt *st, int col);

@@ -16,11 +16,13 @@
  * hundred per municipality) and an institution's own users are searched by LIKE over their
  * index range instead.
  */
+#define NSDB_STORE_INTERNAL
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store.h"
+#include "store/sql.h"
+#include "store/users.h"
 #include "store/users_internal.h"
 #include "util/str.h"
 
@@ -47,6 +49,7 @@ bool user_grams_role(user_role role)
 
 nsdb_err user_grams_add(db *conn, int64_t municipality_pk, const char *key)
 {
+    STORE_ASSERT_WRITE(conn);
     if (key == NULL || *key == '\0')
         return NSDB_OK;
     return db_exec(conn, NULL,
@@ -59,6 +62,7 @@ nsdb_err user_grams_add(db *conn, int64_t municipality_pk, const char *key)
 
 nsdb_err user_grams_remove(db *conn, int64_t municipality_pk, const char *key)
 {
+    STORE_ASSERT_WRITE(conn);
     if (key == NULL || *key == '\0')
         return NSDB_OK;
     nsdb_err e = db_exec(conn, NULL,
@@ -78,6 +82,7 @@ nsdb_err user_grams_remove(db *conn, int64_t municipality_pk, const char *key)
 nsdb_err store_user_grams_add_batch(db *conn, int64_t municipality_pk, int64_t batch_id,
                                     int64_t from_pk, int64_t to_pk)
 {
+    STORE_ASSERT_WRITE(conn);
     nsdb_err e = db_exec(conn, NULL,
                          "UPDATE municipalities SET inst_users = inst_users + (SELECT COUNT(*) "
                          "FROM registrations r JOIN users u ON u.id = r.user_pk "

@@ -3,11 +3,14 @@
  * password changes; an institution user's creation and change of name also keep the name index
  * (user_grams) and the municipality's count of institution users (see user_search.c).
  */
+#define NSDB_STORE_INTERNAL
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/registrations.h"
+#include "store/sql.h"
 #include "store/state_columns.h"
-#include "store/store.h"
+#include "store/users.h"
 #include "store/users_internal.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -105,6 +108,7 @@ static nsdb_err null_if_zero_bind(db_stmt *st, int index, int64_t v)
 
 nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64_t *pk_out)
 {
+    STORE_ASSERT_WRITE(conn);
     /* A user ID that is taken inserts nothing, without an error: the caller draws another in the
        same transaction, which a failed statement would have aborted on PostgreSQL. */
     db_stmt *st = NULL;
@@ -162,6 +166,7 @@ nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64
 nsdb_err store_user_login_failed(db *conn, int64_t pk, int64_t now, int max_failures,
                                  int64_t lock_seconds, bool *locked_out)
 {
+    STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "UPDATE users SET failed_logins = failed_logins + 1, updated_at = $2 "
@@ -185,6 +190,7 @@ nsdb_err store_user_login_failed(db *conn, int64_t pk, int64_t now, int max_fail
 
 nsdb_err store_user_login_succeeded(db *conn, int64_t pk, int64_t now, const char *rehash)
 {
+    STORE_ASSERT_WRITE(conn);
     if (rehash != NULL)
         return db_exec(conn, NULL,
                        "UPDATE users SET failed_logins = 0, locked_until = 0, last_login_at = $2, "
@@ -198,6 +204,7 @@ nsdb_err store_user_login_succeeded(db *conn, int64_t pk, int64_t now, const cha
 
 nsdb_err store_user_set_password(db *conn, int64_t pk, const char *hash, int64_t now)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL,
                    "UPDATE users SET password_hash = $2, initial_password_sealed = NULL, "
                    "must_change_password = 0, notice_status = 'active', password_changed_at = $3, "
@@ -208,6 +215,7 @@ nsdb_err store_user_set_password(db *conn, int64_t pk, const char *hash, int64_t
 nsdb_err store_user_update_profile(db *conn, int64_t pk, const store_user_profile *p,
                                    const char *search_key, int64_t now)
 {
+    STORE_ASSERT_WRITE(conn);
     /* the name-pair index follows the name key: the old key's rows go, the new key's come */
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
@@ -243,12 +251,14 @@ nsdb_err store_user_update_profile(db *conn, int64_t pk, const store_user_profil
 
 nsdb_err store_user_set_status(db *conn, int64_t pk, account_status status, int64_t now)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL, "UPDATE users SET status = $2, updated_at = $3 WHERE id = $1",
                    "iti", pk, account_status_key(status), now);
 }
 
 nsdb_err store_user_mark_notice_issued(db *conn, int64_t pk, int64_t now)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL,
                    "UPDATE users SET notice_status = 'issued', updated_at = $2 "
                    "WHERE id = $1 AND notice_status = 'unissued'",
@@ -258,6 +268,7 @@ nsdb_err store_user_mark_notice_issued(db *conn, int64_t pk, int64_t now)
 nsdb_err store_user_reset_password(db *conn, int64_t pk, const unsigned char *sealed,
                                    size_t sealed_len, int64_t now)
 {
+    STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL,
                    "UPDATE users SET initial_password_sealed = $2, password_hash = NULL, "
                    "notice_status = 'unissued', must_change_password = 1, failed_logins = 0, "

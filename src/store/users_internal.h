@@ -5,7 +5,8 @@
 #ifndef NSDB_STORE_USERS_INTERNAL_H
 #define NSDB_STORE_USERS_INTERNAL_H
 
-#include "store/store.h"
+#include "store/sql.h"
+#include "store/users.h"
 
 /* The columns user_from_row reads, then the joins they need (users u first). */
 #define USER_SELECT                                                                               \

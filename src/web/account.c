@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/sessions.h"
+#include "store/sessions.h"
 #include "web/web.h"
 
 static void account_render(web_ctx *ctx, json_t *data, int status)

@@ -12,6 +12,7 @@
 #include "core/issuance.h"
 #include "domain/admin_list.h"
 #include "domain/xlsx.h"
+#include "store/admin_lists.h"
 #include "util/log.h"
 #include "web/web.h"
 

@@ -10,6 +10,7 @@
 
 #include "core/sessions.h"
 #include "domain/session_token.h"
+#include "store/sessions.h"
 #include "util/log.h"
 #include "web/web.h"
 

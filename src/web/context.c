@@ -3,6 +3,7 @@
  * pool on first use and given back by web_handle), the core context (who, from where, when) that
  * every operation is called with, and how an operation's problem becomes an answer.
  */
+#include "store/audit.h"
 #include "util/log.h"
 #include "web/web.h"
 

@@ -12,6 +12,7 @@
 #include "core/registration.h"
 #include "domain/csv_out.h"
 #include "domain/inst_import.h"
+#include "store/registrations.h"
 #include "util/log.h"
 #include "web/inst_users.h"
 #include "web/web.h"

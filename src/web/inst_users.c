@@ -14,6 +14,7 @@
 #include "domain/holiday.h"
 #include "domain/ids.h"
 #include "domain/text.h"
+#include "store/institutions.h"
 #include "web/form_fields.h"
 #include "web/inst_users.h"
 #include "web/user_actions.h"

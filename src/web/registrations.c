@@ -10,6 +10,9 @@
 #include <time.h>
 
 #include "domain/csv_out.h"
+#include "store/api_tokens.h"
+#include "store/registrations.h"
+#include "core/registry.h"
 #include "web/web.h"
 
 static const char *cycle_param(web_ctx *ctx)
@@ -111,7 +114,8 @@ void web_registrations_api(web_ctx *ctx)
         return;
     }
     secret_token_hash((const unsigned char *)auth + 7, strlen(auth + 7), hash);
-    if (store_api_token_check(web_db(ctx), hash, ctx->now) != NSDB_OK) {
+    core_ctx core = web_core(ctx);
+    if (core_api_token_use(&core, hash) != NSDB_OK) {
         web_audit_now(ctx, "api_denied", ctx->req->path, "denied", "token");
         http_add_header(ctx->req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
         http_send_text(ctx->req, 401, "{\"error\":\"invalid token\"}");

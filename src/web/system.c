@@ -6,14 +6,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "store/audit.h"
 #include "util/embedded.h"
 #include "web/web.h"
 
 void web_healthz(web_ctx *ctx)
 {
-    db_stmt *st = NULL;
-    bool ok = db_query(web_db(ctx), &st, "SELECT 1", NULL) == NSDB_OK && db_step(st) == DB_ROW;
-    db_finalize(st);
+    bool ok = store_ping(web_db(ctx)) == NSDB_OK;
     http_add_header(ctx->req, "Cache-Control", "no-store");
     http_send_text(ctx->req, ok ? 200 : 503, ok ? "ok" : "database unavailable");
 }

@@ -6,6 +6,7 @@
 
 #include "core/users.h"
 #include "domain/ids.h"
+#include "store/sessions.h"
 #include "web/user_actions.h"
 
 store_user *user_in_scope(web_ctx *ctx, unsigned roles)

@@ -19,7 +19,7 @@
 #include "domain/secret.h"
 #include "http/http.h"
 #include "store/db.h"
-#include "store/store.h"
+#include "store/users.h"
 #include "util/template.h"
 
 /* Route flags. */

@@ -259,7 +259,7 @@ static void nobody_resets_or_suspends_themselves(void **state)
     assert_int_equal(core_user_set_suspended(&f->cli, u, true, &pb), NSDB_OK);
     store_user *back = NULL;
     assert_int_equal(store_user_find_by_pk(f->cli.conn, f->arena, u->pk, &back), NSDB_OK);
-    assert_string_equal(back->status, "suspended");
+    assert_int_equal(back->status, ACCOUNT_STATUS_SUSPENDED);
 }
 
 /* The operations are the same on both databases (the storage tests cover PostgreSQL); these run

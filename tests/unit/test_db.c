@@ -1,7 +1,7 @@
 /*
  * test_db.c — the storage primitives (store/db.c) behave the same on both drivers: SQLite in a
  * temporary folder always, PostgreSQL when NSDB_DATABASE_URL names a server (scripts/pg-test.sh
- * sets it; without it those cases are skipped).
+ * sets it; without it those cases are skipped), and the fault hook of store/db_fault.h.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/db.h"
+/* the SQL layer itself is under test: its private header is open to this file */
+#define NSDB_STORE_INTERNAL
+#include "store/db_fault.h"
+#include "store/sql.h"
 
 #include "both_backends.h"
 
@@ -210,6 +213,69 @@ static void test_bad_sql_fails_at_prepare_or_step(void **state)
     assert_int_equal(count_where_name(conn, NULL), 0); /* the connection still works */
 }
 
+/* The fault hook (store/db_fault.h): the second write of a transaction fails as a broken database
+   would, the caller rolls back, nothing of the transaction stays, and the hook is spent. */
+static void test_fault_fails_the_nth_write_and_rolls_back(void **state)
+{
+    db *conn = conn_of(state);
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    db_fault_inject(2);
+    assert_int_equal(count_where_name(conn, NULL), 0); /* a read is not counted */
+    assert_int_equal(db_exec(conn, NULL, "INSERT INTO db_test (id, name) VALUES (40, 'a')", NULL),
+                     NSDB_OK);
+    assert_int_equal(db_exec(conn, NULL, "UPDATE db_test SET n = 1 WHERE id = 40", NULL),
+                     NSDB_ERR_DB);
+    assert_non_null(strstr(db_error_message(conn), "db_fault_inject"));
+    db_rollback(conn);
+    assert_false(db_in_transaction(conn));
+    assert_int_equal(count_where_name(conn, "a"), 0);
+    /* spent: the next transaction commits */
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    assert_int_equal(db_exec(conn, NULL, "INSERT INTO db_test (id, name) VALUES (41, 'b')", NULL),
+                     NSDB_OK);
+    assert_int_equal(db_commit(conn), NSDB_OK);
+    assert_int_equal(count_where_name(conn, "b"), 1);
+}
+
+/* A write behind WITH, or one whose RETURNING row is stepped, counts too; a failed statement is
+   never taken for a unique violation; 0 disarms the hook. */
+static void test_fault_counts_every_kind_of_write(void **state)
+{
+    db *conn = conn_of(state);
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    db_fault_inject(1);
+    assert_int_equal(db_exec(conn, NULL,
+                             "WITH v(id) AS (SELECT 50) INSERT INTO db_test (id, name) "
+                             "SELECT id, 'c' FROM v",
+                             NULL),
+                     NSDB_ERR_DB);
+    db_rollback(conn);
+    assert_int_equal(count_where_name(conn, "c"), 0);
+
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    db_fault_inject(1);
+    db_stmt *st = NULL;
+    assert_int_equal(db_query(conn, &st,
+                              "INSERT INTO db_test (id, name) VALUES ($1, $2) RETURNING id", "it",
+                              (int64_t)51, "d"),
+                     NSDB_OK);
+    assert_int_equal(db_step(st), DB_ERROR);
+    assert_int_equal(db_step(st), DB_ERROR); /* stays failed: the insert never ran */
+    assert_false(db_last_error_is_unique(st));
+    db_finalize(st);
+    db_rollback(conn);
+    assert_int_equal(count_where_name(conn, "d"), 0);
+
+    db_fault_inject(1);
+    db_fault_inject(0);
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    assert_int_equal(db_exec(conn, NULL, "DELETE FROM db_test WHERE id = 0", NULL), NSDB_OK);
+    assert_int_equal(db_exec(conn, NULL, "INSERT INTO db_test (id, name) VALUES (52, 'e')", NULL),
+                     NSDB_OK);
+    assert_int_equal(db_commit(conn), NSDB_OK);
+    assert_int_equal(count_where_name(conn, "e"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +285,8 @@ int main(void)
         BOTH(test_changes_count_updated_rows),
         BOTH(test_unique_violation_is_exists_and_rolls_back),
         BOTH(test_bad_sql_fails_at_prepare_or_step),
+        BOTH(test_fault_fails_the_nth_write_and_rolls_back),
+        BOTH(test_fault_counts_every_kind_of_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,8 @@
  * nothing, and the `status = $from` guard lets a move happen once. (PostgreSQL runs the same
  * code through the e2e suite of make test-e2e-pg.)
  */
+/* reads the stored keys back with plain SQL: the storage edge itself is under test */
+#define NSDB_STORE_INTERNAL
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,7 @@
 #include "store/db.h"
 #include "store/media_store.h"
 #include "store/migrate.h"
+#include "store/sql.h"
 #include "store/store.h"
 #include "util/arena.h"
 
@@ -90,6 +93,7 @@ static media_status media_now(struct fixture *f, int64_t id)
 static void users_keep_role_and_statuses(void **state)
 {
     struct fixture *f = *state;
+    assert_int_equal(db_begin(f->conn), NSDB_OK); /* store writes run in a transaction */
     store_user *u = NULL;
     assert_int_equal(store_user_find_by_pk(f->conn, f->a, f->user, &u), NSDB_OK);
     assert_int_equal(u->role, USER_ROLE_MHLW);
@@ -111,12 +115,14 @@ static void users_keep_role_and_statuses(void **state)
     assert_string_equal(db_column_text(st, 1), "suspended");
     assert_string_equal(db_column_text(st, 2), "issued");
     db_finalize(st);
+    assert_int_equal(db_commit(f->conn), NSDB_OK);
 }
 
 static void admin_list_moves_follow_the_machine(void **state)
 {
     struct fixture *f = *state;
     db *conn = f->conn;
+    assert_int_equal(db_begin(f->conn), NSDB_OK); /* store writes run in a transaction */
     int64_t id = 0;
     bool changed = true;
     assert_int_equal(store_admin_list_insert(conn, "a.xlsx", "00ff", "x", 1, 0, f->user, 10, &id),
@@ -157,12 +163,14 @@ static void admin_list_moves_follow_the_machine(void **state)
     assert_int_equal(n, 0);
     assert_int_equal(store_admin_list_all(conn, f->a, 0, &rows, &n), NSDB_OK);
     assert_int_equal(n, 1);
+    assert_int_equal(db_commit(f->conn), NSDB_OK);
 }
 
 static void media_and_package_moves_follow_the_machine(void **state)
 {
     struct fixture *f = *state;
     db *conn = f->conn;
+    assert_int_equal(db_begin(f->conn), NSDB_OK); /* store writes run in a transaction */
     const unsigned char sealed[] = {1, 2, 3};
     store_media m = {.cycle_id = f->cycle.id, .municipality_pk = f->muni,
                      .institution_pk = f->inst, .kind = "initial", .iso_path = "a.iso",
@@ -246,6 +254,7 @@ static void media_and_package_moves_follow_the_machine(void **state)
                      NSDB_OK);
     assert_true(changed);
     assert_int_equal(media_now(f, id), MEDIA_STATUS_REISSUED);
+    assert_int_equal(db_commit(f->conn), NSDB_OK);
 }
 
 int main(void)

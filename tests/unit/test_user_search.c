@@ -16,8 +16,12 @@
 #include <string.h>
 #include <unistd.h>
 
+/* the test checks the index against plain SQL scans and makes its PostgreSQL database with
+   db_exec_script: the private SQL header */
+#define NSDB_STORE_INTERNAL
 #include "store/db.h"
 #include "store/migrate.h"
+#include "store/sql.h"
 #include "store/store.h"
 #include "util/arena.h"
 

@@ -1,0 +1,47 @@
+/*
+ * registrations.h — registration notifications (指定医マスタの登録通知) and the import
+ * batches that register institution users. Writes run inside the caller's transaction.
+ */
+#ifndef NSDB_STORE_REGISTRATIONS_H
+#define NSDB_STORE_REGISTRATIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain/states.h"
+#include "store/db.h"
+#include "store/users.h"
+#include "util/arena.h"
+
+typedef struct store_registration {
+    const char *municipality_code;
+    const char *municipality_name;
+    const char *institution_code;
+    const char *institution_name;
+    const char *user_id;
+    user_role role;
+    const char *cycle_id;
+    int64_t registered_at;
+} store_registration;
+
+/* warnings: one sentence a line, or NULL. */
+nsdb_err store_import_batch_insert(db *conn, int64_t municipality_pk, int64_t created_by,
+                                   const char *filenames, int64_t row_count, const char *warnings,
+                                   int64_t now, int64_t *id_out);
+/* The warnings of a batch of the municipality (NULL when none). */
+nsdb_err store_import_batch_warnings(db *conn, arena *a, int64_t municipality_pk, int64_t batch_id,
+                                     const char **warnings_out);
+nsdb_err store_registration_insert(db *conn, int64_t user_pk, int64_t municipality_pk,
+                                   int64_t institution_pk, const char *cycle_id, int64_t batch_id,
+                                   int64_t now);
+/* Calls fn for each registration of the cycle (all cycles when cycle_id is NULL), ordered by
+   municipality, institution, user; stops when fn returns non-zero. */
+nsdb_err store_registration_each(db *conn, const char *cycle_id,
+                                 int (*fn)(void *cls, const store_registration *r), void *cls);
+/* The users registered by one import batch, within the municipality (scope). */
+nsdb_err store_registration_batch_users(db *conn, arena *a, int64_t municipality_pk,
+                                        int64_t batch_id, store_user **rows_out,
+                                        size_t *count_out);
+
+#endif
