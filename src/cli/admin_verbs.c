@@ -104,11 +104,11 @@ int verb_audit(int argc, char **argv, app_config *cfg)
     for (size_t i = 0; i < n; i++) {
         const store_audit *r = &rows[i];
         if (json) {
-            json_array_append_new(
-                list, json_pack("{s:I, s:I, s:s?, s:s?, s:s, s:s?, s:s, s:s?}", "id",
-                                (json_int_t)r->id, "at", (json_int_t)r->at, "actor",
-                                r->actor_user_id, "ip", r->client_ip, "action", r->action,
-                                "target", r->target, "result", r->result, "detail", r->detail));
+            json_array_append_new(list, json_pack("{s:I, s:I, s:s?, s:s?, s:s, s:s?, s:s, s:s?}",
+                                                  "id", (json_int_t)r->id, "at", (json_int_t)r->at,
+                                                  "actor", r->actor_user_id, "ip", r->client_ip,
+                                                  "action", r->action, "target", r->target,
+                                                  "result", r->result, "detail", r->detail));
         } else {
             char when[32];
             time_t t = (time_t)r->at;

@@ -37,19 +37,18 @@ static int parse_listen(const char *text, app_config *cfg, char *host, size_t ho
 int verb_serve(int argc, char **argv, app_config *cfg)
 {
     enum { O_LISTEN = 1, O_THREADS, O_URL, O_SECURE, O_PROXY, O_OPS, O_MEM, O_SMTP, O_FROM };
-    static const struct option OPTS[] = {
-        COMMON_LONG_OPTIONS,
-        {"listen", required_argument, NULL, O_LISTEN},
-        {"threads", required_argument, NULL, O_THREADS},
-        {"public-url", required_argument, NULL, O_URL},
-        {"secure-cookies", no_argument, NULL, O_SECURE},
-        {"trust-proxy", no_argument, NULL, O_PROXY},
-        {"pwhash-ops", required_argument, NULL, O_OPS},
-        {"pwhash-mem-mib", required_argument, NULL, O_MEM},
-        {"smtp", required_argument, NULL, O_SMTP},
-        {"mail-from", required_argument, NULL, O_FROM},
-        MEDIA_LONG_OPTIONS,
-        {NULL, 0, NULL, 0}};
+    static const struct option OPTS[] = {COMMON_LONG_OPTIONS,
+                                         {"listen", required_argument, NULL, O_LISTEN},
+                                         {"threads", required_argument, NULL, O_THREADS},
+                                         {"public-url", required_argument, NULL, O_URL},
+                                         {"secure-cookies", no_argument, NULL, O_SECURE},
+                                         {"trust-proxy", no_argument, NULL, O_PROXY},
+                                         {"pwhash-ops", required_argument, NULL, O_OPS},
+                                         {"pwhash-mem-mib", required_argument, NULL, O_MEM},
+                                         {"smtp", required_argument, NULL, O_SMTP},
+                                         {"mail-from", required_argument, NULL, O_FROM},
+                                         MEDIA_LONG_OPTIONS,
+                                         {NULL, 0, NULL, 0}};
     char listen_host[256];
     int opt;
     while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
@@ -58,7 +57,9 @@ int verb_serve(int argc, char **argv, app_config *cfg)
         switch (opt) {
         case O_LISTEN:
             if (parse_listen(optarg, cfg, listen_host, sizeof listen_host) != 0) {
-                fprintf(stderr, "nsdb: --listen は HOST:PORT の形で指定してください（例 127.0.0.1:8080）。\n");
+                fprintf(
+                    stderr,
+                    "nsdb: --listen は HOST:PORT の形で指定してください（例 127.0.0.1:8080）。\n");
                 return EXIT_USAGE;
             }
             break;
@@ -127,7 +128,8 @@ int verb_serve(int argc, char **argv, app_config *cfg)
                              .trust_proxy = cfg->trust_proxy};
     http_server *srv = NULL;
     if (http_server_start(&hc, web_handle, web_body_limit, &a, &srv) != NSDB_OK) {
-        fprintf(stderr, "nsdb: %s:%u で待ち受けできません（ポートが使用中か、アドレスが不正です）。\n",
+        fprintf(stderr,
+                "nsdb: %s:%u で待ち受けできません（ポートが使用中か、アドレスが不正です）。\n",
                 cfg->listen_host, (unsigned)cfg->port);
         app_close(&a);
         return EXIT_USER;
