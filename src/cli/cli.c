@@ -1,8 +1,8 @@
 /*
- * cli.c — the command line's one verb table (VERBS: name, handler, usage, help, flags) and what
- * every verb shares: the common options (--data, --database, --help), the usage texts, opening
- * the application and the audit record of a command-line change. The verbs themselves live one
- * file per subject: serve.c, user_verbs.c, admin_verbs.c, media_verbs.c.
+ * cli.c — the command line's one verb table (VERBS: name, handler, usage, help, whether it
+ * draws PDFs) and what every verb shares: the common options (--data, --database, --help), the
+ * usage texts, opening the application and the audit record of a command-line change. The verbs
+ * themselves live one file per subject: serve.c, user_verbs.c, admin_verbs.c, media_verbs.c.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -92,6 +92,7 @@ int common_option(int opt, app_config *cfg)
         return -1;
     }
 }
+
 int parse_common_only(int argc, char **argv, app_config *cfg)
 {
     static const struct option OPTS[] = {COMMON_LONG_OPTIONS, {NULL, 0, NULL, 0}};
@@ -106,6 +107,7 @@ int open_app(app *a, const app_config *cfg, int pool_size)
 {
     return app_open(a, cfg, pool_size) == NSDB_OK ? 0 : EXIT_USER;
 }
+
 void cli_audit(db *conn, const char *action, const char *target, const char *detail)
 {
     store_audit entry = {.at = (int64_t)time(NULL),
