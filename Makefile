@@ -9,7 +9,8 @@
 
 PKGS     := libmicrohttpd sqlite3 libsodium jansson libcurl cairo pangocairo libutf8proc libzip libxml-2.0 xlsxwriter libcrypto libisofs-1 libpq
 CC       ?= cc
-WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
+# -Wswitch-enum: a switch on an enum names every value (a new state must be placed everywhere)
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral -Wswitch-enum
 ifeq ($(WERROR),1)
 WARN     += -Werror
 endif

@@ -1,17 +1,17 @@
 /*
  * cli.c — the command line's one verb table (VERBS: name, handler, usage, help, whether it
  * draws PDFs) and what every verb shares: the common options (--data, --database, --help), the
- * usage texts, opening the application and the audit record of a command-line change. The verbs
- * themselves live one file per subject: serve.c, user_verbs.c, admin_verbs.c, media_verbs.c.
+ * usage texts, opening the application, the core context of a verb (the command line as actor)
+ * and how a refused operation is printed. The verbs themselves live one file per subject:
+ * serve.c, user_verbs.c, admin_verbs.c, media_verbs.c.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
-#include "store/store.h"
+#include "domain/fields.h"
 
 static const verb VERBS[] = {
     {"serve", verb_serve,
@@ -22,8 +22,8 @@ static const verb VERBS[] = {
      "Web サーバを起動します（初回はデータフォルダ・データベース・秘密鍵を作成）。", true},
     {"migrate", verb_migrate, "migrate", "データベースを最新のスキーマに更新します。", false},
     {"user add", verb_user_add,
-     "user add --role ROLE --name NAME [--municipality CODE] [--email E] [--department D] "
-     "[--category nanbyo|shoman|both] [--json]",
+     "user add --role ROLE --name NAME [--name-kana KANA] [--municipality CODE] [--email E] "
+     "[--department D] [--category nanbyo|shoman|both] [--json]",
      "ユーザを登録し、ユーザIDと初期パスワードを表示します。ROLE: mhlw operator muni_admin "
      "muni_staff",
      false},
@@ -108,16 +108,28 @@ int open_app(app *a, const app_config *cfg, int pool_size)
     return app_open(a, cfg, pool_size) == NSDB_OK ? 0 : EXIT_USER;
 }
 
-void cli_audit(db *conn, const char *action, const char *target, const char *detail)
+/* The core context of a verb: the command line as actor, a connection and an arena. */
+core_ctx cli_core(app *a, arena *ar)
 {
-    store_audit entry = {.at = (int64_t)time(NULL),
-                         .actor_user_id = "cli",
-                         .client_ip = "local",
-                         .action = action,
-                         .target = target,
-                         .result = "ok",
-                         .detail = detail};
-    store_audit_insert(conn, &entry);
+    core_ctx c = {.app = a, .conn = db_pool_acquire(a->pool), .arena = ar, .who = core_actor_cli()};
+    return c;
+}
+
+void cli_core_end(core_ctx *c)
+{
+    db_pool_release(c->app->pool, c->conn);
+    c->conn = NULL;
+}
+
+/* The problem of a refused operation on stderr: "nsdb: message". */
+int cli_problem(const nsdb_problem *pb)
+{
+    const field_def *f = pb->field ? field_find(pb->field) : NULL;
+    if (f != NULL && pb->code == NSDB_ERR_INVALID)
+        fprintf(stderr, "nsdb: %s: %s\n", f->label, problem_message(pb));
+    else
+        fprintf(stderr, "nsdb: %s\n", problem_message(pb));
+    return EXIT_USER;
 }
 
 /* Finds the verb named by argv[1] (and argv[2] for two-word verbs). */

@@ -1,8 +1,8 @@
 /*
  * cli.h — what the command-line verbs share: the verb table entry and the table's lookup
- * (cli.c), the common options (--data, --database, --help), opening the application, audit
- * records by the command line, and every verb's handler (serve.c, user_verbs.c, admin_verbs.c,
- * media_verbs.c).
+ * (cli.c), the common options (--data, --database, --help), opening the application, the core
+ * context of a verb and how its problems are printed, and every verb's handler (serve.c,
+ * user_verbs.c, admin_verbs.c, media_verbs.c).
  */
 #ifndef NSDB_CLI_H
 #define NSDB_CLI_H
@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "core/actor.h"
 #include "core/app.h"
 #include "store/db.h"
 
@@ -62,7 +63,11 @@ int parse_common_only(int argc, char **argv, app_config *cfg);
 void usage_verb(FILE *out, const verb *v);
 /* app_open as an exit status: 0, or EXIT_USER when the application cannot open. */
 int open_app(app *a, const app_config *cfg, int pool_size);
-void cli_audit(db *conn, const char *action, const char *target, const char *detail);
+/* The core context of a verb (the command line as actor; a pooled connection) and its end. */
+core_ctx cli_core(app *a, arena *ar);
+void cli_core_end(core_ctx *c);
+/* Prints the problem of a refused operation on stderr; returns EXIT_USER. */
+int cli_problem(const nsdb_problem *pb);
 
 /* serve.c */
 int verb_serve(int argc, char **argv, app_config *cfg);

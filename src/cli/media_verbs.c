@@ -149,7 +149,7 @@ int verb_media_list(int argc, char **argv, app_config *cfg)
     store_media *rows = NULL;
     size_t n = 0;
     db *conn = db_pool_acquire(a.pool);
-    nsdb_err e = store_media_list(conn, ar, o.cycle, 0, 0, NULL, &rows, &n);
+    nsdb_err e = store_media_list(conn, ar, o.cycle, 0, 0, 0, &rows, &n);
     db_pool_release(a.pool, conn);
     if (e == NSDB_OK && o.json) {
         json_t *list = json_array();
@@ -159,14 +159,15 @@ int verb_media_list(int argc, char **argv, app_config *cfg)
                                 (json_int_t)rows[i].id, "cycle", rows[i].cycle_id, "municipality",
                                 rows[i].municipality_code, "institution", rows[i].institution_code,
                                 "iso", rows[i].iso_path, "sha256", rows[i].sha256, "status",
-                                rows[i].status, "kind", rows[i].kind, "size_bytes",
+                                media_status_key(rows[i].status), "kind", rows[i].kind, "size_bytes",
                                 (json_int_t)rows[i].size_bytes, "package_id",
                                 rows[i].package_id ? json_integer(rows[i].package_id) : NULL));
         print_json(list);
     } else if (e == NSDB_OK) {
         for (size_t i = 0; i < n; i++)
             printf("媒体 %lld\t%s\t%s\t%s\t%s\t%s\n", (long long)rows[i].id, rows[i].cycle_id,
-                   rows[i].municipality_code, rows[i].institution_code, rows[i].status,
+                   rows[i].municipality_code, rows[i].institution_code,
+                   media_status_key(rows[i].status),
                    rows[i].iso_path);
     } else {
         fprintf(stderr, "nsdb: 媒体の一覧を読めません: %s\n", nsdb_err_message(e));

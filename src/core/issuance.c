@@ -12,37 +12,24 @@
 
 #include "core/accounts.h"
 #include "core/mailer.h"
+#include "domain/fields.h"
 #include "domain/mail.h"
 #include "domain/text.h"
 #include "store/store.h"
 
 typedef struct issuance_ctx {
+    core_ctx *core;
     app *app;
     db *conn;
     arena *arena;
     int64_t actor_pk;
-    const char *actor_user_id;
-    const char *client_ip;
     int64_t now;
     issuance_result *result;
 } issuance_ctx;
 
 static nsdb_err audit(issuance_ctx *c, const char *action, const char *target, const char *detail)
 {
-    store_audit entry = {.at = c->now,
-                         .actor_user_pk = c->actor_pk,
-                         .actor_user_id = c->actor_user_id,
-                         .client_ip = c->client_ip,
-                         .action = action,
-                         .target = target,
-                         .result = "ok",
-                         .detail = detail};
-    return store_audit_insert(c->conn, &entry);
-}
-
-static char *search_key_of(arena *a, const char *name, const char *kana)
-{
-    return text_search_key(a, arena_printf(a, "%s %s", name ? name : "", kana ? kana : ""));
+    return core_audit(c->core, action, target, "ok", detail);
 }
 
 static const char *login_url(const app *a, arena *ar)
@@ -65,7 +52,7 @@ static nsdb_err issue_new(issuance_ctx *c, const store_admin_list_row *r, int64_
     }
     if (e != NSDB_ERR_NOT_FOUND)
         return e;
-    store_user_new u = {.role = "muni_admin",
+    store_user_new u = {.role = USER_ROLE_MUNI_ADMIN,
                         .name = r->name,
                         .name_kana = r->name_kana,
                         .email = r->email,
@@ -75,7 +62,7 @@ static nsdb_err issue_new(issuance_ctx *c, const store_admin_list_row *r, int64_
                         .category = r->category,
                         .municipality_pk = muni_pk,
                         .created_by = c->actor_pk,
-                        .search_key = search_key_of(c->arena, r->name, r->name_kana)};
+                        .search_key = field_search_key(c->arena, r->name, r->name_kana)};
     accounts_issued issued;
     e = accounts_issue(c->app, c->conn, &u, c->now, &issued);
     if (e != NSDB_OK)
@@ -116,7 +103,7 @@ static nsdb_err issue_change_or_delete(issuance_ctx *c, const store_admin_list_r
     if (e != NSDB_OK)
         return e;
     if (delete) {
-        e = store_user_set_status(c->conn, u->pk, "suspended", c->now);
+        e = store_user_set_status(c->conn, u->pk, ACCOUNT_STATUS_SUSPENDED, c->now);
         if (e == NSDB_OK)
             e = store_session_delete_for_user(c->conn, u->pk, NULL);
         if (e == NSDB_OK)
@@ -133,7 +120,7 @@ static nsdb_err issue_change_or_delete(issuance_ctx *c, const store_admin_list_r
                             .title = r->title,
                             .phone = r->phone,
                             .category = r->category};
-    e = store_user_update_profile(c->conn, u->pk, &p, search_key_of(c->arena, r->name, r->name_kana),
+    e = store_user_update_profile(c->conn, u->pk, &p, field_search_key(c->arena, r->name, r->name_kana),
                                   c->now);
     if (e == NSDB_OK)
         e = audit(c, "user_update", u->user_id, "変更申請 (払出し)");
@@ -158,23 +145,23 @@ static nsdb_err issue_row(issuance_ctx *c, const store_admin_list_row *r)
     return issue_change_or_delete(c, r, muni_pk, strcmp(r->request_type, "delete") == 0);
 }
 
-nsdb_err issuance_run(app *a, db *conn, int64_t list_id, int64_t actor_pk,
-                      const char *actor_user_id, const char *client_ip, int64_t now,
-                      issuance_result *out)
+/* The whole 払出し on the caller's open transaction. */
+static nsdb_err issuance_run(core_ctx *core, int64_t list_id, issuance_result *out)
 {
     memset(out, 0, sizeof *out);
     bool changed = false;
-    nsdb_err e = store_admin_list_transition(conn, list_id, "approved", "issued", actor_pk, now,
-                                             NULL, &changed);
+    nsdb_err e = store_admin_list_transition(core->conn, list_id, ADMIN_LIST_STATUS_APPROVED,
+                                             ADMIN_LIST_ACTION_ISSUE, core->who.user_pk,
+                                             core->who.now, NULL, &changed);
     if (e != NSDB_OK)
         return e;
     if (!changed)
-        return NSDB_ERR_INVALID;
+        return NSDB_ERR_CONFLICT;
     arena *ar = arena_new();
-    issuance_ctx c = {a, conn, ar, actor_pk, actor_user_id, client_ip, now, out};
+    issuance_ctx c = {core, core->app, core->conn, ar, core->who.user_pk, core->who.now, out};
     store_admin_list_row *rows = NULL;
     size_t n = 0;
-    e = store_admin_list_rows(conn, ar, list_id, &rows, &n);
+    e = store_admin_list_rows(core->conn, ar, list_id, &rows, &n);
     for (size_t i = 0; e == NSDB_OK && i < n; i++)
         e = issue_row(&c, &rows[i]);
     if (e == NSDB_OK) {
@@ -186,4 +173,28 @@ nsdb_err issuance_run(app *a, db *conn, int64_t list_id, int64_t actor_pk,
     }
     arena_free(ar);
     return e;
+}
+
+nsdb_err core_admin_list_issue(core_ctx *c, int64_t list_id, issuance_result *out,
+                               nsdb_problem *pb)
+{
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = issuance_run(c, list_id, out);
+    e = core_end(c, e);
+    if (e == NSDB_ERR_CONFLICT)
+        return problem_set(pb, e, NULL, "この申請リストは承認済ではないため払出しできません。");
+    if (e != NSDB_OK) {
+        /* nothing was issued; the attempt is on record */
+        nsdb_err logged = core_audit_event(c, "admin_list_issue",
+                                           core_target_id(c, "admin_list", list_id), "failed",
+                                           nsdb_err_name(e));
+        (void)logged; /* a failure is logged by core_audit_event */
+        return problem_set(pb, e, NULL,
+                           "払出しに失敗しました。何も登録していません。時間をおいて再度お試し"
+                           "ください。");
+    }
+    if (c->app->mailer != NULL)
+        mailer_thread_wake(c->app->mailer);
+    return NSDB_OK;
 }

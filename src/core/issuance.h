@@ -5,6 +5,7 @@
 #ifndef NSDB_ISSUANCE_H
 #define NSDB_ISSUANCE_H
 
+#include "core/actor.h"
 #include "core/app.h"
 
 typedef struct issuance_result {
@@ -14,11 +15,10 @@ typedef struct issuance_result {
     int skipped; /* rows with nothing to do (already registered, unknown user to change) */
 } issuance_result;
 
-/* Runs inside a transaction the caller opened on conn; actor_pk/actor_user_id/client_ip name the
-   operator for the audit records. NSDB_ERR_INVALID when the list is not approved (nothing is
-   changed: issuing twice changes nothing the second time). */
-nsdb_err issuance_run(app *a, db *conn, int64_t list_id, int64_t actor_pk,
-                      const char *actor_user_id, const char *client_ip, int64_t now,
-                      issuance_result *out);
+/* 払出し of an approved list as one operation: every row, its audit records and mail in one
+   transaction. NSDB_ERR_CONFLICT when the list is not approved (issuing twice changes nothing the
+   second time); any other failure leaves nothing issued and is audited as a failed 払出し. */
+NSDB_MUST_CHECK nsdb_err core_admin_list_issue(core_ctx *c, int64_t list_id,
+                                               issuance_result *out, nsdb_problem *pb);
 
 #endif

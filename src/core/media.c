@@ -187,7 +187,8 @@ static nsdb_err record_one(app *a, db *conn, store_media *m, const char *passphr
         e = store_media_insert(conn, m, now, id_out);
     if (e == NSDB_OK && m->reissue_of) {
         bool changed = false;
-        e = store_media_transition(conn, m->reissue_of, "damaged", "reissued", now, &changed);
+        e = store_media_transition(conn, m->reissue_of, MEDIA_STATUS_DAMAGED,
+                                   MEDIA_ACTION_REISSUE, now, &changed);
         if (e == NSDB_OK)
             e = audit_media(conn, now, actor_pk, actor, ip, "media_reissued",
                             arena_printf(ar, "media:%lld", (long long)m->reissue_of),
@@ -386,14 +387,16 @@ static nsdb_err pack_media_one(db *conn, arena *ar, const store_media *m, int64_
     const char *target = arena_printf(ar, "media:%lld", (long long)m->id);
     nsdb_err e = store_media_set_package(conn, m->id, package_id, now);
     if (e == NSDB_OK)
-        e = store_media_transition(conn, m->id, "created", "packed", now, &changed);
+        e = store_media_transition(conn, m->id, MEDIA_STATUS_CREATED, MEDIA_ACTION_PACK, now,
+                                   &changed);
     if (e == NSDB_OK && !changed)
         e = NSDB_ERR_BUSY; /* packed by someone else meanwhile */
     if (e == NSDB_OK)
         e = audit_media(conn, now, actor_pk, actor, ip, "media_packed", target,
                         arena_printf(ar, "created → packed (package:%lld)", (long long)package_id));
     if (e == NSDB_OK)
-        e = store_media_transition(conn, m->id, "packed", "shipped", now, &changed);
+        e = store_media_transition(conn, m->id, MEDIA_STATUS_PACKED, MEDIA_ACTION_SHIP, now,
+                                   &changed);
     if (e == NSDB_OK)
         e = audit_media(conn, now, actor_pk, actor, ip, "media_shipped", target,
                         arena_printf(ar, "packed → shipped (追跡番号 %s)", tracking));
@@ -455,7 +458,7 @@ nsdb_err media_pack_cycle(app *a, const char *cycle_id, int64_t actor_pk,
     }
     store_media *media = NULL;
     size_t n = 0;
-    e = store_media_list(conn, ar, cycle_id, 0, 0, "created", &media, &n);
+    e = store_media_list(conn, ar, cycle_id, 0, 0, MEDIA_STATUS_CREATED, &media, &n);
     char *cycle_dir = arena_printf(ar, "%s/media/%s", a->cfg.data_dir, cycle_id);
     if (e == NSDB_OK && n > 0 &&
         (make_dir(arena_printf(ar, "%s/media", a->cfg.data_dir)) != NSDB_OK ||

@@ -3,9 +3,11 @@
  */
 #include "core/registration.h"
 
+#include <sodium.h>
 #include <string.h>
 
 #include "domain/cycle.h"
+#include "domain/holiday.h"
 #include "domain/text.h"
 #include "store/media_store.h"
 #include "store/store.h"
@@ -52,25 +54,34 @@ static nsdb_err institution_for(db *conn, arena *ar, const registration_input *i
 nsdb_err registration_cycle(db *conn, int64_t now, cycle_window *out)
 {
     /* the calendar in the database (the operator may have adjusted it) decides */
-    time_t t = (time_t)(now + 9 * 3600);
+    time_t t = (time_t)(now + JST_OFFSET_SECONDS);
     struct tm tm;
     gmtime_r(&t, &tm);
     char today[16];
     strftime(today, sizeof today, "%Y-%m-%d", &tm);
     nsdb_err e = store_cycle_for_date(conn, today, out);
-    if (e == NSDB_ERR_NOT_FOUND) {
-        cycle_for_time(now, out); /* beyond the stored calendar: the rule itself */
+    if (e != NSDB_ERR_NOT_FOUND)
+        return e;
+    cycle_for_time(now, out); /* beyond the stored calendar: the rule itself, kept */
+    if (db_in_transaction(conn))
+        return store_cycle_ensure(conn, out);
+    e = db_begin(conn);
+    if (e == NSDB_OK)
         e = store_cycle_ensure(conn, out);
-    }
+    if (e == NSDB_OK)
+        e = db_commit(conn);
+    if (e != NSDB_OK && db_in_transaction(conn))
+        db_rollback(conn);
     return e;
 }
 
-nsdb_err registration_register(app *a, db *conn, arena *ar, const registration_input *in,
-                               const registration_actor *actor, accounts_issued *out,
-                               const char **refusal, registration_field *field)
+nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input *in,
+                               int64_t batch_id, accounts_issued *out, const char **refusal,
+                               registration_field *field)
 {
+    db *conn = c->conn;
     int64_t inst_pk = 0;
-    nsdb_err e = institution_for(conn, ar, in, actor->now, &inst_pk, refusal, field);
+    nsdb_err e = institution_for(conn, ar, in, c->who.now, &inst_pk, refusal, field);
     if (e != NSDB_OK)
         return e;
     store_user *dup = NULL;
@@ -85,37 +96,144 @@ nsdb_err registration_register(app *a, db *conn, arena *ar, const registration_i
     }
     if (e != NSDB_ERR_NOT_FOUND)
         return e;
-    store_user_new u = {.role = in->user_type,
+    user_role role; /* the validators admit only doctor and inst_manager */
+    if (!user_role_from_key(in->user_type, &role) || (role_bit(role) & ROLES_INSTITUTION) == 0)
+        return NSDB_ERR_INVALID;
+    store_user_new u = {.role = role,
                         .name = in->name,
                         .name_kana = in->name_kana,
                         .email = in->email,
                         .category = in->category,
-                        .municipality_pk = actor->municipality_pk,
+                        .municipality_pk = c->who.municipality_pk,
                         .institution_pk = inst_pk,
                         .doctor_number = in->doctor_number,
                         .specialty = in->specialty,
-                        .created_by = actor->user_pk,
+                        .created_by = c->who.user_pk,
                         .search_key = in->search_key,
                         /* an import adds the name index of its whole batch at the end */
-                        .defer_grams = actor->batch_id != 0};
-    e = accounts_issue(a, conn, &u, actor->now, out);
+                        .defer_grams = batch_id != 0};
+    e = accounts_issue(c->app, conn, &u, c->who.now, out);
     if (e != NSDB_OK)
         return e;
     cycle_window cycle;
-    e = registration_cycle(conn, actor->now, &cycle);
+    e = registration_cycle(conn, c->who.now, &cycle);
     if (e != NSDB_OK)
         return e;
-    e = store_registration_insert(conn, out->pk, actor->municipality_pk, inst_pk, cycle.id,
-                                  actor->batch_id, actor->now);
+    e = store_registration_insert(conn, out->pk, c->who.municipality_pk, inst_pk, cycle.id,
+                                  batch_id, c->who.now);
     if (e != NSDB_OK)
         return e;
-    store_audit entry = {.at = actor->now,
-                         .actor_user_pk = actor->user_pk,
-                         .actor_user_id = actor->user_id,
-                         .client_ip = actor->client_ip,
-                         .action = "user_create",
-                         .target = out->user_id,
-                         .result = "ok",
-                         .detail = arena_printf(ar, "%s %s", in->user_type, in->inst_code)};
-    return store_audit_insert(conn, &entry);
+    return core_audit(c, "user_create", out->user_id, "ok",
+                      arena_printf(ar, "%s %s", in->user_type, in->inst_code));
+}
+
+static const char *const REGISTRATION_FIELD_NAMES[] = {
+    [REGISTRATION_FIELD_INSTITUTION_NAME] = "inst_name",
+    [REGISTRATION_FIELD_INSTITUTION_ADDRESS] = "inst_address",
+    [REGISTRATION_FIELD_NAME] = "name",
+};
+
+nsdb_err core_register_one(core_ctx *c, const registration_input *in, accounts_issued *out,
+                           nsdb_problem *pb)
+{
+    if (c->who.municipality_pk == 0)
+        return problem_set(pb, NSDB_ERR_FORBIDDEN, NULL, NULL);
+    const char *refusal = NULL;
+    registration_field field = REGISTRATION_FIELD_NAME;
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = registration_register(c, c->arena, in, 0, out, &refusal, &field);
+    e = core_end(c, e);
+    if (e != NSDB_OK)
+        return problem_set(pb, e, refusal ? REGISTRATION_FIELD_NAMES[field] : NULL, refusal);
+    return NSDB_OK;
+}
+
+/* The name index of an import is added IMPORT_GRAMS_CHUNK users at a time, in one grouped
+   statement each (see store_user_grams_add_batch). */
+#define IMPORT_GRAMS_CHUNK 4096
+
+/* Registers one row on the import's transaction; a refusal becomes a conflict. */
+static nsdb_err import_row(core_ctx *c, int64_t batch, const inst_import_row *r, accounts_issued *issued,
+                           registration_conflict *conflict, bool *refused)
+{
+    registration_input in = {r->inst_code, r->inst_name, r->inst_postal, r->inst_address,
+                             r->inst_phone, r->user_type, r->name, r->name_kana, r->category,
+                             r->doctor_number, r->specialty, r->email, r->search_key};
+    const char *refusal = NULL;
+    registration_field field = REGISTRATION_FIELD_NAME;
+    /* a scratch arena per row keeps a 100,000-row import in bounded memory */
+    arena *row_arena = arena_new();
+    nsdb_err e = registration_register(c, row_arena, &in, batch, issued, &refusal, &field);
+    *refused = e == NSDB_ERR_INVALID && refusal != NULL;
+    if (*refused) {
+        conflict->row = r;
+        conflict->field = field;
+        conflict->message = arena_strdup(c->arena, refusal);
+    }
+    arena_free(row_arena);
+    return e;
+}
+
+nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *filenames,
+                              const char *warnings, int64_t *batch_out,
+                              registration_conflict **conflicts_out, size_t *conflict_count_out,
+                              nsdb_problem *pb)
+{
+    *batch_out = 0;
+    *conflicts_out = NULL;
+    *conflict_count_out = 0;
+    if (c->who.municipality_pk == 0)
+        return problem_set(pb, NSDB_ERR_FORBIDDEN, NULL, NULL);
+    if (imp->error_count > 0 || imp->row_count == 0)
+        return problem_set(pb, NSDB_ERR_INVALID, "file", "ファイルに登録する行がありません。");
+    int64_t batch = 0;
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_import_batch_insert(c->conn, c->who.municipality_pk, c->who.user_pk,
+                                      filenames ? filenames : "", (int64_t)imp->row_count,
+                                      warnings, c->who.now, &batch);
+    registration_conflict *conflicts = NULL;
+    size_t n_conflicts = 0;
+    int64_t grams_from = 0, grams_to = 0; /* users whose name index is still to be added */
+    for (size_t i = 0; e == NSDB_OK && i < imp->row_count; i++) {
+        accounts_issued issued;
+        registration_conflict conflict;
+        bool refused = false;
+        e = import_row(c, batch, &imp->rows[i], &issued, &conflict, &refused);
+        if (e == NSDB_OK) {
+            grams_from = grams_from ? grams_from : issued.pk;
+            grams_to = issued.pk;
+            if (i + 1 == imp->row_count || (i + 1) % IMPORT_GRAMS_CHUNK == 0) {
+                e = store_user_grams_add_batch(c->conn, c->who.municipality_pk, batch,
+                                               grams_from, grams_to);
+                grams_from = 0;
+            }
+        } else if (refused) {
+            if (conflicts == NULL)
+                conflicts = arena_calloc(c->arena, REGISTRATION_MAX_CONFLICTS, sizeof *conflicts);
+            conflicts[n_conflicts++] = conflict;
+            /* go on to list every clash, up to the cap; nothing is kept */
+            e = n_conflicts >= REGISTRATION_MAX_CONFLICTS ? NSDB_ERR_INVALID : NSDB_OK;
+        }
+        sodium_memzero(&issued, sizeof issued);
+    }
+    if (e == NSDB_OK && n_conflicts > 0)
+        e = NSDB_ERR_INVALID;
+    if (e == NSDB_OK)
+        e = core_audit(c, "inst_users_import", core_target_id(c, "batch", batch), "ok",
+                       arena_printf(c->arena, "%zu rows", imp->row_count));
+    e = core_end(c, e);
+    if (n_conflicts > 0) {
+        *conflicts_out = conflicts;
+        *conflict_count_out = n_conflicts;
+        return problem_set(pb, NSDB_ERR_INVALID, "file",
+                           "登録済みの内容と食い違う行があります。何も登録していません。");
+    }
+    if (e != NSDB_OK)
+        return problem_set(pb, e, NULL,
+                           "一括登録に失敗しました。何も登録していません。"
+                           "時間をおいて再度お試しください。");
+    *batch_out = batch;
+    return NSDB_OK;
 }

@@ -9,7 +9,9 @@
 #define NSDB_REGISTRATION_H
 
 #include "core/accounts.h"
+#include "core/actor.h"
 #include "core/app.h"
+#include "domain/inst_import.h"
 #include "domain/cycle.h"
 
 typedef struct registration_input {
@@ -19,24 +21,45 @@ typedef struct registration_input {
     const char *search_key;
 } registration_input;
 
-typedef struct registration_actor {
-    int64_t municipality_pk;
-    int64_t user_pk;
-    const char *user_id;
-    const char *client_ip;
-    int64_t batch_id; /* 0: individual registration */
-    int64_t now;
-} registration_actor;
 
 /* Which input field a refusal concerns. */
 typedef enum { REGISTRATION_FIELD_INSTITUTION_NAME, REGISTRATION_FIELD_INSTITUTION_ADDRESS,
                REGISTRATION_FIELD_NAME } registration_field;
 
-/* NSDB_ERR_INVALID with *refusal (arena text, Japanese) and *field when the institution's stored
-   name or address differs or the person is already registered. */
-nsdb_err registration_register(app *a, db *conn, arena *ar, const registration_input *in,
-                               const registration_actor *actor, accounts_issued *out,
-                               const char **refusal, registration_field *field);
+/* Registers one user on c's open transaction (the actor's municipality; batch_id 0 for an
+   individual registration, else the import batch, whose name index is added by the caller).
+   Scratch allocations go to ar. NSDB_ERR_INVALID with *refusal (text in c->arena or ar) and
+   *field when the institution's stored name or address differs or the person is already
+   registered. */
+nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input *in,
+                               int64_t batch_id, accounts_issued *out, const char **refusal,
+                               registration_field *field);
+
+/* 個別登録 as one operation: registration_register in its own transaction. On a refusal
+   pb->field is the form field ("inst_name", "inst_address", "name"). */
+NSDB_MUST_CHECK nsdb_err core_register_one(core_ctx *c, const registration_input *in,
+                                           accounts_issued *out, nsdb_problem *pb);
+
+/* A row of an import that the database refused (a different institution name or address, a
+   person already registered). */
+typedef struct registration_conflict {
+    const inst_import_row *row;
+    registration_field field;
+    const char *message;
+} registration_conflict;
+
+#define REGISTRATION_MAX_CONFLICTS 1000
+
+/* 一括登録 as one operation: the checked rows of imp (error_count 0) into one import batch of the
+   actor's municipality, all or nothing, with one inst_users_import audit record. filenames and
+   warnings (one sentence a line, or NULL) are kept with the batch. NSDB_ERR_INVALID with
+   *conflicts_out (in c->arena, at most REGISTRATION_MAX_CONFLICTS) when rows clash with what is
+   registered: then nothing is registered. */
+NSDB_MUST_CHECK nsdb_err core_register_import(core_ctx *c, const inst_import *imp,
+                                              const char *filenames, const char *warnings,
+                                              int64_t *batch_out,
+                                              registration_conflict **conflicts_out,
+                                              size_t *conflict_count_out, nsdb_problem *pb);
 
 /* The cycle a registration made at now falls into, from the calendar in the database. */
 nsdb_err registration_cycle(db *conn, int64_t now, cycle_window *out);

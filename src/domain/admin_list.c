@@ -2,15 +2,15 @@
  * admin_list.c — parsing and validation of 管理者権限のユーザID申請リスト (SPEC §5.1), and its blank
  * template.
  *
- * Each column has one function that takes the cell's text (and whether Excel stored it as a
- * number) and returns the normalised value or a Japanese reason; the person fields share the
- * named validators of validate.h with the forms, so that a value accepted on one screen is
- * accepted here. Spreadsheet damage is repaired only where the intent is unambiguous: a code or
+ * Each column is a field of the field table (fields.h), checked by field_check with whether Excel
+ * stored the cell as a number, so that a value accepted on one screen is accepted here with the
+ * same sentence. Spreadsheet damage is repaired only where the intent is unambiguous: a code or
  * postal code that Excel turned into a number lost its leading zeros, which are put back only
  * when the result is well-formed (for 地方公共団体コード: when the check digit then agrees).
  */
 #include "domain/admin_list.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +20,7 @@
 
 #include "domain/ids.h"
 #include "domain/text.h"
-#include "domain/validate.h"
+#include "domain/fields.h"
 #include "util/str.h"
 
 enum {
@@ -28,23 +28,22 @@ enum {
     COL_EMAIL, COL_PHONE, COL_EXTENSION, COL_REQUEST, COL_NOTE, COL_POSTAL, COL_ADDRESS,
 };
 
-#define TEXT_MAX_CHARS 100
-#define ADDRESS_MAX_CHARS 200
-#define NOTE_MAX_CHARS 1000
-#define SHORT_MAX_CHARS 20
-
-const char *const ADMIN_LIST_HEADERS[ADMIN_LIST_COLUMN_COUNT] = {
-    "No",     "地方公共団体コード", "地方公共団体名", "難病/小慢", "部署名",
-    "役職",   "氏名",               "氏名カナ",       "メールアドレス", "電話番号",
-    "内線",   "申請区分",           "備考",           "郵便番号", "所属先住所",
+const field_id ADMIN_LIST_COLUMNS[ADMIN_LIST_COLUMN_COUNT] = {
+    FIELD_LIST_NO, FIELD_MUNI_CODE, FIELD_MUNI_NAME, FIELD_CATEGORY,  FIELD_DEPARTMENT,
+    FIELD_TITLE,   FIELD_NAME,      FIELD_NAME_KANA, FIELD_EMAIL,     FIELD_PHONE,
+    FIELD_EXTENSION, FIELD_REQUEST_TYPE, FIELD_NOTE, FIELD_POSTAL,    FIELD_ADDRESS,
 };
+
+const char *admin_list_header(unsigned col)
+{
+    return col < ADMIN_LIST_COLUMN_COUNT ? field_get(ADMIN_LIST_COLUMNS[col])->list_header : NULL;
+}
 
 static const char MSG_NO_HEADER[] =
     "見出し行（A列が「No」の行）が見つかりません。管理者権限のユーザID申請リストの様式"
     "（1枚目のシート）に入力してください。";
 static const char MSG_NO_ROWS[] =
     "申請する行がありません。見出し行の下に、1人につき1行を入力してください。";
-static const char MSG_BAD_CHARS[] = "使用できない文字（制御文字など）が含まれています。";
 
 typedef struct parse_state {
     const xlsx_table *table;
@@ -81,7 +80,7 @@ static void error_add(parse_state *st, unsigned row, int col, const char *reason
         return;
     }
     e->column = (char)('A' + col);
-    e->column_name = ADMIN_LIST_HEADERS[col];
+    e->column_name = admin_list_header((unsigned)(col));
     e->message = arena_printf(st->a, "%u行目 %c列（%s）: %s", row, e->column, e->column_name,
                               reason);
 }
@@ -109,153 +108,6 @@ static char *cell_text(parse_state *st, size_t index, int col)
     return str_trim(s);
 }
 
-/* ---- column validators: NULL and *out set, or a reason ---------------------------------------- */
-
-static const char *check_code(arena *a, const char *in, bool is_number, const char **out)
-{
-    char *s = text_code(a, in);
-    if (s == NULL)
-        return MSG_BAD_CHARS;
-    if (*s == '\0')
-        return "入力されていません。検査数字を含む6桁の地方公共団体コード（例：131016）を入力して"
-               "ください。";
-    if (!text_all_digits(s))
-        return "数字だけで入力してください。検査数字を含む6桁の地方公共団体コード（例：131016）です。";
-    size_t n = strlen(s);
-    if (n == 6) {
-        if (!ids_municipality_code_valid(s))
-            return "検査数字が正しくありません。6桁の地方公共団体コードを入力してください。";
-        *out = s;
-        return NULL;
-    }
-    if (n == 5) {
-        char *padded = arena_printf(a, "0%s", s);
-        if (is_number && ids_municipality_code_valid(padded)) {
-            *out = padded; /* Excel dropped the leading zero of 0NNNNN */
-            return NULL;
-        }
-        char with_check[7];
-        memcpy(with_check, s, 5);
-        with_check[5] = ids_municipality_check_digit(s);
-        with_check[6] = '\0';
-        if (ids_municipality_code_valid(padded))
-            return arena_printf(a,
-                                "5桁しかありません。検査数字を含む6桁の地方公共団体コードを入力して"
-                                "ください（先頭の0が抜けた場合は「%s」、検査数字がない場合は「%s」）。"
-                                "セルの書式を「文字列」にすると先頭の0が消えません。",
-                                padded, with_check);
-        return arena_printf(a,
-                            "検査数字がない5桁のコードです。検査数字を付けた6桁の地方公共団体コード"
-                            "（このコードなら「%s」）を入力してください。",
-                            with_check);
-    }
-    return arena_printf(a, "%zu桁になっています。検査数字を含む6桁の地方公共団体コードを入力して"
-                           "ください。",
-                        n);
-}
-
-static const char *check_required_text(arena *a, const char *in, size_t max, const char *what,
-                                       const char **out)
-{
-    const char *reason = validate_optional_text(a, in, max, out);
-    if (reason != NULL)
-        return reason;
-    if (*out == NULL)
-        return arena_printf(a, "入力されていません。%sを入力してください。", what);
-    return NULL;
-}
-
-static const char *check_category(arena *a, const char *in, const char **out)
-{
-    char *n = text_nfkc(a, in);
-    if (n == NULL)
-        return MSG_BAD_CHARS;
-    if (*n == '\0')
-        return "入力されていません。「難病」「小慢」「両方」のいずれかを選んでください。";
-    /* 難病・小慢, 難病／小慢, 難病、小慢 and 難病 小慢 all mean both. */
-    strbuf sb = STRBUF_INIT;
-    for (const char *p = n; *p;) {
-        if (strncmp(p, "・", 3) == 0 || strncmp(p, "、", 3) == 0 || strncmp(p, "，", 3) == 0) {
-            strbuf_putc(&sb, '/');
-            p += 3;
-        } else if (*p == ' ' || *p == ',') {
-            strbuf_putc(&sb, '/');
-            p++;
-        } else {
-            strbuf_putc(&sb, *p++);
-        }
-    }
-    const char *reason = validate_category(a, sb.data, out);
-    strbuf_free(&sb);
-    if (reason != NULL)
-        return "「難病」「小慢」「両方」のいずれかを選んでください。";
-    return NULL;
-}
-
-static const char *check_phone(arena *a, const char *in, bool is_number, const char **out)
-{
-    char *s = text_code(a, in);
-    if (s == NULL)
-        return MSG_BAD_CHARS;
-    /* Japanese numbers start with 0, which Excel drops from a number. */
-    if (is_number && text_all_digits(s) && s[0] != '0')
-        s = arena_printf(a, "0%s", s);
-    return validate_phone(a, s, out);
-}
-
-static const char *check_request(arena *a, const char *in, const char **out)
-{
-    static const struct {
-        const char *text, *key;
-    } WORDS[] = {{"新規", "new"},    {"変更", "change"}, {"削除", "delete"},
-                 {"new", "new"},     {"change", "change"}, {"delete", "delete"}};
-    char *n = text_nfkc(a, in);
-    if (n == NULL)
-        return MSG_BAD_CHARS;
-    if (*n == '\0')
-        return "入力されていません。「新規」「変更」「削除」のいずれかを選んでください。";
-    for (size_t i = 0; i < sizeof WORDS / sizeof WORDS[0]; i++) {
-        if (strcasecmp(n, WORDS[i].text) == 0) {
-            *out = WORDS[i].key;
-            return NULL;
-        }
-    }
-    return "「新規」「変更」「削除」のいずれかを選んでください。";
-}
-
-static const char *check_postal(arena *a, const char *in, bool is_number, const char **out)
-{
-    char *s = text_code(a, in);
-    if (s == NULL)
-        return MSG_BAD_CHARS;
-    if (strncmp(s, "〒", 3) == 0)
-        s = str_trim(s + 3);
-    if (*s == '\0')
-        return "入力されていません。郵便番号を「123-4567」の形で入力してください。";
-    size_t n = strlen(s);
-    if (is_number && text_all_digits(s) && (n == 5 || n == 6))
-        s = arena_printf(a, "%07d", atoi(s)); /* Excel dropped the leading zeros (001-0001) */
-    n = strlen(s);
-    if (n == 7 && text_all_digits(s)) {
-        *out = arena_printf(a, "%.3s-%.4s", s, s + 3);
-        return NULL;
-    }
-    if (n == 8 && s[3] == '-') {
-        s[3] = '0';
-        bool ok = text_all_digits(s);
-        s[3] = '-';
-        if (ok) {
-            *out = s;
-            return NULL;
-        }
-    }
-    if (text_all_digits(s) && n < 7)
-        return arena_printf(a, "%zu桁しかありません。郵便番号は7桁で「123-4567」の形で入力してくだ"
-                               "さい（先頭の0が抜けていませんか）。",
-                            n);
-    return "郵便番号は7桁で「123-4567」の形で入力してください。";
-}
-
 /* ---- the sheet ----------------------------------------------------------------------------- */
 
 static bool header_is_no(arena *a, const char *s)
@@ -275,14 +127,14 @@ static size_t find_header(parse_state *st)
         unsigned row = xlsx_table_row_number(st->table, i);
         for (int col = COL_CODE; col < ADMIN_LIST_COLUMN_COUNT; col++) {
             const char *have = text_header_key(st->a, xlsx_table_cell(st->table, i, (unsigned)col));
-            const char *want = text_header_key(st->a, ADMIN_LIST_HEADERS[col]);
+            const char *want = text_header_key(st->a, admin_list_header((unsigned)(col)));
             /* "郵便番号（〒）" is fine; "氏名" where 氏名カナ belongs is not. */
             if (strstr(have, want) == NULL)
                 error_add(st, row, col,
                           arena_printf(st->a,
                                        "見出しが「%s」ではありません。列の順番を変えずに、様式"
                                        "どおりA列からO列に入力してください。",
-                                       ADMIN_LIST_HEADERS[col]));
+                                       admin_list_header((unsigned)(col))));
         }
         return i;
     }
@@ -297,45 +149,33 @@ static bool row_is_blank(parse_state *st, size_t index)
     return true;
 }
 
-/* Validates one cell with check(a, text, is_number, &value); records the reason on failure. */
-#define CHECK(st, row, col, expr)                                                                 \
-    do {                                                                                          \
-        const char *reason_ = (expr);                                                             \
-        if (reason_ != NULL)                                                                      \
-            error_add((st), (row)->row_number, (col), reason_);                                   \
-    } while (0)
+/* Offsets of the row's value of each column, in column order. */
+static const size_t ROW_OFFSET[ADMIN_LIST_COLUMN_COUNT] = {
+    offsetof(admin_list_row, no),         offsetof(admin_list_row, municipality_code),
+    offsetof(admin_list_row, municipality_name), offsetof(admin_list_row, category),
+    offsetof(admin_list_row, department), offsetof(admin_list_row, title),
+    offsetof(admin_list_row, name),       offsetof(admin_list_row, name_kana),
+    offsetof(admin_list_row, email),      offsetof(admin_list_row, phone),
+    offsetof(admin_list_row, extension),  offsetof(admin_list_row, request_type),
+    offsetof(admin_list_row, note),       offsetof(admin_list_row, postal),
+    offsetof(admin_list_row, address),
+};
 
 static void parse_row(parse_state *st, size_t index, admin_list_row *r)
 {
-    arena *a = st->a;
-    const char *c[ADMIN_LIST_COLUMN_COUNT];
-    for (int col = 0; col < ADMIN_LIST_COLUMN_COUNT; col++)
-        c[col] = cell_text(st, index, col);
-    bool num_code = xlsx_table_cell_is_number(st->table, index, COL_CODE);
-    bool num_phone = xlsx_table_cell_is_number(st->table, index, COL_PHONE);
-    bool num_postal = xlsx_table_cell_is_number(st->table, index, COL_POSTAL);
     memset(r, 0, sizeof *r);
     r->row_number = xlsx_table_row_number(st->table, index);
-
-    CHECK(st, r, COL_NO, validate_optional_text(a, c[COL_NO], SHORT_MAX_CHARS, &r->no));
-    CHECK(st, r, COL_CODE, check_code(a, c[COL_CODE], num_code, &r->municipality_code));
-    CHECK(st, r, COL_MUNI_NAME, check_required_text(a, c[COL_MUNI_NAME], TEXT_MAX_CHARS,
-                                                    "地方公共団体名", &r->municipality_name));
-    CHECK(st, r, COL_CATEGORY, check_category(a, c[COL_CATEGORY], &r->category));
-    CHECK(st, r, COL_DEPARTMENT,
-          validate_optional_text(a, c[COL_DEPARTMENT], TEXT_MAX_CHARS, &r->department));
-    CHECK(st, r, COL_TITLE, validate_optional_text(a, c[COL_TITLE], TEXT_MAX_CHARS, &r->title));
-    CHECK(st, r, COL_NAME, validate_person_name(a, c[COL_NAME], &r->name));
-    CHECK(st, r, COL_KANA, validate_name_kana(a, c[COL_KANA], &r->name_kana));
-    CHECK(st, r, COL_EMAIL, validate_email(a, c[COL_EMAIL], &r->email));
-    CHECK(st, r, COL_PHONE, check_phone(a, c[COL_PHONE], num_phone, &r->phone));
-    CHECK(st, r, COL_EXTENSION,
-          validate_optional_text(a, c[COL_EXTENSION], SHORT_MAX_CHARS, &r->extension));
-    CHECK(st, r, COL_REQUEST, check_request(a, c[COL_REQUEST], &r->request_type));
-    CHECK(st, r, COL_NOTE, validate_optional_text(a, c[COL_NOTE], NOTE_MAX_CHARS, &r->note));
-    CHECK(st, r, COL_POSTAL, check_postal(a, c[COL_POSTAL], num_postal, &r->postal));
-    CHECK(st, r, COL_ADDRESS, check_required_text(a, c[COL_ADDRESS], ADDRESS_MAX_CHARS,
-                                                  "所属先住所", &r->address));
+    for (int col = 0; col < ADMIN_LIST_COLUMN_COUNT; col++) {
+        const char **slot = (const char **)(void *)((char *)r + ROW_OFFSET[col]);
+        unsigned flags = xlsx_table_cell_is_number(st->table, index, (unsigned)col)
+                             ? FIELD_FROM_NUMBER
+                             : 0;
+        const char *reason = field_check(st->a, ADMIN_LIST_COLUMNS[col],
+                                         xlsx_table_cell(st->table, index, (unsigned)col), flags,
+                                         slot);
+        if (reason != NULL)
+            error_add(st, r->row_number, col, reason);
+    }
 }
 
 typedef struct email_seen {
@@ -477,7 +317,7 @@ nsdb_err admin_list_template_xlsx(const char *path)
                           TEMPLATE_NOTE, note);
     worksheet_set_row(ws, TEMPLATE_HEADER_ROW, 30, NULL);
     for (lxw_col_t col = 0; col < ADMIN_LIST_COLUMN_COUNT; col++) {
-        worksheet_write_string(ws, TEMPLATE_HEADER_ROW, col, ADMIN_LIST_HEADERS[col], header);
+        worksheet_write_string(ws, TEMPLATE_HEADER_ROW, col, admin_list_header((unsigned)(col)), header);
         worksheet_write_string(ws, TEMPLATE_EXAMPLE_ROW, col, TEMPLATE_EXAMPLE[col], example);
     }
     worksheet_freeze_panes(ws, TEMPLATE_HEADER_ROW + 1, 0);

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "domain/fields.h"
 #include "domain/xlsx.h"
 #include "util/arena.h"
 #include "util/err.h"
@@ -56,8 +57,10 @@ typedef struct admin_list {
     size_t error_count;
 } admin_list;
 
-/* The header names of columns A..O, exactly as SPEC §5.1 and the template write them. */
-extern const char *const ADMIN_LIST_HEADERS[ADMIN_LIST_COLUMN_COUNT];
+/* The fields of columns A..O; their headers, exactly as SPEC §5.1 and the template write them, are
+ * the field table's list_header: admin_list_header(0) is A's. */
+extern const field_id ADMIN_LIST_COLUMNS[ADMIN_LIST_COLUMN_COUNT];
+const char *admin_list_header(unsigned col);
 
 /* Finds the header row (the first row whose A cell is "No"; rows above are titles), validates
  * every data row below it (fully empty rows and the 記入例 row are skipped) and fills *out with

@@ -196,7 +196,7 @@ static void cycle_for_day(int64_t day, cycle_window *out)
 
 void cycle_for_time(int64_t unix_time, cycle_window *out)
 {
-    int64_t jst = unix_time + 9 * 3600;
+    int64_t jst = unix_time + JST_OFFSET_SECONDS;
     int64_t day = jst / 86400 - (jst % 86400 < 0);
     cycle_for_day(day, out);
 }

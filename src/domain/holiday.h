@@ -23,6 +23,9 @@ int holiday_weekday(int64_t days);
 /* True when year-month-day is a real calendar date. */
 bool holiday_date_valid(int year, int month, int day);
 
+/* Japan Standard Time is UTC+9 all year (no daylight saving). */
+#define JST_OFFSET_SECONDS (9 * 3600)
+
 /* True when the date is a public holiday (祝日, 振替休日, 国民の休日 or a special 休日);
    *name_out (may be NULL) gets its Japanese name, a static string. */
 bool holiday_is(int year, int month, int day, const char **name_out);

@@ -5,8 +5,10 @@
  * and say how to put each cell right; it writes the blank CSV template and the blank form. No
  * storage, no HTTP: duplicates against the database are the caller's check (use search_key).
  *
- * It also holds the RFC 4180 reader that the CSV path uses (csv_reader_*): self-contained, so that
- * it can move to its own domain/csv.{h,c} when a second CSV reader is needed.
+ * Cells are checked by the field table (fields.h), so a file gives the same answer and the same
+ * sentence as the forms. The RFC 4180 reader is csv.h, the encodings encoding.h, the layout and
+ * the writer of the xlsx form inst_form.h; inst_import.c reads rows, inst_import_result.c
+ * collects rows and errors and checks across rows.
  */
 #ifndef NSDB_INST_IMPORT_H
 #define NSDB_INST_IMPORT_H
@@ -14,46 +16,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "domain/fields.h"
+#include "domain/inst_form.h"
 #include "util/arena.h"
 #include "util/err.h"
 #include "util/str.h"
-
-/* ---- RFC 4180 reader ------------------------------------------------------------------------ */
-
-/* Reads records from a buffer (not copied: keep it alive). Quoted fields may hold commas, doubled
- * quotes and CR, LF or CRLF; records end with CRLF, LF or CR, and the last one may have no line
- * end. A leading UTF-8 BOM is skipped. Field text lives in the reader until the next call. */
-typedef struct csv_reader csv_reader;
-
-csv_reader *csv_reader_new(const char *data, size_t len);
-void csv_reader_free(csv_reader *r);
-/* Advances to the next record: true when there is one; false at the end of the input or on
- * malformed input (then csv_reader_error is not NULL). An empty line is a record of one empty
- * field; a line end after the last record does not start another. */
-bool csv_reader_next_row(csv_reader *r);
-size_t csv_reader_field_count(const csv_reader *r);
-/* NUL-terminated text of field i (0-based) of the current record; a field never holds NUL. */
-const char *csv_reader_field(const csv_reader *r, size_t i);
-size_t csv_reader_field_length(const csv_reader *r, size_t i);
-/* 1-based number of the current record (what a spreadsheet calls its row), and the physical line
- * it starts on (larger when earlier fields hold line breaks). */
-unsigned csv_reader_record(const csv_reader *r);
-unsigned csv_reader_line(const csv_reader *r);
-/* After a false next_row: a Japanese sentence on the bad quoting (a quote inside an unquoted
- * field, text after a closing quote, a quote never closed) or a NUL byte, without its location;
- * NULL at a clean end of input. */
-const char *csv_reader_error(const csv_reader *r);
-/* After a failure: the 1-based column of the bad field; csv_reader_record gives its record. */
-unsigned csv_reader_error_column(const csv_reader *r);
 
 /* ---- the import ---------------------------------------------------------------------------- */
 
 #define INST_IMPORT_COLUMN_COUNT 12
 #define INST_IMPORT_MAX_ERRORS 1000 /* further errors are only counted, in a final summary */
-#define INST_IMPORT_FORM_TITLE "医療機関ユーザデータファイル（ID・PW申請書）"
 
-/* The CSV header of SPEC §5.2, in column order. */
-extern const char *const INST_IMPORT_HEADERS[INST_IMPORT_COLUMN_COUNT];
+/* The columns of SPEC §5.2, in order: FIELD_INST_CODE .. FIELD_EMAIL (field ids 0..11); the
+ * header of column i (0-based) is inst_import_header(i), the field table's csv_header. */
+const char *inst_import_header(unsigned index);
 
 /* One user to register, normalised. Values a row got wrong are NULL, as are empty optional
  * cells: use rows only when error_count is 0. Rows of one institution share the institution
@@ -139,42 +115,5 @@ nsdb_err inst_import_merge(inst_import *into, const inst_import *from, arena *a)
 /* The CSV template: UTF-8 with BOM, CRLF, the header and one example row (with a valid check
  * digit). The example row, if left in a file, is refused as such. */
 nsdb_err inst_import_csv_template(strbuf *out);
-
-/* ---- the 医療機関ユーザデータファイル (SPEC §5.2a) ----------------------------------------- */
-
-/* Layout of the form, as 1-based sheet rows and columns (A = 1): the title; the labels
- * 医療機関コード, 医療機関名, 郵便番号, 所在地, 電話番号 in column A with their values in column B;
- * an instruction line; the header No, 氏名, 氏名カナ, 難病/小慢, 指定医番号, 診療科, メールアドレス;
- * one row per doctor below. The reader finds the labels and the header by their text (rows may
- * have been inserted), so these positions are what the writer produces. */
-#define INST_FORM_TITLE_ROW 1
-#define INST_FORM_FIRST_LABEL_ROW 3 /* 医療機関コード; the other four follow */
-#define INST_FORM_NOTE_ROW 9
-#define INST_FORM_HEADER_ROW 10
-#define INST_FORM_FIRST_DATA_ROW 11
-#define INST_FORM_DATA_ROWS 100 /* rows numbered and formatted in the blank form */
-#define INST_FORM_LABEL_COUNT 5
-#define INST_FORM_COLUMN_COUNT 7 /* A No .. G メールアドレス */
-
-extern const char *const INST_FORM_LABELS[INST_FORM_LABEL_COUNT];
-extern const char *const INST_FORM_HEADERS[INST_FORM_COLUMN_COUNT];
-
-/* Values to fill in, as a person would type them; NULL cells stay empty. */
-typedef struct inst_import_form_doctor {
-    const char *name, *name_kana, *category, *doctor_number, *specialty, *email;
-} inst_import_form_doctor;
-
-typedef struct inst_import_form_data {
-    const char *inst_code, *inst_name, *inst_postal, *inst_address, *inst_phone;
-    const inst_import_form_doctor *doctors;
-    size_t doctor_count;
-} inst_import_form_data;
-
-/* Writes the blank form (.xlsx) to path: text-formatted code, postal, phone and doctor-number
- * cells (so that Excel keeps leading zeros), a drop-down for 難病/小慢, the 責任者 row marked.
- * NSDB_ERR_IO on failure. */
-nsdb_err inst_import_form_xlsx(const char *path);
-/* The same form filled with data (every value written as text): examples and tests. */
-nsdb_err inst_import_form_xlsx_filled(const char *path, const inst_import_form_data *data);
 
 #endif

@@ -7,6 +7,7 @@
  * lines, which no mail system rewraps or re-encodes. The message is built in a private buffer and
  * appended to the caller's only when complete, so a refusal leaves the output untouched.
  */
+#include "domain/holiday.h"
 #include "domain/mail.h"
 
 #include <assert.h>
@@ -28,7 +29,7 @@ enum {
     MAIL_MESSAGE_ID_MAX = 250,
     MAIL_MESSAGE_ID_RANDOM_BYTES = 16,
     MAIL_URL_MAX = 2000,
-    MAIL_JST_OFFSET_SECONDS = 9 * 3600,
+    MAIL_JST_OFFSET_SECONDS = JST_OFFSET_SECONDS,
 };
 #define MAIL_DATE_MAX 253402300799LL /* 9999-12-31 23:59:59 UTC: four-digit years only */
 

@@ -215,6 +215,9 @@ static double row_max_height(enum row_kind kind)
     case ROW_ID:
     case ROW_PASSWORD:
         return SECRET_ROW_HEIGHT;
+    case ROW_MUNICIPALITY:
+    case ROW_CATEGORY:
+    case ROW_COUNT:
     default:
         return ROW_MIN_HEIGHT;
     }

@@ -171,3 +171,18 @@ char *text_header_key(arena *a, const char *s)
         *paren = '\0';
     return n;
 }
+
+char *text_one_line(arena *a, const char *s)
+{
+    char *t = arena_strdup(a, s ? s : ""), *w = t;
+    for (const char *p = t; *p; p++) {
+        if (*p == '\r' && p[1] == '\n')
+            continue;
+        char ch = *p;
+        if (ch == '\r' || ch == '\n' || ch == '\t')
+            ch = ' ';
+        *w++ = ch;
+    }
+    *w = '\0';
+    return t;
+}

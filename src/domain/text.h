@@ -21,6 +21,8 @@ char *text_code(arena *a, const char *s);
 /* How file headers and labels are compared: NFKC without spaces, ・ read as '/', and a trailing
    "(…)" removed (「郵便番号（〒）」 is 「郵便番号」). "" for unreadable text. */
 char *text_header_key(arena *a, const char *s);
+/* s as one line: each line break (CR, LF or CRLF) and tab made one space. A copy in a. */
+char *text_one_line(arena *a, const char *s);
 /* True when s is one or more ASCII digits. */
 bool text_all_digits(const char *s);
 /* NNN-NNNN; also accepts 7 digits and inserts the hyphen. Returns NULL when invalid. */

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "store/state_columns.h"
 #include "store/store.h"
 
 #define LIST_COLUMNS                                                                               \
@@ -15,7 +16,7 @@
 static void list_from_row(arena *a, db_stmt *st, store_admin_list *l)
 {
     l->id = db_column_int(st, 0);
-    l->status = arena_strdup(a, db_column_text(st, 1));
+    l->status = store_column_admin_list_status(st, 1);
     l->filename = arena_strdup(a, db_column_text(st, 2));
     l->file_sha256 = arena_strdup(a, db_column_text(st, 3));
     l->row_count = db_column_int(st, 4);
@@ -99,14 +100,14 @@ nsdb_err store_admin_list_get(db *conn, arena *a, int64_t id, store_admin_list *
     return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
 }
 
-nsdb_err store_admin_list_all(db *conn, arena *a, const char *status, store_admin_list **rows_out,
-                              size_t *count_out)
+nsdb_err store_admin_list_all(db *conn, arena *a, admin_list_status status,
+                              store_admin_list **rows_out, size_t *count_out)
 {
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "SELECT " LIST_COLUMNS
                           "WHERE (CAST($1 AS TEXT) IS NULL OR l.status = $1) ORDER BY l.id DESC LIMIT 500",
-                          "t", status);
+                          "t", admin_list_status_key(status));
     if (e != NSDB_OK)
         return e;
     size_t cap = 500, n = 0;
@@ -155,22 +156,28 @@ nsdb_err store_admin_list_rows(db *conn, arena *a, int64_t list_id,
     return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
 }
 
-nsdb_err store_admin_list_transition(db *conn, int64_t id, const char *from, const char *to,
-                                     int64_t by, int64_t now, const char *reason,
-                                     bool *changed_out)
+nsdb_err store_admin_list_transition(db *conn, int64_t id, admin_list_status from,
+                                     admin_list_action action, int64_t by, int64_t now,
+                                     const char *reason, bool *changed_out)
 {
     int64_t changes = 0;
     nsdb_err e;
-    if (strcmp(to, "issued") == 0)
+    admin_list_status to;
+    *changed_out = false;
+    if (!admin_list_status_can(from, action, &to))
+        return NSDB_OK;
+    /* `status = $2` stays: of two people pressing the same button, one changes the list */
+    if (to == ADMIN_LIST_STATUS_ISSUED)
         e = db_exec(conn, &changes,
                     "UPDATE admin_lists SET status = $3, issued_by = $4, issued_at = $5 "
                     "WHERE id = $1 AND status = $2",
-                    "ittii", id, from, to, by, now);
+                    "ittii", id, admin_list_status_key(from), admin_list_status_key(to), by, now);
     else
         e = db_exec(conn, &changes,
                     "UPDATE admin_lists SET status = $3, decided_by = $4, decided_at = $5, "
                     "reject_reason = $6 WHERE id = $1 AND status = $2",
-                    "ittiit", id, from, to, by, now, reason);
+                    "ittiit", id, admin_list_status_key(from), admin_list_status_key(to), by,
+                    now, reason);
     *changed_out = changes == 1;
     return e;
 }

@@ -3,10 +3,10 @@
  */
 #include "store/media_store.h"
 
+#include <assert.h>
 #include <string.h>
 
-const char *const STORE_MEDIA_STATUSES[7] = {"created",  "packed",    "shipped", "received",
-                                             "forwarded", "damaged", "reissued"};
+#include "store/state_columns.h"
 
 #define CYCLE_COLUMNS                                                                              \
     "id, registration_from, registration_to, media_from, media_to, delivery_from, delivery_to "
@@ -136,7 +136,7 @@ static void media_from_row(arena *a, db_stmt *st, store_media *d)
     d->institution_name = arena_strdup(a, db_column_text(st, 7));
     d->kind = arena_strdup(a, db_column_text(st, 8));
     d->reissue_of = db_column_int(st, 9);
-    d->status = arena_strdup(a, db_column_text(st, 10));
+    d->status = store_column_media_status(st, 10);
     d->iso_path = arena_strdup(a, db_column_text(st, 11));
     d->sha256 = arena_strdup(a, db_column_text(st, 12));
     d->size_bytes = db_column_int(st, 13);
@@ -186,10 +186,10 @@ nsdb_err store_media_candidates(db *conn, arena *a, const char *cycle_id, store_
         "SELECT d.municipality_id, m.code, m.name, d.institution_id, i.code, i.name, d.id "
         "FROM media d JOIN municipalities m ON m.id = d.municipality_id "
         "JOIN institutions i ON i.id = d.institution_id "
-        "WHERE d.status = 'damaged' AND d.reissue_cycle_id = $1 AND NOT EXISTS "
+        "WHERE d.status = $2 AND d.reissue_cycle_id = $1 AND NOT EXISTS "
         "(SELECT 1 FROM media x WHERE x.reissue_of = d.id) "
         "ORDER BY 2, 5, 7",
-        "t", cycle_id);
+        "tt", cycle_id, media_status_key(MEDIA_STATUS_DAMAGED));
     if (e != NSDB_OK)
         return e;
     size_t cap = 16, n = 0;
@@ -222,7 +222,7 @@ nsdb_err store_media_insert(db *conn, const store_media *m, int64_t now, int64_t
         conn,
         "INSERT INTO media (cycle_id, municipality_id, institution_id, kind, reissue_of, status, "
         "iso_path, sha256, size_bytes, volume_id, cert_serial, passphrase_sealed, created_at, "
-        "updated_at) VALUES ($1, $2, $3, $4, $5, 'created', $6, $7, $8, $9, $10, $11, $12, $12) "
+        "updated_at) VALUES ($1, $2, $3, $4, $5, $13, $6, $7, $8, $9, $10, $11, $12, $12) "
         "RETURNING id",
         &st);
     if (e != NSDB_OK)
@@ -242,6 +242,7 @@ nsdb_err store_media_insert(db *conn, const store_media *m, int64_t now, int64_t
     db_bind_text(st, 10, m->cert_serial);
     db_bind_blob(st, 11, m->passphrase_sealed, m->passphrase_sealed_len);
     db_bind_int(st, 12, now);
+    db_bind_text(st, 13, media_status_key(MEDIA_STATUS_CREATED));
     int rc = db_step(st);
     if (rc == DB_ROW)
         *id_out = db_column_int(st, 0);
@@ -251,7 +252,7 @@ nsdb_err store_media_insert(db *conn, const store_media *m, int64_t now, int64_t
 }
 
 nsdb_err store_media_list(db *conn, arena *a, const char *cycle_id, int64_t municipality_pk,
-                          int64_t package_id, const char *status, store_media **rows_out,
+                          int64_t package_id, media_status status, store_media **rows_out,
                           size_t *count_out)
 {
     db_stmt *st = NULL;
@@ -260,7 +261,8 @@ nsdb_err store_media_list(db *conn, arena *a, const char *cycle_id, int64_t muni
                           "WHERE (CAST($1 AS TEXT) IS NULL OR d.cycle_id = $1) AND ($2 = 0 OR d.municipality_id = $2) "
                           "AND ($3 = 0 OR d.package_id = $3) AND (CAST($4 AS TEXT) IS NULL OR d.status = $4) "
                           "ORDER BY d.cycle_id, m.code, i.code, d.id",
-                          "tiit", cycle_id, municipality_pk, package_id, status);
+                          "tiit", cycle_id, municipality_pk, package_id,
+                          media_status_key(status));
     return e != NSDB_OK ? e : media_collect(st, a, rows_out, count_out);
 }
 
@@ -283,13 +285,18 @@ nsdb_err store_media_get(db *conn, arena *a, int64_t id, int64_t municipality_pk
     return e;
 }
 
-nsdb_err store_media_transition(db *conn, int64_t id, const char *from, const char *to,
+nsdb_err store_media_transition(db *conn, int64_t id, media_status from, media_action action,
                                 int64_t now, bool *changed_out)
 {
     int64_t changes = 0;
+    media_status to;
+    *changed_out = false;
+    if (!media_status_can(from, action, &to))
+        return NSDB_OK;
+    /* `status = $2`: the media is still in the state the caller read */
     nsdb_err e = db_exec(conn, &changes,
                          "UPDATE media SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2",
-                         "itti", id, from, to, now);
+                         "itti", id, media_status_key(from), media_status_key(to), now);
     *changed_out = changes == 1;
     return e;
 }
@@ -300,27 +307,36 @@ nsdb_err store_media_set_package(db *conn, int64_t id, int64_t package_id, int64
                    "iii", id, package_id, now);
 }
 
-nsdb_err store_media_forward(db *conn, int64_t id, const char *date, int64_t now,
-                             bool *changed_out)
+nsdb_err store_media_forward(db *conn, int64_t id, media_status from, const char *date,
+                             int64_t now, bool *changed_out)
 {
     int64_t changes = 0;
+    media_status to;
+    *changed_out = false;
+    if (!media_status_can(from, MEDIA_ACTION_FORWARD, &to))
+        return NSDB_OK;
     nsdb_err e = db_exec(conn, &changes,
-                         "UPDATE media SET status = 'forwarded', forwarded_on = $2, updated_at = $3 "
-                         "WHERE id = $1 AND status = 'received'",
-                         "iti", id, date, now);
+                         "UPDATE media SET status = $5, forwarded_on = $2, updated_at = $3 "
+                         "WHERE id = $1 AND status = $4",
+                         "ititt", id, date, now, media_status_key(from), media_status_key(to));
     *changed_out = changes == 1;
     return e;
 }
 
-nsdb_err store_media_damage(db *conn, int64_t id, const char *note, const char *reissue_cycle_id,
-                            int64_t now, bool *changed_out)
+nsdb_err store_media_damage(db *conn, int64_t id, media_status from, const char *note,
+                            const char *reissue_cycle_id, int64_t now, bool *changed_out)
 {
     int64_t changes = 0;
+    media_status to;
+    *changed_out = false;
+    if (!media_status_can(from, MEDIA_ACTION_DAMAGE, &to))
+        return NSDB_OK;
     nsdb_err e = db_exec(conn, &changes,
-                         "UPDATE media SET status = 'damaged', damage_note = $2, "
+                         "UPDATE media SET status = $6, damage_note = $2, "
                          "reissue_cycle_id = $3, updated_at = $4 "
-                         "WHERE id = $1 AND status IN ('shipped','received','forwarded')",
-                         "itti", id, note, reissue_cycle_id, now);
+                         "WHERE id = $1 AND status = $5",
+                         "ittitt", id, note, reissue_cycle_id, now, media_status_key(from),
+                         media_status_key(to));
     *changed_out = changes == 1;
     return e;
 }
@@ -348,10 +364,8 @@ nsdb_err store_media_board(db *conn, arena *a, const char *cycle_id,
             rows[n].municipality_name = arena_strdup(a, db_column_text(st, 1));
             n++;
         }
-        const char *status = db_column_text(st, 2);
-        for (int i = 0; i < 7; i++)
-            if (strcmp(status, STORE_MEDIA_STATUSES[i]) == 0)
-                rows[n - 1].counts[i] = db_column_int(st, 3);
+        media_status status = store_column_media_status(st, 2);
+        rows[n - 1].counts[status - 1] = db_column_int(st, 3);
     }
     db_finalize(st);
     *rows_out = rows;
@@ -365,8 +379,9 @@ nsdb_err store_package_insert(db *conn, const char *cycle_id, int64_t municipali
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "INSERT INTO packages (cycle_id, municipality_id, seq, tracking_number, "
-                          "status, created_at) VALUES ($1, $2, $3, $4, 'shipped', $5) RETURNING id",
-                          "tiiti", cycle_id, municipality_pk, seq, tracking, now);
+                          "status, created_at) VALUES ($1, $2, $3, $4, $6, $5) RETURNING id",
+                          "tiitit", cycle_id, municipality_pk, seq, tracking, now,
+                          package_status_key(PACKAGE_STATUS_SHIPPED));
     if (e != NSDB_OK)
         return e;
     int rc = db_step(st);
@@ -417,7 +432,7 @@ static nsdb_err package_collect(db_stmt *st, arena *a, store_package **rows_out,
         p->municipality_address = arena_strdup(a, db_column_text(st, 6));
         p->seq = db_column_int(st, 7);
         p->tracking_number = arena_strdup(a, db_column_text(st, 8));
-        p->status = arena_strdup(a, db_column_text(st, 9));
+        p->status = store_column_package_status(st, 9);
         p->media_count = db_column_int(st, 10);
     }
     db_finalize(st);
@@ -460,16 +475,24 @@ nsdb_err store_package_get(db *conn, arena *a, int64_t id, int64_t municipality_
 
 nsdb_err store_package_receive(db *conn, int64_t id, int64_t by, int64_t now, bool *changed_out)
 {
+    /* the package and its media move together: shipped → received */
+    package_status package_from = PACKAGE_STATUS_SHIPPED, package_to;
+    media_status media_from = MEDIA_STATUS_SHIPPED, media_to;
+    bool allowed = package_status_can(package_from, PACKAGE_ACTION_RECEIVE, &package_to) &&
+                   media_status_can(media_from, MEDIA_ACTION_RECEIVE, &media_to);
+    assert(allowed);
+    (void)allowed;
     int64_t changes = 0;
     nsdb_err e = db_exec(conn, &changes,
-                         "UPDATE packages SET status = 'received', received_at = $3, received_by = $2 "
-                         "WHERE id = $1 AND status = 'shipped'",
-                         "iii", id, by, now);
+                         "UPDATE packages SET status = $5, received_at = $3, received_by = $2 "
+                         "WHERE id = $1 AND status = $4",
+                         "iiitt", id, by, now, package_status_key(package_from),
+                         package_status_key(package_to));
     *changed_out = changes == 1;
     if (e == NSDB_OK && changes == 1)
         e = db_exec(conn, NULL,
-                    "UPDATE media SET status = 'received', updated_at = $2 "
-                    "WHERE package_id = $1 AND status = 'shipped'",
-                    "ii", id, now);
+                    "UPDATE media SET status = $4, updated_at = $2 "
+                    "WHERE package_id = $1 AND status = $3",
+                    "iitt", id, now, media_status_key(media_from), media_status_key(media_to));
     return e;
 }

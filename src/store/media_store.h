@@ -34,7 +34,7 @@ typedef struct store_media {
     const char *institution_code, *institution_name;
     const char *kind;
     int64_t reissue_of;
-    const char *status;
+    media_status status;
     const char *iso_path;
     const char *sha256;
     int64_t size_bytes;
@@ -53,26 +53,26 @@ typedef struct store_media {
 nsdb_err store_media_candidates(db *conn, arena *a, const char *cycle_id, store_media **rows_out,
                                 size_t *count_out);
 nsdb_err store_media_insert(db *conn, const store_media *m, int64_t now, int64_t *id_out);
-/* Filters: cycle_id NULL = any, municipality_pk 0 = any, package_id 0 = any, status NULL = any. */
+/* Filters: cycle_id NULL = any, municipality_pk 0 = any, package_id 0 = any, status 0 = any. */
 nsdb_err store_media_list(db *conn, arena *a, const char *cycle_id, int64_t municipality_pk,
-                          int64_t package_id, const char *status, store_media **rows_out,
+                          int64_t package_id, media_status status, store_media **rows_out,
                           size_t *count_out);
 nsdb_err store_media_get(db *conn, arena *a, int64_t id, int64_t municipality_pk,
                          store_media **out);
-/* A conditional transition: only from `from`; *changed_out false otherwise. */
-nsdb_err store_media_transition(db *conn, int64_t id, const char *from, const char *to,
+/* Conditional transitions: action on a media in `from` (media_status_can gives the new status);
+   *changed_out false when the move is not allowed from `from` or the media is no longer in it. */
+nsdb_err store_media_transition(db *conn, int64_t id, media_status from, media_action action,
                                 int64_t now, bool *changed_out);
 nsdb_err store_media_set_package(db *conn, int64_t id, int64_t package_id, int64_t now);
-nsdb_err store_media_forward(db *conn, int64_t id, const char *date, int64_t now,
-                             bool *changed_out);
-nsdb_err store_media_damage(db *conn, int64_t id, const char *note, const char *reissue_cycle_id,
-                            int64_t now, bool *changed_out);
+nsdb_err store_media_forward(db *conn, int64_t id, media_status from, const char *date,
+                             int64_t now, bool *changed_out);
+nsdb_err store_media_damage(db *conn, int64_t id, media_status from, const char *note,
+                            const char *reissue_cycle_id, int64_t now, bool *changed_out);
 
 typedef struct store_media_board_row {
     const char *municipality_code, *municipality_name;
-    int64_t counts[7]; /* created packed shipped received forwarded damaged reissued */
+    int64_t counts[MEDIA_STATUS_COUNT]; /* [status - 1]: created packed … reissued */
 } store_media_board_row;
-extern const char *const STORE_MEDIA_STATUSES[7];
 nsdb_err store_media_board(db *conn, arena *a, const char *cycle_id,
                            store_media_board_row **rows_out, size_t *count_out);
 
@@ -85,7 +85,7 @@ typedef struct store_package {
         *municipality_address;
     int64_t seq;
     const char *tracking_number;
-    const char *status;
+    package_status status;
     int64_t media_count;
 } store_package;
 

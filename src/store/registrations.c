@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "store/state_columns.h"
 #include "store/store.h"
 
 nsdb_err store_import_batch_insert(db *conn, int64_t municipality_pk, int64_t created_by,
@@ -86,7 +87,7 @@ nsdb_err store_registration_each(db *conn, const char *cycle_id,
     while ((rc = db_step(st)) == DB_ROW) {
         store_registration r = {db_column_text(st, 0), db_column_text(st, 1),
                                 db_column_text(st, 2), db_column_text(st, 3),
-                                db_column_text(st, 4), db_column_text(st, 5),
+                                db_column_text(st, 4), store_column_user_role(st, 5),
                                 db_column_text(st, 6), db_column_int(st, 7)};
         if (fn(cls, &r) != 0)
             break;

@@ -10,13 +10,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "domain/states.h"
 #include "store/db.h"
 #include "util/arena.h"
 
 typedef struct store_user {
     int64_t pk;
     const char *user_id;
-    const char *role;
+    user_role role;
     const char *name;
     const char *name_kana;
     const char *email;
@@ -33,8 +34,8 @@ typedef struct store_user {
     const char *password_hash; /* NULL until the user chose a password */
     const unsigned char *initial_sealed;
     size_t initial_sealed_len;
-    const char *notice_status;
-    const char *status;
+    notice_status notice_status;
+    account_status status;
     bool must_change_password;
     int64_t failed_logins;
     int64_t locked_until;
@@ -43,7 +44,7 @@ typedef struct store_user {
 
 typedef struct store_user_new {
     const char *user_id;
-    const char *role;
+    user_role role;
     const char *name;
     const char *name_kana;
     const char *email;
@@ -142,7 +143,7 @@ typedef struct store_user_profile {
 /* Also refreshes the search key column. */
 nsdb_err store_user_update_profile(db *conn, int64_t pk, const store_user_profile *p,
                                    const char *search_key, int64_t now);
-nsdb_err store_user_set_status(db *conn, int64_t pk, const char *status, int64_t now);
+nsdb_err store_user_set_status(db *conn, int64_t pk, account_status status, int64_t now);
 /* unissued → issued; an issued or active user is left as it is. */
 nsdb_err store_user_mark_notice_issued(db *conn, int64_t pk, int64_t now);
 /* パスワード初期化: a new sealed initial password, no chosen hash, status 未発行, forced change,
@@ -162,13 +163,13 @@ typedef struct store_user_query {
     bool municipal_roles;    /* true: muni_admin and muni_staff; false: institution users */
     const char *search_key;  /* NULL or "": any; matched against name/kana key, ID, department */
     const char *user_id_upper;
-    const char *notice_status; /* NULL: any */
-    const char *account_status; /* NULL: any; "active" / "suspended" */
+    notice_status notice_status;   /* 0: any */
+    account_status account_status; /* 0: any */
     /* institution users only (NULL / 0: any) */
     const char *inst_code;
     const char *inst_name_like; /* substring of the institution's name */
     const char *category;       /* nanbyo / shoman / both: "nanbyo" also finds "both" */
-    const char *role;           /* doctor / inst_manager */
+    user_role role;             /* 0: any; doctor / inst_manager */
     int64_t institution_pk;     /* an institution's own screen: scope to it */
     int64_t created_from;       /* Unix time, inclusive */
     int64_t created_to;         /* Unix time, exclusive */
@@ -219,7 +220,7 @@ typedef struct store_registration {
     const char *institution_code;
     const char *institution_name;
     const char *user_id;
-    const char *role;
+    user_role role;
     const char *cycle_id;
     int64_t registered_at;
 } store_registration;
@@ -260,7 +261,7 @@ nsdb_err store_municipality_upsert(db *conn, const char *code, const char *name,
 
 typedef struct store_admin_list {
     int64_t id;
-    const char *status; /* submitted, approved, issued, rejected */
+    admin_list_status status;
     const char *filename;
     const char *file_sha256;
     int64_t row_count;
@@ -298,15 +299,16 @@ nsdb_err store_admin_list_insert(db *conn, const char *filename, const char *sha
 nsdb_err store_admin_list_row_insert(db *conn, int64_t list_id, const store_admin_list_row *r);
 nsdb_err store_admin_list_find_by_sha256(db *conn, const char *sha256, int64_t *id_out);
 nsdb_err store_admin_list_get(db *conn, arena *a, int64_t id, store_admin_list **out);
-/* Newest first. status NULL: all. */
-nsdb_err store_admin_list_all(db *conn, arena *a, const char *status, store_admin_list **rows_out,
-                              size_t *count_out);
+/* Newest first. status 0: all. */
+nsdb_err store_admin_list_all(db *conn, arena *a, admin_list_status status,
+                              store_admin_list **rows_out, size_t *count_out);
 nsdb_err store_admin_list_rows(db *conn, arena *a, int64_t list_id,
                                store_admin_list_row **rows_out, size_t *count_out);
-/* Moves from `from` to `to` only; *changed_out false when the list was not in `from`. */
-nsdb_err store_admin_list_transition(db *conn, int64_t id, const char *from, const char *to,
-                                     int64_t by, int64_t now, const char *reason,
-                                     bool *changed_out);
+/* Takes action on a list in `from` (admin_list_status_can gives the new status); *changed_out
+   false when the move is not allowed from `from` or the list is no longer in it. */
+nsdb_err store_admin_list_transition(db *conn, int64_t id, admin_list_status from,
+                                     admin_list_action action, int64_t by, int64_t now,
+                                     const char *reason, bool *changed_out);
 /* The original file, malloc'd. */
 nsdb_err store_admin_list_file(db *conn, arena *a, int64_t id, const char **filename_out,
                                const void **data_out, size_t *len_out);

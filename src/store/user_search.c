@@ -33,9 +33,9 @@
 
 /* ---- the index's upkeep ------------------------------------------------------------------- */
 
-bool user_grams_role(const char *role)
+bool user_grams_role(user_role role)
 {
-    return role != NULL && (strcmp(role, "doctor") == 0 || strcmp(role, "inst_manager") == 0);
+    return (role_bit(role) & ROLES_INSTITUTION) != 0;
 }
 
 /* grams(gram): each distinct character of $2 and each distinct pair of adjacent characters
@@ -172,9 +172,9 @@ static const char *like_pattern(arena *a, const char *text)
 static void search_filters(arena *a, const store_user_query *q, search_sql *w)
 {
     if (q->notice_status)
-        search_text(w, "u.notice_status = $%d", q->notice_status);
+        search_text(w, "u.notice_status = $%d", notice_status_key(q->notice_status));
     if (q->account_status)
-        search_text(w, "u.status = $%d", q->account_status);
+        search_text(w, "u.status = $%d", account_status_key(q->account_status));
     if (q->inst_code && *q->inst_code)
         search_text(w, "u.institution_id IN (SELECT id FROM institutions WHERE code = $%d)",
                     q->inst_code);
@@ -185,7 +185,7 @@ static void search_filters(arena *a, const store_user_query *q, search_sql *w)
                                                         : "u.category IN ($%d, 'both')",
                     q->category);
     if (q->role)
-        search_text(w, "u.role = $%d", q->role);
+        search_text(w, "u.role = $%d", user_role_key(q->role));
     if (q->institution_pk)
         search_int(w, "u.institution_id = $%d", q->institution_pk);
     if (q->created_from)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/state_columns.h"
 #include "store/store.h"
 #include "store/users_internal.h"
 #include "util/log.h"
@@ -21,7 +22,7 @@ store_user *user_from_row(arena *a, db_stmt *st)
     store_user *u = arena_calloc(a, 1, sizeof *u);
     u->pk = db_column_int(st, 0);
     u->user_id = col_dup(a, st, 1);
-    u->role = col_dup(a, st, 2);
+    u->role = store_column_user_role(st, 2);
     u->name = col_dup(a, st, 3);
     u->name_kana = col_dup(a, st, 4);
     u->email = col_dup(a, st, 5);
@@ -42,8 +43,8 @@ store_user *user_from_row(arena *a, db_stmt *st)
         u->initial_sealed = copy;
         u->initial_sealed_len = n;
     }
-    u->notice_status = col_dup(a, st, 16);
-    u->status = col_dup(a, st, 17);
+    u->notice_status = store_column_notice_status(st, 16);
+    u->status = store_column_account_status(st, 17);
     u->must_change_password = db_column_int(st, 18) != 0;
     u->failed_logins = db_column_int(st, 19);
     u->locked_until = db_column_int(st, 20);
@@ -118,7 +119,7 @@ nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64
     if (e != NSDB_OK)
         return e;
     db_bind_text(st, 1, u->user_id);
-    db_bind_text(st, 2, u->role);
+    db_bind_text(st, 2, user_role_key(u->role));
     db_bind_text(st, 3, u->name);
     db_bind_text(st, 4, u->name_kana);
     db_bind_text(st, 5, u->email);
@@ -168,10 +169,12 @@ nsdb_err store_user_login_failed(db *conn, int64_t pk, int64_t now, int max_fail
                           "ii", pk, now);
     if (e != NSDB_OK)
         return e;
-    int64_t failures = 0;
-    if (db_step(st) == DB_ROW)
-        failures = db_column_int(st, 0);
+    /* a count that was not written must not pass for one that was */
+    int rc = db_step(st);
+    int64_t failures = rc == DB_ROW ? db_column_int(st, 0) : 0;
     db_finalize(st);
+    if (rc != DB_ROW)
+        return NSDB_ERR_DB;
     *locked_out = failures >= max_failures;
     if (!*locked_out)
         return NSDB_OK;
@@ -215,7 +218,7 @@ nsdb_err store_user_update_profile(db *conn, int64_t pk, const store_user_profil
         return e;
     int rc = db_step(st);
     int64_t municipality_pk = rc == DB_ROW ? db_column_int(st, 0) : 0;
-    bool indexed = rc == DB_ROW && municipality_pk != 0 && user_grams_role(db_column_text(st, 1));
+    bool indexed = rc == DB_ROW && municipality_pk != 0 && user_grams_role(store_column_user_role(st, 1));
     char *old_key = rc == DB_ROW ? strdup(db_column_text(st, 2)) : NULL;
     db_finalize(st);
     if (rc == DB_ERROR)
@@ -238,10 +241,10 @@ nsdb_err store_user_update_profile(db *conn, int64_t pk, const store_user_profil
     return e;
 }
 
-nsdb_err store_user_set_status(db *conn, int64_t pk, const char *status, int64_t now)
+nsdb_err store_user_set_status(db *conn, int64_t pk, account_status status, int64_t now)
 {
     return db_exec(conn, NULL, "UPDATE users SET status = $2, updated_at = $3 WHERE id = $1",
-                   "iti", pk, status, now);
+                   "iti", pk, account_status_key(status), now);
 }
 
 nsdb_err store_user_mark_notice_issued(db *conn, int64_t pk, int64_t now)

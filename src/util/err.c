@@ -3,6 +3,8 @@
  */
 #include "util/err.h"
 
+#include <stddef.h>
+
 static const struct {
     const char *name;
     const char *message;
@@ -22,6 +24,7 @@ static const struct {
     [NSDB_ERR_FORBIDDEN] = {"forbidden", "この操作を行う権限がありません。"},
     [NSDB_ERR_CRYPTO] = {"crypto", "暗号処理に失敗しました。"},
     [NSDB_ERR_BUSY] = {"busy", "混み合っています。時間をおいて再度お試しください。"},
+    [NSDB_ERR_CONFLICT] = {"conflict", "現在の状態ではこの操作はできません。"},
 };
 
 const char *nsdb_err_message(nsdb_err err)
@@ -36,4 +39,19 @@ const char *nsdb_err_name(nsdb_err err)
     if (err < 0 || err >= NSDB_ERR_COUNT)
         return "unknown";
     return ERR_TABLE[err].name;
+}
+
+nsdb_err problem_set(nsdb_problem *p, nsdb_err code, const char *field, const char *message)
+{
+    if (p != NULL) {
+        p->code = code;
+        p->field = field;
+        p->message = message;
+    }
+    return code;
+}
+
+const char *problem_message(const nsdb_problem *p)
+{
+    return p->message != NULL ? p->message : nsdb_err_message(p->code);
 }

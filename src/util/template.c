@@ -353,6 +353,12 @@ static nsdb_err tpl_check_block_end(struct tpl_parser *p, const struct tpl_token
             return tpl_fail(p, stop->line, "{{/%s}} closes {{#%s}} opened on line %d",
                             tpl_block_names[stop->block], name, open->line);
         return NSDB_OK;
+    case TPL_TOKEN_TEXT:
+    case TPL_TOKEN_VALUE:
+    case TPL_TOKEN_RAW:
+    case TPL_TOKEN_COMMENT:
+    case TPL_TOKEN_OPEN:
+    case TPL_TOKEN_INCLUDE:
     default:
         abort(); /* tpl_parse_sequence stops only at END, ELSE and CLOSE */
     }
@@ -402,7 +408,11 @@ static nsdb_err tpl_parse_token(struct tpl_parser *p, int depth, const struct tp
     case TPL_TOKEN_OPEN:
         err = tpl_parse_block(p, depth, tok, &node);
         break;
-    default: /* comments produce nothing */
+    case TPL_TOKEN_COMMENT: /* comments produce nothing */
+    case TPL_TOKEN_END:     /* END, ELSE and CLOSE end a sequence: tpl_parse_sequence keeps them */
+    case TPL_TOKEN_ELSE:
+    case TPL_TOKEN_CLOSE:
+    default:
         break;
     }
     *node_out = node;
@@ -681,6 +691,8 @@ static bool tpl_is_truthy(struct tpl_value v)
     case JSON_TRUE: return true;
     case JSON_ARRAY: return json_array_size(v.json) > 0;
     case JSON_OBJECT: return json_object_size(v.json) > 0;
+    case JSON_FALSE:
+    case JSON_NULL:
     default: return false;
     }
 }

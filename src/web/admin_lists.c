@@ -8,26 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/admin_lists.h"
 #include "core/issuance.h"
-#include "core/mailer.h"
 #include "domain/admin_list.h"
 #include "domain/xlsx.h"
 #include "util/log.h"
 #include "web/web.h"
-
-static const char *status_label(const char *status)
-{
-    static const struct {
-        const char *key, *label;
-    } LABELS[] = {{"submitted", "申請中"},
-                  {"approved", "承認済（払出し待ち）"},
-                  {"issued", "払出し済"},
-                  {"rejected", "差戻し"}};
-    for (size_t i = 0; i < sizeof LABELS / sizeof LABELS[0]; i++)
-        if (strcmp(LABELS[i].key, status) == 0)
-            return LABELS[i].label;
-    return status;
-}
 
 static const char *request_type_label(const char *t)
 {
@@ -37,7 +23,8 @@ static const char *request_type_label(const char *t)
 static json_t *list_json(web_ctx *ctx, const store_admin_list *l)
 {
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s?}", "id", (json_int_t)l->id,
-                     "status", l->status, "status_label", status_label(l->status), "filename",
+                     "status", admin_list_status_key(l->status), "status_label",
+                     admin_list_status_label(l->status), "filename",
                      l->filename, "sha256", l->file_sha256, "row_count", (json_int_t)l->row_count,
                      "uploaded_at", page_format_time(ctx, l->uploaded_at), "uploaded_by",
                      l->uploaded_by_user_id, "reject_reason", l->reject_reason);
@@ -47,7 +34,7 @@ static void lists_render(web_ctx *ctx, json_t *data, int status)
 {
     store_admin_list *lists = NULL;
     size_t n = 0;
-    nsdb_err e = store_admin_list_all(web_db(ctx), ctx->req->arena, NULL, &lists, &n);
+    nsdb_err e = store_admin_list_all(web_db(ctx), ctx->req->arena, 0, &lists, &n);
     if (e != NSDB_OK) {
         json_decref(data);
         page_error(ctx, 503, nsdb_err_message(e));
@@ -57,7 +44,7 @@ static void lists_render(web_ctx *ctx, json_t *data, int status)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(rows, list_json(ctx, &lists[i]));
     json_object_set_new(data, "lists", rows);
-    json_object_set_new(data, "can_upload", json_boolean(strcmp(ctx->user->role, "mhlw") == 0));
+    json_object_set_new(data, "can_upload", json_boolean(ctx->user->role == USER_ROLE_MHLW));
     ctx->req->status = status;
     page_render(ctx, "admin_lists", data);
 }
@@ -72,63 +59,6 @@ void web_admin_list_template(web_ctx *ctx)
     page_send_generated(ctx, admin_list_template_xlsx,
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         "管理者権限のユーザID申請リスト（フォーマット）.xlsx");
-}
-
-static void upload_refuse(web_ctx *ctx, json_t *data, const char *message)
-{
-    page_add_error(data, "file", "申請リストのファイル", message);
-    web_audit_now(ctx, "admin_list_upload", NULL, "failed", message);
-    lists_render(ctx, data, 400);
-}
-
-static void sha256_hex(const void *data, size_t len, char out[65])
-{
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, data, len);
-    sodium_bin2hex(out, 65, digest, sizeof digest);
-}
-
-static store_admin_list_row row_for_store(const admin_list_row *r)
-{
-    store_admin_list_row s = {.row_number = r->row_number,
-                              .municipality_code = r->municipality_code,
-                              .municipality_name = r->municipality_name,
-                              .category = r->category,
-                              .department = r->department,
-                              .title = r->title,
-                              .name = r->name,
-                              .name_kana = r->name_kana,
-                              .email = r->email,
-                              .phone = r->phone,
-                              .extension = r->extension,
-                              .request_type = r->request_type,
-                              .note = r->note,
-                              .postal = r->postal,
-                              .address = r->address};
-    return s;
-}
-
-static nsdb_err upload_store(web_ctx *ctx, const http_param *file, const admin_list *list,
-                             const char *sha, int64_t *id_out)
-{
-    db *conn = web_db(ctx);
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_admin_list_insert(conn, file->filename, sha, file->value, file->value_len,
-                                    (int64_t)list->row_count, ctx->user->pk, ctx->now, id_out);
-    for (size_t i = 0; e == NSDB_OK && i < list->row_count; i++) {
-        store_admin_list_row r = row_for_store(&list->rows[i]);
-        e = store_admin_list_row_insert(conn, *id_out, &r);
-    }
-    if (e == NSDB_OK)
-        e = web_audit(ctx, "admin_list_upload", arena_printf(ctx->req->arena, "admin_list:%lld",
-                                                             (long long)*id_out),
-                      "ok", file->filename);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    if (e != NSDB_OK)
-        db_rollback(conn);
-    return e;
 }
 
 static json_t *errors_json(const admin_list *list)
@@ -150,48 +80,23 @@ void web_admin_list_upload(web_ctx *ctx)
 {
     json_t *data = page_data(ctx, "管理者権限のユーザID申請リスト");
     const http_param *file = http_form_param(ctx->req, "file");
-    if (file == NULL || file->filename == NULL || file->value_len == 0) {
-        upload_refuse(ctx, data, "申請リストのファイル（.xlsx）を選択してください。");
-        return;
-    }
-    xlsx_table *table = NULL;
-    char *error = NULL;
-    if (xlsx_read(file->value, file->value_len, &table, &error) != NSDB_OK) {
-        char *msg = arena_strdup(ctx->req->arena,
-                                 error ? error : "Excel ファイル（.xlsx）として読めません。");
-        free(error);
-        upload_refuse(ctx, data, msg);
-        return;
-    }
-    admin_list list;
-    nsdb_err e = admin_list_parse(table, ctx->req->arena, &list);
-    xlsx_table_free(table);
-    if (e != NSDB_OK || list.error_count > 0) {
-        json_object_set_new(data, "row_errors", errors_json(&list));
-        upload_refuse(ctx, data,
-                      arena_printf(ctx->req->arena,
-                                   "申請リストに誤りが %zu 件あります。下の一覧の行と列を直して、"
-                                   "もう一度アップロードしてください。何も登録していません。",
-                                   list.error_count));
-        return;
-    }
-    char sha[65];
-    sha256_hex(file->value, file->value_len, sha);
-    int64_t id = 0;
-    if (store_admin_list_find_by_sha256(web_db(ctx), sha, &id) == NSDB_OK) {
-        json_decref(data);
-        http_redirect(ctx->req, 303,
-                      arena_printf(ctx->req->arena, "/admin-lists/%lld?notice=duplicate",
-                                   (long long)id));
-        return;
-    }
-    e = upload_store(ctx, file, &list, sha, &id);
+    core_ctx c = web_core(ctx);
+    admin_list_upload_result r;
+    nsdb_problem pb = {0};
+    nsdb_err e = core_admin_list_upload(&c, file ? file->filename : NULL,
+                                        file ? file->value : NULL, file ? file->value_len : 0, &r,
+                                        &pb);
     if (e != NSDB_OK) {
-        upload_refuse(ctx, data, nsdb_err_message(e));
+        if (r.parsed.error_count > 0)
+            json_object_set_new(data, "row_errors", errors_json(&r.parsed));
+        page_add_error(data, "file", "申請リストのファイル", problem_message(&pb));
+        lists_render(ctx, data, e == NSDB_ERR_INVALID ? 400 : web_problem_status(&pb));
         return;
     }
     json_decref(data);
-    http_redirect(ctx->req, 303, arena_printf(ctx->req->arena, "/admin-lists/%lld", (long long)id));
+    http_redirect(ctx->req, 303,
+                  arena_printf(ctx->req->arena, "/admin-lists/%lld%s", (long long)r.id,
+                               r.duplicate ? "?notice=duplicate" : ""));
 }
 
 /* The list named by the path, or a 404 page. */
@@ -222,7 +127,7 @@ static json_t *rows_json(web_ctx *ctx, int64_t list_id)
                            "s:s?, s:s?}",
                            "row", (json_int_t)r->row_number, "code", r->municipality_code,
                            "municipality", r->municipality_name, "category",
-                           category_label(r->category), "department", r->department, "title",
+                           category_label_of_key(r->category), "department", r->department, "title",
                            r->title, "name", r->name, "kana", r->name_kana, "email", r->email,
                            "request", request_type_label(r->request_type), "postal", r->postal,
                            "address", r->address, "outcome", r->outcome, "user_id",
@@ -235,10 +140,14 @@ static void detail_render(web_ctx *ctx, store_admin_list *l, json_t *data, int s
 {
     json_object_set_new(data, "list", list_json(ctx, l));
     json_object_set_new(data, "rows", rows_json(ctx, l->id));
-    bool mhlw = strcmp(ctx->user->role, "mhlw") == 0;
-    json_object_set_new(data, "can_decide", json_boolean(mhlw && strcmp(l->status, "submitted") == 0));
-    json_object_set_new(data, "can_issue",
-                        json_boolean(!mhlw && strcmp(l->status, "approved") == 0));
+    /* the buttons the state machine allows, to the role that may press them */
+    bool mhlw = ctx->user->role == USER_ROLE_MHLW;
+    json_object_set_new(
+        data, "can_decide",
+        json_boolean(mhlw && admin_list_status_can(l->status, ADMIN_LIST_ACTION_APPROVE, NULL)));
+    json_object_set_new(
+        data, "can_issue",
+        json_boolean(!mhlw && admin_list_status_can(l->status, ADMIN_LIST_ACTION_ISSUE, NULL)));
     static const struct {
         const char *key, *text;
     } NOTICES[] = {{"duplicate", "同じファイルは既にアップロードされています。登録済みの申請リストを表示しています。"},
@@ -284,36 +193,17 @@ static void decide(web_ctx *ctx, bool approve)
     store_admin_list *l = list_from_path(ctx);
     if (l == NULL)
         return;
-    const char *reason = http_form(ctx->req, "reason");
-    char *trimmed = reason ? str_trim(arena_strdup(ctx->req->arena, reason)) : NULL;
-    if (!approve && (trimmed == NULL || *trimmed == '\0' || str_utf8_length(trimmed) > 1000)) {
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    nsdb_err e = core_admin_list_decide(&c, l->id, approve, http_form(ctx->req, "reason"), &pb);
+    if (e == NSDB_ERR_INVALID) {
         json_t *data = page_data(ctx, "申請リストの詳細");
-        page_add_error(data, "reason", "差戻しの理由",
-                       trimmed && *trimmed ? "差戻しの理由は1000文字以内で入力してください。"
-                                           : "差戻しの理由を入力してください。");
+        page_add_error(data, "reason", "差戻しの理由", problem_message(&pb));
         detail_render(ctx, l, data, 400);
         return;
     }
-    db *conn = web_db(ctx);
-    bool changed = false;
-    const char *target = arena_printf(ctx->req->arena, "admin_list:%lld", (long long)l->id);
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_admin_list_transition(conn, l->id, "submitted", approve ? "approved" : "rejected",
-                                        ctx->user->pk, ctx->now, approve ? NULL : trimmed,
-                                        &changed);
-    if (e == NSDB_OK && changed)
-        e = web_audit(ctx, approve ? "admin_list_approve" : "admin_list_reject", target, "ok",
-                      approve ? NULL : trimmed);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
     if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
-        return;
-    }
-    if (!changed) {
-        page_error(ctx, 409, "この申請リストは既に承認または差戻しされています。");
+        web_problem_page(ctx, &pb);
         return;
     }
     http_redirect(ctx->req, 303,
@@ -337,32 +227,26 @@ void web_admin_list_issue(web_ctx *ctx)
     if (l == NULL)
         return;
     char *base = arena_printf(ctx->req->arena, "/admin-lists/%lld", (long long)l->id);
-    if (strcmp(l->status, "issued") == 0) {
+    if (l->status == ADMIN_LIST_STATUS_ISSUED) {
         http_redirect(ctx->req, 303, arena_printf(ctx->req->arena, "%s?notice=already", base));
         return;
     }
-    if (strcmp(l->status, "approved") != 0) {
+    if (!admin_list_status_can(l->status, ADMIN_LIST_ACTION_ISSUE, NULL)) {
         page_error(ctx, 409, "承認されていない申請リストは払出しできません。");
         return;
     }
-    db *conn = web_db(ctx);
+    core_ctx c = web_core(ctx);
     issuance_result r;
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = issuance_run(ctx->app, conn, l->id, ctx->user->pk, ctx->user->user_id,
-                         ctx->req->client_ip, ctx->now, &r);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    if (e != NSDB_OK) {
-        db_rollback(conn);
-        if (e == NSDB_ERR_INVALID) {
-            http_redirect(ctx->req, 303, arena_printf(ctx->req->arena, "%s?notice=already", base));
-            return;
-        }
-        log_event(LOG_ERROR, "issuance_failed", "list", ctx->req->path_params[0], NULL);
-        page_error(ctx, 503, "払出しに失敗しました。何も登録していません。時間をおいて再度お試しください。");
+    nsdb_problem pb = {0};
+    nsdb_err e = core_admin_list_issue(&c, l->id, &r, &pb);
+    if (e == NSDB_ERR_CONFLICT) {
+        http_redirect(ctx->req, 303, arena_printf(ctx->req->arena, "%s?notice=already", base));
         return;
     }
-    mailer_thread_wake(ctx->app->mailer);
+    if (e != NSDB_OK) {
+        log_event(LOG_ERROR, "issuance_failed", "list", ctx->req->path_params[0], NULL);
+        web_problem_page(ctx, &pb);
+        return;
+    }
     http_redirect(ctx->req, 303, arena_printf(ctx->req->arena, "%s?notice=issued", base));
 }

@@ -17,8 +17,6 @@
 #include "web/web.h"
 
 #define RESULT_ROWS_SHOWN 1000
-/* users whose name index rows are added together (store_user_grams_add_batch) */
-#define IMPORT_GRAMS_CHUNK 4096
 
 static json_t *error_row(const char *file, unsigned record, const char *column, const char *text)
 {
@@ -113,73 +111,34 @@ void web_inst_user_import(web_ctx *ctx)
     strbuf warnings = STRBUF_INIT;
     for (size_t i = 0; i < imp.warning_count; i++)
         strbuf_printf(&warnings, "%s%s", i ? "\n" : "", imp.warnings[i]);
-    db *conn = web_db(ctx);
+    core_ctx c = web_core(ctx);
     int64_t batch = 0;
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_import_batch_insert(conn, ctx->user->municipality_pk, ctx->user->pk,
-                                      names.data ? names.data : "", (int64_t)imp.row_count,
-                                      warnings.data, ctx->now, &batch);
+    registration_conflict *conflicts = NULL;
+    size_t n_conflicts = 0;
+    nsdb_problem pb = {0};
+    nsdb_err e = core_register_import(&c, &imp, names.data, warnings.data, &batch, &conflicts,
+                                      &n_conflicts, &pb);
     strbuf_free(&warnings);
     strbuf_free(&names);
-    json_t *conflicts = json_array();
-    int64_t grams_from = 0, grams_to = 0; /* users whose name index is still to be added */
-    registration_actor actor = {ctx->user->municipality_pk, ctx->user->pk, ctx->user->user_id,
-                                ctx->req->client_ip, batch, ctx->now};
-    for (size_t i = 0; e == NSDB_OK && i < imp.row_count; i++) {
-        const inst_import_row *r = &imp.rows[i];
-        registration_input in = {r->inst_code, r->inst_name, r->inst_postal, r->inst_address,
-                                 r->inst_phone, r->user_type, r->name, r->name_kana, r->category,
-                                 r->doctor_number, r->specialty, r->email, r->search_key};
-        accounts_issued issued;
-        const char *refusal = NULL;
-        registration_field field;
-        /* a scratch arena per row keeps a 100,000-row import in bounded memory */
-        arena *row_arena = arena_new();
-        e = registration_register(ctx->app, conn, row_arena, &in, &actor, &issued, &refusal, &field);
-        if (e == NSDB_OK) {
-            grams_from = grams_from ? grams_from : issued.pk;
-            grams_to = issued.pk;
-            if (i + 1 == imp.row_count || (i + 1) % IMPORT_GRAMS_CHUNK == 0) {
-                e = store_user_grams_add_batch(conn, ctx->user->municipality_pk, batch, grams_from,
-                                               grams_to);
-                grams_from = 0;
-            }
-        }
-        if (refusal != NULL)
-            refusal = arena_strdup(a, refusal);
-        arena_free(row_arena);
-        if (e == NSDB_ERR_INVALID && refusal != NULL) {
-            static const char *const COLUMNS[] = {"2（医療機関名）", "4（医療機関所在地）", "7（氏名）"};
+    if (n_conflicts > 0) {
+        static const char *const COLUMNS[] = {"2（医療機関名）", "4（医療機関所在地）", "7（氏名）"};
+        json_t *rows = json_array();
+        for (size_t i = 0; i < n_conflicts; i++) {
+            const inst_import_row *r = conflicts[i].row;
             json_t *row = error_row(r->file < imp.file_count ? imp.files[r->file] : "", r->record,
-                                    COLUMNS[field], refusal);
+                                    COLUMNS[conflicts[i].field], conflicts[i].message);
             json_object_set_new(row, "row", json_integer(r->record));
-            json_array_append_new(conflicts, row);
-            e = json_array_size(conflicts) >= 1000 ? NSDB_ERR_INVALID : NSDB_OK;
+            json_array_append_new(rows, row);
         }
-        sodium_memzero(&issued, sizeof issued);
-    }
-    if (e == NSDB_OK && json_array_size(conflicts) == 0)
-        e = web_audit(ctx, "inst_users_import", arena_printf(a, "batch:%lld", (long long)batch),
-                      "ok", arena_printf(a, "%zu rows", imp.row_count));
-    if (e == NSDB_OK && json_array_size(conflicts) == 0)
-        e = db_commit(conn);
-    else
-        db_rollback(conn);
-    if (json_array_size(conflicts) > 0) {
-        size_t n = json_array_size(conflicts);
-        import_refuse(ctx, data, conflicts, n,
-                      "登録済みの内容と食い違う行があります。何も登録していません。");
-        return;
-    }
-    json_decref(conflicts);
-    if (e != NSDB_OK) {
-        json_decref(data);
-        log_event(LOG_ERROR, "import_failed", "error", nsdb_err_name(e), NULL);
-        page_error(ctx, 503, "一括登録に失敗しました。何も登録していません。時間をおいて再度お試しください。");
+        import_refuse(ctx, data, rows, n_conflicts, problem_message(&pb));
         return;
     }
     json_decref(data);
+    if (e != NSDB_OK) {
+        log_event(LOG_ERROR, "import_failed", "error", nsdb_err_name(e), NULL);
+        page_error(ctx, 503, problem_message(&pb));
+        return;
+    }
     http_redirect(ctx->req, 303, arena_printf(a, "/inst-users/import/%lld", (long long)batch));
 }
 
@@ -248,8 +207,8 @@ void web_inst_user_import_csv(web_ctx *ctx)
         const store_user *u = &rows[i];
         const char *cells[] = {u->municipality_code, u->municipality_name, u->institution_code,
                                u->institution_name,  u->user_id,
-                               strcmp(u->role, "doctor") == 0 ? "指定医" : "責任者",
-                               u->name, u->name_kana, category_label(u->category)};
+                               u->role == USER_ROLE_DOCTOR ? "指定医" : "責任者",
+                               u->name, u->name_kana, category_label_of_key(u->category)};
         csv_out_row(&csv, cells, sizeof cells / sizeof cells[0]);
     }
     web_audit_now(ctx, "inst_users_import_download",

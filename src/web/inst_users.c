@@ -3,114 +3,71 @@
  * municipal staff: one designated doctor or 責任者 at a time, the search with its 操作 column
  * (通知書, 編集, パスワード初期化, 利用停止/再開), and the ticked rows' notices as one PDF.
  */
-#include <ctype.h>
+#include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/registration.h"
+#include "core/users.h"
 #include "domain/cycle.h"
+#include "domain/holiday.h"
 #include "domain/ids.h"
 #include "domain/text.h"
-#include "domain/validate.h"
+#include "web/form_fields.h"
 #include "web/inst_users.h"
 #include "web/user_actions.h"
 #include "web/web.h"
 
 #define PAGE_SIZE 50
 
-static const char *const FORM_FIELDS[] = {
-    "inst_code", "inst_name", "inst_postal", "inst_address", "inst_phone", "user_type",
-    "name",      "name_kana", "category",    "doctor_number", "specialty", "email"};
+/* The 個別登録 form: every field of registration_input but the search key, in form order. */
+static const struct {
+    field_id id;
+    size_t offset;
+} FORM_FIELDS[] = {
+    {FIELD_INST_CODE, offsetof(registration_input, inst_code)},
+    {FIELD_INST_NAME, offsetof(registration_input, inst_name)},
+    {FIELD_INST_POSTAL, offsetof(registration_input, inst_postal)},
+    {FIELD_INST_ADDRESS, offsetof(registration_input, inst_address)},
+    {FIELD_INST_PHONE, offsetof(registration_input, inst_phone)},
+    {FIELD_USER_TYPE, offsetof(registration_input, user_type)},
+    {FIELD_NAME, offsetof(registration_input, name)},
+    {FIELD_NAME_KANA, offsetof(registration_input, name_kana)},
+    {FIELD_CATEGORY, offsetof(registration_input, category)},
+    {FIELD_DOCTOR_NUMBER, offsetof(registration_input, doctor_number)},
+    {FIELD_SPECIALTY, offsetof(registration_input, specialty)},
+    {FIELD_EMAIL, offsetof(registration_input, email)},
+};
 #define FORM_FIELD_COUNT (sizeof FORM_FIELDS / sizeof FORM_FIELDS[0])
 
-static const char *validate_inst_code(arena *a, const char *in, const char **out)
+static bool is_doctor(const char *user_type_key)
 {
-    char *n = text_nfkc(a, in ? in : "");
-    if (n == NULL || *n == '\0')
-        return "医療機関コードを入力してください。";
-    if (strlen(n) != 10 || strspn(n, "0123456789") != 10)
-        return "医療機関コードは10桁の数字で入力してください。";
-    if (!ids_institution_code_valid(n))
-        return "医療機関コードの検査数字（10桁目）が正しくありません。コードを確認してください。";
-    *out = n;
-    return NULL;
+    user_role role = 0;
+    return user_role_from_key(user_type_key, &role) && role == USER_ROLE_DOCTOR;
 }
 
-static const char *validate_required_text(arena *a, const char *in, size_t max, const char *what,
-                                          const char **out)
-{
-    const char *err = validate_optional_text(a, in, max, out);
-    if (err != NULL)
-        return err;
-    if (*out == NULL)
-        return arena_printf(a, "%sを入力してください。", what);
-    return NULL;
-}
-
-static const char *validate_doctor_number(arena *a, const char *in, bool required,
-                                          const char **out)
-{
-    char *n = text_nfkc(a, in ? in : "");
-    if (n == NULL)
-        return "使用できない文字が含まれています。";
-    if (*n == '\0') {
-        *out = NULL;
-        return required ? "指定医番号を入力してください。" : NULL;
-    }
-    size_t len = strlen(n);
-    if (len > 20)
-        return "指定医番号は20文字以内で入力してください。";
-    for (const char *p = n; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '-')
-            return "指定医番号は半角英数字とハイフンで入力してください。";
-    *out = n;
-    return NULL;
-}
-
-/* Validates the individual form; fills in and records errors in data. */
+/* Validates the individual form through the field table; fills in and records errors in data. */
 static bool inst_form_read(web_ctx *ctx, json_t *data, registration_input *in)
 {
-    arena *a = ctx->req->arena;
-    const char *raw[FORM_FIELD_COUNT];
     json_t *form = json_object();
     for (size_t i = 0; i < FORM_FIELD_COUNT; i++) {
-        raw[i] = http_form(ctx->req, FORM_FIELDS[i]);
-        json_object_set_new(form, FORM_FIELDS[i], json_string(raw[i] ? raw[i] : ""));
+        const char *name = field_get(FORM_FIELDS[i].id)->name, *raw = http_form(ctx->req, name);
+        json_object_set_new(form, name, json_string(raw ? raw : ""));
     }
     json_object_set_new(data, "form", form);
     memset(in, 0, sizeof *in);
-    const char *err;
-    if ((err = validate_inst_code(a, raw[0], &in->inst_code)))
-        page_add_error(data, "inst_code", "医療機関コード", err);
-    if ((err = validate_required_text(a, raw[1], 100, "医療機関名", &in->inst_name)))
-        page_add_error(data, "inst_name", "医療機関名", err);
-    if ((in->inst_postal = text_postal_normalize(a, raw[2] ? raw[2] : "")) == NULL)
-        page_add_error(data, "inst_postal", "医療機関郵便番号",
-                       "郵便番号は「123-4567」の形で入力してください。");
-    if ((err = validate_required_text(a, raw[3], 200, "医療機関所在地", &in->inst_address)))
-        page_add_error(data, "inst_address", "医療機関所在地", err);
-    if ((err = validate_phone(a, raw[4], &in->inst_phone)) ||
-        (in->inst_phone == NULL && (err = "医療機関電話番号を入力してください。")))
-        page_add_error(data, "inst_phone", "医療機関電話番号", err);
-    if (raw[5] != NULL && (strcmp(raw[5], "doctor") == 0 || strcmp(raw[5], "inst_manager") == 0))
-        in->user_type = raw[5];
-    else
-        page_add_error(data, "user_type", "ユーザ種別", "ユーザ種別は「指定医」か「責任者」を選んでください。");
-    if ((err = validate_person_name(a, raw[6], &in->name)))
-        page_add_error(data, "name", "氏名", err);
-    if ((err = validate_name_kana(a, raw[7], &in->name_kana)))
-        page_add_error(data, "name_kana", "氏名カナ", err);
-    if ((err = validate_category(a, raw[8], &in->category)))
-        page_add_error(data, "category", "難病/小慢", err);
-    bool doctor = in->user_type != NULL && strcmp(in->user_type, "doctor") == 0;
-    if ((err = validate_doctor_number(a, raw[9], doctor, &in->doctor_number)))
-        page_add_error(data, "doctor_number", "指定医番号", err);
-    if ((err = validate_optional_text(a, raw[10], 50, &in->specialty)))
-        page_add_error(data, "specialty", "診療科", err);
-    if (raw[11] != NULL && *raw[11] != '\0' && (err = validate_email(a, raw[11], &in->email)))
-        page_add_error(data, "email", "メールアドレス", err);
+    for (size_t i = 0; i < FORM_FIELD_COUNT; i++) {
+        unsigned flags = 0;
+        if (FORM_FIELDS[i].id == FIELD_EMAIL)
+            flags = FIELD_OPTIONAL; /* institution users may have none */
+        else if (FORM_FIELDS[i].id == FIELD_DOCTOR_NUMBER && is_doctor(in->user_type))
+            flags = FIELD_REQUIRED; /* user_type comes before it */
+        const char **slot = (const char **)(void *)((char *)in + FORM_FIELDS[i].offset);
+        form_field_read(ctx, data, FORM_FIELDS[i].id, flags, slot);
+    }
     if (in->name && in->name_kana)
-        in->search_key = text_search_key(a, arena_printf(a, "%s %s", in->name, in->name_kana));
+        in->search_key = field_search_key(ctx->req->arena, in->name, in->name_kana);
     return json_array_size(json_object_get(data, "error_list")) == 0;
 }
 
@@ -123,10 +80,12 @@ void inst_user_new_render(web_ctx *ctx, json_t *data, int status)
         json_object_set_new(data, "form", json_pack("{s:s, s:s}", "user_type", "doctor",
                                                     "category", "nanbyo"));
     cycle_window c;
-    registration_cycle(web_db(ctx), ctx->now, &c);
-    json_object_set_new(data, "cycle", json_pack("{s:s, s:s, s:s}", "registration_to",
-                                                 c.registration_to, "delivery_from",
-                                                 c.delivery_from, "delivery_to", c.delivery_to));
+    /* without the calendar the form still works; only the dates of the hint are left out */
+    if (registration_cycle(web_db(ctx), ctx->now, &c) == NSDB_OK)
+        json_object_set_new(data, "cycle", json_pack("{s:s, s:s, s:s}", "registration_to",
+                                                     c.registration_to, "delivery_from",
+                                                     c.delivery_from, "delivery_to",
+                                                     c.delivery_to));
     ctx->req->status = status;
     page_render(ctx, "inst_user_new", data);
 }
@@ -145,28 +104,22 @@ void web_inst_user_new_submit(web_ctx *ctx)
         inst_user_new_render(ctx, data, 400);
         return;
     }
-    registration_actor actor = {ctx->user->municipality_pk, ctx->user->pk, ctx->user->user_id,
-                                ctx->req->client_ip, 0, ctx->now};
-    db *conn = web_db(ctx);
+    core_ctx c = web_core(ctx);
     accounts_issued issued;
-    const char *refusal = NULL;
-    registration_field field = REGISTRATION_FIELD_NAME;
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = registration_register(ctx->app, conn, ctx->req->arena, &in, &actor, &issued, &refusal,
-                                  &field);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
+    nsdb_problem pb = {0};
+    nsdb_err e = core_register_one(&c, &in, &issued, &pb);
     if (e != NSDB_OK) {
-        db_rollback(conn);
-        static const char *const FIELD_IDS[] = {"inst_name", "inst_address", "name"};
         static const char *const FIELD_LABELS[] = {"医療機関名", "医療機関所在地", "氏名"};
-        page_add_error(data, refusal ? FIELD_IDS[field] : "inst_code",
-                       refusal ? FIELD_LABELS[field] : "登録",
-                       refusal ? refusal : nsdb_err_message(e));
-        inst_user_new_render(ctx, data, refusal ? 400 : 503);
+        static const char *const FIELD_IDS[] = {"inst_name", "inst_address", "name"};
+        const char *label = "登録";
+        for (size_t i = 0; pb.field != NULL && i < 3; i++)
+            if (strcmp(pb.field, FIELD_IDS[i]) == 0)
+                label = FIELD_LABELS[i];
+        page_add_error(data, pb.field ? pb.field : "inst_code", label, problem_message(&pb));
+        inst_user_new_render(ctx, data, web_problem_status(&pb));
         return;
     }
+    sodium_memzero(issued.initial_password, sizeof issued.initial_password);
     json_decref(data);
     http_redirect(ctx->req, 303,
                   arena_printf(ctx->req->arena, "/inst-users?registered=%s", issued.user_id));
@@ -180,7 +133,7 @@ static int64_t parse_day(const char *s)
         d > 31 || y < 2000 || y > 2100)
         return 0;
     struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
-    return (int64_t)timegm(&tm) - 9 * 3600;
+    return (int64_t)timegm(&tm) - JST_OFFSET_SECONDS;
 }
 
 static const char *query_choice(web_ctx *ctx, const char *name, const char *const *allowed)
@@ -194,27 +147,25 @@ static const char *query_choice(web_ctx *ctx, const char *name, const char *cons
 
 json_t *inst_user_row_json(const store_user *u)
 {
-    bool printable = u->initial_sealed != NULL && strcmp(u->status, "active") == 0;
+    bool printable = u->initial_sealed != NULL && u->status == ACCOUNT_STATUS_ACTIVE;
     json_t *row = json_object();
     page_row_text(row, "user_id", u->user_id);
     page_row_text(row, "name", u->name);
     page_row_text(row, "name_kana", u->name_kana);
     page_row_text(row, "inst_code", u->institution_code);
     page_row_text(row, "inst_name", u->institution_name);
-    page_row_text(row, "type_label", strcmp(u->role, "doctor") == 0 ? "指定医" : "責任者");
-    page_row_text(row, "category", category_label(u->category));
-    page_row_text(row, "notice_status", u->notice_status);
+    page_row_text(row, "type_label", u->role == USER_ROLE_DOCTOR ? "指定医" : "責任者");
+    page_row_text(row, "category", category_label_of_key(u->category));
+    page_row_text(row, "notice_status", notice_status_key(u->notice_status));
     page_row_text(row, "notice_label", notice_status_label(u->notice_status));
     page_row_bool(row, "printable", printable);
-    page_row_bool(row, "suspended", strcmp(u->status, "suspended") == 0);
+    page_row_bool(row, "suspended", u->status == ACCOUNT_STATUS_SUSPENDED);
     return row;
 }
 
 void web_inst_users(web_ctx *ctx)
 {
-    static const char *const STATUSES[] = {"unissued", "issued", "active", NULL};
     static const char *const CATEGORIES[] = {"nanbyo", "shoman", "both", NULL};
-    static const char *const TYPES[] = {"doctor", "inst_manager", NULL};
     http_request *req = ctx->req;
     arena *a = req->arena;
     const char *q = http_query(req, "q");
@@ -234,15 +185,18 @@ void web_inst_users(web_ctx *ctx)
                               .municipal_roles = false,
                               .search_key = q && *q ? text_search_key(a, q) : NULL,
                               .user_id_upper = id_upper,
-                              .notice_status = query_choice(ctx, "status", STATUSES),
                               .inst_code = inst_code ? text_nfkc(a, inst_code) : NULL,
                               .inst_name_like = inst_name ? text_nfkc(a, inst_name) : NULL,
                               .category = query_choice(ctx, "category", CATEGORIES),
-                              .role = query_choice(ctx, "user_type", TYPES),
                               .created_from = parse_day(from),
                               .created_to = to_time ? to_time + 86400 : 0,
                               .limit = PAGE_SIZE,
                               .offset = (page - 1) * PAGE_SIZE};
+    /* an unknown status or type is no filter */
+    (void)notice_status_from_key(http_query(req, "status"), &query.notice_status);
+    if (user_role_from_key(http_query(req, "user_type"), &query.role) &&
+        (role_bit(query.role) & ROLES_INSTITUTION) == 0)
+        query.role = 0;
     /* an institution code is looked up once, so the search walks only that institution's users */
     store_institution *inst = NULL;
     if (query.inst_code != NULL && *query.inst_code != '\0' &&
@@ -268,8 +222,9 @@ void web_inst_users(web_ctx *ctx)
         data, "query",
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "q", q ? q : "", "inst_code",
                   inst_code ? inst_code : "", "inst_name", inst_name ? inst_name : "", "status",
-                  query.notice_status ? query.notice_status : "", "category",
-                  query.category ? query.category : "", "user_type", query.role ? query.role : "",
+                  query.notice_status ? notice_status_key(query.notice_status) : "", "category",
+                  query.category ? query.category : "", "user_type",
+                  query.role ? user_role_key(query.role) : "",
                   "from", from ? from : "", "to", to ? to : ""));
     int64_t pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
     json_object_set_new(data, "page", json_integer(page));
@@ -294,13 +249,14 @@ void web_inst_users(web_ctx *ctx)
     const char *done = user_action_done_message(ctx);
     if (registered != NULL && ids_user_id_valid(registered)) {
         cycle_window c;
-        registration_cycle(web_db(ctx), ctx->now, &c);
-        json_object_set_new(
-            data, "notice",
-            json_string(arena_printf(a,
-                                     "医療機関ユーザを登録しました（ユーザID %s）。この登録の媒体は"
-                                     "%s〜%s に運用事業者から届く予定です。",
-                                     registered, c.delivery_from, c.delivery_to)));
+        const char *text =
+            registration_cycle(web_db(ctx), ctx->now, &c) == NSDB_OK
+                ? arena_printf(a,
+                               "医療機関ユーザを登録しました（ユーザID %s）。この登録の媒体は"
+                               "%s〜%s に運用事業者から届く予定です。",
+                               registered, c.delivery_from, c.delivery_to)
+                : arena_printf(a, "医療機関ユーザを登録しました（ユーザID %s）。", registered);
+        json_object_set_new(data, "notice", json_string(text));
     } else if (done != NULL) {
         json_object_set_new(data, "notice", json_string(done));
     }
@@ -339,37 +295,25 @@ void web_inst_user_edit_submit(web_ctx *ctx)
                         json_pack("{s:s, s:s, s:s, s:s}", "name", raw_name ? raw_name : "",
                                   "name_kana", raw_kana ? raw_kana : "", "email",
                                   raw_email ? raw_email : "", "category", raw_cat ? raw_cat : ""));
-    store_user_profile p = {.department = u->department, .title = u->title, .phone = u->phone};
-    const char *err;
-    if ((err = validate_person_name(a, raw_name, &p.name)))
-        page_add_error(data, "name", "氏名", err);
-    if ((err = validate_name_kana(a, raw_kana, &p.name_kana)))
-        page_add_error(data, "name_kana", "氏名カナ", err);
-    if (raw_email != NULL && *raw_email && (err = validate_email(a, raw_email, &p.email)))
-        page_add_error(data, "email", "メールアドレス", err);
-    if ((err = validate_category(a, raw_cat, &p.category)))
-        page_add_error(data, "category", "難病/小慢", err);
+    user_profile_input p = {0};
+    form_field_read(ctx, data, FIELD_NAME, 0, &p.name);
+    form_field_read(ctx, data, FIELD_NAME_KANA, 0, &p.name_kana);
+    form_field_read(ctx, data, FIELD_EMAIL, FIELD_OPTIONAL, &p.email);
+    form_field_read(ctx, data, FIELD_CATEGORY, 0, &p.category);
     if (json_array_size(json_object_get(data, "error_list")) > 0) {
         ctx->req->status = 400;
         page_render(ctx, "inst_user_edit", data);
         return;
     }
-    json_decref(data);
-    db *conn = web_db(ctx);
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_user_update_profile(conn, u->pk, &p,
-                                      text_search_key(a, arena_printf(a, "%s %s", p.name, p.name_kana)),
-                                      ctx->now);
-    if (e == NSDB_OK)
-        e = web_audit(ctx, "user_update", u->user_id, "ok", NULL);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    if (core_user_update_profile(&c, u, &p, &pb) != NSDB_OK) {
+        page_add_error(data, pb.field ? pb.field : "name", "編集", problem_message(&pb));
+        ctx->req->status = web_problem_status(&pb);
+        page_render(ctx, "inst_user_edit", data);
         return;
     }
+    json_decref(data);
     http_redirect(ctx->req, 303, arena_printf(a, "/inst-users?done=edit&user=%s", u->user_id));
 }
 

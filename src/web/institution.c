@@ -66,8 +66,8 @@ void web_me(web_ctx *ctx)
     json_object_set_new(
         data, "me",
         json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s?, s:s?, s:s?}", "user_id", u->user_id, "name",
-                  u->name, "name_kana", u->name_kana, "role_label", role_label(u->role),
-                  "category", category_label(u->category), "inst_name", u->institution_name,
+                  u->name, "name_kana", u->name_kana, "role_label", user_role_label(u->role),
+                  "category", category_label_of_key(u->category), "inst_name", u->institution_name,
                   "inst_code", u->institution_code, "municipality", u->municipality_name));
     page_render(ctx, "me", data);
 }

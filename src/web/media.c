@@ -11,38 +11,24 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/media_receipt.h"
 #include "core/registration.h"
 #include "domain/media_pdf.h"
 #include "store/media_store.h"
 #include "web/web.h"
 
-static const char *media_status_label(const char *s)
-{
-    static const struct {
-        const char *key, *label;
-    } L[] = {{"created", "作成済"},           {"packed", "梱包済"},
-             {"shipped", "発送済"},           {"received", "受領済"},
-             {"forwarded", "医療機関へ送付済"}, {"damaged", "破損（再発行待ち）"},
-             {"reissued", "破損（再発行済）"}};
-    for (size_t i = 0; i < sizeof L / sizeof L[0]; i++)
-        if (strcmp(L[i].key, s) == 0)
-            return L[i].label;
-    return s;
-}
-
+/* The buttons are the moves the media state machine allows from the media's status. */
 static json_t *media_json(const store_media *m)
 {
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:b, s:b, s:b}", "id",
                      (json_int_t)m->id, "cycle", m->cycle_id, "inst_code", m->institution_code,
-                     "inst_name", m->institution_name, "status", m->status, "status_label",
-                     media_status_label(m->status), "forwarded_on", m->forwarded_on,
+                     "inst_name", m->institution_name, "status", media_status_key(m->status),
+                     "status_label", media_status_label(m->status), "forwarded_on", m->forwarded_on,
                      "damage_note", m->damage_note, "kind",
                      strcmp(m->kind, "reissue") == 0 ? "再発行" : "初回", "can_forward",
-                     strcmp(m->status, "received") == 0, "can_damage",
-                     strcmp(m->status, "shipped") == 0 || strcmp(m->status, "received") == 0 ||
-                         strcmp(m->status, "forwarded") == 0,
-                     "received", strcmp(m->status, "received") == 0 ||
-                                     strcmp(m->status, "forwarded") == 0);
+                     media_status_can(m->status, MEDIA_ACTION_FORWARD, NULL), "can_damage",
+                     media_status_can(m->status, MEDIA_ACTION_DAMAGE, NULL), "received",
+                     m->status == MEDIA_STATUS_RECEIVED || m->status == MEDIA_STATUS_FORWARDED);
 }
 
 void web_media(web_ctx *ctx)
@@ -59,7 +45,7 @@ void web_media(web_ctx *ctx)
     for (size_t i = 0; i < n; i++) {
         store_media *media = NULL;
         size_t k = 0;
-        store_media_list(web_db(ctx), a, NULL, ctx->user->municipality_pk, packages[i].id, NULL,
+        store_media_list(web_db(ctx), a, NULL, ctx->user->municipality_pk, packages[i].id, 0,
                          &media, &k);
         json_t *items = json_array();
         for (size_t j = 0; j < k; j++)
@@ -68,9 +54,8 @@ void web_media(web_ctx *ctx)
             list, json_pack("{s:I, s:s, s:I, s:s, s:s, s:b, s:I, s:o}", "id",
                             (json_int_t)packages[i].id, "cycle", packages[i].cycle_id, "seq",
                             (json_int_t)packages[i].seq, "tracking", packages[i].tracking_number,
-                            "status_label",
-                            strcmp(packages[i].status, "received") == 0 ? "受領済" : "発送済",
-                            "received", strcmp(packages[i].status, "received") == 0, "count",
+                            "status_label", package_status_label(packages[i].status),
+                            "received", packages[i].status == PACKAGE_STATUS_RECEIVED, "count",
                             (json_int_t)packages[i].media_count, "media", items));
     }
     json_t *data = page_data(ctx, "媒体受領");
@@ -126,32 +111,10 @@ void web_media_receive(web_ctx *ctx)
     store_package *p = package_in_scope(ctx);
     if (p == NULL)
         return;
-    db *conn = web_db(ctx);
-    bool changed = false;
-    store_media *media = NULL;
-    size_t n = 0;
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_media_list(conn, ctx->req->arena, NULL, ctx->user->municipality_pk, p->id,
-                             "shipped", &media, &n);
-    if (e == NSDB_OK)
-        e = store_package_receive(conn, p->id, ctx->user->pk, ctx->now, &changed);
-    if (e == NSDB_OK && changed) {
-        e = web_audit(ctx, "package_received", arena_printf(ctx->req->arena, "package:%lld", (long long)p->id), "ok", p->tracking_number);
-        for (size_t i = 0; e == NSDB_OK && i < n; i++)
-            e = web_audit(ctx, "media_received",
-                          arena_printf(ctx->req->arena, "media:%lld", (long long)media[i].id), "ok",
-                          "shipped → received");
-    }
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
-        return;
-    }
-    if (!changed) {
-        page_error(ctx, 409, "この梱包は既に受領済みです。");
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    if (core_package_receive(&c, p, &pb) != NSDB_OK) {
+        web_problem_page(ctx, &pb);
         return;
     }
     http_redirect(ctx->req, 303, "/media?done=received");
@@ -162,14 +125,14 @@ void web_media_passphrases(web_ctx *ctx)
     store_package *p = package_in_scope(ctx);
     if (p == NULL)
         return;
-    if (strcmp(p->status, "received") != 0) {
+    if (p->status != PACKAGE_STATUS_RECEIVED) {
         page_error(ctx, 409, "パスフレーズは梱包の受領を記録してから出力できます。");
         return;
     }
     arena *a = ctx->req->arena;
     store_media *media = NULL;
     size_t n = 0;
-    nsdb_err e = store_media_list(web_db(ctx), a, NULL, ctx->user->municipality_pk, p->id, NULL,
+    nsdb_err e = store_media_list(web_db(ctx), a, NULL, ctx->user->municipality_pk, p->id, 0,
                                   &media, &n);
     media_passphrase_row *rows = arena_calloc(a, n ? n : 1, sizeof *rows);
     char **secrets = arena_calloc(a, n ? n : 1, sizeof *secrets);
@@ -204,60 +167,15 @@ void web_media_passphrases(web_ctx *ctx)
     strbuf_free(&pdf);
 }
 
-/* yyyy-mm-dd, a real date not in the future; NULL otherwise. */
-static const char *valid_date(web_ctx *ctx, const char *s)
-{
-    int y, m, d;
-    char tail;
-    if (s == NULL || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 ||
-        d < 1 || d > 31 || y < 2023)
-        return NULL;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
-    time_t t = timegm(&tm);
-    struct tm back;
-    gmtime_r(&t, &back);
-    if (back.tm_mday != d || (int64_t)t - 9 * 3600 > ctx->now)
-        return NULL;
-    return arena_printf(ctx->req->arena, "%04d-%02d-%02d", y, m, d);
-}
-
 void web_media_forward(web_ctx *ctx)
 {
     store_media *m = media_in_scope(ctx);
     if (m == NULL)
         return;
-    const char *date = valid_date(ctx, http_form(ctx->req, "date"));
-    if (date == NULL) {
-        page_error(ctx, 400, "送付日は今日以前の日付を「2026-11-25」の形で入力してください。");
-        return;
-    }
-    cycle_window cycle;
-    if (store_cycle_get(web_db(ctx), m->cycle_id, &cycle) == NSDB_OK &&
-        strcmp(date, cycle.registration_from) < 0) {
-        page_error(ctx, 400,
-                   arena_printf(ctx->req->arena,
-                                "送付日が媒体の作成より前になっています。%s 以降の日付を入力してください。",
-                                cycle.registration_from));
-        return;
-    }
-    db *conn = web_db(ctx);
-    bool changed = false;
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_media_forward(conn, m->id, date, ctx->now, &changed);
-    if (e == NSDB_OK && changed)
-        e = web_audit(ctx, "media_forwarded",
-                      arena_printf(ctx->req->arena, "media:%lld", (long long)m->id), "ok",
-                      arena_printf(ctx->req->arena, "received → forwarded %s", date));
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
-        return;
-    }
-    if (!changed) {
-        page_error(ctx, 409, "受領済みの媒体だけを医療機関へ送付済みにできます。");
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    if (core_media_forward(&c, m, http_form(ctx->req, "date"), &pb) != NSDB_OK) {
+        web_problem_page(ctx, &pb);
         return;
     }
     http_redirect(ctx->req, 303, "/media?done=forwarded");
@@ -268,36 +186,10 @@ void web_media_damage(web_ctx *ctx)
     store_media *m = media_in_scope(ctx);
     if (m == NULL)
         return;
-    const char *note = http_form(ctx->req, "note");
-    char *trimmed = note ? str_trim(arena_strdup(ctx->req->arena, note)) : NULL;
-    if (trimmed == NULL || *trimmed == '\0' || str_utf8_length(trimmed) > 500) {
-        page_error(ctx, 400, "破損の内容を500文字以内で入力してください（例：ディスクが割れていた）。");
-        return;
-    }
-    db *conn = web_db(ctx);
-    cycle_window now_cycle, next;
-    bool changed = false;
-    nsdb_err e = registration_cycle(conn, ctx->now, &now_cycle);
-    if (e == NSDB_OK)
-        e = store_cycle_next(conn, now_cycle.id, &next);
-    if (e == NSDB_OK)
-        e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_media_damage(conn, m->id, trimmed, next.id, ctx->now, &changed);
-    if (e == NSDB_OK && changed)
-        e = web_audit(ctx, "media_damaged",
-                      arena_printf(ctx->req->arena, "media:%lld", (long long)m->id), "ok",
-                      arena_printf(ctx->req->arena, "%s → damaged; 再発行サイクル %s: %s", m->status,
-                                   next.id, trimmed));
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
-        return;
-    }
-    if (!changed) {
-        page_error(ctx, 409, "この媒体は破損を連絡できる状態ではありません。");
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    if (core_media_damage(&c, m, http_form(ctx->req, "note"), &pb) != NSDB_OK) {
+        web_problem_page(ctx, &pb);
         return;
     }
     http_redirect(ctx->req, 303, "/media?done=damaged");

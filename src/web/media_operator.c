@@ -10,6 +10,7 @@
 
 #include "core/media.h"
 #include "core/media_job.h"
+#include "core/media_receipt.h"
 #include "core/registration.h"
 #include "domain/holiday.h"
 #include "store/media_store.h"
@@ -49,74 +50,19 @@ void web_cycles(web_ctx *ctx)
     page_render(ctx, "cycles", data);
 }
 
-/* A valid date (YYYY-MM-DD) copied into out; false otherwise. */
-static bool date_field(const char *s, char out[11])
-{
-    int y, m, d;
-    char tail;
-    if (s == NULL || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
-        !holiday_date_valid(y, m, d))
-        return false;
-    char buf[32];
-    snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
-    if (strlen(buf) != 10)
-        return false;
-    memcpy(out, buf, 11);
-    return true;
-}
-
 void web_cycle_adjust(web_ctx *ctx)
 {
-    cycle_window c;
-    const char *id = ctx->req->path_params[0];
-    if (store_cycle_get(web_db(ctx), id, &c) != NSDB_OK) {
-        page_error(ctx, 404, "指定されたサイクルは見つかりません。");
+    http_request *req = ctx->req;
+    cycle_dates in = {http_form(req, "registration_from"), http_form(req, "registration_to"),
+                      http_form(req, "media_from"),        http_form(req, "media_to"),
+                      http_form(req, "delivery_from"),     http_form(req, "delivery_to")};
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    if (core_cycle_adjust(&c, req->path_params[0], &in, &pb) != NSDB_OK) {
+        web_problem_page(ctx, &pb);
         return;
     }
-    static const char *const FIELDS[] = {"registration_from", "registration_to", "media_from",
-                                         "media_to", "delivery_from", "delivery_to"};
-    char *slots[] = {c.registration_from, c.registration_to, c.media_from,
-                     c.media_to, c.delivery_from, c.delivery_to};
-    for (size_t i = 0; i < 6; i++) {
-        if (!date_field(http_form(ctx->req, FIELDS[i]), slots[i])) {
-            page_error(ctx, 400, "日付は「2026-11-25」の形で、実在する日を入力してください。");
-            return;
-        }
-    }
-    if (strcmp(c.registration_from, c.registration_to) > 0 || strcmp(c.media_from, c.media_to) > 0 ||
-        strcmp(c.delivery_from, c.delivery_to) > 0 || strcmp(c.registration_to, c.media_from) >= 0) {
-        page_error(ctx, 400, "各期間は開始日が終了日以前で、媒体作成は登録期間の後に始まるようにしてください。");
-        return;
-    }
-    /* every registration date must stay in exactly one cycle: the window may not reach into its
-       neighbours' windows */
-    cycle_window prev, next;
-    if ((store_cycle_prev(web_db(ctx), id, &prev) == NSDB_OK &&
-         strcmp(prev.registration_to, c.registration_from) >= 0) ||
-        (store_cycle_next(web_db(ctx), id, &next) == NSDB_OK &&
-         strcmp(c.registration_to, next.registration_from) >= 0)) {
-        page_error(ctx, 400,
-                   "登録期間が前後のサイクルの登録期間と重なります。前のサイクルの終了日より後に始め、"
-                   "次のサイクルの開始日より前に終えてください。");
-        return;
-    }
-    db *conn = web_db(ctx);
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_cycle_update(conn, &c, ctx->user->pk, ctx->now);
-    if (e == NSDB_OK)
-        e = web_audit(ctx, "cycle_adjust", id, "ok",
-                      arena_printf(ctx->req->arena, "登録 %s〜%s 媒体 %s〜%s 送付 %s〜%s",
-                                   c.registration_from, c.registration_to, c.media_from,
-                                   c.media_to, c.delivery_from, c.delivery_to));
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
-        return;
-    }
-    http_redirect(ctx->req, 303, "/cycles?done=adjusted");
+    http_redirect(req, 303, "/cycles?done=adjusted");
 }
 
 void web_media_board(web_ctx *ctx)

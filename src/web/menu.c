@@ -31,7 +31,7 @@ static const struct {
     {"自アカウント管理", "/account/password", ROLES_ALL, "パスワードの変更"},
 };
 
-json_t *menu_items_for(const char *role, const char *current_path)
+json_t *menu_items_for(user_role role, const char *current_path)
 {
     unsigned bit = role_bit(role);
     json_t *items = json_array();

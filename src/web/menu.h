@@ -7,7 +7,9 @@
 
 #include <jansson.h>
 
+#include "domain/states.h"
+
 /* A JSON array of {label, href (absent when not yet available), current, note}. */
-json_t *menu_items_for(const char *role, const char *current_path);
+json_t *menu_items_for(user_role role, const char *current_path);
 
 #endif

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/accounts.h"
+#include "core/users.h"
 #include "domain/text.h"
-#include "domain/validate.h"
+#include "web/form_fields.h"
 #include "web/user_actions.h"
 #include "web/web.h"
 
@@ -18,6 +18,7 @@
 
 typedef struct muni_user_form {
     const char *name, *name_kana, *email, *department, *category, *role;
+    user_role role_value; /* role once valid */
 } muni_user_form;
 
 static json_t *form_json(const muni_user_form *f)
@@ -32,7 +33,6 @@ static json_t *form_json(const muni_user_form *f)
 /* Validates the posted form into f; errors go to data. Returns true when valid. */
 static bool form_read(web_ctx *ctx, json_t *data, muni_user_form *f, bool with_role)
 {
-    arena *a = ctx->req->arena;
     http_request *req = ctx->req;
     f->name = http_form(req, "name");
     f->name_kana = http_form(req, "name_kana");
@@ -41,20 +41,13 @@ static bool form_read(web_ctx *ctx, json_t *data, muni_user_form *f, bool with_r
     f->category = http_form(req, "category");
     f->role = with_role ? http_form(req, "role") : NULL;
     muni_user_form raw = *f;
-    const char *err;
-    if ((err = validate_person_name(a, raw.name, &f->name)) != NULL)
-        page_add_error(data, "name", "氏名", err);
-    if ((err = validate_name_kana(a, raw.name_kana, &f->name_kana)) != NULL)
-        page_add_error(data, "name_kana", "氏名カナ", err);
-    if ((err = validate_email(a, raw.email, &f->email)) != NULL)
-        page_add_error(data, "email", "メールアドレス", err);
-    if ((err = validate_optional_text(a, raw.department, 100, &f->department)) != NULL)
-        page_add_error(data, "department", "部署名", err);
-    if ((err = validate_category(a, raw.category, &f->category)) != NULL)
-        page_add_error(data, "category", "難病/小慢", err);
-    if (with_role && (raw.role == NULL || (strcmp(raw.role, "muni_staff") != 0 &&
-                                           strcmp(raw.role, "muni_admin") != 0)))
-        page_add_error(data, "role", "権限", "権限は「自治体職員」か「自治体管理者」を選んでください。");
+    form_field_read(ctx, data, FIELD_NAME, 0, &f->name);
+    form_field_read(ctx, data, FIELD_NAME_KANA, 0, &f->name_kana);
+    form_field_read(ctx, data, FIELD_EMAIL, 0, &f->email);
+    form_field_read(ctx, data, FIELD_DEPARTMENT, 0, &f->department);
+    form_field_read(ctx, data, FIELD_CATEGORY, 0, &f->category);
+    if (with_role)
+        form_field_read(ctx, data, FIELD_ROLE, 0, &f->role);
     /* on error the form shows what the user typed */
     json_object_set_new(data, "form", form_json(json_array_size(json_object_get(data, "error_list"))
                                                     ? &raw
@@ -70,11 +63,6 @@ void web_muni_user_new_form(web_ctx *ctx)
     page_render(ctx, "muni_user_new", data);
 }
 
-static char *search_key_for(arena *a, const char *name, const char *kana)
-{
-    return text_search_key(a, arena_printf(a, "%s %s", name ? name : "", kana ? kana : ""));
-}
-
 void web_muni_user_new_submit(web_ctx *ctx)
 {
     json_t *data = page_data(ctx, "自治体ユーザ新規登録");
@@ -84,28 +72,19 @@ void web_muni_user_new_submit(web_ctx *ctx)
         page_render(ctx, "muni_user_new", data);
         return;
     }
-    store_user_new u = {.role = f.role,
-                        .name = f.name,
-                        .name_kana = f.name_kana,
-                        .email = f.email,
-                        .department = f.department,
-                        .category = f.category,
-                        .municipality_pk = ctx->user->municipality_pk,
-                        .created_by = ctx->user->pk,
-                        .search_key = search_key_for(ctx->req->arena, f.name, f.name_kana)};
-    db *conn = web_db(ctx);
+    user_add_input in = {.role = f.role,
+                         .name = f.name,
+                         .name_kana = f.name_kana,
+                         .email = f.email,
+                         .department = f.department,
+                         .category = f.category};
+    core_ctx c = web_core(ctx);
     accounts_issued issued;
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = accounts_issue(ctx->app, conn, &u, ctx->now, &issued);
-    if (e == NSDB_OK)
-        e = web_audit(ctx, "user_create", issued.user_id, "ok", f.role);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
+    nsdb_problem pb = {0};
+    nsdb_err e = core_user_add(&c, &in, &issued, &pb);
     if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_add_error(data, "name", "登録", nsdb_err_message(e));
-        ctx->req->status = 503;
+        page_add_error(data, pb.field ? pb.field : "name", "登録", problem_message(&pb));
+        ctx->req->status = web_problem_status(&pb);
         page_render(ctx, "muni_user_new", data);
         return;
     }
@@ -117,18 +96,18 @@ void web_muni_user_new_submit(web_ctx *ctx)
 
 static json_t *user_row_json(web_ctx *ctx, const store_user *u)
 {
-    bool printable = u->initial_sealed != NULL && strcmp(u->status, "active") == 0;
+    bool printable = u->initial_sealed != NULL && u->status == ACCOUNT_STATUS_ACTIVE;
     json_t *row = json_object();
     page_row_text(row, "user_id", u->user_id);
     page_row_text(row, "name", u->name);
     page_row_text(row, "name_kana", u->name_kana);
     page_row_text(row, "department", u->department);
-    page_row_text(row, "role_label", role_label(u->role));
-    page_row_text(row, "category", category_label(u->category));
-    page_row_text(row, "notice_status", u->notice_status);
+    page_row_text(row, "role_label", user_role_label(u->role));
+    page_row_text(row, "category", category_label_of_key(u->category));
+    page_row_text(row, "notice_status", notice_status_key(u->notice_status));
     page_row_text(row, "notice_label", notice_status_label(u->notice_status));
     page_row_bool(row, "printable", printable);
-    page_row_bool(row, "suspended", strcmp(u->status, "suspended") == 0);
+    page_row_bool(row, "suspended", u->status == ACCOUNT_STATUS_SUSPENDED);
     page_row_bool(row, "is_self", u->pk == ctx->user->pk);
     page_row_text(row, "email", u->email);
     return row;
@@ -144,8 +123,8 @@ void web_muni_users(web_ctx *ctx)
     long page = page_text ? strtol(page_text, NULL, 10) : 1;
     if (page < 1 || page > 100000)
         page = 1;
-    if (status != NULL && strcmp(status, "unissued") != 0 && strcmp(status, "issued") != 0 &&
-        strcmp(status, "active") != 0)
+    notice_status status_filter = 0; /* an unknown status is no filter */
+    if (!notice_status_from_key(status, &status_filter))
         status = NULL;
     char *key = q && *q ? text_search_key(a, q) : NULL;
     char *id_upper = q ? str_trim(arena_strdup(a, q)) : NULL;
@@ -156,7 +135,7 @@ void web_muni_users(web_ctx *ctx)
                               .municipal_roles = true,
                               .search_key = key,
                               .user_id_upper = id_upper,
-                              .notice_status = status,
+                              .notice_status = status_filter,
                               .limit = PAGE_SIZE,
                               .offset = (page - 1) * PAGE_SIZE};
     store_user *rows = NULL;
@@ -202,7 +181,8 @@ void web_muni_user_edit_form(web_ctx *ctx)
     if (u == NULL)
         return;
     json_t *data = page_data(ctx, "自治体ユーザの編集");
-    muni_user_form f = {u->name, u->name_kana, u->email, u->department, u->category, u->role};
+    muni_user_form f = {u->name,       u->name_kana, u->email, u->department,
+                        u->category,   user_role_key(u->role), u->role};
     json_object_set_new(data, "form", form_json(&f));
     json_object_set_new(data, "target", user_row_json(ctx, u));
     page_render(ctx, "muni_user_edit", data);
@@ -221,28 +201,21 @@ void web_muni_user_edit_submit(web_ctx *ctx)
         page_render(ctx, "muni_user_edit", data);
         return;
     }
-    store_user_profile p = {.name = f.name,
+    user_profile_input p = {.name = f.name,
                             .name_kana = f.name_kana,
                             .email = f.email,
                             .department = f.department,
-                            .title = u->title,
-                            .phone = u->phone,
                             .category = f.category};
-    db *conn = web_db(ctx);
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_user_update_profile(conn, u->pk, &p,
-                                      search_key_for(ctx->req->arena, f.name, f.name_kana), ctx->now);
-    if (e == NSDB_OK)
-        e = web_audit(ctx, "user_update", u->user_id, "ok", NULL);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    json_decref(data);
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    nsdb_err e = core_user_update_profile(&c, u, &p, &pb);
     if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
+        page_add_error(data, pb.field ? pb.field : "name", "編集", problem_message(&pb));
+        ctx->req->status = web_problem_status(&pb);
+        page_render(ctx, "muni_user_edit", data);
         return;
     }
+    json_decref(data);
     http_redirect(ctx->req, 303,
                   arena_printf(ctx->req->arena, "/muni-users?done=edit&user=%s", u->user_id));
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "domain/holiday.h"
+#include "core/users.h"
 #include "domain/notice_pdf.h"
 #include "util/log.h"
 #include "domain/ids.h"
@@ -20,7 +22,7 @@
    municipality or institution is part of the lookup itself. */
 static unsigned printable_roles(const store_user *printer)
 {
-    if (strcmp(printer->role, "muni_admin") == 0)
+    if (printer->role == USER_ROLE_MUNI_ADMIN)
         return ROLES_MUNI | ROLES_INSTITUTION;
     return ROLES_INSTITUTION;
 }
@@ -28,7 +30,7 @@ static unsigned printable_roles(const store_user *printer)
 /* Why u's notice cannot be printed; NULL when it can. */
 static const char *notice_refusal(const store_user *u)
 {
-    if (strcmp(u->status, "active") != 0)
+    if (u->status != ACCOUNT_STATUS_ACTIVE)
         return "利用停止中のユーザの通知書は出力できません。";
     if (u->initial_sealed == NULL)
         return "このユーザは既にパスワードを変更して利用中のため、通知書は出力できません。"
@@ -38,7 +40,7 @@ static const char *notice_refusal(const store_user *u)
 
 const char *notices_issue_date(arena *a, int64_t now)
 {
-    time_t t = (time_t)(now + 9 * 3600); /* Japan time */
+    time_t t = (time_t)(now + JST_OFFSET_SECONDS);
     struct tm tm;
     gmtime_r(&t, &tm);
     return arena_printf(a, "%d年%d月%d日", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
@@ -64,7 +66,7 @@ nsdb_err notices_fill(web_ctx *ctx, const store_user *u, notice *out, char **pas
         return e;
     bool institution = (role_bit(u->role) & ROLES_INSTITUTION) != 0;
     out->municipality_name = u->municipality_name ? u->municipality_name : "";
-    out->category_label = category_label(u->category);
+    out->category_label = category_label_of_key(u->category);
     out->department_label = institution ? "医療機関名" : "部署";
     out->department = institution ? (u->institution_name ? u->institution_name : "")
                                   : (u->department ? u->department : "");
@@ -99,18 +101,10 @@ static void notices_send(web_ctx *ctx, store_user **users, size_t n, const char 
         e = notice_pdf_render(notices, n, &pdf);
     for (size_t i = 0; i < n; i++)
         notices_wipe(passwords[i]);
-    db *conn = web_db(ctx);
+    core_ctx c = web_core(ctx);
     if (e == NSDB_OK)
-        e = db_begin(conn);
-    for (size_t i = 0; e == NSDB_OK && i < n; i++) {
-        e = store_user_mark_notice_issued(conn, users[i]->pk, ctx->now);
-        if (e == NSDB_OK)
-            e = web_audit(ctx, "notice_print", users[i]->user_id, "ok", n > 1 ? "bulk" : NULL);
-    }
-    if (e == NSDB_OK)
-        e = db_commit(conn);
+        e = core_notices_printed(&c, users, n);
     if (e != NSDB_OK) {
-        db_rollback(conn);
         if (pdf.data)
             sodium_memzero(pdf.data, pdf.len);
         strbuf_free(&pdf);

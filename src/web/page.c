@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "domain/holiday.h"
 #include "util/log.h"
 #include "util/str.h"
 #include "web/menu.h"
@@ -40,8 +41,8 @@ json_t *page_data(web_ctx *ctx, const char *title)
         json_t *user = json_object();
         json_object_set_new(user, "user_id", json_string(u->user_id));
         json_object_set_new(user, "name", json_string(u->name));
-        json_object_set_new(user, "role", json_string(u->role));
-        json_object_set_new(user, "role_label", json_string(role_label(u->role)));
+        json_object_set_new(user, "role", json_string(user_role_key(u->role)));
+        json_object_set_new(user, "role_label", json_string(user_role_label(u->role)));
         if (u->municipality_name)
             json_object_set_new(user, "municipality_name", json_string(u->municipality_name));
         if (u->institution_name)
@@ -117,7 +118,7 @@ void page_error(web_ctx *ctx, int status, const char *message)
 const char *page_format_time(web_ctx *ctx, int64_t unix_time)
 {
     /* Japan has no daylight saving time: UTC+9 always */
-    time_t t = (time_t)(unix_time + 9 * 3600);
+    time_t t = (time_t)(unix_time + JST_OFFSET_SECONDS);
     struct tm tm;
     gmtime_r(&t, &tm);
     return arena_printf(ctx->req->arena, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900,

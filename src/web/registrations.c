@@ -22,9 +22,9 @@ static const char *cycle_param(web_ctx *ctx)
     return c;
 }
 
-static const char *type_label(const char *role)
+static const char *type_label(user_role role)
 {
-    return strcmp(role, "doctor") == 0 ? "指定医" : "責任者";
+    return role == USER_ROLE_DOCTOR ? "指定医" : "責任者";
 }
 
 static const char *day_of(web_ctx *ctx, int64_t t)

@@ -2,10 +2,9 @@
  * user_actions.c — see user_actions.h. Every query carries the caller's municipality (or
  * institution), so a user outside the scope is never found.
  */
-#include <sodium.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "core/users.h"
 #include "domain/ids.h"
 #include "web/user_actions.h"
 
@@ -14,7 +13,7 @@ store_user *user_in_scope(web_ctx *ctx, unsigned roles)
     store_user *u = NULL;
     const char *id = ctx->req->path_params[0];
     nsdb_err e;
-    if (strcmp(ctx->user->role, "inst_manager") == 0)
+    if (ctx->user->role == USER_ROLE_INST_MANAGER)
         e = store_user_find_in_institution(web_db(ctx), ctx->req->arena,
                                            ctx->user->institution_pk, id, &u);
     else
@@ -36,32 +35,10 @@ static void done_redirect(web_ctx *ctx, const char *back, const char *done, cons
 
 void user_action_reset(web_ctx *ctx, const store_user *u, const char *back)
 {
-    if (u->pk == ctx->user->pk) {
-        page_error(ctx, 409, "自分のパスワードは「自アカウント管理」で変更してください。");
-        return;
-    }
-    char password[IDS_INITIAL_PASSWORD_LEN + 1];
-    ids_initial_password_generate(password);
-    unsigned char *sealed = NULL;
-    size_t sealed_len = 0;
-    nsdb_err e =
-        secret_seal(&ctx->app->key, password, IDS_INITIAL_PASSWORD_LEN, &sealed, &sealed_len);
-    sodium_memzero(password, sizeof password);
-    db *conn = web_db(ctx);
-    if (e == NSDB_OK)
-        e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_user_reset_password(conn, u->pk, sealed, sealed_len, ctx->now);
-    if (e == NSDB_OK)
-        e = store_session_delete_for_user(conn, u->pk, NULL);
-    if (e == NSDB_OK)
-        e = web_audit(ctx, "password_reset", u->user_id, "ok", NULL);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    free(sealed);
-    if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    if (core_user_reset_password(&c, u, &pb) != NSDB_OK) {
+        web_problem_page(ctx, &pb);
         return;
     }
     done_redirect(ctx, back, "reset", u->user_id);
@@ -69,23 +46,10 @@ void user_action_reset(web_ctx *ctx, const store_user *u, const char *back)
 
 void user_action_set_status(web_ctx *ctx, const store_user *u, bool suspend, const char *back)
 {
-    if (u->pk == ctx->user->pk) {
-        page_error(ctx, 409, "自分自身を利用停止にすることはできません。");
-        return;
-    }
-    db *conn = web_db(ctx);
-    nsdb_err e = db_begin(conn);
-    if (e == NSDB_OK)
-        e = store_user_set_status(conn, u->pk, suspend ? "suspended" : "active", ctx->now);
-    if (e == NSDB_OK && suspend)
-        e = store_session_delete_for_user(conn, u->pk, NULL);
-    if (e == NSDB_OK)
-        e = web_audit(ctx, suspend ? "user_suspend" : "user_resume", u->user_id, "ok", NULL);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    if (e != NSDB_OK) {
-        db_rollback(conn);
-        page_error(ctx, 503, nsdb_err_message(e));
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    if (core_user_set_suspended(&c, u, suspend, &pb) != NSDB_OK) {
+        web_problem_page(ctx, &pb);
         return;
     }
     done_redirect(ctx, back, suspend ? "suspend" : "resume", u->user_id);

@@ -1,7 +1,8 @@
 /*
  * web.h — what the screens share: the application (configuration, pool, templates, key), the
  * per-request context the router fills in, roles, and the helpers that render pages, check
- * input and write audit records. Handlers stay thin: validate, call the store, render.
+ * input and call core/ operations. Handlers stay thin: parse, call the operation, render; no
+ * handler opens a transaction or writes to the store.
  */
 #ifndef NSDB_WEB_H
 #define NSDB_WEB_H
@@ -10,9 +11,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/actor.h"
 #include "core/app.h"
+#include "core/sessions.h"
 #include "domain/password.h"
-#include "domain/roles.h"
+#include "domain/states.h"
 #include "domain/secret.h"
 #include "http/http.h"
 #include "store/db.h"
@@ -56,24 +59,26 @@ size_t web_body_limit(void *cls, const char *method, const char *path);
 
 /* context.c */
 db *web_db(web_ctx *ctx);
-/* Writes an audit record on the context's connection (call inside the change's transaction,
-   or alone for events without a change). */
-nsdb_err web_audit(web_ctx *ctx, const char *action, const char *target, const char *result,
-                   const char *detail);
-/* Audit outside any transaction of the caller's; errors are logged. */
+/* The context a core/ operation is called with: the request's connection and arena, the
+   logged-in user (if any), the client address and the request time. */
+core_ctx web_core(web_ctx *ctx);
+/* An audit record of an event that changes nothing (a refused request); errors are logged. */
 void web_audit_now(web_ctx *ctx, const char *action, const char *target, const char *result,
                    const char *detail);
+/* The HTTP status for an operation's problem (400 invalid, 404 not found, 409 conflict, 503 for
+   storage and other failures …), and the error page that shows its message. */
+int web_problem_status(const nsdb_problem *pb);
+void web_problem_page(web_ctx *ctx, const nsdb_problem *pb);
 
 /* auth.c */
 void auth_load_session(web_ctx *ctx);
-nsdb_err auth_create_session(web_ctx *ctx, int64_t user_pk);
+/* Sets the cookie of a session core_login or core_password_change opened. */
+void auth_start_session(web_ctx *ctx, const core_session *s);
+/* Clears the session cookie (core_logout ended the session itself). */
 void auth_end_session(web_ctx *ctx);
 /* The CSRF token for forms on this page (sets the anonymous cookie when needed). */
 const char *auth_csrf_token(web_ctx *ctx);
 bool auth_csrf_valid(web_ctx *ctx, const char *submitted);
-/* Checks a password against the user's chosen hash or, before the first change, the sealed
-   initial password (constant-time comparison). */
-bool auth_password_matches(web_ctx *ctx, const store_user *u, const char *password);
 
 /* page.c */
 json_t *page_data(web_ctx *ctx, const char *title);

@@ -956,6 +956,39 @@ class MuniUserTests(FlowHelpers):
             return c
         return self._cached("_admin_client", make)
 
+    def test_cli_user_is_found_by_name_and_kana(self):
+        """A user made by `nsdb user add` gets the search key the form gives (issue 10)."""
+        admin = self.admin()
+        code = self.MUNICIPALITY[0]
+        r = self.cli("user", "add", "--role", "muni_staff", "--name", "鈴木 次郎",
+                     "--name-kana", "すずき じろう", "--municipality", code,
+                     "--email", "Suzuki.Jiro@Example.LG.JP", "--json")
+        self.assertEqual(r.code, 0, r)
+        out = r.json()
+        self.remember(out["initial_password"])
+        for q in ("鈴木", "スズキ", "ｽｽﾞｷ ｼﾞﾛｳ", "鈴木次郎"):
+            self.assertIn(out["user_id"], self.search(admin, q=q), q)
+        email = self.query("SELECT email, name_kana FROM users WHERE user_id = ?", out["user_id"])
+        self.assertEqual(email[0], ("Suzuki.Jiro@example.lg.jp", "スズキ ジロウ"))
+
+    def test_cli_refuses_what_the_form_refuses(self):
+        """The same rules and messages on the command line as on 自治体ユーザ新規登録."""
+        admin = self.admin()
+        code = self.MUNICIPALITY[0]
+        cases = [("name", "長" * 300, ["--name", "長" * 300]),
+                 ("name_kana", "Suzuki", ["--name", "鈴木 三郎", "--name-kana", "Suzuki"]),
+                 ("email", "not-an-email", ["--name", "鈴木 三郎", "--email", "not-an-email"])]
+        for field, value, args in cases:
+            r = self.cli("user", "add", "--role", "muni_staff", "--municipality", code, *args)
+            self.assertEqual(r.code, 1, r)
+            self.assertEqual(r.stdout, "")
+            form = {"name": "鈴木 三郎", "name_kana": "スズキ サブロウ", "email": "saburo@example.jp"}
+            form[field] = value
+            page = self.register(admin, expect=400, **form)
+            message = field_error(page.text, field)
+            self.assertTrue(message, page.text)
+            self.assertIn(message, r.stderr, (field, r.stderr))
+
     def test_registration_form(self):
         r = self.admin().get("/muni-users/new")
         self.assertStatus(r, 200)

@@ -558,6 +558,25 @@ class FormsAndSingleRegistration(Flow2Base):
                     self.assertEqual(input_value(r.text, kept), fields[kept], kept)
         self.assertEqual(len(self.user_creates()), before)
 
+    def test_code_typed_in_groups_gets_the_same_answer_from_the_form_and_the_csv(self):
+        # 13-1-2345679 is the valid code 1312345679 typed in groups (issue 10)
+        self.assertTrue(luhn_valid("1312345679"))
+        inst = dict(self.institution(), code="13-1-2345679", name="区切り記念病院")
+        user_id = self.register_ok(self.form_fields(inst))
+        self.assertIn("1312345679", self.search_one(user_id)["text"])
+        row = self.row(inst)
+        _, ids, _ = self.import_ok([("grouped.csv", csv_bytes([row]))])
+        self.assertIn("1312345679", self.search_one(ids[(row[6], row[7])])["text"])
+        # a wrong check digit: the same sentence from both
+        bad = dict(inst, code="13-1-2345670")
+        r = self.register(self.form_fields(bad))
+        self.assertStatus(r, 400)
+        form_message = field_error(r.text, "inst_code")
+        self.assertIn("検査数字", form_message or "")
+        _, errors = self.assert_import_refused([("bad.csv", csv_bytes([self.row(bad)]))],
+                                               expected=[(2, "医療機関コード", "検査数字")])
+        self.assertIn(form_message, [e[3] for e in errors])
+
     def test_existing_institution_with_another_name_is_refused_not_overwritten(self):
         inst = self.institution()
         first = self.register_ok(self.form_fields(inst))

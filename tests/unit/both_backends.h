@@ -13,12 +13,12 @@
 
 static int setup_with(void **state, const char *url);
 
-static int setup_sqlite(void **state)
+static inline int setup_sqlite(void **state)
 {
     return setup_with(state, NULL);
 }
 
-static int setup_pg(void **state)
+static inline int setup_pg(void **state)
 {
     const char *url = getenv("NSDB_DATABASE_URL");
     if (url == NULL || *url == '\0') {
@@ -29,7 +29,7 @@ static int setup_pg(void **state)
 }
 
 /* Removes a test's temporary data folder: the SQLite files and the key, then the folder. */
-static void remove_data_dir(const char *dir)
+static inline void remove_data_dir(const char *dir)
 {
     static const char *const FILES[] = {"nsdb.sqlite3", "nsdb.sqlite3-wal", "nsdb.sqlite3-shm",
                                         "secret.key"};

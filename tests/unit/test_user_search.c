@@ -80,11 +80,12 @@ static void fill(struct fixture *f)
     assert_int_equal(store_institution_insert(conn, "1310000008", "テスト病院", NULL, NULL, NULL, 1,
                                               &inst),
                      NSDB_OK);
-    static const char *const ROLES[] = {"doctor", "doctor", "inst_manager", "muni_staff"};
+    static const user_role ROLES[] = {USER_ROLE_DOCTOR, USER_ROLE_DOCTOR, USER_ROLE_INST_MANAGER,
+                                      USER_ROLE_MUNI_STAFF};
     static const char *const CATEGORIES[] = {"nanbyo", "shoman", "both"};
     /* the second half of the first municipality's institution users come as one import batch,
        whose name index is added at the end (store_user_grams_add_batch) */
-    store_user_new staff = {.user_id = "STAFF0000001", .role = "muni_staff", .name = "職員",
+    store_user_new staff = {.user_id = "STAFF0000001", .role = USER_ROLE_MUNI_STAFF, .name = "職員",
                             .municipality_pk = f->muni[0], .search_key = "職員"};
     int64_t staff_pk = 0, batch = 0;
     assert_int_equal(store_user_insert(conn, &staff, 1, &staff_pk), NSDB_OK);
@@ -95,8 +96,8 @@ static void fill(struct fixture *f)
         char key[64], user_id[16];
         random_key(key, sizeof key);
         snprintf(user_id, sizeof user_id, "T%011d", i);
-        const char *role = ROLES[next_rand() % 4];
-        bool inst_user = strcmp(role, "muni_staff") != 0;
+        user_role role = ROLES[next_rand() % 4];
+        bool inst_user = role != USER_ROLE_MUNI_STAFF;
         int64_t muni = f->muni[next_rand() % 5 == 0];
         bool imported = inst_user && muni == f->muni[0] && i >= USERS / 2;
         store_user_new u = {.user_id = user_id,
@@ -122,7 +123,7 @@ static void fill(struct fixture *f)
         }
     }
     /* a name key that contains every pair of "アイウ" without containing "アイウ" */
-    store_user_new trap = {.user_id = "TRAP00000001", .role = "doctor", .name = "アイxイウ",
+    store_user_new trap = {.user_id = "TRAP00000001", .role = USER_ROLE_DOCTOR, .name = "アイxイウ",
                            .municipality_pk = f->muni[0], .institution_pk = inst,
                            .search_key = "アイxイウ"};
     assert_int_equal(store_user_insert(conn, &trap, 5000, NULL), NSDB_OK);
@@ -224,7 +225,7 @@ static size_t reference(db *conn, const store_user_query *q, int64_t *out, size_
     assert_int_equal(db_query(conn, &st, sql, "itttt", q->municipality_pk,
                               q->search_key ? q->search_key : "",
                               q->user_id_upper ? q->user_id_upper : "",
-                              q->notice_status ? q->notice_status : "",
+                              q->notice_status ? notice_status_key(q->notice_status) : "",
                               q->category ? q->category : ""),
                      NSDB_OK);
     size_t n = 0;
@@ -251,7 +252,7 @@ static void check_query(db *conn, store_user_query q)
         if (total != (int64_t)n_want)
             fail_msg("key \"%s\" (municipal %d, status %s, category %s): total %lld, scan finds %zu",
                      q.search_key ? q.search_key : "", q.municipal_roles,
-                     q.notice_status ? q.notice_status : "-", q.category ? q.category : "-",
+                     q.notice_status ? notice_status_key(q.notice_status) : "-", q.category ? q.category : "-",
                      (long long)total, n_want);
         for (size_t i = 0; i < n; i++, got++) {
             if (got >= n_want || rows[i].pk != want[got])
@@ -312,7 +313,7 @@ static void test_every_key_finds_what_a_scan_finds(void **state)
     /* no key: everyone (counted as registered), and by notice status */
     check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0]});
     check_query(f->conn, (store_user_query){.municipality_pk = f->muni[1]});
-    check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0], .notice_status = "issued"});
+    check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0], .notice_status = NOTICE_STATUS_ISSUED});
     check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0], .category = "shoman"});
     /* the other municipality, and the municipal users (searched by LIKE) */
     check_query(f->conn, (store_user_query){.municipality_pk = f->muni[1], .search_key = "ア"});
@@ -326,7 +327,7 @@ static void test_filters_and_user_id(void **state)
 {
     struct fixture *f = fixture_of(state);
     static const char *const KEYS[] = {"ア", "アイ", "佐藤", "ウン", "アアア", "藤x"};
-    static const char *const STATUSES[] = {NULL, "unissued", "issued"};
+    static const notice_status STATUSES[] = {0, NOTICE_STATUS_UNISSUED, NOTICE_STATUS_ISSUED};
     static const char *const CATEGORIES[] = {NULL, "nanbyo", "both"};
     for (size_t k = 0; k < sizeof KEYS / sizeof KEYS[0]; k++)
         for (size_t s = 0; s < 3; s++)
@@ -345,7 +346,7 @@ static void test_filters_and_user_id(void **state)
     store_user *u = NULL;
     assert_int_equal(store_user_find_by_user_id(f->conn, a, "T00000000007", &u), NSDB_OK);
     q.municipality_pk = u->municipality_pk;
-    q.municipal_roles = strcmp(u->role, "muni_staff") == 0;
+    q.municipal_roles = u->role == USER_ROLE_MUNI_STAFF;
     assert_int_equal(store_user_search(f->conn, a, &q, &rows, &n, &total), NSDB_OK);
     assert_int_equal(total, 1);
     assert_int_equal(n, 1);

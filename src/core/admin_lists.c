@@ -1,0 +1,135 @@
+/*
+ * admin_lists.c — see admin_lists.h. The original file is kept with its SHA-256, so that the
+ * Ministry can download what it uploaded and an identical re-upload is recognised.
+ */
+#include "core/admin_lists.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/xlsx.h"
+#include "store/store.h"
+#include "util/str.h"
+
+#define REJECT_REASON_MAX_CHARS 1000
+
+static store_admin_list_row row_for_store(const admin_list_row *r)
+{
+    store_admin_list_row s = {.row_number = r->row_number,
+                              .municipality_code = r->municipality_code,
+                              .municipality_name = r->municipality_name,
+                              .category = r->category,
+                              .department = r->department,
+                              .title = r->title,
+                              .name = r->name,
+                              .name_kana = r->name_kana,
+                              .email = r->email,
+                              .phone = r->phone,
+                              .extension = r->extension,
+                              .request_type = r->request_type,
+                              .note = r->note,
+                              .postal = r->postal,
+                              .address = r->address};
+    return s;
+}
+
+/* A refused upload: audited, and the reason for the user. */
+static nsdb_err upload_refused(core_ctx *c, const char *message, nsdb_problem *pb)
+{
+    nsdb_err e = core_audit_event(c, "admin_list_upload", NULL, "failed", message);
+    if (e != NSDB_OK)
+        return problem_set(pb, e, NULL, NULL);
+    return problem_set(pb, NSDB_ERR_INVALID, "file", message);
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, data, len);
+    sodium_bin2hex(out, 65, digest, sizeof digest);
+}
+
+static nsdb_err upload_store(core_ctx *c, const char *filename, const void *data, size_t len,
+                             const admin_list *list, const char *sha, int64_t *id_out)
+{
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_admin_list_insert(c->conn, filename, sha, data, len, (int64_t)list->row_count,
+                                    c->who.user_pk, c->who.now, id_out);
+    for (size_t i = 0; e == NSDB_OK && i < list->row_count; i++) {
+        store_admin_list_row r = row_for_store(&list->rows[i]);
+        e = store_admin_list_row_insert(c->conn, *id_out, &r);
+    }
+    if (e == NSDB_OK)
+        e = core_audit(c, "admin_list_upload", core_target_id(c, "admin_list", *id_out), "ok",
+                       filename);
+    return core_end(c, e);
+}
+
+nsdb_err core_admin_list_upload(core_ctx *c, const char *filename, const void *data, size_t len,
+                                admin_list_upload_result *out, nsdb_problem *pb)
+{
+    memset(out, 0, sizeof *out);
+    if (filename == NULL || len == 0)
+        return upload_refused(c, "申請リストのファイル（.xlsx）を選択してください。", pb);
+    xlsx_table *table = NULL;
+    char *error = NULL;
+    if (xlsx_read(data, len, &table, &error) != NSDB_OK) {
+        char *msg =
+            arena_strdup(c->arena, error ? error : "Excel ファイル（.xlsx）として読めません。");
+        free(error);
+        return upload_refused(c, msg, pb);
+    }
+    nsdb_err e = admin_list_parse(table, c->arena, &out->parsed);
+    xlsx_table_free(table);
+    if (e != NSDB_OK || out->parsed.error_count > 0)
+        return upload_refused(c,
+                              arena_printf(c->arena,
+                                           "申請リストに誤りが %zu 件あります。下の一覧の行と列を"
+                                           "直して、もう一度アップロードしてください。何も登録して"
+                                           "いません。",
+                                           out->parsed.error_count),
+                              pb);
+    char sha[65];
+    sha256_hex(data, len, sha);
+    if (store_admin_list_find_by_sha256(c->conn, sha, &out->id) == NSDB_OK) {
+        out->duplicate = true;
+        return NSDB_OK;
+    }
+    e = upload_store(c, filename, data, len, &out->parsed, sha, &out->id);
+    if (e != NSDB_OK)
+        return upload_refused(c, nsdb_err_message(e), pb) == NSDB_ERR_INVALID
+                   ? problem_set(pb, e, "file", nsdb_err_message(e))
+                   : e;
+    return NSDB_OK;
+}
+
+nsdb_err core_admin_list_decide(core_ctx *c, int64_t id, bool approve, const char *reason,
+                                nsdb_problem *pb)
+{
+    char *trimmed = reason ? str_trim(arena_strdup(c->arena, reason)) : NULL;
+    if (!approve && (trimmed == NULL || *trimmed == '\0'))
+        return problem_set(pb, NSDB_ERR_INVALID, "reason", "差戻しの理由を入力してください。");
+    if (!approve && str_utf8_length(trimmed) > REJECT_REASON_MAX_CHARS)
+        return problem_set(pb, NSDB_ERR_INVALID, "reason",
+                           "差戻しの理由は1000文字以内で入力してください。");
+    bool changed = false;
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_admin_list_transition(c->conn, id, ADMIN_LIST_STATUS_SUBMITTED,
+                                        approve ? ADMIN_LIST_ACTION_APPROVE
+                                                : ADMIN_LIST_ACTION_REJECT,
+                                        c->who.user_pk, c->who.now, approve ? NULL : trimmed,
+                                        &changed);
+    if (e == NSDB_OK && changed)
+        e = core_audit(c, approve ? "admin_list_approve" : "admin_list_reject",
+                       core_target_id(c, "admin_list", id), "ok", approve ? NULL : trimmed);
+    e = core_end(c, e);
+    if (e != NSDB_OK)
+        return problem_set(pb, e, NULL, NULL);
+    if (!changed)
+        return problem_set(pb, NSDB_ERR_CONFLICT, NULL,
+                           "この申請リストは既に承認または差戻しされています。");
+    return NSDB_OK;
+}

@@ -1,0 +1,177 @@
+/*
+ * media_receipt.c — see media_receipt.h. The store's transitions move a row only from the state
+ * the rule allows (the WHERE clause is the guard against a concurrent change), so "nothing
+ * changed" means the state did not allow it.
+ */
+#include "core/media_receipt.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/registration.h"
+#include "domain/holiday.h"
+#include "util/str.h"
+
+#define DAMAGE_NOTE_MAX_CHARS 500
+
+nsdb_err core_package_receive(core_ctx *c, const store_package *p, nsdb_problem *pb)
+{
+    bool changed = false;
+    store_media *media = NULL;
+    size_t n = 0;
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_media_list(c->conn, c->arena, NULL, c->who.municipality_pk, p->id,
+                             MEDIA_STATUS_SHIPPED, &media, &n);
+    if (e == NSDB_OK)
+        e = store_package_receive(c->conn, p->id, c->who.user_pk, c->who.now, &changed);
+    if (e == NSDB_OK && changed) {
+        e = core_audit(c, "package_received", core_target_id(c, "package", p->id), "ok",
+                       p->tracking_number);
+        for (size_t i = 0; e == NSDB_OK && i < n; i++)
+            e = core_audit(c, "media_received", core_target_id(c, "media", media[i].id), "ok",
+                           "shipped → received");
+    }
+    e = core_end(c, e);
+    if (e != NSDB_OK)
+        return problem_set(pb, e, NULL, NULL);
+    if (!changed)
+        return problem_set(pb, NSDB_ERR_CONFLICT, NULL, "この梱包は既に受領済みです。");
+    return NSDB_OK;
+}
+
+/* "YYYY-MM-DD" of a real day, in the arena; NULL otherwise. */
+static const char *date_text(arena *a, const char *s)
+{
+    int y, m, d;
+    char tail;
+    if (s == NULL || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+        !holiday_date_valid(y, m, d))
+        return NULL;
+    return arena_printf(a, "%04d-%02d-%02d", y, m, d);
+}
+
+/* Today in Japan, YYYY-MM-DD. */
+static const char *today_text(core_ctx *c)
+{
+    time_t t = (time_t)(c->who.now + JST_OFFSET_SECONDS);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    return arena_printf(c->arena, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+nsdb_err core_media_forward(core_ctx *c, const store_media *m, const char *date_raw,
+                            nsdb_problem *pb)
+{
+    const char *date = date_text(c->arena, date_raw);
+    if (date == NULL || strcmp(date, "2023-01-01") < 0 || strcmp(date, today_text(c)) > 0)
+        return problem_set(pb, NSDB_ERR_INVALID, "date",
+                           "送付日は今日以前の日付を「2026-11-25」の形で入力してください。");
+    cycle_window cycle;
+    if (store_cycle_get(c->conn, m->cycle_id, &cycle) == NSDB_OK &&
+        strcmp(date, cycle.registration_from) < 0)
+        return problem_set(pb, NSDB_ERR_INVALID, "date",
+                           arena_printf(c->arena,
+                                        "送付日が媒体の作成より前になっています。%s 以降の日付を"
+                                        "入力してください。",
+                                        cycle.registration_from));
+    bool changed = false;
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_media_forward(c->conn, m->id, m->status, date, c->who.now, &changed);
+    if (e == NSDB_OK && changed)
+        e = core_audit(c, "media_forwarded", core_target_id(c, "media", m->id), "ok",
+                       arena_printf(c->arena, "received → forwarded %s", date));
+    e = core_end(c, e);
+    if (e != NSDB_OK)
+        return problem_set(pb, e, NULL, NULL);
+    if (!changed)
+        return problem_set(pb, NSDB_ERR_CONFLICT, NULL,
+                           "受領済みの媒体だけを医療機関へ送付済みにできます。");
+    return NSDB_OK;
+}
+
+nsdb_err core_media_damage(core_ctx *c, const store_media *m, const char *note,
+                           nsdb_problem *pb)
+{
+    char *trimmed = note ? str_trim(arena_strdup(c->arena, note)) : NULL;
+    if (trimmed == NULL || *trimmed == '\0' || str_utf8_length(trimmed) > DAMAGE_NOTE_MAX_CHARS)
+        return problem_set(pb, NSDB_ERR_INVALID, "note",
+                           "破損の内容を500文字以内で入力してください（例：ディスクが割れていた）。");
+    cycle_window now_cycle, next;
+    bool changed = false;
+    nsdb_err e = registration_cycle(c->conn, c->who.now, &now_cycle);
+    if (e == NSDB_OK)
+        e = store_cycle_next(c->conn, now_cycle.id, &next);
+    if (e != NSDB_OK)
+        return problem_set(pb, e, NULL, NULL);
+    e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_media_damage(c->conn, m->id, m->status, trimmed, next.id, c->who.now, &changed);
+    if (e == NSDB_OK && changed)
+        e = core_audit(c, "media_damaged", core_target_id(c, "media", m->id), "ok",
+                       arena_printf(c->arena, "%s → damaged; 再発行サイクル %s: %s",
+                                    media_status_key(m->status),
+                                    next.id, trimmed));
+    e = core_end(c, e);
+    if (e != NSDB_OK)
+        return problem_set(pb, e, NULL, NULL);
+    if (!changed)
+        return problem_set(pb, NSDB_ERR_CONFLICT, NULL,
+                           "この媒体は破損を連絡できる状態ではありません。");
+    return NSDB_OK;
+}
+
+/* Copies a valid date into out (11 bytes). */
+static bool date_copy(arena *a, const char *s, char out[11])
+{
+    const char *d = date_text(a, s);
+    if (d == NULL || strlen(d) != 10)
+        return false;
+    memcpy(out, d, 11);
+    return true;
+}
+
+nsdb_err core_cycle_adjust(core_ctx *c, const char *id, const cycle_dates *in, nsdb_problem *pb)
+{
+    cycle_window w;
+    nsdb_err e = store_cycle_get(c->conn, id, &w);
+    if (e == NSDB_ERR_NOT_FOUND)
+        return problem_set(pb, e, NULL, "指定されたサイクルは見つかりません。");
+    if (e != NSDB_OK)
+        return problem_set(pb, e, NULL, NULL);
+    const char *values[] = {in->registration_from, in->registration_to, in->media_from,
+                            in->media_to,          in->delivery_from,   in->delivery_to};
+    char *slots[] = {w.registration_from, w.registration_to, w.media_from,
+                     w.media_to,          w.delivery_from,   w.delivery_to};
+    for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++)
+        if (!date_copy(c->arena, values[i], slots[i]))
+            return problem_set(pb, NSDB_ERR_INVALID, NULL,
+                               "日付は「2026-11-25」の形で、実在する日を入力してください。");
+    if (strcmp(w.registration_from, w.registration_to) > 0 || strcmp(w.media_from, w.media_to) > 0 ||
+        strcmp(w.delivery_from, w.delivery_to) > 0 || strcmp(w.registration_to, w.media_from) >= 0)
+        return problem_set(pb, NSDB_ERR_INVALID, NULL,
+                           "各期間は開始日が終了日以前で、媒体作成は登録期間の後に始まるようにして"
+                           "ください。");
+    /* every registration date must stay in exactly one cycle: the window may not reach into its
+       neighbours' windows */
+    cycle_window prev, next;
+    if ((store_cycle_prev(c->conn, id, &prev) == NSDB_OK &&
+         strcmp(prev.registration_to, w.registration_from) >= 0) ||
+        (store_cycle_next(c->conn, id, &next) == NSDB_OK &&
+         strcmp(w.registration_to, next.registration_from) >= 0))
+        return problem_set(pb, NSDB_ERR_INVALID, NULL,
+                           "登録期間が前後のサイクルの登録期間と重なります。前のサイクルの終了日より"
+                           "後に始め、次のサイクルの開始日より前に終えてください。");
+    e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_cycle_update(c->conn, &w, c->who.user_pk, c->who.now);
+    if (e == NSDB_OK)
+        e = core_audit(c, "cycle_adjust", id, "ok",
+                       arena_printf(c->arena, "登録 %s〜%s 媒体 %s〜%s 送付 %s〜%s",
+                                    w.registration_from, w.registration_to, w.media_from,
+                                    w.media_to, w.delivery_from, w.delivery_to));
+    e = core_end(c, e);
+    return e == NSDB_OK ? NSDB_OK : problem_set(pb, e, NULL, NULL);
+}

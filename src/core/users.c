@@ -1,0 +1,193 @@
+/*
+ * users.c — see users.h. The field rules are the field table's (domain/fields.h, the forms'),
+ * so that an account the command line makes is one the screen would have accepted, with the
+ * same search key.
+ */
+#include "core/users.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/states.h"
+#include "domain/fields.h"
+
+/* The profile rules: municipal users (and admins) need kana, e-mail and category, as the form
+   does; other users may leave them out, but what is given must be valid. */
+static bool profile_valid(arena *a, bool complete, bool email_required,
+                          const user_profile_input *in, user_profile_input *out, nsdb_problem *pb)
+{
+    memset(out, 0, sizeof *out);
+    unsigned need = complete ? FIELD_REQUIRED : FIELD_OPTIONAL;
+    return core_field(a, FIELD_NAME, in->name, 0, &out->name, pb) &&
+           core_field(a, FIELD_NAME_KANA, in->name_kana, need, &out->name_kana, pb) &&
+           core_field(a, FIELD_EMAIL, in->email, email_required ? FIELD_REQUIRED : FIELD_OPTIONAL,
+                    &out->email, pb) &&
+           core_field(a, FIELD_DEPARTMENT, in->department, 0, &out->department, pb) &&
+           core_field(a, FIELD_CATEGORY, in->category, need, &out->category, pb);
+}
+
+/* Which municipality the new user belongs to: the admin's own, or the one the command line
+   names by code. */
+static nsdb_err add_municipality(core_ctx *c, const user_add_input *in, bool municipal,
+                                 int64_t *pk_out, nsdb_problem *pb)
+{
+    *pk_out = 0;
+    if (c->who.municipality_pk != 0) {
+        if (!municipal)
+            return problem_set(pb, NSDB_ERR_FORBIDDEN, "role",
+                               "権限は「自治体職員」か「自治体管理者」を選んでください。");
+        *pk_out = c->who.municipality_pk;
+        return NSDB_OK;
+    }
+    if (c->who.user_pk != 0) /* only the command line names a municipality */
+        return problem_set(pb, NSDB_ERR_FORBIDDEN, "role", NULL);
+    if (!municipal) {
+        if (in->municipality_code != NULL)
+            return problem_set(pb, NSDB_ERR_INVALID, "municipality_code",
+                               "地方公共団体コードは自治体ユーザ（muni_admin, muni_staff）にだけ"
+                               "指定できます。");
+        return NSDB_OK;
+    }
+    if (in->municipality_code == NULL || *in->municipality_code == '\0')
+        return problem_set(pb, NSDB_ERR_INVALID, "municipality_code",
+                           "自治体ユーザには地方公共団体コードが必要です。");
+    store_municipality *m = NULL;
+    nsdb_err e = store_municipality_find_by_code(c->conn, c->arena, in->municipality_code, &m);
+    if (e == NSDB_ERR_NOT_FOUND)
+        return problem_set(pb, e, "municipality_code",
+                           arena_printf(c->arena,
+                                        "地方公共団体コード %s は登録されていません"
+                                        "（nsdb municipality add で登録してください）。",
+                                        in->municipality_code));
+    if (e != NSDB_OK)
+        return problem_set(pb, e, NULL, NULL);
+    *pk_out = m->pk;
+    return NSDB_OK;
+}
+
+nsdb_err core_user_add(core_ctx *c, const user_add_input *in, accounts_issued *out,
+                       nsdb_problem *pb)
+{
+    user_role role = 0;
+    unsigned bit = user_role_from_key(in->role, &role) ? role_bit(role) : 0;
+    if (bit == 0)
+        return problem_set(pb, NSDB_ERR_INVALID, "role",
+                           "権限は mhlw, operator, muni_admin, muni_staff のいずれかです。");
+    if (bit & ROLES_INSTITUTION)
+        return problem_set(pb, NSDB_ERR_INVALID, "role",
+                           "医療機関ユーザ（指定医・責任者）は「医療機関ユーザ新規登録」から"
+                           "登録してください。");
+    bool municipal = (bit & ROLES_MUNI) != 0;
+    user_profile_input raw = {in->name, in->name_kana, in->email, in->department, in->category};
+    user_profile_input v;
+    bool complete = municipal && !in->profile_optional;
+    if (!profile_valid(c->arena, complete, complete, &raw, &v, pb))
+        return pb->code;
+    int64_t municipality_pk = 0;
+    nsdb_err e = add_municipality(c, in, municipal, &municipality_pk, pb);
+    if (e != NSDB_OK)
+        return e;
+    store_user_new u = {.role = role,
+                        .name = v.name,
+                        .name_kana = v.name_kana,
+                        .email = v.email,
+                        .department = v.department,
+                        .category = v.category,
+                        .municipality_pk = municipality_pk,
+                        .created_by = c->who.user_pk,
+                        .search_key = field_search_key(c->arena, v.name, v.name_kana)};
+    e = core_begin(c);
+    if (e == NSDB_OK)
+        e = accounts_issue(c->app, c->conn, &u, c->who.now, out);
+    if (e == NSDB_OK)
+        e = core_audit(c, "user_create", out->user_id, "ok", in->role);
+    e = core_end(c, e);
+    if (e != NSDB_OK) {
+        sodium_memzero(out, sizeof *out);
+        return problem_set(pb, e, NULL, NULL);
+    }
+    return NSDB_OK;
+}
+
+nsdb_err core_user_update_profile(core_ctx *c, const store_user *target,
+                                  const user_profile_input *in, nsdb_problem *pb)
+{
+    unsigned bit = role_bit(target->role);
+    bool municipal = (bit & ROLES_MUNI) != 0;
+    user_profile_input v;
+    if (!profile_valid(c->arena, municipal || (bit & ROLES_INSTITUTION), municipal, in, &v, pb))
+        return pb->code;
+    store_user_profile p = {.name = v.name,
+                            .name_kana = v.name_kana,
+                            .email = v.email,
+                            .department = municipal ? v.department : target->department,
+                            .title = target->title,
+                            .phone = target->phone,
+                            .category = v.category};
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_user_update_profile(c->conn, target->pk, &p,
+                                      field_search_key(c->arena, v.name, v.name_kana),
+                                      c->who.now);
+    if (e == NSDB_OK)
+        e = core_audit(c, "user_update", target->user_id, "ok", NULL);
+    e = core_end(c, e);
+    return e == NSDB_OK ? NSDB_OK : problem_set(pb, e, NULL, NULL);
+}
+
+nsdb_err core_user_reset_password(core_ctx *c, const store_user *target, nsdb_problem *pb)
+{
+    if (target->pk == c->who.user_pk)
+        return problem_set(pb, NSDB_ERR_CONFLICT, NULL,
+                           "自分のパスワードは「自アカウント管理」で変更してください。");
+    char password[IDS_INITIAL_PASSWORD_LEN + 1];
+    ids_initial_password_generate(password);
+    unsigned char *sealed = NULL;
+    size_t sealed_len = 0;
+    nsdb_err e =
+        secret_seal(&c->app->key, password, IDS_INITIAL_PASSWORD_LEN, &sealed, &sealed_len);
+    sodium_memzero(password, sizeof password);
+    if (e == NSDB_OK)
+        e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_user_reset_password(c->conn, target->pk, sealed, sealed_len, c->who.now);
+    if (e == NSDB_OK)
+        e = store_session_delete_for_user(c->conn, target->pk, NULL);
+    if (e == NSDB_OK)
+        e = core_audit(c, "password_reset", target->user_id, "ok", NULL);
+    e = core_end(c, e);
+    free(sealed);
+    return e == NSDB_OK ? NSDB_OK : problem_set(pb, e, NULL, NULL);
+}
+
+nsdb_err core_user_set_suspended(core_ctx *c, const store_user *target, bool suspend,
+                                 nsdb_problem *pb)
+{
+    if (target->pk == c->who.user_pk)
+        return problem_set(pb, NSDB_ERR_CONFLICT, NULL,
+                           suspend ? "自分自身を利用停止にすることはできません。"
+                                   : "自分自身の利用再開はできません。");
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_user_set_status(c->conn, target->pk,
+                                  suspend ? ACCOUNT_STATUS_SUSPENDED : ACCOUNT_STATUS_ACTIVE,
+                                  c->who.now);
+    if (e == NSDB_OK && suspend)
+        e = store_session_delete_for_user(c->conn, target->pk, NULL);
+    if (e == NSDB_OK)
+        e = core_audit(c, suspend ? "user_suspend" : "user_resume", target->user_id, "ok", NULL);
+    e = core_end(c, e);
+    return e == NSDB_OK ? NSDB_OK : problem_set(pb, e, NULL, NULL);
+}
+
+nsdb_err core_notices_printed(core_ctx *c, store_user *const *users, size_t n)
+{
+    nsdb_err e = core_begin(c);
+    for (size_t i = 0; e == NSDB_OK && i < n; i++) {
+        e = store_user_mark_notice_issued(c->conn, users[i]->pk, c->who.now);
+        if (e == NSDB_OK)
+            e = core_audit(c, "notice_print", users[i]->user_id, "ok", n > 1 ? "bulk" : NULL);
+    }
+    return core_end(c, e);
+}

@@ -1,0 +1,53 @@
+/*
+ * users.h — the operations on accounts other than registration into the designated-doctor
+ * master: adding a ministry, operator or municipal user (the command line and 自治体ユーザ新規登録
+ * alike), editing a profile, パスワード初期化 and 利用停止/再開. Each validates, owns its
+ * transaction and writes its audit record (see actor.h).
+ */
+#ifndef NSDB_CORE_USERS_H
+#define NSDB_CORE_USERS_H
+
+#include <stdbool.h>
+
+#include "core/accounts.h"
+#include "core/actor.h"
+#include "store/store.h"
+
+typedef struct user_add_input {
+    const char *role; /* mhlw, operator, muni_admin, muni_staff */
+    const char *name, *name_kana, *email, *department, *category;
+    /* the command line names the municipality by its code; a municipal admin adds users to
+       their own municipality (c->who.municipality_pk) and leaves this NULL */
+    const char *municipality_code;
+    /* the command line (SPEC §4: `user add --role --name [--municipality] [--email]`) may leave
+       out 氏名カナ, メールアドレス and 難病/小慢; what it gives is checked by the same rules */
+    bool profile_optional;
+} user_add_input;
+
+/* Validates every field with the rules of the forms (a municipal user needs 氏名, 氏名カナ,
+   メールアドレス and 難病/小慢, as on 自治体ユーザ新規登録, unless profile_optional), issues the account with its search key
+   and writes user_create. NSDB_ERR_INVALID / NOT_FOUND / FORBIDDEN with *pb naming the field. */
+NSDB_MUST_CHECK nsdb_err core_user_add(core_ctx *c, const user_add_input *in,
+                                       accounts_issued *out, nsdb_problem *pb);
+
+typedef struct user_profile_input {
+    const char *name, *name_kana, *email, *department, *category;
+} user_profile_input;
+
+/* 編集: the same rules as core_user_add for the target's kind of user (e-mail optional for
+   institution users); title and phone are kept. */
+NSDB_MUST_CHECK nsdb_err core_user_update_profile(core_ctx *c, const store_user *target,
+                                                  const user_profile_input *in, nsdb_problem *pb);
+/* パスワード初期化: a new sealed initial password, notice status 未発行, sessions ended. Not on
+   oneself (NSDB_ERR_CONFLICT). */
+NSDB_MUST_CHECK nsdb_err core_user_reset_password(core_ctx *c, const store_user *target,
+                                                  nsdb_problem *pb);
+/* 利用停止 (suspend) / 再開; suspending ends the user's sessions. Not on oneself. */
+NSDB_MUST_CHECK nsdb_err core_user_set_suspended(core_ctx *c, const store_user *target,
+                                                 bool suspend, nsdb_problem *pb);
+
+/* ID・PW発行通知書 printed for users[0..n): each 未発行 becomes 発行済 and each print is audited
+   (notice_print; detail "bulk" when several), in one transaction. */
+NSDB_MUST_CHECK nsdb_err core_notices_printed(core_ctx *c, store_user *const *users, size_t n);
+
+#endif
