@@ -134,7 +134,6 @@ int verb_municipality_add(int argc, char **argv, app_config *cfg)
     return rc;
 }
 
-/* ---- token add ---- */
 int verb_token_add(int argc, char **argv, app_config *cfg)
 {
     enum { O_NAME = 1, O_JSON };
