@@ -1,11 +1,14 @@
 /*
- * cli.h — what the command-line verbs share: the verb table entry, the common options
- * (--data, --database, --help), opening the application and audit records by the command line.
+ * cli.h — what the command-line verbs share: the verb table entry and the table's lookup
+ * (cli.c), the common options (--data, --database, --help), opening the application, the core
+ * context of a verb and how its problems are printed, and every verb's handler (serve.c,
+ * user_verbs.c, admin_verbs.c, media_verbs.c).
  */
 #ifndef NSDB_CLI_H
 #define NSDB_CLI_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "core/actor.h"
@@ -23,6 +26,7 @@ typedef struct verb {
     verb_fn run;
     const char *usage;
     const char *help;
+    bool draws_pdf; /* main() loads fontconfig before such a verb runs */
 } verb;
 
 /* Options every verb accepts; verb options follow from index COMMON_COUNT. */
@@ -45,10 +49,19 @@ enum { OPT_VPN_REMOTE = 1100, OPT_SENDER_NAME, OPT_SENDER_POSTAL, OPT_SENDER_ADD
 /* Handles a media option; -1 when opt is not one. */
 int media_option(int opt, app_config *cfg);
 
+/* The verb being run, for its usage text; set by main() before the verb runs. */
 extern const verb *current_verb;
+/* Finds the verb named by argv[1] (and argv[2] for two-word verbs); *words receives how many
+   words name it. NULL when none does. */
+const verb *cli_verb_find(int argc, char **argv, int *words);
+/* Prints every verb's usage and help, then the common options. */
+void cli_usage_all(FILE *out);
 /* Handles a common option; returns -1 when opt is not one, else 0 to go on (--help exits). */
 int common_option(int opt, app_config *cfg);
+/* Parses the options of a verb that has only the common ones: 0, or EXIT_USAGE. */
+int parse_common_only(int argc, char **argv, app_config *cfg);
 void usage_verb(FILE *out, const verb *v);
+/* app_open as an exit status: 0, or EXIT_USER when the application cannot open. */
 int open_app(app *a, const app_config *cfg, int pool_size);
 /* The core context of a verb (the command line as actor; a pooled connection) and its end. */
 core_ctx cli_core(app *a, arena *ar);
@@ -56,6 +69,19 @@ void cli_core_end(core_ctx *c);
 /* Prints the problem of a refused operation on stderr; returns EXIT_USER. */
 int cli_problem(const nsdb_problem *pb);
 
+/* serve.c */
+int verb_serve(int argc, char **argv, app_config *cfg);
+/* user_verbs.c */
+int verb_user_add(int argc, char **argv, app_config *cfg);
+int verb_municipality_add(int argc, char **argv, app_config *cfg);
+int verb_token_add(int argc, char **argv, app_config *cfg);
+/* admin_verbs.c */
+int verb_migrate(int argc, char **argv, app_config *cfg);
+int verb_mail_send(int argc, char **argv, app_config *cfg);
+int verb_audit(int argc, char **argv, app_config *cfg);
+int verb_backup(int argc, char **argv, app_config *cfg);
+int verb_version(int argc, char **argv, app_config *cfg);
+/* media_verbs.c */
 int verb_cycle_list(int argc, char **argv, app_config *cfg);
 int verb_media_build(int argc, char **argv, app_config *cfg);
 int verb_media_list(int argc, char **argv, app_config *cfg);

@@ -122,6 +122,8 @@ nsdb_err migrate_apply_all(db *conn, int *applied_out)
         if (str_starts_with(f->path, MIGRATIONS_DIR) && migration_for_dialect(f->path, conn) &&
             n < sizeof list / sizeof list[0])
             list[n++] = f;
+    /* qsort reads only the n entries set above (none when n is 0) */
+    /* cppcheck-suppress uninitvar */
     qsort(list, n, sizeof list[0], compare_paths);
     for (size_t i = 0; i < n; i++) {
         char version[4] = {0};

@@ -1,0 +1,160 @@
+/*
+ * serve.c — `nsdb serve`: opens the application, starts the HTTP server, the mail thread and the
+ * media job, and runs until SIGTERM or SIGINT, then stops them in order (SPEC §4).
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/mailer.h"
+#include "core/media_job.h"
+#include "http/http.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "web/web.h"
+
+/* host receives the address part; cfg->listen_host points to it. */
+static int parse_listen(const char *text, app_config *cfg, char *host, size_t host_size)
+{
+    const char *colon = strrchr(text, ':');
+    if (colon == NULL || (size_t)(colon - text) >= host_size)
+        return -1;
+    char *end = NULL;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || port < 0 || port > 65535)
+        return -1;
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    cfg->listen_host = host;
+    cfg->port = (uint16_t)port;
+    return 0;
+}
+
+int verb_serve(int argc, char **argv, app_config *cfg)
+{
+    enum { O_LISTEN = 1, O_THREADS, O_URL, O_SECURE, O_PROXY, O_OPS, O_MEM, O_SMTP, O_FROM };
+    static const struct option OPTS[] = {COMMON_LONG_OPTIONS,
+                                         {"listen", required_argument, NULL, O_LISTEN},
+                                         {"threads", required_argument, NULL, O_THREADS},
+                                         {"public-url", required_argument, NULL, O_URL},
+                                         {"secure-cookies", no_argument, NULL, O_SECURE},
+                                         {"trust-proxy", no_argument, NULL, O_PROXY},
+                                         {"pwhash-ops", required_argument, NULL, O_OPS},
+                                         {"pwhash-mem-mib", required_argument, NULL, O_MEM},
+                                         {"smtp", required_argument, NULL, O_SMTP},
+                                         {"mail-from", required_argument, NULL, O_FROM},
+                                         MEDIA_LONG_OPTIONS,
+                                         {NULL, 0, NULL, 0}};
+    char listen_host[256];
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
+        if (common_option(opt, cfg) == 0 || media_option(opt, cfg) == 0)
+            continue;
+        switch (opt) {
+        case O_LISTEN:
+            if (parse_listen(optarg, cfg, listen_host, sizeof listen_host) != 0) {
+                fprintf(
+                    stderr,
+                    "nsdb: --listen は HOST:PORT の形で指定してください（例 127.0.0.1:8080）。\n");
+                return EXIT_USAGE;
+            }
+            break;
+        case O_THREADS:
+            cfg->threads = (unsigned)atoi(optarg);
+            break;
+        case O_URL:
+            cfg->public_url = optarg;
+            break;
+        case O_SECURE:
+            cfg->secure_cookies = true;
+            break;
+        case O_PROXY:
+            cfg->trust_proxy = true;
+            break;
+        case O_OPS:
+            cfg->cost.opslimit = strtoull(optarg, NULL, 10);
+            break;
+        case O_MEM:
+            cfg->cost.memlimit = (size_t)strtoull(optarg, NULL, 10) * 1024 * 1024;
+            break;
+        case O_SMTP:
+            cfg->smtp_url = optarg;
+            break;
+        case O_FROM:
+            cfg->mail_from = optarg;
+            break;
+        default:
+            usage_verb(stderr, current_verb);
+            return EXIT_USAGE;
+        }
+    }
+    password_cost floor = password_cost_default();
+    if (cfg->cost.opslimit < floor.opslimit || cfg->cost.memlimit < floor.memlimit) {
+        fprintf(stderr, "nsdb: パスワードハッシュの強度は 2 パス・19 MiB 未満にできません。\n");
+        return EXIT_USAGE;
+    }
+    if (cfg->threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->threads = n > 0 ? (unsigned)n : 2;
+    }
+    if (cfg->public_url != NULL && strncmp(cfg->public_url, "https://", 8) == 0)
+        cfg->secure_cookies = true;
+
+    /* SIGTERM/SIGINT are taken by sigwait below, in this thread only */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    app a;
+    int rc = open_app(&a, cfg, (int)cfg->threads + 2);
+    if (rc != 0)
+        return rc;
+    if (password_hash("nsdb-dummy-password-for-timing", cfg->cost, a.dummy_hash) != NSDB_OK) {
+        app_close(&a);
+        return EXIT_USER;
+    }
+    http_server_config hc = {.listen_host = cfg->listen_host,
+                             .port = cfg->port,
+                             .threads = cfg->threads,
+                             .connection_timeout_seconds = 30,
+                             .header_memory_limit = 64 * 1024,
+                             .trust_proxy = cfg->trust_proxy};
+    http_server *srv = NULL;
+    if (http_server_start(&hc, web_handle, web_body_limit, &a, &srv) != NSDB_OK) {
+        fprintf(stderr,
+                "nsdb: %s:%u で待ち受けできません（ポートが使用中か、アドレスが不正です）。\n",
+                cfg->listen_host, (unsigned)cfg->port);
+        app_close(&a);
+        return EXIT_USER;
+    }
+    mailer_thread_start(&a, 10, &a.mailer);
+    media_job_create(&a, &a.media_job);
+    printf("nsdb: http://%s:%u/ で待ち受けています（データ: %s）。停止は Ctrl-C。\n",
+           cfg->listen_host, (unsigned)http_server_port(srv), cfg->data_dir);
+    db *conn = db_pool_acquire(a.pool);
+    int64_t users = 0;
+    store_user_count(conn, &users);
+    db_pool_release(a.pool, conn);
+    if (users == 0)
+        printf("nsdb: ユーザがまだいません。最初のユーザは別の端末で次のように作成します:\n"
+               "  ./nsdb user add --data %s --role mhlw --name '難病対策課 担当'\n"
+               "  （表示されたユーザIDと初期パスワードでログインし、パスワードを変更します）\n",
+               cfg->data_dir);
+    fflush(stdout);
+    log_event(LOG_INFO, "server_started", "listen", cfg->listen_host, NULL);
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log_event(LOG_INFO, "server_stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
+    http_server_stop(srv);
+    media_job_destroy(a.media_job); /* a build stops after its current media */
+    mailer_thread_stop(a.mailer);
+    app_close(&a);
+    return 0;
+}
