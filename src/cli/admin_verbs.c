@@ -13,7 +13,7 @@
 #include "cli/cli.h"
 #include "core/mailer.h"
 #include "store/backup.h"
-#include "store/store.h"
+#include "store/audit.h"
 #include "util/arena.h"
 
 int verb_migrate(int argc, char **argv, app_config *cfg)

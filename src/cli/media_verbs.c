@@ -109,9 +109,9 @@ int verb_media_build(int argc, char **argv, app_config *cfg)
     arena *ar = arena_new();
     media_built *built = NULL;
     size_t n = 0;
-    char *error = NULL;
-    nsdb_err e = media_build_cycle(&a, o.cycle, o.template_dir, 0, "cli", "local", NULL, ar,
-                                   &built, &n, &error);
+    nsdb_problem pb = {0};
+    core_actor who = core_actor_cli();
+    nsdb_err e = media_build_cycle(&a, o.cycle, o.template_dir, &who, NULL, ar, &built, &n, &pb);
     if (o.json) {
         json_t *list = json_array();
         for (size_t i = 0; i < n; i++)
@@ -130,7 +130,7 @@ int verb_media_build(int argc, char **argv, app_config *cfg)
         printf("%zu 件の媒体を作成しました。\n", n);
     }
     if (e != NSDB_OK)
-        fprintf(stderr, "nsdb: %s\n", error ? error : nsdb_err_message(e));
+        fprintf(stderr, "nsdb: %s\n", problem_message(&pb));
     arena_free(ar);
     app_close(&a);
     return e == NSDB_OK ? 0 : EXIT_USER;
@@ -193,8 +193,9 @@ int verb_package_build(int argc, char **argv, app_config *cfg)
     arena *ar = arena_new();
     package_built *built = NULL;
     size_t n = 0;
-    char *error = NULL;
-    nsdb_err e = media_pack_cycle(&a, o.cycle, 0, "cli", "local", ar, &built, &n, &error);
+    nsdb_problem pb = {0};
+    core_actor who = core_actor_cli();
+    nsdb_err e = media_pack_cycle(&a, o.cycle, &who, ar, &built, &n, &pb);
     if (o.json) {
         json_t *list = json_array();
         for (size_t i = 0; i < n; i++) {
@@ -216,7 +217,7 @@ int verb_package_build(int argc, char **argv, app_config *cfg)
         printf("%zu 個の梱包を作成しました。\n", n);
     }
     if (e != NSDB_OK)
-        fprintf(stderr, "nsdb: %s\n", error ? error : nsdb_err_message(e));
+        fprintf(stderr, "nsdb: %s\n", problem_message(&pb));
     arena_free(ar);
     app_close(&a);
     return e == NSDB_OK ? 0 : EXIT_USER;

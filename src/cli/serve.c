@@ -13,7 +13,7 @@
 #include "core/mailer.h"
 #include "core/media_job.h"
 #include "http/http.h"
-#include "store/store.h"
+#include "store/users.h"
 #include "util/log.h"
 #include "web/web.h"
 

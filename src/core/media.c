@@ -54,19 +54,12 @@ static nsdb_err write_file(const char *path, const void *data, size_t len)
     return NSDB_OK;
 }
 
-static nsdb_err audit_media(db *conn, int64_t now, int64_t actor_pk, const char *actor,
-                            const char *ip, const char *action, const char *target,
-                            const char *detail)
+/* The media operations' context: the connection of the build or packing, the actor, now. */
+static core_ctx media_core(app *a, db *conn, arena *ar, const core_actor *who)
 {
-    store_audit entry = {.at = now,
-                         .actor_user_pk = actor_pk,
-                         .actor_user_id = actor,
-                         .client_ip = ip,
-                         .action = action,
-                         .target = target,
-                         .result = "ok",
-                         .detail = detail};
-    return store_audit_insert(conn, &entry);
+    core_ctx c = {.app = a, .conn = conn, .arena = ar, .who = *who};
+    c.who.now = (int64_t)time(NULL);
+    return c;
 }
 
 nsdb_err media_cycles_ensure(db *conn, int through_year)
@@ -173,8 +166,7 @@ static nsdb_err build_one(app *a, db *conn, pki_ca *ca, const char *dir, const c
 }
 
 static nsdb_err record_one(app *a, db *conn, store_media *m, const char *passphrase,
-                           int64_t actor_pk, const char *actor, const char *ip, arena *ar,
-                           int64_t *id_out)
+                           const core_actor *who, arena *ar, int64_t *id_out)
 {
     unsigned char *sealed = NULL;
     size_t sealed_len = 0;
@@ -183,8 +175,9 @@ static nsdb_err record_one(app *a, db *conn, store_media *m, const char *passphr
         return e;
     m->passphrase_sealed = sealed;
     m->passphrase_sealed_len = sealed_len;
-    int64_t now = (int64_t)time(NULL);
-    e = db_begin(conn);
+    core_ctx c = media_core(a, conn, ar, who);
+    int64_t now = c.who.now;
+    e = core_begin(&c);
     if (e == NSDB_OK)
         e = store_media_insert(conn, m, now, id_out);
     if (e == NSDB_OK && m->reissue_of) {
@@ -192,36 +185,31 @@ static nsdb_err record_one(app *a, db *conn, store_media *m, const char *passphr
         e = store_media_transition(conn, m->reissue_of, MEDIA_STATUS_DAMAGED,
                                    MEDIA_ACTION_REISSUE, now, &changed);
         if (e == NSDB_OK)
-            e = audit_media(conn, now, actor_pk, actor, ip, "media_reissued",
-                            arena_printf(ar, "media:%lld", (long long)m->reissue_of),
-                            arena_printf(ar, "damaged → reissued (media:%lld)", (long long)*id_out));
+            e = core_audit(&c, "media_reissued", core_target_id(&c, "media", m->reissue_of), "ok",
+                           arena_printf(ar, "damaged → reissued (media:%lld)", (long long)*id_out));
     }
     if (e == NSDB_OK)
-        e = audit_media(conn, now, actor_pk, actor, ip, "media_create",
-                        arena_printf(ar, "media:%lld", (long long)*id_out),
-                        arena_printf(ar, "%s %s %s", m->cycle_id, m->municipality_code,
-                                     m->institution_code));
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    else
-        db_rollback(conn);
+        e = core_audit(&c, "media_create", core_target_id(&c, "media", *id_out), "ok",
+                       arena_printf(ar, "%s %s %s", m->cycle_id, m->municipality_code,
+                                    m->institution_code));
+    e = core_end(&c, e);
     free(sealed);
     m->passphrase_sealed = NULL;
     return e;
 }
 
 nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_dir,
-                           int64_t actor_pk, const char *actor_user_id, const char *client_ip,
-                           const media_progress *progress, arena *ar, media_built **out,
-                           size_t *count_out, char **error_out)
+                           const core_actor *who, const media_progress *progress, arena *ar,
+                           media_built **out, size_t *count_out, nsdb_problem *pb)
 {
     *out = NULL;
     *count_out = 0;
+    const char *error = NULL;
     struct stat st;
     if (template_dir == NULL || stat(template_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        *error_out = arena_printf(ar, "媒体テンプレートのフォルダ %s がありません。",
+        error = arena_printf(ar, "媒体テンプレートのフォルダ %s がありません。",
                                   template_dir ? template_dir : "(未指定)");
-        return NSDB_ERR_INVALID;
+        return problem_set(pb, NSDB_ERR_INVALID, NULL, error);
     }
     /* one build at a time on this data folder (the screen's, another server's, the CLI's): two
        would both take the same institutions and write over each other's images */
@@ -231,14 +219,14 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
                              0600)
                       : -1;
     if (lock_fd < 0) {
-        *error_out = arena_printf(ar, "媒体のフォルダ %s を作成できません。", dir);
-        return NSDB_ERR_IO;
+        error = arena_printf(ar, "媒体のフォルダ %s を作成できません。", dir);
+        return problem_set(pb, NSDB_ERR_IO, NULL, error);
     }
     if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
         close(lock_fd);
-        *error_out = arena_strdup(ar, "別の媒体作成（画面または nsdb media build）が実行中です。"
+        error = arena_strdup(ar, "別の媒体作成（画面または nsdb media build）が実行中です。"
                                       "終わってから、もう一度作成してください。");
-        return NSDB_ERR_BUSY;
+        return problem_set(pb, NSDB_ERR_BUSY, NULL, error);
     }
     db *conn = db_pool_acquire(a->pool);
     cycle_window c;
@@ -246,9 +234,9 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
     if (e != NSDB_OK) {
         db_pool_release(a->pool, conn);
         close(lock_fd);
-        *error_out = arena_printf(ar, "サイクル %s はありません（nsdb cycle list で確認してください）。",
+        error = arena_printf(ar, "サイクル %s はありません（nsdb cycle list で確認してください）。",
                                   cycle_id);
-        return e == NSDB_ERR_NOT_FOUND ? NSDB_ERR_INVALID : e;
+        return problem_set(pb, e == NSDB_ERR_NOT_FOUND ? NSDB_ERR_INVALID : e, NULL, error);
     }
     store_media *wanted = NULL;
     size_t n = 0;
@@ -265,7 +253,7 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
         if (progress != NULL && progress->report != NULL)
             progress->report(progress->ctx, done, n);
         if (progress != NULL && progress->stop != NULL && atomic_load(progress->stop)) {
-            *error_out = arena_printf(ar, "サーバの停止で媒体の作成を中断しました（%zu 件作成済み）。"
+            error = arena_printf(ar, "サーバの停止で媒体の作成を中断しました（%zu 件作成済み）。"
                                           "もう一度作成すると続きを作成します。",
                                       done);
             e = NSDB_ERR_BUSY;
@@ -275,8 +263,7 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
         e = build_one(a, conn, ca, cycle_dir, template_dir, ar, &wanted[i], passphrase);
         int64_t id = 0;
         if (e == NSDB_OK)
-            e = record_one(a, conn, &wanted[i], passphrase, actor_pk, actor_user_id, client_ip, ar,
-                           &id);
+            e = record_one(a, conn, &wanted[i], passphrase, who, ar, &id);
         sodium_memzero(passphrase, sizeof passphrase);
         if (e != NSDB_OK)
             break;
@@ -288,12 +275,12 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
     close(lock_fd); /* and the lock with it */
     if (e == NSDB_OK && progress != NULL && progress->report != NULL)
         progress->report(progress->ctx, done, n);
-    if (e != NSDB_OK && *error_out == NULL)
-        *error_out = arena_printf(ar, "媒体の作成に失敗しました（%zu 件作成済み）: %s", done,
+    if (e != NSDB_OK && error == NULL)
+        error = arena_printf(ar, "媒体の作成に失敗しました（%zu 件作成済み）: %s", done,
                                   nsdb_err_message(e));
     *out = built;
     *count_out = done;
-    return e;
+    return e == NSDB_OK ? NSDB_OK : problem_set(pb, e, NULL, error);
 }
 
 /* ---- tracking numbers ---- */
@@ -381,12 +368,14 @@ static nsdb_err pack_files(app *a, db *conn, arena *ar, const char *cycle_dir,
     return e;
 }
 
-static nsdb_err pack_media_one(db *conn, arena *ar, const store_media *m, int64_t package_id,
-                               const char *tracking, int64_t now, int64_t actor_pk,
-                               const char *actor, const char *ip)
+static nsdb_err pack_media_one(core_ctx *c, const store_media *m, int64_t package_id,
+                               const char *tracking)
 {
+    db *conn = c->conn;
+    arena *ar = c->arena;
+    int64_t now = c->who.now;
     bool changed = false;
-    const char *target = arena_printf(ar, "media:%lld", (long long)m->id);
+    const char *target = core_target_id(c, "media", m->id);
     nsdb_err e = store_media_set_package(conn, m->id, package_id, now);
     if (e == NSDB_OK)
         e = store_media_transition(conn, m->id, MEDIA_STATUS_CREATED, MEDIA_ACTION_PACK, now,
@@ -394,25 +383,25 @@ static nsdb_err pack_media_one(db *conn, arena *ar, const store_media *m, int64_
     if (e == NSDB_OK && !changed)
         e = NSDB_ERR_BUSY; /* packed by someone else meanwhile */
     if (e == NSDB_OK)
-        e = audit_media(conn, now, actor_pk, actor, ip, "media_packed", target,
-                        arena_printf(ar, "created → packed (package:%lld)", (long long)package_id));
+        e = core_audit(c, "media_packed", target, "ok",
+                       arena_printf(ar, "created → packed (package:%lld)", (long long)package_id));
     if (e == NSDB_OK)
         e = store_media_transition(conn, m->id, MEDIA_STATUS_PACKED, MEDIA_ACTION_SHIP, now,
                                    &changed);
     if (e == NSDB_OK)
-        e = audit_media(conn, now, actor_pk, actor, ip, "media_shipped", target,
-                        arena_printf(ar, "packed → shipped (追跡番号 %s)", tracking));
+        e = core_audit(c, "media_shipped", target, "ok",
+                       arena_printf(ar, "packed → shipped (追跡番号 %s)", tracking));
     return e;
 }
 
 static nsdb_err pack_one(app *a, db *conn, arena *ar, const char *cycle_id, const char *cycle_dir,
-                         store_media *media, size_t n, int64_t actor_pk, const char *actor,
-                         const char *ip, package_built *b)
+                         store_media *media, size_t n, const core_actor *who, package_built *b)
 {
-    int64_t seq = 0, id = 0, now = (int64_t)time(NULL);
+    core_ctx c = media_core(a, conn, ar, who);
+    int64_t seq = 0, id = 0, now = c.who.now;
     char tracking[13];
     media_tracking_number(tracking);
-    nsdb_err e = db_begin(conn);
+    nsdb_err e = core_begin(&c);
     if (e == NSDB_OK)
         e = store_package_max_seq(conn, cycle_id, media[0].municipality_pk, &seq);
     if (e == NSDB_OK)
@@ -420,23 +409,19 @@ static nsdb_err pack_one(app *a, db *conn, arena *ar, const char *cycle_id, cons
                                  &id);
     b->media_ids = arena_calloc(ar, n, sizeof *b->media_ids);
     for (size_t i = 0; e == NSDB_OK && i < n; i++) {
-        e = pack_media_one(conn, ar, &media[i], id, tracking, now, actor_pk, actor, ip);
+        e = pack_media_one(&c, &media[i], id, tracking);
         b->media_ids[i] = media[i].id;
     }
     if (e == NSDB_OK)
-        e = audit_media(conn, now, actor_pk, actor, ip, "package_create",
-                        arena_printf(ar, "package:%lld", (long long)id),
-                        arena_printf(ar, "%s %s 媒体%zu枚 追跡番号 %s", cycle_id,
-                                     media[0].municipality_code, n, tracking));
+        e = core_audit(&c, "package_create", core_target_id(&c, "package", id), "ok",
+                       arena_printf(ar, "%s %s 媒体%zu枚 追跡番号 %s", cycle_id,
+                                    media[0].municipality_code, n, tracking));
     store_package *p = NULL;
     if (e == NSDB_OK)
         e = store_package_get(conn, ar, id, 0, &p);
     if (e == NSDB_OK)
         e = pack_files(a, conn, ar, cycle_dir, p, media, n, b);
-    if (e == NSDB_OK)
-        e = db_commit(conn);
-    else
-        db_rollback(conn);
+    e = core_end(&c, e);
     b->package_id = id;
     b->municipality = media[0].municipality_code;
     b->tracking_number = arena_strdup(ar, tracking);
@@ -444,10 +429,10 @@ static nsdb_err pack_one(app *a, db *conn, arena *ar, const char *cycle_id, cons
     return e;
 }
 
-nsdb_err media_pack_cycle(app *a, const char *cycle_id, int64_t actor_pk,
-                          const char *actor_user_id, const char *client_ip, arena *ar,
-                          package_built **out, size_t *count_out, char **error_out)
+nsdb_err media_pack_cycle(app *a, const char *cycle_id, const core_actor *who, arena *ar,
+                          package_built **out, size_t *count_out, nsdb_problem *pb)
 {
+    const char *error = NULL;
     *out = NULL;
     *count_out = 0;
     db *conn = db_pool_acquire(a->pool);
@@ -455,8 +440,8 @@ nsdb_err media_pack_cycle(app *a, const char *cycle_id, int64_t actor_pk,
     nsdb_err e = store_cycle_get(conn, cycle_id, &c);
     if (e != NSDB_OK) {
         db_pool_release(a->pool, conn);
-        *error_out = arena_printf(ar, "サイクル %s はありません。", cycle_id);
-        return e == NSDB_ERR_NOT_FOUND ? NSDB_ERR_INVALID : e;
+        error = arena_printf(ar, "サイクル %s はありません。", cycle_id);
+        return problem_set(pb, e == NSDB_ERR_NOT_FOUND ? NSDB_ERR_INVALID : e, NULL, error);
     }
     store_media *media = NULL;
     size_t n = 0;
@@ -474,17 +459,16 @@ nsdb_err media_pack_cycle(app *a, const char *cycle_id, int64_t actor_pk,
         while (j < n && j - i < MEDIA_PER_PACKAGE &&
                media[j].municipality_pk == media[i].municipality_pk)
             j++;
-        e = pack_one(a, conn, ar, cycle_id, cycle_dir, &media[i], j - i, actor_pk, actor_user_id,
-                     client_ip, &built[count]);
+        e = pack_one(a, conn, ar, cycle_id, cycle_dir, &media[i], j - i, who, &built[count]);
         if (e == NSDB_OK)
             count++;
         i = j;
     }
     db_pool_release(a->pool, conn);
     if (e != NSDB_OK)
-        *error_out = arena_printf(ar, "梱包に失敗しました（%zu 件作成済み）: %s", count,
+        error = arena_printf(ar, "梱包に失敗しました（%zu 件作成済み）: %s", count,
                                   nsdb_err_message(e));
     *out = built;
     *count_out = count;
-    return e;
+    return e == NSDB_OK ? NSDB_OK : problem_set(pb, e, NULL, error);
 }

@@ -9,6 +9,7 @@
 
 #include <stdatomic.h>
 
+#include "core/actor.h"
 #include "core/app.h"
 #include "store/media_store.h"
 
@@ -32,12 +33,13 @@ typedef struct media_progress {
 } media_progress;
 
 /* Builds what the cycle still lacks; building again makes nothing new. Files go under
-   DATA/media/CYCLE/. actor_user_id: "cli" or the operator. progress: NULL or see above.
-   Results live in ar. */
-nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_dir,
-                           int64_t actor_pk, const char *actor_user_id, const char *client_ip,
-                           const media_progress *progress, arena *ar, media_built **out,
-                           size_t *count_out, char **error_out);
+   DATA/media/CYCLE/. who: the command line or the operator (audit records). progress: NULL or
+   see above. Results and pb->message live in ar. */
+NSDB_MUST_CHECK nsdb_err media_build_cycle(app *a, const char *cycle_id,
+                                           const char *template_dir, const core_actor *who,
+                                           const media_progress *progress, arena *ar,
+                                           media_built **out, size_t *count_out,
+                                           nsdb_problem *pb);
 
 typedef struct package_built {
     int64_t package_id;
@@ -52,9 +54,9 @@ typedef struct package_built {
 /* Packs every created media of the cycle: per municipality, chunks of MEDIA_PER_PACKAGE; writes
    label and list PDFs (and the list as CSV) under DATA/media/CYCLE/packages/; media become
    packed then shipped. Packing again makes nothing new. */
-nsdb_err media_pack_cycle(app *a, const char *cycle_id, int64_t actor_pk,
-                          const char *actor_user_id, const char *client_ip, arena *ar,
-                          package_built **out, size_t *count_out, char **error_out);
+NSDB_MUST_CHECK nsdb_err media_pack_cycle(app *a, const char *cycle_id, const core_actor *who,
+                                          arena *ar, package_built **out, size_t *count_out,
+                                          nsdb_problem *pb);
 
 /* Makes sure the default cycle calendar is in the database (through the given year). */
 nsdb_err media_cycles_ensure(db *conn, int through_year);

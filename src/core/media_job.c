@@ -75,11 +75,14 @@ static void *job_main(void *arg)
     arena *ar = arena_new();
     media_built *built = NULL;
     size_t n = 0;
-    char *error = NULL;
+    nsdb_problem pb = {0};
     media_progress progress = {on_progress, j, &j->stop};
-    nsdb_err e = media_build_cycle(j->app, cycle, j->app->cfg.media_template, j->actor_pk,
-                                   j->actor_user_id, j->client_ip, &progress, ar, &built, &n,
-                                   &error);
+    core_actor who = {.user_pk = j->actor_pk,
+                      .user_id = j->actor_user_id,
+                      .client_ip = j->client_ip,
+                      .now = (int64_t)time(NULL)};
+    nsdb_err e = media_build_cycle(j->app, cycle, j->app->cfg.media_template, &who, &progress,
+                                   ar, &built, &n, &pb);
     log_event(e == NSDB_OK ? LOG_INFO : LOG_ERROR, "media_build_ended", "cycle", cycle, "result",
               nsdb_err_name(e), NULL);
     pthread_mutex_lock(&j->lock);
@@ -89,14 +92,13 @@ static void *job_main(void *arg)
     j->status.done = n;
     j->status.ended_at = (int64_t)time(NULL);
     snprintf(j->status.message, sizeof j->status.message, "%s",
-             e == NSDB_OK ? "" : error != NULL ? error : nsdb_err_message(e));
+             e == NSDB_OK ? "" : problem_message(&pb));
     pthread_mutex_unlock(&j->lock);
     arena_free(ar);
     return NULL;
 }
 
-nsdb_err media_job_start(media_job *j, const char *cycle_id, int64_t actor_pk,
-                         const char *actor_user_id, const char *client_ip, int64_t now)
+nsdb_err media_job_start(media_job *j, const char *cycle_id, const core_actor *who)
 {
     if (strlen(cycle_id) >= sizeof j->status.cycle)
         return NSDB_ERR_INVALID;
@@ -110,11 +112,12 @@ nsdb_err media_job_start(media_job *j, const char *cycle_id, int64_t actor_pk,
     j->joinable = false;
     memset(&j->status, 0, sizeof j->status);
     j->status.running = true;
-    j->status.started_at = now;
+    j->status.started_at = who->now;
     snprintf(j->status.cycle, sizeof j->status.cycle, "%s", cycle_id);
-    j->actor_pk = actor_pk;
-    snprintf(j->actor_user_id, sizeof j->actor_user_id, "%s", actor_user_id);
-    snprintf(j->client_ip, sizeof j->client_ip, "%s", client_ip ? client_ip : "");
+    /* the job outlives the request: the actor's strings are copied */
+    j->actor_pk = who->user_pk;
+    snprintf(j->actor_user_id, sizeof j->actor_user_id, "%s", who->user_id ? who->user_id : "");
+    snprintf(j->client_ip, sizeof j->client_ip, "%s", who->client_ip ? who->client_ip : "");
     nsdb_err e = NSDB_OK;
     if (pthread_create(&j->thread, NULL, job_main, j) == 0) {
         j->joinable = true;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/actor.h"
 #include "core/app.h"
 
 typedef struct media_job media_job;
@@ -28,8 +29,8 @@ nsdb_err media_job_create(app *a, media_job **out);
 /* Stops a running build after its current media and waits for it; frees the job. */
 void media_job_destroy(media_job *j);
 /* NSDB_ERR_BUSY while a build runs. The strings are copied. */
-nsdb_err media_job_start(media_job *j, const char *cycle_id, int64_t actor_pk,
-                         const char *actor_user_id, const char *client_ip, int64_t now);
+NSDB_MUST_CHECK nsdb_err media_job_start(media_job *j, const char *cycle_id,
+                                         const core_actor *who);
 void media_job_status_get(media_job *j, media_job_status *out);
 
 #endif

@@ -167,8 +167,8 @@ void web_media_build(web_ctx *ctx)
         return;
     }
     /* built in the background: a thousand media take minutes */
-    nsdb_err e = media_job_start(ctx->app->media_job, cycle, ctx->user->pk, ctx->user->user_id,
-                                 ctx->req->client_ip, ctx->now);
+    core_ctx c = web_core(ctx);
+    nsdb_err e = media_job_start(ctx->app->media_job, cycle, &c.who);
     if (e == NSDB_ERR_BUSY) {
         if (!refused_while_building(ctx, "媒体を作成中です")) /* it ended just now */
             page_error(ctx, 409, "媒体の作成が終わったところです。もう一度操作してください。");
@@ -192,11 +192,11 @@ void web_media_pack(web_ctx *ctx)
         return;
     package_built *built = NULL;
     size_t n = 0;
-    char *error = NULL;
-    nsdb_err e = media_pack_cycle(ctx->app, cycle, ctx->user->pk, ctx->user->user_id,
-                                  ctx->req->client_ip, ctx->req->arena, &built, &n, &error);
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    nsdb_err e = media_pack_cycle(ctx->app, cycle, &c.who, ctx->req->arena, &built, &n, &pb);
     if (e != NSDB_OK) {
-        page_error(ctx, 500, error ? error : nsdb_err_message(e));
+        page_error(ctx, 500, problem_message(&pb));
         return;
     }
     http_redirect(ctx->req, 303, arena_printf(ctx->req->arena, "/operator/media?cycle=%s&done=packed&count=%zu", cycle, n));
