@@ -454,10 +454,10 @@ bench_import() {
   IMP_PARSE_10000="n/a"; IMP_PARSE_100000="n/a"
   # shellcheck disable=SC2046
   if cc -std=c17 -D_GNU_SOURCE -O2 -Isrc -o "$TMP/import_parse_bench" bench/import_parse_bench.c \
-      build/rel/domain/inst_import.o build/rel/domain/text.o build/rel/domain/validate.o \
-      build/rel/domain/ids.o build/rel/domain/mail.o build/rel/domain/xlsx.o \
-      build/rel/util/arena.o build/rel/util/str.o build/rel/util/err.o \
-      $(pkg-config --libs libutf8proc libsodium libzip libxml-2.0 xlsxwriter) -lpthread -lm 2>"$dir/cc.log"; then
+      $(for f in src/domain/*.c src/util/*.c; do f="${f#src/}"; echo "build/rel/${f%.c}.o"; done) \
+      build/rel/embedded.o \
+      $(pkg-config --libs libutf8proc libsodium libzip libxml-2.0 xlsxwriter cairo pangocairo \
+        libisofs-1 libcrypto libcurl jansson) -lzxcvbn -lpthread -lm 2>"$dir/cc.log"; then
     for n in 10000 100000; do
       out="$("$TMP/import_parse_bench" "$n")"; echo "  parse only (bench/import_parse_bench.c): $out"
       printf -v "IMP_PARSE_$n" '%s s, peak RSS %s MB' "$(kv seconds "$out")" "$(kv peak_rss_mb "$out")"

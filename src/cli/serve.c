@@ -134,13 +134,20 @@ int verb_serve(int argc, char **argv, app_config *cfg)
         app_close(&a);
         return EXIT_USER;
     }
-    mailer_thread_start(&a, 10, &a.mailer);
-    media_job_create(&a, &a.media_job);
+    if (mailer_thread_start(&a, 10, &a.mailer) != NSDB_OK ||
+        media_job_create(&a, &a.media_job) != NSDB_OK) {
+        fprintf(stderr, "nsdb: メール送信または媒体作成のスレッドを開始できません。\n");
+        http_server_stop(srv);
+        mailer_thread_stop(a.mailer);
+        app_close(&a);
+        return EXIT_USER;
+    }
     printf("nsdb: http://%s:%u/ で待ち受けています（データ: %s）。停止は Ctrl-C。\n",
            cfg->listen_host, (unsigned)http_server_port(srv), cfg->data_dir);
     db *conn = db_pool_acquire(a.pool);
-    int64_t users = 0;
-    store_user_count(conn, &users);
+    int64_t users = -1; /* unknown when the count fails: no hint then */
+    if (store_user_count(conn, &users) != NSDB_OK)
+        users = -1;
     db_pool_release(a.pool, conn);
     if (users == 0)
         printf("nsdb: ユーザがまだいません。最初のユーザは別の端末で次のように作成します:\n"

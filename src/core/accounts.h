@@ -18,6 +18,7 @@ typedef struct accounts_issued {
 
 /* Fills u->user_id and the sealed password itself; the caller holds a transaction on conn and
    writes the audit record (actor and place are the caller's). */
-nsdb_err accounts_issue(app *a, db *conn, store_user_new *u, int64_t now, accounts_issued *out);
+NSDB_MUST_CHECK nsdb_err accounts_issue(app *a, db *conn, store_user_new *u, int64_t now,
+                                        accounts_issued *out);
 
 #endif

@@ -35,7 +35,7 @@ static store_admin_list_row row_for_store(const admin_list_row *r)
 }
 
 /* A refused upload: audited, and the reason for the user. */
-static nsdb_err upload_refused(core_ctx *c, const char *message, nsdb_problem *pb)
+static NSDB_MUST_CHECK nsdb_err upload_refused(core_ctx *c, const char *message, nsdb_problem *pb)
 {
     nsdb_err e = core_audit_event(c, "admin_list_upload", NULL, "failed", message);
     if (e != NSDB_OK)
@@ -50,8 +50,9 @@ static void sha256_hex(const void *data, size_t len, char out[65])
     sodium_bin2hex(out, 65, digest, sizeof digest);
 }
 
-static nsdb_err upload_store(core_ctx *c, const char *filename, const void *data, size_t len,
-                             const admin_list *list, const char *sha, int64_t *id_out)
+static NSDB_MUST_CHECK nsdb_err upload_store(core_ctx *c, const char *filename, const void *data,
+                                             size_t len, const admin_list *list, const char *sha,
+                                             int64_t *id_out)
 {
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)

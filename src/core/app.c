@@ -39,7 +39,7 @@ void app_config_defaults(app_config *cfg)
     cfg->sender_phone = "";
 }
 
-static nsdb_err data_dir_ensure(const char *dir)
+static NSDB_MUST_CHECK nsdb_err data_dir_ensure(const char *dir)
 {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "nsdb: データフォルダ %s を作成できません: %s\n", dir, strerror(errno));

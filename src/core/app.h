@@ -48,7 +48,7 @@ typedef struct app {
 void app_config_defaults(app_config *cfg);
 /* Creates the data folder (0700), key and database on first use, applies migrations, loads the
    templates. pool_size: connections to open. Errors are explained on stderr. */
-nsdb_err app_open(app *a, const app_config *cfg, int pool_size);
+NSDB_MUST_CHECK nsdb_err app_open(app *a, const app_config *cfg, int pool_size);
 void app_close(app *a);
 
 #endif

@@ -31,7 +31,8 @@ typedef struct issuance_ctx {
     issuance_result *result;
 } issuance_ctx;
 
-static nsdb_err audit(issuance_ctx *c, const char *action, const char *target, const char *detail)
+static NSDB_MUST_CHECK nsdb_err audit(issuance_ctx *c, const char *action, const char *target,
+                                      const char *detail)
 {
     return core_audit(c->core, action, target, "ok", detail);
 }
@@ -43,7 +44,8 @@ static const char *login_url(const app *a, arena *ar)
     return arena_printf(ar, "%.*s/login", (int)(n > 0 && base[n - 1] == '/' ? n - 1 : n), base);
 }
 
-static nsdb_err issue_new(issuance_ctx *c, const store_admin_list_row *r, int64_t muni_pk)
+static NSDB_MUST_CHECK nsdb_err issue_new(issuance_ctx *c, const store_admin_list_row *r,
+                                          int64_t muni_pk)
 {
     store_user *existing = NULL;
     nsdb_err e = store_user_find_muni_admin_by_email(c->conn, c->arena, muni_pk, r->email,
@@ -94,8 +96,9 @@ static nsdb_err issue_new(issuance_ctx *c, const store_admin_list_row *r, int64_
     return e;
 }
 
-static nsdb_err issue_change_or_delete(issuance_ctx *c, const store_admin_list_row *r,
-                                       int64_t muni_pk, bool delete)
+static NSDB_MUST_CHECK nsdb_err issue_change_or_delete(issuance_ctx *c,
+                                                       const store_admin_list_row *r,
+                                                       int64_t muni_pk, bool delete)
 {
     store_user *u = NULL;
     nsdb_err e = store_user_find_muni_admin_by_email(c->conn, c->arena, muni_pk, r->email, &u);
@@ -133,7 +136,7 @@ static nsdb_err issue_change_or_delete(issuance_ctx *c, const store_admin_list_r
     return e == NSDB_OK ? store_admin_list_row_set_outcome(c->conn, r->id, u->pk, "変更しました") : e;
 }
 
-static nsdb_err issue_row(issuance_ctx *c, const store_admin_list_row *r)
+static NSDB_MUST_CHECK nsdb_err issue_row(issuance_ctx *c, const store_admin_list_row *r)
 {
     int64_t muni_pk = 0;
     bool created = false;
@@ -150,7 +153,7 @@ static nsdb_err issue_row(issuance_ctx *c, const store_admin_list_row *r)
 }
 
 /* The whole 払出し on the caller's open transaction. */
-static nsdb_err issuance_run(core_ctx *core, int64_t list_id, issuance_result *out)
+static NSDB_MUST_CHECK nsdb_err issuance_run(core_ctx *core, int64_t list_id, issuance_result *out)
 {
     memset(out, 0, sizeof *out);
     bool changed = false;

@@ -38,7 +38,8 @@ nsdb_err mailer_enqueue(app *a, db *conn, const char *to_address, const char *pu
     return e;
 }
 
-static nsdb_err write_eml(const app *a, int64_t id, const char *message, char **error_out)
+static NSDB_MUST_CHECK nsdb_err write_eml(const app *a, int64_t id, const char *message,
+                                          char **error_out)
 {
     char dir[4096], tmp[4200], final[4200];
     snprintf(dir, sizeof dir, "%s/mail", a->cfg.data_dir);
@@ -72,7 +73,7 @@ static nsdb_err write_eml(const app *a, int64_t id, const char *message, char **
     return NSDB_OK;
 }
 
-static nsdb_err deliver(const app *a, const store_outbox_mail *m, char **error_out)
+static NSDB_MUST_CHECK nsdb_err deliver(const app *a, const store_outbox_mail *m, char **error_out)
 {
     char *message = NULL;
     nsdb_err e = secret_unseal(&a->key, m->sealed, m->sealed_len, &message);
@@ -105,8 +106,8 @@ static int64_t backoff_seconds(int64_t attempts)
 
 /* Marks one message sent (at `at`) or due again at `at`, in a transaction of its own: a store
    write always runs in one. */
-static nsdb_err record_outcome(db *conn, int64_t id, bool sent, int64_t at, const char *error,
-                               bool give_up)
+static NSDB_MUST_CHECK nsdb_err record_outcome(db *conn, int64_t id, bool sent, int64_t at,
+                                               const char *error, bool give_up)
 {
     nsdb_err e = db_begin(conn);
     if (e != NSDB_OK)
@@ -174,7 +175,9 @@ static void *mailer_main(void *arg)
     while (!t->stopping) {
         pthread_mutex_unlock(&t->lock);
         mailer_result r;
-        mailer_flush(t->app, false, &r);
+        nsdb_err e = mailer_flush(t->app, false, &r);
+        if (e != NSDB_OK) /* tried again at the next round */
+            log_event(LOG_ERROR, "mail_flush_failed", "error", nsdb_err_name(e), NULL);
         pthread_mutex_lock(&t->lock);
         if (t->stopping)
             break;

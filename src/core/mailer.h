@@ -15,15 +15,16 @@ typedef struct mailer_result {
 } mailer_result;
 
 /* Delivers the due messages once (all pending ones when ignore_backoff). */
-nsdb_err mailer_flush(app *a, bool ignore_backoff, mailer_result *out);
+NSDB_MUST_CHECK nsdb_err mailer_flush(app *a, bool ignore_backoff, mailer_result *out);
 
 /* Seals msg and adds it to the outbox on conn (inside the caller's transaction). */
-nsdb_err mailer_enqueue(app *a, db *conn, const char *to_address, const char *purpose,
-                        const char *message, size_t len, int64_t now);
+NSDB_MUST_CHECK nsdb_err mailer_enqueue(app *a, db *conn, const char *to_address,
+                                        const char *purpose, const char *message, size_t len,
+                                        int64_t now);
 
 typedef struct mailer_thread mailer_thread;
 /* A background sender inside `nsdb serve`, flushing every interval_seconds and when woken. */
-nsdb_err mailer_thread_start(app *a, int interval_seconds, mailer_thread **out);
+NSDB_MUST_CHECK nsdb_err mailer_thread_start(app *a, int interval_seconds, mailer_thread **out);
 void mailer_thread_wake(mailer_thread *t);
 void mailer_thread_stop(mailer_thread *t);
 

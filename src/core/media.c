@@ -23,14 +23,14 @@
 #include "store/users.h"
 #include "util/log.h"
 
-static nsdb_err make_dir(const char *path)
+static NSDB_MUST_CHECK nsdb_err make_dir(const char *path)
 {
     if (mkdir(path, 0700) != 0 && errno != EEXIST)
         return NSDB_ERR_IO;
     return NSDB_OK;
 }
 
-static nsdb_err write_file(const char *path, const void *data, size_t len)
+static NSDB_MUST_CHECK nsdb_err write_file(const char *path, const void *data, size_t len)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -80,8 +80,8 @@ nsdb_err media_cycles_ensure(db *conn, int through_year)
 }
 
 /* The institution's users registered by the municipality, for the list on the media. */
-static nsdb_err institution_list(db *conn, arena *ar, const store_media *m,
-                                 media_list_row **rows_out, size_t *n_out)
+static NSDB_MUST_CHECK nsdb_err institution_list(db *conn, arena *ar, const store_media *m,
+                                                 media_list_row **rows_out, size_t *n_out)
 {
     store_user_query q = {.municipality_pk = m->municipality_pk,
                           .municipal_roles = false,
@@ -116,8 +116,9 @@ static const char *vpn_profile(arena *ar, const app *a, const store_media *m)
 }
 
 /* Everything generated for one media, then its image. */
-static nsdb_err build_one(app *a, db *conn, pki_ca *ca, const char *dir, const char *template_dir,
-                          arena *ar, store_media *m, char *passphrase)
+static NSDB_MUST_CHECK nsdb_err build_one(app *a, db *conn, pki_ca *ca, const char *dir,
+                                          const char *template_dir, arena *ar, store_media *m,
+                                          char *passphrase)
 {
     strbuf p12 = STRBUF_INIT, list_pdf = STRBUF_INIT, list_csv = STRBUF_INIT;
     char serial[41];
@@ -165,8 +166,8 @@ static nsdb_err build_one(app *a, db *conn, pki_ca *ca, const char *dir, const c
     return e;
 }
 
-static nsdb_err record_one(app *a, db *conn, store_media *m, const char *passphrase,
-                           const core_actor *who, arena *ar, int64_t *id_out)
+static NSDB_MUST_CHECK nsdb_err record_one(app *a, db *conn, store_media *m, const char *passphrase,
+                                           const core_actor *who, arena *ar, int64_t *id_out)
 {
     unsigned char *sealed = NULL;
     size_t sealed_len = 0;
@@ -309,9 +310,9 @@ bool media_tracking_number_valid(const char *s)
 
 /* ---- packing ---- */
 
-static nsdb_err pack_files(app *a, db *conn, arena *ar, const char *cycle_dir,
-                           const store_package *p, const store_media *media, size_t n,
-                           package_built *b)
+static NSDB_MUST_CHECK nsdb_err pack_files(app *a, db *conn, arena *ar, const char *cycle_dir,
+                                           const store_package *p, const store_media *media,
+                                           size_t n, package_built *b)
 {
     media_list_row *rows = NULL;
     size_t total = 0;
@@ -368,8 +369,8 @@ static nsdb_err pack_files(app *a, db *conn, arena *ar, const char *cycle_dir,
     return e;
 }
 
-static nsdb_err pack_media_one(core_ctx *c, const store_media *m, int64_t package_id,
-                               const char *tracking)
+static NSDB_MUST_CHECK nsdb_err pack_media_one(core_ctx *c, const store_media *m,
+                                               int64_t package_id, const char *tracking)
 {
     db *conn = c->conn;
     arena *ar = c->arena;
@@ -394,8 +395,9 @@ static nsdb_err pack_media_one(core_ctx *c, const store_media *m, int64_t packag
     return e;
 }
 
-static nsdb_err pack_one(app *a, db *conn, arena *ar, const char *cycle_id, const char *cycle_dir,
-                         store_media *media, size_t n, const core_actor *who, package_built *b)
+static NSDB_MUST_CHECK nsdb_err pack_one(app *a, db *conn, arena *ar, const char *cycle_id,
+                                         const char *cycle_dir, store_media *media, size_t n,
+                                         const core_actor *who, package_built *b)
 {
     core_ctx c = media_core(a, conn, ar, who);
     int64_t seq = 0, id = 0, now = c.who.now;

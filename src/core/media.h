@@ -59,7 +59,7 @@ NSDB_MUST_CHECK nsdb_err media_pack_cycle(app *a, const char *cycle_id, const co
                                           nsdb_problem *pb);
 
 /* Makes sure the default cycle calendar is in the database (through the given year). */
-nsdb_err media_cycles_ensure(db *conn, int through_year);
+NSDB_MUST_CHECK nsdb_err media_cycles_ensure(db *conn, int through_year);
 
 /* Letter Pack tracking numbers: 12 digits, the last a mod-7 check digit of the first 11. */
 void media_tracking_number(char out[13]);

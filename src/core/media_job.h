@@ -25,7 +25,7 @@ typedef struct media_job_status {
     char message[512];
 } media_job_status;
 
-nsdb_err media_job_create(app *a, media_job **out);
+NSDB_MUST_CHECK nsdb_err media_job_create(app *a, media_job **out);
 /* Stops a running build after its current media and waits for it; frees the job. */
 void media_job_destroy(media_job *j);
 /* NSDB_ERR_BUSY while a build runs. The strings are copied. */

@@ -23,8 +23,9 @@ static bool same_text(arena *a, const char *x, const char *y)
     return kx != NULL && ky != NULL && strcmp(kx, ky) == 0;
 }
 
-static nsdb_err institution_for(db *conn, arena *ar, const registration_input *in, int64_t now,
-                                int64_t *pk_out, const char **refusal, registration_field *field)
+static NSDB_MUST_CHECK nsdb_err institution_for(db *conn, arena *ar, const registration_input *in,
+                                                int64_t now, int64_t *pk_out, const char **refusal,
+                                                registration_field *field)
 {
     store_institution *inst = NULL;
     nsdb_err e = store_institution_find_by_code(conn, ar, in->inst_code, &inst);
@@ -156,8 +157,9 @@ nsdb_err core_register_one(core_ctx *c, const registration_input *in, accounts_i
 #define IMPORT_GRAMS_CHUNK 4096
 
 /* Registers one row on the import's transaction; a refusal becomes a conflict. */
-static nsdb_err import_row(core_ctx *c, int64_t batch, const inst_import_row *r, accounts_issued *issued,
-                           registration_conflict *conflict, bool *refused)
+static NSDB_MUST_CHECK nsdb_err import_row(core_ctx *c, int64_t batch, const inst_import_row *r,
+                                           accounts_issued *issued, registration_conflict *conflict,
+                                           bool *refused)
 {
     registration_input in = {r->inst_code, r->inst_name, r->inst_postal, r->inst_address,
                              r->inst_phone, r->user_type, r->name, r->name_kana, r->category,

@@ -31,9 +31,9 @@ typedef enum { REGISTRATION_FIELD_INSTITUTION_NAME, REGISTRATION_FIELD_INSTITUTI
    Scratch allocations go to ar. NSDB_ERR_INVALID with *refusal (text in c->arena or ar) and
    *field when the institution's stored name or address differs or the person is already
    registered. */
-nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input *in,
-                               int64_t batch_id, accounts_issued *out, const char **refusal,
-                               registration_field *field);
+NSDB_MUST_CHECK nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input *in,
+                                               int64_t batch_id, accounts_issued *out,
+                                               const char **refusal, registration_field *field);
 
 /* 個別登録 as one operation: registration_register in its own transaction. On a refusal
    pb->field is the form field ("inst_name", "inst_address", "name"). */
@@ -62,6 +62,6 @@ NSDB_MUST_CHECK nsdb_err core_register_import(core_ctx *c, const inst_import *im
                                               size_t *conflict_count_out, nsdb_problem *pb);
 
 /* The cycle a registration made at now falls into, from the calendar in the database. */
-nsdb_err registration_cycle(db *conn, int64_t now, cycle_window *out);
+NSDB_MUST_CHECK nsdb_err registration_cycle(db *conn, int64_t now, cycle_window *out);
 
 #endif

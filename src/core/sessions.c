@@ -35,7 +35,7 @@ bool core_password_matches(app *a, const store_user *u, const char *password)
 }
 
 /* A new session row for the user inside the caller's transaction (expired ones are cleared). */
-static nsdb_err session_open(core_ctx *c, int64_t user_pk, core_session *out)
+static NSDB_MUST_CHECK nsdb_err session_open(core_ctx *c, int64_t user_pk, core_session *out)
 {
     unsigned char token[SESSION_TOKEN_BYTES];
     session_token_new(token);
@@ -61,8 +61,8 @@ static const char *login_audit_target(const char *user_id)
 
 /* Records a refused attempt; a wrong password counts towards the lockout. The write's failure
    is returned: an attempt that could not be counted must not look like an ordinary refusal. */
-static nsdb_err login_refused(core_ctx *c, const store_user *u, const char *user_id,
-                              const char *why, bool *locked)
+static NSDB_MUST_CHECK nsdb_err login_refused(core_ctx *c, const store_user *u, const char *user_id,
+                                              const char *why, bool *locked)
 {
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK && u != NULL && strcmp(why, "password") == 0)
@@ -151,7 +151,7 @@ nsdb_err core_logout(core_ctx *c, const store_user *u, const char *session_hash)
 }
 
 /* Deletes a session that may no longer be used. */
-static nsdb_err session_drop(core_ctx *c, const char *session_hash)
+static NSDB_MUST_CHECK nsdb_err session_drop(core_ctx *c, const char *session_hash)
 {
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)

@@ -29,8 +29,8 @@ static bool profile_valid(arena *a, bool complete, bool email_required,
 
 /* Which municipality the new user belongs to: the admin's own, or the one the command line
    names by code. */
-static nsdb_err add_municipality(core_ctx *c, const user_add_input *in, bool municipal,
-                                 int64_t *pk_out, nsdb_problem *pb)
+static NSDB_MUST_CHECK nsdb_err add_municipality(core_ctx *c, const user_add_input *in,
+                                                 bool municipal, int64_t *pk_out, nsdb_problem *pb)
 {
     *pk_out = 0;
     if (c->who.municipality_pk != 0) {

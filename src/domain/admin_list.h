@@ -65,10 +65,10 @@ const char *admin_list_header(unsigned col);
 /* Finds the header row (the first row whose A cell is "No"; rows above are titles), validates
  * every data row below it (fully empty rows and the 記入例 row are skipped) and fills *out with
  * strings in a. NSDB_ERR_INVALID when error_count > 0 (out is filled either way). */
-nsdb_err admin_list_parse(const xlsx_table *t, arena *a, admin_list *out);
+NSDB_MUST_CHECK nsdb_err admin_list_parse(const xlsx_table *t, arena *a, admin_list *out);
 
 /* Writes the blank template (.xlsx) to path: title, instructions, header row A..O, a greyed
  * example row, text-formatted code columns and drop-down lists. NSDB_ERR_IO on failure. */
-nsdb_err admin_list_template_xlsx(const char *path);
+NSDB_MUST_CHECK nsdb_err admin_list_template_xlsx(const char *path);
 
 #endif

@@ -174,7 +174,7 @@ static const char FORM_INST_HINT[] =
     "医療機関の情報（1回だけ入力。医療機関コードは検査数字を含む10桁、郵便番号は「123-4567」の形）";
 static const double FORM_WIDTHS[INST_FORM_COLUMN_COUNT] = {16, 18, 20, 11, 14, 14, 32};
 
-static nsdb_err form_write(const char *path, const inst_import_form_data *d)
+static NSDB_MUST_CHECK nsdb_err form_write(const char *path, const inst_import_form_data *d)
 {
     lxw_workbook *wb = workbook_new(path);
     if (wb == NULL)

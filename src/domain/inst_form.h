@@ -53,8 +53,9 @@ typedef struct inst_import_form_data {
 /* Writes the blank form (.xlsx) to path: text-formatted code, postal, phone and doctor-number
  * cells (so that Excel keeps leading zeros), a drop-down for 難病/小慢, the 責任者 row marked.
  * NSDB_ERR_IO on failure. */
-nsdb_err inst_import_form_xlsx(const char *path);
+NSDB_MUST_CHECK nsdb_err inst_import_form_xlsx(const char *path);
 /* The same form filled with data (every value written as text): examples and tests. */
-nsdb_err inst_import_form_xlsx_filled(const char *path, const inst_import_form_data *data);
+NSDB_MUST_CHECK nsdb_err inst_import_form_xlsx_filled(const char *path,
+                                                      const inst_import_form_data *data);
 
 #endif

@@ -91,29 +91,31 @@ typedef struct inst_import {
  * All of *out (rows, strings, messages) lives in a. NSDB_ERR_INVALID when error_count > 0 (out is
  * filled either way), NSDB_OK otherwise. inst_import_parse_csv_named adds the file name to the
  * messages (NULL: none). */
-nsdb_err inst_import_parse_csv(const char *data, size_t len, arena *a, inst_import *out);
-nsdb_err inst_import_parse_csv_named(const char *data, size_t len, const char *filename, arena *a,
-                                     inst_import *out);
+NSDB_MUST_CHECK nsdb_err inst_import_parse_csv(const char *data, size_t len, arena *a,
+                                               inst_import *out);
+NSDB_MUST_CHECK nsdb_err inst_import_parse_csv_named(const char *data, size_t len,
+                                                     const char *filename, arena *a,
+                                                     inst_import *out);
 
 /* Parses a filled 医療機関ユーザデータファイル (SPEC §5.2a; the layout of inst_import_form_xlsx):
  * the institution from the labelled cells at the top, one user per filled row below the header;
  * the first such row becomes the institution's 責任者 (inst_manager, doctor number kept; optional
  * as for a CSV 責任者), the others 指定医. Messages carry filename and the sheet's row. */
-nsdb_err inst_import_parse_xlsx(const void *data, size_t len, const char *filename, arena *a,
-                                inst_import *out);
+NSDB_MUST_CHECK nsdb_err inst_import_parse_xlsx(const void *data, size_t len, const char *filename,
+                                                arena *a, inst_import *out);
 
 /* Either of the above, chosen by content (an .xlsx is a zip): for an upload of several files. */
-nsdb_err inst_import_parse_file(const void *data, size_t len, const char *filename, arena *a,
-                                inst_import *out);
+NSDB_MUST_CHECK nsdb_err inst_import_parse_file(const void *data, size_t len, const char *filename,
+                                                arena *a, inst_import *out);
 
 /* Appends from to into (rows, errors, files, warnings; strings are shared, not copied, so from's
  * arena must live as long as into's) and applies the checks across rows to the union: a person
  * or a 責任者 in from that clashes with a row of into is reported on from's row. into may be
  * zero-initialised. NSDB_ERR_INVALID when into then has errors. */
-nsdb_err inst_import_merge(inst_import *into, const inst_import *from, arena *a);
+NSDB_MUST_CHECK nsdb_err inst_import_merge(inst_import *into, const inst_import *from, arena *a);
 
 /* The CSV template: UTF-8 with BOM, CRLF, the header and one example row (with a valid check
  * digit). The example row, if left in a file, is refused as such. */
-nsdb_err inst_import_csv_template(strbuf *out);
+NSDB_MUST_CHECK nsdb_err inst_import_csv_template(strbuf *out);
 
 #endif

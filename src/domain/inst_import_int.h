@@ -40,7 +40,7 @@ void inst_import_warning_add(inst_import *out, arena *a, unsigned file, const ch
 void inst_import_error_add(inst_import *out, arena *a, unsigned file, cell_ref at,
                            const char *reason);
 /* Sorts the errors and appends the summary of the omitted ones: NSDB_ERR_INVALID when any. */
-nsdb_err inst_import_finish(inst_import *out, arena *a);
+NSDB_MUST_CHECK nsdb_err inst_import_finish(inst_import *out, arena *a);
 /* Appends a validated row (strings in a scratch arena), its strings copied into a; returns its
  * index. */
 size_t inst_import_row_commit(inst_import *out, arena *a, const inst_import_row *tmp);
@@ -76,7 +76,7 @@ typedef struct cell_in {
 void inst_import_ctx_open(import_ctx *c, inst_import *out, arena *a, const char *filename,
                           bool xlsx);
 /* Ends it: the warning on restored zeros, then inst_import_finish. */
-nsdb_err inst_import_ctx_close(import_ctx *c);
+NSDB_MUST_CHECK nsdb_err inst_import_ctx_close(import_ctx *c);
 /* Fields FIELD_INST_CODE .. FIELD_INST_PHONE of in into r, allocating in work. */
 void inst_import_check_institution(import_ctx *c, arena *work, const cell_in in[],
                                    inst_import_row *r);

@@ -67,7 +67,7 @@ static void iso_library_init(void)
     iso_set_msgs_severities(never, sorry, prefix);
 }
 
-static nsdb_err iso_fail(const char *what, int code)
+static NSDB_MUST_CHECK nsdb_err iso_fail(const char *what, int code)
 {
     fprintf(stderr, "nsdb: iso: %s: %s\n", what, iso_error_to_msg(code));
     return code == (int)ISO_OUT_OF_MEM ? NSDB_ERR_NOMEM : NSDB_ERR_IO;
@@ -109,7 +109,7 @@ typedef struct iso_walk {
     int depth;
 } iso_walk;
 
-static nsdb_err iso_add_dir(iso_walk *w, IsoDir *parent, const char *path);
+static NSDB_MUST_CHECK nsdb_err iso_add_dir(iso_walk *w, IsoDir *parent, const char *path);
 
 static bool iso_inside_root(const iso_walk *w, const char *real)
 {
@@ -127,7 +127,8 @@ static bool iso_is_ancestor(const iso_walk *w, const struct stat *st)
 
 /* Adds one directory entry. A symbolic link is replaced by what it points to when that is
  * inside the template; otherwise it is left out with a note. */
-static nsdb_err iso_add_entry(iso_walk *w, IsoDir *parent, const char *path, const char *name)
+static NSDB_MUST_CHECK nsdb_err iso_add_entry(iso_walk *w, IsoDir *parent, const char *path,
+                                              const char *name)
 {
     struct stat st;
     if (lstat(path, &st) != 0) {
@@ -169,7 +170,7 @@ static nsdb_err iso_add_entry(iso_walk *w, IsoDir *parent, const char *path, con
     return NSDB_OK; /* sockets, devices, FIFOs have no place on a disc */
 }
 
-static nsdb_err iso_add_dir(iso_walk *w, IsoDir *parent, const char *path)
+static NSDB_MUST_CHECK nsdb_err iso_add_dir(iso_walk *w, IsoDir *parent, const char *path)
 {
     DIR *d = opendir(path);
     if (d == NULL) {
@@ -201,7 +202,7 @@ static nsdb_err iso_add_dir(iso_walk *w, IsoDir *parent, const char *path)
     return err;
 }
 
-static nsdb_err iso_add_template(IsoImage *image, const char *template_dir)
+static NSDB_MUST_CHECK nsdb_err iso_add_template(IsoImage *image, const char *template_dir)
 {
     iso_walk *w = calloc(1, sizeof *w);
     if (w == NULL)
@@ -229,7 +230,8 @@ static nsdb_err iso_add_template(IsoImage *image, const char *template_dir)
 /* ---- files given in memory ---------------------------------------------------------------- */
 
 /* Finds or makes the folder called name (n bytes) in parent. */
-static nsdb_err iso_extra_dir(IsoImage *image, IsoDir *parent, const char *name, IsoDir **out)
+static NSDB_MUST_CHECK nsdb_err iso_extra_dir(IsoImage *image, IsoDir *parent, const char *name,
+                                              IsoDir **out)
 {
     IsoNode *node = NULL;
     if (iso_dir_get_node(parent, name, &node) == 1) {
@@ -247,7 +249,7 @@ static nsdb_err iso_extra_dir(IsoImage *image, IsoDir *parent, const char *name,
     return NSDB_OK;
 }
 
-static nsdb_err iso_add_extra(IsoImage *image, const iso_extra_file *f)
+static NSDB_MUST_CHECK nsdb_err iso_add_extra(IsoImage *image, const iso_extra_file *f)
 {
     if (f->path == NULL || (f->data == NULL && f->len > 0))
         return NSDB_ERR_INVALID;
@@ -331,7 +333,7 @@ static IsoWriteOpts *iso_write_opts_for(time_t timestamp)
     return opts;
 }
 
-static nsdb_err iso_write_all(int fd, const unsigned char *buf, size_t n)
+static NSDB_MUST_CHECK nsdb_err iso_write_all(int fd, const unsigned char *buf, size_t n)
 {
     size_t done = 0;
     while (done < n) {
@@ -346,7 +348,7 @@ static nsdb_err iso_write_all(int fd, const unsigned char *buf, size_t n)
 }
 
 /* Drains the burn_source into fd, hashing as it goes. */
-static nsdb_err iso_drain(struct burn_source *src, int fd, unsigned char hash[32])
+static NSDB_MUST_CHECK nsdb_err iso_drain(struct burn_source *src, int fd, unsigned char hash[32])
 {
     unsigned char *buf = malloc(ISO_WRITE_CHUNK);
     if (buf == NULL)
@@ -386,7 +388,8 @@ static nsdb_err iso_drain(struct burn_source *src, int fd, unsigned char hash[32
     return err;
 }
 
-static nsdb_err iso_write_image(IsoImage *image, time_t timestamp, int fd, unsigned char hash[32])
+static NSDB_MUST_CHECK nsdb_err iso_write_image(IsoImage *image, time_t timestamp, int fd,
+                                                unsigned char hash[32])
 {
     IsoWriteOpts *opts = iso_write_opts_for(timestamp);
     if (opts == NULL)
@@ -406,8 +409,8 @@ static nsdb_err iso_write_image(IsoImage *image, time_t timestamp, int fd, unsig
 
 /* ---- the whole build ---------------------------------------------------------------------- */
 
-static nsdb_err iso_image_fill(IsoImage *image, const char *template_dir,
-                               const iso_extra_file *extra, size_t extra_count)
+static NSDB_MUST_CHECK nsdb_err iso_image_fill(IsoImage *image, const char *template_dir,
+                                               const iso_extra_file *extra, size_t extra_count)
 {
     iso_image_set_ignore_aclea(image, 1 | 2); /* the server's ACLs and xattrs stay home */
     iso_tree_set_follow_symlinks(image, 0);
@@ -447,9 +450,10 @@ static void iso_dir_sync_of(const char *path)
 }
 
 /* Runs under iso_build_lock. */
-static nsdb_err iso_build_locked(const char *output_path, const char *volume_id,
-                                 const char *template_dir, const iso_extra_file *extra,
-                                 size_t extra_count, time_t timestamp, unsigned char hash[32])
+static NSDB_MUST_CHECK nsdb_err iso_build_locked(const char *output_path, const char *volume_id,
+                                                 const char *template_dir,
+                                                 const iso_extra_file *extra, size_t extra_count,
+                                                 time_t timestamp, unsigned char hash[32])
 {
     IsoImage *image = NULL;
     int rc = iso_image_new(volume_id, &image);

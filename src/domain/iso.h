@@ -30,14 +30,15 @@ typedef struct iso_extra_file {
  * Timestamps are the time of the call. NSDB_ERR_INVALID for a bad volume ID, extra path, or a
  * template name that is not UTF-8; NSDB_ERR_EXISTS when an extra file collides with a template
  * file; NSDB_ERR_IO when a file cannot be read or written; details on stderr. */
-nsdb_err iso_build(const char *output_path, const char *volume_id, const char *template_dir,
-                   const iso_extra_file *extra, size_t extra_count,
-                   char sha256_hex_out[ISO_SHA256_HEX_LEN + 1]);
+NSDB_MUST_CHECK nsdb_err iso_build(const char *output_path, const char *volume_id,
+                                   const char *template_dir, const iso_extra_file *extra,
+                                   size_t extra_count, char sha256_hex_out[ISO_SHA256_HEX_LEN + 1]);
 
 /* Same, with every timestamp in the image (volume, directories, files) set to timestamp and
  * owners and modes normalised: the same inputs and timestamp give the same bytes. */
-nsdb_err iso_build_at(const char *output_path, const char *volume_id, const char *template_dir,
-                      const iso_extra_file *extra, size_t extra_count, time_t timestamp,
-                      char sha256_hex_out[ISO_SHA256_HEX_LEN + 1]);
+NSDB_MUST_CHECK nsdb_err iso_build_at(const char *output_path, const char *volume_id,
+                                      const char *template_dir, const iso_extra_file *extra,
+                                      size_t extra_count, time_t timestamp,
+                                      char sha256_hex_out[ISO_SHA256_HEX_LEN + 1]);
 
 #endif

@@ -34,7 +34,7 @@ typedef struct mail_message {
  * base64 text/plain; charset=UTF-8. NSDB_ERR_INVALID (out untouched) when an address is not a
  * plausible addr-spec, a header value holds CR, LF or another control character, a value or the
  * body is not valid UTF-8, the message ID is malformed or the date is out of range. */
-nsdb_err mail_compose(const mail_message *m, strbuf *out);
+NSDB_MUST_CHECK nsdb_err mail_compose(const mail_message *m, strbuf *out);
 
 /* A plain dot-atom addr-spec: one '@', local part of atext and dots (≤ 64), a domain of at
  * least two LDH labels, ≤ 254 bytes in all. No spaces, controls, quotes, <>, commas or
@@ -43,14 +43,13 @@ bool mail_address_valid(const char *address);
 
 /* The ⑦ message, from MAIL_DEFAULT_FROM_ADDRESS: user ID, initial password, login URL (http:// or
  * https://) and the first-login instruction. to_name and municipality_name may be NULL. */
-nsdb_err mail_compose_account_issued(const char *to_address, const char *to_name,
-                                     const char *municipality_name, const char *user_id,
-                                     const char *initial_password, const char *login_url,
-                                     long long date, strbuf *out);
+NSDB_MUST_CHECK nsdb_err mail_compose_account_issued(
+    const char *to_address, const char *to_name, const char *municipality_name, const char *user_id,
+    const char *initial_password, const char *login_url, long long date, strbuf *out);
 /* The same with the deployment's From address (NULL: MAIL_DEFAULT_FROM_ADDRESS). */
-nsdb_err mail_compose_account_issued_from(const char *from_address, const char *to_address,
-                                          const char *to_name, const char *municipality_name,
-                                          const char *user_id, const char *initial_password,
-                                          const char *login_url, long long date, strbuf *out);
+NSDB_MUST_CHECK nsdb_err mail_compose_account_issued_from(
+    const char *from_address, const char *to_address, const char *to_name,
+    const char *municipality_name, const char *user_id, const char *initial_password,
+    const char *login_url, long long date, strbuf *out);
 
 #endif

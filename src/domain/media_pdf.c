@@ -43,7 +43,7 @@ static const char LABEL_TITLE[] = "難病・小慢DB 媒体送付ラベル";
 
 /* ---- validation ------------------------------------------------------------------------- */
 
-static nsdb_err code_check(const char *s, bool may_be_empty)
+static NSDB_MUST_CHECK nsdb_err code_check(const char *s, bool may_be_empty)
 {
     if (s == NULL)
         return NSDB_ERR_INVALID;
@@ -53,7 +53,7 @@ static nsdb_err code_check(const char *s, bool may_be_empty)
     return NSDB_OK;
 }
 
-static nsdb_err passphrase_check(const char *s)
+static NSDB_MUST_CHECK nsdb_err passphrase_check(const char *s)
 {
     if (s == NULL)
         return NSDB_ERR_INVALID;
@@ -67,7 +67,7 @@ static nsdb_err passphrase_check(const char *s)
 }
 
 /* The first error among checks, in order; NSDB_OK when there is none. */
-static nsdb_err first_error(const nsdb_err *errs, size_t n)
+static NSDB_MUST_CHECK nsdb_err first_error(const nsdb_err *errs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (errs[i] != NSDB_OK)
@@ -75,7 +75,7 @@ static nsdb_err first_error(const nsdb_err *errs, size_t n)
     return NSDB_OK;
 }
 
-static nsdb_err list_row_check(const media_list_row *row)
+static NSDB_MUST_CHECK nsdb_err list_row_check(const media_list_row *row)
 {
     nsdb_err errs[] = {code_check(row->municipality_code, false),
                        pdf_text_check(row->municipality_name, MEDIA_PDF_MAX_FIELD),
@@ -85,7 +85,7 @@ static nsdb_err list_row_check(const media_list_row *row)
     return first_error(errs, ARRAY_COUNT(errs));
 }
 
-static nsdb_err label_check(const media_label *label)
+static NSDB_MUST_CHECK nsdb_err label_check(const media_label *label)
 {
     nsdb_err errs[] = {pdf_text_check(label->sender_name, MEDIA_PDF_MAX_FIELD),
                        pdf_text_check(label->sender_postal, MEDIA_PDF_MAX_TOKEN),
@@ -102,7 +102,7 @@ static nsdb_err label_check(const media_label *label)
     return err;
 }
 
-static nsdb_err passphrase_row_check(const media_passphrase_row *row)
+static NSDB_MUST_CHECK nsdb_err passphrase_row_check(const media_passphrase_row *row)
 {
     nsdb_err errs[] = {code_check(row->institution_code, false),
                        pdf_text_check(row->institution_name, MEDIA_PDF_MAX_FIELD),
@@ -110,7 +110,7 @@ static nsdb_err passphrase_row_check(const media_passphrase_row *row)
     return first_error(errs, ARRAY_COUNT(errs));
 }
 
-static nsdb_err count_check(const void *items, size_t n, const strbuf *out)
+static NSDB_MUST_CHECK nsdb_err count_check(const void *items, size_t n, const strbuf *out)
 {
     if (items == NULL || out == NULL || n == 0)
         return NSDB_ERR_INVALID;
@@ -208,7 +208,8 @@ static void list_record_header(list_renderer *r, const char *title, const char *
     g_object_unref(sub);
 }
 
-static nsdb_err list_open(list_renderer *r, strbuf *out, const char *title, const char *subtitle)
+static NSDB_MUST_CHECK nsdb_err list_open(list_renderer *r, strbuf *out, const char *title,
+                                          const char *subtitle)
 {
     nsdb_err err =
         pdf_doc_open(&r->doc, out, PAGE_WIDTH, PAGE_HEIGHT, title[0] ? title : DEFAULT_LIST_TITLE);
@@ -557,7 +558,7 @@ static void label_record_frame(label_renderer *r)
     cairo_destroy(cr);
 }
 
-static nsdb_err label_open(label_renderer *r, strbuf *out)
+static NSDB_MUST_CHECK nsdb_err label_open(label_renderer *r, strbuf *out)
 {
     nsdb_err err = pdf_doc_open(&r->doc, out, PAGE_WIDTH, PAGE_HEIGHT, LABEL_TITLE);
     if (err != NSDB_OK)
@@ -766,7 +767,7 @@ static void pass_record_template(pass_renderer *r, const char *title)
     g_object_unref(guide);
 }
 
-static nsdb_err pass_open(pass_renderer *r, strbuf *out, const char *title)
+static NSDB_MUST_CHECK nsdb_err pass_open(pass_renderer *r, strbuf *out, const char *title)
 {
     nsdb_err err = pdf_doc_open(&r->doc, out, PAGE_WIDTH, PAGE_HEIGHT,
                                 title[0] ? title : DEFAULT_PASSPHRASE_TITLE);

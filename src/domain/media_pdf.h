@@ -55,22 +55,22 @@ typedef struct media_passphrase_row {
  * institution continued on a new page is named again there, in grey. An empty title prints
  * 医療機関毎の指定医のユーザID一覧; subtitle may be NULL or "".
  */
-nsdb_err media_user_list_pdf(const media_list_row *rows, size_t n, const char *title,
-                             const char *subtitle, strbuf *out);
+NSDB_MUST_CHECK nsdb_err media_user_list_pdf(const media_list_row *rows, size_t n,
+                                             const char *title, const char *subtitle, strbuf *out);
 /* The same rows as CSV: UTF-8 with BOM, CRLF, a header line, every cell filled (a spreadsheet
  * sorts and filters), cells that a spreadsheet would run as formulas prefixed with '. Unlike the
  * PDF, n may be 0 (rows may then be NULL): the header line alone. */
-nsdb_err media_user_list_csv(const media_list_row *rows, size_t n, strbuf *out);
+NSDB_MUST_CHECK nsdb_err media_user_list_csv(const media_list_row *rows, size_t n, strbuf *out);
 
 /* One A4 page per label: the label in a cut-out box of the top half, 発送先 (〒, address,
  * addressee) large, then 発送元, the package reference, 内容 (DVD N枚) and the tracking number. */
-nsdb_err media_label_pdf(const media_label *labels, size_t n, strbuf *out);
+NSDB_MUST_CHECK nsdb_err media_label_pdf(const media_label *labels, size_t n, strbuf *out);
 
 /* One A4 page per media, so that each goes in its own institution's envelope: institution,
  * 媒体番号 and the certificate passphrase in large spaced monospace (copies as one string), with
  * what to do with it. An empty title prints VPN接続用証明書のパスフレーズ. */
-nsdb_err media_passphrase_list_pdf(const media_passphrase_row *rows, size_t n, const char *title,
-                                   strbuf *out);
+NSDB_MUST_CHECK nsdb_err media_passphrase_list_pdf(const media_passphrase_row *rows, size_t n,
+                                                   const char *title, strbuf *out);
 
 /*
  * Common to all four: plain text only (a name like "<b>&amp;" prints literally); long values wrap,

@@ -93,7 +93,7 @@ static bool secret_ok(const char *s)
     return n > 0 && n <= 64 && strspn(s, IDS_ALPHABET) == n;
 }
 
-static nsdb_err notice_validate(const notice *n)
+static NSDB_MUST_CHECK nsdb_err notice_validate(const notice *n)
 {
     const char *fields[] = {n->municipality_name, n->category_label, n->department_label,
                             n->department,        n->name,           n->user_id,
@@ -161,7 +161,7 @@ static void renderer_record_templates(renderer *r)
     cairo_destroy(cr);
 }
 
-static nsdb_err renderer_open(renderer *r, strbuf *out)
+static NSDB_MUST_CHECK nsdb_err renderer_open(renderer *r, strbuf *out)
 {
     nsdb_err err = pdf_doc_open(&r->doc, out, PAGE_WIDTH, PAGE_HEIGHT, TITLE_TEXT);
     if (err != NSDB_OK)

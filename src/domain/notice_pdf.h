@@ -37,6 +37,6 @@ typedef struct notice {
  * UTF-8, or an empty ID or password or one with a symbol outside IDS_ALPHABET (other fields may
  * be empty); on any error out is left as it was.
  */
-nsdb_err notice_pdf_render(const notice *notices, size_t count, strbuf *out);
+NSDB_MUST_CHECK nsdb_err notice_pdf_render(const notice *notices, size_t count, strbuf *out);
 
 #endif

@@ -44,7 +44,8 @@ typedef struct {
 password_cost password_cost_default(void);
 /* Writes the argon2id PHC string of password into out (NUL-terminated). NSDB_ERR_CRYPTO when
  * hashing fails (in practice: the memory cost could not be allocated). */
-nsdb_err password_hash(const char *password, password_cost cost, char out[crypto_pwhash_STRBYTES]);
+NSDB_MUST_CHECK nsdb_err password_hash(const char *password, password_cost cost,
+                                       char out[crypto_pwhash_STRBYTES]);
 /* True when password matches the PHC string hash. */
 bool password_verify(const char *hash, const char *password);
 /* True when hash is not argon2id or was made with parameters other than cost. */

@@ -39,13 +39,14 @@ typedef struct pdf_doc {
  * metadata title given. Checks once that the Japanese and monospace fonts are installed (a warning
  * in the log otherwise). On failure the caller still calls pdf_doc_close.
  */
-nsdb_err pdf_doc_open(pdf_doc *doc, strbuf *out, double width, double height, const char *title);
+NSDB_MUST_CHECK nsdb_err pdf_doc_open(pdf_doc *doc, strbuf *out, double width, double height,
+                                      const char *title);
 /* Ends the document: when err is NSDB_OK, finishes the file and reports a failure to; whatever
  * happened, frees everything and, on error, cuts out back to what it held before. Returns the
  * final result. */
-nsdb_err pdf_doc_close(pdf_doc *doc, nsdb_err err);
+NSDB_MUST_CHECK nsdb_err pdf_doc_close(pdf_doc *doc, nsdb_err err);
 /* NSDB_ERR_NOMEM once cairo has failed (it stops drawing at its first error). */
-nsdb_err pdf_doc_status(const pdf_doc *doc);
+NSDB_MUST_CHECK nsdb_err pdf_doc_status(const pdf_doc *doc);
 
 /* A layout in family at size points. width > 0 wraps at that width (words, then characters)
  * without inserting hyphens that are not in the value; width 0 is one unbounded line. */
@@ -86,6 +87,6 @@ void pdf_paint_recording(cairo_t *cr, cairo_surface_t *recording, double y);
 
 /* NSDB_ERR_INVALID for NULL or text that is not clean UTF-8 (str_is_clean_utf8), and
  * NSDB_ERR_TOO_LARGE beyond max_bytes; NSDB_OK otherwise (empty text included). */
-nsdb_err pdf_text_check(const char *text, size_t max_bytes);
+NSDB_MUST_CHECK nsdb_err pdf_text_check(const char *text, size_t max_bytes);
 
 #endif

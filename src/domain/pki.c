@@ -161,7 +161,8 @@ static X509 *pki_cert_issue(EVP_PKEY *subject_key, X509_NAME *subject, X509 *iss
 
 /* Reads a whole small file. A secret file must be a regular file without group or other
  * permissions; the caller wipes and frees *out. */
-static nsdb_err pki_file_read(const char *path, bool secret, char **out, size_t *len_out)
+static NSDB_MUST_CHECK nsdb_err pki_file_read(const char *path, bool secret, char **out,
+                                              size_t *len_out)
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
@@ -207,7 +208,7 @@ static nsdb_err pki_file_read(const char *path, bool secret, char **out, size_t 
 }
 
 /* Writes data to a fresh file (mode 0600) and makes it durable. */
-static nsdb_err pki_file_write(const char *path, const char *data, size_t n)
+static NSDB_MUST_CHECK nsdb_err pki_file_write(const char *path, const char *data, size_t n)
 {
     unlink(path); /* a leftover from a crash; we hold the lock */
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, S_IRUSR | S_IWUSR);
@@ -262,7 +263,7 @@ static int pki_no_passphrase(char *buf, int size, int rwflag, void *u)
     return -1; /* never prompt on a terminal: the CA key is not encrypted */
 }
 
-static nsdb_err pki_ca_load(const char *key_path, const char *cert_path, pki_ca *ca)
+static NSDB_MUST_CHECK nsdb_err pki_ca_load(const char *key_path, const char *cert_path, pki_ca *ca)
 {
     char *pem = NULL;
     size_t len = 0;
@@ -295,7 +296,7 @@ static nsdb_err pki_ca_load(const char *key_path, const char *cert_path, pki_ca 
     return NSDB_OK;
 }
 
-static nsdb_err pki_pem_to_strbuf(BIO *bio, strbuf *out)
+static NSDB_MUST_CHECK nsdb_err pki_pem_to_strbuf(BIO *bio, strbuf *out)
 {
     char *data = NULL;
     long n = BIO_get_mem_data(bio, &data);
@@ -305,8 +306,8 @@ static nsdb_err pki_pem_to_strbuf(BIO *bio, strbuf *out)
     return NSDB_OK;
 }
 
-static nsdb_err pki_ca_create(const char *dir, const char *key_path, const char *cert_path,
-                              pki_ca *ca)
+static NSDB_MUST_CHECK nsdb_err pki_ca_create(const char *dir, const char *key_path,
+                                              const char *cert_path, pki_ca *ca)
 {
     ca->key = pki_key_generate();
     if (ca->key == NULL)
@@ -357,7 +358,7 @@ static nsdb_err pki_ca_create(const char *dir, const char *key_path, const char 
     return err;
 }
 
-static nsdb_err pki_dir_prepare(const char *dir)
+static NSDB_MUST_CHECK nsdb_err pki_dir_prepare(const char *dir)
 {
     if (mkdir(dir, S_IRWXU) != 0 && errno != EEXIST) {
         fprintf(stderr, "nsdb: pki: cannot create %s: %s\n", dir, strerror(errno));
@@ -371,7 +372,7 @@ static nsdb_err pki_dir_prepare(const char *dir)
     return NSDB_OK;
 }
 
-static nsdb_err pki_ca_load_or_create_locked(const char *dir, pki_ca *ca)
+static NSDB_MUST_CHECK nsdb_err pki_ca_load_or_create_locked(const char *dir, pki_ca *ca)
 {
     char key_path[PKI_PATH_MAX], cert_path[PKI_PATH_MAX];
     if (!pki_path(key_path, dir, "ca.key") || !pki_path(cert_path, dir, "ca.crt"))

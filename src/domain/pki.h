@@ -29,11 +29,11 @@ typedef struct pki_ca pki_ca;
  * only one CA is ever made. NSDB_ERR_CRYPTO (reason on stderr) when the key file lets group or
  * others in, when only one of the two files exists, when they do not parse or do not belong
  * together; NSDB_ERR_IO when dir cannot be made or read. Free with pki_ca_free. */
-nsdb_err pki_ca_load_or_create(const char *dir, pki_ca **out);
+NSDB_MUST_CHECK nsdb_err pki_ca_load_or_create(const char *dir, pki_ca **out);
 void pki_ca_free(pki_ca *ca);
 
 /* Appends the CA certificate in PEM to out (for VPN server configuration and profiles). */
-nsdb_err pki_ca_cert_pem(const pki_ca *ca, strbuf *out);
+NSDB_MUST_CHECK nsdb_err pki_ca_cert_pem(const pki_ca *ca, strbuf *out);
 
 /* Issues a client certificate for an institution (CN = code, O = name, OU = 難病・小慢DB,
  * clientAuth, PKI_CLIENT_VALID_DAYS) on a fresh P-256 key and appends to p12_out the DER
@@ -41,9 +41,10 @@ nsdb_err pki_ca_cert_pem(const pki_ca *ca, strbuf *out);
  * (printable ASCII) with AES-256-CBC/PBKDF2-HMAC-SHA256 and MACed with HMAC-SHA256. Writes the
  * certificate's serial number in upper-case hex. O is cut to 64 characters (the X.509 upper
  * bound). NSDB_ERR_INVALID for an empty or unclean code, name or passphrase. */
-nsdb_err pki_client_p12(const pki_ca *ca, const char *institution_code,
-                        const char *institution_name, const char *passphrase, strbuf *p12_out,
-                        char serial_hex_out[PKI_SERIAL_HEX_MAX + 1]);
+NSDB_MUST_CHECK nsdb_err pki_client_p12(const pki_ca *ca, const char *institution_code,
+                                        const char *institution_name, const char *passphrase,
+                                        strbuf *p12_out,
+                                        char serial_hex_out[PKI_SERIAL_HEX_MAX + 1]);
 
 /* Writes PKI_PASSPHRASE_LEN uniformly random IDS_ALPHABET symbols, NUL-terminated. */
 void pki_passphrase_generate(char out[PKI_PASSPHRASE_LEN + 1]);

@@ -32,7 +32,7 @@ static void secret_sodium_ready(void)
         abort(); /* no crypto without libsodium: not a recoverable state */
 }
 
-static nsdb_err secret_read_exact(int fd, unsigned char *buf, size_t n)
+static NSDB_MUST_CHECK nsdb_err secret_read_exact(int fd, unsigned char *buf, size_t n)
 {
     size_t done = 0;
     while (done < n) {
@@ -46,7 +46,7 @@ static nsdb_err secret_read_exact(int fd, unsigned char *buf, size_t n)
     return NSDB_OK;
 }
 
-static nsdb_err secret_write_exact(int fd, const unsigned char *buf, size_t n)
+static NSDB_MUST_CHECK nsdb_err secret_write_exact(int fd, const unsigned char *buf, size_t n)
 {
     size_t done = 0;
     while (done < n) {
@@ -61,7 +61,7 @@ static nsdb_err secret_write_exact(int fd, const unsigned char *buf, size_t n)
 }
 
 /* Checks an open key file before a byte of it is trusted. */
-static nsdb_err secret_key_file_check(int fd, const char *path)
+static NSDB_MUST_CHECK nsdb_err secret_key_file_check(int fd, const char *path)
 {
     struct stat st;
     if (fstat(fd, &st) != 0) {
@@ -85,7 +85,7 @@ static nsdb_err secret_key_file_check(int fd, const char *path)
     return NSDB_OK;
 }
 
-static nsdb_err secret_key_load(int fd, const char *path, secret_key *out)
+static NSDB_MUST_CHECK nsdb_err secret_key_load(int fd, const char *path, secret_key *out)
 {
     nsdb_err err = secret_key_file_check(fd, path);
     if (err == NSDB_OK)
@@ -96,7 +96,7 @@ static nsdb_err secret_key_load(int fd, const char *path, secret_key *out)
 }
 
 /* Creates the key file; a partly written file is removed so the next start tries again. */
-static nsdb_err secret_key_create(int fd, const char *path, secret_key *out)
+static NSDB_MUST_CHECK nsdb_err secret_key_create(int fd, const char *path, secret_key *out)
 {
     randombytes_buf(out->master, sizeof out->master);
     nsdb_err err = NSDB_OK;
@@ -110,7 +110,7 @@ static nsdb_err secret_key_create(int fd, const char *path, secret_key *out)
     return err;
 }
 
-static nsdb_err secret_key_open(const char *path, secret_key *out)
+static NSDB_MUST_CHECK nsdb_err secret_key_open(const char *path, secret_key *out)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         int fd = open(path, O_RDONLY | O_CLOEXEC);

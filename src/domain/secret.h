@@ -23,17 +23,17 @@ typedef struct secret_key {
  * exist. NSDB_ERR_CRYPTO, with the reason on stderr, when the file is not 32 bytes or its mode
  * lets group or others in; NSDB_ERR_IO when it cannot be read or written. The key memory is
  * locked against swapping where the system allows; release it with secret_key_wipe. */
-nsdb_err secret_key_load_or_create(const char *path, secret_key *out);
+NSDB_MUST_CHECK nsdb_err secret_key_load_or_create(const char *path, secret_key *out);
 /* Zeroes the key and unlocks its memory. */
 void secret_key_wipe(secret_key *k);
 
 /* Encrypts and authenticates n bytes of plain: *out (malloc'd) is nonce ‖ MAC ‖ ciphertext. */
-nsdb_err secret_seal(const secret_key *k, const char *plain, size_t n, unsigned char **out,
-                     size_t *out_len);
+NSDB_MUST_CHECK nsdb_err secret_seal(const secret_key *k, const char *plain, size_t n,
+                                     unsigned char **out, size_t *out_len);
 /* Reverses secret_seal: *plain_out is malloc'd and NUL-terminated. NSDB_ERR_CRYPTO when the
  * sealed value was altered, truncated or sealed under another key. */
-nsdb_err secret_unseal(const secret_key *k, const unsigned char *sealed, size_t n,
-                       char **plain_out);
+NSDB_MUST_CHECK nsdb_err secret_unseal(const secret_key *k, const unsigned char *sealed, size_t n,
+                                       char **plain_out);
 
 /* Keyed BLAKE2b-256 of msg, separated by purpose ("csrf", "session"…): a MAC made for one
  * purpose never verifies for another. Compare MACs with sodium_memcmp. */

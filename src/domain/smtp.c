@@ -63,7 +63,7 @@ static void smtp_set_error(char **error_out, const char *reason, long response)
 /* A 5xx reply refuses this message for good (unknown recipient, rejected content), except
  * when it concerns our credentials or TLS: those are configuration, and mail must wait for the
  * fix rather than be dropped. Everything without a 5xx — no connection, timeout, 4xx — passes. */
-static nsdb_err smtp_classify(CURLcode rc, long response)
+static NSDB_MUST_CHECK nsdb_err smtp_classify(CURLcode rc, long response)
 {
     if (rc == CURLE_LOGIN_DENIED || rc == CURLE_USE_SSL_FAILED)
         return NSDB_ERR_IO;

@@ -28,7 +28,7 @@ void smtp_global_cleanup(void);
  * arguments; NSDB_ERR_NOMEM when curl cannot start. On failure *error_out (when error_out is not
  * NULL) is a malloc'd English reason for operators — never the message, which may hold a
  * password — or NULL; on success it is set to NULL. */
-nsdb_err smtp_send(const smtp_config *cfg, const char *to_address, const char *data, size_t len,
-                   char **error_out);
+NSDB_MUST_CHECK nsdb_err smtp_send(const smtp_config *cfg, const char *to_address, const char *data,
+                                   size_t len, char **error_out);
 
 #endif

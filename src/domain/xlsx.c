@@ -124,7 +124,8 @@ static nsdb_err xlsx_fail(xlsx_reader *rd, nsdb_err err, const char *message)
 
 /* Inflates the part called name (case-insensitive) into a malloc'd NUL-terminated buffer.
  * NSDB_ERR_NOT_FOUND when the part is missing (no message set: the caller decides). */
-static nsdb_err xlsx_part_read(xlsx_reader *rd, const char *name, char **out, size_t *len_out)
+static NSDB_MUST_CHECK nsdb_err xlsx_part_read(xlsx_reader *rd, const char *name, char **out,
+                                               size_t *len_out)
 {
     *out = NULL;
     zip_int64_t index = zip_name_locate(rd->zip, name, ZIP_FL_NOCASE);
@@ -348,7 +349,7 @@ static void xlsx_unescape(char *s)
 /* ---- relationships and workbook ------------------------------------------------------------ */
 
 /* Parses a .rels part; NSDB_ERR_NOT_FOUND when it does not exist. */
-static nsdb_err xlsx_rels_load(xlsx_reader *rd, const char *name, xlsx_rels *rels)
+static NSDB_MUST_CHECK nsdb_err xlsx_rels_load(xlsx_reader *rd, const char *name, xlsx_rels *rels)
 {
     memset(rels, 0, sizeof *rels);
     char *buf;
@@ -412,8 +413,8 @@ static const xlsx_rel *xlsx_rels_by_id(const xlsx_rels *rels, const char *id)
 }
 
 /* Finds the workbook part, the first worksheet's part and the shared-strings part (or NULL). */
-static nsdb_err xlsx_locate_parts(xlsx_reader *rd, const char **sheet_out,
-                                  const char **strings_out)
+static NSDB_MUST_CHECK nsdb_err xlsx_locate_parts(xlsx_reader *rd, const char **sheet_out,
+                                                  const char **strings_out)
 {
     const char *workbook = "xl/workbook.xml";
     xlsx_rels root;
@@ -477,7 +478,7 @@ static nsdb_err xlsx_locate_parts(xlsx_reader *rd, const char **sheet_out,
 
 /* ---- shared strings ------------------------------------------------------------------------ */
 
-static nsdb_err xlsx_strings_load(xlsx_reader *rd, const char *name)
+static NSDB_MUST_CHECK nsdb_err xlsx_strings_load(xlsx_reader *rd, const char *name)
 {
     char *buf;
     size_t len;
@@ -598,7 +599,8 @@ static int xlsx_cell_compare(const void *a, const void *b)
     return x->col < y->col ? -1 : x->col > y->col;
 }
 
-static nsdb_err xlsx_row_begin(xlsx_reader *rd, xmlTextReaderPtr r, xlsx_sheet_state *st)
+static NSDB_MUST_CHECK nsdb_err xlsx_row_begin(xlsx_reader *rd, xmlTextReaderPtr r,
+                                               xlsx_sheet_state *st)
 {
     char ref[32];
     unsigned number = st->row_number + 1;
@@ -618,7 +620,7 @@ static nsdb_err xlsx_row_begin(xlsx_reader *rd, xmlTextReaderPtr r, xlsx_sheet_s
     return NSDB_OK;
 }
 
-static nsdb_err xlsx_row_end(xlsx_reader *rd, xlsx_sheet_state *st)
+static NSDB_MUST_CHECK nsdb_err xlsx_row_end(xlsx_reader *rd, xlsx_sheet_state *st)
 {
     xlsx_table *t = rd->table;
     st->in_row = false;
@@ -637,7 +639,8 @@ static nsdb_err xlsx_row_end(xlsx_reader *rd, xlsx_sheet_state *st)
     return NSDB_OK;
 }
 
-static nsdb_err xlsx_cell_begin(xlsx_reader *rd, xmlTextReaderPtr r, xlsx_sheet_state *st)
+static NSDB_MUST_CHECK nsdb_err xlsx_cell_begin(xlsx_reader *rd, xmlTextReaderPtr r,
+                                                xlsx_sheet_state *st)
 {
     char ref[32];
     unsigned col = (unsigned)(st->last_col + 1);
@@ -658,7 +661,7 @@ static nsdb_err xlsx_cell_begin(xlsx_reader *rd, xmlTextReaderPtr r, xlsx_sheet_
     return NSDB_OK;
 }
 
-static nsdb_err xlsx_cell_end(xlsx_reader *rd, xlsx_sheet_state *st)
+static NSDB_MUST_CHECK nsdb_err xlsx_cell_end(xlsx_reader *rd, xlsx_sheet_state *st)
 {
     xlsx_table *t = rd->table;
     st->in_cell = st->in_v = st->in_is = st->in_t = st->in_phonetic = false;
@@ -691,8 +694,8 @@ static nsdb_err xlsx_cell_end(xlsx_reader *rd, xlsx_sheet_state *st)
 }
 
 /* Dispatches one node of the sheet XML. */
-static nsdb_err xlsx_sheet_node(xlsx_reader *rd, xmlTextReaderPtr r, int type,
-                                xlsx_sheet_state *st)
+static NSDB_MUST_CHECK nsdb_err xlsx_sheet_node(xlsx_reader *rd, xmlTextReaderPtr r, int type,
+                                                xlsx_sheet_state *st)
 {
     if (xlsx_xml_is_text(type)) {
         if (st->in_cell && (st->in_v || (st->in_is && st->in_t && !st->in_phonetic))) {
@@ -737,7 +740,7 @@ static nsdb_err xlsx_sheet_node(xlsx_reader *rd, xmlTextReaderPtr r, int type,
     return err;
 }
 
-static nsdb_err xlsx_sheet_load(xlsx_reader *rd, const char *name)
+static NSDB_MUST_CHECK nsdb_err xlsx_sheet_load(xlsx_reader *rd, const char *name)
 {
     char *buf;
     size_t len;
@@ -767,7 +770,7 @@ static nsdb_err xlsx_sheet_load(xlsx_reader *rd, const char *name)
 
 /* ---- entry points -------------------------------------------------------------------------- */
 
-static nsdb_err xlsx_open_zip(xlsx_reader *rd, const void *data, size_t len)
+static NSDB_MUST_CHECK nsdb_err xlsx_open_zip(xlsx_reader *rd, const void *data, size_t len)
 {
     static const unsigned char ole[] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
     if (len == 0)

@@ -25,7 +25,8 @@ typedef struct xlsx_table xlsx_table;
 /* Reads data (an .xlsx file) into *out. On failure *out is NULL and, when error_out is not NULL,
  * *error_out is a malloc'd Japanese message for the user (free it). NSDB_ERR_PARSE when the bytes
  * are not a readable workbook, NSDB_ERR_TOO_LARGE when a limit above is passed. Thread-safe. */
-nsdb_err xlsx_read(const void *data, size_t len, xlsx_table **out, char **error_out);
+NSDB_MUST_CHECK nsdb_err xlsx_read(const void *data, size_t len, xlsx_table **out,
+                                   char **error_out);
 void xlsx_table_free(xlsx_table *t);
 
 /* Rows that hold at least one value, in sheet order; index 0..rows-1. */

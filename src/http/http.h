@@ -78,8 +78,9 @@ typedef struct http_server_config {
 
 typedef struct http_server http_server;
 
-nsdb_err http_server_start(const http_server_config *cfg, http_handler_fn handler,
-                           http_body_limit_fn body_limit, void *cls, http_server **out);
+NSDB_MUST_CHECK nsdb_err http_server_start(const http_server_config *cfg, http_handler_fn handler,
+                                           http_body_limit_fn body_limit, void *cls,
+                                           http_server **out);
 uint16_t http_server_port(const http_server *srv);
 /* Stops accepting, finishes requests in flight, frees the server. */
 void http_server_stop(http_server *srv);

@@ -78,7 +78,8 @@ static char *quoted_string_copy(arena *a, const char *start, const char *end)
  * occurrence wins). Every parameter is checked for syntax, so a malformed value is rejected
  * whichever key is asked for.
  */
-static nsdb_err header_param_find(arena *a, const char *value, const char *key, char **out)
+static NSDB_MUST_CHECK nsdb_err header_param_find(arena *a, const char *value, const char *key,
+                                                  char **out)
 {
     *out = NULL;
     const char *p = strchr(value, ';');
@@ -116,7 +117,8 @@ static nsdb_err header_param_find(arena *a, const char *value, const char *key, 
     return NSDB_OK;
 }
 
-static nsdb_err boundary_from_content_type(arena *a, const char *content_type, char **out)
+static NSDB_MUST_CHECK nsdb_err boundary_from_content_type(arena *a, const char *content_type,
+                                                           char **out)
 {
     if (!header_value_type_is(content_type, "multipart/form-data"))
         return NSDB_ERR_PARSE;
@@ -193,7 +195,8 @@ typedef struct part_headers {
 } part_headers;
 
 /* Parses one part's header block (lines separated by CRLF, without the blank line). */
-static nsdb_err part_headers_parse(arena *a, const char *block, size_t len, part_headers *out)
+static NSDB_MUST_CHECK nsdb_err part_headers_parse(arena *a, const char *block, size_t len,
+                                                   part_headers *out)
 {
     out->disposition = NULL;
     out->content_type = NULL;
@@ -231,7 +234,8 @@ static nsdb_err part_headers_parse(arena *a, const char *block, size_t len, part
 }
 
 /* Index of the "\r\n\r\n" that ends the header block starting at pos. */
-static nsdb_err header_block_end(const char *body, size_t len, size_t pos, size_t *end)
+static NSDB_MUST_CHECK nsdb_err header_block_end(const char *body, size_t len, size_t pos,
+                                                 size_t *end)
 {
     if (len - pos >= 2 && body[pos] == '\r' && body[pos + 1] == '\n')
         return NSDB_ERR_PARSE; /* no headers, so no Content-Disposition */
@@ -300,8 +304,8 @@ static const char *filename_basename(const char *path)
     return base;
 }
 
-static nsdb_err part_param_make(arena *a, const part_headers *headers, const char *data,
-                                size_t len, http_param **out)
+static NSDB_MUST_CHECK nsdb_err part_param_make(arena *a, const part_headers *headers,
+                                                const char *data, size_t len, http_param **out)
 {
     const char *disposition = headers->disposition;
     if (disposition == NULL || !header_value_type_is(disposition, "form-data"))

@@ -27,7 +27,7 @@
  * part without a form-data Content-Disposition name, a header block too long, too many parts.
  * Reads only body[0..len). Linear in len.
  */
-nsdb_err http_parse_multipart(arena *a, const char *content_type, const char *body, size_t len,
-                              http_param **out);
+NSDB_MUST_CHECK nsdb_err http_parse_multipart(arena *a, const char *content_type, const char *body,
+                                              size_t len, http_param **out);
 
 #endif

@@ -9,8 +9,9 @@
 
 #include "store/db.h"
 
-nsdb_err store_api_token_insert(db *conn, const char *name, const char *token_hash, int64_t now);
+NSDB_MUST_CHECK nsdb_err store_api_token_insert(db *conn, const char *name, const char *token_hash,
+                                                int64_t now);
 /* NSDB_ERR_NOT_FOUND for an unknown or revoked token. */
-nsdb_err store_api_token_check(db *conn, const char *token_hash, int64_t now);
+NSDB_MUST_CHECK nsdb_err store_api_token_check(db *conn, const char *token_hash, int64_t now);
 
 #endif

@@ -24,9 +24,9 @@ typedef struct store_audit {
     const char *detail;
 } store_audit;
 
-nsdb_err store_audit_insert(db *conn, const store_audit *entry);
+NSDB_MUST_CHECK nsdb_err store_audit_insert(db *conn, const store_audit *entry);
 /* Newest first; at most limit rows. *rows_out is an arena array of *count_out entries. */
-nsdb_err store_audit_list(db *conn, arena *a, int64_t limit, store_audit **rows_out,
-                          size_t *count_out);
+NSDB_MUST_CHECK nsdb_err store_audit_list(db *conn, arena *a, int64_t limit, store_audit **rows_out,
+                                          size_t *count_out);
 
 #endif

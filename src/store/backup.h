@@ -6,7 +6,7 @@
 
 #include "store/db.h"
 
-nsdb_err store_backup_sqlite(db_pool *pool, const char *target_path);
+NSDB_MUST_CHECK nsdb_err store_backup_sqlite(db_pool *pool, const char *target_path);
 const char *store_sqlite_version(void);
 
 #endif

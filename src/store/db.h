@@ -20,7 +20,8 @@ typedef enum { DB_SQLITE, DB_POSTGRESQL } db_dialect;
 
 /* url: NULL or "" = SQLite file nsdb.sqlite3 in data_dir; "sqlite:PATH"; "postgresql://…" or
    "postgres://…" (a libpq connection URI). Any other URL: NSDB_ERR_INVALID. */
-nsdb_err db_pool_open(const char *url, const char *data_dir, int size, db_pool **out);
+NSDB_MUST_CHECK nsdb_err db_pool_open(const char *url, const char *data_dir, int size,
+                                      db_pool **out);
 void db_pool_close(db_pool *pool);
 /* Blocks until a connection is free. */
 db *db_pool_acquire(db_pool *pool);
@@ -33,17 +34,17 @@ db_dialect db_get_dialect(const db *conn);
 /* BEGIN (write intent: SQLite takes the write lock at once so that a transaction never fails
    half-way on a lock upgrade; PostgreSQL takes one transaction-scoped advisory lock shared by all
    nsdb servers on the database, so that transactions are serialised there as well). */
-nsdb_err db_begin(db *conn);
-nsdb_err db_commit(db *conn);
+NSDB_MUST_CHECK nsdb_err db_begin(db *conn);
+NSDB_MUST_CHECK nsdb_err db_commit(db *conn);
 void db_rollback(db *conn);
 /* BEGIN of a read-only transaction: its statements see one snapshot of the database (end it with
    db_commit or db_rollback). No lock is taken that would hold writers back. */
-nsdb_err db_begin_read(db *conn);
+NSDB_MUST_CHECK nsdb_err db_begin_read(db *conn);
 bool db_in_transaction(const db *conn);
 /* Last error text of the connection, for logs. */
 const char *db_error_message(db *conn);
 
 /* Whether the database answers a trivial query (/healthz). */
-nsdb_err store_ping(db *conn);
+NSDB_MUST_CHECK nsdb_err store_ping(db *conn);
 
 #endif

@@ -80,8 +80,8 @@ struct db_stmt {
 extern const struct db_driver DB_SQLITE_DRIVER;
 extern const struct db_driver DB_PG_DRIVER;
 
-nsdb_err db_sqlite_connect(const char *path, db **out);
+NSDB_MUST_CHECK nsdb_err db_sqlite_connect(const char *path, db **out);
 /* url: a libpq connection URI (postgresql://… or postgres://…). */
-nsdb_err db_pg_connect(const char *url, db **out);
+NSDB_MUST_CHECK nsdb_err db_pg_connect(const char *url, db **out);
 
 #endif

@@ -112,7 +112,7 @@ static void pg_cache_clear(struct db_pg *pg)
 }
 
 /* Runs SQL without parameters; on failure the error is logged and kept for db_error_message. */
-static nsdb_err pg_command(db *conn, const char *sql)
+static NSDB_MUST_CHECK nsdb_err pg_command(db *conn, const char *sql)
 {
     PGresult *res = PQexec(conn->pg->conn, sql);
     ExecStatusType status = PQresultStatus(res);
@@ -130,7 +130,7 @@ static nsdb_err pg_command(db *conn, const char *sql)
 }
 
 /* Settings every session needs, run again after a reconnection. */
-static nsdb_err pg_session_setup(db *conn)
+static NSDB_MUST_CHECK nsdb_err pg_session_setup(db *conn)
 {
     PQsetNoticeProcessor(conn->pg->conn, pg_notice_ignore, NULL);
     /* `LIKE … ESCAPE '\'` in nsdb's SQL needs standard strings (the default since 9.1) */
@@ -193,11 +193,11 @@ static void pg_revive(db *conn)
     pg_cache_clear(conn->pg);
     conn->in_transaction = 0;
     PQreset(conn->pg->conn);
-    if (PQstatus(conn->pg->conn) == CONNECTION_OK)
-        pg_session_setup(conn);
+    if (PQstatus(conn->pg->conn) == CONNECTION_OK && pg_session_setup(conn) != NSDB_OK)
+        log_event(LOG_WARN, "pg_session_setup_failed", NULL); /* the next statement fails */
 }
 
-static nsdb_err pg_begin(db *conn)
+static NSDB_MUST_CHECK nsdb_err pg_begin(db *conn)
 {
     nsdb_err e = pg_command(conn, "BEGIN; SET LOCAL lock_timeout = '" PG_LOCK_TIMEOUT "'; "
                                   "SELECT pg_advisory_xact_lock(" PG_TRANSACTION_LOCK ")");
@@ -210,7 +210,7 @@ static nsdb_err pg_begin(db *conn)
     return NSDB_OK;
 }
 
-static nsdb_err pg_begin_read(db *conn)
+static NSDB_MUST_CHECK nsdb_err pg_begin_read(db *conn)
 {
     nsdb_err e = pg_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     if (e == NSDB_OK)
@@ -226,7 +226,7 @@ static void pg_rollback(db *conn)
     conn->in_transaction = 0;
 }
 
-static nsdb_err pg_commit(db *conn)
+static NSDB_MUST_CHECK nsdb_err pg_commit(db *conn)
 {
     PGresult *res = PQexec(conn->pg->conn, "COMMIT");
     /* COMMIT of a transaction that had failed succeeds as a ROLLBACK: that is a failure here */
@@ -248,7 +248,7 @@ static nsdb_err pg_commit(db *conn)
     return NSDB_OK;
 }
 
-static nsdb_err pg_exec_script(db *conn, const char *sql)
+static NSDB_MUST_CHECK nsdb_err pg_exec_script(db *conn, const char *sql)
 {
     return pg_command(conn, sql);
 }
@@ -280,7 +280,7 @@ static int sql_param_count(const char *sql)
     return max;
 }
 
-static nsdb_err pg_prepare(db *conn, const char *sql, db_stmt **out)
+static NSDB_MUST_CHECK nsdb_err pg_prepare(db *conn, const char *sql, db_stmt **out)
 {
     struct pg_statement *s = calloc(1, sizeof *s);
     if (s == NULL)

@@ -59,7 +59,7 @@ static void sqlite_disconnect(db *conn)
 
 static void sqlite_rollback(db *conn);
 
-static nsdb_err db_simple(db *conn, const char *sql)
+static NSDB_MUST_CHECK nsdb_err db_simple(db *conn, const char *sql)
 {
     char *err = NULL;
     int rc = sqlite3_exec(conn->sqlite, sql, NULL, NULL, &err);
@@ -71,7 +71,7 @@ static nsdb_err db_simple(db *conn, const char *sql)
     return NSDB_OK;
 }
 
-static nsdb_err sqlite_begin(db *conn)
+static NSDB_MUST_CHECK nsdb_err sqlite_begin(db *conn)
 {
     nsdb_err e = db_simple(conn, "BEGIN IMMEDIATE");
     if (e == NSDB_OK)
@@ -79,7 +79,7 @@ static nsdb_err sqlite_begin(db *conn)
     return e;
 }
 
-static nsdb_err sqlite_begin_read(db *conn)
+static NSDB_MUST_CHECK nsdb_err sqlite_begin_read(db *conn)
 {
     nsdb_err e = db_simple(conn, "BEGIN DEFERRED");
     if (e == NSDB_OK)
@@ -87,7 +87,7 @@ static nsdb_err sqlite_begin_read(db *conn)
     return e;
 }
 
-static nsdb_err sqlite_commit(db *conn)
+static NSDB_MUST_CHECK nsdb_err sqlite_commit(db *conn)
 {
     nsdb_err e = db_simple(conn, "COMMIT");
     if (e != NSDB_OK) {
@@ -105,12 +105,12 @@ static void sqlite_rollback(db *conn)
     conn->in_transaction = 0;
 }
 
-static nsdb_err sqlite_exec_script(db *conn, const char *sql)
+static NSDB_MUST_CHECK nsdb_err sqlite_exec_script(db *conn, const char *sql)
 {
     return db_simple(conn, sql);
 }
 
-static nsdb_err sqlite_prepare(db *conn, const char *sql, db_stmt **out)
+static NSDB_MUST_CHECK nsdb_err sqlite_prepare(db *conn, const char *sql, db_stmt **out)
 {
     for (int i = 0; i < conn->cache_count; i++) {
         struct db_cached_stmt *c = &conn->cache[i];

@@ -21,10 +21,10 @@ typedef struct store_institution {
     const char *phone;
 } store_institution;
 
-nsdb_err store_institution_find_by_code(db *conn, arena *a, const char *code,
-                                        store_institution **out);
-nsdb_err store_institution_insert(db *conn, const char *code, const char *name,
-                                  const char *postal, const char *address, const char *phone,
-                                  int64_t now, int64_t *pk_out);
+NSDB_MUST_CHECK nsdb_err store_institution_find_by_code(db *conn, arena *a, const char *code,
+                                                        store_institution **out);
+NSDB_MUST_CHECK nsdb_err store_institution_insert(db *conn, const char *code, const char *name,
+                                                  const char *postal, const char *address,
+                                                  const char *phone, int64_t now, int64_t *pk_out);
 
 #endif

@@ -20,7 +20,7 @@ static void copy_day(char out[11], const char *text)
         strncpy(out, text, 10);
 }
 
-static nsdb_err cycle_fetch(db_stmt *st, cycle_window *out)
+static NSDB_MUST_CHECK nsdb_err cycle_fetch(db_stmt *st, cycle_window *out)
 {
     int rc = db_step(st);
     if (rc == DB_ROW) {
@@ -159,7 +159,8 @@ static void media_from_row(arena *a, db_stmt *st, store_media *d)
 }
 
 /* Collects the rows of a media query into an arena array. */
-static nsdb_err media_collect(db_stmt *st, arena *a, store_media **rows_out, size_t *count_out)
+static NSDB_MUST_CHECK nsdb_err media_collect(db_stmt *st, arena *a, store_media **rows_out,
+                                              size_t *count_out)
 {
     size_t cap = 16, n = 0;
     store_media *rows = arena_alloc(a, cap * sizeof *rows);
@@ -424,8 +425,8 @@ nsdb_err store_package_max_seq(db *conn, const char *cycle_id, int64_t municipal
     "p.tracking_number, p.status, (SELECT COUNT(*) FROM media d WHERE d.package_id = p.id) "      \
     "FROM packages p JOIN municipalities m ON m.id = p.municipality_id "
 
-static nsdb_err package_collect(db_stmt *st, arena *a, store_package **rows_out,
-                                size_t *count_out)
+static NSDB_MUST_CHECK nsdb_err package_collect(db_stmt *st, arena *a, store_package **rows_out,
+                                                size_t *count_out)
 {
     size_t cap = 16, n = 0;
     store_package *rows = arena_alloc(a, cap * sizeof *rows);

@@ -16,19 +16,20 @@
 
 /* ---- cycles ---- */
 /* Adds the cycle when its id is not there yet (an operator's adjustment is kept). */
-nsdb_err store_cycle_ensure(db *conn, const cycle_window *c);
+NSDB_MUST_CHECK nsdb_err store_cycle_ensure(db *conn, const cycle_window *c);
 /* The cycle a registration on date (YYYY-MM-DD) falls into: the first whose registration
    window ends on or after it. */
-nsdb_err store_cycle_for_date(db *conn, const char *date, cycle_window *out);
-nsdb_err store_cycle_get(db *conn, const char *id, cycle_window *out);
+NSDB_MUST_CHECK nsdb_err store_cycle_for_date(db *conn, const char *date, cycle_window *out);
+NSDB_MUST_CHECK nsdb_err store_cycle_get(db *conn, const char *id, cycle_window *out);
 /* The cycle before id. */
-nsdb_err store_cycle_prev(db *conn, const char *id, cycle_window *out);
+NSDB_MUST_CHECK nsdb_err store_cycle_prev(db *conn, const char *id, cycle_window *out);
 /* The cycle after id (damaged media are reissued in it). */
-nsdb_err store_cycle_next(db *conn, const char *id, cycle_window *out);
+NSDB_MUST_CHECK nsdb_err store_cycle_next(db *conn, const char *id, cycle_window *out);
 /* Cycles whose delivery window ends on or after from_date, in order; at most cap. */
-nsdb_err store_cycle_list(db *conn, const char *from_date, cycle_window *out, size_t cap,
-                          size_t *count_out);
-nsdb_err store_cycle_update(db *conn, const cycle_window *c, int64_t by, int64_t now);
+NSDB_MUST_CHECK nsdb_err store_cycle_list(db *conn, const char *from_date, cycle_window *out,
+                                          size_t cap, size_t *count_out);
+NSDB_MUST_CHECK nsdb_err store_cycle_update(db *conn, const cycle_window *c, int64_t by,
+                                            int64_t now);
 
 /* ---- media ---- */
 typedef struct store_media {
@@ -56,31 +57,36 @@ typedef struct store_media {
 
 /* What a cycle must build: (municipality, institution) pairs registered in it without a first
    media, and media damaged with this cycle as their reissue cycle (reissue_of set). */
-nsdb_err store_media_candidates(db *conn, arena *a, const char *cycle_id, store_media **rows_out,
-                                size_t *count_out);
-nsdb_err store_media_insert(db *conn, const store_media *m, int64_t now, int64_t *id_out);
+NSDB_MUST_CHECK nsdb_err store_media_candidates(db *conn, arena *a, const char *cycle_id,
+                                                store_media **rows_out, size_t *count_out);
+NSDB_MUST_CHECK nsdb_err store_media_insert(db *conn, const store_media *m, int64_t now,
+                                            int64_t *id_out);
 /* Filters: cycle_id NULL = any, municipality_pk 0 = any, package_id 0 = any, status 0 = any. */
-nsdb_err store_media_list(db *conn, arena *a, const char *cycle_id, int64_t municipality_pk,
-                          int64_t package_id, media_status status, store_media **rows_out,
-                          size_t *count_out);
-nsdb_err store_media_get(db *conn, arena *a, int64_t id, int64_t municipality_pk,
-                         store_media **out);
+NSDB_MUST_CHECK nsdb_err store_media_list(db *conn, arena *a, const char *cycle_id,
+                                          int64_t municipality_pk, int64_t package_id,
+                                          media_status status, store_media **rows_out,
+                                          size_t *count_out);
+NSDB_MUST_CHECK nsdb_err store_media_get(db *conn, arena *a, int64_t id, int64_t municipality_pk,
+                                         store_media **out);
 /* Conditional transitions: action on a media in `from` (media_status_can gives the new status);
    *changed_out false when the move is not allowed from `from` or the media is no longer in it. */
-nsdb_err store_media_transition(db *conn, int64_t id, media_status from, media_action action,
-                                int64_t now, bool *changed_out);
-nsdb_err store_media_set_package(db *conn, int64_t id, int64_t package_id, int64_t now);
-nsdb_err store_media_forward(db *conn, int64_t id, media_status from, const char *date,
-                             int64_t now, bool *changed_out);
-nsdb_err store_media_damage(db *conn, int64_t id, media_status from, const char *note,
-                            const char *reissue_cycle_id, int64_t now, bool *changed_out);
+NSDB_MUST_CHECK nsdb_err store_media_transition(db *conn, int64_t id, media_status from,
+                                                media_action action, int64_t now,
+                                                bool *changed_out);
+NSDB_MUST_CHECK nsdb_err store_media_set_package(db *conn, int64_t id, int64_t package_id,
+                                                 int64_t now);
+NSDB_MUST_CHECK nsdb_err store_media_forward(db *conn, int64_t id, media_status from,
+                                             const char *date, int64_t now, bool *changed_out);
+NSDB_MUST_CHECK nsdb_err store_media_damage(db *conn, int64_t id, media_status from,
+                                            const char *note, const char *reissue_cycle_id,
+                                            int64_t now, bool *changed_out);
 
 typedef struct store_media_board_row {
     const char *municipality_code, *municipality_name;
     int64_t counts[MEDIA_STATUS_COUNT]; /* [status - 1]: created packed … reissued */
 } store_media_board_row;
-nsdb_err store_media_board(db *conn, arena *a, const char *cycle_id,
-                           store_media_board_row **rows_out, size_t *count_out);
+NSDB_MUST_CHECK nsdb_err store_media_board(db *conn, arena *a, const char *cycle_id,
+                                           store_media_board_row **rows_out, size_t *count_out);
 
 /* ---- packages ---- */
 typedef struct store_package {
@@ -95,14 +101,17 @@ typedef struct store_package {
     int64_t media_count;
 } store_package;
 
-nsdb_err store_package_insert(db *conn, const char *cycle_id, int64_t municipality_pk,
-                              int64_t seq, const char *tracking, int64_t now, int64_t *id_out);
-nsdb_err store_package_max_seq(db *conn, const char *cycle_id, int64_t municipality_pk,
-                               int64_t *seq_out);
-nsdb_err store_package_list(db *conn, arena *a, const char *cycle_id, int64_t municipality_pk,
-                            store_package **rows_out, size_t *count_out);
-nsdb_err store_package_get(db *conn, arena *a, int64_t id, int64_t municipality_pk,
-                           store_package **out);
-nsdb_err store_package_receive(db *conn, int64_t id, int64_t by, int64_t now, bool *changed_out);
+NSDB_MUST_CHECK nsdb_err store_package_insert(db *conn, const char *cycle_id,
+                                              int64_t municipality_pk, int64_t seq,
+                                              const char *tracking, int64_t now, int64_t *id_out);
+NSDB_MUST_CHECK nsdb_err store_package_max_seq(db *conn, const char *cycle_id,
+                                               int64_t municipality_pk, int64_t *seq_out);
+NSDB_MUST_CHECK nsdb_err store_package_list(db *conn, arena *a, const char *cycle_id,
+                                            int64_t municipality_pk, store_package **rows_out,
+                                            size_t *count_out);
+NSDB_MUST_CHECK nsdb_err store_package_get(db *conn, arena *a, int64_t id, int64_t municipality_pk,
+                                           store_package **out);
+NSDB_MUST_CHECK nsdb_err store_package_receive(db *conn, int64_t id, int64_t by, int64_t now,
+                                               bool *changed_out);
 
 #endif

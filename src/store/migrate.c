@@ -71,8 +71,8 @@ static int migration_applied(db *conn, const char *version)
 }
 
 /* *applied_out: 1 when this call applied it, 0 when another server had. */
-static nsdb_err migration_apply_one(db *conn, const struct embedded_file *f, const char *version,
-                                    int *applied_out)
+static NSDB_MUST_CHECK nsdb_err migration_apply_one(db *conn, const struct embedded_file *f,
+                                                    const char *version, int *applied_out)
 {
     *applied_out = 0;
     nsdb_err e = db_begin(conn);

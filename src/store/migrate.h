@@ -7,6 +7,6 @@
 #include "store/db.h"
 
 /* Applies every migration not yet applied, each in its own transaction; *applied_out counts them. */
-nsdb_err migrate_apply_all(db *conn, int *applied_out);
+NSDB_MUST_CHECK nsdb_err migrate_apply_all(db *conn, int *applied_out);
 
 #endif

@@ -20,15 +20,15 @@ typedef struct store_municipality {
     const char *address;
 } store_municipality;
 
-nsdb_err store_municipality_insert(db *conn, const char *code, const char *name,
-                                   const char *postal, const char *address, int64_t now,
-                                   int64_t *pk_out);
-nsdb_err store_municipality_find_by_code(db *conn, arena *a, const char *code,
-                                         store_municipality **out);
+NSDB_MUST_CHECK nsdb_err store_municipality_insert(db *conn, const char *code, const char *name,
+                                                   const char *postal, const char *address,
+                                                   int64_t now, int64_t *pk_out);
+NSDB_MUST_CHECK nsdb_err store_municipality_find_by_code(db *conn, arena *a, const char *code,
+                                                         store_municipality **out);
 
 /* Creates the municipality or updates its name, postal code and address (払出し). */
-nsdb_err store_municipality_upsert(db *conn, const char *code, const char *name,
-                                   const char *postal, const char *address, int64_t now,
-                                   int64_t *pk_out, bool *created_out);
+NSDB_MUST_CHECK nsdb_err store_municipality_upsert(db *conn, const char *code, const char *name,
+                                                   const char *postal, const char *address,
+                                                   int64_t now, int64_t *pk_out, bool *created_out);
 
 #endif

@@ -26,22 +26,25 @@ typedef struct store_registration {
 } store_registration;
 
 /* warnings: one sentence a line, or NULL. */
-nsdb_err store_import_batch_insert(db *conn, int64_t municipality_pk, int64_t created_by,
-                                   const char *filenames, int64_t row_count, const char *warnings,
-                                   int64_t now, int64_t *id_out);
+NSDB_MUST_CHECK nsdb_err store_import_batch_insert(db *conn, int64_t municipality_pk,
+                                                   int64_t created_by, const char *filenames,
+                                                   int64_t row_count, const char *warnings,
+                                                   int64_t now, int64_t *id_out);
 /* The warnings of a batch of the municipality (NULL when none). */
-nsdb_err store_import_batch_warnings(db *conn, arena *a, int64_t municipality_pk, int64_t batch_id,
-                                     const char **warnings_out);
-nsdb_err store_registration_insert(db *conn, int64_t user_pk, int64_t municipality_pk,
-                                   int64_t institution_pk, const char *cycle_id, int64_t batch_id,
-                                   int64_t now);
+NSDB_MUST_CHECK nsdb_err store_import_batch_warnings(db *conn, arena *a, int64_t municipality_pk,
+                                                     int64_t batch_id, const char **warnings_out);
+NSDB_MUST_CHECK nsdb_err store_registration_insert(db *conn, int64_t user_pk,
+                                                   int64_t municipality_pk, int64_t institution_pk,
+                                                   const char *cycle_id, int64_t batch_id,
+                                                   int64_t now);
 /* Calls fn for each registration of the cycle (all cycles when cycle_id is NULL), ordered by
    municipality, institution, user; stops when fn returns non-zero. */
-nsdb_err store_registration_each(db *conn, const char *cycle_id,
-                                 int (*fn)(void *cls, const store_registration *r), void *cls);
+NSDB_MUST_CHECK nsdb_err store_registration_each(db *conn, const char *cycle_id,
+                                                 int (*fn)(void *cls, const store_registration *r),
+                                                 void *cls);
 /* The users registered by one import batch, within the municipality (scope). */
-nsdb_err store_registration_batch_users(db *conn, arena *a, int64_t municipality_pk,
-                                        int64_t batch_id, store_user **rows_out,
-                                        size_t *count_out);
+NSDB_MUST_CHECK nsdb_err store_registration_batch_users(db *conn, arena *a, int64_t municipality_pk,
+                                                        int64_t batch_id, store_user **rows_out,
+                                                        size_t *count_out);
 
 #endif

@@ -15,13 +15,15 @@ typedef struct store_session {
     int64_t last_seen_at;
 } store_session;
 
-nsdb_err store_session_insert(db *conn, const char *token_hash, int64_t user_pk, int64_t now,
-                              const char *client_ip);
-nsdb_err store_session_find(db *conn, const char *token_hash, store_session *out);
-nsdb_err store_session_touch(db *conn, const char *token_hash, int64_t now);
-nsdb_err store_session_delete(db *conn, const char *token_hash);
+NSDB_MUST_CHECK nsdb_err store_session_insert(db *conn, const char *token_hash, int64_t user_pk,
+                                              int64_t now, const char *client_ip);
+NSDB_MUST_CHECK nsdb_err store_session_find(db *conn, const char *token_hash, store_session *out);
+NSDB_MUST_CHECK nsdb_err store_session_touch(db *conn, const char *token_hash, int64_t now);
+NSDB_MUST_CHECK nsdb_err store_session_delete(db *conn, const char *token_hash);
 /* Ends every session of the user except keep_token_hash (NULL: all). */
-nsdb_err store_session_delete_for_user(db *conn, int64_t user_pk, const char *keep_token_hash);
-nsdb_err store_session_delete_expired(db *conn, int64_t idle_before, int64_t created_before);
+NSDB_MUST_CHECK nsdb_err store_session_delete_for_user(db *conn, int64_t user_pk,
+                                                       const char *keep_token_hash);
+NSDB_MUST_CHECK nsdb_err store_session_delete_expired(db *conn, int64_t idle_before,
+                                                      int64_t created_before);
 
 #endif

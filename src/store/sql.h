@@ -27,9 +27,9 @@ enum db_step_result { DB_ROW = 1, DB_DONE = 0, DB_ERROR = -1 };
 #define STORE_ASSERT_WRITE(conn) assert(db_in_transaction(conn))
 
 /* Runs a script of several statements without parameters (migrations). */
-nsdb_err db_exec_script(db *conn, const char *sql);
+NSDB_MUST_CHECK nsdb_err db_exec_script(db *conn, const char *sql);
 
-nsdb_err db_prepare(db *conn, const char *sql, db_stmt **out);
+NSDB_MUST_CHECK nsdb_err db_prepare(db *conn, const char *sql, db_stmt **out);
 /* Binding NULL text binds SQL NULL. Indexes start at 1 and match $1, $2 … */
 void db_bind_text(db_stmt *st, int index, const char *value);
 void db_bind_int(db_stmt *st, int index, int64_t value);
@@ -50,9 +50,10 @@ void db_finalize(db_stmt *st);
  * (const void *, size_t), 'n' null), step to completion, finalize. Returns NSDB_ERR_EXISTS on a
  * unique-constraint violation. *changes_out (may be NULL) receives the affected row count.
  */
-nsdb_err db_exec(db *conn, int64_t *changes_out, const char *sql, const char *types, ...);
+NSDB_MUST_CHECK nsdb_err db_exec(db *conn, int64_t *changes_out, const char *sql, const char *types,
+                                 ...);
 /* Same, for a query: prepare and bind, leaving the statement for the caller to step. */
-nsdb_err db_query(db *conn, db_stmt **out, const char *sql, const char *types, ...);
+NSDB_MUST_CHECK nsdb_err db_query(db *conn, db_stmt **out, const char *sql, const char *types, ...);
 /* True when the statement's last failure was a unique or primary-key violation. */
 int db_last_error_is_unique(db_stmt *st);
 

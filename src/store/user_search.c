@@ -203,9 +203,10 @@ static void search_filters(arena *a, const store_user_query *q, search_sql *w)
 
 /* Runs the count (with capped, its last parameter is the cap) and the page (limit and offset
    after w's parameters). */
-static nsdb_err run_search(db *conn, arena *a, const search_sql *w, const char *count_sql,
-                           bool capped, const char *page_sql, const store_user_query *q,
-                           store_user **rows_out, size_t *count_out, int64_t *total_out)
+static NSDB_MUST_CHECK nsdb_err run_search(db *conn, arena *a, const search_sql *w,
+                                           const char *count_sql, bool capped, const char *page_sql,
+                                           const store_user_query *q, store_user **rows_out,
+                                           size_t *count_out, int64_t *total_out)
 {
     db_stmt *st = NULL;
     nsdb_err e = db_prepare(conn, count_sql, &st);
@@ -254,8 +255,8 @@ static size_t char_starts(const char *key, size_t *starts, size_t max)
 }
 
 /* Rows of one pair in the municipality, counted up to limit. */
-static nsdb_err probe_gram(db *conn, int64_t municipality_pk, const char *gram, int64_t limit,
-                           int64_t *count_out)
+static NSDB_MUST_CHECK nsdb_err probe_gram(db *conn, int64_t municipality_pk, const char *gram,
+                                           int64_t limit, int64_t *count_out)
 {
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
@@ -271,9 +272,9 @@ static nsdb_err probe_gram(db *conn, int64_t municipality_pk, const char *gram, 
 }
 
 /* The pair of key whose range is shortest (NULL with *empty when one has no rows at all). */
-static nsdb_err choose_gram(db *conn, arena *a, int64_t municipality_pk, const char *key,
-                            const size_t *starts, size_t chars, const char **gram_out,
-                            bool *empty)
+static NSDB_MUST_CHECK nsdb_err choose_gram(db *conn, arena *a, int64_t municipality_pk,
+                                            const char *key, const size_t *starts, size_t chars,
+                                            const char **gram_out, bool *empty)
 {
     size_t pairs = chars - 1;
     size_t probes = pairs < GRAM_PROBES_MAX ? pairs : GRAM_PROBES_MAX;
@@ -301,8 +302,9 @@ static nsdb_err choose_gram(db *conn, arena *a, int64_t municipality_pk, const c
     return NSDB_OK;
 }
 
-static nsdb_err search_by_grams(db *conn, arena *a, const store_user_query *q, const char *key,
-                                store_user **rows_out, size_t *count_out, int64_t *total_out)
+static NSDB_MUST_CHECK nsdb_err search_by_grams(db *conn, arena *a, const store_user_query *q,
+                                                const char *key, store_user **rows_out,
+                                                size_t *count_out, int64_t *total_out)
 {
     size_t starts[GRAM_KEY_MAX + 1];
     size_t chars = char_starts(key, starts, sizeof starts / sizeof starts[0]);
@@ -365,7 +367,7 @@ static nsdb_err search_by_grams(db *conn, arena *a, const store_user_query *q, c
 /* ---- over the users table ----------------------------------------------------------------- */
 
 /* Whether the key is the user ID of one of the institution users searched. */
-static nsdb_err is_user_id_in_scope(db *conn, const store_user_query *q, bool *yes)
+static NSDB_MUST_CHECK nsdb_err is_user_id_in_scope(db *conn, const store_user_query *q, bool *yes)
 {
     *yes = false;
     if (q->user_id_upper == NULL || *q->user_id_upper == '\0')
@@ -385,8 +387,9 @@ static nsdb_err is_user_id_in_scope(db *conn, const store_user_query *q, bool *y
 
 enum key_match { KEY_NONE, KEY_LIKE, KEY_USER_ID };
 
-static nsdb_err search_users(db *conn, arena *a, const store_user_query *q, enum key_match match,
-                             store_user **rows_out, size_t *count_out, int64_t *total_out)
+static NSDB_MUST_CHECK nsdb_err search_users(db *conn, arena *a, const store_user_query *q,
+                                             enum key_match match, store_user **rows_out,
+                                             size_t *count_out, int64_t *total_out)
 {
     search_sql w;
     memset(&w, 0, sizeof w);
@@ -430,8 +433,8 @@ static nsdb_err search_users(db *conn, arena *a, const store_user_query *q, enum
     return e;
 }
 
-static nsdb_err search(db *conn, arena *a, const store_user_query *q, store_user **rows_out,
-                       size_t *count_out, int64_t *total_out)
+static NSDB_MUST_CHECK nsdb_err search(db *conn, arena *a, const store_user_query *q,
+                                       store_user **rows_out, size_t *count_out, int64_t *total_out)
 {
     const char *key = q->search_key != NULL && *q->search_key != '\0' ? q->search_key : NULL;
     if (key == NULL)

@@ -57,7 +57,7 @@ store_user *user_from_row(arena *a, db_stmt *st)
     return u;
 }
 
-static nsdb_err user_fetch_one(db_stmt *st, arena *a, store_user **out)
+static NSDB_MUST_CHECK nsdb_err user_fetch_one(db_stmt *st, arena *a, store_user **out)
 {
     int rc = db_step(st);
     nsdb_err e = NSDB_OK;
@@ -97,13 +97,12 @@ nsdb_err store_user_count(db *conn, int64_t *count_out)
     return e;
 }
 
-static nsdb_err null_if_zero_bind(db_stmt *st, int index, int64_t v)
+static void null_if_zero_bind(db_stmt *st, int index, int64_t v)
 {
     if (v == 0)
         db_bind_null(st, index);
     else
         db_bind_int(st, index, v);
-    return NSDB_OK;
 }
 
 nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64_t *pk_out)

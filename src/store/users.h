@@ -67,21 +67,25 @@ typedef struct store_user_new {
     bool defer_grams;
 } store_user_new;
 
-nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64_t *pk_out);
+NSDB_MUST_CHECK nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now,
+                                           int64_t *pk_out);
 /* user_id is compared case-insensitively (stored upper case). */
-nsdb_err store_user_find_by_user_id(db *conn, arena *a, const char *user_id, store_user **out);
-nsdb_err store_user_find_by_pk(db *conn, arena *a, int64_t pk, store_user **out);
-nsdb_err store_user_count(db *conn, int64_t *count_out);
+NSDB_MUST_CHECK nsdb_err store_user_find_by_user_id(db *conn, arena *a, const char *user_id,
+                                                    store_user **out);
+NSDB_MUST_CHECK nsdb_err store_user_find_by_pk(db *conn, arena *a, int64_t pk, store_user **out);
+NSDB_MUST_CHECK nsdb_err store_user_count(db *conn, int64_t *count_out);
 /* Increments the failure count; locks until now+lock_seconds when it reaches max_failures.
    *locked_out tells whether this failure locked the account. */
-nsdb_err store_user_login_failed(db *conn, int64_t pk, int64_t now, int max_failures,
-                                 int64_t lock_seconds, bool *locked_out);
+NSDB_MUST_CHECK nsdb_err store_user_login_failed(db *conn, int64_t pk, int64_t now,
+                                                 int max_failures, int64_t lock_seconds,
+                                                 bool *locked_out);
 /* Resets failures; replaces the hash when rehash != NULL (cost raised in configuration). */
-nsdb_err store_user_login_succeeded(db *conn, int64_t pk, int64_t now, const char *rehash);
+NSDB_MUST_CHECK nsdb_err store_user_login_succeeded(db *conn, int64_t pk, int64_t now,
+                                                    const char *rehash);
 /* The user's own new password: stores the hash, destroys the sealed initial password, ends the
    forced change and sets the notice status to active. */
-nsdb_err store_user_set_password(db *conn, int64_t pk, const char *hash, int64_t now);
-
+NSDB_MUST_CHECK nsdb_err store_user_set_password(db *conn, int64_t pk, const char *hash,
+                                                 int64_t now);
 
 /* ---- profile, status, scoped lookups ---- */
 
@@ -96,22 +100,27 @@ typedef struct store_user_profile {
 } store_user_profile;
 
 /* Also refreshes the search key column. */
-nsdb_err store_user_update_profile(db *conn, int64_t pk, const store_user_profile *p,
-                                   const char *search_key, int64_t now);
-nsdb_err store_user_set_status(db *conn, int64_t pk, account_status status, int64_t now);
+NSDB_MUST_CHECK nsdb_err store_user_update_profile(db *conn, int64_t pk,
+                                                   const store_user_profile *p,
+                                                   const char *search_key, int64_t now);
+NSDB_MUST_CHECK nsdb_err store_user_set_status(db *conn, int64_t pk, account_status status,
+                                               int64_t now);
 /* unissued → issued; an issued or active user is left as it is. */
-nsdb_err store_user_mark_notice_issued(db *conn, int64_t pk, int64_t now);
+NSDB_MUST_CHECK nsdb_err store_user_mark_notice_issued(db *conn, int64_t pk, int64_t now);
 /* パスワード初期化: a new sealed initial password, no chosen hash, status 未発行, forced change,
    lock cleared. The caller also ends the user's sessions. */
-nsdb_err store_user_reset_password(db *conn, int64_t pk, const unsigned char *sealed,
-                                   size_t sealed_len, int64_t now);
+NSDB_MUST_CHECK nsdb_err store_user_reset_password(db *conn, int64_t pk,
+                                                   const unsigned char *sealed, size_t sealed_len,
+                                                   int64_t now);
 /* The user with this ID in the municipality, or NSDB_ERR_NOT_FOUND (also for another
    municipality's user: scope is part of the query). roles_sql_in: e.g. "'muni_admin','muni_staff'". */
-nsdb_err store_user_find_in_municipality(db *conn, arena *a, int64_t municipality_pk,
-                                         const char *user_id, store_user **out);
+NSDB_MUST_CHECK nsdb_err store_user_find_in_municipality(db *conn, arena *a,
+                                                         int64_t municipality_pk,
+                                                         const char *user_id, store_user **out);
 /* A municipal administrator of the municipality with this e-mail address (払出し 変更/削除). */
-nsdb_err store_user_find_muni_admin_by_email(db *conn, arena *a, int64_t municipality_pk,
-                                             const char *email, store_user **out);
+NSDB_MUST_CHECK nsdb_err store_user_find_muni_admin_by_email(db *conn, arena *a,
+                                                             int64_t municipality_pk,
+                                                             const char *email, store_user **out);
 
 typedef struct store_user_query {
     int64_t municipality_pk; /* required: the scope */
@@ -135,20 +144,22 @@ typedef struct store_user_query {
 /* Adds the name index rows of the users with from_pk <= id <= to_pk registered by one import
    batch (see defer_grams), and counts them in their municipality's inst_users; a few thousand
    users at a time keep the grouping's memory small. */
-nsdb_err store_user_grams_add_batch(db *conn, int64_t municipality_pk, int64_t batch_id,
-                                    int64_t from_pk, int64_t to_pk);
+NSDB_MUST_CHECK nsdb_err store_user_grams_add_batch(db *conn, int64_t municipality_pk,
+                                                    int64_t batch_id, int64_t from_pk,
+                                                    int64_t to_pk);
 
 /* Searches never count past this: *total_out is then STORE_SEARCH_COUNT_CAP + 1. */
 #define STORE_SEARCH_COUNT_CAP 10000
-nsdb_err store_user_search(db *conn, arena *a, const store_user_query *q, store_user **rows_out,
-                           size_t *count_out, int64_t *total_out);
+NSDB_MUST_CHECK nsdb_err store_user_search(db *conn, arena *a, const store_user_query *q,
+                                           store_user **rows_out, size_t *count_out,
+                                           int64_t *total_out);
 
 /* A user of the institution with the same name key and category (duplicate registration). */
-nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t institution_pk,
-                                   const char *search_key, const char *category,
-                                   store_user **out);
+NSDB_MUST_CHECK nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t institution_pk,
+                                                   const char *search_key, const char *category,
+                                                   store_user **out);
 /* Institution users of one institution (the 責任者's screen), any municipality. */
-nsdb_err store_user_find_in_institution(db *conn, arena *a, int64_t institution_pk,
-                                        const char *user_id, store_user **out);
+NSDB_MUST_CHECK nsdb_err store_user_find_in_institution(db *conn, arena *a, int64_t institution_pk,
+                                                        const char *user_id, store_user **out);
 
 #endif

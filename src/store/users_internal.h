@@ -25,7 +25,7 @@ store_user *user_from_row(arena *a, db_stmt *st);
 bool user_grams_role(user_role role);
 /* Counts one more (or one less) user with this name key in the municipality's name-pair index;
    nothing for an empty key. */
-nsdb_err user_grams_add(db *conn, int64_t municipality_pk, const char *key);
-nsdb_err user_grams_remove(db *conn, int64_t municipality_pk, const char *key);
+NSDB_MUST_CHECK nsdb_err user_grams_add(db *conn, int64_t municipality_pk, const char *key);
+NSDB_MUST_CHECK nsdb_err user_grams_remove(db *conn, int64_t municipality_pk, const char *key);
 
 #endif

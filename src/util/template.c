@@ -87,8 +87,9 @@ struct tpl_parser {
     char *error; /* malloc'd message once parsing failed */
 };
 
-__attribute__((format(printf, 3, 4)))
-static nsdb_err tpl_fail(struct tpl_parser *p, int line, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static NSDB_MUST_CHECK nsdb_err tpl_fail(struct tpl_parser *p,
+                                                                               int line,
+                                                                               const char *fmt, ...)
 {
     char detail[256];
     va_list ap;
@@ -136,7 +137,8 @@ static bool tpl_is_word(const char *s, size_t n, const char *word)
 }
 
 /* Splits "keyword rest" for #block and /block tags into the block kind and the rest. */
-static nsdb_err tpl_lex_block(struct tpl_parser *p, struct tpl_token *tok, char sigil)
+static NSDB_MUST_CHECK nsdb_err tpl_lex_block(struct tpl_parser *p, struct tpl_token *tok,
+                                              char sigil)
 {
     size_t word = 0;
     while (word < tok->len && isalpha((unsigned char)tok->start[word]))
@@ -154,7 +156,7 @@ static nsdb_err tpl_lex_block(struct tpl_parser *p, struct tpl_token *tok, char 
 }
 
 /* Classifies the trimmed content of a {{ }} tag by its first character. */
-static nsdb_err tpl_classify_tag(struct tpl_parser *p, struct tpl_token *tok)
+static NSDB_MUST_CHECK nsdb_err tpl_classify_tag(struct tpl_parser *p, struct tpl_token *tok)
 {
     char sigil = tok->len > 0 ? tok->start[0] : '\0';
     if (sigil == '!') {
@@ -188,7 +190,7 @@ static nsdb_err tpl_classify_tag(struct tpl_parser *p, struct tpl_token *tok)
 }
 
 /* Reads the tag starting at "{{" at p->pos. */
-static nsdb_err tpl_lex_tag(struct tpl_parser *p, struct tpl_token *tok)
+static NSDB_MUST_CHECK nsdb_err tpl_lex_tag(struct tpl_parser *p, struct tpl_token *tok)
 {
     const char *open = p->src + p->pos;
     bool raw = open[2] == '{';
@@ -211,7 +213,7 @@ static nsdb_err tpl_lex_tag(struct tpl_parser *p, struct tpl_token *tok)
     return tpl_classify_tag(p, tok);
 }
 
-static nsdb_err tpl_lex_next(struct tpl_parser *p, struct tpl_token *tok)
+static NSDB_MUST_CHECK nsdb_err tpl_lex_next(struct tpl_parser *p, struct tpl_token *tok)
 {
     const char *here = p->src + p->pos;
     memset(tok, 0, sizeof *tok);
@@ -234,8 +236,8 @@ static nsdb_err tpl_lex_next(struct tpl_parser *p, struct tpl_token *tok)
 
 /* ---- parser ---- */
 
-static nsdb_err tpl_parse_segments(struct tpl_parser *p, int line, const char *s, size_t n,
-                                   struct tpl_path *path)
+static NSDB_MUST_CHECK nsdb_err tpl_parse_segments(struct tpl_parser *p, int line, const char *s,
+                                                   size_t n, struct tpl_path *path)
 {
     size_t count = 1;
     for (size_t i = 0; i < n; i++) {
@@ -260,8 +262,8 @@ static nsdb_err tpl_parse_segments(struct tpl_parser *p, int line, const char *s
     return NSDB_OK;
 }
 
-static nsdb_err tpl_parse_path(struct tpl_parser *p, int line, const char *s, size_t n,
-                               struct tpl_path *path)
+static NSDB_MUST_CHECK nsdb_err tpl_parse_path(struct tpl_parser *p, int line, const char *s,
+                                               size_t n, struct tpl_path *path)
 {
     memset(path, 0, sizeof *path);
     if (n == 0)
@@ -278,8 +280,9 @@ static nsdb_err tpl_parse_path(struct tpl_parser *p, int line, const char *s, si
 }
 
 /* Parses the argument of #if/#unless/#each: a path, optionally `== "text"` or `!= "text"`. */
-static nsdb_err tpl_parse_condition(struct tpl_parser *p, const struct tpl_token *tok,
-                                    struct tpl_node *node)
+static NSDB_MUST_CHECK nsdb_err tpl_parse_condition(struct tpl_parser *p,
+                                                    const struct tpl_token *tok,
+                                                    struct tpl_node *node)
 {
     const char *s = tok->start;
     size_t n = tok->len, path_len = 0;
@@ -320,8 +323,8 @@ static struct tpl_node *tpl_node_new(struct tpl_parser *p, enum tpl_node_kind ki
     return node;
 }
 
-static nsdb_err tpl_parse_include(struct tpl_parser *p, const struct tpl_token *tok,
-                                  struct tpl_node *node)
+static NSDB_MUST_CHECK nsdb_err tpl_parse_include(struct tpl_parser *p, const struct tpl_token *tok,
+                                                  struct tpl_node *node)
 {
     if (tok->len == 0)
         return tpl_fail(p, tok->line, "{{>}} needs a template name");
@@ -334,12 +337,13 @@ static nsdb_err tpl_parse_include(struct tpl_parser *p, const struct tpl_token *
     return NSDB_OK;
 }
 
-static nsdb_err tpl_parse_sequence(struct tpl_parser *p, int depth, struct tpl_node **head,
-                                   struct tpl_token *stop);
+static NSDB_MUST_CHECK nsdb_err tpl_parse_sequence(struct tpl_parser *p, int depth,
+                                                   struct tpl_node **head, struct tpl_token *stop);
 
 /* Checks how a block's body ended: it must be the matching {{/block}}. */
-static nsdb_err tpl_check_block_end(struct tpl_parser *p, const struct tpl_token *open,
-                                    const struct tpl_token *stop)
+static NSDB_MUST_CHECK nsdb_err tpl_check_block_end(struct tpl_parser *p,
+                                                    const struct tpl_token *open,
+                                                    const struct tpl_token *stop)
 {
     const char *name = tpl_block_names[open->block];
     switch (stop->kind) {
@@ -364,8 +368,9 @@ static nsdb_err tpl_check_block_end(struct tpl_parser *p, const struct tpl_token
     }
 }
 
-static nsdb_err tpl_parse_block(struct tpl_parser *p, int depth, const struct tpl_token *open,
-                                struct tpl_node **node_out)
+static NSDB_MUST_CHECK nsdb_err tpl_parse_block(struct tpl_parser *p, int depth,
+                                                const struct tpl_token *open,
+                                                struct tpl_node **node_out)
 {
     if (depth >= TEMPLATE_MAX_NESTING)
         return tpl_fail(p, open->line, "blocks nested deeper than %d", TEMPLATE_MAX_NESTING);
@@ -385,8 +390,9 @@ static nsdb_err tpl_parse_block(struct tpl_parser *p, int depth, const struct tp
 }
 
 /* Parses one token into *node_out (left NULL for comments). */
-static nsdb_err tpl_parse_token(struct tpl_parser *p, int depth, const struct tpl_token *tok,
-                                struct tpl_node **node_out)
+static NSDB_MUST_CHECK nsdb_err tpl_parse_token(struct tpl_parser *p, int depth,
+                                                const struct tpl_token *tok,
+                                                struct tpl_node **node_out)
 {
     struct tpl_node *node = NULL;
     nsdb_err err = NSDB_OK;
@@ -421,8 +427,8 @@ static nsdb_err tpl_parse_token(struct tpl_parser *p, int depth, const struct tp
 
 /* Parses nodes into *head until END, {{else}} or a {{/block}}, which is left in *stop for
    the caller to judge. */
-static nsdb_err tpl_parse_sequence(struct tpl_parser *p, int depth, struct tpl_node **head,
-                                   struct tpl_token *stop)
+static NSDB_MUST_CHECK nsdb_err tpl_parse_sequence(struct tpl_parser *p, int depth,
+                                                   struct tpl_node **head, struct tpl_token *stop)
 {
     struct tpl_node **tail = head;
     *head = NULL;
@@ -444,7 +450,7 @@ static nsdb_err tpl_parse_sequence(struct tpl_parser *p, int depth, struct tpl_n
     }
 }
 
-static nsdb_err tpl_parse_template(struct tpl_parser *p, struct tpl_node **root)
+static NSDB_MUST_CHECK nsdb_err tpl_parse_template(struct tpl_parser *p, struct tpl_node **root)
 {
     struct tpl_token stop;
     nsdb_err err = tpl_parse_sequence(p, 0, root, &stop);
@@ -505,8 +511,8 @@ static const struct template_entry *template_set_find(const template_set *set, c
     return found ? &set->entries[i] : NULL;
 }
 
-static nsdb_err template_set_store(template_set *set, const char *name, arena *a,
-                                   struct tpl_node *root)
+static NSDB_MUST_CHECK nsdb_err template_set_store(template_set *set, const char *name, arena *a,
+                                                   struct tpl_node *root)
 {
     bool found;
     size_t i = template_set_search(set, name, &found);
@@ -722,11 +728,11 @@ static bool tpl_condition_holds(const struct tpl_node *node, const struct tpl_sc
     return holds != node->negate;
 }
 
-static nsdb_err tpl_render_nodes(struct tpl_render *r, const struct tpl_node *node,
-                                 const struct tpl_scope *scope);
+static NSDB_MUST_CHECK nsdb_err tpl_render_nodes(struct tpl_render *r, const struct tpl_node *node,
+                                                 const struct tpl_scope *scope);
 
-static nsdb_err tpl_render_each(struct tpl_render *r, const struct tpl_node *node,
-                                const struct tpl_scope *scope)
+static NSDB_MUST_CHECK nsdb_err tpl_render_each(struct tpl_render *r, const struct tpl_node *node,
+                                                const struct tpl_scope *scope)
 {
     json_t *list = tpl_resolve(scope, &node->path).json;
     size_t count = json_is_array(list) ? json_array_size(list) : 0;
@@ -741,8 +747,9 @@ static nsdb_err tpl_render_each(struct tpl_render *r, const struct tpl_node *nod
     return NSDB_OK;
 }
 
-static nsdb_err tpl_render_include(struct tpl_render *r, const struct tpl_node *node,
-                                   const struct tpl_scope *scope)
+static NSDB_MUST_CHECK nsdb_err tpl_render_include(struct tpl_render *r,
+                                                   const struct tpl_node *node,
+                                                   const struct tpl_scope *scope)
 {
     if (r->include_depth >= TEMPLATE_MAX_INCLUDE_DEPTH)
         return NSDB_ERR_TOO_LARGE;
@@ -755,8 +762,8 @@ static nsdb_err tpl_render_include(struct tpl_render *r, const struct tpl_node *
     return err;
 }
 
-static nsdb_err tpl_render_node(struct tpl_render *r, const struct tpl_node *node,
-                                const struct tpl_scope *scope)
+static NSDB_MUST_CHECK nsdb_err tpl_render_node(struct tpl_render *r, const struct tpl_node *node,
+                                                const struct tpl_scope *scope)
 {
     switch (node->kind) {
     case TPL_NODE_TEXT:
@@ -777,8 +784,8 @@ static nsdb_err tpl_render_node(struct tpl_render *r, const struct tpl_node *nod
     abort(); /* every node kind is handled above */
 }
 
-static nsdb_err tpl_render_nodes(struct tpl_render *r, const struct tpl_node *node,
-                                 const struct tpl_scope *scope)
+static NSDB_MUST_CHECK nsdb_err tpl_render_nodes(struct tpl_render *r, const struct tpl_node *node,
+                                                 const struct tpl_scope *scope)
 {
     for (; node != NULL; node = node->next) {
         nsdb_err err = tpl_render_node(r, node, scope);

@@ -38,18 +38,18 @@ void template_set_free(template_set *set);
 /* Parses and stores template `name` (e.g. "login"), replacing any template of that name.
    On a syntax error returns NSDB_ERR_PARSE and, if error_out != NULL, sets *error_out to a
    malloc'd English message with the line number (caller frees); the set is then unchanged. */
-nsdb_err template_set_add(template_set *set, const char *name, const char *source,
-                          char **error_out);
+NSDB_MUST_CHECK nsdb_err template_set_add(template_set *set, const char *name, const char *source,
+                                          char **error_out);
 
 /* Adds every embedded file under "templates/" ending in ".html", named by its base name
    without extension ("templates/login.html" -> "login"). Stops at the first syntax error. */
-nsdb_err template_set_add_embedded(template_set *set, char **error_out);
+NSDB_MUST_CHECK nsdb_err template_set_add_embedded(template_set *set, char **error_out);
 
 /* Renders template `name` with `context` (a JSON object; NULL acts as empty), appending to out.
    NSDB_ERR_NOT_FOUND if there is no such template or it includes an unknown one;
    NSDB_ERR_TOO_LARGE if includes nest deeper than TEMPLATE_MAX_INCLUDE_DEPTH.
    On error out is left as it was before the call. */
-nsdb_err template_render(const template_set *set, const char *name, json_t *context,
-                         strbuf *out);
+NSDB_MUST_CHECK nsdb_err template_render(const template_set *set, const char *name, json_t *context,
+                                         strbuf *out);
 
 #endif

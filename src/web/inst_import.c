@@ -73,8 +73,15 @@ static bool import_read(web_ctx *ctx, json_t *data, inst_import *total, strbuf *
         files++;
         inst_import one;
         memset(&one, 0, sizeof one);
-        inst_import_parse_file(p->value, p->value_len, p->filename, a, &one);
-        inst_import_merge(total, &one, a);
+        /* NSDB_ERR_INVALID: the file's errors are in one, listed with the others */
+        nsdb_err e = inst_import_parse_file(p->value, p->value_len, p->filename, a, &one);
+        if (e == NSDB_OK || e == NSDB_ERR_INVALID)
+            e = inst_import_merge(total, &one, a);
+        if (e != NSDB_OK && e != NSDB_ERR_INVALID) {
+            page_error(ctx, 503, nsdb_err_message(e));
+            json_decref(data);
+            return false;
+        }
         strbuf_printf(names, "%s%s", names->len ? ", " : "", p->filename);
     }
     if (files == 0) {

@@ -45,8 +45,12 @@ void web_media(web_ctx *ctx)
     for (size_t i = 0; i < n; i++) {
         store_media *media = NULL;
         size_t k = 0;
-        store_media_list(web_db(ctx), a, NULL, ctx->user->municipality_pk, packages[i].id, 0,
-                         &media, &k);
+        if (store_media_list(web_db(ctx), a, NULL, ctx->user->municipality_pk, packages[i].id,
+                             0, &media, &k) != NSDB_OK) {
+            json_decref(list);
+            page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
+            return;
+        }
         json_t *items = json_array();
         for (size_t j = 0; j < k; j++)
             json_array_append_new(items, media_json(&media[j]));

@@ -9,7 +9,8 @@
 #include "web/web.h"
 
 /* *password_out holds the opened initial password: pass it to notices_wipe after rendering. */
-nsdb_err notices_fill(web_ctx *ctx, const store_user *u, notice *out, char **password_out);
+NSDB_MUST_CHECK nsdb_err notices_fill(web_ctx *ctx, const store_user *u, notice *out,
+                                      char **password_out);
 void notices_wipe(char *password);
 const char *notices_issue_date(arena *a, int64_t now);
 const char *notices_login_url(web_ctx *ctx);

@@ -54,7 +54,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     if (f == NULL)
         return 0;
-    db_exec_script(f->conn, "DROP TABLE db_test");
+    assert_int_equal(db_exec_script(f->conn, "DROP TABLE db_test"), NSDB_OK);
     db_pool_release(f->pool, f->conn);
     db_pool_close(f->pool);
     remove_data_dir(f->dir);

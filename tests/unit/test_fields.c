@@ -164,7 +164,8 @@ static answer csv_path(arena *a, const field_case *c)
         strbuf_puts(&sb, i + 1 < INST_IMPORT_COLUMN_COUNT ? "\"," : "\"\r\n");
     }
     inst_import imp;
-    inst_import_parse_csv(sb.data, sb.len, a, &imp);
+    nsdb_err e = inst_import_parse_csv(sb.data, sb.len, a, &imp);
+    assert_int_equal(e, imp.error_count > 0 ? NSDB_ERR_INVALID : NSDB_OK);
     strbuf_free(&sb);
     if (imp.error_count == 1)
         assert_int_equal(imp.errors[0].column, (unsigned)c->id + 1);
@@ -208,8 +209,9 @@ static answer xlsx_path(arena *a, const field_case *c)
     fclose(f);
     unlink(path);
     inst_import imp;
-    inst_import_parse_xlsx(data, len, "case.xlsx", a, &imp);
+    nsdb_err e = inst_import_parse_xlsx(data, len, "case.xlsx", a, &imp);
     free(data);
+    assert_int_equal(e, imp.error_count > 0 ? NSDB_ERR_INVALID : NSDB_OK);
     return file_answer(&imp, c, 1);
 }
 

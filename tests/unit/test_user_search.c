@@ -193,7 +193,8 @@ static int teardown(void **state)
             db *c = db_pool_acquire(admin);
             char sql[128];
             snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->pg_name);
-            db_exec_script(c, sql);
+            if (db_exec_script(c, sql) != NSDB_OK) /* a teardown: report, do not fail */
+                fprintf(stderr, "test_user_search: %s not dropped\n", f->pg_name);
             db_pool_release(admin, c);
             db_pool_close(admin);
         }
