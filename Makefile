@@ -3,7 +3,9 @@
 #   make asan     builds build/asan/nsdb with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make test     unit tests (release and sanitizer builds), HTTP end-to-end (SQLite, then the
 #                 release build on a throwaway PostgreSQL server), browser tests
-#   make lint     cppcheck over src/ (warnings, performance, portability); make test runs it first
+#   make lint     cppcheck over src/ (warnings, performance, portability) and the layer rules
+#                 (scripts/check-layers.sh: no transaction or store write in src/web, src/cli);
+#                 make test runs it first
 #   make bench    benchmarks in bench/
 # WERROR=1 (set by CI) turns warnings into errors.
 
@@ -114,6 +116,7 @@ lint:
 	cppcheck -j2 --quiet --std=c11 -D_GNU_SOURCE -Isrc -Ibuild/gen \
 	  --enable=warning,performance,portability --inline-suppr --error-exitcode=1 \
 	  --suppress=missingIncludeSystem --suppress=varFuncNullUB src
+	bash scripts/check-layers.sh
 
 test: lint unit unit-asan test-e2e test-e2e-pg test-browser
 

@@ -23,9 +23,11 @@ static bool same_text(arena *a, const char *x, const char *y)
     return kx != NULL && ky != NULL && strcmp(kx, ky) == 0;
 }
 
-static NSDB_MUST_CHECK nsdb_err institution_for(db *conn, arena *ar, const registration_input *in,
-                                                int64_t now, int64_t *pk_out, const char **refusal,
-                                                registration_field *field)
+/* The institution of the code, created when new. A stored name or address that differs (after
+   normalising) is refused with *pb naming the field; the master is never overwritten here. */
+static NSDB_MUST_CHECK nsdb_err institution_for(db *conn, arena *ar,
+                                                const registration_input *in, int64_t now,
+                                                int64_t *pk_out, nsdb_problem *pb)
 {
     store_institution *inst = NULL;
     nsdb_err e = store_institution_find_by_code(conn, ar, in->inst_code, &inst);
@@ -34,22 +36,19 @@ static NSDB_MUST_CHECK nsdb_err institution_for(db *conn, arena *ar, const regis
                                         in->inst_address, in->inst_phone, now, pk_out);
     if (e != NSDB_OK)
         return e;
-    if (!same_text(ar, inst->name, in->inst_name)) {
-        *refusal = arena_printf(ar,
-                                "医療機関コード %s は「%s」として登録されています。医療機関名が"
-                                "異なります（入力：「%s」）。コードと名称を確認してください。",
-                                inst->code, inst->name, in->inst_name);
-        *field = REGISTRATION_FIELD_INSTITUTION_NAME;
-        return NSDB_ERR_INVALID;
-    }
-    if (!same_text(ar, inst->address, in->inst_address)) {
-        *refusal = arena_printf(ar,
-                                "医療機関コード %s の所在地は「%s」として登録されています。"
-                                "入力された所在地（「%s」）と異なります。",
-                                inst->code, inst->address ? inst->address : "", in->inst_address);
-        *field = REGISTRATION_FIELD_INSTITUTION_ADDRESS;
-        return NSDB_ERR_INVALID;
-    }
+    if (!same_text(ar, inst->name, in->inst_name))
+        return problem_set(pb, NSDB_ERR_INVALID, "inst_name",
+                           arena_printf(ar,
+                                        "医療機関コード %s は「%s」として登録されています。医療機関名が"
+                                        "異なります（入力：「%s」）。コードと名称を確認してください。",
+                                        inst->code, inst->name, in->inst_name));
+    if (!same_text(ar, inst->address, in->inst_address))
+        return problem_set(pb, NSDB_ERR_INVALID, "inst_address",
+                           arena_printf(ar,
+                                        "医療機関コード %s の所在地は「%s」として登録されています。"
+                                        "入力された所在地（「%s」）と異なります。",
+                                        inst->code, inst->address ? inst->address : "",
+                                        in->inst_address));
     *pk_out = inst->pk;
     return NSDB_OK;
 }
@@ -79,24 +78,21 @@ nsdb_err registration_cycle(db *conn, int64_t now, cycle_window *out)
 }
 
 nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input *in,
-                               int64_t batch_id, accounts_issued *out, const char **refusal,
-                               registration_field *field)
+                               int64_t batch_id, accounts_issued *out, nsdb_problem *pb)
 {
     db *conn = c->conn;
     int64_t inst_pk = 0;
-    nsdb_err e = institution_for(conn, ar, in, c->who.now, &inst_pk, refusal, field);
+    nsdb_err e = institution_for(conn, ar, in, c->who.now, &inst_pk, pb);
     if (e != NSDB_OK)
         return e;
     store_user *dup = NULL;
     e = store_user_find_duplicate(conn, ar, inst_pk, in->search_key, in->category, &dup);
-    if (e == NSDB_OK) {
-        *refusal = arena_printf(ar,
-                                "%s（%s）は同じ医療機関・同じ区分で既に登録されています"
-                                "（ユーザID %s）。",
-                                in->name, in->name_kana, dup->user_id);
-        *field = REGISTRATION_FIELD_NAME;
-        return NSDB_ERR_INVALID;
-    }
+    if (e == NSDB_OK)
+        return problem_set(pb, NSDB_ERR_INVALID, "name",
+                           arena_printf(ar,
+                                        "%s（%s）は同じ医療機関・同じ区分で既に登録されています"
+                                        "（ユーザID %s）。",
+                                        in->name, in->name_kana, dup->user_id));
     if (e != NSDB_ERR_NOT_FOUND)
         return e;
     user_role role; /* the validators admit only doctor and inst_manager */
@@ -130,25 +126,18 @@ nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input 
                       arena_printf(ar, "%s %s", in->user_type, in->inst_code));
 }
 
-static const char *const REGISTRATION_FIELD_NAMES[] = {
-    [REGISTRATION_FIELD_INSTITUTION_NAME] = "inst_name",
-    [REGISTRATION_FIELD_INSTITUTION_ADDRESS] = "inst_address",
-    [REGISTRATION_FIELD_NAME] = "name",
-};
-
 nsdb_err core_register_one(core_ctx *c, const registration_input *in, accounts_issued *out,
                            nsdb_problem *pb)
 {
     if (c->who.municipality_pk == 0)
         return problem_set(pb, NSDB_ERR_FORBIDDEN, NULL, NULL);
-    const char *refusal = NULL;
-    registration_field field = REGISTRATION_FIELD_NAME;
+    nsdb_problem refusal = {0};
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
-        e = registration_register(c, c->arena, in, 0, out, &refusal, &field);
+        e = registration_register(c, c->arena, in, 0, out, &refusal);
     e = core_end(c, e);
     if (e != NSDB_OK)
-        return problem_set(pb, e, refusal ? REGISTRATION_FIELD_NAMES[field] : NULL, refusal);
+        return problem_set(pb, e, refusal.field, refusal.message);
     return NSDB_OK;
 }
 
@@ -164,16 +153,15 @@ static NSDB_MUST_CHECK nsdb_err import_row(core_ctx *c, int64_t batch, const ins
     registration_input in = {r->inst_code, r->inst_name, r->inst_postal, r->inst_address,
                              r->inst_phone, r->user_type, r->name, r->name_kana, r->category,
                              r->doctor_number, r->specialty, r->email, r->search_key};
-    const char *refusal = NULL;
-    registration_field field = REGISTRATION_FIELD_NAME;
+    nsdb_problem refusal = {0};
     /* a scratch arena per row keeps a 100,000-row import in bounded memory */
     arena *row_arena = arena_new();
-    nsdb_err e = registration_register(c, row_arena, &in, batch, issued, &refusal, &field);
-    *refused = e == NSDB_ERR_INVALID && refusal != NULL;
+    nsdb_err e = registration_register(c, row_arena, &in, batch, issued, &refusal);
+    *refused = e == NSDB_ERR_INVALID && refusal.message != NULL;
     if (*refused) {
         conflict->row = r;
-        conflict->field = field;
-        conflict->message = arena_strdup(c->arena, refusal);
+        conflict->field = refusal.field; /* static */
+        conflict->message = arena_strdup(c->arena, refusal.message);
     }
     arena_free(row_arena);
     return e;

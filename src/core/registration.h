@@ -22,18 +22,15 @@ typedef struct registration_input {
 } registration_input;
 
 
-/* Which input field a refusal concerns. */
-typedef enum { REGISTRATION_FIELD_INSTITUTION_NAME, REGISTRATION_FIELD_INSTITUTION_ADDRESS,
-               REGISTRATION_FIELD_NAME } registration_field;
 
 /* Registers one user on c's open transaction (the actor's municipality; batch_id 0 for an
    individual registration, else the import batch, whose name index is added by the caller).
-   Scratch allocations go to ar. NSDB_ERR_INVALID with *refusal (text in c->arena or ar) and
-   *field when the institution's stored name or address differs or the person is already
-   registered. */
-NSDB_MUST_CHECK nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input *in,
-                                               int64_t batch_id, accounts_issued *out,
-                                               const char **refusal, registration_field *field);
+   Scratch allocations go to ar. NSDB_ERR_INVALID with *pb naming the field ("inst_name",
+   "inst_address", "name"; message in ar) when the institution's stored name or address differs
+   or the person is already registered. */
+NSDB_MUST_CHECK nsdb_err registration_register(core_ctx *c, arena *ar,
+                                               const registration_input *in, int64_t batch_id,
+                                               accounts_issued *out, nsdb_problem *pb);
 
 /* 個別登録 as one operation: registration_register in its own transaction. On a refusal
    pb->field is the form field ("inst_name", "inst_address", "name"). */
@@ -44,7 +41,7 @@ NSDB_MUST_CHECK nsdb_err core_register_one(core_ctx *c, const registration_input
    person already registered). */
 typedef struct registration_conflict {
     const inst_import_row *row;
-    registration_field field;
+    const char *field; /* the field's name in the field table: "inst_name", "inst_address", "name" */
     const char *message;
 } registration_conflict;
 

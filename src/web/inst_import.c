@@ -15,6 +15,7 @@
 #include "store/registrations.h"
 #include "util/log.h"
 #include "web/inst_users.h"
+#include "domain/fields.h"
 #include "web/web.h"
 
 #define RESULT_ROWS_SHOWN 1000
@@ -129,12 +130,14 @@ void web_inst_user_import(web_ctx *ctx)
     strbuf_free(&warnings);
     strbuf_free(&names);
     if (n_conflicts > 0) {
-        static const char *const COLUMNS[] = {"2（医療機関名）", "4（医療機関所在地）", "7（氏名）"};
         json_t *rows = json_array();
         for (size_t i = 0; i < n_conflicts; i++) {
             const inst_import_row *r = conflicts[i].row;
+            /* the CSV columns are the field table's first fields, in order */
+            const field_def *f = field_find(conflicts[i].field);
+            const char *column = f ? arena_printf(a, "%d（%s）", (int)f->id + 1, f->csv_header) : "";
             json_t *row = error_row(r->file < imp.file_count ? imp.files[r->file] : "", r->record,
-                                    COLUMNS[conflicts[i].field], conflicts[i].message);
+                                    column, conflicts[i].message);
             json_object_set_new(row, "row", json_integer(r->record));
             json_array_append_new(rows, row);
         }

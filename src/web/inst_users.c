@@ -110,12 +110,8 @@ void web_inst_user_new_submit(web_ctx *ctx)
     nsdb_problem pb = {0};
     nsdb_err e = core_register_one(&c, &in, &issued, &pb);
     if (e != NSDB_OK) {
-        static const char *const FIELD_LABELS[] = {"医療機関名", "医療機関所在地", "氏名"};
-        static const char *const FIELD_IDS[] = {"inst_name", "inst_address", "name"};
-        const char *label = "登録";
-        for (size_t i = 0; pb.field != NULL && i < 3; i++)
-            if (strcmp(pb.field, FIELD_IDS[i]) == 0)
-                label = FIELD_LABELS[i];
+        const field_def *f = pb.field ? field_find(pb.field) : NULL;
+        const char *label = f ? f->label : "登録";
         page_add_error(data, pb.field ? pb.field : "inst_code", label, problem_message(&pb));
         inst_user_new_render(ctx, data, web_problem_status(&pb));
         return;
