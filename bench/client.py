@@ -69,7 +69,9 @@ def request(conn, method, path, jar, form=None):
     return resp.status, resp.getheader("Location"), data
 
 
-def setup(url, user_id, initial, new):
+def first_login(url, user_id, initial, new, who="client.py"):
+    """Logs in with the initial password and does the forced password change; returns
+    (conn, jar) with the session cookie in jar. who names the script in the failure message."""
     c = conn_for(url)
     jar = {}
     st, _, html = request(c, "GET", "/login", jar)
@@ -77,14 +79,19 @@ def setup(url, user_id, initial, new):
     st, loc, _ = request(c, "POST", "/login", jar,
                          {"csrf": csrf_from(html), "user_id": user_id, "password": initial})
     if st != 303 or loc != "/account/password":
-        raise SystemExit(f"client.py: first login -> {st} {loc} (expected 303 /account/password)")
+        raise SystemExit(f"{who}: first login of {user_id} -> {st} {loc} (expected 303 /account/password)")
     st, _, html = request(c, "GET", "/account/password", jar)
     assert st == 200, f"GET /account/password -> {st}"
     st, loc, body = request(c, "POST", "/account/password", jar,
                             {"csrf": csrf_from(html), "current_password": initial,
                              "new_password": new, "new_password_confirm": new})
     if st != 303 or not (loc or "").startswith("/"):
-        raise SystemExit(f"client.py: password change -> {st} {loc}\n{body[:2000]}")
+        raise SystemExit(f"{who}: password change of {user_id} -> {st} {loc}\n{body[:2000]}")
+    return c, jar
+
+
+def setup(url, user_id, initial, new):
+    _, jar = first_login(url, user_id, initial, new)
     if "nsdb_session" not in jar:
         raise SystemExit("client.py: no nsdb_session cookie")
     if not menu_ok(url, jar["nsdb_session"]):

@@ -28,7 +28,7 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from client import conn_for, cookies_from, cookie_header, csrf_from, request  # noqa: E402
+from client import conn_for, cookies_from, cookie_header, csrf_from, first_login, request  # noqa: E402
 
 HEADER = ("No,地方公共団体コード,地方公共団体名,難病/小慢,部署名,役職,氏名,氏名カナ,"
           "メールアドレス,電話番号,内線,申請区分,備考,郵便番号,所属先住所")
@@ -71,19 +71,7 @@ def fail(msg):
 
 def login_changed(url, user_id, initial, new):
     """Logs in with the initial password and does the forced change; returns (conn, jar)."""
-    c = conn_for(url)
-    jar = {}
-    st, _, html = request(c, "GET", "/login", jar)
-    st, loc, _ = request(c, "POST", "/login", jar, {"csrf": csrf_from(html), "user_id": user_id, "password": initial})
-    if st != 303 or loc != "/account/password":
-        fail(f"first login of {user_id} -> {st} {loc}")
-    st, _, html = request(c, "GET", "/account/password", jar)
-    st, loc, body = request(c, "POST", "/account/password", jar,
-                            {"csrf": csrf_from(html), "current_password": initial,
-                             "new_password": new, "new_password_confirm": new})
-    if st != 303:
-        fail(f"password change of {user_id} -> {st} {loc}\n{body[:1500]}")
-    return c, jar
+    return first_login(url, user_id, initial, new, "mail_bench.py")
 
 
 def post_multipart(conn, path, jar, fields, file_field, filename, data):

@@ -18,7 +18,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from client import conn_for, cookies_from, cookie_header, csrf_from, request  # noqa: E402
+from client import conn_for, cookies_from, cookie_header, csrf_from, first_login, request  # noqa: E402
 
 HEADER = ("医療機関コード,医療機関名,医療機関郵便番号,医療機関所在地,医療機関電話番号,ユーザ種別,"
           "氏名,氏名カナ,難病/小慢,指定医番号,診療科,メールアドレス")
@@ -50,18 +50,7 @@ def csv_body(first, n):
 
 
 def login(url, user_id, initial, new):
-    c = conn_for(url)
-    jar = {}
-    st, _, html = request(c, "GET", "/login", jar)
-    st, loc, _ = request(c, "POST", "/login", jar, {"csrf": csrf_from(html), "user_id": user_id, "password": initial})
-    if st != 303 or loc != "/account/password":
-        fail(f"first login of {user_id} -> {st} {loc}")
-    st, _, html = request(c, "GET", "/account/password", jar)
-    st, loc, body = request(c, "POST", "/account/password", jar,
-                            {"csrf": csrf_from(html), "current_password": initial,
-                             "new_password": new, "new_password_confirm": new})
-    if st != 303:
-        fail(f"password change of {user_id} -> {st} {loc}\n{body[:1500]}")
+    _, jar = first_login(url, user_id, initial, new, "media_register.py")
     print(jar["nsdb_session"])
 
 

@@ -16,6 +16,9 @@
 #include "store/audit.h"
 #include "util/arena.h"
 
+/* The options of mail send and audit. */
+enum { O_SMTP = 1, O_FROM, O_JSON, O_LIMIT };
+
 int verb_migrate(int argc, char **argv, app_config *cfg)
 {
     int rc = parse_common_only(argc, argv, cfg);
@@ -28,29 +31,30 @@ int verb_migrate(int argc, char **argv, app_config *cfg)
     app_close(&a);
     return 0;
 }
+
+static int mail_send_option(int opt, const char *arg, void *ctx)
+{
+    app_config *cfg = ctx;
+    if (opt == O_SMTP)
+        cfg->smtp_url = arg;
+    else if (opt == O_FROM)
+        cfg->mail_from = arg;
+    else
+        return -1;
+    return 0;
+}
+
 int verb_mail_send(int argc, char **argv, app_config *cfg)
 {
-    enum { O_SMTP = 1, O_FROM };
     static const struct option OPTS[] = {COMMON_LONG_OPTIONS,
                                          {"smtp", required_argument, NULL, O_SMTP},
                                          {"mail-from", required_argument, NULL, O_FROM},
                                          {NULL, 0, NULL, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        if (common_option(opt, cfg) == 0)
-            continue;
-        if (opt == O_SMTP)
-            cfg->smtp_url = optarg;
-        else if (opt == O_FROM)
-            cfg->mail_from = optarg;
-        else {
-            usage_verb(stderr, current_verb);
-            return EXIT_USAGE;
-        }
-    }
-    app a;
-    int rc = open_app(&a, cfg, 1);
+    int rc = cli_parse_options(argc, argv, cfg, OPTS, mail_send_option, cfg);
     if (rc != 0)
+        return rc;
+    app a;
+    if ((rc = open_app(&a, cfg, 1)) != 0)
         return rc;
     mailer_result r;
     nsdb_err e = mailer_flush(&a, true, &r);
@@ -62,35 +66,42 @@ int verb_mail_send(int argc, char **argv, app_config *cfg)
     printf("送信 %d 件、再送待ち %d 件、送信不能 %d 件\n", r.sent, r.retried, r.failed);
     return r.retried + r.failed > 0 ? EXIT_USER : 0;
 }
+typedef struct audit_opts {
+    bool json;
+    long limit;
+} audit_opts;
+
+static int audit_option(int opt, const char *arg, void *ctx)
+{
+    audit_opts *o = ctx;
+    if (opt == O_JSON) {
+        o->json = true;
+    } else if (opt == O_LIMIT) {
+        o->limit = atol(arg);
+        if (o->limit <= 0) {
+            fprintf(stderr, "nsdb: --limit は 1 以上の整数です。\n");
+            return EXIT_USAGE;
+        }
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
 int verb_audit(int argc, char **argv, app_config *cfg)
 {
-    enum { O_JSON = 1, O_LIMIT };
     static const struct option OPTS[] = {COMMON_LONG_OPTIONS,
                                          {"json", no_argument, NULL, O_JSON},
                                          {"limit", required_argument, NULL, O_LIMIT},
                                          {NULL, 0, NULL, 0}};
-    bool json = false;
-    long limit = 100;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        if (common_option(opt, cfg) == 0)
-            continue;
-        if (opt == O_JSON) {
-            json = true;
-        } else if (opt == O_LIMIT) {
-            limit = atol(optarg);
-            if (limit <= 0) {
-                fprintf(stderr, "nsdb: --limit は 1 以上の整数です。\n");
-                return EXIT_USAGE;
-            }
-        } else {
-            usage_verb(stderr, current_verb);
-            return EXIT_USAGE;
-        }
-    }
-    app a;
-    int rc = open_app(&a, cfg, 1);
+    audit_opts o = {.limit = 100};
+    int rc = cli_parse_options(argc, argv, cfg, OPTS, audit_option, &o);
     if (rc != 0)
+        return rc;
+    bool json = o.json;
+    long limit = o.limit;
+    app a;
+    if ((rc = open_app(&a, cfg, 1)) != 0)
         return rc;
     db *conn = db_pool_acquire(a.pool);
     arena *ar = arena_new();
@@ -120,12 +131,10 @@ int verb_audit(int argc, char **argv, app_config *cfg)
                    r->result, r->detail ? r->detail : "");
         }
     }
-    if (json) {
-        char *text = json_dumps(list, JSON_INDENT(2));
-        puts(text);
-        free(text);
-    }
-    json_decref(list);
+    if (json)
+        cli_print_json(list, JSON_INDENT(2));
+    else
+        json_decref(list);
     arena_free(ar);
     db_pool_release(a.pool, conn);
     app_close(&a);

@@ -1,11 +1,12 @@
 /*
  * cli.c — the command line's one verb table (VERBS: name, handler, usage, help, whether it
  * draws PDFs) and what every verb shares: the common options (--data, --database, --help), the
- * usage texts, opening the application, the core context of a verb (the command line as actor)
+ * usage texts, the option loop every verb runs, opening the application, the core context of a verb (the command line as actor)
  * and how a refused operation is printed. The verbs themselves live one file per subject:
  * serve.c, user_verbs.c, admin_verbs.c, media_verbs.c.
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,14 +94,36 @@ int common_option(int opt, app_config *cfg)
     }
 }
 
+int cli_parse_options(int argc, char **argv, app_config *cfg, const struct option *opts,
+                      verb_option_fn verb_option, void *ctx)
+{
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (common_option(opt, cfg) == 0 || media_option(opt, cfg) == 0)
+            continue;
+        int rc = verb_option != NULL ? verb_option(opt, optarg, ctx) : -1;
+        if (rc < 0) {
+            usage_verb(stderr, current_verb);
+            return EXIT_USAGE;
+        }
+        if (rc > 0)
+            return rc;
+    }
+    return 0;
+}
+
 int parse_common_only(int argc, char **argv, app_config *cfg)
 {
     static const struct option OPTS[] = {COMMON_LONG_OPTIONS, {NULL, 0, NULL, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1)
-        if (common_option(opt, cfg) < 0)
-            return EXIT_USAGE;
-    return 0;
+    return cli_parse_options(argc, argv, cfg, OPTS, NULL, NULL);
+}
+
+void cli_print_json(json_t *value, size_t flags)
+{
+    char *text = json_dumps(value, flags);
+    puts(text);
+    free(text);
+    json_decref(value);
 }
 
 int open_app(app *a, const app_config *cfg, int pool_size)
@@ -119,6 +142,24 @@ void cli_core_end(core_ctx *c)
 {
     db_pool_release(c->app->pool, c->conn);
     c->conn = NULL;
+}
+
+int cli_run_open(cli_run *r, const app_config *cfg)
+{
+    int rc = open_app(&r->app, cfg, 1);
+    if (rc != 0)
+        return rc;
+    r->arena = arena_new();
+    r->core = cli_core(&r->app, r->arena);
+    return 0;
+}
+
+void cli_run_close(cli_run *r)
+{
+    if (r->core.conn != NULL)
+        cli_core_end(&r->core);
+    arena_free(r->arena);
+    app_close(&r->app);
 }
 
 /* The problem of a refused operation on stderr: "nsdb: message". */

@@ -8,6 +8,7 @@
 #define NSDB_CLI_H
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -58,6 +59,13 @@ const verb *cli_verb_find(int argc, char **argv, int *words);
 void cli_usage_all(FILE *out);
 /* Handles a common option; returns -1 when opt is not one, else 0 to go on (--help exits). */
 int common_option(int opt, app_config *cfg);
+/* A verb's own option (arg: its value): 0 when handled, -1 when it is not one of the verb's, or an
+   exit status when its value is refused (the handler has said why on stderr). */
+typedef int (*verb_option_fn)(int opt, const char *arg, void *ctx);
+/* The option loop of every verb: the common and media options go into cfg, the others to
+   verb_option (may be NULL); an unknown option prints the verb's usage. 0, or an exit status. */
+int cli_parse_options(int argc, char **argv, app_config *cfg, const struct option *opts,
+                      verb_option_fn verb_option, void *ctx);
 /* Parses the options of a verb that has only the common ones: 0, or EXIT_USAGE. */
 int parse_common_only(int argc, char **argv, app_config *cfg);
 void usage_verb(FILE *out, const verb *v);
@@ -66,6 +74,18 @@ int open_app(app *a, const app_config *cfg, int pool_size);
 /* The core context of a verb (the command line as actor; a pooled connection) and its end. */
 core_ctx cli_core(app *a, arena *ar);
 void cli_core_end(core_ctx *c);
+/* A verb that runs core operations: the application, an arena and the core context. */
+typedef struct cli_run {
+    app app;
+    arena *arena;
+    core_ctx core;
+} cli_run;
+/* Opens all three (0, or the exit status when the application cannot open); r must not move. */
+int cli_run_open(cli_run *r, const app_config *cfg);
+/* Releases the connection (unless cli_core_end did), frees the arena, closes the application. */
+void cli_run_close(cli_run *r);
+/* Prints a JSON value (json_dumps flags) on stdout and releases it. */
+void cli_print_json(json_t *value, size_t flags);
 /* Prints the problem of a refused operation on stderr; returns EXIT_USER. */
 int cli_problem(const nsdb_problem *pb);
 

@@ -11,23 +11,28 @@
 #include "core/media.h"
 #include "store/media_store.h"
 
-static void print_json(json_t *value)
-{
-    char *text = json_dumps(value, JSON_INDENT(2));
-    puts(text);
-    free(text);
-    json_decref(value);
-}
-
 /* Parses --cycle, --template, --json, --from for the verbs below. */
 typedef struct media_opts {
     const char *cycle, *template_dir, *from;
     bool json;
 } media_opts;
 
+enum { O_CYCLE = 1, O_TEMPLATE, O_JSON, O_FROM };
+
+static int media_verb_option(int opt, const char *arg, void *ctx)
+{
+    media_opts *o = ctx;
+    switch (opt) {
+    case O_CYCLE: o->cycle = arg; return 0;
+    case O_TEMPLATE: o->template_dir = arg; return 0;
+    case O_JSON: o->json = true; return 0;
+    case O_FROM: o->from = arg; return 0;
+    default: return -1;
+    }
+}
+
 static int parse_media_opts(int argc, char **argv, app_config *cfg, media_opts *o)
 {
-    enum { O_CYCLE = 1, O_TEMPLATE, O_JSON, O_FROM };
     static const struct option OPTS[] = {COMMON_LONG_OPTIONS,
                                          MEDIA_LONG_OPTIONS,
                                          {"cycle", required_argument, NULL, O_CYCLE},
@@ -36,19 +41,7 @@ static int parse_media_opts(int argc, char **argv, app_config *cfg, media_opts *
                                          {"from", required_argument, NULL, O_FROM},
                                          {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        if (common_option(opt, cfg) == 0 || media_option(opt, cfg) == 0)
-            continue;
-        switch (opt) {
-        case O_CYCLE: o->cycle = optarg; break;
-        case O_TEMPLATE: o->template_dir = optarg; break;
-        case O_JSON: o->json = true; break;
-        case O_FROM: o->from = optarg; break;
-        default: usage_verb(stderr, current_verb); return EXIT_USAGE;
-        }
-    }
-    return 0;
+    return cli_parse_options(argc, argv, cfg, OPTS, media_verb_option, o);
 }
 
 static json_t *cycle_json(const cycle_window *c)
@@ -59,60 +52,86 @@ static json_t *cycle_json(const cycle_window *c)
                      "delivery_to", c->delivery_to);
 }
 
-int verb_cycle_list(int argc, char **argv, app_config *cfg)
-{
-    media_opts o;
-    int rc = parse_media_opts(argc, argv, cfg, &o);
-    if (rc != 0)
-        return rc;
-    app a;
-    if ((rc = open_app(&a, cfg, 1)) != 0)
-        return rc;
-    static cycle_window cycles[2048];
-    size_t n = 0;
-    db *conn = db_pool_acquire(a.pool);
-    nsdb_err e = store_cycle_list(conn, o.from, cycles, sizeof cycles / sizeof cycles[0], &n);
-    db_pool_release(a.pool, conn);
-    app_close(&a);
-    if (e != NSDB_OK) {
-        fprintf(stderr, "nsdb: サイクルを読めません: %s\n", nsdb_err_message(e));
-        return EXIT_USER;
-    }
-    if (o.json) {
-        json_t *list = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(list, cycle_json(&cycles[i]));
-        print_json(list);
-        return 0;
-    }
-    printf("サイクル\t登録期間\t\t\t媒体作成\t\t\t送付\n");
-    for (size_t i = 0; i < n; i++)
-        printf("%s\t%s〜%s\t%s〜%s\t%s〜%s\n", cycles[i].id, cycles[i].registration_from,
-               cycles[i].registration_to, cycles[i].media_from, cycles[i].media_to,
-               cycles[i].delivery_from, cycles[i].delivery_to);
-    return 0;
-}
+/* What a media verb needs on its command line besides the common options. */
+enum media_needs { NEED_NOTHING, NEED_CYCLE, NEED_CYCLE_AND_TEMPLATE };
 
-int verb_media_build(int argc, char **argv, app_config *cfg)
+/* The work of one media verb once the application is open: it prints its result (JSON with
+   --json) and returns its outcome; a refusal is described in *pb. */
+typedef nsdb_err (*media_verb_body)(app *a, const media_opts *o, arena *ar, nsdb_problem *pb);
+
+/* The skeleton every media verb shares: options, required options, the application and an arena
+   around the body, then the problem on stderr and the exit status. */
+static int run_media_verb(int argc, char **argv, app_config *cfg, enum media_needs needs,
+                          media_verb_body body)
 {
     media_opts o;
     int rc = parse_media_opts(argc, argv, cfg, &o);
     if (rc != 0)
         return rc;
-    if (o.cycle == NULL || o.template_dir == NULL) {
+    if (needs == NEED_CYCLE_AND_TEMPLATE && (o.cycle == NULL || o.template_dir == NULL)) {
         fprintf(stderr, "nsdb: --cycle と --template は必須です。\n");
+        return EXIT_USAGE;
+    }
+    if (needs == NEED_CYCLE && o.cycle == NULL) {
+        fprintf(stderr, "nsdb: --cycle は必須です。\n");
         return EXIT_USAGE;
     }
     app a;
     if ((rc = open_app(&a, cfg, 1)) != 0)
         return rc;
     arena *ar = arena_new();
+    nsdb_problem pb = {0};
+    nsdb_err e = body(&a, &o, ar, &pb);
+    if (e != NSDB_OK)
+        fprintf(stderr, "nsdb: %s\n", problem_message(&pb));
+    arena_free(ar);
+    app_close(&a);
+    return e == NSDB_OK ? 0 : EXIT_USER;
+}
+
+/* A read that failed, as the verb's sentence ("…を読めません: " and the error). */
+static nsdb_err read_failed(arena *ar, nsdb_problem *pb, const char *what, nsdb_err e)
+{
+    return problem_set(pb, e, NULL,
+                       arena_printf(ar, "%sを読めません: %s", what, nsdb_err_message(e)));
+}
+
+static nsdb_err cycle_list_body(app *a, const media_opts *o, arena *ar, nsdb_problem *pb)
+{
+    static cycle_window cycles[2048];
+    size_t n = 0;
+    db *conn = db_pool_acquire(a->pool);
+    nsdb_err e = store_cycle_list(conn, o->from, cycles, sizeof cycles / sizeof cycles[0], &n);
+    db_pool_release(a->pool, conn);
+    if (e != NSDB_OK)
+        return read_failed(ar, pb, "サイクル", e);
+    if (o->json) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(list, cycle_json(&cycles[i]));
+        cli_print_json(list, JSON_INDENT(2));
+        return NSDB_OK;
+    }
+    printf("サイクル\t登録期間\t\t\t媒体作成\t\t\t送付\n");
+    for (size_t i = 0; i < n; i++)
+        printf("%s\t%s〜%s\t%s〜%s\t%s〜%s\n", cycles[i].id, cycles[i].registration_from,
+               cycles[i].registration_to, cycles[i].media_from, cycles[i].media_to,
+               cycles[i].delivery_from, cycles[i].delivery_to);
+    return NSDB_OK;
+}
+
+int verb_cycle_list(int argc, char **argv, app_config *cfg)
+{
+    return run_media_verb(argc, argv, cfg, NEED_NOTHING, cycle_list_body);
+}
+
+static nsdb_err media_build_body(app *a, const media_opts *o, arena *ar, nsdb_problem *pb)
+{
     media_built *built = NULL;
     size_t n = 0;
-    nsdb_problem pb = {0};
     core_actor who = core_actor_cli();
-    nsdb_err e = media_build_cycle(&a, o.cycle, o.template_dir, &who, NULL, ar, &built, &n, &pb);
-    if (o.json) {
+    nsdb_err e = media_build_cycle(a, o->cycle, o->template_dir, &who, NULL, ar, &built, &n, pb);
+    if (o->json) {
         json_t *list = json_array();
         for (size_t i = 0; i < n; i++)
             json_array_append_new(
@@ -121,37 +140,32 @@ int verb_media_build(int argc, char **argv, app_config *cfg)
                                 built[i].municipality, "institution", built[i].institution, "iso",
                                 built[i].iso, "sha256", built[i].sha256, "reissue",
                                 built[i].reissue));
-        print_json(list);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            printf("媒体 %lld\t%s\t%s\t%s\t%s%s\n", (long long)built[i].media_id,
-                   built[i].municipality, built[i].institution, built[i].iso, built[i].sha256,
-                   built[i].reissue ? "\t再発行" : "");
-        printf("%zu 件の媒体を作成しました。\n", n);
+        cli_print_json(list, JSON_INDENT(2));
+        return e;
     }
-    if (e != NSDB_OK)
-        fprintf(stderr, "nsdb: %s\n", problem_message(&pb));
-    arena_free(ar);
-    app_close(&a);
-    return e == NSDB_OK ? 0 : EXIT_USER;
+    for (size_t i = 0; i < n; i++)
+        printf("媒体 %lld\t%s\t%s\t%s\t%s%s\n", (long long)built[i].media_id,
+               built[i].municipality, built[i].institution, built[i].iso, built[i].sha256,
+               built[i].reissue ? "\t再発行" : "");
+    printf("%zu 件の媒体を作成しました。\n", n);
+    return e;
 }
 
-int verb_media_list(int argc, char **argv, app_config *cfg)
+int verb_media_build(int argc, char **argv, app_config *cfg)
 {
-    media_opts o;
-    int rc = parse_media_opts(argc, argv, cfg, &o);
-    if (rc != 0)
-        return rc;
-    app a;
-    if ((rc = open_app(&a, cfg, 1)) != 0)
-        return rc;
-    arena *ar = arena_new();
+    return run_media_verb(argc, argv, cfg, NEED_CYCLE_AND_TEMPLATE, media_build_body);
+}
+
+static nsdb_err media_list_body(app *a, const media_opts *o, arena *ar, nsdb_problem *pb)
+{
     store_media *rows = NULL;
     size_t n = 0;
-    db *conn = db_pool_acquire(a.pool);
-    nsdb_err e = store_media_list(conn, ar, o.cycle, 0, 0, 0, &rows, &n);
-    db_pool_release(a.pool, conn);
-    if (e == NSDB_OK && o.json) {
+    db *conn = db_pool_acquire(a->pool);
+    nsdb_err e = store_media_list(conn, ar, o->cycle, 0, 0, 0, &rows, &n);
+    db_pool_release(a->pool, conn);
+    if (e != NSDB_OK)
+        return read_failed(ar, pb, "媒体の一覧", e);
+    if (o->json) {
         json_t *list = json_array();
         for (size_t i = 0; i < n; i++)
             json_array_append_new(
@@ -162,41 +176,28 @@ int verb_media_list(int argc, char **argv, app_config *cfg)
                                 media_status_key(rows[i].status), "kind", rows[i].kind, "size_bytes",
                                 (json_int_t)rows[i].size_bytes, "package_id",
                                 rows[i].package_id ? json_integer(rows[i].package_id) : NULL));
-        print_json(list);
-    } else if (e == NSDB_OK) {
-        for (size_t i = 0; i < n; i++)
-            printf("媒体 %lld\t%s\t%s\t%s\t%s\t%s\n", (long long)rows[i].id, rows[i].cycle_id,
-                   rows[i].municipality_code, rows[i].institution_code,
-                   media_status_key(rows[i].status),
-                   rows[i].iso_path);
-    } else {
-        fprintf(stderr, "nsdb: 媒体の一覧を読めません: %s\n", nsdb_err_message(e));
+        cli_print_json(list, JSON_INDENT(2));
+        return NSDB_OK;
     }
-    arena_free(ar);
-    app_close(&a);
-    return e == NSDB_OK ? 0 : EXIT_USER;
+    for (size_t i = 0; i < n; i++)
+        printf("媒体 %lld\t%s\t%s\t%s\t%s\t%s\n", (long long)rows[i].id, rows[i].cycle_id,
+               rows[i].municipality_code, rows[i].institution_code,
+               media_status_key(rows[i].status), rows[i].iso_path);
+    return NSDB_OK;
 }
 
-int verb_package_build(int argc, char **argv, app_config *cfg)
+int verb_media_list(int argc, char **argv, app_config *cfg)
 {
-    media_opts o;
-    int rc = parse_media_opts(argc, argv, cfg, &o);
-    if (rc != 0)
-        return rc;
-    if (o.cycle == NULL) {
-        fprintf(stderr, "nsdb: --cycle は必須です。\n");
-        return EXIT_USAGE;
-    }
-    app a;
-    if ((rc = open_app(&a, cfg, 1)) != 0)
-        return rc;
-    arena *ar = arena_new();
+    return run_media_verb(argc, argv, cfg, NEED_NOTHING, media_list_body);
+}
+
+static nsdb_err package_build_body(app *a, const media_opts *o, arena *ar, nsdb_problem *pb)
+{
     package_built *built = NULL;
     size_t n = 0;
-    nsdb_problem pb = {0};
     core_actor who = core_actor_cli();
-    nsdb_err e = media_pack_cycle(&a, o.cycle, &who, ar, &built, &n, &pb);
-    if (o.json) {
+    nsdb_err e = media_pack_cycle(a, o->cycle, &who, ar, &built, &n, pb);
+    if (o->json) {
         json_t *list = json_array();
         for (size_t i = 0; i < n; i++) {
             json_t *ids = json_array();
@@ -209,18 +210,19 @@ int verb_package_build(int argc, char **argv, app_config *cfg)
                                                   "label_pdf", built[i].label_pdf, "list_pdf",
                                                   built[i].list_pdf));
         }
-        print_json(list);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            printf("梱包 %lld\t%s\t媒体 %zu 枚\t追跡番号 %s\n", (long long)built[i].package_id,
-                   built[i].municipality, built[i].media_count, built[i].tracking_number);
-        printf("%zu 個の梱包を作成しました。\n", n);
+        cli_print_json(list, JSON_INDENT(2));
+        return e;
     }
-    if (e != NSDB_OK)
-        fprintf(stderr, "nsdb: %s\n", problem_message(&pb));
-    arena_free(ar);
-    app_close(&a);
-    return e == NSDB_OK ? 0 : EXIT_USER;
+    for (size_t i = 0; i < n; i++)
+        printf("梱包 %lld\t%s\t媒体 %zu 枚\t追跡番号 %s\n", (long long)built[i].package_id,
+               built[i].municipality, built[i].media_count, built[i].tracking_number);
+    printf("%zu 個の梱包を作成しました。\n", n);
+    return e;
+}
+
+int verb_package_build(int argc, char **argv, app_config *cfg)
+{
+    return run_media_verb(argc, argv, cfg, NEED_CYCLE, package_build_body);
 }
 
 int media_option(int opt, app_config *cfg)

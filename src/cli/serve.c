@@ -34,9 +34,40 @@ static int parse_listen(const char *text, app_config *cfg, char *host, size_t ho
     return 0;
 }
 
+enum { O_LISTEN = 1, O_THREADS, O_URL, O_SECURE, O_PROXY, O_OPS, O_MEM, O_SMTP, O_FROM };
+
+/* The options of serve go into the configuration; the --listen host is kept in listen_host. */
+typedef struct serve_opts {
+    app_config *cfg;
+    char listen_host[256];
+} serve_opts;
+
+static int serve_option(int opt, const char *arg, void *ctx)
+{
+    serve_opts *o = ctx;
+    app_config *cfg = o->cfg;
+    switch (opt) {
+    case O_LISTEN:
+        if (parse_listen(arg, cfg, o->listen_host, sizeof o->listen_host) != 0) {
+            fprintf(stderr,
+                    "nsdb: --listen は HOST:PORT の形で指定してください（例 127.0.0.1:8080）。\n");
+            return EXIT_USAGE;
+        }
+        return 0;
+    case O_THREADS: cfg->threads = (unsigned)atoi(arg); return 0;
+    case O_URL: cfg->public_url = arg; return 0;
+    case O_SECURE: cfg->secure_cookies = true; return 0;
+    case O_PROXY: cfg->trust_proxy = true; return 0;
+    case O_OPS: cfg->cost.opslimit = strtoull(arg, NULL, 10); return 0;
+    case O_MEM: cfg->cost.memlimit = (size_t)strtoull(arg, NULL, 10) * 1024 * 1024; return 0;
+    case O_SMTP: cfg->smtp_url = arg; return 0;
+    case O_FROM: cfg->mail_from = arg; return 0;
+    default: return -1;
+    }
+}
+
 int verb_serve(int argc, char **argv, app_config *cfg)
 {
-    enum { O_LISTEN = 1, O_THREADS, O_URL, O_SECURE, O_PROXY, O_OPS, O_MEM, O_SMTP, O_FROM };
     static const struct option OPTS[] = {COMMON_LONG_OPTIONS,
                                          {"listen", required_argument, NULL, O_LISTEN},
                                          {"threads", required_argument, NULL, O_THREADS},
@@ -49,49 +80,10 @@ int verb_serve(int argc, char **argv, app_config *cfg)
                                          {"mail-from", required_argument, NULL, O_FROM},
                                          MEDIA_LONG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
-    char listen_host[256];
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        if (common_option(opt, cfg) == 0 || media_option(opt, cfg) == 0)
-            continue;
-        switch (opt) {
-        case O_LISTEN:
-            if (parse_listen(optarg, cfg, listen_host, sizeof listen_host) != 0) {
-                fprintf(
-                    stderr,
-                    "nsdb: --listen は HOST:PORT の形で指定してください（例 127.0.0.1:8080）。\n");
-                return EXIT_USAGE;
-            }
-            break;
-        case O_THREADS:
-            cfg->threads = (unsigned)atoi(optarg);
-            break;
-        case O_URL:
-            cfg->public_url = optarg;
-            break;
-        case O_SECURE:
-            cfg->secure_cookies = true;
-            break;
-        case O_PROXY:
-            cfg->trust_proxy = true;
-            break;
-        case O_OPS:
-            cfg->cost.opslimit = strtoull(optarg, NULL, 10);
-            break;
-        case O_MEM:
-            cfg->cost.memlimit = (size_t)strtoull(optarg, NULL, 10) * 1024 * 1024;
-            break;
-        case O_SMTP:
-            cfg->smtp_url = optarg;
-            break;
-        case O_FROM:
-            cfg->mail_from = optarg;
-            break;
-        default:
-            usage_verb(stderr, current_verb);
-            return EXIT_USAGE;
-        }
-    }
+    serve_opts o = {.cfg = cfg};
+    int rc = cli_parse_options(argc, argv, cfg, OPTS, serve_option, &o);
+    if (rc != 0)
+        return rc;
     password_cost floor = password_cost_default();
     if (cfg->cost.opslimit < floor.opslimit || cfg->cost.memlimit < floor.memlimit) {
         fprintf(stderr, "nsdb: パスワードハッシュの強度は 2 パス・19 MiB 未満にできません。\n");
@@ -113,7 +105,7 @@ int verb_serve(int argc, char **argv, app_config *cfg)
     signal(SIGPIPE, SIG_IGN);
 
     app a;
-    int rc = open_app(&a, cfg, (int)cfg->threads + 2);
+    rc = open_app(&a, cfg, (int)cfg->threads + 2);
     if (rc != 0)
         return rc;
     if (password_hash("nsdb-dummy-password-for-timing", cfg->cost, a.dummy_hash) != NSDB_OK) {

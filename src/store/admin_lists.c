@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store/admin_lists.h"
+#include "store/rows.h"
 #include "store/sql.h"
 #include "store/state_columns.h"
 
@@ -15,8 +16,9 @@
     "COALESCE(l.decided_at, 0), l.reject_reason, COALESCE(l.issued_at, 0) "                        \
     "FROM admin_lists l LEFT JOIN users u ON u.id = l.uploaded_by "
 
-static void list_from_row(arena *a, db_stmt *st, store_admin_list *l)
+static void list_from_row(arena *a, db_stmt *st, void *row)
 {
+    store_admin_list *l = row;
     l->id = db_column_int(st, 0);
     l->status = store_column_admin_list_status(st, 1);
     l->filename = arena_strdup(a, db_column_text(st, 2));
@@ -40,14 +42,7 @@ nsdb_err store_admin_list_insert(db *conn, const char *filename, const char *sha
                           "row_count, uploaded_by, uploaded_at) "
                           "VALUES ('submitted', $1, $2, $3, $4, $5, $6) RETURNING id",
                           "ttbiii", filename, sha256, data, len, row_count, uploaded_by, now);
-    if (e != NSDB_OK)
-        return e;
-    int rc = db_step(st);
-    if (rc == DB_ROW)
-        *id_out = db_column_int(st, 0);
-    e = rc == DB_ROW ? NSDB_OK : db_last_error_is_unique(st) ? NSDB_ERR_EXISTS : NSDB_ERR_DB;
-    db_finalize(st);
-    return e;
+    return e != NSDB_OK ? e : store_row_int(st, id_out);
 }
 
 nsdb_err store_admin_list_row_insert(db *conn, int64_t list_id, const store_admin_list_row *r)
@@ -80,13 +75,7 @@ nsdb_err store_admin_list_find_by_sha256(db *conn, const char *sha256, int64_t *
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st, "SELECT id FROM admin_lists WHERE file_sha256 = $1", "t",
                           sha256);
-    if (e != NSDB_OK)
-        return e;
-    int rc = db_step(st);
-    if (rc == DB_ROW)
-        *id_out = db_column_int(st, 0);
-    db_finalize(st);
-    return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+    return e != NSDB_OK ? e : store_row_int(st, id_out);
 }
 
 nsdb_err store_admin_list_get(db *conn, arena *a, int64_t id, store_admin_list **out)
@@ -95,13 +84,11 @@ nsdb_err store_admin_list_get(db *conn, arena *a, int64_t id, store_admin_list *
     nsdb_err e = db_query(conn, &st, "SELECT " LIST_COLUMNS "WHERE l.id = $1", "i", id);
     if (e != NSDB_OK)
         return e;
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
-        *out = arena_calloc(a, 1, sizeof **out);
-        list_from_row(a, st, *out);
-    }
-    db_finalize(st);
-    return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+    store_admin_list *l = arena_calloc(a, 1, sizeof *l);
+    e = store_row_read(st, a, l, list_from_row);
+    if (e == NSDB_OK)
+        *out = l;
+    return e;
 }
 
 nsdb_err store_admin_list_all(db *conn, arena *a, admin_list_status status,
@@ -114,15 +101,23 @@ nsdb_err store_admin_list_all(db *conn, arena *a, admin_list_status status,
                           "t", admin_list_status_key(status));
     if (e != NSDB_OK)
         return e;
-    size_t cap = 500, n = 0;
-    store_admin_list *rows = arena_alloc(a, cap * sizeof *rows);
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW && n < cap)
-        list_from_row(a, st, &rows[n++]);
-    db_finalize(st);
+    void *rows = NULL;
+    e = store_rows_read(st, a, sizeof **rows_out, list_from_row, &rows, count_out);
     *rows_out = rows;
-    *count_out = n;
-    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+    return e;
+}
+
+static void list_row_from_row(arena *a, db_stmt *st, void *row)
+{
+    store_admin_list_row *r = row;
+    r->id = db_column_int(st, 0);
+    r->row_number = db_column_int(st, 1);
+    const char **fields[] = {&r->municipality_code, &r->municipality_name, &r->category,
+                             &r->department, &r->title, &r->name, &r->name_kana, &r->email,
+                             &r->phone, &r->extension, &r->request_type, &r->note, &r->postal,
+                             &r->address, &r->outcome, &r->issued_user_id};
+    for (int i = 0; i < (int)(sizeof fields / sizeof fields[0]); i++)
+        *fields[i] = store_column_strdup(a, st, i + 2);
 }
 
 nsdb_err store_admin_list_rows(db *conn, arena *a, int64_t list_id,
@@ -139,25 +134,10 @@ nsdb_err store_admin_list_rows(db *conn, arena *a, int64_t list_id,
         "i", list_id);
     if (e != NSDB_OK)
         return e;
-    size_t cap = 16, n = 0;
-    store_admin_list_row *rows = arena_alloc(a, cap * sizeof *rows);
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
-        store_admin_list_row *r = &rows[n++];
-        r->id = db_column_int(st, 0);
-        r->row_number = db_column_int(st, 1);
-        const char **fields[] = {&r->municipality_code, &r->municipality_name, &r->category,
-                                 &r->department, &r->title, &r->name, &r->name_kana, &r->email,
-                                 &r->phone, &r->extension, &r->request_type, &r->note, &r->postal,
-                                 &r->address, &r->outcome, &r->issued_user_id};
-        for (int i = 0; i < (int)(sizeof fields / sizeof fields[0]); i++)
-            *fields[i] = arena_strdup(a, db_column_text(st, i + 2));
-    }
-    db_finalize(st);
+    void *rows = NULL;
+    e = store_rows_read(st, a, sizeof **rows_out, list_row_from_row, &rows, count_out);
     *rows_out = rows;
-    *count_out = n;
-    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+    return e;
 }
 
 nsdb_err store_admin_list_transition(db *conn, int64_t id, admin_list_status from,
@@ -187,6 +167,19 @@ nsdb_err store_admin_list_transition(db *conn, int64_t id, admin_list_status fro
     return e;
 }
 
+struct list_file {
+    const char *filename;
+    const unsigned char *data;
+    size_t len;
+};
+
+static void list_file_from_row(arena *a, db_stmt *st, void *row)
+{
+    struct list_file *f = row;
+    f->filename = store_column_strdup(a, st, 0);
+    f->data = store_column_blob_copy(a, st, 1, &f->len);
+}
+
 nsdb_err store_admin_list_file(db *conn, arena *a, int64_t id, const char **filename_out,
                                const void **data_out, size_t *len_out)
 {
@@ -195,19 +188,14 @@ nsdb_err store_admin_list_file(db *conn, arena *a, int64_t id, const char **file
                           "i", id);
     if (e != NSDB_OK)
         return e;
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
-        *filename_out = arena_strdup(a, db_column_text(st, 0));
-        size_t n = 0;
-        const void *p = db_column_blob(st, 1, &n);
-        void *copy = arena_alloc(a, n ? n : 1);
-        if (n)
-            memcpy(copy, p, n);
-        *data_out = copy;
-        *len_out = n;
+    struct list_file file = {0};
+    e = store_row_read(st, a, &file, list_file_from_row);
+    if (e == NSDB_OK) {
+        *filename_out = file.filename;
+        *data_out = file.data;
+        *len_out = file.len;
     }
-    db_finalize(st);
-    return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+    return e;
 }
 
 nsdb_err store_admin_list_row_set_outcome(db *conn, int64_t row_id, int64_t user_pk,

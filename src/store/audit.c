@@ -4,6 +4,7 @@
  */
 #define NSDB_STORE_INTERNAL
 #include "store/audit.h"
+#include "store/rows.h"
 #include "store/sql.h"
 
 nsdb_err store_audit_insert(db *conn, const store_audit *entry)
@@ -33,6 +34,20 @@ nsdb_err store_audit_insert(db *conn, const store_audit *entry)
     return e;
 }
 
+static void audit_from_row(arena *a, db_stmt *st, void *row)
+{
+    store_audit *r = row;
+    r->id = db_column_int(st, 0);
+    r->at = db_column_int(st, 1);
+    r->actor_user_pk = db_column_int(st, 2);
+    r->actor_user_id = store_column_strdup(a, st, 3);
+    r->client_ip = store_column_strdup(a, st, 4);
+    r->action = store_column_strdup(a, st, 5);
+    r->target = store_column_strdup(a, st, 6);
+    r->result = store_column_strdup(a, st, 7);
+    r->detail = store_column_strdup(a, st, 8);
+}
+
 nsdb_err store_audit_list(db *conn, arena *a, int64_t limit, store_audit **rows_out,
                           size_t *count_out)
 {
@@ -44,24 +59,8 @@ nsdb_err store_audit_list(db *conn, arena *a, int64_t limit, store_audit **rows_
                           "i", limit);
     if (e != NSDB_OK)
         return e;
-    size_t cap = 64, n = 0;
-    store_audit *rows = arena_alloc(a, cap * sizeof *rows);
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
-        store_audit *r = &rows[n++];
-        r->id = db_column_int(st, 0);
-        r->at = db_column_int(st, 1);
-        r->actor_user_pk = db_column_int(st, 2);
-        r->actor_user_id = arena_strdup(a, db_column_text(st, 3));
-        r->client_ip = arena_strdup(a, db_column_text(st, 4));
-        r->action = arena_strdup(a, db_column_text(st, 5));
-        r->target = arena_strdup(a, db_column_text(st, 6));
-        r->result = arena_strdup(a, db_column_text(st, 7));
-        r->detail = arena_strdup(a, db_column_text(st, 8));
-    }
-    db_finalize(st);
+    void *rows = NULL;
+    e = store_rows_read(st, a, sizeof **rows_out, audit_from_row, &rows, count_out);
     *rows_out = rows;
-    *count_out = n;
-    return rc == DB_DONE ? NSDB_OK : NSDB_ERR_DB;
+    return e;
 }

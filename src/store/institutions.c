@@ -4,7 +4,19 @@
  */
 #define NSDB_STORE_INTERNAL
 #include "store/institutions.h"
+#include "store/rows.h"
 #include "store/sql.h"
+
+static void institution_from_row(arena *a, db_stmt *st, void *row)
+{
+    store_institution *i = row;
+    i->pk = db_column_int(st, 0);
+    i->code = store_column_strdup(a, st, 1);
+    i->name = store_column_strdup(a, st, 2);
+    i->postal = store_column_strdup(a, st, 3);
+    i->address = store_column_strdup(a, st, 4);
+    i->phone = store_column_strdup(a, st, 5);
+}
 
 nsdb_err store_institution_find_by_code(db *conn, arena *a, const char *code,
                                         store_institution **out)
@@ -16,19 +28,11 @@ nsdb_err store_institution_find_by_code(db *conn, arena *a, const char *code,
                           "t", code);
     if (e != NSDB_OK)
         return e;
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
-        store_institution *i = arena_calloc(a, 1, sizeof *i);
-        i->pk = db_column_int(st, 0);
-        i->code = arena_strdup(a, db_column_text(st, 1));
-        i->name = arena_strdup(a, db_column_text(st, 2));
-        i->postal = arena_strdup(a, db_column_text(st, 3));
-        i->address = arena_strdup(a, db_column_text(st, 4));
-        i->phone = arena_strdup(a, db_column_text(st, 5));
+    store_institution *i = arena_calloc(a, 1, sizeof *i);
+    e = store_row_read(st, a, i, institution_from_row);
+    if (e == NSDB_OK)
         *out = i;
-    }
-    db_finalize(st);
-    return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+    return e;
 }
 
 nsdb_err store_institution_insert(db *conn, const char *code, const char *name,
@@ -41,12 +45,5 @@ nsdb_err store_institution_insert(db *conn, const char *code, const char *name,
                           "INSERT INTO institutions (code, name, postal, address, phone, "
                           "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
                           "ttttti", code, name, postal, address, phone, now);
-    if (e != NSDB_OK)
-        return e;
-    int rc = db_step(st);
-    if (rc == DB_ROW)
-        *pk_out = db_column_int(st, 0);
-    e = rc == DB_ROW ? NSDB_OK : db_last_error_is_unique(st) ? NSDB_ERR_EXISTS : NSDB_ERR_DB;
-    db_finalize(st);
-    return e;
+    return e != NSDB_OK ? e : store_row_int(st, pk_out);
 }

@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <string.h>
 
+#include "store/rows.h"
 #include "store/sql.h"
 #include "store/state_columns.h"
 
@@ -20,20 +21,23 @@ static void copy_day(char out[11], const char *text)
         strncpy(out, text, 10);
 }
 
+static void cycle_from_row(arena *a, db_stmt *st, void *row)
+{
+    (void)a;
+    cycle_window *c = row;
+    copy_day(c->id, db_column_text(st, 0));
+    copy_day(c->registration_from, db_column_text(st, 1));
+    copy_day(c->registration_to, db_column_text(st, 2));
+    copy_day(c->media_from, db_column_text(st, 3));
+    copy_day(c->media_to, db_column_text(st, 4));
+    copy_day(c->delivery_from, db_column_text(st, 5));
+    copy_day(c->delivery_to, db_column_text(st, 6));
+}
+
+/* One cycle, read into the caller's struct. */
 static NSDB_MUST_CHECK nsdb_err cycle_fetch(db_stmt *st, cycle_window *out)
 {
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
-        copy_day(out->id, db_column_text(st, 0));
-        copy_day(out->registration_from, db_column_text(st, 1));
-        copy_day(out->registration_to, db_column_text(st, 2));
-        copy_day(out->media_from, db_column_text(st, 3));
-        copy_day(out->media_to, db_column_text(st, 4));
-        copy_day(out->delivery_from, db_column_text(st, 5));
-        copy_day(out->delivery_to, db_column_text(st, 6));
-    }
-    db_finalize(st);
-    return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+    return store_row_read(st, NULL, out, cycle_from_row);
 }
 
 nsdb_err store_cycle_ensure(db *conn, const cycle_window *c)
@@ -93,16 +97,8 @@ nsdb_err store_cycle_list(db *conn, const char *from_date, cycle_window *out, si
         return e;
     size_t n = 0;
     int rc;
-    while ((rc = db_step(st)) == DB_ROW && n < cap) {
-        cycle_window *c = &out[n++];
-        copy_day(c->id, db_column_text(st, 0));
-        copy_day(c->registration_from, db_column_text(st, 1));
-        copy_day(c->registration_to, db_column_text(st, 2));
-        copy_day(c->media_from, db_column_text(st, 3));
-        copy_day(c->media_to, db_column_text(st, 4));
-        copy_day(c->delivery_from, db_column_text(st, 5));
-        copy_day(c->delivery_to, db_column_text(st, 6));
-    }
+    while ((rc = db_step(st)) == DB_ROW && n < cap)
+        cycle_from_row(NULL, st, &out[n++]);
     db_finalize(st);
     *count_out = n;
     return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
@@ -127,52 +123,63 @@ nsdb_err store_cycle_update(db *conn, const cycle_window *c, int64_t by, int64_t
     "FROM media d JOIN municipalities m ON m.id = d.municipality_id "                             \
     "JOIN institutions i ON i.id = d.institution_id "
 
-static void media_from_row(arena *a, db_stmt *st, store_media *d)
+static void media_from_row(arena *a, db_stmt *st, void *row)
 {
-    memset(d, 0, sizeof *d);
+    store_media *d = row;
     d->id = db_column_int(st, 0);
-    d->cycle_id = arena_strdup(a, db_column_text(st, 1));
+    d->cycle_id = store_column_strdup(a, st, 1);
     d->municipality_pk = db_column_int(st, 2);
-    d->municipality_code = arena_strdup(a, db_column_text(st, 3));
-    d->municipality_name = arena_strdup(a, db_column_text(st, 4));
+    d->municipality_code = store_column_strdup(a, st, 3);
+    d->municipality_name = store_column_strdup(a, st, 4);
     d->institution_pk = db_column_int(st, 5);
-    d->institution_code = arena_strdup(a, db_column_text(st, 6));
-    d->institution_name = arena_strdup(a, db_column_text(st, 7));
-    d->kind = arena_strdup(a, db_column_text(st, 8));
+    d->institution_code = store_column_strdup(a, st, 6);
+    d->institution_name = store_column_strdup(a, st, 7);
+    d->kind = store_column_strdup(a, st, 8);
     d->reissue_of = db_column_int(st, 9);
     d->status = store_column_media_status(st, 10);
-    d->iso_path = arena_strdup(a, db_column_text(st, 11));
-    d->sha256 = arena_strdup(a, db_column_text(st, 12));
+    d->iso_path = store_column_strdup(a, st, 11);
+    d->sha256 = store_column_strdup(a, st, 12);
     d->size_bytes = db_column_int(st, 13);
-    d->volume_id = arena_strdup(a, db_column_text(st, 14));
-    size_t n = 0;
-    const void *p = db_column_blob(st, 15, &n);
-    unsigned char *copy = arena_alloc(a, n ? n : 1);
-    if (n)
-        memcpy(copy, p, n);
-    d->passphrase_sealed = copy;
-    d->passphrase_sealed_len = n;
+    d->volume_id = store_column_strdup(a, st, 14);
+    d->passphrase_sealed = store_column_blob_copy(a, st, 15, &d->passphrase_sealed_len);
     d->package_id = db_column_int(st, 16);
-    d->forwarded_on = arena_strdup(a, db_column_text(st, 17));
-    d->damage_note = arena_strdup(a, db_column_text(st, 18));
-    d->reissue_cycle_id = arena_strdup(a, db_column_text(st, 19));
+    d->forwarded_on = store_column_strdup(a, st, 17);
+    d->damage_note = store_column_strdup(a, st, 18);
+    d->reissue_cycle_id = store_column_strdup(a, st, 19);
 }
 
 /* Collects the rows of a media query into an arena array. */
 static NSDB_MUST_CHECK nsdb_err media_collect(db_stmt *st, arena *a, store_media **rows_out,
                                               size_t *count_out)
 {
-    size_t cap = 16, n = 0;
-    store_media *rows = arena_alloc(a, cap * sizeof *rows);
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
-        media_from_row(a, st, &rows[n++]);
-    }
-    db_finalize(st);
+    void *rows = NULL;
+    nsdb_err e = store_rows_read(st, a, sizeof **rows_out, media_from_row, &rows, count_out);
     *rows_out = rows;
-    *count_out = n;
-    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+    return e;
+}
+
+/* The first row of a media query (NSDB_ERR_NOT_FOUND without one). */
+static NSDB_MUST_CHECK nsdb_err media_collect_one(db_stmt *st, arena *a, store_media **out)
+{
+    store_media *d = arena_calloc(a, 1, sizeof *d);
+    nsdb_err e = store_row_read(st, a, d, media_from_row);
+    if (e == NSDB_OK)
+        *out = d;
+    return e;
+}
+
+/* A media still to build: the pair it is for, and the damaged media it replaces (0: none). */
+static void candidate_from_row(arena *a, db_stmt *st, void *row)
+{
+    store_media *d = row;
+    d->municipality_pk = db_column_int(st, 0);
+    d->municipality_code = store_column_strdup(a, st, 1);
+    d->municipality_name = store_column_strdup(a, st, 2);
+    d->institution_pk = db_column_int(st, 3);
+    d->institution_code = store_column_strdup(a, st, 4);
+    d->institution_name = store_column_strdup(a, st, 5);
+    d->reissue_of = db_column_int(st, 6);
+    d->kind = d->reissue_of ? "reissue" : "initial";
 }
 
 nsdb_err store_media_candidates(db *conn, arena *a, const char *cycle_id, store_media **rows_out,
@@ -197,27 +204,12 @@ nsdb_err store_media_candidates(db *conn, arena *a, const char *cycle_id, store_
         "tt", cycle_id, media_status_key(MEDIA_STATUS_DAMAGED));
     if (e != NSDB_OK)
         return e;
-    size_t cap = 16, n = 0;
-    store_media *rows = arena_alloc(a, cap * sizeof *rows);
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
-        store_media *d = &rows[n++];
-        memset(d, 0, sizeof *d);
-        d->cycle_id = arena_strdup(a, cycle_id);
-        d->municipality_pk = db_column_int(st, 0);
-        d->municipality_code = arena_strdup(a, db_column_text(st, 1));
-        d->municipality_name = arena_strdup(a, db_column_text(st, 2));
-        d->institution_pk = db_column_int(st, 3);
-        d->institution_code = arena_strdup(a, db_column_text(st, 4));
-        d->institution_name = arena_strdup(a, db_column_text(st, 5));
-        d->reissue_of = db_column_int(st, 6);
-        d->kind = d->reissue_of ? "reissue" : "initial";
-    }
-    db_finalize(st);
+    void *rows = NULL;
+    e = store_rows_read(st, a, sizeof **rows_out, candidate_from_row, &rows, count_out);
     *rows_out = rows;
-    *count_out = n;
-    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+    for (size_t i = 0; i < *count_out; i++)
+        (*rows_out)[i].cycle_id = arena_strdup(a, cycle_id);
+    return e;
 }
 
 nsdb_err store_media_insert(db *conn, const store_media *m, int64_t now, int64_t *id_out)
@@ -279,16 +271,7 @@ nsdb_err store_media_get(db *conn, arena *a, int64_t id, int64_t municipality_pk
     nsdb_err e = db_query(conn, &st,
                           "SELECT " MEDIA_COLUMNS "WHERE d.id = $1 AND ($2 = 0 OR d.municipality_id = $2)",
                           "ii", id, municipality_pk);
-    if (e != NSDB_OK)
-        return e;
-    store_media *rows = NULL;
-    size_t n = 0;
-    e = media_collect(st, a, &rows, &n);
-    if (e == NSDB_OK && n == 0)
-        return NSDB_ERR_NOT_FOUND;
-    if (e == NSDB_OK)
-        *out = &rows[0];
-    return e;
+    return e != NSDB_OK ? e : media_collect_one(st, a, out);
 }
 
 nsdb_err store_media_transition(db *conn, int64_t id, media_status from, media_action action,
@@ -371,7 +354,7 @@ nsdb_err store_media_board(db *conn, arena *a, const char *cycle_id,
         if (n == 0 || strcmp(rows[n - 1].municipality_code, code) != 0) {
             rows = arena_grow(a, rows, n, &cap, sizeof *rows);
             rows[n].municipality_code = arena_strdup(a, code);
-            rows[n].municipality_name = arena_strdup(a, db_column_text(st, 1));
+            rows[n].municipality_name = store_column_strdup(a, st, 1);
             n++;
         }
         media_status status = store_column_media_status(st, 2);
@@ -393,14 +376,7 @@ nsdb_err store_package_insert(db *conn, const char *cycle_id, int64_t municipali
                           "status, created_at) VALUES ($1, $2, $3, $4, $6, $5) RETURNING id",
                           "tiitit", cycle_id, municipality_pk, seq, tracking, now,
                           package_status_key(PACKAGE_STATUS_SHIPPED));
-    if (e != NSDB_OK)
-        return e;
-    int rc = db_step(st);
-    if (rc == DB_ROW)
-        *id_out = db_column_int(st, 0);
-    e = rc == DB_ROW ? NSDB_OK : db_last_error_is_unique(st) ? NSDB_ERR_EXISTS : NSDB_ERR_DB;
-    db_finalize(st);
-    return e;
+    return e != NSDB_OK ? e : store_row_int(st, id_out);
 }
 
 nsdb_err store_package_max_seq(db *conn, const char *cycle_id, int64_t municipality_pk,
@@ -411,13 +387,7 @@ nsdb_err store_package_max_seq(db *conn, const char *cycle_id, int64_t municipal
                           "SELECT COALESCE(MAX(seq), 0) FROM packages WHERE cycle_id = $1 AND "
                           "municipality_id = $2",
                           "ti", cycle_id, municipality_pk);
-    if (e != NSDB_OK)
-        return e;
-    e = db_step(st) == DB_ROW ? NSDB_OK : NSDB_ERR_DB;
-    if (e == NSDB_OK)
-        *seq_out = db_column_int(st, 0);
-    db_finalize(st);
-    return e;
+    return e != NSDB_OK ? e : store_row_int(st, seq_out);
 }
 
 #define PACKAGE_COLUMNS                                                                            \
@@ -425,31 +395,38 @@ nsdb_err store_package_max_seq(db *conn, const char *cycle_id, int64_t municipal
     "p.tracking_number, p.status, (SELECT COUNT(*) FROM media d WHERE d.package_id = p.id) "      \
     "FROM packages p JOIN municipalities m ON m.id = p.municipality_id "
 
+static void package_from_row(arena *a, db_stmt *st, void *row)
+{
+    store_package *p = row;
+    p->id = db_column_int(st, 0);
+    p->cycle_id = store_column_strdup(a, st, 1);
+    p->municipality_pk = db_column_int(st, 2);
+    p->municipality_code = store_column_strdup(a, st, 3);
+    p->municipality_name = store_column_strdup(a, st, 4);
+    p->municipality_postal = store_column_strdup(a, st, 5);
+    p->municipality_address = store_column_strdup(a, st, 6);
+    p->seq = db_column_int(st, 7);
+    p->tracking_number = store_column_strdup(a, st, 8);
+    p->status = store_column_package_status(st, 9);
+    p->media_count = db_column_int(st, 10);
+}
+
 static NSDB_MUST_CHECK nsdb_err package_collect(db_stmt *st, arena *a, store_package **rows_out,
                                                 size_t *count_out)
 {
-    size_t cap = 16, n = 0;
-    store_package *rows = arena_alloc(a, cap * sizeof *rows);
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
-        store_package *p = &rows[n++];
-        p->id = db_column_int(st, 0);
-        p->cycle_id = arena_strdup(a, db_column_text(st, 1));
-        p->municipality_pk = db_column_int(st, 2);
-        p->municipality_code = arena_strdup(a, db_column_text(st, 3));
-        p->municipality_name = arena_strdup(a, db_column_text(st, 4));
-        p->municipality_postal = arena_strdup(a, db_column_text(st, 5));
-        p->municipality_address = arena_strdup(a, db_column_text(st, 6));
-        p->seq = db_column_int(st, 7);
-        p->tracking_number = arena_strdup(a, db_column_text(st, 8));
-        p->status = store_column_package_status(st, 9);
-        p->media_count = db_column_int(st, 10);
-    }
-    db_finalize(st);
+    void *rows = NULL;
+    nsdb_err e = store_rows_read(st, a, sizeof **rows_out, package_from_row, &rows, count_out);
     *rows_out = rows;
-    *count_out = n;
-    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+    return e;
+}
+
+static NSDB_MUST_CHECK nsdb_err package_collect_one(db_stmt *st, arena *a, store_package **out)
+{
+    store_package *p = arena_calloc(a, 1, sizeof *p);
+    nsdb_err e = store_row_read(st, a, p, package_from_row);
+    if (e == NSDB_OK)
+        *out = p;
+    return e;
 }
 
 nsdb_err store_package_list(db *conn, arena *a, const char *cycle_id, int64_t municipality_pk,
@@ -472,16 +449,7 @@ nsdb_err store_package_get(db *conn, arena *a, int64_t id, int64_t municipality_
                           "SELECT " PACKAGE_COLUMNS
                           "WHERE p.id = $1 AND ($2 = 0 OR p.municipality_id = $2)",
                           "ii", id, municipality_pk);
-    if (e != NSDB_OK)
-        return e;
-    store_package *rows = NULL;
-    size_t n = 0;
-    e = package_collect(st, a, &rows, &n);
-    if (e == NSDB_OK && n == 0)
-        return NSDB_ERR_NOT_FOUND;
-    if (e == NSDB_OK)
-        *out = &rows[0];
-    return e;
+    return e != NSDB_OK ? e : package_collect_one(st, a, out);
 }
 
 nsdb_err store_package_receive(db *conn, int64_t id, int64_t by, int64_t now, bool *changed_out)

@@ -3,6 +3,7 @@
  */
 #define NSDB_STORE_INTERNAL
 #include "store/municipalities.h"
+#include "store/rows.h"
 #include "store/sql.h"
 
 nsdb_err store_municipality_insert(db *conn, const char *code, const char *name,
@@ -15,14 +16,17 @@ nsdb_err store_municipality_insert(db *conn, const char *code, const char *name,
                           "INSERT INTO municipalities (code, name, postal, address, created_at, "
                           "updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
                           "tttti", code, name, postal, address, now);
-    if (e != NSDB_OK)
-        return e;
-    int rc = db_step(st);
-    if (rc == DB_ROW && pk_out != NULL)
-        *pk_out = db_column_int(st, 0);
-    e = rc == DB_ROW ? NSDB_OK : db_last_error_is_unique(st) ? NSDB_ERR_EXISTS : NSDB_ERR_DB;
-    db_finalize(st);
-    return e;
+    return e != NSDB_OK ? e : store_row_int(st, pk_out);
+}
+
+static void municipality_from_row(arena *a, db_stmt *st, void *row)
+{
+    store_municipality *m = row;
+    m->pk = db_column_int(st, 0);
+    m->code = store_column_strdup(a, st, 1);
+    m->name = store_column_strdup(a, st, 2);
+    m->postal = store_column_strdup(a, st, 3);
+    m->address = store_column_strdup(a, st, 4);
 }
 
 nsdb_err store_municipality_find_by_code(db *conn, arena *a, const char *code,
@@ -35,18 +39,11 @@ nsdb_err store_municipality_find_by_code(db *conn, arena *a, const char *code,
                           "t", code);
     if (e != NSDB_OK)
         return e;
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
-        store_municipality *m = arena_calloc(a, 1, sizeof *m);
-        m->pk = db_column_int(st, 0);
-        m->code = arena_strdup(a, db_column_text(st, 1));
-        m->name = arena_strdup(a, db_column_text(st, 2));
-        m->postal = arena_strdup(a, db_column_text(st, 3));
-        m->address = arena_strdup(a, db_column_text(st, 4));
+    store_municipality *m = arena_calloc(a, 1, sizeof *m);
+    e = store_row_read(st, a, m, municipality_from_row);
+    if (e == NSDB_OK)
         *out = m;
-    }
-    db_finalize(st);
-    return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+    return e;
 }
 
 nsdb_err store_municipality_upsert(db *conn, const char *code, const char *name,
@@ -66,11 +63,5 @@ nsdb_err store_municipality_upsert(db *conn, const char *code, const char *name,
         return store_municipality_insert(conn, code, name, postal, address, now, pk_out);
     db_stmt *st = NULL;
     e = db_query(conn, &st, "SELECT id FROM municipalities WHERE code = $1", "t", code);
-    if (e != NSDB_OK)
-        return e;
-    e = db_step(st) == DB_ROW ? NSDB_OK : NSDB_ERR_DB;
-    if (e == NSDB_OK)
-        *pk_out = db_column_int(st, 0);
-    db_finalize(st);
-    return e;
+    return e != NSDB_OK ? e : store_row_int(st, pk_out);
 }

@@ -4,9 +4,8 @@
  * pending state only when the SMTP server accepted it or retries are exhausted.
  */
 #define NSDB_STORE_INTERNAL
-#include <string.h>
-
 #include "store/outbox.h"
+#include "store/rows.h"
 #include "store/sql.h"
 
 nsdb_err store_outbox_insert(db *conn, const char *to_address, const char *purpose,
@@ -17,6 +16,15 @@ nsdb_err store_outbox_insert(db *conn, const char *to_address, const char *purpo
                    "INSERT INTO mail_outbox (created_at, to_address, purpose, message_sealed, "
                    "next_attempt_at) VALUES ($1, $2, $3, $4, $1)",
                    "ittb", now, to_address, purpose, sealed, sealed_len);
+}
+
+static void outbox_mail_from_row(arena *a, db_stmt *st, void *row)
+{
+    store_outbox_mail *m = row;
+    m->id = db_column_int(st, 0);
+    m->to_address = store_column_strdup(a, st, 1);
+    m->sealed = store_column_blob_copy(a, st, 2, &m->sealed_len);
+    m->attempts = db_column_int(st, 3);
 }
 
 nsdb_err store_outbox_due(db *conn, arena *a, int64_t now, int64_t limit,
@@ -30,26 +38,10 @@ nsdb_err store_outbox_due(db *conn, arena *a, int64_t now, int64_t limit,
                           "ii", now, limit);
     if (e != NSDB_OK)
         return e;
-    size_t cap = (size_t)limit, n = 0;
-    store_outbox_mail *rows = arena_alloc(a, cap * sizeof *rows);
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW && n < cap) {
-        store_outbox_mail *m = &rows[n++];
-        m->id = db_column_int(st, 0);
-        m->to_address = arena_strdup(a, db_column_text(st, 1));
-        size_t len = 0;
-        const void *p = db_column_blob(st, 2, &len);
-        unsigned char *copy = arena_alloc(a, len ? len : 1);
-        if (len)
-            memcpy(copy, p, len);
-        m->sealed = copy;
-        m->sealed_len = len;
-        m->attempts = db_column_int(st, 3);
-    }
-    db_finalize(st);
+    void *rows = NULL;
+    e = store_rows_read(st, a, sizeof **rows_out, outbox_mail_from_row, &rows, count_out);
     *rows_out = rows;
-    *count_out = n;
-    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+    return e;
 }
 
 nsdb_err store_outbox_mark_sent(db *conn, int64_t id, int64_t now)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store/registrations.h"
+#include "store/rows.h"
 #include "store/sql.h"
 #include "store/state_columns.h"
 
@@ -22,13 +23,7 @@ nsdb_err store_import_batch_insert(db *conn, int64_t municipality_pk, int64_t cr
                           "RETURNING id",
                           "iiitit", municipality_pk, created_by, now, filenames, row_count,
                           warnings);
-    if (e != NSDB_OK)
-        return e;
-    e = db_step(st) == DB_ROW ? NSDB_OK : NSDB_ERR_DB;
-    if (e == NSDB_OK)
-        *id_out = db_column_int(st, 0);
-    db_finalize(st);
-    return e;
+    return e != NSDB_OK ? e : store_row_int(st, id_out);
 }
 
 nsdb_err store_import_batch_warnings(db *conn, arena *a, int64_t municipality_pk, int64_t batch_id,

@@ -4,6 +4,7 @@
  */
 #define NSDB_STORE_INTERNAL
 #include "store/sessions.h"
+#include "store/rows.h"
 #include "store/sql.h"
 
 nsdb_err store_session_insert(db *conn, const char *token_hash, int64_t user_pk, int64_t now,
@@ -16,6 +17,15 @@ nsdb_err store_session_insert(db *conn, const char *token_hash, int64_t user_pk,
                    "tiit", token_hash, user_pk, now, client_ip);
 }
 
+static void session_from_row(arena *a, db_stmt *st, void *row)
+{
+    (void)a;
+    store_session *s = row;
+    s->user_pk = db_column_int(st, 0);
+    s->created_at = db_column_int(st, 1);
+    s->last_seen_at = db_column_int(st, 2);
+}
+
 nsdb_err store_session_find(db *conn, const char *token_hash, store_session *out)
 {
     db_stmt *st = NULL;
@@ -23,16 +33,7 @@ nsdb_err store_session_find(db *conn, const char *token_hash, store_session *out
                           "SELECT user_pk, created_at, last_seen_at FROM sessions "
                           "WHERE token_hash = $1",
                           "t", token_hash);
-    if (e != NSDB_OK)
-        return e;
-    int rc = db_step(st);
-    if (rc == DB_ROW) {
-        out->user_pk = db_column_int(st, 0);
-        out->created_at = db_column_int(st, 1);
-        out->last_seen_at = db_column_int(st, 2);
-    }
-    db_finalize(st);
-    return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+    return e != NSDB_OK ? e : store_row_read(st, NULL, out, session_from_row);
 }
 
 nsdb_err store_session_touch(db *conn, const char *token_hash, int64_t now)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store/registrations.h"
+#include "store/rows.h"
 #include "store/sql.h"
 #include "store/state_columns.h"
 #include "store/users.h"
@@ -15,57 +16,49 @@
 #include "util/log.h"
 #include "util/str.h"
 
-static const char *col_dup(arena *a, db_stmt *st, int col)
+static void user_read_row(arena *a, db_stmt *st, void *row)
 {
-    return arena_strdup(a, db_column_text(st, col));
-}
-
-store_user *user_from_row(arena *a, db_stmt *st)
-{
-    store_user *u = arena_calloc(a, 1, sizeof *u);
+    store_user *u = row;
     u->pk = db_column_int(st, 0);
-    u->user_id = col_dup(a, st, 1);
+    u->user_id = store_column_strdup(a, st, 1);
     u->role = store_column_user_role(st, 2);
-    u->name = col_dup(a, st, 3);
-    u->name_kana = col_dup(a, st, 4);
-    u->email = col_dup(a, st, 5);
-    u->department = col_dup(a, st, 6);
-    u->category = col_dup(a, st, 7);
+    u->name = store_column_strdup(a, st, 3);
+    u->name_kana = store_column_strdup(a, st, 4);
+    u->email = store_column_strdup(a, st, 5);
+    u->department = store_column_strdup(a, st, 6);
+    u->category = store_column_strdup(a, st, 7);
     u->municipality_pk = db_column_int(st, 8);
     u->institution_pk = db_column_int(st, 9);
-    u->municipality_code = col_dup(a, st, 10);
-    u->municipality_name = col_dup(a, st, 11);
-    u->institution_code = col_dup(a, st, 12);
-    u->institution_name = col_dup(a, st, 13);
-    u->password_hash = col_dup(a, st, 14);
-    if (!db_column_is_null(st, 15)) {
-        size_t n = 0;
-        const void *p = db_column_blob(st, 15, &n);
-        unsigned char *copy = arena_alloc(a, n);
-        memcpy(copy, p, n);
-        u->initial_sealed = copy;
-        u->initial_sealed_len = n;
-    }
+    u->municipality_code = store_column_strdup(a, st, 10);
+    u->municipality_name = store_column_strdup(a, st, 11);
+    u->institution_code = store_column_strdup(a, st, 12);
+    u->institution_name = store_column_strdup(a, st, 13);
+    u->password_hash = store_column_strdup(a, st, 14);
+    if (!db_column_is_null(st, 15))
+        u->initial_sealed = store_column_blob_copy(a, st, 15, &u->initial_sealed_len);
     u->notice_status = store_column_notice_status(st, 16);
     u->status = store_column_account_status(st, 17);
     u->must_change_password = db_column_int(st, 18) != 0;
     u->failed_logins = db_column_int(st, 19);
     u->locked_until = db_column_int(st, 20);
     u->created_at = db_column_int(st, 21);
-    u->title = col_dup(a, st, 22);
-    u->phone = col_dup(a, st, 23);
+    u->title = store_column_strdup(a, st, 22);
+    u->phone = store_column_strdup(a, st, 23);
+}
+
+store_user *user_from_row(arena *a, db_stmt *st)
+{
+    store_user *u = arena_calloc(a, 1, sizeof *u);
+    user_read_row(a, st, u);
     return u;
 }
 
 static NSDB_MUST_CHECK nsdb_err user_fetch_one(db_stmt *st, arena *a, store_user **out)
 {
-    int rc = db_step(st);
-    nsdb_err e = NSDB_OK;
-    if (rc == DB_ROW)
-        *out = user_from_row(a, st);
-    else
-        e = rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
-    db_finalize(st);
+    store_user *u = arena_calloc(a, 1, sizeof *u);
+    nsdb_err e = store_row_read(st, a, u, user_read_row);
+    if (e == NSDB_OK)
+        *out = u;
     return e;
 }
 
@@ -88,13 +81,7 @@ nsdb_err store_user_count(db *conn, int64_t *count_out)
 {
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st, "SELECT COUNT(*) FROM users", NULL);
-    if (e != NSDB_OK)
-        return e;
-    e = db_step(st) == DB_ROW ? NSDB_OK : NSDB_ERR_DB;
-    if (e == NSDB_OK)
-        *count_out = db_column_int(st, 0);
-    db_finalize(st);
-    return e;
+    return e != NSDB_OK ? e : store_row_int(st, count_out);
 }
 
 static void null_if_zero_bind(db_stmt *st, int index, int64_t v)
@@ -334,15 +321,8 @@ nsdb_err store_registration_batch_users(db *conn, arena *a, int64_t municipality
                           "ii", batch_id, municipality_pk);
     if (e != NSDB_OK)
         return e;
-    size_t cap = 64, n = 0;
-    store_user *rows = arena_alloc(a, cap * sizeof *rows);
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
-        rows[n++] = *user_from_row(a, st);
-    }
-    db_finalize(st);
+    void *rows = NULL;
+    e = store_rows_read(st, a, sizeof **rows_out, user_read_row, &rows, count_out);
     *rows_out = rows;
-    *count_out = n;
-    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+    return e;
 }

@@ -283,7 +283,6 @@ void web_inst_user_edit_submit(web_ctx *ctx)
     store_user *u = user_in_scope(ctx, ROLES_INSTITUTION);
     if (u == NULL)
         return;
-    arena *a = ctx->req->arena;
     json_t *data = page_data(ctx, "医療機関ユーザの編集");
     json_object_set_new(data, "target", inst_user_row_json(u));
     const char *raw_name = http_form(ctx->req, "name"), *raw_kana = http_form(ctx->req, "name_kana"),
@@ -302,35 +301,20 @@ void web_inst_user_edit_submit(web_ctx *ctx)
         page_render(ctx, "inst_user_edit", data);
         return;
     }
-    core_ctx c = web_core(ctx);
-    nsdb_problem pb = {0};
-    if (core_user_update_profile(&c, u, &p, &pb) != NSDB_OK) {
-        page_add_error(data, pb.field ? pb.field : "name", "編集", problem_message(&pb));
-        ctx->req->status = web_problem_status(&pb);
-        page_render(ctx, "inst_user_edit", data);
-        return;
-    }
-    json_decref(data);
-    http_redirect(ctx->req, 303, arena_printf(a, "/inst-users?done=edit&user=%s", u->user_id));
+    user_action_save_profile(ctx, u, &p, data, "inst_user_edit", "/inst-users");
 }
 
 void web_inst_user_reset(web_ctx *ctx)
 {
-    store_user *u = user_in_scope(ctx, ROLES_INSTITUTION);
-    if (u != NULL)
-        user_action_reset(ctx, u, "/inst-users");
+    user_action_run(ctx, ROLES_INSTITUTION, USER_ACTION_RESET, "/inst-users");
 }
 
 void web_inst_user_suspend(web_ctx *ctx)
 {
-    store_user *u = user_in_scope(ctx, ROLES_INSTITUTION);
-    if (u != NULL)
-        user_action_set_status(ctx, u, true, "/inst-users");
+    user_action_run(ctx, ROLES_INSTITUTION, USER_ACTION_SUSPEND, "/inst-users");
 }
 
 void web_inst_user_resume(web_ctx *ctx)
 {
-    store_user *u = user_in_scope(ctx, ROLES_INSTITUTION);
-    if (u != NULL)
-        user_action_set_status(ctx, u, false, "/inst-users");
+    user_action_run(ctx, ROLES_INSTITUTION, USER_ACTION_RESUME, "/inst-users");
 }

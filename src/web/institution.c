@@ -40,23 +40,17 @@ void web_institution_users(web_ctx *ctx)
 
 void web_institution_user_reset(web_ctx *ctx)
 {
-    store_user *u = user_in_scope(ctx, ROLES_INSTITUTION);
-    if (u != NULL)
-        user_action_reset(ctx, u, "/institution/users");
+    user_action_run(ctx, ROLES_INSTITUTION, USER_ACTION_RESET, "/institution/users");
 }
 
 void web_institution_user_suspend(web_ctx *ctx)
 {
-    store_user *u = user_in_scope(ctx, ROLES_INSTITUTION);
-    if (u != NULL)
-        user_action_set_status(ctx, u, true, "/institution/users");
+    user_action_run(ctx, ROLES_INSTITUTION, USER_ACTION_SUSPEND, "/institution/users");
 }
 
 void web_institution_user_resume(web_ctx *ctx)
 {
-    store_user *u = user_in_scope(ctx, ROLES_INSTITUTION);
-    if (u != NULL)
-        user_action_set_status(ctx, u, false, "/institution/users");
+    user_action_run(ctx, ROLES_INSTITUTION, USER_ACTION_RESUME, "/institution/users");
 }
 
 void web_me(web_ctx *ctx)

@@ -206,37 +206,20 @@ void web_muni_user_edit_submit(web_ctx *ctx)
                             .email = f.email,
                             .department = f.department,
                             .category = f.category};
-    core_ctx c = web_core(ctx);
-    nsdb_problem pb = {0};
-    nsdb_err e = core_user_update_profile(&c, u, &p, &pb);
-    if (e != NSDB_OK) {
-        page_add_error(data, pb.field ? pb.field : "name", "編集", problem_message(&pb));
-        ctx->req->status = web_problem_status(&pb);
-        page_render(ctx, "muni_user_edit", data);
-        return;
-    }
-    json_decref(data);
-    http_redirect(ctx->req, 303,
-                  arena_printf(ctx->req->arena, "/muni-users?done=edit&user=%s", u->user_id));
+    user_action_save_profile(ctx, u, &p, data, "muni_user_edit", "/muni-users");
 }
 
 void web_muni_user_reset(web_ctx *ctx)
 {
-    store_user *u = user_in_scope(ctx, ROLES_MUNI);
-    if (u != NULL)
-        user_action_reset(ctx, u, "/muni-users");
+    user_action_run(ctx, ROLES_MUNI, USER_ACTION_RESET, "/muni-users");
 }
 
 void web_muni_user_suspend(web_ctx *ctx)
 {
-    store_user *u = user_in_scope(ctx, ROLES_MUNI);
-    if (u != NULL)
-        user_action_set_status(ctx, u, true, "/muni-users");
+    user_action_run(ctx, ROLES_MUNI, USER_ACTION_SUSPEND, "/muni-users");
 }
 
 void web_muni_user_resume(web_ctx *ctx)
 {
-    store_user *u = user_in_scope(ctx, ROLES_MUNI);
-    if (u != NULL)
-        user_action_set_status(ctx, u, false, "/muni-users");
+    user_action_run(ctx, ROLES_MUNI, USER_ACTION_RESUME, "/muni-users");
 }

@@ -56,6 +56,32 @@ void user_action_set_status(web_ctx *ctx, const store_user *u, bool suspend, con
     done_redirect(ctx, back, suspend ? "suspend" : "resume", u->user_id);
 }
 
+void user_action_run(web_ctx *ctx, unsigned roles, user_action action, const char *back)
+{
+    store_user *u = user_in_scope(ctx, roles);
+    if (u == NULL)
+        return;
+    if (action == USER_ACTION_RESET)
+        user_action_reset(ctx, u, back);
+    else
+        user_action_set_status(ctx, u, action == USER_ACTION_SUSPEND, back);
+}
+
+void user_action_save_profile(web_ctx *ctx, const store_user *u, const user_profile_input *p,
+                              json_t *data, const char *template_name, const char *back)
+{
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    if (core_user_update_profile(&c, u, p, &pb) != NSDB_OK) {
+        page_add_error(data, pb.field ? pb.field : "name", "編集", problem_message(&pb));
+        ctx->req->status = web_problem_status(&pb);
+        page_render(ctx, template_name, data);
+        return;
+    }
+    json_decref(data);
+    done_redirect(ctx, back, "edit", u->user_id);
+}
+
 const char *user_action_done_message(web_ctx *ctx)
 {
     const char *done = http_query(ctx->req, "done");

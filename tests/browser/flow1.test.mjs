@@ -10,14 +10,13 @@
 // first one, and fails at the end with all of them (for reporting template problems in one go).
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile, readFile, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import {
-  startServer, createUser, newContext, checkPage, submitLogin, submitPasswordChange, pathOf,
-  stopServerCleanly, assert, assertEqual, TestFailure, GOOD_PASSWORD,
+  createUser, submitLogin, submitPasswordChange, pathOf, assert, assertEqual, TestFailure,
+  GOOD_PASSWORD, runFlow,
 } from './lib.mjs';
 
 const execFileP = promisify(execFile);
@@ -100,27 +99,7 @@ async function logout(page) {
 }
 
 export default async function flow1Test(t) {
-  const work = await mkdtemp(join(tmpdir(), 'nsdb-flow1-'));
-  const server = await startServer();
-  t.server = server;
-  const context = await newContext(t.browser, { acceptDownloads: true });
-  const page = await context.newPage();
-  t.page = page;
-
-  // Page checks: fail at once, or with NSDB_A11Y_CONTINUE=1 collect everything and fail at the end.
-  const collect = process.env.NSDB_A11Y_CONTINUE === '1';
-  const pageProblems = [];
-  const check = async (label) => {
-    try {
-      await checkPage(page, label);
-    } catch (e) {
-      if (!collect || !(e instanceof TestFailure)) throw e;
-      pageProblems.push(e.message);
-      t.log(`    (collected) ${e.message.split('\n')[0]}`);
-    }
-  };
-
-  try {
+  await runFlow(t, 'nsdb-flow1-', async ({ work, server, context, page, check }) => {
     let goodXlsx, badXlsx;
     await t.step('make the lists with LibreOffice (CSV → xlsx)', async () => {
       const good = join(work, 'admin-list.csv');
@@ -297,18 +276,5 @@ export default async function flow1Test(t) {
       assert(after.includes('発行済'), `the notice status is not 発行済 after the download: ${after}`);
     });
 
-    assert(context.consoleErrors.length === 0,
-      `browser console errors (CSP violations?):\n  ${context.consoleErrors.join('\n  ')}`);
-    if (pageProblems.length) {
-      throw new TestFailure(`${pageProblems.length} page check(s) failed:\n\n${pageProblems.join('\n\n')}`);
-    }
-  } catch (e) {
-    await context.close();
-    await server.stop();
-    await rm(work, { recursive: true, force: true });
-    throw e;
-  }
-  await context.close();
-  await rm(work, { recursive: true, force: true });
-  await t.step('server exits cleanly on SIGTERM', () => stopServerCleanly(server));
+  });
 }

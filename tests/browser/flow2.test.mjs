@@ -12,14 +12,13 @@
 // first one, and fails at the end with all of them (for reporting template problems in one go).
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import {
-  startServer, createUser, newContext, checkPage, loginAndChangePassword, pathOf, addMunicipality,
-  institutionCode, stopServerCleanly, assert, assertEqual, TestFailure,
+  createUser, loginAndChangePassword, pathOf, addMunicipality, institutionCode, assert,
+  assertEqual, runFlow,
 } from './lib.mjs';
 
 const execFileP = promisify(execFile);
@@ -100,27 +99,7 @@ async function shownUserIds(region) {
 }
 
 export default async function flow2Test(t) {
-  const work = await mkdtemp(join(tmpdir(), 'nsdb-flow2-'));
-  const server = await startServer();
-  t.server = server;
-  const context = await newContext(t.browser, { acceptDownloads: true });
-  const page = await context.newPage();
-  t.page = page;
-
-  // Page checks: fail at once, or with NSDB_A11Y_CONTINUE=1 collect everything and fail at the end.
-  const collect = process.env.NSDB_A11Y_CONTINUE === '1';
-  const pageProblems = [];
-  const check = async (label) => {
-    try {
-      await checkPage(page, label);
-    } catch (e) {
-      if (!collect || !(e instanceof TestFailure)) throw e;
-      pageProblems.push(e.message);
-      t.log(`    (collected) ${e.message.split('\n')[0]}`);
-    }
-  };
-
-  try {
+  await runFlow(t, 'nsdb-flow2-', async ({ work, server, context, page, check }) => {
     const goodCsv = join(work, 'inst-users.csv');
     const badCsv = join(work, 'inst-users-bad.csv');
     await writeFile(goodCsv, '\ufeff' + csvText(BULK_ROWS)); // as Excel's "CSV UTF-8" saves it
@@ -336,18 +315,5 @@ export default async function flow2Test(t) {
       await check('/forms');
     });
 
-    assert(context.consoleErrors.length === 0,
-      `browser console errors (CSP violations?):\n  ${context.consoleErrors.join('\n  ')}`);
-    if (pageProblems.length) {
-      throw new TestFailure(`${pageProblems.length} page check(s) failed:\n\n${pageProblems.join('\n\n')}`);
-    }
-  } catch (e) {
-    await context.close();
-    await server.stop();
-    await rm(work, { recursive: true, force: true });
-    throw e;
-  }
-  await context.close();
-  await rm(work, { recursive: true, force: true });
-  await t.step('server exits cleanly on SIGTERM', () => stopServerCleanly(server));
+  });
 }

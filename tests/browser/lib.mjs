@@ -287,6 +287,51 @@ export async function checkPage(page, label) {
   await checkNoHorizontalScroll(page, label);
 }
 
+/**
+ * The frame every flow test shares: a work folder, a server (t.server), a browser context that
+ * accepts downloads and its page (t.page), the page checks, and the cleanup. Page checks fail at
+ * once, or with NSDB_A11Y_CONTINUE=1 are collected and fail at the end. body receives
+ * { work, server, context, page, check } and runs the test's steps; after it, the browser console
+ * must be free of errors, and the server must exit cleanly on SIGTERM.
+ */
+export async function runFlow(t, workPrefix, body) {
+  const work = await mkdtemp(join(tmpdir(), workPrefix));
+  const server = await startServer();
+  t.server = server;
+  const context = await newContext(t.browser, { acceptDownloads: true });
+  const page = await context.newPage();
+  t.page = page;
+
+  const collect = process.env.NSDB_A11Y_CONTINUE === '1';
+  const pageProblems = [];
+  const check = async (label) => {
+    try {
+      await checkPage(page, label);
+    } catch (e) {
+      if (!collect || !(e instanceof TestFailure)) throw e;
+      pageProblems.push(e.message);
+      t.log(`    (collected) ${e.message.split('\n')[0]}`);
+    }
+  };
+
+  try {
+    await body({ work, server, context, page, check });
+    assert(context.consoleErrors.length === 0,
+      `browser console errors (CSP violations?):\n  ${context.consoleErrors.join('\n  ')}`);
+    if (pageProblems.length) {
+      throw new TestFailure(`${pageProblems.length} page check(s) failed:\n\n${pageProblems.join('\n\n')}`);
+    }
+  } catch (e) {
+    await context.close();
+    await server.stop();
+    await rm(work, { recursive: true, force: true });
+    throw e;
+  }
+  await context.close();
+  await rm(work, { recursive: true, force: true });
+  await t.step('server exits cleanly on SIGTERM', () => stopServerCleanly(server));
+}
+
 /** The path (and query) of the page's URL. */
 export function pathOf(page) {
   const u = new URL(page.url());

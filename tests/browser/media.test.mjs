@@ -13,15 +13,14 @@
 // first one, and fails at the end with all of them (for reporting template problems in one go).
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises';
+import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { promisify } from 'node:util';
 
 import {
-  startServer, createUser, newContext, checkPage, loginAndChangePassword, pathOf, addMunicipality,
-  institutionCode, nsdbJson, stopServerCleanly, assert, assertEqual, TestFailure,
+  createUser, loginAndChangePassword, pathOf, addMunicipality, institutionCode, nsdbJson, assert,
+  assertEqual, runFlow,
 } from './lib.mjs';
 
 const execFileP = promisify(execFile);
@@ -93,27 +92,7 @@ async function makeTemplate(dir) {
 }
 
 export default async function mediaTest(t) {
-  const work = await mkdtemp(join(tmpdir(), 'nsdb-media-'));
-  const server = await startServer();
-  t.server = server;
-  const context = await newContext(t.browser, { acceptDownloads: true });
-  const page = await context.newPage();
-  t.page = page;
-
-  // Page checks: fail at once, or with NSDB_A11Y_CONTINUE=1 collect everything and fail at the end.
-  const collect = process.env.NSDB_A11Y_CONTINUE === '1';
-  const pageProblems = [];
-  const check = async (label) => {
-    try {
-      await checkPage(page, label);
-    } catch (e) {
-      if (!collect || !(e instanceof TestFailure)) throw e;
-      pageProblems.push(e.message);
-      t.log(`    (collected) ${e.message.split('\n')[0]}`);
-    }
-  };
-
-  try {
+  await runFlow(t, 'nsdb-media-', async ({ work, server, context, page, check }) => {
     const template = await makeTemplate(join(work, 'template'));
     let staff, operator;
     await t.step('nsdb municipality add (郵便番号, 所属先住所) + muni_staff + operator', async () => {
@@ -287,18 +266,5 @@ export default async function mediaTest(t) {
       await check('媒体の状況');
     });
 
-    assert(context.consoleErrors.length === 0,
-      `browser console errors (CSP violations?):\n  ${context.consoleErrors.join('\n  ')}`);
-    if (pageProblems.length) {
-      throw new TestFailure(`${pageProblems.length} page check(s) failed:\n\n${pageProblems.join('\n\n')}`);
-    }
-  } catch (e) {
-    await context.close();
-    await server.stop();
-    await rm(work, { recursive: true, force: true });
-    throw e;
-  }
-  await context.close();
-  await rm(work, { recursive: true, force: true });
-  await t.step('server exits cleanly on SIGTERM', () => stopServerCleanly(server));
+  });
 }
