@@ -6,11 +6,7 @@
  * postal codes, full-width and half-width input, each column's errors with their Japanese
  * message, duplicate addresses, a missing header, an empty list, and the blank template.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_support.h"
 
 #include <ftw.h>
 #include <stdio.h>
@@ -44,40 +40,7 @@ static const sheet_row GOOD = {
 
 /* ---- fixtures ------------------------------------------------------------------------------ */
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int setup_tmpdir(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int teardown_tmpdir(void **state)
-{
-    (void)state;
-    return nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
+TEST_TMPDIR_FIXTURES(tmpdir)
 
 /* Writes rows[i] to sheet row i (0-based); NULL cells are left out. */
 static void write_sheet(const char *path, const sheet_row *rows, size_t count)
@@ -102,7 +65,7 @@ static void write_sheet(const char *path, const sheet_row *rows, size_t count)
 static xlsx_table *read_path(const char *path)
 {
     size_t len;
-    char *data = slurp(path, &len);
+    char *data = test_slurp(path, &len);
     xlsx_table *t = NULL;
     char *error = NULL;
     nsdb_err err = xlsx_read(data, len, &t, &error);
