@@ -66,6 +66,13 @@ static inline char *test_slurp(const char *path, size_t *len)
     return buf;
 }
 
+/* A text file that must exist, NUL-terminated (malloc'd). */
+static inline char *test_slurp_text(const char *path)
+{
+    size_t len;
+    return test_slurp(path, &len);
+}
+
 static inline void test_write_file(const char *path, const void *data, size_t n)
 {
     FILE *fp = fopen(path, "wb");
