@@ -135,30 +135,6 @@ static const admin_list_row *accepted(arena *a, int col, const char *value, admi
     return &list->rows[0];
 }
 
-static bool have_soffice(void)
-{
-    return system("command -v soffice >/dev/null 2>&1") == 0;
-}
-
-/* Converts in_path with LibreOffice and returns DIR/out/out_name. */
-static const char *soffice_convert(const char *in_path, const char *out_name)
-{
-    static char out_path[600];
-    char cmd[2048];
-    /* A private profile, so that a running LibreOffice does not take the job over. A CSV is
-     * read as comma-separated UTF-8 (76) from line 1; the filter must not be forced on .xlsx. */
-    bool csv = strstr(in_path, ".csv") != NULL;
-    snprintf(cmd, sizeof cmd,
-             "cd %s && HOME=%s soffice -env:UserInstallation=file://%s/lo-profile --headless "
-             "--norestore %s --convert-to xlsx --outdir %s/out %s >/dev/null 2>&1",
-             tmpdir, tmpdir, tmpdir,
-             csv ? "'--infilter=Text - txt - csv (StarCalc):44,34,76,1'" : "", tmpdir, in_path);
-    assert_int_equal(system(cmd), 0);
-    snprintf(out_path, sizeof out_path, "%s/out/%s", tmpdir, out_name);
-    assert_int_equal(access(out_path, R_OK), 0);
-    return out_path;
-}
-
 #define SKIP_WITHOUT_SOFFICE()                                                                    \
     do {                                                                                          \
         if (!have_soffice()) {                                                                    \
@@ -534,7 +510,7 @@ static void reads_a_list_written_by_libreoffice(void **state)
           ",,新規,,060-8588,北海道札幌市中央区北3条西6丁目\n",
           f);
     fclose(f);
-    xlsx_table *t = read_path(soffice_convert(csv, "list.xlsx"));
+    xlsx_table *t = read_path(soffice_convert(tmpdir, csv, "list.xlsx"));
     assert_true(xlsx_table_cell_is_number(t, 2, 1));
     arena *a = arena_new();
     admin_list list;
@@ -561,7 +537,7 @@ static void reads_the_template_saved_again_by_libreoffice(void **state)
     char path[256];
     snprintf(path, sizeof path, "%s/resaved-template.xlsx", tmpdir);
     assert_int_equal(admin_list_template_xlsx(path), NSDB_OK);
-    xlsx_table *t = read_path(soffice_convert(path, "resaved-template.xlsx"));
+    xlsx_table *t = read_path(soffice_convert(tmpdir, path, "resaved-template.xlsx"));
     arena *a = arena_new();
     admin_list list;
     assert_int_equal(admin_list_parse(t, a, &list), NSDB_ERR_INVALID);

@@ -271,15 +271,7 @@ static void joliet_walk(joliet_tree *t, uint32_t extent, uint32_t size, const ch
 static void joliet_read(const char *image, joliet_tree *t, char pvd_created[17])
 {
     memset(t, 0, sizeof *t);
-    FILE *fp = fopen(image, "rb");
-    assert_non_null(fp);
-    strbuf sb = STRBUF_INIT;
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
-        strbuf_append(&sb, buf, n);
-    fclose(fp);
-    t->img = strbuf_detach(&sb, &t->img_len);
+    t->img = test_slurp(image, &t->img_len);
     const unsigned char *root = NULL;
     for (size_t s = 16; (s + 1) * SECTOR <= t->img_len; s++) {
         const unsigned char *vd = (const unsigned char *)t->img + s * SECTOR;

@@ -1,9 +1,10 @@
 /*
  * test_support.h — what the cmocka unit tests share, written once: reading a whole file,
  * temporary folders (made under $TMPDIR, removed with everything in them), running a command and
- * capturing its output, writing a fixture file, and reading a PDF the way a person or a script
- * sees it (poppler-utils: pdftotext, pdfinfo, pdffonts). Everything is static inline, so a test
- * includes this header and links nothing more; a failed step fails the test that called it.
+ * capturing its output, writing a fixture file, converting a file with LibreOffice, and reading a
+ * PDF the way a person or a script sees it (poppler-utils: pdftotext, pdfinfo, pdffonts).
+ * Everything is static inline, so a test includes this header and links nothing more; a failed
+ * step fails the test that called it.
  */
 #ifndef NSDB_TEST_SUPPORT_H
 #define NSDB_TEST_SUPPORT_H
@@ -110,12 +111,12 @@ static inline int test_mkdtemp(char *dir, size_t size, const char *name)
 /* setup_tmpdir and teardown_tmpdir, cmocka fixtures that make and remove the folder named by the
  * template array dir ("/tmp/nsdb-test-...-XXXXXX"). */
 #define TEST_TMPDIR_FIXTURES(dir)                                                                  \
-    static int setup_tmpdir(void **state)                                                         \
+    static int setup_tmpdir(void **state)                                                          \
     {                                                                                              \
         (void)state;                                                                               \
         return mkdtemp(dir) == NULL ? -1 : 0;                                                      \
     }                                                                                              \
-    static int teardown_tmpdir(void **state)                                                      \
+    static int teardown_tmpdir(void **state)                                                       \
     {                                                                                              \
         (void)state;                                                                               \
         return test_remove_tree(dir);                                                              \
@@ -137,6 +138,31 @@ static inline int test_capture(const char *cmd, char **out, size_t *len)
     int status = pclose(p);
     *out = strbuf_detach(&sb, len);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static inline bool have_soffice(void)
+{
+    return system("command -v soffice >/dev/null 2>&1") == 0;
+}
+
+/* Converts in_path with LibreOffice into dir/out/<out_name> (an .xlsx) and returns that path. */
+static inline const char *soffice_convert(const char *dir, const char *in_path,
+                                          const char *out_name)
+{
+    static char out_path[600];
+    char cmd[2048];
+    /* A private profile, so that a running LibreOffice does not take the job over. A CSV is
+     * read as comma-separated UTF-8 (76) from line 1; the filter must not be forced on .xlsx. */
+    bool csv = strstr(in_path, ".csv") != NULL;
+    snprintf(cmd, sizeof cmd,
+             "cd %s && HOME=%s soffice -env:UserInstallation=file://%s/lo-profile --headless "
+             "--norestore %s --convert-to xlsx --outdir %s/out %s >/dev/null 2>&1",
+             dir, dir, dir, csv ? "'--infilter=Text - txt - csv (StarCalc):44,34,76,1'" : "", dir,
+             in_path);
+    assert_int_equal(system(cmd), 0);
+    snprintf(out_path, sizeof out_path, "%s/out/%s", dir, out_name);
+    assert_int_equal(access(out_path, R_OK), 0);
+    return out_path;
 }
 
 static inline void assert_contains(const char *haystack, const char *needle)

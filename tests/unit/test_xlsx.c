@@ -223,30 +223,6 @@ static char *read_fails(const char *data, size_t len, nsdb_err expected)
     return error;
 }
 
-static bool have_soffice(void)
-{
-    return system("command -v soffice >/dev/null 2>&1") == 0;
-}
-
-/* Converts in_path with LibreOffice into DIR/out/<name>.xlsx and returns that path. */
-static const char *soffice_convert(const char *in_path, const char *out_name)
-{
-    static char out_path[600];
-    char cmd[2048];
-    /* A private profile, so that a running LibreOffice does not take the job over. A CSV is
-     * read as comma-separated UTF-8 (76) from line 1; the filter must not be forced on .xlsx. */
-    bool csv = strstr(in_path, ".csv") != NULL;
-    snprintf(cmd, sizeof cmd,
-             "cd %s && HOME=%s soffice -env:UserInstallation=file://%s/lo-profile --headless "
-             "--norestore %s --convert-to xlsx --outdir %s/out %s >/dev/null 2>&1",
-             tmpdir, tmpdir, tmpdir,
-             csv ? "'--infilter=Text - txt - csv (StarCalc):44,34,76,1'" : "", tmpdir, in_path);
-    assert_int_equal(system(cmd), 0);
-    snprintf(out_path, sizeof out_path, "%s/out/%s", tmpdir, out_name);
-    assert_int_equal(access(out_path, R_OK), 0);
-    return out_path;
-}
-
 /* ---- well-formed workbooks ------------------------------------------------------------------ */
 
 static void reads_libxlsxwriter_shared_strings_numbers_and_formulas(void **state)
@@ -377,7 +353,7 @@ static void reads_a_workbook_written_by_libreoffice_from_csv(void **state)
           f);
     fclose(f);
     size_t len;
-    char *data = test_slurp(soffice_convert(csv, "lo.xlsx"), &len);
+    char *data = test_slurp(soffice_convert(tmpdir, csv, "lo.xlsx"), &len);
     xlsx_table *t = read_ok(data, len);
     assert_int_equal(xlsx_table_rows(t), 4);
     assert_string_equal(xlsx_table_cell(t, 0, 0), "管理者権限のユーザID申請リスト");
@@ -403,7 +379,7 @@ static void reads_a_libxlsxwriter_workbook_saved_again_by_libreoffice(void **sta
     const char *path = path_in_tmp("resaved.xlsx");
     write_libxlsxwriter_book(path, false);
     size_t len;
-    char *data = test_slurp(soffice_convert(path, "resaved.xlsx"), &len);
+    char *data = test_slurp(soffice_convert(tmpdir, path, "resaved.xlsx"), &len);
     xlsx_table *t = read_ok(data, len);
     check_libxlsxwriter_book(t, true);
     xlsx_table_free(t);
