@@ -37,6 +37,7 @@
 #pragma GCC diagnostic pop
 #include <sodium.h>
 
+#include "util/fd.h"
 #include "util/str.h"
 
 enum {
@@ -333,20 +334,6 @@ static IsoWriteOpts *iso_write_opts_for(time_t timestamp)
     return opts;
 }
 
-static NSDB_MUST_CHECK nsdb_err iso_write_all(int fd, const unsigned char *buf, size_t n)
-{
-    size_t done = 0;
-    while (done < n) {
-        ssize_t w = write(fd, buf + done, n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return NSDB_ERR_IO;
-        done += (size_t)w;
-    }
-    return NSDB_OK;
-}
-
 /* Drains the burn_source into fd, hashing as it goes. */
 static NSDB_MUST_CHECK nsdb_err iso_drain(struct burn_source *src, int fd, unsigned char hash[32])
 {
@@ -370,7 +357,7 @@ static NSDB_MUST_CHECK nsdb_err iso_drain(struct burn_source *src, int fd, unsig
         total += r;
         if (fill > 0 && (fill == ISO_WRITE_CHUNK || r < ISO_SECTOR)) {
             crypto_hash_sha256_update(&sha, buf, fill);
-            err = iso_write_all(fd, buf, fill);
+            err = fd_write_all(fd, buf, fill);
             fill = 0;
             if (err != NSDB_OK)
                 break;

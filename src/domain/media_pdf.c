@@ -1,7 +1,8 @@
 /*
- * media_pdf.c — renders the papers of the media cycle (SPEC §6) with cairo and Pango through
- * pdf_util: the per-institution user-ID list (and its CSV), the Letter Pack Plus label and the
- * passphrase sheet. As in notice_pdf.c, every value goes through pango_layout_set_text, never
+ * media_pdf.c — renders the papers of the media cycle (SPEC §6) that name users and secrets, with
+ * cairo and Pango through pdf_util: the per-institution user-ID list (and its CSV) and the
+ * passphrase sheet, and the input checks all media papers share (media_pdf_int.h; the Letter
+ * Pack Plus label is media_label_pdf.c). As in notice_pdf.c, every value goes through pango_layout_set_text, never
  * markup; each render owns its font map; each layout is created once per call and reused for
  * every row or page, so Pango shapes a repeated text once. Values are fitted to fixed boxes
  * (shrink, then ellipsis), so no input can push anything off its page or across a rule.
@@ -16,22 +17,8 @@
 #include <string.h>
 
 #include "domain/csv_out.h"
+#include "domain/media_pdf_int.h"
 #include "domain/pdf_util.h"
-
-#define PAGE_WIDTH PDF_A4_WIDTH
-#define PAGE_HEIGHT PDF_A4_HEIGHT
-#define MARGIN_X 36.0
-#define MARGIN_TOP 40.0
-#define MARGIN_BOTTOM 48.0
-#define CONTENT_WIDTH (PAGE_WIDTH - 2 * MARGIN_X)
-#define FOOTER_SIZE 9.0
-
-#define SHADE 0.88
-#define CONTINUED_GREY 0.45
-#define RULE_OUTER 1.0
-#define RULE_GROUP 0.7
-#define RULE_INNER 0.3
-#define ARRAY_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Codes, user IDs and media IDs: the characters any of them may use, no spaces. */
 static const char CODE_CHARS[] =
@@ -39,11 +26,10 @@ static const char CODE_CHARS[] =
 
 static const char DEFAULT_LIST_TITLE[] = "医療機関毎の指定医のユーザID一覧";
 static const char DEFAULT_PASSPHRASE_TITLE[] = "VPN接続用証明書のパスフレーズ";
-static const char LABEL_TITLE[] = "難病・小慢DB 媒体送付ラベル";
 
 /* ---- validation ------------------------------------------------------------------------- */
 
-static NSDB_MUST_CHECK nsdb_err code_check(const char *s, bool may_be_empty)
+nsdb_err media_pdf_code_check(const char *s, bool may_be_empty)
 {
     if (s == NULL)
         return NSDB_ERR_INVALID;
@@ -66,8 +52,7 @@ static NSDB_MUST_CHECK nsdb_err passphrase_check(const char *s)
     return NSDB_OK;
 }
 
-/* The first error among checks, in order; NSDB_OK when there is none. */
-static NSDB_MUST_CHECK nsdb_err first_error(const nsdb_err *errs, size_t n)
+nsdb_err media_pdf_first_error(const nsdb_err *errs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (errs[i] != NSDB_OK)
@@ -77,40 +62,24 @@ static NSDB_MUST_CHECK nsdb_err first_error(const nsdb_err *errs, size_t n)
 
 static NSDB_MUST_CHECK nsdb_err list_row_check(const media_list_row *row)
 {
-    nsdb_err errs[] = {code_check(row->municipality_code, false),
+    nsdb_err errs[] = {media_pdf_code_check(row->municipality_code, false),
                        pdf_text_check(row->municipality_name, MEDIA_PDF_MAX_FIELD),
-                       code_check(row->institution_code, false),
+                       media_pdf_code_check(row->institution_code, false),
                        pdf_text_check(row->institution_name, MEDIA_PDF_MAX_FIELD),
-                       code_check(row->user_id, false)};
-    return first_error(errs, ARRAY_COUNT(errs));
-}
-
-static NSDB_MUST_CHECK nsdb_err label_check(const media_label *label)
-{
-    nsdb_err errs[] = {pdf_text_check(label->sender_name, MEDIA_PDF_MAX_FIELD),
-                       pdf_text_check(label->sender_postal, MEDIA_PDF_MAX_TOKEN),
-                       pdf_text_check(label->sender_address, MEDIA_PDF_MAX_FIELD),
-                       pdf_text_check(label->sender_phone, MEDIA_PDF_MAX_TOKEN),
-                       pdf_text_check(label->to_postal, MEDIA_PDF_MAX_TOKEN),
-                       pdf_text_check(label->to_address, MEDIA_PDF_MAX_FIELD),
-                       pdf_text_check(label->to_name, MEDIA_PDF_MAX_FIELD),
-                       pdf_text_check(label->package_ref, MEDIA_PDF_MAX_FIELD),
-                       code_check(label->tracking_number, true)};
-    nsdb_err err = first_error(errs, ARRAY_COUNT(errs));
-    if (err == NSDB_OK && (label->media_count < 1 || label->media_count > MEDIA_LABEL_MAX_MEDIA))
-        err = NSDB_ERR_INVALID;
-    return err;
+                       media_pdf_code_check(row->user_id, false)};
+    return media_pdf_first_error(errs, ARRAY_COUNT(errs));
 }
 
 static NSDB_MUST_CHECK nsdb_err passphrase_row_check(const media_passphrase_row *row)
 {
-    nsdb_err errs[] = {code_check(row->institution_code, false),
+    nsdb_err errs[] = {media_pdf_code_check(row->institution_code, false),
                        pdf_text_check(row->institution_name, MEDIA_PDF_MAX_FIELD),
-                       code_check(row->media_id, false), passphrase_check(row->passphrase)};
-    return first_error(errs, ARRAY_COUNT(errs));
+                       media_pdf_code_check(row->media_id, false),
+                       passphrase_check(row->passphrase)};
+    return media_pdf_first_error(errs, ARRAY_COUNT(errs));
 }
 
-static NSDB_MUST_CHECK nsdb_err count_check(const void *items, size_t n, const strbuf *out)
+nsdb_err media_pdf_count_check(const void *items, size_t n, const strbuf *out)
 {
     if (items == NULL || out == NULL || n == 0)
         return NSDB_ERR_INVALID;
@@ -211,8 +180,8 @@ static void list_record_header(list_renderer *r, const char *title, const char *
 static NSDB_MUST_CHECK nsdb_err list_open(list_renderer *r, strbuf *out, const char *title,
                                           const char *subtitle)
 {
-    nsdb_err err =
-        pdf_doc_open(&r->doc, out, PAGE_WIDTH, PAGE_HEIGHT, title[0] ? title : DEFAULT_LIST_TITLE);
+    nsdb_err err = pdf_doc_open(&r->doc, out, PAGE_WIDTH, PAGE_HEIGHT,
+                                title[0] ? title : DEFAULT_LIST_TITLE);
     if (err != NSDB_OK)
         return err;
     double fixed = 0;
@@ -230,8 +199,8 @@ static NSDB_MUST_CHECK nsdb_err list_open(list_renderer *r, strbuf *out, const c
                                      r->x[c + 1] - r->x[c] - 2 * LIST_PAD_X);
     }
     pango_layout_set_alignment(r->cells[COL_NUMBER], PANGO_ALIGN_RIGHT);
-    r->footer =
-        pdf_line_new(&r->doc, PDF_FONT_JAPANESE, FOOTER_SIZE, CONTENT_WIDTH, PANGO_ALIGN_CENTER);
+    r->footer = pdf_line_new(&r->doc, PDF_FONT_JAPANESE, FOOTER_SIZE, CONTENT_WIDTH,
+                             PANGO_ALIGN_CENTER);
     r->text_line = pdf_line_height(&r->doc, PDF_FONT_JAPANESE, LIST_TEXT_SIZE);
     r->id_line = pdf_line_height(&r->doc, PDF_FONT_MONO, LIST_ID_SIZE);
     list_record_header(r, title, subtitle);
@@ -374,7 +343,7 @@ static void list_draw(list_renderer *r, const media_list_row *rows, size_t n, co
 nsdb_err media_user_list_pdf(const media_list_row *rows, size_t n, const char *title,
                              const char *subtitle, strbuf *out)
 {
-    nsdb_err err = count_check(rows, n, out);
+    nsdb_err err = media_pdf_count_check(rows, n, out);
     if (err == NSDB_OK)
         err = pdf_text_check(title, MEDIA_PDF_MAX_FIELD);
     if (err == NSDB_OK && subtitle)
@@ -402,7 +371,7 @@ nsdb_err media_user_list_pdf(const media_list_row *rows, size_t n, const char *t
 nsdb_err media_user_list_csv(const media_list_row *rows, size_t n, strbuf *out)
 {
     /* An institution without users yet still gets its file, with the header line only. */
-    nsdb_err err = n == 0 && out != NULL ? NSDB_OK : count_check(rows, n, out);
+    nsdb_err err = n == 0 && out != NULL ? NSDB_OK : media_pdf_count_check(rows, n, out);
     for (size_t i = 0; i < n && err == NSDB_OK; i++)
         err = list_row_check(&rows[i]);
     if (err != NSDB_OK)
@@ -421,236 +390,6 @@ nsdb_err media_user_list_csv(const media_list_row *rows, size_t n, strbuf *out)
         csv_out_row(out, cells, COL_COUNT);
     }
     return NSDB_OK;
-}
-
-/* ---- the Letter Pack Plus label --------------------------------------------------------- */
-
-/* The label: a box in the top half of an A4 page, cut out and stuck on the pack. */
-#define LABEL_X MARGIN_X
-#define LABEL_Y MARGIN_TOP
-#define LABEL_WIDTH CONTENT_WIDTH
-#define LABEL_HEIGHT 404.0
-#define LABEL_PAD 16.0
-#define LABEL_INNER (LABEL_WIDTH - 2 * LABEL_PAD)
-#define TAG_SIZE 11.0
-
-enum label_part {
-    PART_TO_TAG,
-    PART_TO_POSTAL,
-    PART_TO_ADDRESS,
-    PART_TO_NAME,
-    PART_FROM_TAG,
-    PART_FROM_POSTAL,
-    PART_FROM_ADDRESS,
-    PART_FROM_NAME,
-    PART_FROM_PHONE,
-    PART_CONTENT,
-    PART_REF,
-    PART_TRACKING_LABEL,
-    PART_TRACKING,
-    PART_NOTE,
-    PART_COUNT
-};
-
-typedef struct label_slot {
-    double x, y, width, max_height; /* relative to the label's top left corner; the sender's
-                                     * address, name and phone flow down from y of the first */
-    const char *family;
-    double sizes[6]; /* largest first; 0 ends the list */
-} label_slot;
-
-#define TRACKING_X (LABEL_PAD + LABEL_INNER * 0.55)
-#define TRACKING_WIDTH (LABEL_INNER * 0.45)
-static const label_slot LABEL_SLOTS[PART_COUNT] = {
-    [PART_TO_TAG] = {LABEL_PAD + 5, LABEL_PAD + 3, 80, 16, PDF_FONT_JAPANESE, {TAG_SIZE}},
-    [PART_TO_POSTAL] = {LABEL_PAD, 46, LABEL_INNER, 30, PDF_FONT_JAPANESE, {22, 18, 14}},
-    [PART_TO_ADDRESS] =
-        {LABEL_PAD + 12, 80, LABEL_INNER - 12, 62, PDF_FONT_JAPANESE, {17, 15, 13, 11, 10, 9}},
-    [PART_TO_NAME] =
-        {LABEL_PAD + 12, 146, LABEL_INNER - 12, 52, PDF_FONT_JAPANESE, {21, 18, 16, 14, 12, 10}},
-    [PART_FROM_TAG] = {LABEL_PAD + 5, 221, 80, 16, PDF_FONT_JAPANESE, {TAG_SIZE}},
-    [PART_FROM_POSTAL] =
-        {LABEL_PAD + 90, 220, LABEL_INNER - 90, 16, PDF_FONT_JAPANESE, {12, 10, 9}},
-    [PART_FROM_ADDRESS] =
-        {LABEL_PAD + 12, 242, LABEL_INNER - 12, 30, PDF_FONT_JAPANESE, {11, 10, 9, 8}},
-    [PART_FROM_NAME] =
-        {LABEL_PAD + 12, 0, LABEL_INNER - 12, 30, PDF_FONT_JAPANESE, {12, 11, 10, 9, 8}},
-    [PART_FROM_PHONE] =
-        {LABEL_PAD + 12, 0, LABEL_INNER - 12, 15, PDF_FONT_JAPANESE, {11, 10, 9, 8}},
-    [PART_CONTENT] = {LABEL_PAD, 342, LABEL_INNER * 0.53, 30, PDF_FONT_JAPANESE, {11, 10, 9, 8}},
-    [PART_REF] = {LABEL_PAD, 374, LABEL_INNER * 0.53, 28, PDF_FONT_JAPANESE, {10, 9, 8, 7}},
-    [PART_TRACKING_LABEL] = {TRACKING_X, 342, TRACKING_WIDTH, 14, PDF_FONT_JAPANESE, {9}},
-    [PART_TRACKING] =
-        {TRACKING_X, 358, TRACKING_WIDTH, 30, PDF_FONT_MONO " Bold", {20, 17, 14, 12, 10, 8}},
-    [PART_NOTE] = {0, LABEL_HEIGHT + 8, LABEL_WIDTH, 14, PDF_FONT_JAPANESE, {8.5}},
-};
-#define LABEL_RULE_1 210.0
-#define LABEL_RULE_2 332.0
-
-typedef struct label_renderer {
-    pdf_doc doc;
-    PangoLayout *parts[PART_COUNT];
-    cairo_surface_t *frame; /* box, rules, tags and fixed captions */
-    strbuf scratch;
-} label_renderer;
-
-static size_t slot_sizes(const label_slot *slot)
-{
-    size_t n = 0;
-    while (n < ARRAY_COUNT(slot->sizes) && slot->sizes[n] > 0)
-        n++;
-    return n;
-}
-
-static void label_part_set(label_renderer *r, enum label_part part, const char *text)
-{
-    const label_slot *slot = &LABEL_SLOTS[part];
-    if (pdf_layout_set_text_if_changed(r->parts[part], text))
-        pdf_layout_fit(r->parts[part], slot->sizes, slot_sizes(slot), slot->max_height);
-}
-
-/* Shows a part at y (relative to the label) and returns the y below it. */
-static double label_show_part_at(cairo_t *cr, label_renderer *r, enum label_part part, double y)
-{
-    const label_slot *slot = &LABEL_SLOTS[part];
-    double height = pdf_layout_height(r->parts[part]);
-    assert(height <= slot->max_height + 0.5);
-    pdf_show_layout(cr, r->parts[part], LABEL_X + slot->x, LABEL_Y + y);
-    return y + height;
-}
-
-static void label_show_part(cairo_t *cr, label_renderer *r, enum label_part part)
-{
-    label_show_part_at(cr, r, part, LABEL_SLOTS[part].y);
-}
-
-/* A white caption on a black band, so that 発送先 and 発送元 cannot be confused. */
-static void label_draw_tag(cairo_t *cr, label_renderer *r, enum label_part part, const char *text)
-{
-    const label_slot *slot = &LABEL_SLOTS[part];
-    label_part_set(r, part, text);
-    double width = pdf_layout_width(r->parts[part]) + 10;
-    cairo_rectangle(cr, LABEL_X + slot->x - 5, LABEL_Y + slot->y - 3, width,
-                    pdf_layout_height(r->parts[part]) + 6);
-    cairo_fill(cr);
-    cairo_set_source_rgb(cr, 1, 1, 1);
-    label_show_part(cr, r, part);
-    cairo_set_source_rgb(cr, 0, 0, 0);
-}
-
-static void label_record_frame(label_renderer *r)
-{
-    cairo_t *cr;
-    r->frame = pdf_record_begin(PAGE_WIDTH, PAGE_HEIGHT, &cr);
-    cairo_set_line_width(cr, 1.5);
-    cairo_rectangle(cr, LABEL_X, LABEL_Y, LABEL_WIDTH, LABEL_HEIGHT);
-    cairo_stroke(cr);
-    pdf_stroke_line(cr, LABEL_X + LABEL_PAD, LABEL_Y + LABEL_RULE_1,
-                    LABEL_X + LABEL_WIDTH - LABEL_PAD, LABEL_Y + LABEL_RULE_1, RULE_GROUP, 0);
-    pdf_stroke_line(cr, LABEL_X + LABEL_PAD, LABEL_Y + LABEL_RULE_2,
-                    LABEL_X + LABEL_WIDTH - LABEL_PAD, LABEL_Y + LABEL_RULE_2, RULE_INNER, 0);
-    label_draw_tag(cr, r, PART_TO_TAG, "発送先");
-    label_draw_tag(cr, r, PART_FROM_TAG, "発送元");
-    label_part_set(r, PART_TRACKING_LABEL, "追跡番号（お問い合わせ番号）");
-    label_show_part(cr, r, PART_TRACKING_LABEL);
-    label_part_set(r, PART_NOTE, "枠線に沿って切り取り、レターパックプラスに貼り付けてください。");
-    label_show_part(cr, r, PART_NOTE);
-    cairo_destroy(cr);
-}
-
-static NSDB_MUST_CHECK nsdb_err label_open(label_renderer *r, strbuf *out)
-{
-    nsdb_err err = pdf_doc_open(&r->doc, out, PAGE_WIDTH, PAGE_HEIGHT, LABEL_TITLE);
-    if (err != NSDB_OK)
-        return err;
-    for (int part = 0; part < PART_COUNT; part++) {
-        const label_slot *slot = &LABEL_SLOTS[part];
-        r->parts[part] = pdf_layout_new(&r->doc, slot->family, slot->sizes[0], slot->width);
-    }
-    pango_layout_set_alignment(r->parts[PART_NOTE], PANGO_ALIGN_CENTER);
-    label_record_frame(r);
-    return NSDB_OK;
-}
-
-static void label_free(label_renderer *r)
-{
-    pdf_layouts_unref(r->parts, PART_COUNT);
-    if (r->frame)
-        cairo_surface_destroy(r->frame);
-    strbuf_free(&r->scratch);
-}
-
-/* "〒100-8601": seven ASCII digits gain their hyphen; a value already marked keeps its mark. */
-static const char *label_postal(strbuf *sb, const char *postal)
-{
-    strbuf_reset(sb);
-    if (postal[0] == '\0')
-        return "";
-    if (!str_starts_with(postal, "〒"))
-        strbuf_puts(sb, "〒");
-    if (strlen(postal) == 7 && strspn(postal, "0123456789") == 7)
-        strbuf_printf(sb, "%.3s-%.4s", postal, postal + 3);
-    else
-        strbuf_puts(sb, postal);
-    return sb->data;
-}
-
-static void label_draw_page(label_renderer *r, const media_label *label)
-{
-    cairo_t *cr = r->doc.cr;
-    pdf_paint_recording(cr, r->frame, 0);
-    label_part_set(r, PART_TO_POSTAL, label_postal(&r->scratch, label->to_postal));
-    label_part_set(r, PART_TO_ADDRESS, label->to_address);
-    label_part_set(r, PART_TO_NAME, label->to_name);
-    label_part_set(r, PART_FROM_POSTAL, label_postal(&r->scratch, label->sender_postal));
-    label_part_set(r, PART_FROM_ADDRESS, label->sender_address);
-    label_part_set(r, PART_FROM_NAME, label->sender_name);
-    strbuf_reset(&r->scratch);
-    if (label->sender_phone[0])
-        strbuf_printf(&r->scratch, "TEL %s", label->sender_phone);
-    label_part_set(r, PART_FROM_PHONE, r->scratch.data ? r->scratch.data : "");
-    strbuf_reset(&r->scratch);
-    strbuf_printf(&r->scratch, "内容：DVD %d枚（難病・小慢DB 医療機関用媒体）", label->media_count);
-    label_part_set(r, PART_CONTENT, r->scratch.data);
-    strbuf_reset(&r->scratch);
-    strbuf_printf(&r->scratch, "梱包番号：%s", label->package_ref);
-    label_part_set(r, PART_REF, r->scratch.data);
-    label_part_set(r, PART_TRACKING, label->tracking_number);
-
-    static const enum label_part fixed[] = {PART_TO_POSTAL,   PART_TO_ADDRESS, PART_TO_NAME,
-                                            PART_FROM_POSTAL, PART_CONTENT,    PART_REF,
-                                            PART_TRACKING};
-    for (size_t i = 0; i < ARRAY_COUNT(fixed); i++)
-        label_show_part(cr, r, fixed[i]);
-    double y = label_show_part_at(cr, r, PART_FROM_ADDRESS, LABEL_SLOTS[PART_FROM_ADDRESS].y);
-    y = label_show_part_at(cr, r, PART_FROM_NAME, y + 5);
-    y = label_show_part_at(cr, r, PART_FROM_PHONE, y + 5);
-    assert(y <= LABEL_RULE_2);
-    if (label->tracking_number[0] == '\0') { /* a line to write the number on */
-        const label_slot *slot = &LABEL_SLOTS[PART_TRACKING];
-        double line_y = LABEL_Y + slot->y + 26;
-        pdf_stroke_line(cr, LABEL_X + slot->x, line_y, LABEL_X + slot->x + slot->width, line_y,
-                        RULE_INNER, 0);
-    }
-    cairo_show_page(cr);
-}
-
-nsdb_err media_label_pdf(const media_label *labels, size_t n, strbuf *out)
-{
-    nsdb_err err = count_check(labels, n, out);
-    for (size_t i = 0; i < n && err == NSDB_OK; i++)
-        err = label_check(&labels[i]);
-    if (err != NSDB_OK)
-        return err;
-    label_renderer r = {0};
-    err = label_open(&r, out);
-    for (size_t i = 0; i < n && err == NSDB_OK; i++) {
-        label_draw_page(&r, &labels[i]);
-        err = pdf_doc_status(&r.doc);
-    }
-    err = pdf_doc_close(&r.doc, err);
-    label_free(&r);
-    return err;
 }
 
 /* ---- the passphrase sheet --------------------------------------------------------------- */
@@ -775,13 +514,13 @@ static NSDB_MUST_CHECK nsdb_err pass_open(pass_renderer *r, strbuf *out, const c
         return err;
     double value_width = CONTENT_WIDTH - PASS_LABEL_WIDTH - 2 * PASS_PAD;
     for (int row = 0; row < PASS_ROWS; row++)
-        r->values[row] =
-            pdf_layout_new(&r->doc, row == PASS_NAME ? PDF_FONT_JAPANESE : PDF_FONT_MONO,
-                           PASS_VALUE_SIZES[0], value_width);
+        r->values[row] = pdf_layout_new(&r->doc,
+                                        row == PASS_NAME ? PDF_FONT_JAPANESE : PDF_FONT_MONO,
+                                        PASS_VALUE_SIZES[0], value_width);
     r->secret = pdf_layout_new(&r->doc, PDF_FONT_MONO " Bold", PASS_SECRET_MAX_SIZE, 0);
     pango_layout_set_alignment(r->secret, PANGO_ALIGN_CENTER);
-    r->footer =
-        pdf_line_new(&r->doc, PDF_FONT_JAPANESE, FOOTER_SIZE, CONTENT_WIDTH, PANGO_ALIGN_CENTER);
+    r->footer = pdf_line_new(&r->doc, PDF_FONT_JAPANESE, FOOTER_SIZE, CONTENT_WIDTH,
+                             PANGO_ALIGN_CENTER);
     pass_record_template(r, title);
     return NSDB_OK;
 }
@@ -843,7 +582,7 @@ static void pass_draw_page(pass_renderer *r, const media_passphrase_row *row, si
 nsdb_err media_passphrase_list_pdf(const media_passphrase_row *rows, size_t n, const char *title,
                                    strbuf *out)
 {
-    nsdb_err err = count_check(rows, n, out);
+    nsdb_err err = media_pdf_count_check(rows, n, out);
     if (err == NSDB_OK)
         err = pdf_text_check(title, MEDIA_PDF_MAX_FIELD);
     for (size_t i = 0; i < n && err == NSDB_OK; i++)

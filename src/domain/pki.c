@@ -35,6 +35,7 @@
 #include <sodium.h>
 
 #include "domain/ids.h"
+#include "util/fd.h"
 
 #define PKI_CA_COMMON_NAME "難病・小慢DB VPN CA"
 #define PKI_CLIENT_ORG_UNIT "難病・小慢DB"
@@ -184,16 +185,9 @@ static NSDB_MUST_CHECK nsdb_err pki_file_read(const char *path, bool secret, cha
     char *buf = err == NSDB_OK ? malloc((size_t)st.st_size + 1) : NULL;
     if (err == NSDB_OK && buf == NULL)
         err = NSDB_ERR_NOMEM;
-    size_t done = 0;
-    while (err == NSDB_OK && done < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + done, (size_t)st.st_size - done);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            err = NSDB_ERR_IO;
-        else
-            done += (size_t)r;
-    }
+    size_t done = (size_t)st.st_size;
+    if (err == NSDB_OK)
+        err = fd_read_exact(fd, buf, done);
     close(fd);
     if (err != NSDB_OK) {
         if (buf != NULL)
@@ -215,16 +209,8 @@ static NSDB_MUST_CHECK nsdb_err pki_file_write(const char *path, const char *dat
     if (fd < 0)
         return NSDB_ERR_IO;
     nsdb_err err = fchmod(fd, S_IRUSR | S_IWUSR) == 0 ? NSDB_OK : NSDB_ERR_IO;
-    size_t done = 0;
-    while (err == NSDB_OK && done < n) {
-        ssize_t w = write(fd, data + done, n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            err = NSDB_ERR_IO;
-        else
-            done += (size_t)w;
-    }
+    if (err == NSDB_OK)
+        err = fd_write_all(fd, data, n);
     if (err == NSDB_OK && fsync(fd) != 0)
         err = NSDB_ERR_IO;
     if (close(fd) != 0)

@@ -17,6 +17,8 @@
 
 #include <sodium.h>
 
+#include "util/fd.h"
+
 #define SECRET_SEAL_CONTEXT "nsdbseal"
 #define SECRET_MAC_CONTEXT "nsdb_mac"
 enum { SECRET_SUBKEY_ID = 1, SECRET_SEAL_OVERHEAD = crypto_secretbox_NONCEBYTES +
@@ -30,34 +32,6 @@ static void secret_sodium_ready(void)
 {
     if (sodium_init() < 0)
         abort(); /* no crypto without libsodium: not a recoverable state */
-}
-
-static NSDB_MUST_CHECK nsdb_err secret_read_exact(int fd, unsigned char *buf, size_t n)
-{
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = read(fd, buf + done, n - done);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return NSDB_ERR_IO;
-        done += (size_t)r;
-    }
-    return NSDB_OK;
-}
-
-static NSDB_MUST_CHECK nsdb_err secret_write_exact(int fd, const unsigned char *buf, size_t n)
-{
-    size_t done = 0;
-    while (done < n) {
-        ssize_t w = write(fd, buf + done, n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return NSDB_ERR_IO;
-        done += (size_t)w;
-    }
-    return NSDB_OK;
 }
 
 /* Checks an open key file before a byte of it is trusted. */
@@ -89,7 +63,7 @@ static NSDB_MUST_CHECK nsdb_err secret_key_load(int fd, const char *path, secret
 {
     nsdb_err err = secret_key_file_check(fd, path);
     if (err == NSDB_OK)
-        err = secret_read_exact(fd, out->master, sizeof out->master);
+        err = fd_read_exact(fd, out->master, sizeof out->master);
     if (err == NSDB_ERR_IO)
         fprintf(stderr, "nsdb: cannot read secret key %s\n", path);
     return err;
@@ -101,7 +75,7 @@ static NSDB_MUST_CHECK nsdb_err secret_key_create(int fd, const char *path, secr
     randombytes_buf(out->master, sizeof out->master);
     nsdb_err err = NSDB_OK;
     if (fchmod(fd, S_IRUSR | S_IWUSR) != 0 ||
-        secret_write_exact(fd, out->master, sizeof out->master) != NSDB_OK || fsync(fd) != 0)
+        fd_write_all(fd, out->master, sizeof out->master) != NSDB_OK || fsync(fd) != 0)
         err = NSDB_ERR_IO;
     if (err != NSDB_OK) {
         fprintf(stderr, "nsdb: cannot write secret key %s: %s\n", path, strerror(errno));

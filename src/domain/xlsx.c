@@ -1,5 +1,7 @@
 /*
- * xlsx.c — reads the first worksheet of an .xlsx (Office Open XML) workbook from memory.
+ * xlsx.c — reads the first worksheet of an .xlsx (Office Open XML) workbook from memory: the
+ * package half (the zip, its XML parts, the relationships, the workbook and the shared strings)
+ * and the entry point; the worksheet itself is parsed by xlsx_sheet.c (shared: xlsx_int.h).
  *
  * The path through the package follows the relationships, as Excel does, instead of guessing
  * file names: _rels/.rels → the office document (xl/workbook.xml) → its first <sheet> in workbook
@@ -9,15 +11,9 @@
  * Safety: the caller's bytes are untrusted. Each part is inflated into a buffer that stops at
  * XLSX_MAX_PART_BYTES whatever the zip directory claims, so a zip bomb costs at most that much;
  * a document carrying a DTD is refused before it reaches the parser, and the parser runs without
- * network, DTD loading or entity substitution. Rows are capped at XLSX_MAX_ROWS and columns at
- * XFD. Allocation failure aborts, as everywhere in nsdb (arena, strbuf).
- *
- * The table owns an arena for all cell text; cells live in one array, rows point into it, and
- * each row's cells are sorted by column so that a lookup is a binary search.
+ * network, DTD loading or entity substitution. Allocation failure aborts, as everywhere in nsdb
+ * (arena, strbuf).
  */
-#include "domain/xlsx.h"
-
-#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,13 +22,9 @@
 #include <strings.h>
 
 #include <libxml/parser.h>
-#include <libxml/xmlreader.h>
-#include <zip.h>
 
-#include "util/arena.h"
+#include "domain/xlsx_int.h"
 #include "util/str.h"
-
-#define XLSX_MAX_ROW_NUMBER 1048576u /* Excel's last row */
 
 static const char MSG_EMPTY[] = "ファイルが空です。Excel ファイル（.xlsx）を選んでください。";
 static const char MSG_NOT_XLSX[] =
@@ -41,41 +33,21 @@ static const char MSG_NOT_XLSX[] =
 static const char MSG_OLE[] =
     "古い Excel 形式（.xls）か、パスワードで保護されたファイルです。パスワードを解除し、"
     "「Excel ブック（*.xlsx）」として保存し直してから、もう一度アップロードしてください。";
-static const char MSG_BROKEN[] =
+const char XLSX_MSG_BROKEN[] =
     "Excel ファイル（.xlsx）の中身が壊れているため読めません。Excel で開けることを確かめ、"
     "「Excel ブック（*.xlsx）」として保存し直してから、もう一度アップロードしてください。";
 static const char MSG_NO_WORKBOOK[] =
     "Excel ファイル（.xlsx）として読めません。ブックの本体（workbook.xml）が見つかりません。"
     "Excel で「Excel ブック（*.xlsx）」として保存し直してください。";
-static const char MSG_NO_SHEET[] =
+const char XLSX_MSG_NO_SHEET[] =
     "ブックにワークシートがありません。申請リストを1枚目のシートに入力してください。";
 static const char MSG_TOO_LARGE[] =
     "シートが大きすぎます（展開後 50 MB まで）。不要な行・列や書式を削除してから保存し直してください。";
-static const char MSG_TOO_MANY_ROWS[] =
+const char XLSX_MSG_TOO_MANY_ROWS[] =
     "行が多すぎます（100,000 行まで）。ファイルを分けてアップロードしてください。";
 static const char MSG_DTD[] =
     "Excel ファイル（.xlsx）として受け付けられない内容（DTD）が含まれています。"
     "Excel で「Excel ブック（*.xlsx）」として保存し直してください。";
-
-typedef struct xlsx_cell {
-    unsigned col;
-    bool is_number;
-    const char *text; /* non-empty, in the table's arena */
-} xlsx_cell;
-
-typedef struct xlsx_row {
-    unsigned number;
-    size_t first; /* index into cells */
-    size_t count;
-} xlsx_row;
-
-struct xlsx_table {
-    arena *a;
-    xlsx_row *rows;
-    size_t row_count, row_cap;
-    xlsx_cell *cells;
-    size_t cell_count, cell_cap;
-};
 
 /* One relationship of a .rels part. */
 typedef struct xlsx_rel {
@@ -87,17 +59,7 @@ typedef struct xlsx_rels {
     size_t count, cap;
 } xlsx_rels;
 
-/* State of one xlsx_read call. */
-typedef struct xlsx_reader {
-    zip_t *zip;
-    arena *scratch; /* freed at the end of xlsx_read */
-    xlsx_table *table;
-    const char **strings; /* shared strings (text in the table's arena) */
-    size_t string_count, string_cap;
-    const char *message; /* static Japanese message for the failure */
-} xlsx_reader;
-
-static void *xlsx_grow(void *p, size_t *cap, size_t count, size_t item)
+void *xlsx_grow(void *p, size_t *cap, size_t count, size_t item)
 {
     if (count < *cap)
         return p;
@@ -113,7 +75,7 @@ static void *xlsx_grow(void *p, size_t *cap, size_t count, size_t item)
     return q;
 }
 
-static nsdb_err xlsx_fail(xlsx_reader *rd, nsdb_err err, const char *message)
+nsdb_err xlsx_fail(xlsx_reader *rd, nsdb_err err, const char *message)
 {
     if (rd->message == NULL)
         rd->message = message;
@@ -133,7 +95,7 @@ static NSDB_MUST_CHECK nsdb_err xlsx_part_read(xlsx_reader *rd, const char *name
         return NSDB_ERR_NOT_FOUND;
     zip_file_t *f = zip_fopen_index(rd->zip, (zip_uint64_t)index, 0);
     if (f == NULL)
-        return xlsx_fail(rd, NSDB_ERR_PARSE, MSG_BROKEN);
+        return xlsx_fail(rd, NSDB_ERR_PARSE, XLSX_MSG_BROKEN);
     size_t cap = 64 * 1024, len = 0;
     char *buf = malloc(cap + 1);
     if (buf == NULL)
@@ -146,7 +108,7 @@ static NSDB_MUST_CHECK nsdb_err xlsx_part_read(xlsx_reader *rd, const char *name
                 return xlsx_fail(rd, NSDB_ERR_TOO_LARGE, MSG_TOO_LARGE);
             }
             cap = cap * 2 > (size_t)XLSX_MAX_PART_BYTES + 1 ? (size_t)XLSX_MAX_PART_BYTES + 1
-                                                             : cap * 2;
+                                                            : cap * 2;
             char *p = realloc(buf, cap + 1);
             if (p == NULL)
                 abort();
@@ -156,7 +118,7 @@ static NSDB_MUST_CHECK nsdb_err xlsx_part_read(xlsx_reader *rd, const char *name
         if (n < 0) {
             free(buf);
             zip_fclose(f);
-            return xlsx_fail(rd, NSDB_ERR_PARSE, MSG_BROKEN);
+            return xlsx_fail(rd, NSDB_ERR_PARSE, XLSX_MSG_BROKEN);
         }
         if (n == 0)
             break;
@@ -243,15 +205,37 @@ static xmlTextReaderPtr xlsx_xml_open(xlsx_reader *rd, const char *buf, size_t l
                                             XML_PARSE_NONET | XML_PARSE_NOERROR |
                                                 XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
     if (r == NULL) {
-        xlsx_fail(rd, NSDB_ERR_PARSE, MSG_BROKEN);
+        xlsx_fail(rd, NSDB_ERR_PARSE, XLSX_MSG_BROKEN);
         return NULL;
     }
     xmlTextReaderSetStructuredErrorHandler(r, xlsx_xml_silent, NULL);
     return r;
 }
 
-/* Next node type; 0 at the end; -1 (message set) on malformed XML or a DTD / entity node. */
-static int xlsx_xml_next(xlsx_reader *rd, xmlTextReaderPtr r)
+nsdb_err xlsx_part_open(xlsx_reader *rd, const char *name, xlsx_part *part)
+{
+    *part = (xlsx_part){0};
+    nsdb_err err = xlsx_part_read(rd, name, &part->buf, &part->len);
+    if (err != NSDB_OK)
+        return err;
+    part->xml = xlsx_xml_open(rd, part->buf, part->len);
+    if (part->xml == NULL) {
+        free(part->buf);
+        part->buf = NULL;
+        return NSDB_ERR_PARSE;
+    }
+    return NSDB_OK;
+}
+
+void xlsx_part_close(xlsx_part *part)
+{
+    if (part->xml != NULL)
+        xmlFreeTextReader(part->xml);
+    free(part->buf);
+    *part = (xlsx_part){0};
+}
+
+int xlsx_xml_next(xlsx_reader *rd, xmlTextReaderPtr r)
 {
     int rc = xmlTextReaderRead(r);
     if (rc == 0)
@@ -261,26 +245,23 @@ static int xlsx_xml_next(xlsx_reader *rd, xmlTextReaderPtr r)
         type == XML_READER_TYPE_ENTITY)
         type = -1;
     if (type < 0)
-        xlsx_fail(rd, NSDB_ERR_PARSE, MSG_BROKEN);
+        xlsx_fail(rd, NSDB_ERR_PARSE, XLSX_MSG_BROKEN);
     return type;
 }
 
-static bool xlsx_xml_is(xmlTextReaderPtr r, const char *local)
+bool xlsx_xml_is(xmlTextReaderPtr r, const char *local)
 {
     const xmlChar *name = xmlTextReaderConstLocalName(r);
     return name != NULL && strcmp((const char *)name, local) == 0;
 }
 
-static bool xlsx_xml_is_text(int type)
+bool xlsx_xml_is_text(int type)
 {
     return type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA ||
            type == XML_READER_TYPE_WHITESPACE || type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE;
 }
 
-/* Copies the value of the current element's attribute with this local name into buf (truncated
- * to size); namespaced selects r:id-style attributes, otherwise only unprefixed ones match. */
-static bool xlsx_xml_attr(xmlTextReaderPtr r, const char *local, bool namespaced, char *buf,
-                          size_t size)
+bool xlsx_xml_attr(xmlTextReaderPtr r, const char *local, bool namespaced, char *buf, size_t size)
 {
     bool found = false;
     if (xmlTextReaderMoveToFirstAttribute(r) != 1)
@@ -308,9 +289,7 @@ static const char *xlsx_xml_attr_dup(arena *a, xmlTextReaderPtr r, const char *l
     return xlsx_xml_attr(r, local, namespaced, buf, sizeof buf) ? arena_strdup(a, buf) : NULL;
 }
 
-/* OOXML escapes characters XML cannot carry as _xHHHH_ (and a literal "_x" as _x005F_).
- * Decodes in place; the result is never longer than the input. */
-static void xlsx_unescape(char *s)
+void xlsx_unescape(char *s)
 {
     char *w = s;
     for (const char *p = s; *p;) {
@@ -352,16 +331,11 @@ static void xlsx_unescape(char *s)
 static NSDB_MUST_CHECK nsdb_err xlsx_rels_load(xlsx_reader *rd, const char *name, xlsx_rels *rels)
 {
     memset(rels, 0, sizeof *rels);
-    char *buf;
-    size_t len;
-    nsdb_err err = xlsx_part_read(rd, name, &buf, &len);
+    xlsx_part part;
+    nsdb_err err = xlsx_part_open(rd, name, &part);
     if (err != NSDB_OK)
         return err;
-    xmlTextReaderPtr r = xlsx_xml_open(rd, buf, len);
-    if (r == NULL) {
-        free(buf);
-        return NSDB_ERR_PARSE;
-    }
+    xmlTextReaderPtr r = part.xml;
     int type;
     while ((type = xlsx_xml_next(rd, r)) > 0) {
         if (type != XML_READER_TYPE_ELEMENT || !xlsx_xml_is(r, "Relationship"))
@@ -385,8 +359,7 @@ static NSDB_MUST_CHECK nsdb_err xlsx_rels_load(xlsx_reader *rd, const char *name
         }
         rels->items[rels->count++] = rel;
     }
-    xmlFreeTextReader(r);
-    free(buf);
+    xlsx_part_close(&part);
     return type < 0 ? NSDB_ERR_PARSE : NSDB_OK;
 }
 
@@ -425,9 +398,8 @@ static NSDB_MUST_CHECK nsdb_err xlsx_locate_parts(xlsx_reader *rd, const char **
     if (doc != NULL)
         workbook = xlsx_path_resolve(rd->scratch, "", doc->target);
 
-    char *buf;
-    size_t len;
-    err = xlsx_part_read(rd, workbook, &buf, &len);
+    xlsx_part part;
+    err = xlsx_part_open(rd, workbook, &part);
     if (err == NSDB_ERR_NOT_FOUND)
         return xlsx_fail(rd, NSDB_ERR_PARSE, MSG_NO_WORKBOOK);
     if (err != NSDB_OK)
@@ -435,9 +407,9 @@ static NSDB_MUST_CHECK nsdb_err xlsx_locate_parts(xlsx_reader *rd, const char **
     /* r:id of every <sheet>, in workbook order. */
     const char **ids = NULL;
     size_t id_count = 0, id_cap = 0;
-    xmlTextReaderPtr r = xlsx_xml_open(rd, buf, len);
-    int type = r == NULL ? -1 : 0;
-    while (r != NULL && (type = xlsx_xml_next(rd, r)) > 0) {
+    xmlTextReaderPtr r = part.xml;
+    int type;
+    while ((type = xlsx_xml_next(rd, r)) > 0) {
         if (type != XML_READER_TYPE_ELEMENT || !xlsx_xml_is(r, "sheet"))
             continue;
         const char *id = xlsx_xml_attr_dup(rd->scratch, r, "id", true);
@@ -446,12 +418,10 @@ static NSDB_MUST_CHECK nsdb_err xlsx_locate_parts(xlsx_reader *rd, const char **
         ids = xlsx_grow(ids, &id_cap, id_count, sizeof *ids);
         ids[id_count++] = id;
     }
-    if (r != NULL)
-        xmlFreeTextReader(r);
-    free(buf);
+    xlsx_part_close(&part);
     if (type < 0) {
         free(ids);
-        return xlsx_fail(rd, NSDB_ERR_PARSE, MSG_BROKEN);
+        return xlsx_fail(rd, NSDB_ERR_PARSE, XLSX_MSG_BROKEN);
     }
 
     char *dir;
@@ -460,7 +430,7 @@ static NSDB_MUST_CHECK nsdb_err xlsx_locate_parts(xlsx_reader *rd, const char **
     err = xlsx_rels_load(rd, rels_name, &rels);
     if (err != NSDB_OK) {
         free(ids);
-        return xlsx_fail(rd, NSDB_ERR_PARSE, MSG_BROKEN);
+        return xlsx_fail(rd, NSDB_ERR_PARSE, XLSX_MSG_BROKEN);
     }
     *sheet_out = NULL;
     for (size_t i = 0; i < id_count && *sheet_out == NULL; i++) {
@@ -470,7 +440,7 @@ static NSDB_MUST_CHECK nsdb_err xlsx_locate_parts(xlsx_reader *rd, const char **
     }
     free(ids);
     if (*sheet_out == NULL)
-        return xlsx_fail(rd, NSDB_ERR_PARSE, MSG_NO_SHEET);
+        return xlsx_fail(rd, NSDB_ERR_PARSE, XLSX_MSG_NO_SHEET);
     const xlsx_rel *sst = xlsx_rels_by_type(&rels, "/sharedStrings");
     *strings_out = sst ? xlsx_path_resolve(rd->scratch, dir, sst->target) : NULL;
     return NSDB_OK;
@@ -480,18 +450,13 @@ static NSDB_MUST_CHECK nsdb_err xlsx_locate_parts(xlsx_reader *rd, const char **
 
 static NSDB_MUST_CHECK nsdb_err xlsx_strings_load(xlsx_reader *rd, const char *name)
 {
-    char *buf;
-    size_t len;
-    nsdb_err err = xlsx_part_read(rd, name, &buf, &len);
+    xlsx_part part;
+    nsdb_err err = xlsx_part_open(rd, name, &part);
     if (err == NSDB_ERR_NOT_FOUND)
         return NSDB_OK; /* a relationship to a missing part: cells referring to it will fail */
     if (err != NSDB_OK)
         return err;
-    xmlTextReaderPtr r = xlsx_xml_open(rd, buf, len);
-    if (r == NULL) {
-        free(buf);
-        return NSDB_ERR_PARSE;
-    }
+    xmlTextReaderPtr r = part.xml;
     strbuf text = STRBUF_INIT;
     bool in_si = false, in_t = false, in_phonetic = false;
     int type;
@@ -533,239 +498,8 @@ static NSDB_MUST_CHECK nsdb_err xlsx_strings_load(xlsx_reader *rd, const char *n
         rd->strings[rd->string_count++] = s;
     }
     strbuf_free(&text);
-    xmlFreeTextReader(r);
-    free(buf);
+    xlsx_part_close(&part);
     return type < 0 ? NSDB_ERR_PARSE : NSDB_OK;
-}
-
-/* ---- the worksheet ------------------------------------------------------------------------- */
-
-/* "AB12" → column 27 (0-based); UINT32_MAX when ref does not start with 1–3 letters in A..XFD. */
-static unsigned xlsx_ref_column(const char *ref)
-{
-    unsigned col = 0;
-    size_t n = 0;
-    for (; (ref[n] >= 'A' && ref[n] <= 'Z') || (ref[n] >= 'a' && ref[n] <= 'z'); n++) {
-        if (n == 3)
-            return UINT32_MAX;
-        unsigned letter = (unsigned)((ref[n] | 0x20) - 'a') + 1;
-        col = col * 26 + letter;
-    }
-    if (n == 0 || col > XLSX_MAX_COLUMNS)
-        return UINT32_MAX;
-    return col - 1;
-}
-
-/* Text of a number as Excel stores it: integral values without exponent or decimals. */
-static const char *xlsx_number_text(arena *a, const char *v)
-{
-    char *s = str_trim(arena_strdup(a, v));
-    /* Only the XML Schema double lexical form; strtod alone would also take "inf" or hex. */
-    const char *p = s + (*s == '-' || *s == '+');
-    size_t digits = 0;
-    for (; *p >= '0' && *p <= '9'; p++)
-        digits++;
-    if (*p == '.')
-        for (p++; *p >= '0' && *p <= '9'; p++)
-            digits++;
-    if (digits > 0 && (*p == 'E' || *p == 'e')) {
-        p += 1 + (p[1] == '-' || p[1] == '+');
-        if (!(*p >= '0' && *p <= '9'))
-            return s;
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    if (digits == 0 || *p != '\0')
-        return s;
-    double d = strtod(s, NULL);
-    if (isfinite(d) && d == floor(d) && fabs(d) < 1e15)
-        return arena_printf(a, "%.0f", d == 0 ? 0.0 : d);
-    return s;
-}
-
-typedef struct xlsx_sheet_state {
-    bool in_row, in_cell, in_v, in_is, in_t, in_phonetic, has_value;
-    unsigned row_number; /* of the current (or last) row */
-    size_t row_first;    /* first cell of the current row */
-    long last_col;       /* column of the previous cell in the row, -1 before the first */
-    unsigned col;        /* column of the current cell */
-    char type[16];       /* t attribute of the current cell */
-    strbuf value;
-} xlsx_sheet_state;
-
-static int xlsx_cell_compare(const void *a, const void *b)
-{
-    const xlsx_cell *x = a, *y = b;
-    return x->col < y->col ? -1 : x->col > y->col;
-}
-
-static NSDB_MUST_CHECK nsdb_err xlsx_row_begin(xlsx_reader *rd, xmlTextReaderPtr r,
-                                               xlsx_sheet_state *st)
-{
-    char ref[32];
-    unsigned number = st->row_number + 1;
-    if (xlsx_xml_attr(r, "r", false, ref, sizeof ref)) {
-        char *end;
-        unsigned long n = strtoul(ref, &end, 10);
-        if (end == ref || *end != '\0' || n == 0 || n > XLSX_MAX_ROW_NUMBER)
-            return xlsx_fail(rd, NSDB_ERR_PARSE, MSG_BROKEN);
-        number = (unsigned)n;
-    }
-    if (number > XLSX_MAX_ROW_NUMBER)
-        return xlsx_fail(rd, NSDB_ERR_PARSE, MSG_BROKEN);
-    st->in_row = true;
-    st->row_number = number;
-    st->row_first = rd->table->cell_count;
-    st->last_col = -1;
-    return NSDB_OK;
-}
-
-static NSDB_MUST_CHECK nsdb_err xlsx_row_end(xlsx_reader *rd, xlsx_sheet_state *st)
-{
-    xlsx_table *t = rd->table;
-    st->in_row = false;
-    size_t count = t->cell_count - st->row_first;
-    if (count == 0)
-        return NSDB_OK;
-    xlsx_cell *cells = t->cells + st->row_first;
-    qsort(cells, count, sizeof *cells, xlsx_cell_compare);
-    for (size_t i = 1; i < count; i++)
-        if (cells[i].col == cells[i - 1].col) /* Excel itself refuses such a sheet */
-            return xlsx_fail(rd, NSDB_ERR_PARSE, MSG_BROKEN);
-    if (t->row_count == XLSX_MAX_ROWS)
-        return xlsx_fail(rd, NSDB_ERR_TOO_LARGE, MSG_TOO_MANY_ROWS);
-    t->rows = xlsx_grow(t->rows, &t->row_cap, t->row_count, sizeof *t->rows);
-    t->rows[t->row_count++] = (xlsx_row){st->row_number, st->row_first, count};
-    return NSDB_OK;
-}
-
-static NSDB_MUST_CHECK nsdb_err xlsx_cell_begin(xlsx_reader *rd, xmlTextReaderPtr r,
-                                                xlsx_sheet_state *st)
-{
-    char ref[32];
-    unsigned col = (unsigned)(st->last_col + 1);
-    if (xlsx_xml_attr(r, "r", false, ref, sizeof ref)) {
-        col = xlsx_ref_column(ref);
-        if (col == UINT32_MAX)
-            return xlsx_fail(rd, NSDB_ERR_PARSE, MSG_BROKEN);
-    }
-    if (col >= XLSX_MAX_COLUMNS)
-        return xlsx_fail(rd, NSDB_ERR_PARSE, MSG_BROKEN);
-    if (!xlsx_xml_attr(r, "t", false, st->type, sizeof st->type))
-        strcpy(st->type, "n");
-    st->in_cell = true;
-    st->col = col;
-    st->last_col = (long)col;
-    st->has_value = false;
-    strbuf_reset(&st->value);
-    return NSDB_OK;
-}
-
-static NSDB_MUST_CHECK nsdb_err xlsx_cell_end(xlsx_reader *rd, xlsx_sheet_state *st)
-{
-    xlsx_table *t = rd->table;
-    st->in_cell = st->in_v = st->in_is = st->in_t = st->in_phonetic = false;
-    if (!st->has_value)
-        return NSDB_OK;
-    const char *raw = st->value.data ? st->value.data : "";
-    const char *text;
-    bool is_number = false;
-    if (strcmp(st->type, "s") == 0) {
-        char *end;
-        unsigned long long i = strtoull(raw, &end, 10);
-        if (end == raw || *end != '\0' || i >= rd->string_count)
-            return xlsx_fail(rd, NSDB_ERR_PARSE, MSG_BROKEN);
-        text = rd->strings[i];
-    } else if (strcmp(st->type, "b") == 0) {
-        text = strcmp(raw, "0") == 0 ? "FALSE" : "TRUE";
-    } else if (strcmp(st->type, "n") == 0) {
-        text = xlsx_number_text(t->a, raw);
-        is_number = true;
-    } else { /* inlineStr, str (formula result), e (error such as #N/A), d (ISO date) */
-        char *s = arena_strdup(t->a, raw);
-        xlsx_unescape(s);
-        text = s;
-    }
-    if (text[0] == '\0')
-        return NSDB_OK;
-    t->cells = xlsx_grow(t->cells, &t->cell_cap, t->cell_count, sizeof *t->cells);
-    t->cells[t->cell_count++] = (xlsx_cell){st->col, is_number, text};
-    return NSDB_OK;
-}
-
-/* Dispatches one node of the sheet XML. */
-static NSDB_MUST_CHECK nsdb_err xlsx_sheet_node(xlsx_reader *rd, xmlTextReaderPtr r, int type,
-                                                xlsx_sheet_state *st)
-{
-    if (xlsx_xml_is_text(type)) {
-        if (st->in_cell && (st->in_v || (st->in_is && st->in_t && !st->in_phonetic))) {
-            const xmlChar *v = xmlTextReaderConstValue(r);
-            if (v != NULL)
-                strbuf_puts(&st->value, (const char *)v);
-        }
-        return NSDB_OK;
-    }
-    bool start = type == XML_READER_TYPE_ELEMENT;
-    if (!start && type != XML_READER_TYPE_END_ELEMENT)
-        return NSDB_OK;
-    bool empty = start && xmlTextReaderIsEmptyElement(r);
-    nsdb_err err = NSDB_OK;
-    if (xlsx_xml_is(r, "row")) {
-        if (start)
-            err = xlsx_row_begin(rd, r, st);
-        if (err == NSDB_OK && (!start || empty) && st->in_row)
-            err = xlsx_row_end(rd, st);
-    } else if (!st->in_row) {
-        return NSDB_OK;
-    } else if (xlsx_xml_is(r, "c")) {
-        if (start)
-            err = xlsx_cell_begin(rd, r, st);
-        if (err == NSDB_OK && (!start || empty) && st->in_cell)
-            err = xlsx_cell_end(rd, st);
-    } else if (!st->in_cell) {
-        return NSDB_OK;
-    } else if (xlsx_xml_is(r, "v")) {
-        st->in_v = start && !empty;
-        if (start)
-            st->has_value = true;
-    } else if (xlsx_xml_is(r, "is")) {
-        st->in_is = start && !empty;
-        if (start)
-            st->has_value = true;
-    } else if (xlsx_xml_is(r, "t")) {
-        st->in_t = start && !empty;
-    } else if (xlsx_xml_is(r, "rPh")) {
-        st->in_phonetic = start && !empty;
-    }
-    return err;
-}
-
-static NSDB_MUST_CHECK nsdb_err xlsx_sheet_load(xlsx_reader *rd, const char *name)
-{
-    char *buf;
-    size_t len;
-    nsdb_err err = xlsx_part_read(rd, name, &buf, &len);
-    if (err == NSDB_ERR_NOT_FOUND)
-        return xlsx_fail(rd, NSDB_ERR_PARSE, MSG_NO_SHEET);
-    if (err != NSDB_OK)
-        return err;
-    xmlTextReaderPtr r = xlsx_xml_open(rd, buf, len);
-    if (r == NULL) {
-        free(buf);
-        return NSDB_ERR_PARSE;
-    }
-    xlsx_sheet_state st = {.value = STRBUF_INIT};
-    int type;
-    while (err == NSDB_OK && (type = xlsx_xml_next(rd, r)) != 0) {
-        if (type < 0)
-            err = NSDB_ERR_PARSE;
-        else
-            err = xlsx_sheet_node(rd, r, type, &st);
-    }
-    strbuf_free(&st.value);
-    xmlFreeTextReader(r);
-    free(buf);
-    return err;
 }
 
 /* ---- entry points -------------------------------------------------------------------------- */
@@ -795,14 +529,6 @@ static NSDB_MUST_CHECK nsdb_err xlsx_open_zip(xlsx_reader *rd, const void *data,
     return NSDB_OK;
 }
 
-static void xlsx_table_init(xlsx_reader *rd)
-{
-    rd->table = calloc(1, sizeof *rd->table);
-    if (rd->table == NULL)
-        abort();
-    rd->table->a = arena_new();
-}
-
 nsdb_err xlsx_read(const void *data, size_t len, xlsx_table **out, char **error_out)
 {
     *out = NULL;
@@ -810,7 +536,7 @@ nsdb_err xlsx_read(const void *data, size_t len, xlsx_table **out, char **error_
         *error_out = NULL;
     pthread_once(&xlsx_xml_once, xlsx_xml_init);
     xlsx_reader rd = {.scratch = arena_new()};
-    xlsx_table_init(&rd);
+    rd.table = xlsx_table_new();
     const char *sheet = NULL, *strings = NULL;
     nsdb_err err = xlsx_open_zip(&rd, data, len);
     if (err == NSDB_OK)
@@ -826,61 +552,9 @@ nsdb_err xlsx_read(const void *data, size_t len, xlsx_table **out, char **error_
     if (err != NSDB_OK) {
         xlsx_table_free(rd.table);
         if (error_out != NULL)
-            *error_out = strdup(rd.message ? rd.message : MSG_BROKEN);
+            *error_out = strdup(rd.message ? rd.message : XLSX_MSG_BROKEN);
         return err;
     }
     *out = rd.table;
     return NSDB_OK;
-}
-
-void xlsx_table_free(xlsx_table *t)
-{
-    if (t == NULL)
-        return;
-    free(t->rows);
-    free(t->cells);
-    arena_free(t->a);
-    free(t);
-}
-
-size_t xlsx_table_rows(const xlsx_table *t)
-{
-    return t->row_count;
-}
-
-unsigned xlsx_table_row_number(const xlsx_table *t, size_t index)
-{
-    if (index >= t->row_count)
-        return 0;
-    return t->rows[index].number;
-}
-
-static const xlsx_cell *xlsx_table_find(const xlsx_table *t, size_t index, unsigned col)
-{
-    if (index >= t->row_count)
-        return NULL;
-    const xlsx_row *row = &t->rows[index];
-    size_t lo = row->first, hi = row->first + row->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->cells[mid].col == col)
-            return &t->cells[mid];
-        if (t->cells[mid].col < col)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-const char *xlsx_table_cell(const xlsx_table *t, size_t index, unsigned col)
-{
-    const xlsx_cell *c = xlsx_table_find(t, index, col);
-    return c ? c->text : NULL;
-}
-
-bool xlsx_table_cell_is_number(const xlsx_table *t, size_t index, unsigned col)
-{
-    const xlsx_cell *c = xlsx_table_find(t, index, col);
-    return c != NULL && c->is_number;
 }

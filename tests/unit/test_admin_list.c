@@ -6,11 +6,7 @@
  * postal codes, full-width and half-width input, each column's errors with their Japanese
  * message, duplicate addresses, a missing header, an empty list, and the blank template.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_support.h"
 
 #include <ftw.h>
 #include <stdio.h>
@@ -44,40 +40,7 @@ static const sheet_row GOOD = {
 
 /* ---- fixtures ------------------------------------------------------------------------------ */
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int setup_tmpdir(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int teardown_tmpdir(void **state)
-{
-    (void)state;
-    return nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
+TEST_TMPDIR_FIXTURES(tmpdir)
 
 /* Writes rows[i] to sheet row i (0-based); NULL cells are left out. */
 static void write_sheet(const char *path, const sheet_row *rows, size_t count)
@@ -102,7 +65,7 @@ static void write_sheet(const char *path, const sheet_row *rows, size_t count)
 static xlsx_table *read_path(const char *path)
 {
     size_t len;
-    char *data = slurp(path, &len);
+    char *data = test_slurp(path, &len);
     xlsx_table *t = NULL;
     char *error = NULL;
     nsdb_err err = xlsx_read(data, len, &t, &error);
@@ -170,30 +133,6 @@ static const admin_list_row *accepted(arena *a, int col, const char *value, admi
     assert_int_equal(err, NSDB_OK);
     assert_int_equal(list->row_count, 1);
     return &list->rows[0];
-}
-
-static bool have_soffice(void)
-{
-    return system("command -v soffice >/dev/null 2>&1") == 0;
-}
-
-/* Converts in_path with LibreOffice and returns DIR/out/out_name. */
-static const char *soffice_convert(const char *in_path, const char *out_name)
-{
-    static char out_path[600];
-    char cmd[2048];
-    /* A private profile, so that a running LibreOffice does not take the job over. A CSV is
-     * read as comma-separated UTF-8 (76) from line 1; the filter must not be forced on .xlsx. */
-    bool csv = strstr(in_path, ".csv") != NULL;
-    snprintf(cmd, sizeof cmd,
-             "cd %s && HOME=%s soffice -env:UserInstallation=file://%s/lo-profile --headless "
-             "--norestore %s --convert-to xlsx --outdir %s/out %s >/dev/null 2>&1",
-             tmpdir, tmpdir, tmpdir,
-             csv ? "'--infilter=Text - txt - csv (StarCalc):44,34,76,1'" : "", tmpdir, in_path);
-    assert_int_equal(system(cmd), 0);
-    snprintf(out_path, sizeof out_path, "%s/out/%s", tmpdir, out_name);
-    assert_int_equal(access(out_path, R_OK), 0);
-    return out_path;
 }
 
 #define SKIP_WITHOUT_SOFFICE()                                                                    \
@@ -571,7 +510,7 @@ static void reads_a_list_written_by_libreoffice(void **state)
           ",,新規,,060-8588,北海道札幌市中央区北3条西6丁目\n",
           f);
     fclose(f);
-    xlsx_table *t = read_path(soffice_convert(csv, "list.xlsx"));
+    xlsx_table *t = read_path(soffice_convert(tmpdir, csv, "list.xlsx"));
     assert_true(xlsx_table_cell_is_number(t, 2, 1));
     arena *a = arena_new();
     admin_list list;
@@ -598,7 +537,7 @@ static void reads_the_template_saved_again_by_libreoffice(void **state)
     char path[256];
     snprintf(path, sizeof path, "%s/resaved-template.xlsx", tmpdir);
     assert_int_equal(admin_list_template_xlsx(path), NSDB_OK);
-    xlsx_table *t = read_path(soffice_convert(path, "resaved-template.xlsx"));
+    xlsx_table *t = read_path(soffice_convert(tmpdir, path, "resaved-template.xlsx"));
     arena *a = arena_new();
     admin_list list;
     assert_int_equal(admin_list_parse(t, a, &list), NSDB_ERR_INVALID);

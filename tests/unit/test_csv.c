@@ -2,11 +2,7 @@
  * test_csv.c — the RFC 4180 reader (domain/csv.c) against the csv-spectrum data from npm and
  * against line-break and quoting cases of its own.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_support.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -17,29 +13,6 @@
 
 #include "domain/csv.h"
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-static void assert_contains(const char *s, const char *part)
-{
-    if (s == NULL || strstr(s, part) == NULL)
-        fail_msg("\"%s\" does not contain \"%s\"", s ? s : "(null)", part);
-}
-
 #define SPECTRUM "node_modules/csv-spectrum"
 
 /* Compares one csv-spectrum file with its JSON (an array of objects keyed by the header). */
@@ -48,7 +21,7 @@ static void check_spectrum_file(const char *name)
     char path[512];
     size_t len = 0;
     snprintf(path, sizeof path, SPECTRUM "/csvs/%s.csv", name);
-    char *data = slurp(path, &len);
+    char *data = test_slurp_maybe(path, &len);
     assert_non_null(data);
     csv_reader *r = csv_reader_new(data, len);
     if (strcmp(name, "location_coordinates") == 0) {

@@ -6,11 +6,7 @@
  * cells, by libxlsxwriter here) and read back; and merging several files. Every fixture is made
  * at run time.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_support.h"
 
 #include <dirent.h>
 #include <ftw.h>
@@ -52,14 +48,6 @@ static void make_code(const char *payload, char out[11])
     assert_true(ids_institution_code_valid(out));
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -72,7 +60,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    return nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return test_remove_tree(tmpdir);
 }
 
 /* A valid 指定医 row of the Tokyo hospital; tests copy it and change cells. */
@@ -179,12 +167,6 @@ static const inst_import_error *only_error(const inst_import *imp, unsigned reco
     return e;
 }
 
-static void assert_contains(const char *s, const char *part)
-{
-    if (s == NULL || strstr(s, part) == NULL)
-        fail_msg("\"%s\" does not contain \"%s\"", s ? s : "(null)", part);
-}
-
 /* The good row with cell col set to value, as row 2 of a file. */
 static nsdb_err parse_one(arena *a, int col, const char *value, inst_import *imp)
 {
@@ -208,23 +190,6 @@ static const inst_import_row *accepted(arena *a, int col, const char *value, ins
     assert_int_equal(err, NSDB_OK);
     assert_int_equal(imp->row_count, 1);
     return &imp->rows[0];
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
 }
 
 /* ---- the CSV: valid files -------------------------------------------------------------------- */
@@ -907,7 +872,7 @@ static inst_import_form_data form_data(void)
 static nsdb_err parse_form_file(arena *a, const char *path, const char *name, inst_import *imp)
 {
     size_t len;
-    char *data = slurp(path, &len);
+    char *data = test_slurp_maybe(path, &len);
     assert_non_null(data);
     nsdb_err err = inst_import_parse_xlsx(data, len, name, a, imp);
     free(data);
@@ -1167,7 +1132,7 @@ static void merge_applies_the_checks_across_files(void **state)
     assert_int_equal(parse_form_file(a, path_b, "b.xlsx", &one), NSDB_OK);
     assert_int_equal(inst_import_merge(&all, &one, a), NSDB_ERR_INVALID);
     size_t len_b;
-    char *bytes = slurp(path_b, &len_b);
+    char *bytes = test_slurp_maybe(path_b, &len_b);
     assert_int_equal(inst_import_parse_file(csv, len, "c.csv", a, &one), NSDB_OK);
     assert_int_equal(inst_import_merge(&all, &one, a), NSDB_ERR_INVALID);
     free(csv);

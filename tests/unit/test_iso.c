@@ -5,11 +5,7 @@
  * identical bytes for identical inputs, atomic output, refusals, and concurrent builds. The
  * isoinfo checks are skipped, with a message, only when the command is not installed.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_support.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -80,10 +76,7 @@ static void make_parent_dirs(const char *path)
 static void write_file(const char *path, const void *data, size_t n)
 {
     make_parent_dirs(path);
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(data, 1, n, fp), n);
-    assert_int_equal(fclose(fp), 0);
+    test_write_file(path, data, n);
 }
 
 static int setup_template(void **state)
@@ -91,11 +84,7 @@ static int setup_template(void **state)
     fixture *f = calloc(1, sizeof *f);
     if (f == NULL)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    if (tmp == NULL || strlen(tmp) >= 40 || strchr(tmp, '\'') != NULL)
-        tmp = "/tmp";
-    snprintf(f->dir, sizeof f->dir, "%s/nsdb-iso-XXXXXX", tmp);
-    if (mkdtemp(f->dir) == NULL) {
+    if (test_mkdtemp(f->dir, sizeof f->dir, "nsdb-iso") != 0) {
         free(f);
         return -1;
     }
@@ -145,28 +134,10 @@ static int setup_template(void **state)
 static int teardown_template(void **state)
 {
     fixture *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    int rc = system(cmd);
+    int rc = test_remove_tree(f->dir);
     free(f->big);
     free(f);
     return rc;
-}
-
-/* Runs cmd; *out gets its standard output (binary-safe), *len its length. Returns the exit
- * status. Standard error is kept separate so that it never mixes into file contents. */
-static int capture(const char *cmd, char **out, size_t *len)
-{
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    strbuf sb = STRBUF_INIT;
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-        strbuf_append(&sb, buf, n);
-    int status = pclose(p);
-    *out = strbuf_detach(&sb, len);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static void require_isoinfo(void)
@@ -193,7 +164,7 @@ static void assert_file_in_image(const fixture *f, const char *tree, const char 
     char cmd[768], *out;
     size_t len;
     snprintf(cmd, sizeof cmd, "isoinfo %s -i '%s' -x '/%s'", tree, f->image, path);
-    assert_int_equal(capture(cmd, &out, &len), 0);
+    assert_int_equal(test_capture(cmd, &out, &len), 0);
     if (len != n || memcmp(out, content, n) != 0)
         fail_msg("%s /%s: %zu bytes, expected %zu", tree, path, len, n);
     free(out);
@@ -300,15 +271,7 @@ static void joliet_walk(joliet_tree *t, uint32_t extent, uint32_t size, const ch
 static void joliet_read(const char *image, joliet_tree *t, char pvd_created[17])
 {
     memset(t, 0, sizeof *t);
-    FILE *fp = fopen(image, "rb");
-    assert_non_null(fp);
-    strbuf sb = STRBUF_INIT;
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
-        strbuf_append(&sb, buf, n);
-    fclose(fp);
-    t->img = strbuf_detach(&sb, &t->img_len);
+    t->img = test_slurp(image, &t->img_len);
     const unsigned char *root = NULL;
     for (size_t s = 16; (s + 1) * SECTOR <= t->img_len; s++) {
         const unsigned char *vd = (const unsigned char *)t->img + s * SECTOR;
@@ -353,7 +316,7 @@ static void image_has_the_volume_id_joliet_and_rock_ridge(void **state)
     char cmd[256], *out;
     size_t len;
     snprintf(cmd, sizeof cmd, "isoinfo -d -i '%s'", f->image);
-    assert_int_equal(capture(cmd, &out, &len), 0);
+    assert_int_equal(test_capture(cmd, &out, &len), 0);
     assert_non_null(strstr(out, "Volume id: " VOLUME_ID "\n"));
     assert_non_null(strstr(out, "Joliet with UCS level 3 found"));
     assert_non_null(strstr(out, "Rock Ridge signatures version 1 found"));
@@ -386,7 +349,7 @@ static void rock_ridge_has_every_file_by_name_with_its_content(void **state)
     char cmd[256], *listing;
     size_t len;
     snprintf(cmd, sizeof cmd, "isoinfo -R -f -i '%s'", f->image);
-    assert_int_equal(capture(cmd, &listing, &len), 0);
+    assert_int_equal(test_capture(cmd, &listing, &len), 0);
     strbuf wrapped = STRBUF_INIT; /* so that every path sits between two newlines */
     strbuf_printf(&wrapped, "\n%s", listing);
     free(listing);
@@ -453,7 +416,7 @@ static void joliet_has_every_file_by_name_with_its_content(void **state)
         char cmd[256], *listing;
         size_t len;
         snprintf(cmd, sizeof cmd, "isoinfo -J -f -i '%s'", f->image);
-        assert_int_equal(capture(cmd, &listing, &len), 0);
+        assert_int_equal(test_capture(cmd, &listing, &len), 0);
         int lines = 0;
         for (size_t i = 0; i < len; i++)
             lines += listing[i] == '\n';
@@ -479,7 +442,7 @@ static void rock_ridge_records_read_only_files_owned_by_root(void **state)
     char cmd[256], *out;
     size_t len;
     snprintf(cmd, sizeof cmd, "isoinfo -R -l -i '%s'", f->image);
-    assert_int_equal(capture(cmd, &out, &len), 0);
+    assert_int_equal(test_capture(cmd, &out, &len), 0);
     assert_non_null(strstr(out, "-r--r--r--   1    0    0"));
     assert_non_null(strstr(out, "dr-xr-xr-x"));
     assert_null(strstr(out, "-rw"));
@@ -500,7 +463,7 @@ static void sha256_matches_sha256sum(void **state)
     char cmd[256], *out;
     size_t len;
     snprintf(cmd, sizeof cmd, "sha256sum '%s'", f->image);
-    assert_int_equal(capture(cmd, &out, &len), 0);
+    assert_int_equal(test_capture(cmd, &out, &len), 0);
     assert_true(len > ISO_SHA256_HEX_LEN);
     out[ISO_SHA256_HEX_LEN] = '\0';
     assert_string_equal(out, sha);

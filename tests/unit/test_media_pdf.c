@@ -5,11 +5,7 @@
  * size), pdftotext (the printed text, hostile names verbatim) and pdffonts (embedded subsets).
  * Also the input checks, long values staying on their page, and renders from four threads.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_support.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -18,18 +14,6 @@
 #include <unistd.h>
 
 #include "domain/media_pdf.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-#ifdef TEST_ASAN
-#include <dlfcn.h>
-#include <sanitizer/lsan_interface.h>
-#endif
 
 #define LIST_TITLE "医療機関毎の指定医のユーザID一覧"
 #define LIST_SUBTITLE "2026-11-16 サイクル / 梱包 131016-1/2"
@@ -40,122 +24,12 @@
 
 enum { THREADS = 4, THREAD_ROUNDS = 2, THREAD_ROWS = 30, MANY = 120, PER_INSTITUTION = 9 };
 
-/* fontconfig leaks a few hundred bytes once per process while it parses /etc/fonts. Under
- * AddressSanitizer, load that configuration first with LeakSanitizer paused, so that the leak
- * check needs no suppression and stays exact for everything nsdb allocates (as test_notice_pdf). */
-static int load_fontconfig_untracked(void **state)
-{
-    (void)state;
-#ifdef TEST_ASAN
-    int (*fc_init)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "FcInit");
-    __lsan_disable();
-    if (fc_init)
-        fc_init();
-    __lsan_enable();
-#endif
-    return 0;
-}
-
-/* ---- poppler helpers -------------------------------------------------------------------- */
-
-static bool poppler_missing(void)
-{
-    static int missing = -1;
-    if (missing < 0) {
-        missing = system("command -v pdftotext >/dev/null && command -v pdfinfo >/dev/null && "
-                         "command -v pdffonts >/dev/null") != 0;
-        if (missing)
-            print_message("poppler-utils (pdftotext, pdfinfo, pdffonts) missing: "
-                          "PDF text checks skipped\n");
-    }
-    return missing;
-}
-
-/* Writes pdf to a temporary file, runs "tool args FILE [-]" and returns its standard output
- * (malloc'd). The file is removed afterwards. */
-static char *run_tool(const strbuf *pdf, const char *tool, const char *args, bool to_stdout)
-{
-    char path[] = "/tmp/nsdb-media-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, pdf->data, pdf->len), (ssize_t)pdf->len);
-    close(fd);
-    char command[512];
-    snprintf(command, sizeof command, "%s %s %s %s 2>&1", tool, args, path, to_stdout ? "-" : "");
-    FILE *p = popen(command, "r");
-    assert_non_null(p);
-    strbuf out = STRBUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-        strbuf_append(&out, chunk, n);
-    assert_int_equal(pclose(p), 0);
-    unlink(path);
-    return strbuf_detach(&out, NULL);
-}
-
-static char *pdf_text(const strbuf *pdf)
-{
-    return run_tool(pdf, "pdftotext", "-q", true);
-}
-
-static char *pdf_page_text(const strbuf *pdf, int page)
-{
-    char args[64];
-    snprintf(args, sizeof args, "-q -f %d -l %d", page, page);
-    return run_tool(pdf, "pdftotext", args, true);
-}
-
-static char *pdf_info_field(const strbuf *pdf, const char *field)
-{
-    char *output = run_tool(pdf, "pdfinfo", "", false);
-    strbuf info = STRBUF_INIT; /* a newline first, so that every field follows one */
-    strbuf_printf(&info, "\n%s", output);
-    free(output);
-    char key[64];
-    snprintf(key, sizeof key, "\n%s:", field);
-    char *line = strstr(info.data, key);
-    assert_non_null(line);
-    line += strlen(key);
-    line += strspn(line, " ");
-    char *value = strndup(line, strcspn(line, "\n"));
-    strbuf_free(&info);
-    return value;
-}
-
-static int pdf_pages(const strbuf *pdf)
-{
-    char *pages = pdf_info_field(pdf, "Pages");
-    int n = atoi(pages);
-    free(pages);
-    return n;
-}
-
-/* Counts page objects in the file itself ("/Type /Page" but not "/Type /Pages"). */
-static int raw_page_objects(const strbuf *pdf)
-{
-    int count = 0;
-    const char *p = pdf->data;
-    while ((p = memmem(p, pdf->len - (size_t)(p - pdf->data), "/Type /Page", 11)) != NULL) {
-        p += 11;
-        if (*p != 's')
-            count++;
-    }
-    return count;
-}
-
 static size_t count_occurrences(const char *haystack, const char *needle)
 {
     size_t count = 0;
     for (const char *p = haystack; (p = strstr(p, needle)) != NULL; p += strlen(needle))
         count++;
     return count;
-}
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (strstr(haystack, needle) == NULL)
-        fail_msg("\"%s\" not found in:\n%s", needle, haystack);
 }
 
 /* pdftotext prints the footer "2 / 3" with or without its spaces: compare without them. */

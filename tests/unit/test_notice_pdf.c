@@ -4,11 +4,7 @@
  * printed text, including hostile names verbatim) and pdffonts (embedded subsets). Also the
  * input checks, long values staying on their page, and renders from four threads at once.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_support.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -18,40 +14,10 @@
 
 #include "domain/notice_pdf.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-#ifdef TEST_ASAN
-#include <dlfcn.h>
-#include <sanitizer/lsan_interface.h>
-#endif
-
 #define TITLE "難病・小慢DB IDPW発行通知書"
 #define FIRST_LOGIN "初回ログイン時にパスワードを変更してください"
 
 enum { THREADS = 4, THREAD_ROUNDS = 3, THREAD_NOTICES = 5 };
-
-/* fontconfig leaks a few hundred bytes once per process while it parses /etc/fonts (inside the
- * library, whoever triggers it; Pango does so from a thread of its own). Under AddressSanitizer,
- * load that configuration first with LeakSanitizer paused, so that the leak check needs no
- * suppression and stays exact for everything nsdb allocates. fontconfig is looked up at run time
- * because nsdb does not link it directly (Pango does). */
-static int load_fontconfig_untracked(void **state)
-{
-    (void)state;
-#ifdef TEST_ASAN
-    int (*fc_init)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "FcInit");
-    __lsan_disable();
-    if (fc_init)
-        fc_init();
-    __lsan_enable();
-#endif
-    return 0;
-}
 
 static notice sample_notice(void)
 {
@@ -66,73 +32,6 @@ static notice sample_notice(void)
         .issue_date = "2026年11月25日",
         .login_url = "https://nsdb.example.go.jp/login",
     };
-}
-
-static bool poppler_missing(void)
-{
-    return system("command -v pdftotext >/dev/null && command -v pdfinfo >/dev/null && "
-                  "command -v pdffonts >/dev/null") != 0;
-}
-
-/* Writes pdf to a temporary file, runs "tool args FILE [-]" and returns its standard output
- * (malloc'd). The file is removed afterwards. */
-static char *run_tool(const strbuf *pdf, const char *tool, const char *args, bool to_stdout)
-{
-    char path[] = "/tmp/nsdb-notice-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, pdf->data, pdf->len), (ssize_t)pdf->len);
-    close(fd);
-    char command[512];
-    snprintf(command, sizeof command, "%s %s %s %s 2>&1", tool, args, path, to_stdout ? "-" : "");
-    FILE *p = popen(command, "r");
-    assert_non_null(p);
-    strbuf out = STRBUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-        strbuf_append(&out, chunk, n);
-    assert_int_equal(pclose(p), 0);
-    unlink(path);
-    return strbuf_detach(&out, NULL);
-}
-
-static char *pdf_text(const strbuf *pdf) { return run_tool(pdf, "pdftotext", "-q", true); }
-
-static char *pdf_page_text(const strbuf *pdf, int page)
-{
-    char args[64];
-    snprintf(args, sizeof args, "-q -f %d -l %d", page, page);
-    return run_tool(pdf, "pdftotext", args, true);
-}
-
-static int pdf_pages(const strbuf *pdf)
-{
-    char *info = run_tool(pdf, "pdfinfo", "", false);
-    const char *line = strstr(info, "\nPages:");
-    assert_non_null(line);
-    int pages = atoi(line + strlen("\nPages:"));
-    free(info);
-    return pages;
-}
-
-/* Counts page objects in the file itself ("/Type /Page" but not "/Type /Pages"). */
-static int raw_page_objects(const strbuf *pdf)
-{
-    int count = 0;
-    const char *p = pdf->data;
-    while ((p = memmem(p, pdf->len - (size_t)(p - pdf->data), "/Type /Page", 11)) != NULL) {
-        p += 11;
-        if (*p != 's')
-            count++;
-    }
-    return count;
-}
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (strstr(haystack, needle) == NULL)
-        fail_msg("\"%s\" not found in:\n%s", needle, haystack);
 }
 
 static void one_notice_is_a_one_page_a4_pdf_with_title(void **state)

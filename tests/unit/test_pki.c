@@ -5,11 +5,7 @@
  * and by libcrypto in C, passphrases, input validation and concurrent use. The openssl checks
  * are skipped, with a message, only when the command is not installed.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_support.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -43,11 +39,7 @@ static int setup_dir(void **state)
     fixture *f = calloc(1, sizeof *f);
     if (f == NULL)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    if (tmp == NULL || strlen(tmp) >= 40 || strchr(tmp, '\'') != NULL)
-        tmp = "/tmp";
-    snprintf(f->dir, sizeof f->dir, "%s/nsdb-pki-XXXXXX", tmp);
-    if (mkdtemp(f->dir) == NULL) {
+    if (test_mkdtemp(f->dir, sizeof f->dir, "nsdb-pki") != 0) {
         free(f);
         return -1;
     }
@@ -59,9 +51,7 @@ static int setup_dir(void **state)
 static int teardown_dir(void **state)
 {
     fixture *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    int rc = system(cmd);
+    int rc = test_remove_tree(f->dir);
     free(f);
     return rc;
 }
@@ -71,42 +61,12 @@ static void file_path(fixture *f, const char *name)
     snprintf(f->path, sizeof f->path, "%s/%s", f->dir, name);
 }
 
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(data, 1, n, fp), n);
-    assert_int_equal(fclose(fp), 0);
-}
-
-static char *read_file(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    strbuf sb = STRBUF_INIT;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
-        strbuf_append(&sb, buf, n);
-    fclose(fp);
-    return strbuf_detach(&sb, NULL);
-}
-
 /* Runs a shell command; *out (malloc'd) gets stdout and stderr. Returns the exit status. */
 static int run(const char *cmd, char **out)
 {
     char full[2048];
     snprintf(full, sizeof full, "%s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    assert_non_null(p);
-    strbuf sb = STRBUF_INIT;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-        strbuf_append(&sb, buf, n);
-    int status = pclose(p);
-    *out = strbuf_detach(&sb, NULL);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return test_capture(full, out, NULL);
 }
 
 static void require_openssl(void)
@@ -157,7 +117,7 @@ static void issue_p12(fixture *f, pki_ca *ca, const char *passphrase, const char
                      NSDB_OK);
     assert_true(p12.len > 500);
     file_path(f, name);
-    write_file(f->path, p12.data, p12.len);
+    test_write_file(f->path, p12.data, p12.len);
     strbuf_free(&p12);
 }
 
@@ -181,10 +141,10 @@ static void ca_is_created_with_a_0600_key_and_reloaded_unchanged(void **state)
     snprintf(cert_path, sizeof cert_path, "%s/ca.crt", f->ca_dir);
     assert_int_equal(stat(key_path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
-    char *key_pem = read_file(key_path);
+    char *key_pem = test_slurp_text(key_path);
     assert_non_null(strstr(key_pem, "-----BEGIN PRIVATE KEY-----"));
     free(key_pem);
-    char *cert_pem = read_file(cert_path);
+    char *cert_pem = test_slurp_text(cert_path);
     assert_string_equal(cert_pem, first.data);
     free(cert_pem);
 
@@ -263,13 +223,13 @@ static void half_a_ca_is_refused_not_replaced(void **state)
     char key_path[128], cert_path[128];
     snprintf(key_path, sizeof key_path, "%s/ca.key", f->ca_dir);
     snprintf(cert_path, sizeof cert_path, "%s/ca.crt", f->ca_dir);
-    char *cert_pem = read_file(cert_path);
+    char *cert_pem = test_slurp_text(cert_path);
     assert_int_equal(unlink(cert_path), 0);
     assert_int_equal(pki_ca_load_or_create(f->ca_dir, &ca), NSDB_ERR_CRYPTO);
     assert_int_equal(access(key_path, F_OK), 0); /* the key was kept */
 
     /* A certificate of another key is refused too. */
-    write_file(cert_path, cert_pem, strlen(cert_pem));
+    test_write_file(cert_path, cert_pem, strlen(cert_pem));
     free(cert_pem);
     char other_dir[128];
     snprintf(other_dir, sizeof other_dir, "%s/other", f->dir);
@@ -277,7 +237,7 @@ static void half_a_ca_is_refused_not_replaced(void **state)
     strbuf other = STRBUF_INIT;
     assert_int_equal(pki_ca_cert_pem(ca, &other), NSDB_OK);
     pki_ca_free(ca);
-    write_file(cert_path, other.data, other.len);
+    test_write_file(cert_path, other.data, other.len);
     strbuf_free(&other);
     assert_int_equal(pki_ca_load_or_create(f->ca_dir, &ca), NSDB_ERR_CRYPTO);
 

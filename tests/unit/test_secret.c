@@ -2,11 +2,7 @@
  * test_secret.c — the secret key file (creation, reload, refusal of unsafe files) and sealing,
  * MACs and token hashes of domain/secret.c. Key files live in a fresh temporary directory.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_support.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,11 +27,7 @@ static int setup_dir(void **state)
     fixture *f = calloc(1, sizeof *f);
     if (f == NULL)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    if (tmp == NULL || strlen(tmp) >= 40)
-        tmp = "/tmp";
-    snprintf(f->dir, sizeof f->dir, "%s/nsdb-secret-XXXXXX", tmp);
-    if (mkdtemp(f->dir) == NULL) {
+    if (test_mkdtemp(f->dir, sizeof f->dir, "nsdb-secret") != 0) {
         free(f);
         return -1;
     }

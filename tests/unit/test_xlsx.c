@@ -7,11 +7,7 @@
  * The hostile cases — random bytes, CSV, truncated zips, zips without a workbook, DTDs, a zip
  * bomb, too many rows, mutated bytes — must end in a Japanese message, never in a crash.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_support.h"
 
 #include <ftw.h>
 #include <stdio.h>
@@ -28,25 +24,7 @@ static char tmpdir[] = "/tmp/nsdb-test-xlsx-XXXXXX";
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int setup_tmpdir(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int teardown_tmpdir(void **state)
-{
-    (void)state;
-    return nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+TEST_TMPDIR_FIXTURES(tmpdir)
 
 static char *path_in_tmp(const char *name)
 {
@@ -55,21 +33,6 @@ static char *path_in_tmp(const char *name)
     char *p = path[next++ % 4];
     snprintf(p, sizeof path[0], "%s/%s", tmpdir, name);
     return p;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
 }
 
 typedef struct part {
@@ -91,7 +54,7 @@ static char *zip_parts(const char *path, const part *parts, size_t count, size_t
         assert_true(zip_file_add(z, parts[i].name, src, ZIP_FL_ENC_UTF_8) >= 0);
     }
     assert_int_equal(zip_close(z), 0);
-    return slurp(path, len);
+    return test_slurp(path, len);
 }
 
 static const char CONTENT_TYPES[] =
@@ -260,30 +223,6 @@ static char *read_fails(const char *data, size_t len, nsdb_err expected)
     return error;
 }
 
-static bool have_soffice(void)
-{
-    return system("command -v soffice >/dev/null 2>&1") == 0;
-}
-
-/* Converts in_path with LibreOffice into DIR/out/<name>.xlsx and returns that path. */
-static const char *soffice_convert(const char *in_path, const char *out_name)
-{
-    static char out_path[600];
-    char cmd[2048];
-    /* A private profile, so that a running LibreOffice does not take the job over. A CSV is
-     * read as comma-separated UTF-8 (76) from line 1; the filter must not be forced on .xlsx. */
-    bool csv = strstr(in_path, ".csv") != NULL;
-    snprintf(cmd, sizeof cmd,
-             "cd %s && HOME=%s soffice -env:UserInstallation=file://%s/lo-profile --headless "
-             "--norestore %s --convert-to xlsx --outdir %s/out %s >/dev/null 2>&1",
-             tmpdir, tmpdir, tmpdir,
-             csv ? "'--infilter=Text - txt - csv (StarCalc):44,34,76,1'" : "", tmpdir, in_path);
-    assert_int_equal(system(cmd), 0);
-    snprintf(out_path, sizeof out_path, "%s/out/%s", tmpdir, out_name);
-    assert_int_equal(access(out_path, R_OK), 0);
-    return out_path;
-}
-
 /* ---- well-formed workbooks ------------------------------------------------------------------ */
 
 static void reads_libxlsxwriter_shared_strings_numbers_and_formulas(void **state)
@@ -292,7 +231,7 @@ static void reads_libxlsxwriter_shared_strings_numbers_and_formulas(void **state
     const char *path = path_in_tmp("lxw.xlsx");
     write_libxlsxwriter_book(path, false);
     size_t len;
-    char *data = slurp(path, &len);
+    char *data = test_slurp(path, &len);
     xlsx_table *t = read_ok(data, len);
     check_libxlsxwriter_book(t, true);
     xlsx_table_free(t);
@@ -305,7 +244,7 @@ static void reads_libxlsxwriter_inline_strings(void **state)
     const char *path = path_in_tmp("lxw-constant.xlsx");
     write_libxlsxwriter_book(path, true); /* constant memory mode writes t="inlineStr" */
     size_t len;
-    char *data = slurp(path, &len);
+    char *data = test_slurp(path, &len);
     xlsx_table *t = read_ok(data, len);
     check_libxlsxwriter_book(t, false);
     assert_string_equal(xlsx_table_cell(t, 2, 7), "難病・小慢");
@@ -414,7 +353,7 @@ static void reads_a_workbook_written_by_libreoffice_from_csv(void **state)
           f);
     fclose(f);
     size_t len;
-    char *data = slurp(soffice_convert(csv, "lo.xlsx"), &len);
+    char *data = test_slurp(soffice_convert(tmpdir, csv, "lo.xlsx"), &len);
     xlsx_table *t = read_ok(data, len);
     assert_int_equal(xlsx_table_rows(t), 4);
     assert_string_equal(xlsx_table_cell(t, 0, 0), "管理者権限のユーザID申請リスト");
@@ -440,7 +379,7 @@ static void reads_a_libxlsxwriter_workbook_saved_again_by_libreoffice(void **sta
     const char *path = path_in_tmp("resaved.xlsx");
     write_libxlsxwriter_book(path, false);
     size_t len;
-    char *data = slurp(soffice_convert(path, "resaved.xlsx"), &len);
+    char *data = test_slurp(soffice_convert(tmpdir, path, "resaved.xlsx"), &len);
     xlsx_table *t = read_ok(data, len);
     check_libxlsxwriter_book(t, true);
     xlsx_table_free(t);
@@ -480,7 +419,7 @@ static void refuses_a_truncated_zip(void **state)
     const char *path = path_in_tmp("truncated.xlsx");
     write_libxlsxwriter_book(path, false);
     size_t len;
-    char *data = slurp(path, &len);
+    char *data = test_slurp(path, &len);
     static const size_t cuts[] = {4, 22, 100};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
         free(read_fails(data, len - cuts[i], NSDB_ERR_PARSE));
