@@ -27,6 +27,23 @@ static bool profile_valid(arena *a, bool complete, bool email_required,
            core_field(a, FIELD_CATEGORY, in->category, need, &out->category, pb);
 }
 
+/* Scope, checked again here whatever the caller looked up: a municipal user reaches only users
+   of their municipality, a 責任者 only those the same municipality registered at their
+   institution (institutions are shared between municipalities); the command line reaches all. */
+static bool target_in_scope(const core_ctx *c, const store_user *target)
+{
+    if (c->who.municipality_pk != 0 && target->municipality_pk != c->who.municipality_pk)
+        return false;
+    return c->who.institution_pk == 0 || target->institution_pk == c->who.institution_pk;
+}
+
+static nsdb_err out_of_scope(core_ctx *c, const store_user *target, nsdb_problem *pb)
+{
+    nsdb_err e = core_audit_event(c, "scope_denied", target->user_id, "denied", "core");
+    return problem_set(pb, e == NSDB_OK ? NSDB_ERR_NOT_FOUND : e, NULL,
+                       "指定されたユーザは見つかりません。");
+}
+
 /* Which municipality the new user belongs to: the admin's own, or the one the command line
    names by code. */
 static NSDB_MUST_CHECK nsdb_err add_municipality(core_ctx *c, const user_add_input *in,
@@ -113,6 +130,8 @@ nsdb_err core_user_add(core_ctx *c, const user_add_input *in, accounts_issued *o
 nsdb_err core_user_update_profile(core_ctx *c, const store_user *target,
                                   const user_profile_input *in, nsdb_problem *pb)
 {
+    if (!target_in_scope(c, target))
+        return out_of_scope(c, target, pb);
     unsigned bit = role_bit(target->role);
     bool municipal = (bit & ROLES_MUNI) != 0;
     user_profile_input v;
@@ -138,6 +157,8 @@ nsdb_err core_user_update_profile(core_ctx *c, const store_user *target,
 
 nsdb_err core_user_reset_password(core_ctx *c, const store_user *target, nsdb_problem *pb)
 {
+    if (!target_in_scope(c, target))
+        return out_of_scope(c, target, pb);
     if (target->pk == c->who.user_pk)
         return problem_set(pb, NSDB_ERR_CONFLICT, NULL,
                            "自分のパスワードは「自アカウント管理」で変更してください。");
@@ -164,6 +185,8 @@ nsdb_err core_user_reset_password(core_ctx *c, const store_user *target, nsdb_pr
 nsdb_err core_user_set_suspended(core_ctx *c, const store_user *target, bool suspend,
                                  nsdb_problem *pb)
 {
+    if (!target_in_scope(c, target))
+        return out_of_scope(c, target, pb);
     if (target->pk == c->who.user_pk)
         return problem_set(pb, NSDB_ERR_CONFLICT, NULL,
                            suspend ? "自分自身を利用停止にすることはできません。"
@@ -183,6 +206,9 @@ nsdb_err core_user_set_suspended(core_ctx *c, const store_user *target, bool sus
 
 nsdb_err core_notices_printed(core_ctx *c, store_user *const *users, size_t n)
 {
+    for (size_t i = 0; i < n; i++)
+        if (!target_in_scope(c, users[i]))
+            return out_of_scope(c, users[i], NULL);
     nsdb_err e = core_begin(c);
     for (size_t i = 0; e == NSDB_OK && i < n; i++) {
         e = store_user_mark_notice_issued(c->conn, users[i]->pk, c->who.now);

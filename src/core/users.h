@@ -36,6 +36,11 @@ typedef struct user_profile_input {
     const char *name, *name_kana, *email, *department, *category;
 } user_profile_input;
 
+/* The operations on an existing user (target) check scope themselves, whatever the caller looked
+   up: a municipal actor reaches its municipality's users only, a 責任者 only the users its own
+   municipality registered at its institution; anything else is NSDB_ERR_NOT_FOUND and a
+   scope_denied audit record. */
+
 /* 編集: the same rules as core_user_add for the target's kind of user (e-mail optional for
    institution users); title and phone are kept. */
 NSDB_MUST_CHECK nsdb_err core_user_update_profile(core_ctx *c, const store_user *target,

@@ -298,14 +298,17 @@ nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t institution_pk,
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
 
-nsdb_err store_user_find_in_institution(db *conn, arena *a, int64_t institution_pk,
-                                        const char *user_id, store_user **out)
+nsdb_err store_user_find_in_institution(db *conn, arena *a, int64_t municipality_pk,
+                                        int64_t institution_pk, const char *user_id,
+                                        store_user **out)
 {
+    assert(municipality_pk != 0 && institution_pk != 0);
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "SELECT " USER_COLUMNS
-                          "WHERE u.user_id = UPPER($1) AND u.institution_id = $2",
-                          "ti", user_id, institution_pk);
+                          "WHERE u.user_id = UPPER($1) AND u.institution_id = $2 "
+                          "AND u.municipality_id = $3",
+                          "tii", user_id, institution_pk, municipality_pk);
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
 

@@ -158,8 +158,11 @@ NSDB_MUST_CHECK nsdb_err store_user_search(db *conn, arena *a, const store_user_
 NSDB_MUST_CHECK nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t institution_pk,
                                                    const char *search_key, const char *category,
                                                    store_user **out);
-/* Institution users of one institution (the 責任者's screen), any municipality. */
-NSDB_MUST_CHECK nsdb_err store_user_find_in_institution(db *conn, arena *a, int64_t institution_pk,
+/* The user with this ID registered by the municipality at the institution (the 責任者's screen):
+   institutions are shared between municipalities, so both are the scope (issue 14, finding 1). */
+NSDB_MUST_CHECK nsdb_err store_user_find_in_institution(db *conn, arena *a,
+                                                        int64_t municipality_pk,
+                                                        int64_t institution_pk,
                                                         const char *user_id, store_user **out);
 
 #endif

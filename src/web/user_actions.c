@@ -16,7 +16,8 @@ store_user *user_in_scope(web_ctx *ctx, unsigned roles)
     nsdb_err e;
     if (ctx->user->role == USER_ROLE_INST_MANAGER)
         e = store_user_find_in_institution(web_db(ctx), ctx->req->arena,
-                                           ctx->user->institution_pk, id, &u);
+                                           ctx->user->municipality_pk, ctx->user->institution_pk,
+                                           id, &u);
     else
         e = store_user_find_in_municipality(web_db(ctx), ctx->req->arena,
                                             ctx->user->municipality_pk, id, &u);

@@ -1243,6 +1243,34 @@ class InstitutionUsers(Flow2Base):
         self.assertStatus(m.get("/inst-users"), 403)
         self.assertStatus(m.get("/forms"), 403)
 
+    def test_a_manager_never_reaches_another_municipalitys_doctor_at_the_same_hospital(self):
+        """Issue 14, finding 1: scope for institution roles is (municipality, institution). Two
+        municipalities register users at one hospital; the 責任者 registered by 千代田区 sees, prints
+        and changes only 千代田区's, and every attempt on 札幌市's doctor is a 404 on record."""
+        inst = self.institution(name="共有記念病院")
+        manager_name, manager_kana = self.person("共有")
+        _, ids, _ = self.import_ok([("shared.csv", csv_bytes(
+            [self.row(inst, user_type="責任者", name=manager_name, kana=manager_kana)]))])
+        manager = ids[(manager_name, manager_kana)]
+        name, kana = self.person("札幌")
+        theirs = self.register_ok(self.form_fields(inst, name=name, kana=kana),
+                                  client=self.staff(SAPPORO))
+        _, initial = self.notice(manager)
+        m = self.login_changed(manager, initial, MANAGER_PASSWORD)
+        page = m.get("/institution/users")
+        self.assertStatus(page, 200)
+        self.assertNotIn(theirs, page.text)
+        token = m.page_csrf("/institution/users")
+        denied_before = len(self.audit_rows("scope_denied", theirs))
+        self.assertStatus(m.get("/users/%s/notice.pdf" % theirs), 404)
+        for action in ("reset", "suspend", "resume"):
+            with self.subTest(action=action):
+                self.assertStatus(m.post("/institution/users/%s/%s" % (theirs, action),
+                                         {"csrf": token}), 404)
+        self.assertEqual(len(self.audit_rows("scope_denied", theirs)), denied_before + 4)
+        self.assertFalse(self.audit_rows("password_reset", theirs))
+        self.assertFalse(self.audit_rows("notice_print", theirs))
+
 
 class Maintenance(Flow2Base):
     """Edit, 利用停止/再開 and パスワード初期化 of institution users by staff, audited."""

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/actor.h"
+#include "core/registration.h"
 #include "core/registry.h"
 #include "core/sessions.h"
 #include "core/users.h"
@@ -262,6 +263,59 @@ static void nobody_resets_or_suspends_themselves(void **state)
     assert_int_equal(back->status, ACCOUNT_STATUS_SUSPENDED);
 }
 
+/* Registers one institution user at 1312345679 for the municipality with this code. */
+static store_user *register_at_hospital(struct fixture *f, const char *muni_code,
+                                        const char *user_type, const char *name,
+                                        const char *kana, accounts_issued *issued)
+{
+    store_municipality *m = NULL;
+    assert_int_equal(store_municipality_find_by_code(f->cli.conn, f->arena, muni_code, &m),
+                     NSDB_OK);
+    core_ctx staff = f->cli;
+    staff.who.municipality_pk = m->pk;
+    registration_input in = {"1312345679", "共有記念病院", "100-0001", "東京都千代田区千代田1-1",
+                             "03-1234-5678", user_type, name, kana, "nanbyo",
+                             strcmp(user_type, "doctor") == 0 ? "D-1" : NULL, NULL, NULL,
+                             field_search_key(f->arena, name, kana)};
+    nsdb_problem pb = {0};
+    assert_int_equal(core_register_one(&staff, &in, issued, &pb), NSDB_OK);
+    store_user *u = NULL;
+    assert_int_equal(store_user_find_by_user_id(f->cli.conn, f->arena, issued->user_id, &u),
+                     NSDB_OK);
+    return u;
+}
+
+/* Issue 14, finding 1: a 責任者 registered by one municipality acts on another municipality's
+   doctor at the same hospital only to be refused, by the operation itself. */
+static void a_manager_reaches_only_its_own_municipalitys_users(void **state)
+{
+    struct fixture *f = *state;
+    nsdb_problem pb = {0};
+    assert_int_equal(core_municipality_add(&f->cli, "011002", "札幌市", NULL, NULL, &pb), NSDB_OK);
+    accounts_issued a, b, d;
+    store_user *manager = register_at_hospital(f, "131016", "inst_manager", "千代田 院長",
+                                               "チヨダ インチョウ", &a);
+    store_user *own = register_at_hospital(f, "131016", "doctor", "千代田 医師", "チヨダ イシ", &d);
+    store_user *theirs = register_at_hospital(f, "011002", "doctor", "札幌 医師", "サッポロ イシ", &b);
+    assert_int_equal(manager->institution_pk, theirs->institution_pk); /* one shared hospital */
+    core_ctx m = web_like(f, manager);
+    m.who.institution_pk = manager->institution_pk;
+    assert_int_equal(core_user_reset_password(&m, theirs, &pb), NSDB_ERR_NOT_FOUND);
+    assert_int_equal(core_user_set_suspended(&m, theirs, true, &pb), NSDB_ERR_NOT_FOUND);
+    store_user *list[] = {theirs};
+    assert_int_equal(core_notices_printed(&m, list, 1), NSDB_ERR_NOT_FOUND);
+    store_user *back = NULL;
+    assert_int_equal(store_user_find_by_pk(f->cli.conn, f->arena, theirs->pk, &back), NSDB_OK);
+    assert_int_equal(back->status, ACCOUNT_STATUS_ACTIVE);
+    assert_int_equal(back->notice_status, NOTICE_STATUS_UNISSUED);
+    /* the store lookup the screens use finds nothing either */
+    assert_int_equal(store_user_find_in_institution(f->cli.conn, f->arena, manager->municipality_pk,
+                                                    manager->institution_pk, theirs->user_id, &back),
+                     NSDB_ERR_NOT_FOUND);
+    /* and the manager's own municipality's doctor is reachable */
+    assert_int_equal(core_user_reset_password(&m, own, &pb), NSDB_OK);
+}
+
 /* The operations are the same on both databases (the storage tests cover PostgreSQL); these run
    on SQLite, each in a fresh data folder. */
 #define SQLITE(fn) {#fn, fn, setup_sqlite, teardown, NULL}
@@ -274,6 +328,7 @@ int main(void)
         SQLITE(failed_lockout_write_is_not_dropped),
         SQLITE(login_opens_a_session_and_a_failed_write_opens_none),
         SQLITE(nobody_resets_or_suspends_themselves),
+        SQLITE(a_manager_reaches_only_its_own_municipalitys_users),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
