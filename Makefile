@@ -84,11 +84,11 @@ build/asan/embedded.o: build/gen/embedded.c
 build/rel/tests/%: tests/unit/%.c $(REL_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CC $@"
-	$(Q)$(CC) $(REL_CFLAGS) -MMD -MP $(shell pkg-config --cflags cmocka) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+	$(Q)$(CC) $(REL_CFLAGS) -MMD -MP $(shell pkg-config --cflags cmocka) -o $@ $(filter %.c %.o,$^) $(LIBS) $(shell pkg-config --libs cmocka)
 build/asan/tests/%: tests/unit/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CC $@"
-	$(Q)$(CC) $(ASAN_CFLAGS) -MMD -MP $(shell pkg-config --cflags cmocka) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+	$(Q)$(CC) $(ASAN_CFLAGS) -MMD -MP $(shell pkg-config --cflags cmocka) $(ASAN_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LIBS) $(shell pkg-config --libs cmocka)
 
 unit: $(REL_TESTS)
 	@for t in $(REL_TESTS); do echo "== $$t"; $$t || exit 1; done
