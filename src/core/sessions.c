@@ -59,19 +59,24 @@ static const char *login_audit_target(const char *user_id)
     return ids_user_id_valid(user_id) ? user_id : "(形式不正)";
 }
 
-/* Records a refused attempt; a wrong password counts towards the lockout. The write's failure
-   is returned: an attempt that could not be counted must not look like an ordinary refusal. */
-static NSDB_MUST_CHECK nsdb_err login_refused(core_ctx *c, const store_user *u, const char *user_id,
-                                              const char *why, bool *locked)
+/* Records a refused password (action "login", or "password_change" for the current password
+   of 自アカウント管理); a wrong one (why "password") counts towards the lockout, and a lockout
+   ends the user's sessions. The write's failure is returned: an attempt that could not be
+   counted must not look like an ordinary refusal. */
+static NSDB_MUST_CHECK nsdb_err password_refused(core_ctx *c, const char *action,
+                                                 const store_user *u, const char *user_id,
+                                                 const char *why, bool *locked)
 {
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK && u != NULL && strcmp(why, "password") == 0)
         e = store_user_login_failed(c->conn, u->pk, c->who.now, c->app->cfg.max_login_failures,
                                     c->app->cfg.lock_seconds, locked);
     if (e == NSDB_OK)
-        e = core_audit(c, "login", login_audit_target(user_id), "failed", why);
+        e = core_audit(c, action, login_audit_target(user_id), "failed", why);
     if (e == NSDB_OK && *locked)
         e = core_audit(c, "lockout", user_id, "ok", "15分間ロック");
+    if (e == NSDB_OK && *locked && u != NULL)
+        e = store_session_delete_for_user(c->conn, u->pk, NULL);
     e = core_end(c, e);
     if (e != NSDB_OK) {
         log_event(LOG_ERROR, "login_failure_not_recorded", "reason", why, "error",
@@ -98,22 +103,24 @@ nsdb_err core_login(core_ctx *c, const char *user_id_raw, const char *password,
     nsdb_err e = store_user_find_by_user_id(c->conn, c->arena, user_id, &u);
     if (e == NSDB_ERR_NOT_FOUND) {
         password_verify(c->app->dummy_hash, password);
-        return problem_set(pb, login_refused(c, NULL, user_id, "unknown_user", locked_out),
+        return problem_set(pb,
+                           password_refused(c, "login", NULL, user_id, "unknown_user", locked_out),
                            "password", NULL);
     }
     if (e != NSDB_OK)
         return problem_set(pb, e, NULL, NULL);
     bool matches = core_password_matches(c->app, u, password);
     if (u->locked_until > c->who.now)
-        return problem_set(pb, login_refused(c, u, user_id, "locked", locked_out), "password",
-                           NULL);
+        return problem_set(pb, password_refused(c, "login", u, user_id, "locked", locked_out),
+                           "password", NULL);
     if (!matches)
-        return problem_set(pb, login_refused(c, u, user_id, "password", locked_out), "password",
-                           NULL);
-    if (u->status != ACCOUNT_STATUS_ACTIVE) {
-        e = core_audit_event(c, "login", user_id, "denied", "suspended");
-        return problem_set(pb, e == NSDB_OK ? NSDB_ERR_SUSPENDED : e, "password", NULL);
-    }
+        return problem_set(pb, password_refused(c, "login", u, user_id, "password", locked_out),
+                           "password", NULL);
+    /* a suspended account answers a right password as a wrong one, so the form confirms no
+       password (issue 14); the audit record says why */
+    if (u->status != ACCOUNT_STATUS_ACTIVE)
+        return problem_set(pb, password_refused(c, "login", u, user_id, "suspended", locked_out),
+                           "password", NULL);
     char rehash[crypto_pwhash_STRBYTES];
     const char *new_hash = NULL;
     if (u->password_hash != NULL && password_needs_rehash(u->password_hash, c->app->cfg.cost) &&
@@ -195,9 +202,18 @@ nsdb_err core_password_change(core_ctx *c, const store_user *u, const char *curr
     if (current == NULL || *current == '\0')
         return problem_set(pb, NSDB_ERR_INVALID, "current_password",
                            "現在のパスワードを入力してください。");
-    if (!core_password_matches(c->app, u, current))
-        return problem_set(pb, NSDB_ERR_INVALID, "current_password",
-                           "現在のパスワードが正しくありません。");
+    if (u->locked_until > c->who.now)
+        return problem_set(pb, NSDB_ERR_LOCKED, "current_password", NULL);
+    if (!core_password_matches(c->app, u, current)) {
+        /* guesses of the current password count towards the same lockout as logins: a session
+           left open must not let anyone try passwords without limit (issue 14) */
+        bool locked = false;
+        nsdb_err e = password_refused(c, "password_change", u, u->user_id, "password", &locked);
+        if (locked)
+            return problem_set(pb, NSDB_ERR_LOCKED, "current_password", NULL);
+        return problem_set(pb, e == NSDB_ERR_AUTH ? NSDB_ERR_INVALID : e, "current_password",
+                           e == NSDB_ERR_AUTH ? "現在のパスワードが正しくありません。" : NULL);
+    }
     if (next == NULL || *next == '\0')
         return problem_set(pb, NSDB_ERR_INVALID, "new_password",
                            "新しいパスワードを入力してください。");

@@ -25,8 +25,8 @@ typedef struct core_session {
 bool core_password_matches(app *a, const store_user *u, const char *password);
 
 /* user_id as typed (trimmed and upper-cased here). NSDB_OK: *user_out logged in with a new
-   session. NSDB_ERR_AUTH (unknown, wrong or locked; *locked_out tells whether this attempt
-   locked the account), NSDB_ERR_SUSPENDED, or a storage error (also when a failed attempt could
+   session. NSDB_ERR_AUTH (unknown, wrong, locked or suspended: one answer; *locked_out tells
+   whether this attempt locked the account), or a storage error (also when a failed attempt could
    not be counted: then nothing is to be shown as a plain wrong password). */
 NSDB_MUST_CHECK nsdb_err core_login(core_ctx *c, const char *user_id, const char *password,
                                     store_user **user_out, core_session *session_out,
@@ -37,7 +37,8 @@ NSDB_MUST_CHECK nsdb_err core_logout(core_ctx *c, const store_user *u, const cha
    (deleted) or a user no longer active; touches the session at most once a minute. */
 NSDB_MUST_CHECK nsdb_err core_session_resume(core_ctx *c, const char *session_hash,
                                              store_user **user_out);
-/* 自アカウント管理: checks the current password and the policy, stores the new hash, ends every
+/* 自アカウント管理: checks the current password (a wrong one counts towards the lockout, which
+   ends every session of the user: NSDB_ERR_LOCKED) and the policy, stores the new hash, ends every
    session of the user and opens a new one. pb->field names the form field refused. */
 NSDB_MUST_CHECK nsdb_err core_password_change(core_ctx *c, const store_user *u,
                                               const char *current, const char *next,

@@ -49,6 +49,8 @@ void web_account_submit(web_ctx *ctx)
         return;
     }
     json_decref(data);
+    if (e == NSDB_ERR_LOCKED) /* the lockout ended every session, this one too */
+        auth_end_session(ctx);
     if (e != NSDB_OK) {
         web_problem_page(ctx, &pb);
         return;

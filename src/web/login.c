@@ -64,10 +64,6 @@ void web_login_submit(web_ctx *ctx)
         login_render(ctx, shown_id, LOGIN_FAILED_MESSAGE, 401);
         return;
     }
-    if (e == NSDB_ERR_SUSPENDED) {
-        login_render(ctx, shown_id, nsdb_err_message(NSDB_ERR_SUSPENDED), 403);
-        return;
-    }
     if (e != NSDB_OK) {
         /* fails closed: an attempt that could not be recorded is not answered as a mere
            wrong password */
@@ -87,10 +83,13 @@ void web_logout(web_ctx *ctx)
 {
     core_ctx c = web_core(ctx);
     nsdb_err e = core_logout(&c, ctx->user, ctx->session_hash);
+    /* fails closed: the browser forgets the session either way */
+    auth_end_session(ctx);
     if (e != NSDB_OK) {
-        page_error(ctx, 503, nsdb_err_message(e));
+        page_error(ctx, 503,
+                   "ログアウトを記録できませんでした。このブラウザのログイン状態は消去しました。"
+                   "共用の端末では、ブラウザを閉じてください。");
         return;
     }
-    auth_end_session(ctx);
     http_redirect(ctx->req, 303, "/login?reason=logout");
 }

@@ -726,8 +726,8 @@ class AdminListTests(FlowHelpers):
         # the 削除 admin: its session ended, and it can no longer log in
         self.assertRedirect(deleted.get("/account/password"), "/login")
         r = self.client().login(delete_id, delete_pw)
-        self.assertStatus(r, 403)
-        self.assertIn(SUSPENDED_MESSAGE, visible_text(r.text))
+        self.assertStatus(r, 401)  # as a wrong password: the form confirms nothing (issue 14)
+        self.assertNotIn(SUSPENDED_MESSAGE, visible_text(r.text))
         # the 変更 admin: same ID and password, new name and department
         c = self.client()
         self.assertRedirect(c.login(change_id, change_pw), "/account/password")
@@ -1133,9 +1133,11 @@ class MuniUserTests(FlowHelpers):
                             "/muni-users?done=suspend&user=" + staff)
         self.assertIn("利用停止中", self.search(admin, q=staff)[staff][3])
         self.assertRedirect(session.get("/account/password"), "/login")
+        # a suspended account answers its right password as a wrong one (issue 14)
         r = self.client().login(staff, password)
-        self.assertStatus(r, 403)
-        self.assertIn(SUSPENDED_MESSAGE, visible_text(r.text))
+        self.assertStatus(r, 401)
+        self.assertNotIn(SUSPENDED_MESSAGE, visible_text(r.text))
+        self.assertTrue(self.audit_count("login", target=staff, result="failed"))
         self.assertStatus(self.notice(admin, staff)[0], 409)
         self.assertIn("利用再開", self.search(admin, q=staff)[staff][6])
         self.assertRedirect(self.user_action(admin, staff, "resume"),

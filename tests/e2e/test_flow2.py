@@ -1285,7 +1285,7 @@ class Maintenance(Flow2Base):
         row = self.search_one(user_id)
         self.assertIn("利用停止中", row["text"])
         self.assertIsNone(row["checkbox"])
-        self.assertStatus(self.client().login(user_id, initial), 403)
+        self.assertStatus(self.client().login(user_id, initial), 401)  # as a wrong password
         self.assertStatus(c.get("/users/%s/notice.pdf" % user_id), 409)
         self.assertStatus(self.bulk_notices([user_id]), 409)
         self.assertStatus(c.post("/inst-users/%s/suspend" % user_id, {}), 403)  # no csrf

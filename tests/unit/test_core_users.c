@@ -316,6 +316,58 @@ static void a_manager_reaches_only_its_own_municipalitys_users(void **state)
     assert_int_equal(core_user_reset_password(&m, own, &pb), NSDB_OK);
 }
 
+/* Issue 14: guesses of the current password on 自アカウント管理 count towards the lockout, which
+   ends the user's sessions; a suspended account answers its right password as a wrong one. */
+static void current_password_guesses_lock_and_suspended_answers_as_wrong(void **state)
+{
+    struct fixture *f = *state;
+    accounts_issued issued;
+    store_user *u = add_staff(f, &issued);
+    core_ctx anon = web_like(f, NULL);
+    store_user *who = NULL;
+    core_session s;
+    bool locked = false;
+    nsdb_problem pb = {0};
+    assert_int_equal(core_login(&anon, issued.user_id, issued.initial_password, &who, &s, &locked,
+                                &pb),
+                     NSDB_OK);
+    core_ctx self = web_like(f, who);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(core_password_change(&self, who, "not-the-password", "Kuma-2026-Hokkaido!",
+                                              &s, &pb),
+                         NSDB_ERR_INVALID);
+        assert_string_equal(pb.field, "current_password");
+    }
+    assert_int_equal(failed_logins(f, issued.user_id), 4);
+    assert_int_equal(core_password_change(&self, who, "not-the-password", "Kuma-2026-Hokkaido!", &s,
+                                          &pb),
+                     NSDB_ERR_LOCKED);
+    store_user *back = NULL;
+    core_ctx again = web_like(f, NULL);
+    assert_int_equal(core_session_resume(&again, s.hash, &back), NSDB_ERR_NOT_FOUND); /* ended */
+    /* locked: the right current password is refused too */
+    assert_int_equal(store_user_find_by_pk(f->cli.conn, f->arena, u->pk, &back), NSDB_OK);
+    assert_int_equal(core_password_change(&self, back, issued.initial_password,
+                                          "Kuma-2026-Hokkaido!", &s, &pb),
+                     NSDB_ERR_LOCKED);
+
+    accounts_issued other;
+    user_add_input in = {.role = "muni_staff",
+                         .name = "停止 花子",
+                         .municipality_code = "131016",
+                         .profile_optional = true};
+    assert_int_equal(core_user_add(&f->cli, &in, &other, &pb), NSDB_OK);
+    store_user *target = NULL;
+    assert_int_equal(store_user_find_by_user_id(f->cli.conn, f->arena, other.user_id, &target),
+                     NSDB_OK);
+    assert_int_equal(core_user_set_suspended(&f->cli, target, true, &pb), NSDB_OK);
+    assert_int_equal(core_login(&anon, other.user_id, other.initial_password, &who, &s, &locked,
+                                &pb),
+                     NSDB_ERR_AUTH);
+    assert_int_equal(core_login(&anon, other.user_id, "wrong-password", &who, &s, &locked, &pb),
+                     NSDB_ERR_AUTH);
+}
+
 /* The operations are the same on both databases (the storage tests cover PostgreSQL); these run
    on SQLite, each in a fresh data folder. */
 #define SQLITE(fn) {#fn, fn, setup_sqlite, teardown, NULL}
@@ -329,6 +381,7 @@ int main(void)
         SQLITE(login_opens_a_session_and_a_failed_write_opens_none),
         SQLITE(nobody_resets_or_suspends_themselves),
         SQLITE(a_manager_reaches_only_its_own_municipalitys_users),
+        SQLITE(current_password_guesses_lock_and_suspended_answers_as_wrong),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
