@@ -1,7 +1,9 @@
 /*
  * media.c — see media.h. Slow work (certificates, images, PDFs) happens outside transactions;
  * each media's row and audit record are committed together once its image is on disk, so an
- * interrupted build resumes where it stopped and never records an image that is not there.
+ * interrupted build resumes where it stopped and never records an image that is not there. A
+ * media whose files cannot be made (a name the certificate refuses, say) is named in a
+ * media_build_failed audit record and in the result, and the build goes on with the others.
  */
 #include "core/media.h"
 
@@ -19,6 +21,8 @@
 #include "domain/iso.h"
 #include "domain/media_pdf.h"
 #include "domain/pki.h"
+#include "domain/text_chars.h"
+#include "domain/vpn_profile.h"
 #include "store/audit.h"
 #include "store/users.h"
 #include "util/log.h"
@@ -102,43 +106,50 @@ static NSDB_MUST_CHECK nsdb_err institution_list(db *conn, arena *ar, const stor
     return NSDB_OK;
 }
 
-static const char *vpn_profile(arena *ar, const app *a, const store_media *m)
+/* The VPN server written into each profile ("host port"). */
+static const char *vpn_remote(const app *a)
 {
-    return arena_printf(ar,
-                        "# 難病・小慢DB VPN 接続設定（医療機関 %s %s）\n"
-                        "# VPN クライアントソフトウェアに vpn/client.p12 を読み込み、\n"
-                        "# 自治体から届く「証明書のパスフレーズ」を入力してください。\n"
-                        "client\ndev tun\nproto udp\nremote %s\nresolv-retry infinite\n"
-                        "nobind\npersist-key\npersist-tun\npkcs12 client.p12\n"
-                        "remote-cert-tls server\ncipher AES-256-GCM\nverb 3\n",
-                        m->institution_code, m->institution_name,
-                        a->cfg.vpn_remote ? a->cfg.vpn_remote : "vpn.nsdb.invalid 1194");
+    return a->cfg.vpn_remote ? a->cfg.vpn_remote : "vpn.nsdb.invalid 1194";
 }
 
-/* Everything generated for one media, then its image. */
+/* The reason a step of build_one failed, for the result and the audit record. */
+static const char *step_failed(arena *ar, const char *step, nsdb_err e)
+{
+    return arena_printf(ar, "%s: %s", step, nsdb_err_message(e));
+}
+
+/* Everything generated for one media, then its image; on failure *why names the step. */
 static NSDB_MUST_CHECK nsdb_err build_one(app *a, db *conn, pki_ca *ca, const char *dir,
                                           const char *template_dir, arena *ar, store_media *m,
-                                          char *passphrase)
+                                          char *passphrase, const char **why)
 {
-    strbuf p12 = STRBUF_INIT, list_pdf = STRBUF_INIT, list_csv = STRBUF_INIT;
+    strbuf p12 = STRBUF_INIT, list_pdf = STRBUF_INIT, list_csv = STRBUF_INIT,
+           profile = STRBUF_INIT;
     char serial[41];
     pki_passphrase_generate(passphrase);
     nsdb_err e = pki_client_p12(ca, m->institution_code, m->institution_name, passphrase, &p12,
                                 serial);
+    if (e != NSDB_OK)
+        *why = e == NSDB_ERR_INVALID ? "VPN 証明書: 医療機関名に証明書に使えない文字があります"
+                                     : step_failed(ar, "VPN 証明書", e);
     media_list_row *rows = NULL;
     size_t n = 0;
-    if (e == NSDB_OK)
-        e = institution_list(conn, ar, m, &rows, &n);
+    if (e == NSDB_OK && (e = institution_list(conn, ar, m, &rows, &n)) != NSDB_OK)
+        *why = step_failed(ar, "ユーザID一覧", e);
     const char *subtitle = arena_printf(ar, "媒体送付サイクル %s ・ %s %s", m->cycle_id,
                                         m->institution_code, m->institution_name);
-    if (e == NSDB_OK && n > 0)
-        e = media_user_list_pdf(rows, n, "医療機関毎の指定医のユーザID一覧", subtitle, &list_pdf);
-    if (e == NSDB_OK)
-        e = media_user_list_csv(rows, n, &list_csv);
-    const char *profile = vpn_profile(ar, a, m);
+    if (e == NSDB_OK && n > 0 &&
+        (e = media_user_list_pdf(rows, n, "医療機関毎の指定医のユーザID一覧", subtitle,
+                                 &list_pdf)) != NSDB_OK)
+        *why = step_failed(ar, "ユーザID一覧（PDF）", e);
+    if (e == NSDB_OK && (e = media_user_list_csv(rows, n, &list_csv)) != NSDB_OK)
+        *why = step_failed(ar, "ユーザID一覧（CSV）", e);
+    if (e == NSDB_OK && (e = vpn_profile_render(m->institution_code, m->institution_name,
+                                                vpn_remote(a), &profile)) != NSDB_OK)
+        *why = step_failed(ar, "VPN 接続設定", e);
     iso_extra_file extras[] = {
         {"vpn/client.p12", p12.data, p12.len},
-        {"vpn/nsdb-vpn.ovpn", profile, strlen(profile)},
+        {"vpn/nsdb-vpn.ovpn", profile.data, profile.len},
         {"ユーザID一覧/ユーザID一覧.csv", list_csv.data, list_csv.len},
         {"ユーザID一覧/ユーザID一覧.pdf", list_pdf.data, list_pdf.len},
     };
@@ -150,8 +161,10 @@ static NSDB_MUST_CHECK nsdb_err build_one(app *a, db *conn, pki_ca *ca, const ch
                                      m->institution_code, (long long)m->reissue_of)
                       : arena_printf(ar, "%s/%s_%s.iso", dir, m->municipality_code,
                                      m->institution_code);
-    if (e == NSDB_OK)
-        e = iso_build(m->iso_path, m->volume_id, template_dir, extras, extra_count, sha);
+    if (e == NSDB_OK &&
+        (e = iso_build(m->iso_path, m->volume_id, template_dir, extras, extra_count, sha)) !=
+            NSDB_OK)
+        *why = step_failed(ar, "ディスクイメージ", e);
     if (e == NSDB_OK) {
         struct stat st;
         m->sha256 = arena_strdup(ar, sha);
@@ -163,7 +176,60 @@ static NSDB_MUST_CHECK nsdb_err build_one(app *a, db *conn, pki_ca *ca, const ch
     strbuf_free(&p12);
     strbuf_free(&list_pdf);
     strbuf_free(&list_csv);
+    strbuf_free(&profile);
     return e;
+}
+
+/* s cut to max code points, with "…" when it was longer (for a sentence of bounded length). */
+static const char *cut(arena *ar, const char *s, size_t max)
+{
+    size_t chars = 0, end = 0;
+    for (; s[end] != '\0'; end++)
+        if (((unsigned char)s[end] & 0xC0) != 0x80 && chars++ == max)
+            return arena_printf(ar, "%.*s…", (int)end, s);
+    return s;
+}
+
+/* A media that could not be built: named (municipality, institution code and name, the step)
+ * in the log and in a media_build_failed audit record of its own; *line gets the same for the
+ * result. An error only when the record cannot be written. */
+static NSDB_MUST_CHECK nsdb_err report_failed(app *a, db *conn, arena *ar, const core_actor *who,
+                                              const store_media *m, const char *why,
+                                              const char **line)
+{
+    const char *muni = text_chars_visible(ar, m->municipality_name);
+    const char *name = text_chars_visible(ar, m->institution_name);
+    log_event(LOG_ERROR, "media_build_failed", "cycle", m->cycle_id, "municipality",
+              m->municipality_code, "institution", m->institution_code, "name", name, "reason",
+              why, NULL);
+    *line = arena_printf(ar, "%s %s %s「%s」（%s）", m->municipality_code,
+                         text_chars_visible(ar, cut(ar, m->municipality_name, 20)),
+                         m->institution_code,
+                         text_chars_visible(ar, cut(ar, m->institution_name, 30)), why);
+    core_ctx c = media_core(a, conn, ar, who);
+    return core_audit_event(&c, "media_build_failed",
+                            core_target_id(&c, "institution", m->institution_pk), "failed",
+                            arena_printf(ar, "%s %s %s %s「%s」（%s）", m->cycle_id,
+                                         m->municipality_code, muni, m->institution_code, name,
+                                         why));
+}
+
+/* The result's sentence about the media that failed: how many, the first few by name (the
+ * screen keeps about 500 bytes), where to find the rest. */
+static const char *failed_summary(arena *ar, size_t done, const char *const *lines, size_t n)
+{
+    strbuf sb = STRBUF_INIT;
+    strbuf_printf(&sb, "%zu 件の媒体を作成しました。%zu 件は作成できませんでした: ", done, n);
+    size_t shown = 0;
+    for (; shown < n && (shown == 0 || sb.len + strlen(lines[shown]) < 400); shown++)
+        strbuf_printf(&sb, "%s%s", shown ? "、" : "", lines[shown]);
+    if (shown < n)
+        strbuf_printf(&sb, " ほか %zu 件", n - shown);
+    strbuf_puts(&sb, "。医療機関の登録内容を直してから、もう一度作成してください（監査ログ "
+                     "media_build_failed に全件あります）。");
+    const char *text = arena_strdup(ar, sb.data);
+    strbuf_free(&sb);
+    return text;
 }
 
 static NSDB_MUST_CHECK nsdb_err record_one(app *a, db *conn, store_media *m, const char *passphrase,
@@ -212,6 +278,12 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
                                   template_dir ? template_dir : "(未指定)");
         return problem_set(pb, NSDB_ERR_INVALID, NULL, error);
     }
+    if (!vpn_remote_valid(vpn_remote(a))) {
+        error = arena_printf(ar, "VPN の接続先（--vpn-remote）「%s」が正しくありません。"
+                                 "「vpn.example.jp 1194」の形で指定してください。",
+                             text_chars_visible(ar, vpn_remote(a)));
+        return problem_set(pb, NSDB_ERR_INVALID, NULL, error);
+    }
     /* one build at a time on this data folder (the screen's, another server's, the CLI's): two
        would both take the same institutions and write over each other's images */
     char *dir = arena_printf(ar, "%s/media", a->cfg.data_dir);
@@ -249,7 +321,8 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
     if (e == NSDB_OK && n > 0)
         e = pki_ca_load_or_create(arena_printf(ar, "%s/ca", a->cfg.data_dir), &ca);
     media_built *built = arena_calloc(ar, n ? n : 1, sizeof *built);
-    size_t done = 0;
+    const char **failed = arena_calloc(ar, n ? n : 1, sizeof *failed);
+    size_t done = 0, failed_count = 0;
     for (size_t i = 0; e == NSDB_OK && i < n; i++) {
         if (progress != NULL && progress->report != NULL)
             progress->report(progress->ctx, done, n);
@@ -261,10 +334,15 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
             break;
         }
         char passphrase[PKI_PASSPHRASE_LEN + 1];
-        e = build_one(a, conn, ca, cycle_dir, template_dir, ar, &wanted[i], passphrase);
+        const char *why = NULL;
+        e = build_one(a, conn, ca, cycle_dir, template_dir, ar, &wanted[i], passphrase, &why);
+        if (e != NSDB_OK) { /* this media only: named, and the others are still built */
+            sodium_memzero(passphrase, sizeof passphrase);
+            e = report_failed(a, conn, ar, who, &wanted[i], why, &failed[failed_count++]);
+            continue;
+        }
         int64_t id = 0;
-        if (e == NSDB_OK)
-            e = record_one(a, conn, &wanted[i], passphrase, who, ar, &id);
+        e = record_one(a, conn, &wanted[i], passphrase, who, ar, &id);
         sodium_memzero(passphrase, sizeof passphrase);
         if (e != NSDB_OK)
             break;
@@ -279,6 +357,12 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
     if (e != NSDB_OK && error == NULL)
         error = arena_printf(ar, "媒体の作成に失敗しました（%zu 件作成済み）: %s", done,
                                   nsdb_err_message(e));
+    if (failed_count > 0) {
+        const char *summary = failed_summary(ar, done, failed, failed_count);
+        error = error ? arena_printf(ar, "%s %s", error, summary) : summary;
+        if (e == NSDB_OK)
+            e = NSDB_ERR_INVALID; /* what is built stays; the result names what is not */
+    }
     *out = built;
     *count_out = done;
     return e == NSDB_OK ? NSDB_OK : problem_set(pb, e, NULL, error);

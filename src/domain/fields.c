@@ -1,7 +1,8 @@
 /*
  * fields.c — the field table and its checkers; see fields.h. Each checker gets text that is one
- * line (line breaks and tabs made spaces) and not empty; field_check decides emptiness once, from
- * the table and the flags, so "required" is never re-implemented by a caller.
+ * line (line breaks and tabs made spaces), free of the characters text_chars.h forbids, and not
+ * empty; field_check decides emptiness and the character rule once, from the table and the
+ * flags, so "required" and "no control characters" are never re-implemented by a caller.
  */
 #include "domain/fields.h"
 
@@ -14,9 +15,9 @@
 #include "domain/ids.h"
 #include "domain/mail.h"
 #include "domain/text.h"
+#include "domain/text_chars.h"
 #include "util/str.h"
 
-static const char MSG_BAD_CHARS[] = "使用できない文字（制御文字など）が含まれています。";
 
 typedef struct word {
     const char *text, *key;
@@ -381,16 +382,36 @@ const field_def *field_find(const char *name)
     return NULL;
 }
 
+/* The one answer for a character the rule refuses (text_chars.h), naming the field and the
+ * character, since most of them cannot be seen. */
+static const char *bad_chars_reason(arena *a, const field_def *f, uint32_t cp)
+{
+    if (cp == TEXT_CHARS_BAD_UTF8)
+        return arena_printf(a, "%sに読み取れない文字（UTF-8 でない文字）が含まれています。入力し直して"
+                               "ください。",
+                            f->label);
+    return arena_printf(a, "%sに使用できない文字（%s）が含まれています。制御文字や文字の向きを変える"
+                           "記号は使えません。取り除いて入力し直してください。",
+                        f->label, text_chars_name(a, cp));
+}
+
 const char *field_check_repaired(arena *a, field_id id, const char *raw, unsigned flags,
                                  const char **out, bool *repaired)
 {
     const field_def *f = field_get(id);
     *out = NULL;
     *repaired = false;
+    /* line breaks and tabs become spaces on every path (a cell typed with Alt+Enter, a pasted
+       name); every other character the rule forbids is refused, the same on every path */
     const char *line = text_one_line(a, raw);
-    char *text = CODE_LIKE(f->check) ? text_code(a, line) : text_nfkc(a, line);
-    if (text == NULL)
-        return MSG_BAD_CHARS;
+    uint32_t cp = text_chars_forbidden(line);
+    char *text = NULL;
+    if (cp == 0) {
+        text = CODE_LIKE(f->check) ? text_code(a, line) : text_nfkc(a, line);
+        cp = text == NULL ? TEXT_CHARS_BAD_UTF8 : text_chars_forbidden(text);
+    }
+    if (cp != 0)
+        return bad_chars_reason(a, f, cp);
     if (*text == '\0') {
         bool required = (f->required && !(flags & FIELD_OPTIONAL)) || (flags & FIELD_REQUIRED);
         return required ? f->if_empty : NULL;

@@ -9,6 +9,14 @@
  * The rule is the most forgiving correct one: NFKC (full-width digits, half-width kana), line
  * breaks made spaces, codes typed in groups ("13-1-2345679"), a leading 0 a spreadsheet dropped
  * when a check digit confirms it, "〒" before a postal code, Japanese words for choices.
+ *
+ * One character rule for every field (text_chars.h), on every path: a line break (CR, LF, CRLF)
+ * or a tab becomes a space, in a form field exactly as in a file cell (a name typed on two lines
+ * of a cell, or pasted with its line break, is one line with a space); every other control
+ * character (C0, DEL, C1), U+2028/U+2029 and every bidi control (U+061C, U+200E, U+200F,
+ * U+202A–U+202E, U+2066–U+2069) is refused with one sentence naming the field and the character
+ * ("医療機関名に使用できない文字（U+202E）が含まれています。…"). So no stored value holds a
+ * character that could end a line of a file nsdb writes or make a name read backwards.
  */
 #ifndef NSDB_FIELDS_H
 #define NSDB_FIELDS_H

@@ -35,6 +35,7 @@
 #include <sodium.h>
 
 #include "domain/ids.h"
+#include "domain/text_chars.h"
 #include "util/fd.h"
 
 #define PKI_CA_COMMON_NAME "難病・小慢DB VPN CA"
@@ -452,11 +453,12 @@ static bool pki_passphrase_valid(const char *s)
     return true;
 }
 
-/* Copies a clean one-line UTF-8 name, cut to PKI_NAME_MAX_CHARS code points. */
+/* Copies a UTF-8 name that the character rule accepts (text_chars.h: no control, line break
+ * or bidi character), cut to PKI_NAME_MAX_CHARS code points. */
 static char *pki_name_copy(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || !str_is_clean_utf8(s, n) || strpbrk(s, "\t\r\n") != NULL)
+    if (n == 0 || text_chars_forbidden(s) != 0)
         return NULL;
     size_t chars = 0, end = 0;
     while (end < n && chars < PKI_NAME_MAX_CHARS) {

@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import nsdbtest  # noqa: E402
 from nsdbtest import binary_label, for_each_binary, sanitizer_report, visible_text  # noqa: E402
 
 GOOD_PASSWORD = "correct horse battery staple 2026"
@@ -1240,5 +1242,72 @@ class OperatorTests(MediaHelpers):
         self.assertEqual(sum(len(v) for v in chiyoda.values()), 3)
 
 
+class MediaBuildFailureTests(MediaHelpers):
+    """A media that cannot be built (issue 14, finding 2): an institution name with a line break
+    and an OpenVPN directive, written straight into the database as older data or another tool
+    could have left it (the forms and files now refuse or flatten it), makes the certificate step
+    refuse that one media; the build still makes the others, names the bad one (municipality,
+    institution code and name) in its result and in a media_build_failed audit record, and says so
+    again on every retry without rebuilding what exists."""
+
+    BAD_NAME = "悪意\nup /bin/sh -c id\u202e院病"
+
+    def set_institution_name(self, code, name):
+        """Writes name as the institution's name directly in the database (SQLite or PostgreSQL)."""
+        sql = "UPDATE institutions SET name = ? WHERE code = ?"
+        if self.pg is not None:
+            nsdbtest._psql(self.pg.url, nsdbtest._sql_inline(sql, (name, code)))
+            return
+        db = sqlite3.connect(self.database_file(), timeout=30)
+        try:
+            with db:
+                self.assertEqual(db.execute(sql, (name, code)).rowcount, 1)
+        finally:
+            db.close()
+
+    def test_the_others_are_built_and_the_bad_one_is_named(self):
+        cycle = self.today_cycle()[0]["id"]
+        good = self.new_institutions(CHIYODA, 2) + self.new_institutions(SAPPORO, 1)
+        bad = self.new_institutions(CHIYODA, 1)
+        self.register(CHIYODA, good[:2] + bad)
+        self.register(SAPPORO, good[2:])
+        bad_code = bad[0][0]
+        self.set_institution_name(bad_code, self.BAD_NAME)
+        # the form now refuses the name's bidi control, naming the field
+        staff = self.staff(CHIYODA)
+        r = staff.post("/inst-users/new", {"csrf": staff.page_csrf("/inst-users/new"),
+                                           "inst_name": "病院\u202e"})
+        self.assertIn("医療機関名に使用できない文字（U+202E）", visible_text(r.text))
+
+        for attempt in range(2):
+            with self.subTest(attempt=attempt):
+                r = self.cli("media", "build", "--cycle", cycle, "--template", self.template_dir(),
+                             "--json")
+                self.assertEqual(r.code, 1, r)
+                built = r.json()
+                expected = set() if attempt else {code for code, _, _ in good}
+                self.assertEqual({b["institution"] for b in built}, expected)
+                self.assertIn("%d 件の媒体を作成しました。1 件は作成できませんでした" % len(expected),
+                              r.stderr)
+                self.assertIn("%s 千代田区 %s「悪意<U+000A>up /bin/sh -c id<U+202E>院病」" %
+                              (CHIYODA[0], bad_code), r.stderr)
+                self.assertIn("VPN 証明書", r.stderr)
+                self.assertNotIn("\u202e", r.stderr)
+        listed = self.media_list(cycle)
+        self.assertEqual({m["institution"] for m in listed.values()}, {code for code, _, _ in good})
+        failed = self.audit_rows("media_build_failed")
+        self.assertEqual(len(failed), 2, failed)
+        for row in failed:
+            self.assertEqual(row["result"], "failed", row)
+            self.assertIn(bad_code, row["detail"])
+            self.assertIn("悪意<U+000A>up /bin/sh -c id<U+202E>院病", row["detail"])
+        # once the name is corrected, the next build makes the missing media
+        self.set_institution_name(bad_code, "訂正病院")
+        out = self.media_build(cycle)
+        self.assertEqual([b["institution"] for b in out], [bad_code])
+        ovpn = rock_ridge_read(out[0]["iso"], "/vpn/nsdb-vpn.ovpn").decode("utf-8")
+        self.assertIn('（医療機関 %s "訂正病院"）' % bad_code, ovpn)
+
+
 for_each_binary(globals(), CycleTests, MediaBuildTests, PackingTests, ReceiptTests, OperatorTests,
-                typed_passwords=(GOOD_PASSWORD,))
+                MediaBuildFailureTests, typed_passwords=(GOOD_PASSWORD,))

@@ -3,7 +3,9 @@
  * case is a raw value of one field that goes through the form path (field_check as the web forms
  * call it), a CSV built here and parsed by inst_import_parse_csv, and an xlsx form written by
  * inst_import_form_xlsx_filled and parsed; all three must give the same normalised value or the
- * same reason (the files add only their location).
+ * same reason (the files add only their location). Cases 29– are the character rule: a line
+ * break or tab becomes a space on every path, every other control character and every bidi
+ * control is refused with one sentence naming the field.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -63,6 +65,29 @@ static const field_case CASES[] = {
     {26, FIELD_DOCTOR_NUMBER, "", NULL, "指定医番号を入力してください"},
     {27, FIELD_DOCTOR_NUMBER, "ＡＢ－１２", "AB-12", NULL},
     {28, FIELD_SPECIALTY, "内科", "内科", NULL},
+    /* the character rule: a line break or a tab becomes a space on every path ... */
+    {29, FIELD_INST_NAME, "さくら\n記念病院", "さくら 記念病院", NULL},
+    {30, FIELD_INST_NAME, "さくら\r\n記念病院", "さくら 記念病院", NULL},
+    {31, FIELD_INST_NAME, "さくら\t記念病院", "さくら 記念病院", NULL},
+    {32, FIELD_NAME, "山田\r太郎", "山田 太郎", NULL},
+    /* ... every other control character and every bidi control is refused, naming the field */
+    {33, FIELD_INST_NAME, "さくら\xE2\x80\xAE院病念記", NULL, "医療機関名に使用できない文字（U+202E）"},
+    {34, FIELD_NAME, "山田\x01太郎", NULL, "氏名に使用できない文字（U+0001）"},
+    {35, FIELD_NAME, "山田\x1B[31m太郎", NULL, "氏名に使用できない文字（U+001B）"},
+    {36, FIELD_NAME, "山田\x7F太郎", NULL, "氏名に使用できない文字（U+007F）"},
+    {37, FIELD_NAME, "山田\xC2\x85太郎", NULL, "氏名に使用できない文字（U+0085）"},
+    {38, FIELD_NAME, "山田\xC2\x9B太郎", NULL, "氏名に使用できない文字（U+009B）"},
+    {39, FIELD_NAME, "山田\xE2\x80\x8F太郎", NULL, "氏名に使用できない文字（U+200F）"},
+    {40, FIELD_NAME, "\xE2\x80\x8E山田太郎", NULL, "氏名に使用できない文字（U+200E）"},
+    {41, FIELD_NAME, "山田\xE2\x80\xA8太郎", NULL, "氏名に使用できない文字（U+2028）"},
+    {42, FIELD_NAME_KANA, "ヤマダ\xE2\x81\xA6タロウ", NULL, "氏名カナに使用できない文字（U+2066）"},
+    {43, FIELD_SPECIALTY, "内科\xE2\x81\xA9", NULL, "診療科に使用できない文字（U+2069）"},
+    {44, FIELD_INST_ADDRESS, "東京都\xE2\x80\xAA千代田区", NULL, "医療機関所在地に使用できない文字（U+202A）"},
+    {45, FIELD_INST_CODE, "1312345679\xE2\x80\xAE", NULL, "医療機関コードに使用できない文字（U+202E）"},
+    {46, FIELD_CATEGORY, "難病\xD8\x9C", NULL, "難病/小慢に使用できない文字（U+061C）"},
+    {47, FIELD_EMAIL, "taro\xE2\x80\x8E@example.jp", NULL, "メールアドレスに使用できない文字（U+200E）"},
+    {48, FIELD_INST_PHONE, "03-1234-5678\x08", NULL, "医療機関電話番号に使用できない文字（U+0008）"},
+    {49, FIELD_NAME, "山田\xE2\x80\x8D太郎", "山田\xE2\x80\x8D太郎", NULL}, /* ZWJ is no control */
 };
 #define CASE_COUNT (sizeof CASES / sizeof CASES[0])
 
@@ -111,6 +136,8 @@ static const char *row_value(const inst_import_row *row, field_id id)
         field_id id;
         size_t offset;
     } COLUMNS[] = {{FIELD_INST_CODE, offsetof(inst_import_row, inst_code)},
+                   {FIELD_INST_NAME, offsetof(inst_import_row, inst_name)},
+                   {FIELD_INST_ADDRESS, offsetof(inst_import_row, inst_address)},
                    {FIELD_INST_POSTAL, offsetof(inst_import_row, inst_postal)},
                    {FIELD_INST_PHONE, offsetof(inst_import_row, inst_phone)},
                    {FIELD_NAME, offsetof(inst_import_row, name)},
@@ -183,6 +210,8 @@ static answer xlsx_path(arena *a, const field_case *c)
     const char *raw = raw_of(c);
     inst_import_form_doctor *doc = &doctors[1]; /* a 指定医: the doctor number is required */
     const char **cell = c->id == FIELD_INST_CODE        ? &d.inst_code
+                        : c->id == FIELD_INST_NAME      ? &d.inst_name
+                        : c->id == FIELD_INST_ADDRESS   ? &d.inst_address
                         : c->id == FIELD_INST_POSTAL    ? &d.inst_postal
                         : c->id == FIELD_INST_PHONE     ? &d.inst_phone
                         : c->id == FIELD_NAME           ? &doc->name
