@@ -60,17 +60,23 @@ static const char *login_audit_target(const char *user_id)
 }
 
 /* Records a refused password (action "login", or "password_change" for the current password
-   of 自アカウント管理); a wrong one (why "password") counts towards the lockout, and a lockout
-   ends the user's sessions. The write's failure is returned: an attempt that could not be
-   counted must not look like an ordinary refusal. */
+   of 自アカウント管理); a wrong one (why "password") counts towards the lockout — a login's try
+   was counted when it was reserved (why "password" then only locks when the tries are spent) —
+   and a lockout ends the user's sessions. The write's failure is returned: an attempt that could
+   not be counted must not look like an ordinary refusal. */
 static NSDB_MUST_CHECK nsdb_err password_refused(core_ctx *c, const char *action,
                                                  const store_user *u, const char *user_id,
                                                  const char *why, bool *locked)
 {
+    const app_config *cfg = &c->app->cfg;
+    bool reserved = strcmp(action, "login") == 0;
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK && u != NULL && strcmp(why, "password") == 0)
-        e = store_user_login_failed(c->conn, u->pk, c->who.now, c->app->cfg.max_login_failures,
-                                    c->app->cfg.lock_seconds, locked);
+        e = reserved ? store_user_login_lock_if_spent(c->conn, u->pk, c->who.now,
+                                                      cfg->max_login_failures, cfg->lock_seconds,
+                                                      locked)
+                     : store_user_login_failed(c->conn, u->pk, c->who.now,
+                                               cfg->max_login_failures, cfg->lock_seconds, locked);
     if (e == NSDB_OK)
         e = core_audit(c, action, login_audit_target(user_id), "failed", why);
     if (e == NSDB_OK && *locked)
@@ -109,10 +115,25 @@ nsdb_err core_login(core_ctx *c, const char *user_id_raw, const char *password,
     }
     if (e != NSDB_OK)
         return problem_set(pb, e, NULL, NULL);
-    bool matches = core_password_matches(c->app, u, password);
-    if (u->locked_until > c->who.now)
+    /* the try is taken before the password is checked, so parallel guesses check at most
+       max_login_failures passwords (issue 14); a refused try spends the same time */
+    bool allowed = false;
+    e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_user_login_reserve(c->conn, u->pk, c->who.now, c->app->cfg.max_login_failures,
+                                     &allowed);
+    e = core_end(c, e);
+    if (e != NSDB_OK) {
+        log_event(LOG_ERROR, "login_failure_not_recorded", "reason", "reserve", "error",
+                  nsdb_err_name(e), NULL);
+        return problem_set(pb, e, NULL, NULL);
+    }
+    if (!allowed) {
+        password_verify(c->app->dummy_hash, password);
         return problem_set(pb, password_refused(c, "login", u, user_id, "locked", locked_out),
                            "password", NULL);
+    }
+    bool matches = core_password_matches(c->app, u, password);
     if (!matches)
         return problem_set(pb, password_refused(c, "login", u, user_id, "password", locked_out),
                            "password", NULL);

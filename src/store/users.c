@@ -174,6 +174,39 @@ nsdb_err store_user_login_failed(db *conn, int64_t pk, int64_t now, int max_fail
                    now + lock_seconds);
 }
 
+nsdb_err store_user_login_reserve(db *conn, int64_t pk, int64_t now, int max_failures,
+                                  bool *allowed_out)
+{
+    STORE_ASSERT_WRITE(conn);
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "UPDATE users SET failed_logins = failed_logins + 1, updated_at = $2 "
+                          "WHERE id = $1 AND locked_until <= $2 AND failed_logins < $3 "
+                          "RETURNING failed_logins",
+                          "iii", pk, now, (int64_t)max_failures);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    db_finalize(st);
+    if (rc == DB_ERROR)
+        return NSDB_ERR_DB;
+    *allowed_out = rc == DB_ROW;
+    return NSDB_OK;
+}
+
+nsdb_err store_user_login_lock_if_spent(db *conn, int64_t pk, int64_t now, int max_failures,
+                                        int64_t lock_seconds, bool *locked_out)
+{
+    STORE_ASSERT_WRITE(conn);
+    int64_t changes = 0;
+    nsdb_err e = db_exec(conn, &changes,
+                         "UPDATE users SET failed_logins = 0, locked_until = $2 "
+                         "WHERE id = $1 AND failed_logins >= $3",
+                         "iii", pk, now + lock_seconds, (int64_t)max_failures);
+    *locked_out = e == NSDB_OK && changes > 0;
+    return e;
+}
+
 nsdb_err store_user_login_succeeded(db *conn, int64_t pk, int64_t now, const char *rehash)
 {
     STORE_ASSERT_WRITE(conn);

@@ -79,6 +79,16 @@ NSDB_MUST_CHECK nsdb_err store_user_count(db *conn, int64_t *count_out);
 NSDB_MUST_CHECK nsdb_err store_user_login_failed(db *conn, int64_t pk, int64_t now,
                                                  int max_failures, int64_t lock_seconds,
                                                  bool *locked_out);
+/* A login attempt takes one of the max_failures tries before its password is checked, so that
+   parallel guesses cannot check more passwords than that (the count is reset by a success):
+   *allowed_out false when the account is locked or its tries are all in use. */
+NSDB_MUST_CHECK nsdb_err store_user_login_reserve(db *conn, int64_t pk, int64_t now,
+                                                  int max_failures, bool *allowed_out);
+/* After a wrong password whose try was reserved: locks until now+lock_seconds when the tries are
+   spent (*locked_out). */
+NSDB_MUST_CHECK nsdb_err store_user_login_lock_if_spent(db *conn, int64_t pk, int64_t now,
+                                                        int max_failures, int64_t lock_seconds,
+                                                        bool *locked_out);
 /* Resets failures; replaces the hash when rehash != NULL (cost raised in configuration). */
 NSDB_MUST_CHECK nsdb_err store_user_login_succeeded(db *conn, int64_t pk, int64_t now,
                                                     const char *rehash);

@@ -202,24 +202,52 @@ static void failed_lockout_write_is_not_dropped(void **state)
                      NSDB_ERR_AUTH);
     assert_int_equal(failed_logins(f, issued.user_id), 1);
 
-    db_fault_inject(1); /* the failure count's UPDATE */
+    db_fault_inject(1); /* the try's reservation, before the password is checked */
     assert_int_equal(core_login(&c, issued.user_id, "wrong-password", &u, &s, &locked, &pb),
                      NSDB_ERR_DB);
     assert_null(u);
-    assert_int_equal(failed_logins(f, issued.user_id), 1); /* rolled back, and said so */
+    assert_int_equal(failed_logins(f, issued.user_id), 1); /* no try taken, and said so */
 
-    db_fault_inject(2); /* the audit record after the count */
+    db_fault_inject(3); /* the audit record after the check (reserve, lock check, audit) */
     assert_int_equal(core_login(&c, issued.user_id, "wrong-password", &u, &s, &locked, &pb),
                      NSDB_ERR_DB);
-    assert_int_equal(failed_logins(f, issued.user_id), 1);
+    assert_int_equal(failed_logins(f, issued.user_id), 2); /* the try stays spent: fails closed */
 
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 3; i++)
         assert_int_equal(core_login(&c, issued.user_id, "wrong-password", &u, &s, &locked, &pb),
                          NSDB_ERR_AUTH);
     assert_true(locked); /* the fifth counted failure locks */
     /* locked: even the right password is refused */
     assert_int_equal(core_login(&c, issued.user_id, issued.initial_password, &u, &s, &locked, &pb),
                      NSDB_ERR_AUTH);
+}
+
+/* Issue 14: the lockout is checked and counted in one step, before the password is checked, so
+   parallel guesses cannot check more passwords than the lockout allows: with every try taken by
+   attempts still in flight, even the right password is refused. */
+static void tries_in_flight_are_counted_before_the_check(void **state)
+{
+    struct fixture *f = *state;
+    accounts_issued issued;
+    store_user *staff = add_staff(f, &issued);
+    core_ctx c = web_like(f, NULL);
+    for (int i = 0; i < f->app.cfg.max_login_failures; i++) {
+        bool allowed = false;
+        assert_int_equal(core_begin(&c), NSDB_OK);
+        assert_int_equal(store_user_login_reserve(c.conn, staff->pk, c.who.now,
+                                                  f->app.cfg.max_login_failures, &allowed),
+                         NSDB_OK);
+        assert_int_equal(core_end(&c, NSDB_OK), NSDB_OK);
+        assert_true(allowed);
+    }
+    store_user *u = NULL;
+    core_session s;
+    bool locked = false;
+    nsdb_problem pb = {0};
+    assert_int_equal(core_login(&c, issued.user_id, issued.initial_password, &u, &s, &locked, &pb),
+                     NSDB_ERR_AUTH);
+    assert_null(u);
+    assert_int_equal(failed_logins(f, issued.user_id), f->app.cfg.max_login_failures);
 }
 
 static void login_opens_a_session_and_a_failed_write_opens_none(void **state)
@@ -379,6 +407,7 @@ int main(void)
         SQLITE(cli_refuses_what_the_form_refuses),
         SQLITE(failed_lockout_write_is_not_dropped),
         SQLITE(login_opens_a_session_and_a_failed_write_opens_none),
+        SQLITE(tries_in_flight_are_counted_before_the_check),
         SQLITE(nobody_resets_or_suspends_themselves),
         SQLITE(a_manager_reaches_only_its_own_municipalitys_users),
         SQLITE(current_password_guesses_lock_and_suspended_answers_as_wrong),
