@@ -184,7 +184,7 @@ static void merge_applies_the_checks_across_files(void **state)
     assert_int_equal(inst_import_merge(&all, &one, a), NSDB_ERR_INVALID);
     size_t len_b;
     char *bytes = test_slurp_maybe(path_b, &len_b);
-    assert_int_equal(inst_import_parse_file(csv, len, "c.csv", a, &one), NSDB_OK);
+    assert_int_equal(inst_import_parse_file(csv, len, "c.csv", NULL, a, &one), NSDB_OK);
     assert_int_equal(inst_import_merge(&all, &one, a), NSDB_ERR_INVALID);
     free(csv);
 
@@ -212,7 +212,7 @@ static void merge_applies_the_checks_across_files(void **state)
     assert_true(str_starts_with(e->message, "「c.csv」2行目 G列（氏名）: 同じ方が「a.xlsx」の13行目"));
 
     /* parse_file tells an xlsx from a CSV by its content */
-    assert_int_equal(inst_import_parse_file(bytes, len_b, "renamed.csv", a, &one), NSDB_OK);
+    assert_int_equal(inst_import_parse_file(bytes, len_b, "renamed.csv", NULL, a, &one), NSDB_OK);
     assert_int_equal(one.row_count, 2);
     free(bytes);
     arena_free(a);
