@@ -17,7 +17,7 @@
 /* The limits are written in the units their messages use, so that the text cannot disagree. */
 #define UPLOAD_MAX_FILES 20             /* files in one request */
 #define UPLOAD_MAX_UNPACKED_MB 64       /* XML inflated from xlsx parts, plus CSV bytes */
-#define UPLOAD_MAX_CELLS_MAN 200        /* ×10,000: xlsx cells and shared strings, CSV fields */
+#define UPLOAD_MAX_CELLS_MAN 100        /* ×10,000: xlsx cells and shared strings */
 #define UPLOAD_MAX_ROWS_MAN 20          /* ×10,000: xlsx rows and CSV lines */
 
 #define UPLOAD_MAX_UNPACKED_BYTES ((size_t)UPLOAD_MAX_UNPACKED_MB * 1024u * 1024u)
