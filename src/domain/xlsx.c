@@ -507,8 +507,8 @@ static NSDB_MUST_CHECK nsdb_err xlsx_strings_load(xlsx_reader *rd, const char *n
         } else if (!(type == XML_READER_TYPE_END_ELEMENT && xlsx_xml_is(r, "si"))) {
             continue;
         }
-        /* End of an <si> (or an empty <si/>): each costs a cell of the budget, for a part of
-           millions of empty ones costs as much work as millions of cells. */
+        /* End of an <si> (or an empty <si/>). Each costs a cell of the budget: a part of
+           millions of empty ones is as much work as millions of cells. */
         in_si = false;
         if (!upload_budget_take_cells(rd->budget, 1)) {
             type = -1;
