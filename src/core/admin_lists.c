@@ -76,7 +76,8 @@ nsdb_err core_admin_list_upload(core_ctx *c, const char *filename, const void *d
         return upload_refused(c, "申請リストのファイル（.xlsx）を選択してください。", pb);
     xlsx_table *table = NULL;
     char *error = NULL;
-    if (xlsx_read(data, len, &table, &error) != NSDB_OK) {
+    upload_budget budget = upload_budget_for_request(); /* the request carries this one file */
+    if (xlsx_read_limited(data, len, &budget, &table, &error) != NSDB_OK) {
         char *msg =
             arena_strdup(c->arena, error ? error : "Excel ファイル（.xlsx）として読めません。");
         free(error);

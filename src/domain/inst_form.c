@@ -146,18 +146,22 @@ static void form_read(import_ctx *c, const xlsx_table *t)
         inst_import_error_add(c->out, c->a, c->file, (cell_ref){0, 0, NULL}, MSG_FORM_NO_ROWS);
 }
 
-nsdb_err inst_import_parse_xlsx(const void *data, size_t len, const char *filename, arena *a,
-                                inst_import *out)
+nsdb_err inst_import_parse_xlsx(const void *data, size_t len, const char *filename,
+                                upload_budget *budget, arena *a, inst_import *out)
 {
+    upload_budget own = upload_budget_for_request();
+    if (budget == NULL)
+        budget = &own;
     import_ctx c;
     inst_import_ctx_open(&c, out, a, filename, true);
     xlsx_table *t = NULL;
     char *message = NULL;
-    if (xlsx_read(data, len, &t, &message) != NSDB_OK) {
+    if (xlsx_read_limited(data, len, budget, &t, &message) != NSDB_OK) {
         inst_import_error_add(out, a, c.file, (cell_ref){0, 0, NULL},
                   message ? message : "Excel ファイル（.xlsx）として読み込めません。");
         free(message);
-        return inst_import_ctx_close(&c);
+        nsdb_err e = inst_import_ctx_close(&c);
+        return budget->exceeded != NULL ? NSDB_ERR_TOO_LARGE : e;
     }
     form_read(&c, t);
     xlsx_table_free(t);

@@ -330,11 +330,21 @@ nsdb_err inst_import_parse_csv(const char *data, size_t len, arena *a, inst_impo
 }
 
 
-nsdb_err inst_import_parse_file(const void *data, size_t len, const char *filename, arena *a,
-                                inst_import *out)
+nsdb_err inst_import_parse_file(const void *data, size_t len, const char *filename,
+                                upload_budget *budget, arena *a, inst_import *out)
 {
+    upload_budget own = upload_budget_for_request();
+    if (budget == NULL)
+        budget = &own;
     if (len >= 4 && memcmp(data, "PK\x03\x04", 4) == 0)
-        return inst_import_parse_xlsx(data, len, filename, a, out);
+        return inst_import_parse_xlsx(data, len, filename, budget, a, out);
+    /* a CSV costs its bytes and lines (which bound its records), taken before any work */
+    size_t lines = 1;
+    for (const char *p = data; (p = memchr(p, '\n', len - (size_t)(p - (const char *)data)));
+         p++)
+        lines++;
+    if (!upload_budget_take_bytes(budget, len) || !upload_budget_take_rows(budget, lines))
+        return NSDB_ERR_TOO_LARGE;
     return inst_import_parse_csv_named(data, len, filename, a, out);
 }
 

@@ -18,6 +18,7 @@
 
 #include "domain/fields.h"
 #include "domain/inst_form.h"
+#include "domain/upload_limits.h"
 #include "util/arena.h"
 #include "util/err.h"
 #include "util/str.h"
@@ -100,13 +101,18 @@ NSDB_MUST_CHECK nsdb_err inst_import_parse_csv_named(const char *data, size_t le
 /* Parses a filled 医療機関ユーザデータファイル (SPEC §5.2a; the layout of inst_import_form_xlsx):
  * the institution from the labelled cells at the top, one user per filled row below the header;
  * the first such row becomes the institution's 責任者 (inst_manager, doctor number kept; optional
- * as for a CSV 責任者), the others 指定医. Messages carry filename and the sheet's row. */
+ * as for a CSV 責任者), the others 指定医. Messages carry filename and the sheet's row. The
+ * workbook is read within *budget (NULL: a request of this file alone; see xlsx_read_limited);
+ * NSDB_ERR_TOO_LARGE when that is passed (budget->exceeded says which limit). */
 NSDB_MUST_CHECK nsdb_err inst_import_parse_xlsx(const void *data, size_t len, const char *filename,
-                                                arena *a, inst_import *out);
+                                                upload_budget *budget, arena *a, inst_import *out);
 
-/* Either of the above, chosen by content (an .xlsx is a zip): for an upload of several files. */
+/* Either of the above, chosen by content (an .xlsx is a zip): for an upload of several files,
+ * which share *budget (NULL: a request of this file alone). A CSV takes its bytes and lines from
+ * the budget before it is read. NSDB_ERR_TOO_LARGE when the budget is passed: budget->exceeded is
+ * the message for the whole request, and out is not to be used. */
 NSDB_MUST_CHECK nsdb_err inst_import_parse_file(const void *data, size_t len, const char *filename,
-                                                arena *a, inst_import *out);
+                                                upload_budget *budget, arena *a, inst_import *out);
 
 /* Appends from to into (rows, errors, files, warnings; strings are shared, not copied, so from's
  * arena must live as long as into's) and applies the checks across rows to the union: a person

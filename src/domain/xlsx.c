@@ -9,7 +9,9 @@
  * Part names are matched case-insensitively (OPC names are).
  *
  * Safety: the caller's bytes are untrusted. Each part is inflated into a buffer that stops at
- * XLSX_MAX_PART_BYTES whatever the zip directory claims, so a zip bomb costs at most that much;
+ * XLSX_MAX_PART_BYTES or at what is left of the request's budget (upload_limits.h), whatever the
+ * zip directory claims, so a zip bomb costs at most that much; every shared string, row and cell
+ * takes from the same budget, so a part full of empty ones stops early;
  * a document carrying a DTD is refused before it reaches the parser, and the parser runs without
  * network, DTD loading or entity substitution. Allocation failure aborts, as everywhere in nsdb
  * (arena, strbuf).
@@ -84,8 +86,21 @@ nsdb_err xlsx_fail(xlsx_reader *rd, nsdb_err err, const char *message)
 
 /* ---- zip parts ---------------------------------------------------------------------------- */
 
-/* Inflates the part called name (case-insensitive) into a malloc'd NUL-terminated buffer.
- * NSDB_ERR_NOT_FOUND when the part is missing (no message set: the caller decides). */
+/* A part larger than it may be: the request's budget message when that is what it passes,
+ * otherwise the per-part limit's. */
+static nsdb_err xlsx_part_too_large(xlsx_reader *rd, zip_uint64_t size)
+{
+    /* the failed take records which limit was passed */
+    if (size > rd->budget->bytes_left && !upload_budget_take_bytes(rd->budget, (size_t)size))
+        return xlsx_fail(rd, NSDB_ERR_TOO_LARGE, rd->budget->exceeded);
+    return xlsx_fail(rd, NSDB_ERR_TOO_LARGE, MSG_TOO_LARGE);
+}
+
+/* Inflates the part called name (case-insensitive) into a malloc'd NUL-terminated buffer, taking
+ * its size from the request's budget. The size the central directory claims is checked first, so
+ * that an honest bomb is refused before any inflating; the bytes really inflated are the guard,
+ * since the directory may lie. NSDB_ERR_NOT_FOUND when the part is missing (no message set: the
+ * caller decides). */
 static NSDB_MUST_CHECK nsdb_err xlsx_part_read(xlsx_reader *rd, const char *name, char **out,
                                                size_t *len_out)
 {
@@ -93,6 +108,13 @@ static NSDB_MUST_CHECK nsdb_err xlsx_part_read(xlsx_reader *rd, const char *name
     zip_int64_t index = zip_name_locate(rd->zip, name, ZIP_FL_NOCASE);
     if (index < 0)
         return NSDB_ERR_NOT_FOUND;
+    size_t limit = rd->budget->bytes_left < XLSX_MAX_PART_BYTES ? rd->budget->bytes_left
+                                                                 : XLSX_MAX_PART_BYTES;
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat_index(rd->zip, (zip_uint64_t)index, 0, &st) == 0 &&
+        (st.valid & ZIP_STAT_SIZE) && st.size > limit)
+        return xlsx_part_too_large(rd, st.size);
     zip_file_t *f = zip_fopen_index(rd->zip, (zip_uint64_t)index, 0);
     if (f == NULL)
         return xlsx_fail(rd, NSDB_ERR_PARSE, XLSX_MSG_BROKEN);
@@ -102,13 +124,9 @@ static NSDB_MUST_CHECK nsdb_err xlsx_part_read(xlsx_reader *rd, const char *name
         abort();
     for (;;) {
         if (len == cap) {
-            if (cap > XLSX_MAX_PART_BYTES) {
-                free(buf);
-                zip_fclose(f);
-                return xlsx_fail(rd, NSDB_ERR_TOO_LARGE, MSG_TOO_LARGE);
-            }
-            cap = cap * 2 > (size_t)XLSX_MAX_PART_BYTES + 1 ? (size_t)XLSX_MAX_PART_BYTES + 1
-                                                            : cap * 2;
+            if (cap > limit)
+                break;
+            cap = cap * 2 > limit + 1 ? limit + 1 : cap * 2;
             char *p = realloc(buf, cap + 1);
             if (p == NULL)
                 abort();
@@ -125,9 +143,9 @@ static NSDB_MUST_CHECK nsdb_err xlsx_part_read(xlsx_reader *rd, const char *name
         len += (size_t)n;
     }
     zip_fclose(f);
-    if (len > XLSX_MAX_PART_BYTES) {
+    if (len > limit || !upload_budget_take_bytes(rd->budget, len)) {
         free(buf);
-        return xlsx_fail(rd, NSDB_ERR_TOO_LARGE, MSG_TOO_LARGE);
+        return xlsx_part_too_large(rd, len);
     }
     buf[len] = '\0';
     *out = buf;
@@ -489,17 +507,29 @@ static NSDB_MUST_CHECK nsdb_err xlsx_strings_load(xlsx_reader *rd, const char *n
         } else if (!(type == XML_READER_TYPE_END_ELEMENT && xlsx_xml_is(r, "si"))) {
             continue;
         }
-        /* End of an <si> (or an empty <si/>). */
+        /* End of an <si> (or an empty <si/>). Each costs a cell of the budget: a part of
+           millions of empty ones is as much work as millions of cells. */
         in_si = false;
-        char *s = arena_strdup(rd->table->a, text.data ? text.data : "");
-        xlsx_unescape(s);
+        if (!upload_budget_take_cells(rd->budget, 1)) {
+            type = -1;
+            xlsx_fail(rd, NSDB_ERR_TOO_LARGE, rd->budget->exceeded);
+            break;
+        }
+        const char *s = "";
+        if (text.len > 0) {
+            char *copy = arena_strdup(rd->table->a, text.data);
+            xlsx_unescape(copy);
+            s = copy;
+        }
         rd->strings = xlsx_grow(rd->strings, &rd->string_cap, rd->string_count,
                                 sizeof *rd->strings);
         rd->strings[rd->string_count++] = s;
     }
     strbuf_free(&text);
     xlsx_part_close(&part);
-    return type < 0 ? NSDB_ERR_PARSE : NSDB_OK;
+    if (type < 0)
+        return rd->budget->exceeded != NULL ? NSDB_ERR_TOO_LARGE : NSDB_ERR_PARSE;
+    return NSDB_OK;
 }
 
 /* ---- entry points -------------------------------------------------------------------------- */
@@ -529,16 +559,19 @@ static NSDB_MUST_CHECK nsdb_err xlsx_open_zip(xlsx_reader *rd, const void *data,
     return NSDB_OK;
 }
 
-nsdb_err xlsx_read(const void *data, size_t len, xlsx_table **out, char **error_out)
+nsdb_err xlsx_read_limited(const void *data, size_t len, upload_budget *budget, xlsx_table **out,
+                           char **error_out)
 {
     *out = NULL;
     if (error_out != NULL)
         *error_out = NULL;
     pthread_once(&xlsx_xml_once, xlsx_xml_init);
-    xlsx_reader rd = {.scratch = arena_new()};
+    xlsx_reader rd = {.scratch = arena_new(), .budget = budget};
     rd.table = xlsx_table_new();
     const char *sheet = NULL, *strings = NULL;
-    nsdb_err err = xlsx_open_zip(&rd, data, len);
+    nsdb_err err = budget->exceeded != NULL
+                       ? xlsx_fail(&rd, NSDB_ERR_TOO_LARGE, budget->exceeded)
+                       : xlsx_open_zip(&rd, data, len);
     if (err == NSDB_OK)
         err = xlsx_locate_parts(&rd, &sheet, &strings);
     if (err == NSDB_OK && strings != NULL)
@@ -557,4 +590,10 @@ nsdb_err xlsx_read(const void *data, size_t len, xlsx_table **out, char **error_
     }
     *out = rd.table;
     return NSDB_OK;
+}
+
+nsdb_err xlsx_read(const void *data, size_t len, xlsx_table **out, char **error_out)
+{
+    upload_budget budget = upload_budget_for_request();
+    return xlsx_read_limited(data, len, &budget, out, error_out);
 }

@@ -3,7 +3,9 @@
  * It is the trust boundary for uploaded spreadsheets: the zip is opened from the buffer (libzip),
  * the XML parts are streamed (libxml2 xmlReader, no network, no DTD, no entity expansion), and
  * every part is capped (XLSX_MAX_PART_BYTES uncompressed, XLSX_MAX_ROWS rows) so that a zip bomb
- * or a billion-laughs document is refused rather than expanded. Shared strings (with rich-text
+ * or a billion-laughs document is refused rather than expanded. Beyond one file, the reader takes
+ * from the budget of its upload request (upload_limits.h: unpacked bytes, cells including shared
+ * strings, rows), so that many files of one request cannot together do more. Shared strings (with rich-text
  * runs, without phonetic guides), inline strings, numbers, booleans, formula results and errors
  * are all returned as text; files written by Excel, LibreOffice and libxlsxwriter read alike.
  */
@@ -13,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "domain/upload_limits.h"
 #include "util/err.h"
 
 #define XLSX_MAX_PART_BYTES (50u * 1024u * 1024u) /* one XML part, uncompressed */
@@ -22,9 +25,16 @@
 /* The first worksheet (workbook order) as text cells; only rows holding a value are kept. */
 typedef struct xlsx_table xlsx_table;
 
-/* Reads data (an .xlsx file) into *out. On failure *out is NULL and, when error_out is not NULL,
- * *error_out is a malloc'd Japanese message for the user (free it). NSDB_ERR_PARSE when the bytes
- * are not a readable workbook, NSDB_ERR_TOO_LARGE when a limit above is passed. Thread-safe. */
+/* Reads data (an .xlsx file) into *out, taking what it unpacks and reads from *budget (the
+ * request's, shared by its files): the size the zip directory claims for a part is checked before
+ * inflating it, the bytes really inflated, every shared string (an empty one too), row and cell
+ * while reading. On failure *out is NULL and, when error_out is not NULL, *error_out is a malloc'd
+ * Japanese message for the user (free it). NSDB_ERR_PARSE when the bytes are not a readable
+ * workbook, NSDB_ERR_TOO_LARGE when a limit above or the budget is passed (then
+ * budget->exceeded is set for a budget limit). Thread-safe. */
+NSDB_MUST_CHECK nsdb_err xlsx_read_limited(const void *data, size_t len, upload_budget *budget,
+                                           xlsx_table **out, char **error_out);
+/* xlsx_read_limited with the whole budget of a request of one file. */
 NSDB_MUST_CHECK nsdb_err xlsx_read(const void *data, size_t len, xlsx_table **out,
                                    char **error_out);
 void xlsx_table_free(xlsx_table *t);

@@ -45,6 +45,7 @@ struct xlsx_table {
 typedef struct xlsx_reader {
     zip_t *zip;
     arena *scratch; /* freed at the end of xlsx_read */
+    upload_budget *budget; /* the request's; every part, shared string, row and cell takes from it */
     xlsx_table *table;
     const char **strings; /* shared strings (text in the table's arena) */
     size_t string_count, string_cap;

@@ -3,7 +3,8 @@
  * by the package half, xlsx.c) into the table, one row and one cell at a time, and answers the
  * table's lookups. Cells of every type become text (shared strings by index, numbers as Excel
  * stored them but integral values written plainly, booleans, inline strings, formula results);
- * rows are capped at XLSX_MAX_ROWS and columns at XFD. The table owns an arena for all cell text;
+ * rows are capped at XLSX_MAX_ROWS and columns at XFD, and every row and cell element, empty or
+ * not, takes from the request's budget (upload_limits.h). The table owns an arena for all cell text;
  * cells live in one array, rows point into it, and each row's cells are sorted by column so that
  * a lookup is a binary search.
  */
@@ -90,6 +91,8 @@ static NSDB_MUST_CHECK nsdb_err xlsx_row_begin(xlsx_reader *rd, xmlTextReaderPtr
     }
     if (number > XLSX_MAX_ROW_NUMBER)
         return xlsx_fail(rd, NSDB_ERR_PARSE, XLSX_MSG_BROKEN);
+    if (!upload_budget_take_rows(rd->budget, 1)) /* an empty <row/> costs work too */
+        return xlsx_fail(rd, NSDB_ERR_TOO_LARGE, rd->budget->exceeded);
     st->in_row = true;
     st->row_number = number;
     st->row_first = rd->table->cell_count;
@@ -128,6 +131,8 @@ static NSDB_MUST_CHECK nsdb_err xlsx_cell_begin(xlsx_reader *rd, xmlTextReaderPt
     }
     if (col >= XLSX_MAX_COLUMNS)
         return xlsx_fail(rd, NSDB_ERR_PARSE, XLSX_MSG_BROKEN);
+    if (!upload_budget_take_cells(rd->budget, 1)) /* an empty <c/> costs work too */
+        return xlsx_fail(rd, NSDB_ERR_TOO_LARGE, rd->budget->exceeded);
     if (!xlsx_xml_attr(r, "t", false, st->type, sizeof st->type))
         strcpy(st->type, "n");
     st->in_cell = true;

@@ -12,6 +12,7 @@
 #include "core/registration.h"
 #include "domain/csv_out.h"
 #include "domain/inst_import.h"
+#include "domain/upload_limits.h"
 #include "store/registrations.h"
 #include "util/log.h"
 #include "web/inst_users.h"
@@ -59,23 +60,42 @@ static json_t *errors_json(arena *a, const inst_import *imp)
     return rows;
 }
 
-/* Parses every uploaded file into one result; false (page rendered) when none was given. */
+/* A file part of the form: a chosen but empty file counts (and is refused with its own message);
+   a file input left empty sends a part without a name and content. */
+static bool import_is_file(const http_param *p)
+{
+    return strcmp(p->name, "file") == 0 && p->filename != NULL &&
+           (p->value_len > 0 || *p->filename != '\0');
+}
+
+/* Parses every uploaded file into one result; false (page rendered) when none was given or the
+ * request passes an upload limit (upload_limits.h): the file count before any parsing, then the
+ * budget of unpacked bytes, cells and rows that the files share. */
 static bool import_read(web_ctx *ctx, json_t *data, inst_import *total, strbuf *names)
 {
     arena *a = ctx->req->arena;
     memset(total, 0, sizeof *total);
     size_t files = 0;
+    for (const http_param *p = http_form_params(ctx->req); p != NULL; p = p->next)
+        files += import_is_file(p);
+    if (!upload_files_fit(files)) {
+        import_refuse(ctx, data, NULL, 0, UPLOAD_MSG_TOO_MANY_FILES);
+        return false;
+    }
+    upload_budget budget = upload_budget_for_request();
     for (const http_param *p = http_form_params(ctx->req); p != NULL; p = p->next) {
-        /* a chosen but empty file is parsed (and refused with its own message); a file input
-           left empty sends a part without a name and content */
-        if (strcmp(p->name, "file") != 0 || p->filename == NULL ||
-            (p->value_len == 0 && *p->filename == '\0'))
+        if (!import_is_file(p))
             continue;
-        files++;
         inst_import one;
         memset(&one, 0, sizeof one);
         /* NSDB_ERR_INVALID: the file's errors are in one, listed with the others */
-        nsdb_err e = inst_import_parse_file(p->value, p->value_len, p->filename, a, &one);
+        nsdb_err e =
+            inst_import_parse_file(p->value, p->value_len, p->filename, &budget, a, &one);
+        if (e == NSDB_ERR_TOO_LARGE) {
+            import_refuse(ctx, data, NULL, 0,
+                          budget.exceeded ? budget.exceeded : nsdb_err_message(e));
+            return false;
+        }
         if (e == NSDB_OK || e == NSDB_ERR_INVALID)
             e = inst_import_merge(total, &one, a);
         if (e != NSDB_OK && e != NSDB_ERR_INVALID) {

@@ -28,13 +28,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from nsdbtest import FONTCONFIG_LSAN_ENV, for_each_binary, visible_text  # noqa: E402
+from nsdbtest import FONTCONFIG_LSAN_ENV, Client, for_each_binary, visible_text  # noqa: E402
 
 STAFF_PASSWORD = "correct horse battery staple 2026"
 DOCTOR_PASSWORD = "しろいくもと青い海を見に行く"
@@ -204,6 +205,44 @@ def fill_form_xlsx(blank, cells):
                     xml = new
                 data = xml.encode("utf-8")
             dst.writestr(info, data)
+    return out.getvalue()
+
+
+def shared_strings_bomb(count=10 * 1000 * 1000):
+    """A small xlsx (tens of KB) whose shared-strings part unpacks to count empty <si/> (50 MB for
+    ten million): the attack of issue 14, which cost 1.7 s and 337 MB per file before the request
+    budget (domain/upload_limits.h)."""
+    ns = "http://schemas.openxmlformats.org/"
+    parts = {
+        "[Content_Types].xml":
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="%spackage/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            '</Types>' % ns,
+        "_rels/.rels":
+            '<Relationships xmlns="%spackage/2006/relationships"><Relationship Id="rId1" '
+            'Type="%sofficeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+            '</Relationships>' % (ns, ns),
+        "xl/workbook.xml":
+            '<workbook xmlns="%sspreadsheetml/2006/main" xmlns:r="%sofficeDocument/2006/'
+            'relationships"><sheets><sheet name="s" sheetId="1" r:id="rId1"/></sheets></workbook>'
+            % (ns, ns),
+        "xl/_rels/workbook.xml.rels":
+            '<Relationships xmlns="%spackage/2006/relationships">'
+            '<Relationship Id="rId1" Type="%sofficeDocument/2006/relationships/worksheet" '
+            'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="%sofficeDocument/2006/'
+            'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
+            % (ns, ns, ns),
+        "xl/worksheets/sheet1.xml":
+            '<worksheet xmlns="%sspreadsheetml/2006/main"><sheetData/></worksheet>' % ns,
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+        z.writestr("xl/sharedStrings.xml",
+                   b'<sst xmlns="' + ns.encode() + b'spreadsheetml/2006/main">' +
+                   b"<si/>" * count + b"</sst>")
     return out.getvalue()
 
 
@@ -968,6 +1007,76 @@ class LargeImport(Flow2Base):
         return "".join(chr(ord(ch) - 0x60) if "\u30a1" <= ch <= "\u30f6" else ch for ch in s)
 
 
+class ImportLimits(Flow2Base):
+    """Issue 14, finding 4: one request of 一括登録 carries at most 20 files, counted before any is
+    parsed, and its files share a budget of unpacked bytes, cells and rows; a request over a limit
+    is 400 with the limit's message, nothing is registered, and the server keeps answering."""
+
+    def test_twenty_one_files_are_refused_before_parsing(self):
+        files = []
+        names = []
+        for i in range(21):
+            inst = self.institution()
+            row = self.row(inst, user_type="責任者")
+            names.append(row[6])
+            files.append(("limit%02d.csv" % i, csv_bytes([row])))
+        r, errors = self.assert_import_refused(
+            files, names=names[:3],
+            page_has=["一度にアップロードできるファイルは 20 個までです", "分けて"])
+        self.assertEqual(errors, [], "no file was read, so no row is listed")
+        refused = self.audit_rows("inst_users_import")[0]  # newest first
+        self.assertEqual(refused["result"], "failed")
+        self.assertIn("20 個まで", refused["detail"] or "")
+        # twenty are still one request
+        batch, ids, page = self.import_ok(files[:20])
+        self.assertEqual(len(ids), 20)
+
+    def test_a_shared_strings_bomb_is_refused_and_healthz_still_answers(self):
+        bomb = shared_strings_bomb()
+        self.assertLess(len(bomb), 200 * 1024)
+        inst = self.institution()
+        row = self.row(inst, user_type="責任者")
+        health = []
+        stop = threading.Event()
+
+        def poll_healthz():
+            c = Client(self.server.base_url, timeout=5)
+            while not stop.is_set():
+                t0 = time.monotonic()
+                try:
+                    status = c.get("/healthz").status
+                except OSError as e:
+                    status = repr(e)
+                health.append((status, time.monotonic() - t0))
+                time.sleep(0.05)
+
+        poller = threading.Thread(target=poll_healthz)
+        poller.start()
+        try:
+            # the issue's attack was two requests of forty such files; twenty is the most a
+            # request may carry, and they share one budget
+            files = [("ok.csv", csv_bytes([row]))] + \
+                [("bomb%02d.xlsx" % i, bomb) for i in range(19)]
+            self.assert_import_refused(files, names=[row[6]],
+                                       page_has=["セルの数が多すぎます", "分けて"])
+            c = self.staff()
+            t0 = time.monotonic()
+            r = self.upload(files, c)
+            seconds = time.monotonic() - t0
+            self.assertEqual(r.status, 400, r)
+            self.assertIn("セルの数が多すぎます", visible_text(r.text))
+        finally:
+            stop.set()
+            poller.join()
+        sys.stderr.write("\n[%s] a request of 19 bombs refused in %.2f s; /healthz at most %.2f s\n"
+                         % (type(self).__name__, seconds, max(t for _, t in health)))
+        # before the budget the same request cost 19 × 1.7 s
+        self.assertLess(seconds, 15.0 if "Asan" in type(self).__name__ else 5.0)
+        self.assertTrue(health, "/healthz was never asked")
+        self.assertTrue(all(status == 200 for status, _ in health), health)
+        self.assertEqual(self.client().get("/healthz").status, 200)
+
+
 class SearchAndNotices(Flow2Base):
     """医療機関ユーザ検索: the filters, paging, checkboxes; notices one by one and in bulk."""
 
@@ -1543,7 +1652,7 @@ class Scope(Flow2Base):
 
 
 for_each_binary(globals(), FormsAndSingleRegistration, BulkImportErrors, BulkImportFormats,
-                LargeImport, SearchAndNotices, InstitutionUsers, Maintenance,
+                LargeImport, ImportLimits, SearchAndNotices, InstitutionUsers, Maintenance,
                 RegistrationNotifications, Scope,
                 typed_passwords=(STAFF_PASSWORD, DOCTOR_PASSWORD, MANAGER_PASSWORD,
                                  OPERATOR_PASSWORD))

@@ -186,7 +186,7 @@ static inline nsdb_err parse_form_file(arena *a, const char *path, const char *n
     size_t len;
     char *data = test_slurp_maybe(path, &len);
     assert_non_null(data);
-    nsdb_err err = inst_import_parse_xlsx(data, len, name, a, imp);
+    nsdb_err err = inst_import_parse_xlsx(data, len, name, NULL, a, imp);
     free(data);
     return err;
 }

@@ -238,7 +238,7 @@ static answer xlsx_path(arena *a, const field_case *c)
     fclose(f);
     unlink(path);
     inst_import imp;
-    nsdb_err e = inst_import_parse_xlsx(data, len, "case.xlsx", a, &imp);
+    nsdb_err e = inst_import_parse_xlsx(data, len, "case.xlsx", NULL, a, &imp);
     free(data);
     assert_int_equal(e, imp.error_count > 0 ? NSDB_ERR_INVALID : NSDB_OK);
     return file_answer(&imp, c, 1);

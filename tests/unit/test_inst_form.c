@@ -221,7 +221,7 @@ static void form_with_a_moved_column_or_a_missing_label_is_refused(void **state)
     assert_contains(imp.errors[0].message, "「nolabel.xlsx」: 「所在地」の欄");
 
     /* not a workbook at all */
-    assert_int_equal(inst_import_parse_xlsx("PK\x03\x04garbage", 11, "broken.xlsx", a, &imp),
+    assert_int_equal(inst_import_parse_xlsx("PK\x03\x04garbage", 11, "broken.xlsx", NULL, a, &imp),
                      NSDB_ERR_INVALID);
     assert_int_equal(imp.error_count, 1);
     assert_true(str_starts_with(imp.errors[0].message, "「broken.xlsx」: "));

@@ -3,7 +3,8 @@
  * the checks across rows (one institution code with two names, postal codes or addresses; the
  * same person twice; two 責任者), the error cap with its summary, the file named in every
  * sentence, and merging several files (CSV and xlsx forms) with the same checks and cap over all
- * of them. Every fixture is made at run time (inst_import_rows.h).
+ * of them, within one request budget of bytes and lines (upload_limits.h). Every fixture is made
+ * at run time (inst_import_rows.h).
  */
 #include "inst_import_rows.h"
 
@@ -184,7 +185,7 @@ static void merge_applies_the_checks_across_files(void **state)
     assert_int_equal(inst_import_merge(&all, &one, a), NSDB_ERR_INVALID);
     size_t len_b;
     char *bytes = test_slurp_maybe(path_b, &len_b);
-    assert_int_equal(inst_import_parse_file(csv, len, "c.csv", a, &one), NSDB_OK);
+    assert_int_equal(inst_import_parse_file(csv, len, "c.csv", NULL, a, &one), NSDB_OK);
     assert_int_equal(inst_import_merge(&all, &one, a), NSDB_ERR_INVALID);
     free(csv);
 
@@ -212,7 +213,7 @@ static void merge_applies_the_checks_across_files(void **state)
     assert_true(str_starts_with(e->message, "「c.csv」2行目 G列（氏名）: 同じ方が「a.xlsx」の13行目"));
 
     /* parse_file tells an xlsx from a CSV by its content */
-    assert_int_equal(inst_import_parse_file(bytes, len_b, "renamed.csv", a, &one), NSDB_OK);
+    assert_int_equal(inst_import_parse_file(bytes, len_b, "renamed.csv", NULL, a, &one), NSDB_OK);
     assert_int_equal(one.row_count, 2);
     free(bytes);
     arena_free(a);
@@ -251,6 +252,45 @@ static void merge_keeps_the_error_cap_over_files(void **state)
     arena_free(a);
 }
 
+/* The files of one request share its budget: a CSV takes its bytes and lines before it is read,
+ * and a file that does not fit is refused with the limit's message, as is every later file. */
+static void csv_files_share_the_request_budget(void **state)
+{
+    (void)state;
+    arena *a = arena_new();
+    csv_row rows[3];
+    for (int i = 0; i < 3; i++)
+        good_row(rows[i]);
+    rows[1][C_NAME] = "医師 二郎";
+    rows[2][C_NAME] = "医師 三郎";
+    size_t len;
+    char *text = csv_text((const csv_row *)rows, 3, "\r\n", &len); /* header + 3 rows */
+    upload_budget budget = upload_budget_for_request();
+    inst_import one;
+    memset(&one, 0, sizeof one);
+    assert_int_equal(inst_import_parse_file(text, len, "a.csv", &budget, a, &one), NSDB_OK);
+    assert_int_equal(one.row_count, 3);
+    assert_int_equal(UPLOAD_MAX_UNPACKED_BYTES - budget.bytes_left, len);
+    assert_int_equal(UPLOAD_MAX_ROWS - budget.rows_left, 5); /* 4 line ends, then the end */
+    assert_null(budget.exceeded);
+
+    budget.rows_left = 4; /* the next file has 5 lines */
+    memset(&one, 0, sizeof one);
+    assert_int_equal(inst_import_parse_file(text, len, "b.csv", &budget, a, &one),
+                     NSDB_ERR_TOO_LARGE);
+    assert_ptr_equal(budget.exceeded, UPLOAD_MSG_TOO_MANY_ROWS);
+    assert_int_equal(one.row_count, 0); /* refused before it was read */
+    assert_int_equal(budget.rows_left, 4);
+
+    budget = upload_budget_for_request();
+    budget.bytes_left = len - 1;
+    assert_int_equal(inst_import_parse_file(text, len, "c.csv", &budget, a, &one),
+                     NSDB_ERR_TOO_LARGE);
+    assert_ptr_equal(budget.exceeded, UPLOAD_MSG_TOO_MANY_BYTES);
+    free(text);
+    arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +301,7 @@ int main(void)
         cmocka_unit_test(names_the_file_in_messages),
         cmocka_unit_test(merge_applies_the_checks_across_files),
         cmocka_unit_test(merge_keeps_the_error_cap_over_files),
+        cmocka_unit_test(csv_files_share_the_request_budget),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -5,7 +5,9 @@
  * names and relationship targets, numbers written as Excel and LibreOffice write them), and by
  * LibreOffice itself (soffice --convert-to xlsx; skipped with a message when soffice is absent).
  * The hostile cases — random bytes, CSV, truncated zips, zips without a workbook, DTDs, a zip
- * bomb, too many rows, mutated bytes — must end in a Japanese message, never in a crash.
+ * bomb, too many rows, mutated bytes — must end in a Japanese message, never in a crash. The
+ * request budget (upload_limits.h): a workbook of millions of empty shared strings is refused
+ * quickly and in bounded memory, and several workbooks read with one budget share it.
  */
 #include "test_support.h"
 
@@ -13,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xlsxwriter.h>
@@ -510,6 +515,171 @@ static void refuses_a_zip_bomb(void **state)
     free(data);
 }
 
+/* ---- the request budget ------------------------------------------------------------------- */
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long current_rss_kb(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%ld %ld", &pages, &resident), 2);
+    fclose(f);
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* How much the resident set grows while reading data with a fresh budget: the read runs in a
+ * child, which starts with this process's resident set and reports its peak when it ends. */
+static long read_rss_growth_mb(const char *data, size_t len)
+{
+    long before = current_rss_kb();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        upload_budget budget = upload_budget_for_request();
+        xlsx_table *t = NULL;
+        char *error = NULL;
+        _exit(xlsx_read_limited(data, len, &budget, &t, &error) == NSDB_ERR_TOO_LARGE ? 0 : 1);
+    }
+    int status = 0;
+    struct rusage ru;
+    assert_int_equal(wait4(pid, &status, 0, &ru), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return (ru.ru_maxrss - before) / 1024;
+}
+
+/* Reads with budget bytes that must be refused for passing it; returns the message (free it). */
+static char *read_over_budget(const char *data, size_t len, upload_budget *budget,
+                              const char *expected_message)
+{
+    xlsx_table *t = (xlsx_table *)1;
+    char *error = NULL;
+    assert_int_equal(xlsx_read_limited(data, len, budget, &t, &error), NSDB_ERR_TOO_LARGE);
+    assert_null(t);
+    assert_non_null(error);
+    assert_ptr_equal(budget->exceeded, expected_message);
+    assert_string_equal(error, expected_message);
+    return error;
+}
+
+/* The attack of issue 14: a small zip whose shared-strings part is ten million empty <si/>.
+ * Before the budget it cost 1.7 s and 337 MB; now every <si/> takes a cell of the budget and the
+ * reader stops at UPLOAD_MAX_CELLS, with the message that names the limit and says to split. */
+static void refuses_millions_of_empty_shared_strings_quickly(void **state)
+{
+    (void)state;
+    static const char head[] =
+        "<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">";
+    static const char tail[] = "</sst>";
+    size_t count = 10u * 1000u * 1000u;
+    size_t n = sizeof head - 1 + count * 5 + sizeof tail - 1;
+    assert_true(n < XLSX_MAX_PART_BYTES && n < UPLOAD_MAX_UNPACKED_BYTES);
+    char *xml = malloc(n);
+    assert_non_null(xml);
+    memcpy(xml, head, sizeof head - 1);
+    for (size_t i = 0; i < count; i++)
+        memcpy(xml + sizeof head - 1 + i * 5, "<si/>", 5);
+    memcpy(xml + n - (sizeof tail - 1), tail, sizeof tail - 1);
+    part parts[HANDMADE_COUNT];
+    memcpy(parts, HANDMADE, sizeof parts);
+    parts[4].data = xml; /* xl/sharedStrings.xml */
+    parts[4].len = n;
+    size_t len;
+    char *data = zip_parts(path_in_tmp("strings-bomb.xlsx"), parts, HANDMADE_COUNT, &len);
+    free(xml);
+    assert_true(len < 1024 * 1024); /* 50 MB of <si/> deflate to a few dozen KB */
+
+    double start = seconds_now();
+    upload_budget budget = upload_budget_for_request();
+    char *error = read_over_budget(data, len, &budget, UPLOAD_MSG_TOO_MANY_CELLS);
+    double elapsed = seconds_now() - start;
+    long rss_growth_mb = read_rss_growth_mb(data, len);
+    print_message("strings bomb: %zu bytes refused in %.3f s; resident set +%ld MB while reading\n", len, elapsed,
+                  rss_growth_mb);
+    assert_contains(error, "セルの数が多すぎます");
+    assert_contains(error, "分けて");
+    assert_int_equal(budget.cells_left, 0);
+#ifdef TEST_ASAN
+    assert_true(elapsed < 10.0); /* sanitizers and a shared machine: only "it does not hang" */
+#else
+    assert_true(elapsed < 1.0);
+#endif
+    /* the inflated part (≤ 50 MB) and one pointer per string read (≤ 1M); not 337 MB */
+#ifdef TEST_ASAN
+    assert_true(rss_growth_mb < 256); /* ASan's shadow memory and quarantine come on top */
+#else
+    assert_true(rss_growth_mb < 128);
+#endif
+    free(error);
+    free(data);
+}
+
+/* The size the zip directory claims is checked against what is left before inflating. */
+static void refuses_a_part_larger_than_the_bytes_left(void **state)
+{
+    (void)state;
+    size_t len;
+    char *data = zip_parts(path_in_tmp("bytes.xlsx"), HANDMADE, HANDMADE_COUNT, &len);
+    upload_budget budget = upload_budget_for_request();
+    budget.bytes_left = 100; /* less than _rels/.rels */
+    char *error = read_over_budget(data, len, &budget, UPLOAD_MSG_TOO_MANY_BYTES);
+    assert_contains(error, "展開後の合計");
+    assert_int_equal(budget.bytes_left, 100); /* nothing taken by the refused part */
+    free(error);
+    free(data);
+}
+
+/* Files of one request share the budget: what the first took is gone for the second, and once a
+ * limit is passed every later file of the request is refused with the same message. */
+static void workbooks_of_one_request_share_the_budget(void **state)
+{
+    (void)state;
+    size_t len;
+    char *data = zip_parts(path_in_tmp("shared.xlsx"), HANDMADE, HANDMADE_COUNT, &len);
+    upload_budget budget = upload_budget_for_request();
+    xlsx_table *t = NULL;
+    char *error = NULL;
+    assert_int_equal(xlsx_read_limited(data, len, &budget, &t, &error), NSDB_OK);
+    xlsx_table_free(t);
+    size_t bytes_one = UPLOAD_MAX_UNPACKED_BYTES - budget.bytes_left;
+    size_t cells_one = UPLOAD_MAX_CELLS - budget.cells_left;
+    size_t rows_one = UPLOAD_MAX_ROWS - budget.rows_left;
+    assert_true(bytes_one > strlen(DATA_SHEET) + strlen(SHARED_STRINGS));
+    assert_true(cells_one >= 3 + 17); /* 3 shared strings, 17 <c> elements, empty ones too */
+    assert_int_equal(rows_one, 4);    /* the empty <row/> too */
+
+    assert_int_equal(xlsx_read_limited(data, len, &budget, &t, &error), NSDB_OK);
+    xlsx_table_free(t);
+    assert_int_equal(UPLOAD_MAX_UNPACKED_BYTES - budget.bytes_left, 2 * bytes_one);
+    assert_int_equal(UPLOAD_MAX_CELLS - budget.cells_left, 2 * cells_one);
+
+    budget.rows_left = 3; /* the third workbook passes the row limit on its fourth row */
+    error = read_over_budget(data, len, &budget, UPLOAD_MSG_TOO_MANY_ROWS);
+    assert_contains(error, "行が多すぎます");
+    free(error);
+    budget.rows_left = UPLOAD_MAX_ROWS; /* once passed, the request stays refused */
+    error = read_over_budget(data, len, &budget, UPLOAD_MSG_TOO_MANY_ROWS);
+    free(error);
+    free(data);
+}
+
+static void limit_messages_name_the_limit(void **state)
+{
+    (void)state;
+    assert_contains(UPLOAD_MSG_TOO_MANY_FILES, "20 個まで");
+    assert_contains(UPLOAD_MSG_TOO_MANY_BYTES, "64 MB まで");
+    assert_contains(UPLOAD_MSG_TOO_MANY_CELLS, "100 万個まで");
+    assert_contains(UPLOAD_MSG_TOO_MANY_ROWS, "20 万行まで");
+    assert_true(upload_files_fit(UPLOAD_MAX_FILES));
+    assert_false(upload_files_fit(UPLOAD_MAX_FILES + 1));
+}
+
 static void survives_mutated_bytes(void **state)
 {
     (void)state;
@@ -558,6 +728,10 @@ int main(void)
         cmocka_unit_test(refuses_a_workbook_whose_sheet_is_missing_or_broken),
         cmocka_unit_test(refuses_a_document_type_declaration),
         cmocka_unit_test(refuses_a_zip_bomb),
+        cmocka_unit_test(refuses_millions_of_empty_shared_strings_quickly),
+        cmocka_unit_test(refuses_a_part_larger_than_the_bytes_left),
+        cmocka_unit_test(workbooks_of_one_request_share_the_budget),
+        cmocka_unit_test(limit_messages_name_the_limit),
         cmocka_unit_test(survives_mutated_bytes),
     };
     return cmocka_run_group_tests(tests, setup_tmpdir, teardown_tmpdir);
