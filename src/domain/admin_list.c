@@ -21,6 +21,7 @@
 #include "domain/ids.h"
 #include "domain/text.h"
 #include "domain/fields.h"
+#include "domain/xlsx_form.h"
 #include "util/str.h"
 
 enum {
@@ -284,22 +285,9 @@ nsdb_err admin_list_template_xlsx(const char *path)
         return NSDB_ERR_IO;
     lxw_worksheet *ws = workbook_add_worksheet(wb, "申請リスト");
 
-    lxw_format *title = workbook_add_format(wb);
-    format_set_bold(title);
-    format_set_font_size(title, 14);
-    lxw_format *note = workbook_add_format(wb);
-    format_set_text_wrap(note);
-    format_set_align(note, LXW_ALIGN_VERTICAL_TOP);
-    format_set_font_size(note, 10);
-    lxw_format *header = workbook_add_format(wb);
-    format_set_bold(header);
-    format_set_text_wrap(header);
-    format_set_align(header, LXW_ALIGN_CENTER);
-    format_set_align(header, LXW_ALIGN_VERTICAL_CENTER);
-    format_set_bg_color(header, 0xD9E1F2);
-    format_set_border(header, LXW_BORDER_THIN);
-    lxw_format *text = workbook_add_format(wb);
-    format_set_num_format(text, "@"); /* Excel keeps leading zeros of text */
+    xlsx_form_formats fmt;
+    xlsx_form_formats_add(wb, &fmt);
+    lxw_format *title = fmt.title, *note = fmt.note, *header = fmt.header, *text = fmt.text;
     lxw_format *example = workbook_add_format(wb);
     format_set_num_format(example, "@");
     format_set_italic(example);
@@ -320,34 +308,15 @@ nsdb_err admin_list_template_xlsx(const char *path)
         worksheet_write_string(ws, TEMPLATE_HEADER_ROW, col, admin_list_header((unsigned)(col)), header);
         worksheet_write_string(ws, TEMPLATE_EXAMPLE_ROW, col, TEMPLATE_EXAMPLE[col], example);
     }
-    worksheet_freeze_panes(ws, TEMPLATE_HEADER_ROW + 1, 0);
-    /* Printed on A4 landscape, one page wide, the header repeated on every page. */
-    worksheet_set_paper(ws, 9);
-    worksheet_set_landscape(ws);
-    worksheet_fit_to_pages(ws, 1, 0);
-    worksheet_repeat_rows(ws, TEMPLATE_HEADER_ROW, TEMPLATE_HEADER_ROW);
+    xlsx_form_print_setup(ws, TEMPLATE_HEADER_ROW);
 
     char *categories[] = {"難病", "小慢", "両方", NULL};
-    lxw_data_validation category = {
-        .validate = LXW_VALIDATION_TYPE_LIST,
-        .value_list = categories,
-        .input_title = "難病/小慢",
-        .input_message = "一覧から選んでください。",
-        .error_title = "難病/小慢",
-        .error_message = "「難病」「小慢」「両方」のいずれかを選んでください。",
-    };
     char *requests[] = {"新規", "変更", "削除", NULL};
-    lxw_data_validation request = {
-        .validate = LXW_VALIDATION_TYPE_LIST,
-        .value_list = requests,
-        .input_title = "申請区分",
-        .input_message = "一覧から選んでください。",
-        .error_title = "申請区分",
-        .error_message = "「新規」「変更」「削除」のいずれかを選んでください。",
-    };
     lxw_row_t first = TEMPLATE_EXAMPLE_ROW, last = TEMPLATE_HEADER_ROW + TEMPLATE_INPUT_ROWS;
-    worksheet_data_validation_range(ws, first, COL_CATEGORY, last, COL_CATEGORY, &category);
-    worksheet_data_validation_range(ws, first, COL_REQUEST, last, COL_REQUEST, &request);
+    xlsx_form_choice(ws, first, last, COL_CATEGORY, "難病/小慢", categories,
+                     "「難病」「小慢」「両方」のいずれかを選んでください。");
+    xlsx_form_choice(ws, first, last, COL_REQUEST, "申請区分", requests,
+                     "「新規」「変更」「削除」のいずれかを選んでください。");
 
     workbook_set_properties(wb, &(lxw_doc_properties){.title = ADMIN_LIST_TITLE});
     return workbook_close(wb) == LXW_NO_ERROR ? NSDB_OK : NSDB_ERR_IO;

@@ -14,6 +14,7 @@
 
 #include "domain/text.h"
 #include "domain/xlsx.h"
+#include "domain/xlsx_form.h"
 
 const field_id INST_FORM_LABEL_FIELDS[INST_FORM_LABEL_COUNT] = {
     FIELD_INST_CODE, FIELD_INST_NAME, FIELD_INST_POSTAL, FIELD_INST_ADDRESS, FIELD_INST_PHONE,
@@ -185,9 +186,9 @@ static NSDB_MUST_CHECK nsdb_err form_write(const char *path, const inst_import_f
         return NSDB_ERR_IO;
     lxw_worksheet *ws = workbook_add_worksheet(wb, "医療機関ユーザ");
 
-    lxw_format *title = workbook_add_format(wb);
-    format_set_bold(title);
-    format_set_font_size(title, 14);
+    xlsx_form_formats fmt;
+    xlsx_form_formats_add(wb, &fmt);
+    lxw_format *title = fmt.title, *note = fmt.note, *header = fmt.header;
     lxw_format *hint = workbook_add_format(wb);
     format_set_font_size(hint, 10);
     lxw_format *label = workbook_add_format(wb);
@@ -197,15 +198,6 @@ static NSDB_MUST_CHECK nsdb_err form_write(const char *path, const inst_import_f
     lxw_format *value = workbook_add_format(wb);
     format_set_num_format(value, "@"); /* Excel keeps leading zeros of text */
     format_set_border(value, LXW_BORDER_THIN);
-    lxw_format *note = workbook_add_format(wb);
-    format_set_text_wrap(note);
-    format_set_align(note, LXW_ALIGN_VERTICAL_TOP);
-    format_set_font_size(note, 10);
-    lxw_format *header = workbook_add_format(wb);
-    format_set_bold(header);
-    format_set_align(header, LXW_ALIGN_CENTER);
-    format_set_bg_color(header, 0xD9E1F2);
-    format_set_border(header, LXW_BORDER_THIN);
     lxw_format *cell = workbook_add_format(wb);
     format_set_num_format(cell, "@");
     format_set_border(cell, LXW_BORDER_THIN);
@@ -258,22 +250,10 @@ static NSDB_MUST_CHECK nsdb_err form_write(const char *path, const inst_import_f
         }
     }
     char *categories[] = {"難病", "小慢", "両方", NULL};
-    lxw_data_validation category = {
-        .validate = LXW_VALIDATION_TYPE_LIST,
-        .value_list = categories,
-        .input_title = "難病/小慢",
-        .input_message = "一覧から選んでください。",
-        .error_title = "難病/小慢",
-        .error_message = "「難病」「小慢」「両方」のいずれかを選んでください。",
-    };
-    worksheet_data_validation_range(ws, INST_FORM_FIRST_DATA_ROW - 1, 3,
-                                    (lxw_row_t)(INST_FORM_FIRST_DATA_ROW - 2 + count), 3,
-                                    &category);
-    worksheet_freeze_panes(ws, INST_FORM_HEADER_ROW, 0);
-    worksheet_set_paper(ws, 9); /* A4 landscape, one page wide, the header on every page */
-    worksheet_set_landscape(ws);
-    worksheet_fit_to_pages(ws, 1, 0);
-    worksheet_repeat_rows(ws, INST_FORM_HEADER_ROW - 1, INST_FORM_HEADER_ROW - 1);
+    xlsx_form_choice(ws, INST_FORM_FIRST_DATA_ROW - 1,
+                     (lxw_row_t)(INST_FORM_FIRST_DATA_ROW - 2 + count), 3, "難病/小慢", categories,
+                     "「難病」「小慢」「両方」のいずれかを選んでください。");
+    xlsx_form_print_setup(ws, INST_FORM_HEADER_ROW - 1);
     workbook_set_properties(wb, &(lxw_doc_properties){.title = INST_IMPORT_FORM_TITLE});
     return workbook_close(wb) == LXW_NO_ERROR ? NSDB_OK : NSDB_ERR_IO;
 }

@@ -303,18 +303,3 @@ void web_inst_user_edit_submit(web_ctx *ctx)
     }
     user_action_save_profile(ctx, u, &p, data, "inst_user_edit", "/inst-users");
 }
-
-void web_inst_user_reset(web_ctx *ctx)
-{
-    user_action_run(ctx, ROLES_INSTITUTION, USER_ACTION_RESET, "/inst-users");
-}
-
-void web_inst_user_suspend(web_ctx *ctx)
-{
-    user_action_run(ctx, ROLES_INSTITUTION, USER_ACTION_SUSPEND, "/inst-users");
-}
-
-void web_inst_user_resume(web_ctx *ctx)
-{
-    user_action_run(ctx, ROLES_INSTITUTION, USER_ACTION_RESUME, "/inst-users");
-}

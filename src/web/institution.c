@@ -38,20 +38,8 @@ void web_institution_users(web_ctx *ctx)
     page_render(ctx, "institution_users", data);
 }
 
-void web_institution_user_reset(web_ctx *ctx)
-{
-    user_action_run(ctx, ROLES_INSTITUTION, USER_ACTION_RESET, "/institution/users");
-}
 
-void web_institution_user_suspend(web_ctx *ctx)
-{
-    user_action_run(ctx, ROLES_INSTITUTION, USER_ACTION_SUSPEND, "/institution/users");
-}
 
-void web_institution_user_resume(web_ctx *ctx)
-{
-    user_action_run(ctx, ROLES_INSTITUTION, USER_ACTION_RESUME, "/institution/users");
-}
 
 void web_me(web_ctx *ctx)
 {

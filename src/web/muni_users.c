@@ -55,6 +55,18 @@ static bool form_read(web_ctx *ctx, json_t *data, muni_user_form *f, bool with_r
     return json_array_size(json_object_get(data, "error_list")) == 0;
 }
 
+/* Reads the form into f; when a field is refused, renders the page again with every error
+   (400) and returns false. */
+static bool form_read_or_refuse(web_ctx *ctx, json_t *data, muni_user_form *f, bool with_role,
+                                const char *template_name)
+{
+    if (form_read(ctx, data, f, with_role))
+        return true;
+    ctx->req->status = 400;
+    page_render(ctx, template_name, data);
+    return false;
+}
+
 void web_muni_user_new_form(web_ctx *ctx)
 {
     json_t *data = page_data(ctx, "自治体ユーザ新規登録");
@@ -67,11 +79,8 @@ void web_muni_user_new_submit(web_ctx *ctx)
 {
     json_t *data = page_data(ctx, "自治体ユーザ新規登録");
     muni_user_form f;
-    if (!form_read(ctx, data, &f, true)) {
-        ctx->req->status = 400;
-        page_render(ctx, "muni_user_new", data);
+    if (!form_read_or_refuse(ctx, data, &f, true, "muni_user_new"))
         return;
-    }
     user_add_input in = {.role = f.role,
                          .name = f.name,
                          .name_kana = f.name_kana,
@@ -196,30 +205,12 @@ void web_muni_user_edit_submit(web_ctx *ctx)
     json_t *data = page_data(ctx, "自治体ユーザの編集");
     json_object_set_new(data, "target", user_row_json(ctx, u));
     muni_user_form f;
-    if (!form_read(ctx, data, &f, false)) {
-        ctx->req->status = 400;
-        page_render(ctx, "muni_user_edit", data);
+    if (!form_read_or_refuse(ctx, data, &f, false, "muni_user_edit"))
         return;
-    }
     user_profile_input p = {.name = f.name,
                             .name_kana = f.name_kana,
                             .email = f.email,
                             .department = f.department,
                             .category = f.category};
     user_action_save_profile(ctx, u, &p, data, "muni_user_edit", "/muni-users");
-}
-
-void web_muni_user_reset(web_ctx *ctx)
-{
-    user_action_run(ctx, ROLES_MUNI, USER_ACTION_RESET, "/muni-users");
-}
-
-void web_muni_user_suspend(web_ctx *ctx)
-{
-    user_action_run(ctx, ROLES_MUNI, USER_ACTION_SUSPEND, "/muni-users");
-}
-
-void web_muni_user_resume(web_ctx *ctx)
-{
-    user_action_run(ctx, ROLES_MUNI, USER_ACTION_RESUME, "/muni-users");
 }

@@ -2,6 +2,7 @@
  * user_actions.c — see user_actions.h. Every query carries the caller's municipality (or
  * institution), so a user outside the scope is never found.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "core/users.h"
@@ -96,4 +97,11 @@ const char *user_action_done_message(web_ctx *ctx)
                        : strcmp(done, "edit") == 0    ? "変更しました（ユーザID %s）。"
                                                       : NULL;
     return text ? arena_printf(ctx->req->arena, text, who) : NULL;
+}
+
+void web_user_button(web_ctx *ctx)
+{
+    const user_button *b = ctx->route->arg;
+    assert(b != NULL); /* every route of this handler declares its button */
+    user_action_run(ctx, b->roles, b->action, b->back);
 }

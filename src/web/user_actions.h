@@ -17,6 +17,14 @@ void user_action_reset(web_ctx *ctx, const store_user *u, const char *back);
 void user_action_set_status(web_ctx *ctx, const store_user *u, bool suspend, const char *back);
 /* A button of the 操作 column. */
 typedef enum { USER_ACTION_RESET, USER_ACTION_SUSPEND, USER_ACTION_RESUME } user_action;
+/* One 操作 button of a user screen, declared with its route (routes.c): the user of the path
+   must have one of roles (404 otherwise); after the action the browser goes back to back. */
+typedef struct user_button {
+    unsigned roles;
+    user_action action;
+    const char *back;
+} user_button;
+
 /* The handler of one button: the user of the path within roles (404 otherwise), then the action
    and the redirect to back. */
 void user_action_run(web_ctx *ctx, unsigned roles, user_action action, const char *back);

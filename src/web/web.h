@@ -39,6 +39,7 @@ typedef struct route {
     web_handler_fn handler;
     unsigned roles;
     unsigned flags;
+    const void *arg; /* the handler's own data (a user_button for the 操作 buttons), or NULL */
 } route;
 
 struct web_ctx {
@@ -128,9 +129,6 @@ void web_muni_user_new_submit(web_ctx *ctx);
 void web_muni_users(web_ctx *ctx);
 void web_muni_user_edit_form(web_ctx *ctx);
 void web_muni_user_edit_submit(web_ctx *ctx);
-void web_muni_user_reset(web_ctx *ctx);
-void web_muni_user_suspend(web_ctx *ctx);
-void web_muni_user_resume(web_ctx *ctx);
 void web_user_notice(web_ctx *ctx);
 void web_inst_user_notices(web_ctx *ctx);
 void web_inst_user_new_form(web_ctx *ctx);
@@ -138,9 +136,6 @@ void web_inst_user_new_submit(web_ctx *ctx);
 void web_inst_users(web_ctx *ctx);
 void web_inst_user_edit_form(web_ctx *ctx);
 void web_inst_user_edit_submit(web_ctx *ctx);
-void web_inst_user_reset(web_ctx *ctx);
-void web_inst_user_suspend(web_ctx *ctx);
-void web_inst_user_resume(web_ctx *ctx);
 void web_registrations(web_ctx *ctx);
 void web_media(web_ctx *ctx);
 void web_media_receive(web_ctx *ctx);
@@ -159,9 +154,9 @@ void web_inst_user_import(web_ctx *ctx);
 void web_inst_user_import_result(web_ctx *ctx);
 void web_inst_user_import_csv(web_ctx *ctx);
 void web_institution_users(web_ctx *ctx);
-void web_institution_user_reset(web_ctx *ctx);
-void web_institution_user_suspend(web_ctx *ctx);
-void web_institution_user_resume(web_ctx *ctx);
+/* パスワード初期化, 利用停止 and 再開 of the three user screens: the route's arg is a
+   user_button (user_actions.h). */
+void web_user_button(web_ctx *ctx);
 void web_me(web_ctx *ctx);
 void web_registrations_csv(web_ctx *ctx);
 void web_registrations_api(web_ctx *ctx);

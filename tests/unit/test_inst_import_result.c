@@ -97,24 +97,31 @@ static void reports_a_second_manager_of_one_institution(void **state)
     arena_free(a);
 }
 
+/* n rows of different people, each with a bad e-mail and the first short_phones also with a
+   phone number that is too short: many errors (names in a). */
+static csv_row *rows_with_bad_emails(arena *a, int n, int short_phones)
+{
+    csv_row *rows = calloc((size_t)n, sizeof *rows);
+    assert_non_null(rows);
+    for (int i = 0; i < n; i++) {
+        good_row(rows[i]);
+        rows[i][C_NAME] = arena_printf(a, "人%d", i);
+        rows[i][C_EMAIL] = "bad";
+        if (i < short_phones)
+            rows[i][C_PHONE] = "1";
+    }
+    return rows;
+}
+
 static void caps_errors_and_summarises_the_rest(void **state)
 {
     (void)state;
     arena *a = arena_new();
     enum { ROWS = 1100 };
-    csv_row *rows = calloc(ROWS, sizeof *rows);
-    char (*names)[32] = calloc(ROWS, 32);
-    for (int i = 0; i < ROWS; i++) {
-        good_row(rows[i]);
-        snprintf(names[i], 32, "人%d", i);
-        rows[i][C_NAME] = names[i];
-        rows[i][C_EMAIL] = "bad";
-        rows[i][C_PHONE] = i < 50 ? "1" : rows[i][C_PHONE];
-    }
+    csv_row *rows = rows_with_bad_emails(a, ROWS, 50);
     inst_import imp;
     assert_int_equal(parse_rows(a, rows, ROWS, &imp), NSDB_ERR_INVALID);
     free(rows);
-    free(names);
     assert_int_equal(imp.row_count, ROWS);
     assert_int_equal(imp.error_count, INST_IMPORT_MAX_ERRORS + 1);
     assert_int_equal(imp.errors_omitted, ROWS + 50 - INST_IMPORT_MAX_ERRORS);
@@ -224,18 +231,10 @@ static void merge_keeps_the_error_cap_over_files(void **state)
     (void)state;
     arena *a = arena_new();
     enum { ROWS = 700 };
-    csv_row *rows = calloc(ROWS, sizeof *rows);
-    char (*names)[32] = calloc(ROWS, 32);
-    for (int i = 0; i < ROWS; i++) {
-        good_row(rows[i]);
-        snprintf(names[i], 32, "人%d", i);
-        rows[i][C_NAME] = names[i];
-        rows[i][C_EMAIL] = "bad";
-    }
+    csv_row *rows = rows_with_bad_emails(a, ROWS, 0);
     size_t len;
     char *text = csv_text(rows, ROWS, "\n", &len);
     free(rows);
-    free(names);
     inst_import all = {0}, one;
     for (int i = 0; i < 2; i++) {
         char name[16];
