@@ -100,10 +100,13 @@ nsdb_err core_admin_list_upload(core_ctx *c, const char *filename, const void *d
         return NSDB_OK;
     }
     e = upload_store(c, filename, data, len, &out->parsed, sha, &out->id);
-    if (e != NSDB_OK)
-        return upload_refused(c, nsdb_err_message(e), pb) == NSDB_ERR_INVALID
-                   ? problem_set(pb, e, "file", nsdb_err_message(e))
-                   : e;
+    if (e != NSDB_OK) {
+        /* nothing was stored (the transaction rolled back); the attempt is on record and the
+           answer keeps the storage failure's code (503), not a refusal of the file */
+        nsdb_err logged = core_audit_event(c, "admin_list_upload", NULL, "failed", nsdb_err_name(e));
+        (void)logged; /* a failure is logged by core_audit_event */
+        return problem_set(pb, e, "file", nsdb_err_message(e));
+    }
     return NSDB_OK;
 }
 

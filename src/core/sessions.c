@@ -70,8 +70,12 @@ static NSDB_MUST_CHECK nsdb_err password_refused(core_ctx *c, const char *action
 {
     const app_config *cfg = &c->app->cfg;
     bool reserved = strcmp(action, "login") == 0;
+    /* a login refused before its check ("locked") also locks when every try is spent without a
+       lock in place — tries whose server stopped between reservation and check would otherwise
+       refuse every later login for good; a running lock has reset the count, so this is a no-op */
+    bool counts = strcmp(why, "password") == 0 || (reserved && strcmp(why, "locked") == 0);
     nsdb_err e = core_begin(c);
-    if (e == NSDB_OK && u != NULL && strcmp(why, "password") == 0)
+    if (e == NSDB_OK && u != NULL && counts)
         e = reserved ? store_user_login_lock_if_spent(c->conn, u->pk, c->who.now,
                                                       cfg->max_login_failures, cfg->lock_seconds,
                                                       locked)

@@ -91,7 +91,7 @@ void web_admin_list_upload(web_ctx *ctx)
         if (r.parsed.error_count > 0)
             json_object_set_new(data, "row_errors", errors_json(&r.parsed));
         page_add_error(data, "file", "申請リストのファイル", problem_message(&pb));
-        lists_render(ctx, data, e == NSDB_ERR_INVALID ? 400 : web_problem_status(&pb));
+        lists_render(ctx, data, web_problem_status(&pb));
         return;
     }
     json_decref(data);
