@@ -108,6 +108,12 @@ void http_send_file(http_request *req, const char *content_type, const char *fil
 void http_set_cookie(http_request *req, const char *name, const char *value, long max_age,
                      bool secure);
 
+/* peer.c: whether the connected socket's address (never a forwarded header) is loopback,
+   127.0.0.0/8 or ::1 (also as ::ffff:127.x.y.z). */
+struct sockaddr;
+bool http_address_is_loopback(const struct sockaddr *sa);
+bool http_peer_is_loopback(http_request *req);
+
 /* Prometheus text of the server's counters. */
 void http_metrics_write(strbuf *out);
 /* Counts a named event in the metrics (login results…): name must be a static string. */

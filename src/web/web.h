@@ -71,6 +71,16 @@ void web_audit_now(web_ctx *ctx, const char *action, const char *target, const c
 int web_problem_status(const nsdb_problem *pb);
 void web_problem_page(web_ctx *ctx, const nsdb_problem *pb);
 
+/* bearer.c: the request's "Authorization: Bearer" token. NONE: no such header (or not a token's
+   shape); REFUSED: unknown, revoked or expired (audited); UNAVAILABLE: it could not be checked. */
+typedef enum web_bearer {
+    WEB_BEARER_NONE = 1,
+    WEB_BEARER_VALID,
+    WEB_BEARER_REFUSED,
+    WEB_BEARER_UNAVAILABLE,
+} web_bearer;
+web_bearer web_bearer_check(web_ctx *ctx);
+
 /* auth.c */
 void auth_load_session(web_ctx *ctx);
 /* Sets the cookie of a session core_login or core_password_change opened. */
