@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "domain/cycle.h"
+#include "domain/encoding.h"
 #include "domain/holiday.h"
 #include "domain/text.h"
 #include "store/audit.h"
@@ -216,11 +217,11 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *f
     if (imp->error_count > 0 || imp->row_count == 0)
         return problem_set(pb, NSDB_ERR_INVALID, "file", "ファイルに登録する行がありません。");
     int64_t batch = 0;
+    filenames = encoding_file_name(c->arena, filenames ? filenames : "");
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
-        e = store_import_batch_insert(c->conn, c->who.municipality_pk, c->who.user_pk,
-                                      filenames ? filenames : "", (int64_t)imp->row_count,
-                                      warnings, c->who.now, &batch);
+        e = store_import_batch_insert(c->conn, c->who.municipality_pk, c->who.user_pk, filenames,
+                                      (int64_t)imp->row_count, warnings, c->who.now, &batch);
     registration_conflict *conflicts = NULL;
     size_t n_conflicts = 0;
     int64_t grams_from = 0, grams_to = 0; /* users whose name index is still to be added */
