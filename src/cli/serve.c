@@ -57,8 +57,9 @@ static int serve_option(int opt, const char *arg, void *ctx)
     case O_THREADS: cfg->threads = (unsigned)atoi(arg); return 0;
     case O_URL:
         if (!app_public_url_valid(arg)) {
-            fprintf(stderr, "nsdb: --public-url は http:// または https:// で始まる URL です"
-                            "（空白を含まず %d 文字以内。例 https://nsdb.example.go.jp）。\n",
+            fprintf(stderr,
+                    "nsdb: --public-url は http:// または https:// で始まる URL です"
+                    "（空白を含まず %d 文字以内。例 https://nsdb.example.go.jp）。\n",
                     APP_PUBLIC_URL_MAX);
             return EXIT_USAGE;
         }

@@ -49,8 +49,12 @@ static int token_option(int opt, const char *arg, void *ctx)
     token_opts *o = ctx;
     long long v = 0;
     switch (opt) {
-    case O_NAME: o->name = arg; return 0;
-    case O_JSON: o->json = true; return 0;
+    case O_NAME:
+        o->name = arg;
+        return 0;
+    case O_JSON:
+        o->json = true;
+        return 0;
     case O_DAYS:
         if (!parse_count(arg, &v) || v > 100000) {
             fprintf(stderr, "nsdb: --days は日数（1〜%d の整数）です。\n", API_TOKEN_DAYS_MAX);
@@ -65,7 +69,8 @@ static int token_option(int opt, const char *arg, void *ctx)
         }
         o->id = v;
         return 0;
-    default: return -1;
+    default:
+        return -1;
     }
 }
 
@@ -152,13 +157,13 @@ int verb_token_list(int argc, char **argv, app_config *cfg)
         const store_api_token *t = &rows[i];
         if (o.json)
             json_array_append_new(
-                list, json_pack("{s:I, s:s, s:I, s:I, s:o, s:o, s:b}", "id", (json_int_t)t->id,
-                                "name", t->name ? t->name : "", "created_at",
-                                (json_int_t)t->created_at, "expires_at", (json_int_t)t->expires_at,
-                                "last_used_at",
-                                t->last_used_at ? json_integer(t->last_used_at) : json_null(),
-                                "revoked_at", t->revoked_at ? json_integer(t->revoked_at) : json_null(),
-                                "valid", t->revoked_at == 0 && t->expires_at > now));
+                list,
+                json_pack("{s:I, s:s, s:I, s:I, s:o, s:o, s:b}", "id", (json_int_t)t->id, "name",
+                          t->name ? t->name : "", "created_at", (json_int_t)t->created_at,
+                          "expires_at", (json_int_t)t->expires_at, "last_used_at",
+                          t->last_used_at ? json_integer(t->last_used_at) : json_null(),
+                          "revoked_at", t->revoked_at ? json_integer(t->revoked_at) : json_null(),
+                          "valid", t->revoked_at == 0 && t->expires_at > now));
         else
             printf("%lld\t%s\t有効期限 %s\t%s\n", (long long)t->id, token_state(t, now),
                    jst_text(r.arena, t->expires_at), t->name ? t->name : "");
@@ -181,7 +186,8 @@ int verb_token_revoke(int argc, char **argv, app_config *cfg)
     if (rc != 0)
         return rc;
     if (o.id == 0) {
-        fprintf(stderr, "nsdb: --id（失効させるトークンの ID。nsdb token list で表示）は必須です。\n");
+        fprintf(stderr,
+                "nsdb: --id（失効させるトークンの ID。nsdb token list で表示）は必須です。\n");
         return EXIT_USAGE;
     }
     cli_run r;

@@ -63,8 +63,8 @@ const char *app_login_url(const app_config *cfg, arena *a)
             strcmp(host, "::") == 0 || strcmp(host, "[::]") == 0)
             host = "127.0.0.1";
         bool bare_ipv6 = strchr(host, ':') != NULL && host[0] != '[';
-        base = arena_printf(a, "http://%s%s%s:%u", bare_ipv6 ? "[" : "", host,
-                            bare_ipv6 ? "]" : "", (unsigned)cfg->port);
+        base = arena_printf(a, "http://%s%s%s:%u", bare_ipv6 ? "[" : "", host, bare_ipv6 ? "]" : "",
+                            (unsigned)cfg->port);
     }
     size_t n = strlen(base);
     return arena_printf(a, "%.*s/login", (int)(n > 0 && base[n - 1] == '/' ? n - 1 : n), base);

@@ -105,7 +105,8 @@ nsdb_err core_api_token_revoke(core_ctx *c, int64_t id, nsdb_problem *pb)
     e = core_end(c, e);
     if (e == NSDB_ERR_NOT_FOUND)
         return problem_set(pb, e, "id",
-                           arena_printf(c->arena, "ID %lld のトークンはありません。", (long long)id));
+                           arena_printf(c->arena, "ID %lld のトークンはありません。",
+                                        (long long)id));
     if (e == NSDB_ERR_CONFLICT)
         return problem_set(pb, e, "id",
                            arena_printf(c->arena, "ID %lld のトークンは既に失効しています。",

@@ -61,9 +61,10 @@ nsdb_err store_api_token_revoke(db *conn, int64_t id, int64_t now)
 {
     STORE_ASSERT_WRITE(conn);
     int64_t changes = 0;
-    nsdb_err e = db_exec(conn, &changes,
-                         "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-                         "ii", id, now);
+    nsdb_err e =
+        db_exec(conn, &changes,
+                "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", "ii",
+                id, now);
     if (e != NSDB_OK || changes == 1)
         return e;
     db_stmt *st = NULL;

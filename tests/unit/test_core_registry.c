@@ -203,9 +203,19 @@ static nsdb_err register_doctor(struct fixture *f, const char *muni_code, const 
                                 const char *kana, accounts_issued *issued, nsdb_problem *pb)
 {
     core_ctx staff = staff_of(f, muni_code);
-    registration_input in = {inst_code, inst_name, "100-0001", address, "03-1234-5678",
-                             "doctor",  name,      kana,       "nanbyo", "D-1",
-                             NULL,      NULL,      field_search_key(f->arena, name, kana)};
+    registration_input in = {inst_code,
+                             inst_name,
+                             "100-0001",
+                             address,
+                             "03-1234-5678",
+                             "doctor",
+                             name,
+                             kana,
+                             "nanbyo",
+                             "D-1",
+                             NULL,
+                             NULL,
+                             field_search_key(f->arena, name, kana)};
     return core_register_one(&staff, &in, issued, pb);
 }
 

@@ -40,7 +40,9 @@ static void other_bytes_become_replacement_characters(void **state)
 {
     (void)state;
     /* 0x80 and 0xA0 are no CP932 lead bytes, a cut UTF-8 sequence at the end */
-    static const char BAD[] = "a\x80" "b\xa0\xfd" "c\xe7\x94";
+    static const char BAD[] = "a\x80"
+                              "b\xa0\xfd"
+                              "c\xe7\x94";
     size_t n = 0;
     char *s = encoding_text_to_utf8(BAD, strlen(BAD), &n);
     assert_true(encoding_is_utf8(s, n));
