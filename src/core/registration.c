@@ -121,8 +121,8 @@ nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input 
         return problem_set(pb, NSDB_ERR_INVALID, "name",
                            arena_printf(ar,
                                         "%s（%s）は同じ医療機関・同じ区分で、別の自治体により既に"
-                                        "登録されています。同じ指定医を重ねて登録することはできま"
-                                        "せん。",
+                                        "登録されています。同じ方を重ねて登録することはできませ"
+                                        "ん。",
                                         in->name, in->name_kana));
     if (e == NSDB_OK)
         return problem_set(pb, NSDB_ERR_INVALID, "name",
