@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/encoding.h"
 #include "domain/xlsx.h"
 #include "store/admin_lists.h"
 #include "util/str.h"
@@ -74,6 +75,8 @@ nsdb_err core_admin_list_upload(core_ctx *c, const char *filename, const void *d
     memset(out, 0, sizeof *out);
     if (filename == NULL || len == 0)
         return upload_refused(c, "申請リストのファイル（.xlsx）を選択してください。", pb);
+    /* a CP932 or broken name would drop the list from the screens and its audit text */
+    filename = encoding_file_name(c->arena, filename);
     xlsx_table *table = NULL;
     char *error = NULL;
     upload_budget budget = upload_budget_for_request(); /* the request carries this one file */

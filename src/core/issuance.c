@@ -37,13 +37,6 @@ static NSDB_MUST_CHECK nsdb_err audit(issuance_ctx *c, const char *action, const
     return core_audit(c->core, action, target, "ok", detail);
 }
 
-static const char *login_url(const app *a, arena *ar)
-{
-    const char *base = a->cfg.public_url ? a->cfg.public_url : "http://127.0.0.1:8080";
-    size_t n = strlen(base);
-    return arena_printf(ar, "%.*s/login", (int)(n > 0 && base[n - 1] == '/' ? n - 1 : n), base);
-}
-
 static NSDB_MUST_CHECK nsdb_err issue_new(issuance_ctx *c, const store_admin_list_row *r,
                                           int64_t muni_pk)
 {
@@ -76,8 +69,9 @@ static NSDB_MUST_CHECK nsdb_err issue_new(issuance_ctx *c, const store_admin_lis
     strbuf mail = STRBUF_INIT;
     e = mail_compose_account_issued_from(c->app->cfg.mail_from, r->email, r->name,
                                          r->municipality_name, issued.user_id,
-                                         issued.initial_password, login_url(c->app, c->arena),
-                                         (long long)c->now, &mail);
+                                         issued.initial_password,
+                                         app_login_url(&c->app->cfg, c->arena), (long long)c->now,
+                                         &mail);
     if (e == NSDB_OK)
         e = mailer_enqueue(c->app, c->conn, r->email, "account_issued", mail.data, mail.len,
                            c->now);
