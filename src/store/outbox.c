@@ -42,13 +42,16 @@ static int compare_mail_ids(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-/* The row condition is written twice: in the subquery that picks the rows and on the UPDATE
-   itself, so that PostgreSQL checks it again on the row version it locks (a row another server
-   claimed meanwhile no longer qualifies). SKIP LOCKED lets a second server pass over rows the
-   first is claiming instead of queueing behind it. */
-#define CLAIMABLE                                                                                  \
-    "status = 'pending' AND ($3 = 0 OR next_attempt_at <= $4) AND id > $5 "                      \
-    "AND (claim_until IS NULL OR claim_until <= $4)"
+/* The row condition is written twice: where the rows are picked and on the UPDATE itself, so that
+   PostgreSQL checks it again on the row version it locks (a row another server claimed meanwhile
+   no longer qualifies). On PostgreSQL the rows are picked in a materialised CTE, run once: a
+   `WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` may be rescanned by the plan, and each
+   rescan skips the rows this statement has just updated and takes n more (a claim of 10 took
+   all 30 pending rows). SKIP LOCKED lets a second server pass over rows another is claiming
+   instead of queueing behind it. */
+#define CLAIMABLE(t)                                                                               \
+    t "status = 'pending' AND ($3 = 0 OR " t "next_attempt_at <= $4) AND " t "id > $5 "          \
+      "AND (" t "claim_until IS NULL OR " t "claim_until <= $4)"
 
 nsdb_err store_outbox_claim(db *conn, arena *a, const char *claimer, int64_t now, bool due_only,
                             int64_t claim_until, int64_t after_id, int64_t limit,
@@ -57,13 +60,15 @@ nsdb_err store_outbox_claim(db *conn, arena *a, const char *claimer, int64_t now
     STORE_ASSERT_WRITE(conn);
     const char *sql =
         db_get_dialect(conn) == DB_POSTGRESQL
-            ? "UPDATE mail_outbox SET claimed_by = $1, claim_until = $2 WHERE id IN "
-              "(SELECT id FROM mail_outbox WHERE " CLAIMABLE " ORDER BY id LIMIT $6 "
-              "FOR UPDATE SKIP LOCKED) AND " CLAIMABLE " "
-              "RETURNING id, to_address, message_sealed, attempts, refused_since"
+            ? "WITH picked AS MATERIALIZED (SELECT id FROM mail_outbox WHERE " CLAIMABLE("")
+              " ORDER BY id LIMIT $6 FOR UPDATE SKIP LOCKED) "
+              "UPDATE mail_outbox AS m SET claimed_by = $1, claim_until = $2 FROM picked "
+              "WHERE m.id = picked.id AND " CLAIMABLE("m.")
+              " RETURNING m.id, m.to_address, m.message_sealed, m.attempts, m.refused_since"
             : "UPDATE mail_outbox SET claimed_by = $1, claim_until = $2 WHERE id IN "
-              "(SELECT id FROM mail_outbox WHERE " CLAIMABLE " ORDER BY id LIMIT $6) "
-              "AND " CLAIMABLE " RETURNING id, to_address, message_sealed, attempts, refused_since";
+              "(SELECT id FROM mail_outbox WHERE " CLAIMABLE("") " ORDER BY id LIMIT $6) "
+              "AND " CLAIMABLE("") " RETURNING id, to_address, message_sealed, attempts, "
+              "refused_since";
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st, sql, "tiiiii", claimer, claim_until, (int64_t)due_only, now,
                           after_id, limit);
@@ -110,7 +115,7 @@ nsdb_err store_outbox_mark_retry(db *conn, int64_t id, const char *claimer,
                          "last_error = $4, refused_since = NULLIF($5, 0), status = $6, "
                          "claimed_by = NULL, claim_until = NULL "
                          "WHERE id = $1 AND claimed_by = $2 AND status = 'pending'",
-                         "itiiit", id, claimer, next_attempt_at, error, refused_since,
+                         "ititit", id, claimer, next_attempt_at, error, refused_since,
                          mail_status_key(give_up ? MAIL_STATUS_FAILED : MAIL_STATUS_PENDING));
     return e == NSDB_OK && changed == 0 ? NSDB_ERR_CONFLICT : e;
 }
