@@ -210,8 +210,8 @@ static NSDB_MUST_CHECK nsdb_err record_attempt(db *conn, arena *ar, const mailer
         out->failed++;
     else
         out->retried++;
-    log_event(give_up ? LOG_ERROR : LOG_WARN, give_up ? "mail_failed" : "mail_retry",
-              "outbox_id", id, "to", m->to_address, "refused", refused ? "yes" : "no", "error",
+    log_event(give_up ? LOG_ERROR : LOG_WARN, give_up ? "mail_failed" : "mail_retry", "outbox_id",
+              id, "to", m->to_address, "refused", refused ? "yes" : "no", "error",
               error_text(ar, error), NULL);
     return NSDB_OK;
 }

@@ -49,26 +49,30 @@ static int compare_mail_ids(const void *a, const void *b)
    rescan skips the rows this statement has just updated and takes n more (a claim of 10 took
    all 30 pending rows). SKIP LOCKED lets a second server pass over rows another is claiming
    instead of queueing behind it. */
-#define CLAIMABLE(t)                                                                               \
-    t "status = 'pending' AND ($3 = 0 OR " t "next_attempt_at <= $4) AND " t "id > $5 "          \
-      "AND (" t "claim_until IS NULL OR " t "claim_until <= $4)"
+#define CLAIMABLE                                                                                  \
+    "status = 'pending' AND ($3 = 0 OR next_attempt_at <= $4) AND id > $5 "                        \
+    "AND (claim_until IS NULL OR claim_until <= $4)"
+#define CLAIMABLE_M                                                                                \
+    "m.status = 'pending' AND ($3 = 0 OR m.next_attempt_at <= $4) AND m.id > $5 "                  \
+    "AND (m.claim_until IS NULL OR m.claim_until <= $4)"
+
+static const char CLAIM_PG[] =
+    "WITH picked AS MATERIALIZED (SELECT id FROM mail_outbox WHERE " CLAIMABLE " ORDER BY id "
+    "LIMIT $6 FOR UPDATE SKIP LOCKED) "
+    "UPDATE mail_outbox AS m SET claimed_by = $1, claim_until = $2 FROM picked "
+    "WHERE m.id = picked.id AND " CLAIMABLE_M " "
+    "RETURNING m.id, m.to_address, m.message_sealed, m.attempts, m.refused_since";
+static const char CLAIM_SQLITE[] =
+    "UPDATE mail_outbox SET claimed_by = $1, claim_until = $2 WHERE id IN "
+    "(SELECT id FROM mail_outbox WHERE " CLAIMABLE " ORDER BY id LIMIT $6) AND " CLAIMABLE " "
+    "RETURNING id, to_address, message_sealed, attempts, refused_since";
 
 nsdb_err store_outbox_claim(db *conn, arena *a, const char *claimer, int64_t now, bool due_only,
                             int64_t claim_until, int64_t after_id, int64_t limit,
                             store_outbox_mail **rows_out, size_t *count_out)
 {
     STORE_ASSERT_WRITE(conn);
-    const char *sql =
-        db_get_dialect(conn) == DB_POSTGRESQL
-            ? "WITH picked AS MATERIALIZED (SELECT id FROM mail_outbox WHERE " CLAIMABLE("")
-              " ORDER BY id LIMIT $6 FOR UPDATE SKIP LOCKED) "
-              "UPDATE mail_outbox AS m SET claimed_by = $1, claim_until = $2 FROM picked "
-              "WHERE m.id = picked.id AND " CLAIMABLE("m.")
-              " RETURNING m.id, m.to_address, m.message_sealed, m.attempts, m.refused_since"
-            : "UPDATE mail_outbox SET claimed_by = $1, claim_until = $2 WHERE id IN "
-              "(SELECT id FROM mail_outbox WHERE " CLAIMABLE("") " ORDER BY id LIMIT $6) "
-              "AND " CLAIMABLE("") " RETURNING id, to_address, message_sealed, attempts, "
-              "refused_since";
+    const char *sql = db_get_dialect(conn) == DB_POSTGRESQL ? CLAIM_PG : CLAIM_SQLITE;
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st, sql, "tiiiii", claimer, claim_until, (int64_t)due_only, now,
                           after_id, limit);
@@ -104,9 +108,8 @@ nsdb_err store_outbox_mark_sent(db *conn, int64_t id, const char *claimer, int64
     return e == NSDB_OK && changed == 0 ? NSDB_ERR_CONFLICT : e;
 }
 
-nsdb_err store_outbox_mark_retry(db *conn, int64_t id, const char *claimer,
-                                 int64_t next_attempt_at, const char *error,
-                                 int64_t refused_since, bool give_up)
+nsdb_err store_outbox_mark_retry(db *conn, int64_t id, const char *claimer, int64_t next_attempt_at,
+                                 const char *error, int64_t refused_since, bool give_up)
 {
     STORE_ASSERT_WRITE(conn);
     int64_t changed = 0;
@@ -121,7 +124,7 @@ nsdb_err store_outbox_mark_retry(db *conn, int64_t id, const char *claimer,
 }
 
 #define ENTRY_COLUMNS                                                                              \
-    "id, purpose, to_address, status, created_at, attempts, next_attempt_at, refused_since, "    \
+    "id, purpose, to_address, status, created_at, attempts, next_attempt_at, refused_since, "      \
     "claim_until, last_error"
 
 static void outbox_entry_from_row(arena *a, db_stmt *st, void *row)
@@ -142,8 +145,8 @@ static void outbox_entry_from_row(arena *a, db_stmt *st, void *row)
 nsdb_err store_outbox_find(db *conn, arena *a, int64_t id, store_outbox_entry **out)
 {
     db_stmt *st = NULL;
-    nsdb_err e = db_query(conn, &st, "SELECT " ENTRY_COLUMNS " FROM mail_outbox WHERE id = $1",
-                          "i", id);
+    nsdb_err e = db_query(conn, &st, "SELECT " ENTRY_COLUMNS " FROM mail_outbox WHERE id = $1", "i",
+                          id);
     if (e != NSDB_OK)
         return e;
     store_outbox_entry *m = arena_calloc(a, 1, sizeof *m);

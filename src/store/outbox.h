@@ -33,8 +33,8 @@ typedef struct store_outbox_entry {
     int64_t created_at;
     int64_t attempts;
     int64_t next_attempt_at;
-    int64_t refused_since; /* 0 when none */
-    int64_t claim_until;   /* 0 when nobody holds it */
+    int64_t refused_since;  /* 0 when none */
+    int64_t claim_until;    /* 0 when nobody holds it */
     const char *last_error; /* NULL when none */
 } store_outbox_entry;
 

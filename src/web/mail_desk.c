@@ -47,9 +47,9 @@ static json_t *mail_json(web_ctx *ctx, const store_outbox_entry *m)
     page_row_text(row, "to", m->to_address);
     page_row_text(row, "queued_at", page_format_time(ctx, m->created_at));
     json_object_set_new(row, "attempts", json_integer(m->attempts));
-    page_row_text(row, "next_attempt", m->status == MAIL_STATUS_PENDING
-                                           ? page_format_time(ctx, m->next_attempt_at)
-                                           : "—");
+    page_row_text(row, "next_attempt",
+                  m->status == MAIL_STATUS_PENDING ? page_format_time(ctx, m->next_attempt_at)
+                                                   : "—");
     page_row_text(row, "last_error", m->last_error != NULL ? m->last_error : "");
     return row;
 }
@@ -59,7 +59,8 @@ void web_mail_desk(web_ctx *ctx)
     store_outbox_entry *rows = NULL;
     size_t n = 0;
     store_outbox_stats stats;
-    nsdb_err e = store_outbox_list_troubled(web_db(ctx), ctx->req->arena, MAIL_DESK_ROWS, &rows, &n);
+    nsdb_err e = store_outbox_list_troubled(web_db(ctx), ctx->req->arena, MAIL_DESK_ROWS, &rows,
+                                            &n);
     if (e == NSDB_OK)
         e = store_outbox_stats_read(web_db(ctx), ctx->now, &stats);
     if (e != NSDB_OK) {
@@ -75,11 +76,13 @@ void web_mail_desk(web_ctx *ctx)
                           (json_int_t)stats.waiting, "failed", (json_int_t)stats.failed);
     if (stats.pending > 0)
         json_object_set_new(s, "oldest",
-                            json_string(page_format_time(ctx, ctx->now - stats.oldest_pending_age)));
+                            json_string(
+                                page_format_time(ctx, ctx->now - stats.oldest_pending_age)));
     json_object_set_new(data, "stats", s);
     const char *done = http_query(ctx->req, "done");
     if (done != NULL && strcmp(done, "resent") == 0)
-        json_object_set_new(data, "notice", json_string("メールを再送の順番に戻しました。まもなく送信します。"));
+        json_object_set_new(data, "notice",
+                            json_string("メールを再送の順番に戻しました。まもなく送信します。"));
     page_render(ctx, "mail_desk", data);
 }
 

@@ -116,8 +116,9 @@ static inline bool sink_start(sink *s)
     snprintf(s->url, sizeof s->url, "smtp://127.0.0.1:%d", s->port);
     char port[16];
     snprintf(port, sizeof port, "%d", s->port);
-    char *argv[] = {(char *)s->python, SINK_SCRIPT,        port, s->dir, "--refuse",
-                    REFUSED_RECIPIENT, "--tempfail", TEMPFAIL_RECIPIENT, NULL};
+    char *argv[] = {
+        (char *)s->python, SINK_SCRIPT,        port, s->dir, "--refuse", REFUSED_RECIPIENT,
+        "--tempfail",      TEMPFAIL_RECIPIENT, NULL};
     s->pid = spawn(argv, false);
     if (s->pid <= 0)
         return false;
