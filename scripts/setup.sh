@@ -12,6 +12,7 @@ packages=(
   libxlsxwriter-dev libisofs-dev libssl-dev libcmocka-dev
   valgrind cppcheck python3 python3-aiosmtpd poppler-utils wrk libreoffice-calc-nogui genisoimage openssl
   chromium
+  clang  # make fuzz: libFuzzer, ASan and UBSan (tests/fuzz)
 )
 
 missing=()

@@ -1,0 +1,53 @@
+/*
+ * fuzz_multipart.c — libFuzzer harness for the multipart/form-data parser (http/multipart.c):
+ * the input's first line is what follows "boundary=" in the Content-Type header (so a quoted
+ * boundary and further parameters are fuzzed too), the rest is the body, in a buffer of exactly
+ * its size and not NUL-terminated, as the server holds it. Checked besides memory and UB: on
+ * success every part has a name, a NUL-terminated value of value_len bytes copied from the body,
+ * a file name without a directory, and there are no more parts than the limit.
+ */
+#include "fuzz_support.h"
+
+#include "http/multipart.h"
+#include "util/arena.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const uint8_t *newline = memchr(data, '\n', size);
+    size_t line_len = newline != NULL ? (size_t)(newline - data) : size;
+    size_t body_start = newline != NULL ? line_len + 1 : size;
+    if (line_len > 256)
+        return 0; /* a header this long is refused by the server before parsing */
+    char content_type[300];
+    snprintf(content_type, sizeof content_type, "multipart/form-data; boundary=%.*s",
+             (int)line_len, (const char *)data);
+    size_t len = size - body_start;
+    char *body = fuzz_copy(data + body_start, len);
+
+    arena *a = arena_new();
+    http_param *params = NULL;
+    nsdb_err err = http_parse_multipart(a, content_type, body, len, &params);
+    if (err != NSDB_OK) {
+        FUZZ_CHECK(err == NSDB_ERR_PARSE && params == NULL);
+    } else {
+        size_t count = 0;
+        for (const http_param *p = params; p != NULL; p = p->next) {
+            count++;
+            FUZZ_CHECK(p->name != NULL && p->value != NULL);
+            FUZZ_CHECK(p->value[p->value_len] == '\0');
+            FUZZ_CHECK(p->value_len <= len);
+            FUZZ_CHECK(p->value_len == 0 || memmem(body, len, p->value, p->value_len) != NULL);
+            if (p->filename != NULL) {
+                FUZZ_CHECK(strpbrk(p->filename, "/\\") == NULL);
+                FUZZ_CHECK(strcmp(p->filename, ".") != 0 && strcmp(p->filename, "..") != 0);
+                FUZZ_CHECK(p->content_type != NULL && p->content_type[0] != '\0');
+            }
+        }
+        FUZZ_CHECK(count <= HTTP_MULTIPART_MAX_PARTS);
+    }
+    arena_free(a);
+    free(body);
+    return 0;
+}
