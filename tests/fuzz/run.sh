@@ -3,8 +3,9 @@
 # Each harness build/fuzz/fuzz_NAME runs for SECONDS on a scratch copy of its seed corpus
 # tests/fuzz/corpus/NAME/ (so the tree is never modified; new inputs are thrown away), with its
 # dictionary tests/fuzz/NAME.dict when there is one, -rss_limit_mb=2048 and a per-harness
-# -max_len. A crash, leak, UB report or timeout stops the run with a non-zero status; the input
-# is kept in build/fuzz/artifacts/NAME/ (see README "Fuzzing" for adding it to the corpus).
+# -max_len; -timeout=25, since a render may take about 5 s under ASan before it meets the template
+# limits. A crash, leak, UB report or timeout stops the run with a non-zero status; the input is
+# kept in build/fuzz/artifacts/NAME/ (see README "Fuzzing" for adding it to the corpus).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -33,7 +34,7 @@ for name in "$@"; do
     cp -r "$seeds"/. "$scratch"/
     artifacts=build/fuzz/artifacts/$name
     mkdir -p "$artifacts"
-    args=(-max_total_time="$seconds" -max_len="$(max_len "$name")" -rss_limit_mb=2048 -timeout=10
+    args=(-max_total_time="$seconds" -max_len="$(max_len "$name")" -rss_limit_mb=2048 -timeout=25
           -print_final_stats=1 -artifact_prefix="$artifacts/")
     [ -f "tests/fuzz/$name.dict" ] && args+=(-dict="tests/fuzz/$name.dict")
     log=build/fuzz/$name.log
