@@ -191,6 +191,8 @@ def template_seeds():
           "[{{@index}} {{name}}{{#if @index != \"0\"}},{{/if}}]" + SEP.decode() + values)
     write("template", "recursive", "{{#each items}}{{> part}}{{/each}}" + SEP.decode() +
           "{{> main}}" + SEP.decode() + values)
+    write("template", "nested_loops", "{{#each a}}" * 4 + "<{{s}}{{@index}}" + "{{/each}}" * 4 +
+          SEP.decode() + SEP.decode() + '{"a":[0,1,2,3,4,5,6,7,8,9],"s":"<>&\\"\'"}')
     write("template", "errors", "{{#if a}}{{else}}{{else}}{{/if}}{{/each}}{{#each x == \"1\"}}")
     write("template", "unclosed", "{{#if a}}{{#each b}}{{{c}}")
     for name in ("error_summary", "field_category"):
