@@ -21,8 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (line_len > 256)
         return 0; /* a header this long is refused by the server before parsing */
     char content_type[300];
-    snprintf(content_type, sizeof content_type, "multipart/form-data; boundary=%.*s",
-             (int)line_len, (const char *)data);
+    snprintf(content_type, sizeof content_type, "multipart/form-data; boundary=%.*s", (int)line_len,
+             (const char *)data);
     size_t len = size - body_start;
     char *body = fuzz_copy(data + body_start, len);
 

@@ -72,10 +72,10 @@ typedef struct zip_entry {
 /* The header fields that the local header and the central directory share. */
 static void put_common(strbuf *sb, const zip_entry *e)
 {
-    put16(sb, 20); /* version needed */
-    put16(sb, 0);  /* flags */
-    put16(sb, 0);  /* stored */
-    put16(sb, 0);  /* time */
+    put16(sb, 20);   /* version needed */
+    put16(sb, 0);    /* flags */
+    put16(sb, 0);    /* stored */
+    put16(sb, 0);    /* time */
     put16(sb, 0x21); /* date: 1980-01-01 */
     put32(sb, crc32_of(e->body.data, e->body.len));
     put32(sb, (uint32_t)e->body.len);
