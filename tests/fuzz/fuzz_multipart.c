@@ -13,20 +13,19 @@
 
 #include "http/multipart.h"
 #include "util/arena.h"
-#include "util/str.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* True when name holds no '/' and no '\\' but a '\\' after a CP932 lead byte in a name that
- * is not UTF-8 ('/' is never the second byte of a CP932 character). */
+/* True when name holds no '/' and no '\\' but a '\\' right after a CP932 lead byte ('/' is
+ * never the second byte of a CP932 character). Whether the name was CP932 is decided on the whole
+ * path the client sent, so the base name alone may happen to read as UTF-8. */
 static bool filename_is_base(const char *name)
 {
-    bool utf8 = str_is_clean_utf8(name, strlen(name));
     for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
         bool lead = (*p >= 0x81 && *p <= 0x9F) || (*p >= 0xE0 && *p <= 0xFC);
         if (*p == '/')
             return false;
-        if (!utf8 && lead && p[1] != '\0' && p[1] != '/')
+        if (lead && p[1] == '\\')
             p++;
         else if (*p == '\\')
             return false;
