@@ -44,6 +44,7 @@ Q := @
 endif
 
 .PHONY: all asan lint unit unit-asan test test-e2e test-e2e-pg test-browser bench clean format
+.PHONY: fuzz fuzz-build fuzz-smoke
 all: nsdb
 
 nsdb: $(patsubst src/%.c,build/rel/%.o,$(CLI_SRC)) $(REL_OBJ)
@@ -118,10 +119,44 @@ lint:
 	  --suppress=missingIncludeSystem --suppress=varFuncNullUB src
 	bash scripts/check-layers.sh
 
-test: lint unit unit-asan test-e2e test-e2e-pg test-browser
+test: lint unit unit-asan fuzz-smoke test-e2e test-e2e-pg test-browser
 
 bench: nsdb
 	bash bench/run.sh
+
+# libFuzzer harnesses (tests/fuzz/, see README "Fuzzing"): the library is built again with clang,
+# coverage, ASan and UBSan into build/fuzz/libnsdb.a, and each harness links what it needs.
+# make fuzz runs every harness for FUZZ_SECONDS on a scratch copy of tests/fuzz/corpus/<name>/;
+# FUZZ=name runs one. make fuzz-smoke is the short run that make test includes.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ         ?= $(FUZZ_NAMES)
+FUZZ_CFLAGS  := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=undefined
+FUZZ_OBJ     := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRC)) build/fuzz/obj/embedded.o
+FUZZ_BINS    := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
+
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+build/fuzz/obj/embedded.o: build/gen/embedded.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+build/fuzz/libnsdb.a: $(FUZZ_OBJ)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_support.h build/fuzz/libnsdb.a
+	@echo "  CC $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< build/fuzz/libnsdb.a $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ)
+fuzz-smoke: fuzz-build
+	bash tests/fuzz/run.sh 15 $(FUZZ_NAMES)
 
 format:
 	clang-format -i $(SRC) $(wildcard src/*/*.h) $(UNIT_SRC)

@@ -12,6 +12,7 @@ packages=(
   libxlsxwriter-dev libisofs-dev libssl-dev libcmocka-dev
   valgrind cppcheck python3 python3-aiosmtpd poppler-utils wrk libreoffice-calc-nogui genisoimage openssl
   chromium
+  clang libclang-rt-14-dev  # make fuzz: clang 14 and its libFuzzer, ASan, UBSan runtimes (a Recommends)
 )
 
 missing=()

@@ -63,26 +63,43 @@ void strbuf_printf(strbuf *sb, const char *fmt, ...)
     sb->len += (size_t)n;
 }
 
+/* The entity for an HTML-special character, NULL for any other. */
+static const char *html_entity(char c)
+{
+    switch (c) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '>': return "&gt;";
+    case '"': return "&quot;";
+    case '\'': return "&#39;";
+    default: return NULL;
+    }
+}
+
 void strbuf_append_html(strbuf *sb, const char *s, size_t n)
 {
-    size_t start = 0;
+    /* One pass to size and one to write, with no call per character: a value full of '<',
+       repeated by a template loop, would otherwise cost a buffer append for each one. */
+    size_t extra = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *rep = NULL;
-        switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        default: break;
-        }
-        if (rep != NULL) {
-            strbuf_append(sb, s + start, i - start);
-            strbuf_puts(sb, rep);
-            start = i + 1;
-        }
+        const char *rep = html_entity(s[i]);
+        if (rep != NULL)
+            extra += strlen(rep) - 1;
     }
-    strbuf_append(sb, s + start, n - start);
+    strbuf_grow(sb, n + extra);
+    char *w = sb->data + sb->len;
+    for (size_t i = 0; i < n; i++) {
+        const char *rep = html_entity(s[i]);
+        if (rep == NULL) {
+            *w++ = s[i];
+            continue;
+        }
+        size_t k = strlen(rep);
+        memcpy(w, rep, k);
+        w += k;
+    }
+    sb->len = (size_t)(w - sb->data);
+    sb->data[sb->len] = '\0';
 }
 
 void strbuf_reset(strbuf *sb)

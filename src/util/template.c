@@ -4,7 +4,8 @@
  * rendering allocates nothing but output. Rendering keeps its state (scopes, include depth) on
  * the caller's stack and only reads the set, which is what makes concurrent renders safe.
  * The parser is recursive descent over tags; the nesting limit bounds its recursion, and the
- * include limit bounds the renderer's.
+ * include limit bounds the renderer's; the step and output limits bound a render's work, which
+ * nested loops would otherwise multiply.
  */
 #include "util/template.h"
 
@@ -602,7 +603,18 @@ struct tpl_render {
     const template_set *set;
     strbuf *out;
     int include_depth;
+    size_t start; /* out->len before the render */
+    size_t steps; /* nodes and loop items rendered so far */
 };
+
+/* Counts one node or loop item against the render's limits (template.h). */
+static NSDB_MUST_CHECK nsdb_err tpl_render_step(struct tpl_render *r)
+{
+    if (++r->steps > TEMPLATE_MAX_RENDER_STEPS ||
+        r->out->len - r->start > TEMPLATE_MAX_OUTPUT_BYTES)
+        return NSDB_ERR_TOO_LARGE;
+    return NSDB_OK;
+}
 
 /* A resolved path: a JSON value, or a loop counter, which has no json_t. */
 struct tpl_value {
@@ -740,7 +752,9 @@ static NSDB_MUST_CHECK nsdb_err tpl_render_each(struct tpl_render *r, const stru
         return tpl_render_nodes(r, node->otherwise, scope);
     for (size_t i = 0; i < count; i++) {
         struct tpl_scope item = {scope, json_array_get(list, i), i, true};
-        nsdb_err err = tpl_render_nodes(r, node->body, &item);
+        nsdb_err err = tpl_render_step(r);
+        if (err == NSDB_OK)
+            err = tpl_render_nodes(r, node->body, &item);
         if (err != NSDB_OK)
             return err;
     }
@@ -765,6 +779,9 @@ static NSDB_MUST_CHECK nsdb_err tpl_render_include(struct tpl_render *r,
 static NSDB_MUST_CHECK nsdb_err tpl_render_node(struct tpl_render *r, const struct tpl_node *node,
                                                 const struct tpl_scope *scope)
 {
+    nsdb_err err = tpl_render_step(r);
+    if (err != NSDB_OK)
+        return err;
     switch (node->kind) {
     case TPL_NODE_TEXT:
         strbuf_append(r->out, node->text, node->text_len);
@@ -802,7 +819,7 @@ nsdb_err template_render(const template_set *set, const char *name, json_t *cont
     if (entry == NULL)
         return NSDB_ERR_NOT_FOUND;
     size_t start = out->len;
-    struct tpl_render r = {set, out, 0};
+    struct tpl_render r = {set, out, 0, start, 0};
     struct tpl_scope scope = {NULL, context, 0, false};
     nsdb_err err = tpl_render_nodes(&r, entry->root, &scope);
     if (err != NSDB_OK && out->data != NULL) {

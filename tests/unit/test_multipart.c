@@ -164,6 +164,9 @@ static void file_name_keeps_only_the_last_path_component(void **state)
          "\x90\x5c\x90\xbf\x8f\x91.xlsx"},
         {"form-data; name=\"f\"; filename=\"docs/\x95\x5c/\x90\x5c\x90\xbf\x8f\x91.xlsx\"",
          "\x90\x5c\x90\xbf\x8f\x91.xlsx"},
+        /* a lead byte before '/' is no character: '/' is never a CP932 second byte (fuzz) */
+        {"form-data; name=\"f\"; filename=\"a/\x95/b.csv\"", "b.csv"},
+        {"form-data; name=\"f\"; filename=\"\x94\x94/-\x94/etc/passwd\"", "passwd"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *body = arena_printf(*state, DELIM "Content-Disposition: %s\r\n\r\nx\r\n" CLOSE,

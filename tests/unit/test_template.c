@@ -336,6 +336,64 @@ static void test_include_recursion_is_stopped(void **state)
     template_set_free(set);
 }
 
+/* Nested loops multiply: eight {{#each}} over ten items are 10^8 iterations, a template whose
+ * output stays small can still hang a worker. The render stops at TEMPLATE_MAX_RENDER_STEPS. */
+static void test_nested_loops_stop_at_the_step_limit(void **state)
+{
+    (void)state;
+    template_set *set = template_set_new();
+    assert_int_equal(template_set_add(set, "nest",
+                                      "{{#each a}}{{#each a}}{{#each a}}{{#each a}}{{#each a}}"
+                                      "{{#each a}}{{#each a}}{{#each a}}{{/each}}{{/each}}{{/each}}"
+                                      "{{/each}}{{/each}}{{/each}}{{/each}}{{/each}}",
+                                      NULL),
+                     NSDB_OK);
+    json_t *ctx = json_pack("{s:[iiiiiiiiii]}", "a", 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+    strbuf out = STRBUF_INIT;
+    strbuf_puts(&out, "kept");
+    assert_int_equal(template_render(set, "nest", ctx, &out), NSDB_ERR_TOO_LARGE);
+    assert_string_equal(out.data, "kept");
+    /* the same loops over three items (6,560 steps) render */
+    json_array_clear(json_object_get(ctx, "a"));
+    for (int i = 0; i < 3; i++)
+        json_array_append_new(json_object_get(ctx, "a"), json_integer(i));
+    assert_int_equal(template_render(set, "nest", ctx, &out), NSDB_OK);
+    json_decref(ctx);
+    strbuf_free(&out);
+    template_set_free(set);
+}
+
+/* A loop that writes a large value many times stops at TEMPLATE_MAX_OUTPUT_BYTES instead of
+ * growing the buffer until memory runs out. */
+static void test_output_stops_at_the_byte_limit(void **state)
+{
+    (void)state;
+    template_set *set = template_set_new();
+    assert_int_equal(template_set_add(set, "big", "{{#each a}}{{#each a}}{{{s}}}{{/each}}{{/each}}",
+                                      NULL),
+                     NSDB_OK);
+    size_t one = 1024 * 1024;
+    char *s = malloc(one + 1);
+    assert_non_null(s);
+    memset(s, 'x', one);
+    s[one] = '\0';
+    json_t *a = json_array();
+    for (int i = 0; i < 12; i++)
+        json_array_append_new(a, json_integer(i));
+    json_t *ctx = json_pack("{s:o, s:s}", "a", a, "s", s);
+    free(s);
+    strbuf out = STRBUF_INIT;
+    assert_int_equal(template_render(set, "big", ctx, &out), NSDB_ERR_TOO_LARGE);
+    assert_int_equal(out.len, 0);
+    /* 12 × 12 MB = 144 MB passes the limit; 11 × 11 MB = 121 MB is within it */
+    json_array_remove(a, 0);
+    assert_int_equal(template_render(set, "big", ctx, &out), NSDB_OK);
+    assert_int_equal(out.len, 121 * one);
+    json_decref(ctx);
+    strbuf_free(&out);
+    template_set_free(set);
+}
+
 static void test_embedded_templates_are_added_by_base_name(void **state)
 {
     (void)state;
@@ -431,6 +489,8 @@ int main(void)
         cmocka_unit_test(test_missing_template_is_not_found_at_render),
         cmocka_unit_test(test_deep_nesting_is_refused),
         cmocka_unit_test(test_include_recursion_is_stopped),
+        cmocka_unit_test(test_nested_loops_stop_at_the_step_limit),
+        cmocka_unit_test(test_output_stops_at_the_byte_limit),
         cmocka_unit_test(test_embedded_templates_are_added_by_base_name),
         cmocka_unit_test(test_concurrent_renders_share_one_set),
     };
