@@ -60,6 +60,20 @@ nsdb_err totp_secret_base32(const unsigned char *secret, size_t n, char *out)
     return e;
 }
 
+bool totp_secret_from_base32(const char *base32, unsigned char secret[TOTP_SECRET_BYTES])
+{
+    char *decoded = NULL;
+    size_t len = 0;
+    if (base32 == NULL || oath_base32_decode(base32, strlen(base32), &decoded, &len) != OATH_OK)
+        return false;
+    bool ok = len == TOTP_SECRET_BYTES;
+    if (ok)
+        memcpy(secret, decoded, TOTP_SECRET_BYTES);
+    sodium_memzero(decoded, len);
+    free(decoded);
+    return ok;
+}
+
 nsdb_err totp_uri(const char *user_id, const char *secret_base32, char **out)
 {
     strbuf sb = {0};

@@ -33,6 +33,8 @@ bool totp_required_for_role(user_role role);
 void totp_secret_new(unsigned char secret[TOTP_SECRET_BYTES]);
 /* out: TOTP_SECRET_BASE32_LEN + 1 bytes. */
 NSDB_MUST_CHECK nsdb_err totp_secret_base32(const unsigned char *secret, size_t n, char *out);
+/* Reverses totp_secret_base32; false unless the text decodes to TOTP_SECRET_BYTES bytes. */
+bool totp_secret_from_base32(const char *base32, unsigned char secret[TOTP_SECRET_BYTES]);
 /* otpauth://totp/nsdb:USERID?secret=…&issuer=nsdb&algorithm=SHA1&digits=6&period=30 (malloc'd). */
 NSDB_MUST_CHECK nsdb_err totp_uri(const char *user_id, const char *secret_base32, char **out);
 

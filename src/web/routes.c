@@ -20,7 +20,12 @@ static const route ROUTES[] = {
     {"GET", "/static/{}", web_static, 0, ROUTE_PUBLIC, NULL},
     {"GET", "/login", web_login_form, 0, ROUTE_PUBLIC, NULL},
     {"POST", "/login", web_login_submit, 0, ROUTE_PUBLIC | ROUTE_CSRF, NULL},
-    {"POST", "/logout", web_logout, ROLES_ALL, ROUTE_CSRF | ROUTE_PENDING_OK, NULL},
+    {"POST", "/logout", web_logout, ROLES_ALL, ROUTE_CSRF | ROUTE_PENDING_OK | ROUTE_TOTP_STEP, NULL},
+    {"GET", "/login/totp", web_login_totp_form, ROLES_ALL, ROUTE_TOTP_STEP, NULL},
+    {"POST", "/login/totp", web_login_totp_submit, ROLES_ALL, ROUTE_CSRF | ROUTE_TOTP_STEP, NULL},
+    {"GET", "/account/totp", web_totp_form, ROLES_ALL, ROUTE_TOTP_ENROL, NULL},
+    {"POST", "/account/totp", web_totp_submit, ROLES_ALL, ROUTE_CSRF | ROUTE_TOTP_ENROL, NULL},
+    {"POST", "/account/totp/disable", web_totp_disable, ROLES_ALL, ROUTE_CSRF, NULL},
     {"GET", "/account/password", web_account_form, ROLES_ALL, ROUTE_PENDING_OK, NULL},
     {"POST", "/account/password", web_account_submit, ROLES_ALL, ROUTE_CSRF | ROUTE_PENDING_OK, NULL},
     {"GET", "/", web_menu, ROLES_ALL, 0, NULL},
@@ -40,6 +45,10 @@ static const route ROUTES[] = {
     {"POST", "/muni-users/{}/edit", web_muni_user_edit_submit, ROLE_MUNI_ADMIN, ROUTE_CSRF, NULL},
     {"POST", "/muni-users/{}/reset", web_user_button, ROLE_MUNI_ADMIN, ROUTE_CSRF,
      &(const user_button){ROLES_MUNI, USER_ACTION_RESET, "/muni-users"}},
+    {"GET", "/muni-users/{}/totp-reset", web_user_totp_reset_confirm, ROLE_MUNI_ADMIN, 0,
+     &(const user_button){ROLES_MUNI, USER_ACTION_TOTP_RESET, "/muni-users"}},
+    {"POST", "/muni-users/{}/totp-reset", web_user_button, ROLE_MUNI_ADMIN, ROUTE_CSRF,
+     &(const user_button){ROLES_MUNI, USER_ACTION_TOTP_RESET, "/muni-users"}},
     {"POST", "/muni-users/{}/suspend", web_user_button, ROLE_MUNI_ADMIN, ROUTE_CSRF,
      &(const user_button){ROLES_MUNI, USER_ACTION_SUSPEND, "/muni-users"}},
     {"POST", "/muni-users/{}/resume", web_user_button, ROLE_MUNI_ADMIN, ROUTE_CSRF,
@@ -48,6 +57,10 @@ static const route ROUTES[] = {
     {"GET", "/institution/users", web_institution_users, ROLE_INST_MANAGER, 0, NULL},
     {"POST", "/institution/users/{}/reset", web_user_button, ROLE_INST_MANAGER, ROUTE_CSRF,
      &(const user_button){ROLES_INSTITUTION, USER_ACTION_RESET, "/institution/users"}},
+    {"GET", "/institution/users/{}/totp-reset", web_user_totp_reset_confirm, ROLE_INST_MANAGER, 0,
+     &(const user_button){ROLES_INSTITUTION, USER_ACTION_TOTP_RESET, "/institution/users"}},
+    {"POST", "/institution/users/{}/totp-reset", web_user_button, ROLE_INST_MANAGER, ROUTE_CSRF,
+     &(const user_button){ROLES_INSTITUTION, USER_ACTION_TOTP_RESET, "/institution/users"}},
     {"POST", "/institution/users/{}/suspend", web_user_button, ROLE_INST_MANAGER, ROUTE_CSRF,
      &(const user_button){ROLES_INSTITUTION, USER_ACTION_SUSPEND, "/institution/users"}},
     {"POST", "/institution/users/{}/resume", web_user_button, ROLE_INST_MANAGER, ROUTE_CSRF,
@@ -80,6 +93,10 @@ static const route ROUTES[] = {
     {"POST", "/inst-users/{}/edit", web_inst_user_edit_submit, ROLES_MUNI, ROUTE_CSRF, NULL},
     {"POST", "/inst-users/{}/reset", web_user_button, ROLES_MUNI, ROUTE_CSRF,
      &(const user_button){ROLES_INSTITUTION, USER_ACTION_RESET, "/inst-users"}},
+    {"GET", "/inst-users/{}/totp-reset", web_user_totp_reset_confirm, ROLES_MUNI, 0,
+     &(const user_button){ROLES_INSTITUTION, USER_ACTION_TOTP_RESET, "/inst-users"}},
+    {"POST", "/inst-users/{}/totp-reset", web_user_button, ROLES_MUNI, ROUTE_CSRF,
+     &(const user_button){ROLES_INSTITUTION, USER_ACTION_TOTP_RESET, "/inst-users"}},
     {"POST", "/inst-users/{}/suspend", web_user_button, ROLES_MUNI, ROUTE_CSRF,
      &(const user_button){ROLES_INSTITUTION, USER_ACTION_SUSPEND, "/inst-users"}},
     {"POST", "/inst-users/{}/resume", web_user_button, ROLES_MUNI, ROUTE_CSRF,
@@ -166,6 +183,12 @@ static void dispatch(web_ctx *ctx)
     ctx->route = r;
     if (!(r->flags & ROUTE_PUBLIC) || strcmp(r->pattern, "/login") == 0)
         auth_load_session(ctx);
+    /* a half-authenticated session (password right, code due) opens nothing but /login/totp
+       and logout */
+    if (ctx->user != NULL && ctx->totp_pending && !(r->flags & (ROUTE_TOTP_STEP | ROUTE_PUBLIC))) {
+        http_redirect(req, 303, "/login/totp");
+        return;
+    }
     if (!(r->flags & ROUTE_PUBLIC)) {
         if (ctx->user == NULL) {
             http_redirect(req, 303, "/login");
@@ -185,6 +208,10 @@ static void dispatch(web_ctx *ctx)
     }
     if (ctx->user != NULL && ctx->user->must_change_password && !(r->flags & ROUTE_PENDING_OK)) {
         http_redirect(req, 303, "/account/password");
+        return;
+    }
+    if (web_totp_enrolment_due(ctx) && !(r->flags & (ROUTE_PENDING_OK | ROUTE_TOTP_ENROL | ROUTE_PUBLIC))) {
+        http_redirect(req, 303, "/account/totp");
         return;
     }
     r->handler(ctx);

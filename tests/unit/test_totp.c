@@ -97,6 +97,10 @@ static void secret_is_base32_in_the_otpauth_uri(void **state)
     char b32[TOTP_SECRET_BASE32_LEN + 1];
     assert_int_equal(totp_secret_base32(RFC_KEY, RFC_KEY_LEN, b32), NSDB_OK);
     assert_string_equal(b32, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+    unsigned char back[TOTP_SECRET_BYTES];
+    assert_true(totp_secret_from_base32(b32, back));
+    assert_memory_equal(back, RFC_KEY, TOTP_SECRET_BYTES);
+    assert_false(totp_secret_from_base32("GEZDGNBV", back));
     char *uri = NULL;
     assert_int_equal(totp_uri("A1B2C3D4E5F6", b32, &uri), NSDB_OK);
     assert_string_equal(uri, "otpauth://totp/nsdb:A1B2C3D4E5F6?secret="
