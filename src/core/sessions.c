@@ -239,8 +239,19 @@ static NSDB_MUST_CHECK nsdb_err session_drop(core_ctx *c, const char *session_ha
     return e == NSDB_OK ? NSDB_ERR_NOT_FOUND : e;
 }
 
-nsdb_err core_session_resume(core_ctx *c, const char *session_hash, store_user **user_out,
-                             bool *totp_pending_out)
+nsdb_err core_session_resume(core_ctx *c, const char *session_hash, store_user **user_out)
+{
+    bool pending = false;
+    nsdb_err e = core_session_resume_any(c, session_hash, user_out, &pending);
+    if (e == NSDB_OK && pending) {
+        *user_out = NULL;
+        return NSDB_ERR_NOT_FOUND;
+    }
+    return e;
+}
+
+nsdb_err core_session_resume_any(core_ctx *c, const char *session_hash, store_user **user_out,
+                                 bool *totp_pending_out)
 {
     *user_out = NULL;
     *totp_pending_out = false;

@@ -35,11 +35,15 @@ NSDB_MUST_CHECK nsdb_err core_login(core_ctx *c, const char *user_id, const char
 /* Ends the session with this hash (ログアウト); audited. */
 NSDB_MUST_CHECK nsdb_err core_logout(core_ctx *c, const store_user *u, const char *session_hash);
 /* The logged-in user of a session cookie's hash: NSDB_ERR_NOT_FOUND for none, an expired session
-   (deleted) or a user no longer active; touches the session at most once a minute.
-   *totp_pending_out: the session was opened by a password and the second factor is still due
-   (such a session ends five minutes after it was opened). */
+   (deleted), a user no longer active or a half-authenticated session (second factor due);
+   touches the session at most once a minute. */
 NSDB_MUST_CHECK nsdb_err core_session_resume(core_ctx *c, const char *session_hash,
-                                             store_user **user_out, bool *totp_pending_out);
+                                             store_user **user_out);
+/* The same, also for a half-authenticated session: *totp_pending_out tells that the session was
+   opened by a password and the second factor is still due (such a session ends five minutes
+   after it was opened). The router's, which lets it reach /login/totp and logout only. */
+NSDB_MUST_CHECK nsdb_err core_session_resume_any(core_ctx *c, const char *session_hash,
+                                                 store_user **user_out, bool *totp_pending_out);
 /* For core/totp.c: a new session row inside the caller's transaction; and a refused login try
    of u (why "totp": a wrong code, counted like a wrong password; "locked": no try left),
    recorded in its own transaction — NSDB_ERR_AUTH when recorded, else the storage error. */
