@@ -26,7 +26,8 @@ bool core_password_matches(app *a, const store_user *u, const char *password);
 
 /* user_id as typed (trimmed and upper-cased here). NSDB_OK: *user_out logged in with a new
    session — half-authenticated when the user enrolled in two-factor authentication
-   (u->totp_enrolled_at != 0: core_login_totp completes the login). NSDB_ERR_AUTH (unknown, wrong, locked or suspended: one answer; *locked_out tells
+   (u->totp_enrolled_at != 0: core_login_totp completes the login). NSDB_ERR_AUTH (unknown,
+   wrong, locked or suspended: one answer; *locked_out tells
    whether this attempt locked the account), or a storage error (also when a failed attempt could
    not be counted: then nothing is to be shown as a plain wrong password). */
 NSDB_MUST_CHECK nsdb_err core_login(core_ctx *c, const char *user_id, const char *password,

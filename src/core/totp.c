@@ -15,7 +15,8 @@
 #include "store/totp.h"
 #include "util/log.h"
 
-#define CODE_WRONG "確認コードが正しくありません。認証アプリに表示されている6桁の数字を入力してください。"
+#define CODE_WRONG                                                                                 \
+    "確認コードが正しくありません。認証アプリに表示されている6桁の数字を入力してください。"
 
 /* The user's secret from its sealed form; false (logged) when it cannot be unsealed. */
 static bool secret_open(core_ctx *c, const store_totp *t, unsigned char secret[TOTP_SECRET_BYTES])

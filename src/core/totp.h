@@ -32,9 +32,8 @@ NSDB_MUST_CHECK nsdb_err core_totp_enrol_start(core_ctx *c, const store_user *u,
                                                core_totp_enrolment *out, nsdb_problem *pb);
 /* Confirms the pending secret with a valid code (NSDB_ERR_INVALID on field "code" otherwise,
    audited) and makes the recovery codes. */
-NSDB_MUST_CHECK nsdb_err core_totp_enrol_confirm(core_ctx *c, const store_user *u,
-                                                 const char *code, core_recovery_codes *out,
-                                                 nsdb_problem *pb);
+NSDB_MUST_CHECK nsdb_err core_totp_enrol_confirm(core_ctx *c, const store_user *u, const char *code,
+                                                 core_recovery_codes *out, nsdb_problem *pb);
 /* Turns two-factor authentication off for a role that may go without it, after a valid code
    (NSDB_ERR_INVALID on "code"); NSDB_ERR_FORBIDDEN for the roles that must keep it. */
 NSDB_MUST_CHECK nsdb_err core_totp_disable(core_ctx *c, const store_user *u, const char *code,

@@ -207,8 +207,7 @@ nsdb_err totp_qr_svg(const char *text, char **out)
             int run = 1;
             while (x + run < qr->width && (qr->data[y * qr->width + x + run] & 1))
                 run++;
-            strbuf_printf(&sb, "M%d %dh%dv1h-%dz", x + QR_QUIET_ZONE, y + QR_QUIET_ZONE, run,
-                          run);
+            strbuf_printf(&sb, "M%d %dh%dv1h-%dz", x + QR_QUIET_ZONE, y + QR_QUIET_ZONE, run, run);
             x += run;
         }
     }

@@ -56,8 +56,7 @@ nsdb_err store_totp_confirm(db *conn, int64_t user_pk, int64_t step, int64_t now
     e = db_exec(conn, NULL, "UPDATE users SET totp_enrolled_at = $2, updated_at = $2 WHERE id = $1",
                 "ii", user_pk, now);
     if (e == NSDB_OK)
-        e = db_exec(conn, NULL, "DELETE FROM user_recovery_codes WHERE user_pk = $1", "i",
-                    user_pk);
+        e = db_exec(conn, NULL, "DELETE FROM user_recovery_codes WHERE user_pk = $1", "i", user_pk);
     for (size_t i = 0; e == NSDB_OK && i < n; i++)
         e = db_exec(conn, NULL,
                     "INSERT INTO user_recovery_codes (user_pk, code_hash, used_at, created_at) "
@@ -79,8 +78,8 @@ nsdb_err store_totp_use_step(db *conn, int64_t user_pk, int64_t step, bool *acce
     return e;
 }
 
-nsdb_err store_totp_use_recovery_code(db *conn, int64_t user_pk, const char *code_hash,
-                                      int64_t now, bool *used_out)
+nsdb_err store_totp_use_recovery_code(db *conn, int64_t user_pk, const char *code_hash, int64_t now,
+                                      bool *used_out)
 {
     STORE_ASSERT_WRITE(conn);
     int64_t changes = 0;
@@ -114,8 +113,7 @@ nsdb_err store_totp_delete(db *conn, int64_t user_pk, int64_t now, bool *removed
     nsdb_err e = db_exec(conn, &changes, "DELETE FROM user_totp WHERE user_pk = $1", "i", user_pk);
     *removed_out = e == NSDB_OK && changes > 0;
     if (e == NSDB_OK)
-        e = db_exec(conn, NULL, "DELETE FROM user_recovery_codes WHERE user_pk = $1", "i",
-                    user_pk);
+        e = db_exec(conn, NULL, "DELETE FROM user_recovery_codes WHERE user_pk = $1", "i", user_pk);
     if (e == NSDB_OK)
         e = db_exec(conn, NULL,
                     "UPDATE users SET totp_enrolled_at = 0, updated_at = $2 WHERE id = $1", "ii",

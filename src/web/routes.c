@@ -1,7 +1,9 @@
 /*
  * routes.c — the one route table: method, path pattern, handler, roles allowed, flags. The
- * dispatcher enforces login, roles, the forced first password change and CSRF from this table,
- * so a handler never has to remember them.
+ * dispatcher enforces login, roles, the forced first password change, two-factor authentication
+ * (a half-authenticated session reaches only ROUTE_TOTP_STEP routes; the roles that must enrol
+ * reach only the enrolment, the password change and logout until they do) and CSRF from this
+ * table, so a handler never has to remember them.
  */
 #include <string.h>
 #include <time.h>
@@ -20,7 +22,8 @@ static const route ROUTES[] = {
     {"GET", "/static/{}", web_static, 0, ROUTE_PUBLIC, NULL},
     {"GET", "/login", web_login_form, 0, ROUTE_PUBLIC, NULL},
     {"POST", "/login", web_login_submit, 0, ROUTE_PUBLIC | ROUTE_CSRF, NULL},
-    {"POST", "/logout", web_logout, ROLES_ALL, ROUTE_CSRF | ROUTE_PENDING_OK | ROUTE_TOTP_STEP, NULL},
+    {"POST", "/logout", web_logout, ROLES_ALL,
+     ROUTE_CSRF | ROUTE_PENDING_OK | ROUTE_TOTP_STEP, NULL},
     {"GET", "/login/totp", web_login_totp_form, ROLES_ALL, ROUTE_TOTP_STEP, NULL},
     {"POST", "/login/totp", web_login_totp_submit, ROLES_ALL, ROUTE_CSRF | ROUTE_TOTP_STEP, NULL},
     {"GET", "/account/totp", web_totp_form, ROLES_ALL, ROUTE_TOTP_ENROL, NULL},
@@ -210,7 +213,9 @@ static void dispatch(web_ctx *ctx)
         http_redirect(req, 303, "/account/password");
         return;
     }
-    if (web_totp_enrolment_due(ctx) && !(r->flags & (ROUTE_PENDING_OK | ROUTE_TOTP_ENROL | ROUTE_PUBLIC))) {
+    /* the roles that must use two-factor authentication enrol before anything else */
+    if (web_totp_enrolment_due(ctx) &&
+        !(r->flags & (ROUTE_PENDING_OK | ROUTE_TOTP_ENROL | ROUTE_PUBLIC))) {
         http_redirect(req, 303, "/account/totp");
         return;
     }

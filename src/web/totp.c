@@ -11,7 +11,7 @@
 #include "web/user_actions.h"
 #include "web/web.h"
 
-#define CODE_REFUSED                                                                              \
+#define CODE_REFUSED                                                                               \
     "確認コードが正しくありません。5回続けて誤ると、15分間ログインできなくなります。"
 
 bool web_totp_enrolment_due(const web_ctx *ctx)
