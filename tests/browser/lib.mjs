@@ -371,7 +371,7 @@ export function totpCode(secret, step) {
 const totpStep = () => Math.floor(Date.now() / 30000);
 
 /** A code the server has not seen for the user: this step, the next, a recovery code, or a wait. */
-async function totpNextCode(userId) {
+export async function totpNextCode(userId) {
   const state = totpUsers.get(userId);
   for (;;) {
     const now = totpStep();
