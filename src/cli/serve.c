@@ -2,11 +2,13 @@
  * serve.c — `nsdb serve`: opens the application, starts the HTTP server, the mail thread and the
  * media job, and runs until SIGTERM or SIGINT, then stops them in order (SPEC §4).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -16,6 +18,14 @@
 #include "store/users.h"
 #include "util/log.h"
 #include "web/web.h"
+
+/* A city hall's staff may all come from one NAT address: generous, but one client cannot take
+   the server's 4,096 connections. */
+#define SERVE_PER_CLIENT_CONNECTIONS 256u
+/* After the header deadline's grace an upload must average this many bytes per second. */
+#define SERVE_MIN_UPLOAD_RATE 2048u
+/* Bytes of request bodies being received at once, over all connections (8 uploads of 32 MB). */
+#define SERVE_UPLOAD_BYTES_IN_FLIGHT ((size_t)256 * 1024 * 1024)
 
 /* host receives the address part; cfg->listen_host points to it. */
 static int parse_listen(const char *text, app_config *cfg, char *host, size_t host_size)
@@ -34,13 +44,26 @@ static int parse_listen(const char *text, app_config *cfg, char *host, size_t ho
     return 0;
 }
 
-enum { O_LISTEN = 1, O_THREADS, O_URL, O_SECURE, O_PROXY, O_OPS, O_MEM, O_SMTP, O_FROM };
+enum {
+    O_LISTEN = 1, O_THREADS, O_URL, O_SECURE, O_PROXY, O_OPS, O_MEM, O_SMTP, O_FROM, O_PER_CLIENT,
+    O_HEADER_TIMEOUT
+};
 
 /* The options of serve go into the configuration; the --listen host is kept in listen_host. */
 typedef struct serve_opts {
     app_config *cfg;
     char listen_host[256];
+    long per_client; /* -1: the default (none behind a proxy, whose address every client shares) */
+    long header_timeout;
 } serve_opts;
+
+/* A whole number in [min, max], or -1. */
+static long parse_count(const char *arg, long min, long max)
+{
+    char *end = NULL;
+    long v = strtol(arg, &end, 10);
+    return end != arg && *end == '\0' && v >= min && v <= max ? v : -1;
+}
 
 static int serve_option(int opt, const char *arg, void *ctx)
 {
@@ -62,6 +85,21 @@ static int serve_option(int opt, const char *arg, void *ctx)
     case O_MEM: cfg->cost.memlimit = (size_t)strtoull(arg, NULL, 10) * 1024 * 1024; return 0;
     case O_SMTP: cfg->smtp_url = arg; return 0;
     case O_FROM: cfg->mail_from = arg; return 0;
+    case O_PER_CLIENT:
+        o->per_client = parse_count(arg, 0, 4096);
+        if (o->per_client < 0) {
+            fprintf(stderr, "nsdb: --max-connections-per-client は 0〜4096 の整数で指定してください"
+                            "（0 は制限なし）。\n");
+            return EXIT_USAGE;
+        }
+        return 0;
+    case O_HEADER_TIMEOUT:
+        o->header_timeout = parse_count(arg, 1, 3600);
+        if (o->header_timeout < 0) {
+            fprintf(stderr, "nsdb: --header-timeout は 1〜3600 の秒数で指定してください。\n");
+            return EXIT_USAGE;
+        }
+        return 0;
     default: return -1;
     }
 }
@@ -78,9 +116,12 @@ int verb_serve(int argc, char **argv, app_config *cfg)
                                          {"pwhash-mem-mib", required_argument, NULL, O_MEM},
                                          {"smtp", required_argument, NULL, O_SMTP},
                                          {"mail-from", required_argument, NULL, O_FROM},
+                                         {"max-connections-per-client", required_argument, NULL,
+                                          O_PER_CLIENT},
+                                         {"header-timeout", required_argument, NULL, O_HEADER_TIMEOUT},
                                          MEDIA_LONG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
-    serve_opts o = {.cfg = cfg};
+    serve_opts o = {.cfg = cfg, .per_client = -1, .header_timeout = 20};
     int rc = cli_parse_options(argc, argv, cfg, OPTS, serve_option, &o);
     if (rc != 0)
         return rc;
@@ -112,14 +153,29 @@ int verb_serve(int argc, char **argv, app_config *cfg)
         app_close(&a);
         return EXIT_USER;
     }
+    char upload_dir[4200];
+    snprintf(upload_dir, sizeof upload_dir, "%s/tmp", cfg->data_dir);
+    if (mkdir(upload_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "nsdb: 一時フォルダ %s を作成できません。\n", upload_dir);
+        app_close(&a);
+        return EXIT_USER;
+    }
+    unsigned per_client = o.per_client >= 0 ? (unsigned)o.per_client
+                          : cfg->trust_proxy ? 0u
+                                             : SERVE_PER_CLIENT_CONNECTIONS;
     http_server_config hc = {.listen_host = cfg->listen_host,
                              .port = cfg->port,
                              .threads = cfg->threads,
                              .connection_timeout_seconds = 30,
                              .header_memory_limit = 64 * 1024,
-                             .trust_proxy = cfg->trust_proxy};
+                             .trust_proxy = cfg->trust_proxy,
+                             .per_client_connection_limit = per_client,
+                             .header_timeout_seconds = (unsigned)o.header_timeout,
+                             .min_body_rate = SERVE_MIN_UPLOAD_RATE,
+                             .body_bytes_in_flight_cap = SERVE_UPLOAD_BYTES_IN_FLIGHT,
+                             .upload_tmp_dir = upload_dir};
     http_server *srv = NULL;
-    if (http_server_start(&hc, web_handle, web_body_limit, &a, &srv) != NSDB_OK) {
+    if (http_server_start(&hc, web_handle, web_precheck, &a, &srv) != NSDB_OK) {
         fprintf(stderr,
                 "nsdb: %s:%u で待ち受けできません（ポートが使用中か、アドレスが不正です）。\n",
                 cfg->listen_host, (unsigned)cfg->port);

@@ -221,12 +221,24 @@ nsdb_err core_login(core_ctx *c, const char *user_id_raw, const char *password,
 
 nsdb_err core_logout(core_ctx *c, const store_user *u, const char *session_hash)
 {
+    bool has_session = session_hash != NULL && *session_hash != '\0';
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
         e = core_audit(c, "logout", u->user_id, "ok", NULL);
-    if (e == NSDB_OK && session_hash != NULL && *session_hash != '\0')
+    if (e == NSDB_OK && has_session)
         e = store_session_delete(c->conn, session_hash);
-    return core_end(c, e);
+    e = core_end(c, e);
+    if (e != NSDB_OK && has_session) {
+        /* fails closed: the record could not be written, but the session still ends */
+        nsdb_err d = core_begin(c);
+        if (d == NSDB_OK)
+            d = store_session_delete(c->conn, session_hash);
+        d = core_end(c, d);
+        if (d != NSDB_OK)
+            log_event(LOG_ERROR, "logout_session_kept", "user", u->user_id, "error",
+                      nsdb_err_name(d), NULL);
+    }
+    return e;
 }
 
 /* Deletes a session that may no longer be used. */

@@ -37,14 +37,25 @@ typedef struct http_request {
     void *connection; /* struct MHD_Connection * */
     const char *method;
     const char *path;
-    const char *client_ip;
+    const char *client_ip; /* the client: the peer, or the forwarded address behind a trusted proxy */
+    const char *peer_ip;   /* the address of the TCP peer itself */
     uint64_t id;
     struct timespec started;
 
-    /* body as received (bounded by the route's limit), and the parsed form fields */
+    /* the body as received (bounded by the route's limit): in memory while small, then in an
+       unlinked temporary file (http/body.c); body_data/body_len is the whole body once complete */
     strbuf body;
+    int body_fd;
+    void *body_map;
+    size_t body_map_len;
+    size_t body_received;
+    size_t body_reserved;
+    const char *body_data;
+    size_t body_len;
     size_t body_limit;
     bool body_too_large;
+    bool body_failed; /* the budget was spent or the temporary file failed mid-body: 503 */
+    bool answered; /* answered before the body was read (see http_precheck_fn) */
     http_param *form;
     bool form_parsed;
 
@@ -63,9 +74,11 @@ typedef struct http_request {
 } http_request;
 
 typedef void (*http_handler_fn)(void *cls, http_request *req);
-/* Called on the first callback, before the body arrives: returns the body limit in bytes for
-   this method and path (0 refuses any body). */
-typedef size_t (*http_body_limit_fn)(void *cls, const char *method, const char *path);
+/* Called once the request's headers are in, before any body byte is read: returns the body
+   limit in bytes for the request (0 refuses any body). When the request cannot be authorised
+   it answers it itself (http_redirect, http_send_text…) and sets req->answered: the body is then
+   never read. Whatever it leaves in req->context is there for the handler. */
+typedef size_t (*http_precheck_fn)(void *cls, http_request *req);
 
 typedef struct http_server_config {
     const char *listen_host; /* "127.0.0.1" */
@@ -74,12 +87,17 @@ typedef struct http_server_config {
     unsigned connection_timeout_seconds;
     size_t header_memory_limit;
     bool trust_proxy; /* take the client address from X-Forwarded-For */
+    unsigned per_client_connection_limit; /* connections at once from one peer address; 0 = none */
+    unsigned header_timeout_seconds;      /* request headers must be complete within; 0 = none */
+    size_t min_body_rate;                 /* bytes/s an upload must average after that grace */
+    size_t body_bytes_in_flight_cap;      /* all bodies being received at once; 0 = no cap */
+    const char *upload_tmp_dir;           /* large bodies are spooled here (NULL: $TMPDIR) */
 } http_server_config;
 
 typedef struct http_server http_server;
 
 NSDB_MUST_CHECK nsdb_err http_server_start(const http_server_config *cfg, http_handler_fn handler,
-                                           http_body_limit_fn body_limit, void *cls,
+                                           http_precheck_fn precheck, void *cls,
                                            http_server **out);
 uint16_t http_server_port(const http_server *srv);
 /* Stops accepting, finishes requests in flight, frees the server. */
@@ -107,6 +125,12 @@ void http_send_file(http_request *req, const char *content_type, const char *fil
                     const void *data, size_t len);
 void http_set_cookie(http_request *req, const char *name, const char *value, long max_age,
                      bool secure);
+
+/* The client address behind trusted proxies: walking X-Forwarded-For (all its headers joined
+   by commas, in order) from the right, the first address that is not the peer itself or a
+   loopback address (a proxy hop) and is a valid IPv4/IPv6 address. Anything the client wrote
+   further left is ignored. Falls back to the peer when no such address is there. */
+void http_forwarded_client(const char *peer, const char *forwarded_for, char *out, size_t size);
 
 /* Prometheus text of the server's counters. */
 void http_metrics_write(strbuf *out);

@@ -2,7 +2,9 @@
  * request.c — reading a request (query, headers, cookies, urlencoded form) and building the
  * response (headers, redirects, plain text, cookies).
  */
+#include <arpa/inet.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,7 +38,8 @@ http_param *http_parse_urlencoded(arena *a, const char *data, size_t len)
         if (end > i) {
             char *pair = arena_strndup(a, data + i, end - i);
             char *eq = strchr(pair, '=');
-            char *value = "";
+            /* "name" without "=": an empty value, inside the writable copy (decoding writes) */
+            char *value = pair + strlen(pair);
             if (eq != NULL) {
                 *eq = '\0';
                 value = eq + 1;
@@ -61,14 +64,14 @@ static void form_parse(http_request *req)
         return;
     req->form_parsed = true;
     const char *ct = http_header_value(req, "Content-Type");
-    if (ct == NULL || req->body.data == NULL)
+    if (ct == NULL || req->body_data == NULL)
         return;
     if (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
-        req->form = http_parse_urlencoded(req->arena, req->body.data, req->body.len);
+        req->form = http_parse_urlencoded(req->arena, req->body_data, req->body_len);
     } else if (strncasecmp(ct, "multipart/form-data", 19) == 0) {
         /* A malformed body leaves the form empty: the handler reports the missing fields. */
         http_param *params;
-        nsdb_err err = http_parse_multipart(req->arena, ct, req->body.data, req->body.len, &params);
+        nsdb_err err = http_parse_multipart(req->arena, ct, req->body_data, req->body_len, &params);
         if (err == NSDB_OK)
             req->form = params;
         else
@@ -147,4 +150,49 @@ void http_send_file(http_request *req, const char *content_type, const char *fil
     strbuf_free(&enc);
     http_add_header(req, "Content-Disposition", value);
     http_add_header(req, "Cache-Control", "no-store");
+}
+
+/* Copies the address in [s, s+n) without surrounding spaces; false when it is not one. */
+static bool forwarded_address(const char *s, size_t n, char *out, size_t size)
+{
+    while (n > 0 && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    char buf[INET6_ADDRSTRLEN];
+    if (n == 0 || n >= sizeof buf || n >= size)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    unsigned char bin[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, buf, bin) != 1 && inet_pton(AF_INET6, buf, bin) != 1)
+        return false;
+    memcpy(out, buf, n + 1);
+    return true;
+}
+
+static bool is_proxy_hop(const char *addr, const char *peer)
+{
+    return strcmp(addr, peer) == 0 || strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0;
+}
+
+void http_forwarded_client(const char *peer, const char *forwarded_for, char *out, size_t size)
+{
+    snprintf(out, size, "%s", peer);
+    if (forwarded_for == NULL)
+        return;
+    size_t end = strlen(forwarded_for);
+    while (end > 0) {
+        size_t start = end;
+        while (start > 0 && forwarded_for[start - 1] != ',')
+            start--;
+        char addr[INET6_ADDRSTRLEN];
+        if (!forwarded_address(forwarded_for + start, end - start, addr, sizeof addr))
+            return; /* garbage where a proxy should have written an address: keep the last hop */
+        if (!is_proxy_hop(addr, peer)) {
+            snprintf(out, size, "%s", addr);
+            return;
+        }
+        end = start > 0 ? start - 1 : 0;
+    }
 }

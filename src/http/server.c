@@ -1,6 +1,9 @@
 /*
- * server.c — libmicrohttpd glue: a thread pool over epoll, per-request arenas, bounded bodies,
- * timeouts, the access log and the request metrics. One http_request lives from the first
+ * server.c — libmicrohttpd glue: a thread pool over epoll, per-request arenas, bodies bounded by
+ * the route and by a server-wide budget (http/body.c), deadlines against slow clients
+ * (http/conn_guard.c), the access log and the request metrics. The application's precheck sees
+ * every request once its headers are in, before any body byte is read, so a request that cannot
+ * be authorised is answered without reading its body. One http_request lives from the first
  * callback of a request to libmicrohttpd's completion notice, where it is freed in one place.
  */
 #include <arpa/inet.h>
@@ -11,28 +14,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/body.h"
+#include "http/conn_guard.h"
 #include "http/http.h"
 #include "http/metrics.h"
 #include "util/log.h"
 
+#define TOO_LARGE_TEXT "送信されたデータが大きすぎます。"
+#define BUSY_TEXT "ただいまサーバが混み合っています。しばらく待ってから、もう一度送信してください。"
+
 struct http_server {
     struct MHD_Daemon *daemon;
     http_handler_fn handler;
-    http_body_limit_fn body_limit;
+    http_precheck_fn precheck;
     void *cls;
     bool trust_proxy;
+    http_body_budget budget;
+    conn_guard *guard;
     atomic_uint_fast64_t next_id;
 };
 
-static const char *client_ip_of(http_server *srv, struct MHD_Connection *c, arena *a)
+static const char *peer_ip_of(struct MHD_Connection *c, arena *a)
 {
-    if (srv->trust_proxy) {
-        const char *fwd = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
-        if (fwd != NULL && *fwd) {
-            size_t n = strcspn(fwd, ",");
-            return arena_strndup(a, fwd, n > 64 ? 64 : n);
-        }
-    }
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (info == NULL || info->client_addr == NULL)
@@ -47,8 +50,28 @@ static const char *client_ip_of(http_server *srv, struct MHD_Connection *c, aren
     return arena_strdup(a, buf);
 }
 
+typedef struct header_scan {
+    strbuf forwarded; /* every X-Forwarded-For header, in order, joined by commas */
+    unsigned content_lengths;
+} header_scan;
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    header_scan *s = cls;
+    if (strcasecmp(key, "Content-Length") == 0)
+        s->content_lengths++;
+    else if (strcasecmp(key, "X-Forwarded-For") == 0 && value != NULL) {
+        if (s->forwarded.len != 0)
+            strbuf_putc(&s->forwarded, ',');
+        strbuf_puts(&s->forwarded, value);
+    }
+    return MHD_YES;
+}
+
 static http_request *request_new(http_server *srv, struct MHD_Connection *c, const char *url,
-                                 const char *method)
+                                 const char *method, header_scan *scan)
 {
     arena *a = arena_new();
     http_request *req = arena_calloc(a, 1, sizeof *req);
@@ -56,7 +79,14 @@ static http_request *request_new(http_server *srv, struct MHD_Connection *c, con
     req->connection = c;
     req->method = arena_strdup(a, method);
     req->path = arena_strdup(a, url);
-    req->client_ip = client_ip_of(srv, c, a);
+    req->peer_ip = peer_ip_of(c, a);
+    req->client_ip = req->peer_ip;
+    if (srv->trust_proxy && scan->forwarded.len != 0) {
+        char client[INET6_ADDRSTRLEN];
+        http_forwarded_client(req->peer_ip, scan->forwarded.data, client, sizeof client);
+        req->client_ip = arena_strdup(a, client);
+    }
+    req->body_fd = -1;
     req->id = atomic_fetch_add(&srv->next_id, 1) + 1;
     req->status = 200;
     req->content_type = "text/html; charset=utf-8";
@@ -81,13 +111,55 @@ static enum MHD_Result queue_response(struct MHD_Connection *c, http_request *re
     return r;
 }
 
-/* Answers 413 before reading a body whose Content-Length is over the limit. */
-static enum MHD_Result refuse_body(struct MHD_Connection *c, http_request *req)
+/* Answers now, before (the rest of) the body: libmicrohttpd then closes the connection. */
+static enum MHD_Result answer_early(http_server *srv, struct MHD_Connection *c, http_request *req,
+                                    int status, const char *text)
 {
-    req->body_too_large = true;
-    strbuf_free(&req->body);
-    http_send_text(req, 413, "送信されたデータが大きすぎます。");
+    http_body_discard(&srv->budget, req);
+    req->answered = true;
+    if (text != NULL)
+        http_send_text(req, status, text);
+    if (status == 503)
+        http_add_header(req, "Retry-After", "30");
     return queue_response(c, req);
+}
+
+static conn_track *track_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info != NULL ? info->socket_context : NULL;
+}
+
+/* The headers are in: checks them, asks the application, reserves the body's bytes. */
+static enum MHD_Result on_headers(http_server *srv, struct MHD_Connection *c, http_request *req,
+                                  header_scan *scan)
+{
+    if (scan->content_lengths > 1) {
+        http_metrics_count("http_refused", "duplicate_content_length");
+        return answer_early(srv, c, req, 400, "リクエストの形式が正しくありません。");
+    }
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+    unsigned long long length = cl != NULL ? strtoull(cl, NULL, 10) : 0;
+    bool has_body = length > 0 || te != NULL;
+    conn_guard_phase(srv->guard, track_of(c), has_body ? CONN_BODY : CONN_HANDLING);
+
+    req->body_limit = srv->precheck(srv->cls, req);
+    if (req->answered)
+        return answer_early(srv, c, req, req->status, NULL);
+    if (!has_body)
+        return MHD_YES;
+    if (length > req->body_limit) {
+        req->body_too_large = true;
+        return answer_early(srv, c, req, 413, TOO_LARGE_TEXT);
+    }
+    if (!http_body_reserve(&srv->budget, req, (size_t)length)) {
+        http_metrics_count("http_refused", "upload_budget");
+        log_event(LOG_WARN, "http_upload_budget_spent", "path", req->path, NULL);
+        return answer_early(srv, c, req, 503, BUSY_TEXT);
+    }
+    return MHD_YES;
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
@@ -98,29 +170,50 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     http_server *srv = cls;
     http_request *req = *con_cls;
     if (req == NULL) {
-        req = request_new(srv, c, url, method);
+        header_scan scan = {.forwarded = STRBUF_INIT};
+        MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &scan);
+        req = request_new(srv, c, url, method, &scan);
         *con_cls = req;
-        req->body_limit = srv->body_limit(srv->cls, method, url);
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl != NULL && strtoull(cl, NULL, 10) > req->body_limit)
-            return refuse_body(c, req);
+        enum MHD_Result r = on_headers(srv, c, req, &scan);
+        strbuf_free(&scan.forwarded);
+        return r;
+    }
+    if (req->answered) {
+        *upload_data_size = 0; /* answered before the body came: drop what still arrives */
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
-        /* past the limit (a body without Content-Length): drop the rest, answer 413 at the end */
-        if (!req->body_too_large && req->body.len + *upload_data_size > req->body_limit) {
-            req->body_too_large = true;
-            strbuf_free(&req->body);
-        }
-        if (!req->body_too_large)
-            strbuf_append(&req->body, upload_data, *upload_data_size);
+        size_t n = *upload_data_size;
         *upload_data_size = 0;
+        conn_guard_body_bytes(srv->guard, track_of(c), n);
+        if (req->body_failed)
+            return MHD_YES;
+        if (req->body_too_large || req->body_received + n > req->body_limit) {
+            /* past the limit (a body without Content-Length): drop the rest, answer 413 */
+            req->body_too_large = true;
+            http_body_discard(&srv->budget, req);
+            return MHD_YES;
+        }
+        nsdb_err e = http_body_append(&srv->budget, req, upload_data, n);
+        if (e != NSDB_OK) {
+            /* a response cannot be queued mid-body: drop the rest, answer 503 at its end */
+            log_event(LOG_WARN, "http_body_refused", "path", req->path, "error", nsdb_err_name(e),
+                      NULL);
+            req->body_failed = true;
+            http_body_discard(&srv->budget, req);
+        }
         return MHD_YES;
     }
-    if (req->body_too_large) {
-        if (req->status == 413)
-            return MHD_YES; /* answered before the body came */
-        http_send_text(req, 413, "送信されたデータが大きすぎます。");
+    conn_guard_phase(srv->guard, track_of(c), CONN_HANDLING);
+    if (req->body_too_large || req->body_failed) {
+        http_send_text(req, req->body_failed ? 503 : 413, req->body_failed ? BUSY_TEXT : TOO_LARGE_TEXT);
+        if (req->body_failed)
+            http_add_header(req, "Retry-After", "30");
+        return queue_response(c, req);
+    }
+    if (http_body_finish(req) != NSDB_OK) {
+        log_event(LOG_ERROR, "http_body_unreadable", "path", req->path, NULL);
+        http_send_text(req, 503, BUSY_TEXT);
         return queue_response(c, req);
     }
     srv->handler(srv->cls, req);
@@ -130,11 +223,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)c;
+    http_server *srv = cls;
     http_request *req = *con_cls;
     if (req == NULL)
         return;
+    conn_guard_phase(srv->guard, track_of(c), CONN_WAIT_HEADERS);
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     double seconds = (double)(now.tv_sec - req->started.tv_sec) +
@@ -147,10 +240,24 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     log_event(LOG_INFO, "http", "id", id, "ip", req->client_ip, "method", req->method, "path",
               req->path, "status", status, "ms", ms, "user", req->log_user,
               "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted", NULL);
-    strbuf_free(&req->body);
+    http_body_release(&srv->budget, req);
     strbuf_free(&req->out);
     arena_free(req->arena);
     *con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    http_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = info != NULL ? conn_guard_open(srv->guard, info->connect_fd) : NULL;
+    } else {
+        conn_guard_close(srv->guard, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -163,7 +270,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 nsdb_err http_server_start(const http_server_config *cfg, http_handler_fn handler,
-                           http_body_limit_fn body_limit, void *cls, http_server **out)
+                           http_precheck_fn precheck, void *cls, http_server **out)
 {
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
@@ -175,19 +282,29 @@ nsdb_err http_server_start(const http_server_config *cfg, http_handler_fn handle
     if (srv == NULL)
         return NSDB_ERR_NOMEM;
     srv->handler = handler;
-    srv->body_limit = body_limit;
+    srv->precheck = precheck;
     srv->cls = cls;
     srv->trust_proxy = cfg->trust_proxy;
+    srv->budget.cap = cfg->body_bytes_in_flight_cap;
+    srv->budget.tmp_dir = cfg->upload_tmp_dir;
+    nsdb_err e = conn_guard_new(cfg->header_timeout_seconds, cfg->min_body_rate, &srv->guard);
+    if (e != NSDB_OK) {
+        free(srv);
+        return e;
+    }
+    /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: with it libmicrohttpd sets SO_REUSEPORT, and any
+       process of the same user could bind the port too and take a share of the connections. */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     srv->daemon = MHD_start_daemon(
         flags, cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-        MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->connection_timeout_seconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        cfg->header_memory_limit, MHD_OPTION_CONNECTION_LIMIT, 4096u,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_seconds,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->header_memory_limit,
+        MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        cfg->per_client_connection_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (srv->daemon == NULL) {
+        conn_guard_free(srv->guard);
         free(srv);
         return NSDB_ERR_IO;
     }
@@ -206,5 +323,6 @@ void http_server_stop(http_server *srv)
     if (srv == NULL)
         return;
     MHD_stop_daemon(srv->daemon);
+    conn_guard_free(srv->guard);
     free(srv);
 }

@@ -155,21 +155,16 @@ static const route *route_find(http_request *req, bool *path_known)
     return NULL;
 }
 
-size_t web_body_limit(void *cls, const char *method, const char *path)
+static size_t route_body_limit(const route *r)
 {
-    (void)cls;
-    if (strcmp(method, "POST") != 0)
+    if (r == NULL || strcmp(r->method, "POST") != 0)
         return 0;
-    for (size_t i = 0; i < sizeof ROUTES / sizeof ROUTES[0]; i++) {
-        if (strcmp(ROUTES[i].method, "POST") != 0 || !(ROUTES[i].flags & ROUTE_UPLOAD))
-            continue;
-        if (strcmp(ROUTES[i].pattern, path) == 0)
-            return UPLOAD_BODY_LIMIT;
-    }
-    return FORM_BODY_LIMIT;
+    return (r->flags & ROUTE_UPLOAD) ? UPLOAD_BODY_LIMIT : FORM_BODY_LIMIT;
 }
 
-static void dispatch(web_ctx *ctx)
+/* Finds the route and lets the request through when its caller may use it: logged in and of an
+   allowed role. Answers (and returns false) otherwise. Runs before the body is read. */
+static bool gate(web_ctx *ctx)
 {
     http_request *req = ctx->req;
     bool path_known;
@@ -181,7 +176,7 @@ static void dispatch(web_ctx *ctx)
         } else {
             page_error(ctx, 404, "お探しのページは見つかりません。");
         }
-        return;
+        return false;
     }
     ctx->route = r;
     if (!(r->flags & ROUTE_PUBLIC) || strcmp(r->pattern, "/login") == 0)
@@ -195,14 +190,22 @@ static void dispatch(web_ctx *ctx)
     if (!(r->flags & ROUTE_PUBLIC)) {
         if (ctx->user == NULL) {
             http_redirect(req, 303, "/login");
-            return;
+            return false;
         }
         if (!(r->roles & role_bit(ctx->user->role))) {
             web_audit_now(ctx, "access_denied", req->path, "denied", "role");
             page_error(ctx, 403, "この画面を利用する権限がありません。");
-            return;
+            return false;
         }
     }
+    return true;
+}
+
+/* After the gate, with the whole body: CSRF, the forced first password change, the handler. */
+static void dispatch(web_ctx *ctx)
+{
+    http_request *req = ctx->req;
+    const route *r = ctx->route;
     if ((r->flags & ROUTE_CSRF) && !auth_csrf_valid(ctx, http_form(req, "csrf"))) {
         web_audit_now(ctx, "csrf_rejected", req->path, "denied", NULL);
         page_error(ctx, 403,
@@ -222,18 +225,46 @@ static void dispatch(web_ctx *ctx)
     r->handler(ctx);
 }
 
+static void release_conn(web_ctx *ctx)
+{
+    if (ctx->conn != NULL)
+        db_pool_release(ctx->app->pool, ctx->conn);
+    ctx->conn = NULL;
+}
+
+size_t web_precheck(void *cls, http_request *req)
+{
+    web_ctx *ctx = arena_calloc(req->arena, 1, sizeof *ctx);
+    ctx->app = cls;
+    ctx->req = req;
+    ctx->now = (int64_t)time(NULL);
+    req->context = ctx;
+    page_set_security_headers(req);
+    bool pass = gate(ctx);
+    /* no database connection is held while a (possibly slow) body arrives */
+    release_conn(ctx);
+    if (!pass) {
+        req->answered = true;
+        if (strcmp(req->method, "HEAD") == 0)
+            strbuf_reset(&req->out);
+        req->context = NULL;
+        return 0;
+    }
+    return route_body_limit(ctx->route);
+}
+
 void web_handle(void *cls, http_request *req)
 {
-    web_ctx ctx;
-    memset(&ctx, 0, sizeof ctx);
-    ctx.app = cls;
-    ctx.req = req;
-    ctx.now = (int64_t)time(NULL);
-    req->context = &ctx;
-    page_set_security_headers(req);
-    dispatch(&ctx);
-    if (ctx.conn != NULL)
-        db_pool_release(ctx.app->pool, ctx.conn);
+    web_ctx *ctx = req->context;
+    if (ctx == NULL) { /* called without the precheck */
+        (void)web_precheck(cls, req);
+        if (req->answered)
+            return;
+        ctx = req->context;
+    }
+    ctx->now = (int64_t)time(NULL);
+    dispatch(ctx);
+    release_conn(ctx);
     if (strcmp(req->method, "HEAD") == 0)
         strbuf_reset(&req->out);
     req->context = NULL;

@@ -59,7 +59,8 @@ struct web_ctx {
 
 /* routes.c */
 void web_handle(void *cls, http_request *req);
-size_t web_body_limit(void *cls, const char *method, const char *path);
+/* Runs when the headers are in (http_precheck_fn): route, login, role; the body limit. */
+size_t web_precheck(void *cls, http_request *req);
 
 /* context.c */
 db *web_db(web_ctx *ctx);

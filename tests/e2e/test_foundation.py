@@ -798,9 +798,10 @@ class CliTests:
         self.skip_on_postgresql("the database is not a file in the data folder")
         user_id, initial = self.add_user("mhlw")
         self.assertTrue(self.database_file())
-        for name in os.listdir(self.data_dir):
-            with open(os.path.join(self.data_dir, name), "rb") as f:
-                self.assertNotIn(initial.encode(), f.read(), name)
+        for folder, _, names in os.walk(self.data_dir):  # tmp/ (spooled uploads) included
+            for name in names:
+                with open(os.path.join(folder, name), "rb") as f:
+                    self.assertNotIn(initial.encode(), f.read(), name)
         mode = os.stat(os.path.join(self.data_dir, "secret.key")).st_mode & 0o777
         self.assertEqual(mode, 0o600)
 

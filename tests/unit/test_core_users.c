@@ -285,6 +285,28 @@ static void login_opens_a_session_and_a_failed_write_opens_none(void **state)
     assert_int_equal(core_session_resume(&again, s.hash, &back), NSDB_ERR_NOT_FOUND);
 }
 
+static void logout_ends_the_session_even_when_its_record_fails(void **state)
+{
+    struct fixture *f = *state;
+    accounts_issued issued;
+    add_staff(f, &issued);
+    core_ctx c = web_like(f, NULL);
+    store_user *u = NULL;
+    core_session s;
+    bool locked = false;
+    nsdb_problem pb = {0};
+    assert_int_equal(core_login(&c, issued.user_id, issued.initial_password, &u, &s, &locked, &pb),
+                     NSDB_OK);
+    store_user *back = NULL;
+    core_ctx again = web_like(f, NULL);
+    assert_int_equal(core_session_resume(&again, s.hash, &back), NSDB_OK);
+    core_ctx self = web_like(f, back);
+    db_fault_inject(1); /* the audit record of the logout fails */
+    assert_int_equal(core_logout(&self, back, s.hash), NSDB_ERR_DB);
+    /* the user is told (503), and the session is gone all the same */
+    assert_int_equal(core_session_resume(&again, s.hash, &back), NSDB_ERR_NOT_FOUND);
+}
+
 static void nobody_resets_or_suspends_themselves(void **state)
 {
     struct fixture *f = *state;
@@ -416,6 +438,7 @@ int main(void)
         SQLITE(cli_refuses_what_the_form_refuses),
         SQLITE(failed_lockout_write_is_not_dropped),
         SQLITE(login_opens_a_session_and_a_failed_write_opens_none),
+        SQLITE(logout_ends_the_session_even_when_its_record_fails),
         SQLITE(tries_in_flight_are_counted_before_the_check),
         SQLITE(nobody_resets_or_suspends_themselves),
         SQLITE(a_manager_reaches_only_its_own_municipalitys_users),
