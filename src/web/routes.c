@@ -183,9 +183,10 @@ static bool gate(web_ctx *ctx)
         auth_load_session(ctx);
     /* a half-authenticated session (password right, code due) opens nothing but /login/totp
        and logout */
-    if (ctx->user != NULL && ctx->totp_pending && !(r->flags & (ROUTE_TOTP_STEP | ROUTE_PUBLIC))) {
+    if (ctx->user != NULL && ctx->totp_pending &&
+        !(r->flags & (ROUTE_TOTP_STEP | ROUTE_PUBLIC))) {
         http_redirect(req, 303, "/login/totp");
-        return;
+        return false;
     }
     if (!(r->flags & ROUTE_PUBLIC)) {
         if (ctx->user == NULL) {
@@ -197,6 +198,13 @@ static bool gate(web_ctx *ctx)
             page_error(ctx, 403, "この画面を利用する権限がありません。");
             return false;
         }
+    }
+    /* the roles that must use two-factor authentication enrol before anything else (after the
+       forced password change, which dispatch sends them to first) */
+    if (web_totp_enrolment_due(ctx) &&
+        !(r->flags & (ROUTE_PENDING_OK | ROUTE_TOTP_ENROL | ROUTE_PUBLIC))) {
+        http_redirect(req, 303, "/account/totp");
+        return false;
     }
     return true;
 }
@@ -214,12 +222,6 @@ static void dispatch(web_ctx *ctx)
     }
     if (ctx->user != NULL && ctx->user->must_change_password && !(r->flags & ROUTE_PENDING_OK)) {
         http_redirect(req, 303, "/account/password");
-        return;
-    }
-    /* the roles that must use two-factor authentication enrol before anything else */
-    if (web_totp_enrolment_due(ctx) &&
-        !(r->flags & (ROUTE_PENDING_OK | ROUTE_TOTP_ENROL | ROUTE_PUBLIC))) {
-        http_redirect(req, 303, "/account/totp");
         return;
     }
     r->handler(ctx);
