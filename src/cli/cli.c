@@ -3,7 +3,7 @@
  * draws PDFs) and what every verb shares: the common options (--data, --database, --help), the
  * usage texts, the option loop every verb runs, opening the application, the core context of a verb (the command line as actor)
  * and how a refused operation is printed. The verbs themselves live one file per subject:
- * serve.c, user_verbs.c, admin_verbs.c, media_verbs.c.
+ * serve.c, user_verbs.c, token_verbs.c, admin_verbs.c, media_verbs.c.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -46,9 +46,14 @@ static const verb VERBS[] = {
      "package build --cycle ID [--json] [--sender-name N --sender-postal P --sender-address A "
      "--sender-phone T]",
      "サイクルの媒体を自治体ごとに梱包します（レターパックプラス1つに15枚まで）。", true},
-    {"token add", verb_token_add, "token add --name NAME [--json]",
-     "運用事業者の API（/api/v1/registrations）用のトークンを発行します。表示は一度だけです。",
+    {"token add", verb_token_add, "token add --name NAME [--days N] [--json]",
+     "運用事業者の API（/api/v1/registrations、/metrics）用のトークンを発行します。表示は一度だけ"
+     "です。有効期限は N 日後（既定 90、最大 366）。",
      false},
+    {"token list", verb_token_list, "token list [--json]",
+     "API トークンの一覧（ID・状態・有効期限・用途）を表示します。", false},
+    {"token revoke", verb_token_revoke, "token revoke --id N",
+     "API トークンを直ちに失効させます（ID は token add と token list が表示します）。", false},
     {"audit", verb_audit, "audit [--json] [--limit N]", "監査ログを新しい順に表示します。", false},
     {"backup", verb_backup, "backup FILE", "SQLite データベースをオンラインでバックアップします。",
      false},

@@ -2,7 +2,7 @@
  * cli.h — what the command-line verbs share: the verb table entry and the table's lookup
  * (cli.c), the common options (--data, --database, --help), opening the application, the core
  * context of a verb and how its problems are printed, and every verb's handler (serve.c,
- * user_verbs.c, admin_verbs.c, media_verbs.c).
+ * user_verbs.c, token_verbs.c, admin_verbs.c, media_verbs.c).
  */
 #ifndef NSDB_CLI_H
 #define NSDB_CLI_H
@@ -95,7 +95,10 @@ int verb_serve(int argc, char **argv, app_config *cfg);
 int verb_user_add(int argc, char **argv, app_config *cfg);
 int verb_user_totp_reset(int argc, char **argv, app_config *cfg);
 int verb_municipality_add(int argc, char **argv, app_config *cfg);
+/* token_verbs.c */
 int verb_token_add(int argc, char **argv, app_config *cfg);
+int verb_token_list(int argc, char **argv, app_config *cfg);
+int verb_token_revoke(int argc, char **argv, app_config *cfg);
 /* admin_verbs.c */
 int verb_migrate(int argc, char **argv, app_config *cfg);
 int verb_mail_send(int argc, char **argv, app_config *cfg);

@@ -78,7 +78,16 @@ static int serve_option(int opt, const char *arg, void *ctx)
         }
         return 0;
     case O_THREADS: cfg->threads = (unsigned)atoi(arg); return 0;
-    case O_URL: cfg->public_url = arg; return 0;
+    case O_URL:
+        if (!app_public_url_valid(arg)) {
+            fprintf(stderr,
+                    "nsdb: --public-url は http:// または https:// で始まる URL です"
+                    "（空白を含まず %d 文字以内。例 https://nsdb.example.go.jp）。\n",
+                    APP_PUBLIC_URL_MAX);
+            return EXIT_USAGE;
+        }
+        cfg->public_url = arg;
+        return 0;
     case O_SECURE: cfg->secure_cookies = true; return 0;
     case O_PROXY: cfg->trust_proxy = true; return 0;
     case O_OPS: cfg->cost.opslimit = strtoull(arg, NULL, 10); return 0;
@@ -202,6 +211,12 @@ int verb_serve(int argc, char **argv, app_config *cfg)
                "  ./nsdb user add --data %s --role mhlw --name '難病対策課 担当'\n"
                "  （表示されたユーザIDと初期パスワードでログインし、パスワードを変更します）\n",
                cfg->data_dir);
+    if (cfg->public_url == NULL) {
+        arena *ar = arena_new();
+        printf("nsdb: --public-url がないため、通知書とメールのログインURLは %s です。\n",
+               app_login_url(&a.cfg, ar));
+        arena_free(ar);
+    }
     fflush(stdout);
     log_event(LOG_INFO, "server_started", "listen", cfg->listen_host, NULL);
     int sig = 0;

@@ -1,7 +1,7 @@
 /*
  * user_verbs.c — the verbs that add accounts by hand: `user add` (administration and municipality
  * users, not institution users), `user totp-reset` (the operator's recovery of a user who lost
- * the second factor), `municipality add` and `token add` (the operator's API token).
+ * the second factor) and `municipality add` (API tokens: token_verbs.c).
  * Each parses its options and calls its core/ operation, which checks the fields and writes the
  * row and its audit record in one transaction; secrets are shown once.
  */
@@ -16,7 +16,6 @@
 #include "core/accounts.h"
 #include "core/registry.h"
 #include "core/users.h"
-#include "domain/session_token.h"
 #include "store/users.h"
 #include "util/arena.h"
 
@@ -174,52 +173,4 @@ int verb_municipality_add(int argc, char **argv, app_config *cfg)
         printf("地方公共団体 %s %s を登録しました。\n", o.code, o.name);
     cli_run_close(&r);
     return rc;
-}
-
-typedef struct token_opts {
-    const char *name;
-    bool json;
-} token_opts;
-
-static int token_option(int opt, const char *arg, void *ctx)
-{
-    token_opts *o = ctx;
-    switch (opt) {
-    case O_NAME: o->name = arg; return 0;
-    case O_JSON: o->json = true; return 0;
-    default: return -1;
-    }
-}
-
-int verb_token_add(int argc, char **argv, app_config *cfg)
-{
-    static const struct option OPTS[] = {COMMON_LONG_OPTIONS,
-                                         {"name", required_argument, NULL, O_NAME},
-                                         {"json", no_argument, NULL, O_JSON},
-                                         {NULL, 0, NULL, 0}};
-    token_opts o = {0};
-    int rc = cli_parse_options(argc, argv, cfg, OPTS, token_option, &o);
-    if (rc != 0)
-        return rc;
-    if (o.name == NULL || *o.name == '\0') {
-        fprintf(stderr, "nsdb: --name（トークンの用途）は必須です。\n");
-        return EXIT_USAGE;
-    }
-    cli_run r;
-    if ((rc = cli_run_open(&r, cfg)) != 0)
-        return rc;
-    char token[SESSION_TOKEN_TEXT_LEN + 1];
-    nsdb_problem pb = {0};
-    nsdb_err e = core_api_token_add(&r.core, o.name, token, &pb);
-    if (e != NSDB_OK)
-        fprintf(stderr, "nsdb: トークンを登録できません: %s\n", problem_message(&pb));
-    cli_run_close(&r);
-    if (e != NSDB_OK)
-        return EXIT_USER;
-    if (o.json)
-        cli_print_json(json_pack("{s:s, s:s}", "name", o.name, "token", token), JSON_COMPACT);
-    else
-        printf("トークン: %s\n（Authorization: Bearer %s として送ります。再表示はできません）\n", token, token);
-    sodium_memzero(token, sizeof token);
-    return 0;
 }

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/encoding.h"
 #include "domain/xlsx.h"
 #include "store/admin_lists.h"
+#include "store/users.h"
 #include "util/str.h"
 
 #define REJECT_REASON_MAX_CHARS 1000
@@ -34,6 +36,48 @@ static store_admin_list_row row_for_store(const admin_list_row *r)
     return s;
 }
 
+nsdb_err core_admin_list_target(db *conn, arena *a, const char *municipality_code,
+                                const char *category, const char *email, const char *name_kana,
+                                admin_list_match *match_out, store_user **user_out)
+{
+    store_user *admins = NULL;
+    size_t n = 0;
+    *user_out = NULL;
+    nsdb_err e = store_user_muni_admins(conn, a, municipality_code, &admins, &n);
+    if (e != NSDB_OK)
+        return e;
+    admin_list_candidate *cands = arena_calloc(a, n + 1, sizeof *cands);
+    for (size_t i = 0; i < n; i++)
+        cands[i] = (admin_list_candidate){admins[i].email, admins[i].name_kana, admins[i].category};
+    size_t at = 0;
+    *match_out = admin_list_match_target(category, email, name_kana, cands, n, &at);
+    if (*match_out == ADMIN_LIST_MATCH_ONE)
+        *user_out = &admins[at];
+    return NSDB_OK;
+}
+
+/* Every 変更 and 削除 row must mean exactly one existing admin: found now, at upload, as a row
+   error, rather than at 払出し. */
+static NSDB_MUST_CHECK nsdb_err check_targets(core_ctx *c, admin_list *l)
+{
+    for (size_t i = 0; i < l->row_count; i++) {
+        const admin_list_row *r = &l->rows[i];
+        if (strcmp(r->request_type, "new") == 0)
+            continue;
+        admin_list_match m;
+        store_user *u = NULL;
+        nsdb_err e = core_admin_list_target(c->conn, c->arena, r->municipality_code, r->category,
+                                            r->email, r->name_kana, &m, &u);
+        if (e != NSDB_OK)
+            return e;
+        if (m != ADMIN_LIST_MATCH_ONE)
+            admin_list_add_error(l, c->arena, r->row_number, 'I',
+                                 admin_list_match_reason(c->arena, r->request_type, r->category,
+                                                         r->email, r->name_kana, m));
+    }
+    return NSDB_OK;
+}
+
 /* A refused upload: audited, and the reason for the user. */
 static NSDB_MUST_CHECK nsdb_err upload_refused(core_ctx *c, const char *message, nsdb_problem *pb)
 {
@@ -41,6 +85,17 @@ static NSDB_MUST_CHECK nsdb_err upload_refused(core_ctx *c, const char *message,
     if (e != NSDB_OK)
         return problem_set(pb, e, NULL, NULL);
     return problem_set(pb, NSDB_ERR_INVALID, "file", message);
+}
+
+static NSDB_MUST_CHECK nsdb_err rows_refused(core_ctx *c, admin_list_upload_result *out,
+                                             nsdb_problem *pb)
+{
+    return upload_refused(c,
+                          arena_printf(c->arena,
+                                       "申請リストに誤りが %zu 件あります。下の一覧の行と列を直して、"
+                                       "もう一度アップロードしてください。何も登録していません。",
+                                       out->parsed.error_count),
+                          pb);
 }
 
 static void sha256_hex(const void *data, size_t len, char out[65])
@@ -74,6 +129,8 @@ nsdb_err core_admin_list_upload(core_ctx *c, const char *filename, const void *d
     memset(out, 0, sizeof *out);
     if (filename == NULL || len == 0)
         return upload_refused(c, "申請リストのファイル（.xlsx）を選択してください。", pb);
+    /* a CP932 or broken name would drop the list from the screens and its audit text */
+    filename = encoding_file_name(c->arena, filename);
     xlsx_table *table = NULL;
     char *error = NULL;
     upload_budget budget = upload_budget_for_request(); /* the request carries this one file */
@@ -86,19 +143,19 @@ nsdb_err core_admin_list_upload(core_ctx *c, const char *filename, const void *d
     nsdb_err e = admin_list_parse(table, c->arena, &out->parsed);
     xlsx_table_free(table);
     if (e != NSDB_OK || out->parsed.error_count > 0)
-        return upload_refused(c,
-                              arena_printf(c->arena,
-                                           "申請リストに誤りが %zu 件あります。下の一覧の行と列を"
-                                           "直して、もう一度アップロードしてください。何も登録して"
-                                           "いません。",
-                                           out->parsed.error_count),
-                              pb);
+        return rows_refused(c, out, pb);
     char sha[65];
     sha256_hex(data, len, sha);
     if (store_admin_list_find_by_sha256(c->conn, sha, &out->id) == NSDB_OK) {
         out->duplicate = true;
         return NSDB_OK;
     }
+    /* the file is new: its 変更 and 削除 rows must each mean one existing admin */
+    e = check_targets(c, &out->parsed);
+    if (e != NSDB_OK)
+        return problem_set(pb, e, "file", nsdb_err_message(e));
+    if (out->parsed.error_count > 0)
+        return rows_refused(c, out, pb);
     e = upload_store(c, filename, data, len, &out->parsed, sha, &out->id);
     if (e != NSDB_OK) {
         /* nothing was stored (the transaction rolled back); the attempt is on record and the
@@ -127,6 +184,10 @@ nsdb_err core_admin_list_decide(core_ctx *c, int64_t id, bool approve, const cha
                                                 : ADMIN_LIST_ACTION_REJECT,
                                         c->who.user_pk, c->who.now, approve ? NULL : trimmed,
                                         &changed);
+    if (e == NSDB_OK && !changed && !approve) /* an approved list not yet issued goes back too */
+        e = store_admin_list_transition(c->conn, id, ADMIN_LIST_STATUS_APPROVED,
+                                        ADMIN_LIST_ACTION_REJECT, c->who.user_pk, c->who.now,
+                                        trimmed, &changed);
     if (e == NSDB_OK && changed)
         e = core_audit(c, approve ? "admin_list_approve" : "admin_list_reject",
                        core_target_id(c, "admin_list", id), "ok", approve ? NULL : trimmed);

@@ -11,6 +11,7 @@
 
 #include "core/actor.h"
 #include "domain/admin_list.h"
+#include "store/users.h"
 
 typedef struct admin_list_upload_result {
     int64_t id;        /* the stored list (or the earlier upload of the same file) */
@@ -24,9 +25,17 @@ typedef struct admin_list_upload_result {
 NSDB_MUST_CHECK nsdb_err core_admin_list_upload(core_ctx *c, const char *filename,
                                                 const void *data, size_t len,
                                                 admin_list_upload_result *out, nsdb_problem *pb);
-/* 承認 (approve) or 差戻し (reason: required, at most 1000 characters). NSDB_ERR_CONFLICT when
-   the list was already decided. */
+/* 承認 (approve) or 差戻し (reason: required, at most 1000 characters) of a submitted list; an
+   approved list not yet issued can still be sent back (差戻し), e.g. when its 払出し cannot
+   complete. NSDB_ERR_CONFLICT when the list was already decided (or issued). */
 NSDB_MUST_CHECK nsdb_err core_admin_list_decide(core_ctx *c, int64_t id, bool approve,
                                                 const char *reason, nsdb_problem *pb);
+
+/* The existing muni_admin a 変更 or 削除 row means (admin_list_match_target over the admins of
+   the municipality with that code): *match_out says ONE (then *user_out is set), NONE or MANY. */
+NSDB_MUST_CHECK nsdb_err core_admin_list_target(db *conn, arena *a, const char *municipality_code,
+                                                const char *category, const char *email,
+                                                const char *name_kana, admin_list_match *match_out,
+                                                store_user **user_out);
 
 #endif

@@ -40,6 +40,37 @@ void app_config_defaults(app_config *cfg)
     cfg->sender_phone = "";
 }
 
+bool app_public_url_valid(const char *url)
+{
+    if (url == NULL || strlen(url) > APP_PUBLIC_URL_MAX)
+        return false;
+    const char *host = strncmp(url, "https://", 8) == 0  ? url + 8
+                       : strncmp(url, "http://", 7) == 0 ? url + 7
+                                                         : NULL;
+    if (host == NULL || *host == '\0' || *host == '/')
+        return false;
+    for (const char *p = url; *p != '\0'; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+            return false;
+    return true;
+}
+
+const char *app_login_url(const app_config *cfg, arena *a)
+{
+    const char *base = cfg->public_url;
+    if (base == NULL || !app_public_url_valid(base)) {
+        const char *host = cfg->listen_host;
+        if (host == NULL || *host == '\0' || strcmp(host, "0.0.0.0") == 0 ||
+            strcmp(host, "::") == 0 || strcmp(host, "[::]") == 0)
+            host = "127.0.0.1";
+        bool bare_ipv6 = strchr(host, ':') != NULL && host[0] != '[';
+        base = arena_printf(a, "http://%s%s%s:%u", bare_ipv6 ? "[" : "", host, bare_ipv6 ? "]" : "",
+                            (unsigned)cfg->port);
+    }
+    size_t n = strlen(base);
+    return arena_printf(a, "%.*s/login", (int)(n > 0 && base[n - 1] == '/' ? n - 1 : n), base);
+}
+
 static NSDB_MUST_CHECK nsdb_err data_dir_ensure(const char *dir)
 {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {

@@ -11,6 +11,7 @@
 #include "domain/password.h"
 #include "domain/secret.h"
 #include "store/db.h"
+#include "util/arena.h"
 #include "util/template.h"
 
 typedef struct app_config {
@@ -46,6 +47,14 @@ typedef struct app {
 
 /* Defaults of SPEC §3 and §7. */
 void app_config_defaults(app_config *cfg);
+/* Whether url may be the --public-url: http:// or https:// with a host, printable ASCII without
+   spaces, at most APP_PUBLIC_URL_MAX bytes (it is printed on notices and mailed). */
+#define APP_PUBLIC_URL_MAX 200
+bool app_public_url_valid(const char *url);
+/* The login URL printed on the ID・PW発行通知書 and in the ⑦ mails, in a: the configured
+   public_url + "/login", else http://HOST:PORT/login of the listen address (127.0.0.1 for a
+   wildcard address). Configuration only: never a request's Host header, which a client writes. */
+const char *app_login_url(const app_config *cfg, arena *a);
 /* Creates the data folder (0700), key and database on first use, applies migrations, loads the
    templates. pool_size: connections to open. Errors are explained on stderr. */
 NSDB_MUST_CHECK nsdb_err app_open(app *a, const app_config *cfg, int pool_size);

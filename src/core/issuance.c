@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/accounts.h"
+#include "core/admin_lists.h"
 #include "core/mailer.h"
 #include "domain/fields.h"
 #include "domain/mail.h"
@@ -35,13 +36,6 @@ static NSDB_MUST_CHECK nsdb_err audit(issuance_ctx *c, const char *action, const
                                       const char *detail)
 {
     return core_audit(c->core, action, target, "ok", detail);
-}
-
-static const char *login_url(const app *a, arena *ar)
-{
-    const char *base = a->cfg.public_url ? a->cfg.public_url : "http://127.0.0.1:8080";
-    size_t n = strlen(base);
-    return arena_printf(ar, "%.*s/login", (int)(n > 0 && base[n - 1] == '/' ? n - 1 : n), base);
 }
 
 static NSDB_MUST_CHECK nsdb_err issue_new(issuance_ctx *c, const store_admin_list_row *r,
@@ -76,8 +70,9 @@ static NSDB_MUST_CHECK nsdb_err issue_new(issuance_ctx *c, const store_admin_lis
     strbuf mail = STRBUF_INIT;
     e = mail_compose_account_issued_from(c->app->cfg.mail_from, r->email, r->name,
                                          r->municipality_name, issued.user_id,
-                                         issued.initial_password, login_url(c->app, c->arena),
-                                         (long long)c->now, &mail);
+                                         issued.initial_password,
+                                         app_login_url(&c->app->cfg, c->arena), (long long)c->now,
+                                         &mail);
     if (e == NSDB_OK)
         e = mailer_enqueue(c->app, c->conn, r->email, "account_issued", mail.data, mail.len,
                            c->now);
@@ -97,18 +92,24 @@ static NSDB_MUST_CHECK nsdb_err issue_new(issuance_ctx *c, const store_admin_lis
 }
 
 static NSDB_MUST_CHECK nsdb_err issue_change_or_delete(issuance_ctx *c,
-                                                       const store_admin_list_row *r,
-                                                       int64_t muni_pk, bool delete)
+                                                       const store_admin_list_row *r, bool delete)
 {
     store_user *u = NULL;
-    nsdb_err e = store_user_find_muni_admin_by_email(c->conn, c->arena, muni_pk, r->email, &u);
-    if (e == NSDB_ERR_NOT_FOUND) {
-        c->result->skipped++;
-        return store_admin_list_row_set_outcome(c->conn, r->id, 0,
-                                                "該当する自治体管理者が見つかりませんでした");
-    }
+    admin_list_match m;
+    nsdb_err e = core_admin_list_target(c->conn, c->arena, r->municipality_code, r->category,
+                                        r->email, r->name_kana, &m, &u);
     if (e != NSDB_OK)
         return e;
+    if (m != ADMIN_LIST_MATCH_ONE) {
+        /* checked at upload; the admins changed since (another list, a 変更 row above): this
+           row is skipped with the reason, the others are issued */
+        c->result->skipped++;
+        return store_admin_list_row_set_outcome(
+            c->conn, r->id, 0,
+            arena_printf(c->arena, "処理しませんでした: %s",
+                         admin_list_match_reason(c->arena, r->request_type, r->category, r->email,
+                                                 r->name_kana, m)));
+    }
     if (delete) {
         e = store_user_set_status(c->conn, u->pk, ACCOUNT_STATUS_SUSPENDED, c->now);
         if (e == NSDB_OK)
@@ -149,7 +150,7 @@ static NSDB_MUST_CHECK nsdb_err issue_row(issuance_ctx *c, const store_admin_lis
         return e;
     if (strcmp(r->request_type, "new") == 0)
         return issue_new(c, r, muni_pk);
-    return issue_change_or_delete(c, r, muni_pk, strcmp(r->request_type, "delete") == 0);
+    return issue_change_or_delete(c, r, strcmp(r->request_type, "delete") == 0);
 }
 
 /* The whole 払出し on the caller's open transaction. */

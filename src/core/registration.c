@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "domain/cycle.h"
+#include "domain/encoding.h"
 #include "domain/holiday.h"
 #include "domain/text.h"
 #include "store/audit.h"
@@ -23,10 +24,26 @@ static bool same_text(arena *a, const char *x, const char *y)
     return kx != NULL && ky != NULL && strcmp(kx, ky) == 0;
 }
 
+/* Why the institution of code cannot take the row, for a municipality other than those whose
+   users are there: the stored name or address is another municipality's entry and is not shown
+   (issue 14: the message names the field and what was typed, never the other's spelling). */
+static const char *institution_mismatch_elsewhere(arena *ar, const char *code, bool name,
+                                                  const char *typed)
+{
+    return arena_printf(ar,
+                        "医療機関コード %s は別の自治体で登録済みで、登録されている%sが入力"
+                        "（「%s」）と異なります。医療機関コードと%sを確認してください。入力が正しい"
+                        "場合は、運用事業者に医療機関情報の確認を依頼してください。",
+                        code, name ? "医療機関名" : "所在地", typed ? typed : "",
+                        name ? "医療機関名" : "所在地");
+}
+
 /* The institution of the code, created when new. A stored name or address that differs (after
-   normalising) is refused with *pb naming the field; the master is never overwritten here. */
+   normalising) is refused with *pb naming the field; the master is never overwritten here. The
+   stored spelling is quoted only to a municipality that has users there itself. */
 static NSDB_MUST_CHECK nsdb_err institution_for(db *conn, arena *ar,
-                                                const registration_input *in, int64_t now,
+                                                const registration_input *in,
+                                                int64_t municipality_pk, int64_t now,
                                                 int64_t *pk_out, nsdb_problem *pb)
 {
     store_institution *inst = NULL;
@@ -36,21 +53,33 @@ static NSDB_MUST_CHECK nsdb_err institution_for(db *conn, arena *ar,
                                         in->inst_address, in->inst_phone, now, pk_out);
     if (e != NSDB_OK)
         return e;
-    if (!same_text(ar, inst->name, in->inst_name))
+    bool name_differs = !same_text(ar, inst->name, in->inst_name);
+    bool address_differs = !name_differs && !same_text(ar, inst->address, in->inst_address);
+    if (!name_differs && !address_differs) {
+        *pk_out = inst->pk;
+        return NSDB_OK;
+    }
+    bool own = false;
+    e = store_institution_has_users_of(conn, inst->pk, municipality_pk, &own);
+    if (e != NSDB_OK)
+        return e;
+    if (!own)
+        return problem_set(pb, NSDB_ERR_INVALID, name_differs ? "inst_name" : "inst_address",
+                           institution_mismatch_elsewhere(ar, inst->code, name_differs,
+                                                          name_differs ? in->inst_name
+                                                                       : in->inst_address));
+    if (name_differs)
         return problem_set(pb, NSDB_ERR_INVALID, "inst_name",
                            arena_printf(ar,
                                         "医療機関コード %s は「%s」として登録されています。医療機関名が"
                                         "異なります（入力：「%s」）。コードと名称を確認してください。",
                                         inst->code, inst->name, in->inst_name));
-    if (!same_text(ar, inst->address, in->inst_address))
-        return problem_set(pb, NSDB_ERR_INVALID, "inst_address",
-                           arena_printf(ar,
-                                        "医療機関コード %s の所在地は「%s」として登録されています。"
-                                        "入力された所在地（「%s」）と異なります。",
-                                        inst->code, inst->address ? inst->address : "",
-                                        in->inst_address));
-    *pk_out = inst->pk;
-    return NSDB_OK;
+    return problem_set(pb, NSDB_ERR_INVALID, "inst_address",
+                       arena_printf(ar,
+                                    "医療機関コード %s の所在地は「%s」として登録されています。"
+                                    "入力された所在地（「%s」）と異なります。",
+                                    inst->code, inst->address ? inst->address : "",
+                                    in->inst_address));
 }
 
 nsdb_err registration_cycle(db *conn, int64_t now, cycle_window *out)
@@ -82,11 +111,19 @@ nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input 
 {
     db *conn = c->conn;
     int64_t inst_pk = 0;
-    nsdb_err e = institution_for(conn, ar, in, c->who.now, &inst_pk, pb);
+    nsdb_err e = institution_for(conn, ar, in, c->who.municipality_pk, c->who.now, &inst_pk, pb);
     if (e != NSDB_OK)
         return e;
     store_user *dup = NULL;
     e = store_user_find_duplicate(conn, ar, inst_pk, in->search_key, in->category, &dup);
+    /* another municipality's user is not named: neither its ID nor its spelling */
+    if (e == NSDB_OK && dup->municipality_pk != c->who.municipality_pk)
+        return problem_set(pb, NSDB_ERR_INVALID, "name",
+                           arena_printf(ar,
+                                        "%s（%s）は同じ医療機関・同じ区分で、別の自治体により既に"
+                                        "登録されています。同じ方を重ねて登録することはできませ"
+                                        "ん。",
+                                        in->name, in->name_kana));
     if (e == NSDB_OK)
         return problem_set(pb, NSDB_ERR_INVALID, "name",
                            arena_printf(ar,
@@ -180,11 +217,11 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *f
     if (imp->error_count > 0 || imp->row_count == 0)
         return problem_set(pb, NSDB_ERR_INVALID, "file", "ファイルに登録する行がありません。");
     int64_t batch = 0;
+    filenames = encoding_file_name(c->arena, filenames ? filenames : "");
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
-        e = store_import_batch_insert(c->conn, c->who.municipality_pk, c->who.user_pk,
-                                      filenames ? filenames : "", (int64_t)imp->row_count,
-                                      warnings, c->who.now, &batch);
+        e = store_import_batch_insert(c->conn, c->who.municipality_pk, c->who.user_pk, filenames,
+                                      (int64_t)imp->row_count, warnings, c->who.now, &batch);
     registration_conflict *conflicts = NULL;
     size_t n_conflicts = 0;
     int64_t grams_from = 0, grams_to = 0; /* users whose name index is still to be added */

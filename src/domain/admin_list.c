@@ -257,6 +257,107 @@ nsdb_err admin_list_parse(const xlsx_table *t, arena *a, admin_list *out)
     return out->error_count > 0 ? NSDB_ERR_INVALID : NSDB_OK;
 }
 
+/* ---- 変更 and 削除 rows: which admin they mean ------------------------------------------------ */
+
+void admin_list_add_error(admin_list *l, arena *a, unsigned row, char column, const char *reason)
+{
+    admin_list_error *errors = arena_calloc(a, l->error_count + 1, sizeof *errors);
+    if (l->error_count)
+        memcpy(errors, l->errors, l->error_count * sizeof *errors);
+    admin_list_error *e = &errors[l->error_count];
+    e->row_number = row;
+    e->reason = reason;
+    if (column >= 'A' && column < 'A' + ADMIN_LIST_COLUMN_COUNT) {
+        e->column = column;
+        e->column_name = admin_list_header((unsigned)(column - 'A'));
+        e->message = arena_printf(a, "%u行目 %c列（%s）: %s", row, column, e->column_name, reason);
+    } else {
+        e->message = row ? arena_printf(a, "%u行目: %s", row, reason) : reason;
+    }
+    l->errors = errors;
+    l->error_count++;
+    qsort(l->errors, l->error_count, sizeof *l->errors, error_compare);
+}
+
+static bool category_fits(const char *row, const char *admin)
+{
+    if (row == NULL || admin == NULL)
+        return false;
+    return strcmp(row, admin) == 0 || strcmp(row, "both") == 0 || strcmp(admin, "both") == 0;
+}
+
+/* Equal after NFKC with every space removed ("ヤマダ タロウ" = "ヤマダ　タロウ" = "ヤマダタロウ"). */
+static bool kana_equal(arena *a, const char *x, const char *y)
+{
+    if (x == NULL || y == NULL || *x == '\0' || *y == '\0')
+        return false;
+    char *nx = text_nfkc(a, x), *ny = text_nfkc(a, y);
+    if (nx == NULL || ny == NULL)
+        return false;
+    const char *p = nx, *q = ny;
+    for (;;) {
+        while (*p == ' ')
+            p++;
+        while (*q == ' ')
+            q++;
+        if (*p != *q)
+            return false;
+        if (*p == '\0')
+            return true;
+        p++, q++;
+    }
+}
+
+admin_list_match admin_list_match_target(const char *category, const char *email,
+                                         const char *name_kana, const admin_list_candidate *c,
+                                         size_t n, size_t *index_out)
+{
+    arena *a = arena_new();
+    admin_list_match result = ADMIN_LIST_MATCH_NONE;
+    for (int key = 0; key < 2 && result == ADMIN_LIST_MATCH_NONE; key++) {
+        size_t fits = 0, exact = 0, fit_at = 0, exact_at = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!category_fits(category, c[i].category))
+                continue;
+            bool same = key == 0 ? email != NULL && c[i].email != NULL &&
+                                       strcasecmp(email, c[i].email) == 0
+                                 : kana_equal(a, name_kana, c[i].name_kana);
+            if (!same)
+                continue;
+            fits++, fit_at = i;
+            if (strcmp(category, c[i].category) == 0)
+                exact++, exact_at = i;
+        }
+        if (fits == 1 || exact == 1) {
+            *index_out = fits == 1 ? fit_at : exact_at;
+            result = ADMIN_LIST_MATCH_ONE;
+        } else if (fits > 1) {
+            result = ADMIN_LIST_MATCH_MANY;
+        }
+    }
+    arena_free(a);
+    return result;
+}
+
+const char *admin_list_match_reason(arena *a, const char *request_type, const char *category,
+                                    const char *email, const char *name_kana, admin_list_match m)
+{
+    const char *what = request_type != NULL && strcmp(request_type, "delete") == 0 ? "削除" : "変更";
+    const char *cat = category == NULL ? "" : strcmp(category, "nanbyo") == 0 ? "難病"
+                                          : strcmp(category, "shoman") == 0 ? "小慢"
+                                                                             : "難病・小慢";
+    if (m == ADMIN_LIST_MATCH_MANY)
+        return arena_printf(a,
+                            "%sの対象になる自治体管理者が2人以上います（メールアドレスまたは氏名カナ"
+                            "が同じ）。登録済みのメールアドレスを入力して、1人に決まるようにしてください。",
+                            what);
+    return arena_printf(a,
+                        "%sの対象になる自治体管理者が見つかりません。この自治体の%sの管理者に、"
+                        "メールアドレス「%s」の人も氏名カナ「%s」の人もいません。新しい管理者なら"
+                        "申請区分を「新規」にしてください。",
+                        what, cat, email ? email : "", name_kana ? name_kana : "");
+}
+
 /* ---- the template -------------------------------------------------------------------------- */
 
 enum { TEMPLATE_TITLE_ROW, TEMPLATE_NOTE_ROW, TEMPLATE_HEADER_ROW, TEMPLATE_EXAMPLE_ROW };

@@ -67,6 +67,31 @@ const char *admin_list_header(unsigned col);
  * strings in a. NSDB_ERR_INVALID when error_count > 0 (out is filled either way). */
 NSDB_MUST_CHECK nsdb_err admin_list_parse(const xlsx_table *t, arena *a, admin_list *out);
 
+/* Adds an error about a cell (column 'A'..'O') or a row (column 0) of a parsed list, keeping
+ * the errors in row order (the checks that need the database add theirs after the parse). */
+void admin_list_add_error(admin_list *l, arena *a, unsigned row, char column, const char *reason);
+
+/* Who a 変更 or 削除 row means: one of the existing muni_admins of the row's municipality. */
+typedef struct admin_list_candidate {
+    const char *email, *name_kana, *category; /* as stored */
+} admin_list_candidate;
+
+typedef enum admin_list_match {
+    ADMIN_LIST_MATCH_ONE,
+    ADMIN_LIST_MATCH_NONE,
+    ADMIN_LIST_MATCH_MANY,
+} admin_list_match;
+
+/* Among the candidates of a category that fits the row's (the same, or either is "both";
+ * an exact category wins a tie), the one with the row's e-mail address (case aside), else the one
+ * with its 氏名カナ (spaces aside). *index_out is set for ADMIN_LIST_MATCH_ONE. */
+admin_list_match admin_list_match_target(const char *category, const char *email,
+                                         const char *name_kana, const admin_list_candidate *c,
+                                         size_t n, size_t *index_out);
+/* The sentence for a row whose target is NONE or MANY (request_type "change" or "delete"). */
+const char *admin_list_match_reason(arena *a, const char *request_type, const char *category,
+                                    const char *email, const char *name_kana, admin_list_match m);
+
 /* Writes the blank template (.xlsx) to path: title, instructions, header row A..O, a greyed
  * example row, text-formatted code columns and drop-down lists. NSDB_ERR_IO on failure. */
 NSDB_MUST_CHECK nsdb_err admin_list_template_xlsx(const char *path);

@@ -132,6 +132,12 @@ void http_set_cookie(http_request *req, const char *name, const char *value, lon
    further left is ignored. Falls back to the peer when no such address is there. */
 void http_forwarded_client(const char *peer, const char *forwarded_for, char *out, size_t size);
 
+/* peer.c: whether the connected socket's address (never a forwarded header) is loopback,
+   127.0.0.0/8 or ::1 (also as ::ffff:127.x.y.z). */
+struct sockaddr;
+bool http_address_is_loopback(const struct sockaddr *sa);
+bool http_peer_is_loopback(http_request *req);
+
 /* Prometheus text of the server's counters. */
 void http_metrics_write(strbuf *out);
 /* Counts a named event in the metrics (login results…): name must be a static string. */

@@ -292,13 +292,20 @@ static const char *ext_value_decode(arena *a, const char *ext)
     return out;
 }
 
-/* The last component of a client path; "." and ".." name no file. */
+/* The last component of a client path; "." and ".." name no file. A name that is not UTF-8 may
+   be CP932, whose second byte can be 0x5C, the backslash (申, 表, ソ): there a lead byte (0x81-0x9F,
+   0xE0-0xFC) takes the next byte with it, so the name is not cut inside a character. */
 static const char *filename_basename(const char *path)
 {
+    bool utf8 = str_is_clean_utf8(path, strlen(path));
     const char *base = path;
-    for (const char *p = path; *p != '\0'; p++)
-        if (*p == '/' || *p == '\\')
-            base = p + 1;
+    for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++) {
+        bool lead = (*p >= 0x81 && *p <= 0x9F) || (*p >= 0xE0 && *p <= 0xFC);
+        if (!utf8 && lead && p[1] != '\0')
+            p++;
+        else if (*p == '/' || *p == '\\')
+            base = (const char *)p + 1;
+    }
     if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
         return "";
     return base;

@@ -202,6 +202,9 @@ nsdb_err store_admin_list_row_set_outcome(db *conn, int64_t row_id, int64_t user
                                           const char *outcome)
 {
     STORE_ASSERT_WRITE(conn);
+    if (user_pk == 0) /* the row matched no account */
+        return db_exec(conn, NULL, "UPDATE admin_list_rows SET user_pk = NULL, outcome = $2 WHERE id = $1",
+                       "it", row_id, outcome);
     return db_exec(conn, NULL, "UPDATE admin_list_rows SET user_pk = $2, outcome = $3 WHERE id = $1",
                    "iit", row_id, user_pk, outcome);
 }

@@ -47,3 +47,20 @@ nsdb_err store_institution_insert(db *conn, const char *code, const char *name,
                           "ttttti", code, name, postal, address, phone, now);
     return e != NSDB_OK ? e : store_row_int(st, pk_out);
 }
+
+nsdb_err store_institution_has_users_of(db *conn, int64_t institution_pk, int64_t municipality_pk,
+                                        bool *out)
+{
+    *out = false;
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT 1 FROM users WHERE institution_id = $1 AND municipality_id = $2 "
+                          "LIMIT 1",
+                          "ii", institution_pk, municipality_pk);
+    if (e == NSDB_OK)
+        e = store_row_int(st, NULL);
+    if (e == NSDB_ERR_NOT_FOUND)
+        return NSDB_OK;
+    *out = e == NSDB_OK;
+    return e;
+}

@@ -328,6 +328,23 @@ nsdb_err store_user_find_muni_admin_by_email(db *conn, arena *a, int64_t municip
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
 
+nsdb_err store_user_muni_admins(db *conn, arena *a, const char *municipality_code,
+                                store_user **rows_out, size_t *count_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " USER_COLUMNS
+                          "WHERE u.role = 'muni_admin' AND u.municipality_id = "
+                          "(SELECT id FROM municipalities WHERE code = $1) ORDER BY u.id",
+                          "t", municipality_code);
+    if (e != NSDB_OK)
+        return e;
+    void *rows = NULL;
+    e = store_rows_read(st, a, sizeof **rows_out, user_read_row, &rows, count_out);
+    *rows_out = rows;
+    return e;
+}
+
 nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t institution_pk,
                                    const char *search_key, const char *category,
                                    store_user **out)

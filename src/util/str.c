@@ -156,7 +156,11 @@ void strbuf_append_url(strbuf *sb, const char *s)
 {
     static const char HEX[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+        /* RFC 3986 unreserved characters, ASCII only: isalnum() would follow the locale */
+        bool unreserved = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                          (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' ||
+                          *p == '~';
+        if (unreserved) {
             strbuf_putc(sb, (char)*p);
         } else {
             char enc[3] = {'%', HEX[*p >> 4], HEX[*p & 15]};

@@ -146,6 +146,11 @@ static void detail_render(web_ctx *ctx, store_admin_list *l, json_t *data, int s
     json_object_set_new(
         data, "can_decide",
         json_boolean(mhlw && admin_list_status_can(l->status, ADMIN_LIST_ACTION_APPROVE, NULL)));
+    /* an approved list not yet issued can still be sent back (its 払出し may be impossible) */
+    json_object_set_new(
+        data, "can_send_back",
+        json_boolean(mhlw && l->status == ADMIN_LIST_STATUS_APPROVED &&
+                     admin_list_status_can(l->status, ADMIN_LIST_ACTION_REJECT, NULL)));
     json_object_set_new(
         data, "can_issue",
         json_boolean(!mhlw && admin_list_status_can(l->status, ADMIN_LIST_ACTION_ISSUE, NULL)));

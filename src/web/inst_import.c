@@ -11,6 +11,7 @@
 
 #include "core/registration.h"
 #include "domain/csv_out.h"
+#include "domain/encoding.h"
 #include "domain/inst_import.h"
 #include "domain/upload_limits.h"
 #include "store/registrations.h"
@@ -88,9 +89,10 @@ static bool import_read(web_ctx *ctx, json_t *data, inst_import *total, strbuf *
             continue;
         inst_import one;
         memset(&one, 0, sizeof one);
+        /* the name as text (a CP932 name would drop the messages that quote it) */
+        const char *name = encoding_file_name(a, p->filename);
         /* NSDB_ERR_INVALID: the file's errors are in one, listed with the others */
-        nsdb_err e =
-            inst_import_parse_file(p->value, p->value_len, p->filename, &budget, a, &one);
+        nsdb_err e = inst_import_parse_file(p->value, p->value_len, name, &budget, a, &one);
         if (e == NSDB_ERR_TOO_LARGE) {
             import_refuse(ctx, data, NULL, 0,
                           budget.exceeded ? budget.exceeded : nsdb_err_message(e));
@@ -103,7 +105,7 @@ static bool import_read(web_ctx *ctx, json_t *data, inst_import *total, strbuf *
             json_decref(data);
             return false;
         }
-        strbuf_printf(names, "%s%s", names->len ? ", " : "", p->filename);
+        strbuf_printf(names, "%s%s", names->len ? ", " : "", name);
     }
     if (files == 0) {
         import_refuse(ctx, data, NULL, 0,

@@ -230,18 +230,11 @@ void web_inst_users(web_ctx *ctx)
         json_object_set_new(data, "prev_page", json_integer(page - 1));
     if (page < pages)
         json_object_set_new(data, "next_page", json_integer(page + 1));
-    strbuf qs = STRBUF_INIT;
-    const char *keys[] = {"q", "inst_code", "inst_name", "status", "category", "user_type", "from", "to"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        const char *v = http_query(req, keys[i]);
-        if (v == NULL || *v == '\0')
-            continue;
-        strbuf_printf(&qs, "%s=", keys[i]);
-        strbuf_append_url(&qs, v);
-        strbuf_putc(&qs, '&');
-    }
-    json_object_set_new(data, "query_string", json_string(qs.data ? qs.data : ""));
-    strbuf_free(&qs);
+    static const char *const QUERY_KEYS[] = {"q",        "inst_code", "inst_name", "status",
+                                             "category", "user_type", "from",      "to"};
+    json_object_set_new(data, "query_string",
+                        json_string(page_query_string(ctx, QUERY_KEYS,
+                                                      sizeof QUERY_KEYS / sizeof QUERY_KEYS[0])));
     const char *registered = http_query(req, "registered");
     const char *done = user_action_done_message(ctx);
     if (registered != NULL && ids_user_id_valid(registered)) {

@@ -171,6 +171,10 @@ void web_muni_users(web_ctx *ctx)
         json_object_set_new(data, "next_page", json_integer(page + 1));
     json_object_set_new(data, "page", json_integer(page));
     json_object_set_new(data, "pages", json_integer(pages ? pages : 1));
+    static const char *const QUERY_KEYS[] = {"q", "status"};
+    json_object_set_new(data, "query_string",
+                        json_string(page_query_string(ctx, QUERY_KEYS,
+                                                      sizeof QUERY_KEYS / sizeof QUERY_KEYS[0])));
     const char *registered = http_query(req, "registered");
     const char *done = user_action_done_message(ctx);
     if (registered != NULL && ids_user_id_valid(registered))

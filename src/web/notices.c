@@ -48,14 +48,7 @@ const char *notices_issue_date(arena *a, int64_t now)
 
 const char *notices_login_url(web_ctx *ctx)
 {
-    const char *base = ctx->app->cfg.public_url;
-    if (base == NULL) {
-        const char *host = http_header_value(ctx->req, "Host");
-        base = arena_printf(ctx->req->arena, "http://%s", host ? host : "127.0.0.1:8080");
-    }
-    size_t n = strlen(base);
-    return arena_printf(ctx->req->arena, "%.*s/login",
-                        (int)(n > 0 && base[n - 1] == '/' ? n - 1 : n), base);
+    return app_login_url(&ctx->app->cfg, ctx->req->arena);
 }
 
 nsdb_err notices_fill(web_ctx *ctx, const store_user *u, notice *out, char **password_out)

@@ -177,3 +177,20 @@ void page_send_generated(web_ctx *ctx, nsdb_err (*write_file)(const char *path),
     http_send_file(ctx->req, content_type, filename, content.data, content.len);
     strbuf_free(&content);
 }
+
+const char *page_query_string(web_ctx *ctx, const char *const *keys, size_t n)
+{
+    strbuf qs = STRBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = http_query(ctx->req, keys[i]);
+        if (v == NULL || *v == '\0')
+            continue;
+        strbuf_append_url(&qs, keys[i]);
+        strbuf_putc(&qs, '=');
+        strbuf_append_url(&qs, v);
+        strbuf_putc(&qs, '&');
+    }
+    const char *out = arena_strdup(ctx->req->arena, qs.data ? qs.data : "");
+    strbuf_free(&qs);
+    return out;
+}

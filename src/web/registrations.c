@@ -10,9 +10,7 @@
 #include <time.h>
 
 #include "domain/csv_out.h"
-#include "store/api_tokens.h"
 #include "store/registrations.h"
-#include "core/registry.h"
 #include "web/web.h"
 
 static const char *cycle_param(web_ctx *ctx)
@@ -101,25 +99,27 @@ void web_registrations_csv(web_ctx *ctx)
     strbuf_free(&csv);
 }
 
+static void api_error(web_ctx *ctx, int status, const char *json)
+{
+    http_send_text(ctx->req, status, json);
+    ctx->req->content_type = "application/json";
+}
+
 /* The API authenticates by bearer token instead of a session. */
 void web_registrations_api(web_ctx *ctx)
 {
-    const char *auth = http_header_value(ctx->req, "Authorization");
-    char hash[SECRET_TOKEN_HASH_HEX_LEN + 1];
-    if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) < 20 ||
-        strlen(auth + 7) > 200) {
+    switch (web_bearer_check(ctx)) {
+    case WEB_BEARER_VALID: break;
+    case WEB_BEARER_NONE:
         http_add_header(ctx->req, "WWW-Authenticate", "Bearer");
-        http_send_text(ctx->req, 401, "{\"error\":\"bearer token required\"}");
-        ctx->req->content_type = "application/json";
+        api_error(ctx, 401, "{\"error\":\"bearer token required\"}");
         return;
-    }
-    secret_token_hash((const unsigned char *)auth + 7, strlen(auth + 7), hash);
-    core_ctx core = web_core(ctx);
-    if (core_api_token_use(&core, hash) != NSDB_OK) {
-        web_audit_now(ctx, "api_denied", ctx->req->path, "denied", "token");
+    case WEB_BEARER_REFUSED:
         http_add_header(ctx->req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-        http_send_text(ctx->req, 401, "{\"error\":\"invalid token\"}");
-        ctx->req->content_type = "application/json";
+        api_error(ctx, 401, "{\"error\":\"invalid token\"}");
+        return;
+    case WEB_BEARER_UNAVAILABLE:
+        api_error(ctx, 503, "{\"error\":\"storage unavailable\"}");
         return;
     }
     const char *cycle = cycle_param(ctx);

@@ -17,8 +17,21 @@ void web_healthz(web_ctx *ctx)
     http_send_text(ctx->req, ok ? 200 : 503, ok ? "ok" : "database unavailable");
 }
 
+/* The counters are for the machine's own monitoring: a loopback client (the socket's address,
+   whatever --trust-proxy reads from headers) or one with an API token; anyone else gets 403. */
 void web_metrics(web_ctx *ctx)
 {
+    if (!http_peer_is_loopback(ctx->req)) {
+        web_bearer b = web_bearer_check(ctx);
+        if (b == WEB_BEARER_UNAVAILABLE) {
+            http_send_text(ctx->req, 503, "storage unavailable");
+            return;
+        }
+        if (b != WEB_BEARER_VALID) {
+            http_send_text(ctx->req, 403, "forbidden");
+            return;
+        }
+    }
     http_send_text(ctx->req, 200, "");
     strbuf_reset(&ctx->req->out);
     http_metrics_write(&ctx->req->out);

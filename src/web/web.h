@@ -75,6 +75,16 @@ void web_audit_now(web_ctx *ctx, const char *action, const char *target, const c
 int web_problem_status(const nsdb_problem *pb);
 void web_problem_page(web_ctx *ctx, const nsdb_problem *pb);
 
+/* bearer.c: the request's "Authorization: Bearer" token. NONE: no such header (or not a token's
+   shape); REFUSED: unknown, revoked or expired (audited); UNAVAILABLE: it could not be checked. */
+typedef enum web_bearer {
+    WEB_BEARER_NONE = 1,
+    WEB_BEARER_VALID,
+    WEB_BEARER_REFUSED,
+    WEB_BEARER_UNAVAILABLE,
+} web_bearer;
+web_bearer web_bearer_check(web_ctx *ctx);
+
 /* auth.c */
 void auth_load_session(web_ctx *ctx);
 /* Sets the cookie of a session core_login or core_password_change opened. */
@@ -104,6 +114,9 @@ void page_row_text(json_t *obj, const char *key, const char *value);
 void page_row_bool(json_t *obj, const char *key, bool value);
 /* Sets data["total"] and, past the search's count cap, data["total_label"]. */
 void page_set_total(json_t *data, int64_t total);
+/* The query parameters of the request named in keys[0..n) that are present and not empty, each
+   percent-encoded, as "k=v&" pairs (a paging link appends "page=N"); in the request arena. */
+const char *page_query_string(web_ctx *ctx, const char *const *keys, size_t n);
 /* "2026-11-25 14:03" in Japan time, in the request arena. */
 const char *page_format_time(web_ctx *ctx, int64_t unix_time);
 /* Adds {field: message} to data["errors"] and an entry to data["error_list"] for the summary. */

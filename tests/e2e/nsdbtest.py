@@ -245,8 +245,10 @@ def run_cli(binary, args, data_dir=None, cwd=None, database_url=None):
 class Server:
     """One ``nsdb serve`` process in its own data folder on a free loopback port."""
 
-    def __init__(self, binary, data_dir, threads=4, extra_args=(), env=None, database_url=None):
+    def __init__(self, binary, data_dir, threads=4, extra_args=(), env=None, database_url=None,
+                 listen_host="127.0.0.1"):
         self.binary = binary
+        self.listen_host = listen_host  # "0.0.0.0" to be reached from a non-loopback address
         self.data_dir = data_dir
         self.database_url = database_url  # None: SQLite in the data folder
         self.threads = threads
@@ -267,7 +269,7 @@ class Server:
         for _ in range(3):  # a free port can be taken between bind() and the server's listen()
             self.port = free_port()
             argv = [self.binary, "serve", "--data", self.data_dir, "--listen",
-                    "127.0.0.1:%d" % self.port, "--threads", str(self.threads)] + self.extra_args
+                    "%s:%d" % (self.listen_host, self.port), "--threads", str(self.threads)] + self.extra_args
             if self.database_url is not None:
                 argv += ["--database", self.database_url]
             with open(self._stdout_path, "wb") as out, open(self._stderr_path, "wb") as err:
@@ -607,6 +609,7 @@ class NsdbTestCase(unittest.TestCase):
     TYPED_PASSWORDS = ()
     SERVE_ARGS = ()  # more `nsdb serve` options (a subclass may set them before setUpClass)
     SERVE_ENV = {}  # more environment variables for the server, e.g. FONTCONFIG_LSAN_ENV
+    LISTEN_HOST = "127.0.0.1"  # the address `nsdb serve --listen` binds (tests connect to loopback)
     MUNICIPALITY = ("131016", "千代田区", "100-8511", "東京都千代田区九段南1-2-1")
     maxDiff = 4000
 
@@ -626,7 +629,8 @@ class NsdbTestCase(unittest.TestCase):
         try:
             cls.pg = PgDatabase() if using_postgresql() else None
             cls.server = Server(cls.BIN, cls.data_dir, extra_args=cls.SERVE_ARGS, env=cls.SERVE_ENV,
-                                database_url=cls.pg.url if cls.pg else None).start()
+                                database_url=cls.pg.url if cls.pg else None,
+                                listen_host=cls.LISTEN_HOST).start()
         except Exception:
             if cls.pg is not None:
                 cls.pg.drop()

@@ -92,6 +92,40 @@ FIXTURES = {
         admin_row(2, OSAKA, "削除 六郎", "サクジョ ロクロウ", "delete.me@example.jp", kind="削除",
                   address="大阪府大阪市北区中之島1-3-20 本庁舎5階"),
     ],
+    # Issue 12, items 1 and 2: who a 変更 or 削除 row means (AdminListTargetTests).
+    "tg_new": [
+        admin_row(1, HAKODATE, "対象 一子", "タイショウ イチコ", "ichiko@example.jp"),
+        admin_row(2, HAKODATE, "対象 二郎", "タイショウ ジロウ", "jiro.t@example.jp", category="小慢"),
+        admin_row(3, HAKODATE, "同名 三子", "ドウメイ ミツコ", "mitsuko1@example.jp"),
+        admin_row(4, HAKODATE, "同名 三子", "ドウメイ ミツコ", "mitsuko2@example.jp"),
+    ],
+    # row 2: nobody; row 3: two admins with that kana; row 4: the e-mail is 一子's but the row is
+    # 小慢, so the kana decides (二郎); row 5: a municipality with no admin
+    "tg_bad": [
+        admin_row(1, HAKODATE, "対象 一子", "タイショウ イチコ", "ichiko@example.jp", kind="変更"),
+        admin_row(2, HAKODATE, "誰 でもない", "ダレ デモナイ", "nobody@example.jp", kind="変更"),
+        admin_row(3, HAKODATE, "同名 三子", "ドウメイ ミツコ", "mitsuko3@example.jp", kind="削除"),
+        admin_row(4, HAKODATE, "対象 二郎", "タイショウ ジロウ", "ichiko@example.jp", kind="変更",
+                  category="小慢"),
+        admin_row(5, CHIYODA, "居ない 人", "イナイ ヒト", "inai@example.jp", kind="削除"),
+    ],
+    # 一子's new address, found by her kana
+    "tg_email": [admin_row(1, HAKODATE, "対象 一子", "タイショウ イチコ", "ichiko.new@example.jp",
+                           kind="変更", department="保健所 新部署")],
+    # an admin whose list is approved, then changed twice by other lists before it is issued
+    "tg2_new": [admin_row(1, SAPPORO, "消える 四郎", "キエル シロウ", "shiro.k@example.jp")],
+    "tg2_pending": [admin_row(1, SAPPORO, "消える 四郎", "キエル シロウ", "shiro.k@example.jp",
+                              kind="変更", title="課長")],
+    "tg2_mail": [admin_row(1, SAPPORO, "消える 四郎", "キエル シロウ", "shiro.new@example.jp",
+                           kind="変更")],
+    "tg2_kana": [admin_row(1, SAPPORO, "別 四郎", "ベツ シロウ", "shiro.new@example.jp", kind="変更")],
+    "tg2_back": [admin_row(1, SAPPORO, "別 四郎", "ベツ シロウ", "shiro.new@example.jp", kind="変更",
+                           title="部長")],
+    "tg3_new": [admin_row(1, OSAKA, "戻す 五郎", "モドス ゴロウ", "goro.m@example.jp")],
+    "tg3_back": [admin_row(1, OSAKA, "戻す 五郎", "モドス ゴロウ", "goro.m@example.jp", kind="変更",
+                           title="課長")],
+    "tg3_other": [admin_row(1, OSAKA, "戻す 五郎", "モドス ゴロウ", "goro.m@example.jp", kind="変更",
+                            title="部長")],
     # Errors: row 2 B (check digit) and D; row 3 I, L and N; row 4 G and O; row 5 is valid.
     "invalid": [
         admin_row(1, ("131017",) + CHIYODA[1:], "誤り 一", "アヤマリ ハジメ", "ayamari1@example.jp",
@@ -642,10 +676,15 @@ class AdminListTests(FlowHelpers):
         self.assertRedirect(self.list_action(mhlw, path, "approve"), path + "?notice=approved")
         self.assertEqual(self.list_status(mhlw, path), STATUS_APPROVED)
         self.assertStatus(self.list_action(mhlw, path, "approve"), 409)
-        self.assertStatus(self.list_action(mhlw, path, "reject", reason="やはり差戻し"), 409)
         self.assertEqual(self.list_status(op, path), STATUS_APPROVED)
         target = "admin_list:" + path.rsplit("/", 1)[1]
         self.assertEqual(self.audit_count("admin_list_approve", target=target), 1)
+        # before 払出し the Ministry can still send it back (issue 12); then it is decided for good
+        self.assertRedirect(self.list_action(mhlw, path, "reject", reason="やはり差戻し"),
+                            path + "?notice=rejected")
+        self.assertStatus(self.list_action(mhlw, path, "reject", reason="もう一度"), 409)
+        self.assertStatus(self.list_action(op, path, "issue"), 409)
+        self.assertEqual(self.list_status(op, path), STATUS_REJECTED)
         # unknown lists
         self.assertStatus(mhlw.post("/admin-lists/999999/approve", {"csrf": mhlw.page_csrf(path)}), 404)
         self.assertStatus(mhlw.get("/admin-lists/999999"), 404)
@@ -1301,5 +1340,79 @@ class ScopeTests(FlowHelpers):
         self.assertEqual(set(self.search(b, q="共通部署")), {b_staff})
 
 
-for_each_binary(globals(), AdminListTests, IssuanceMailTests, MailRetryTests, MuniUserTests, ScopeTests,
+class AdminListTargetTests(FlowHelpers):
+    """Issue 12, items 1 and 2: a 変更 or 削除 row means one existing admin of its municipality
+    and category, found by e-mail or else by 氏名カナ; a row that means nobody or two people is a
+    row error at upload, and a row whose admin changed after approval is skipped at 払出し with the
+    reason instead of failing the whole list (it once failed with 503 for good)."""
+
+    def upload_errors(self, r):
+        return {(int(c[0]), c[1]): c[3] for c in table_rows(r.text)
+                if len(c) == 4 and c[0].isdigit()}
+
+    def test_change_and_delete_rows_are_matched_at_upload(self):
+        _, rows = self.approve_and_issue("tg_new")
+        ichiko = rows["ichiko@example.jp"][2]
+        self.assertRegex(ichiko or "", USER_ID)
+        mhlw = self.mhlw()
+        before = self.list_ids(mhlw)
+        r = self.upload(mhlw, fixture("tg_bad"), filename="tg_bad.xlsx")
+        self.assertStatus(r, 400)
+        errors = self.upload_errors(r)
+        self.assertEqual(set(errors), {(3, "I"), (4, "I"), (6, "I")}, errors)
+        self.assertIn("変更の対象になる自治体管理者が見つかりません", errors[(3, "I")])
+        self.assertIn("nobody@example.jp", errors[(3, "I")])
+        self.assertIn("2人以上", errors[(4, "I")])
+        self.assertIn("削除の対象になる自治体管理者が見つかりません", errors[(6, "I")])
+        self.assertIn("何も登録していません", visible_text(r.text))
+        self.assertEqual(self.list_ids(mhlw), before)
+
+        # an admin's e-mail address can change: the row is found by its 氏名カナ
+        path, rows = self.approve_and_issue("tg_email")
+        self.assertIn("変更しました", rows["ichiko.new@example.jp"][1])
+        self.assertEqual(rows["ichiko.new@example.jp"][2], ichiko)
+        self.assertEqual(self.query("SELECT email, department FROM users WHERE user_id = ?", ichiko),
+                         [("ichiko.new@example.jp", "保健所 新部署")])
+
+    def test_a_row_whose_admin_changed_after_approval_is_skipped_not_fatal(self):
+        _, rows = self.approve_and_issue("tg2_new")
+        shiro = rows["shiro.k@example.jp"][2]
+        mhlw, operator = self.mhlw(), self.operator()
+        pending = self.upload_ok(mhlw, "tg2_pending")
+        self.assertRedirect(self.list_action(mhlw, pending, "approve"), pending + "?notice=approved")
+        # two other lists change the admin's e-mail, then its kana: the pending row means nobody now
+        self.approve_and_issue("tg2_mail")
+        self.approve_and_issue("tg2_kana")
+        self.assertEqual(self.query("SELECT email, name_kana FROM users WHERE user_id = ?", shiro),
+                         [("shiro.new@example.jp", "ベツ シロウ")])
+        r = self.list_action(operator, pending, "issue")
+        self.assertRedirect(r, pending + "?notice=issued")
+        self.assertEqual(self.list_status(operator, pending), STATUS_ISSUED)
+        outcome = self.list_rows(operator, pending)["shiro.k@example.jp"]
+        self.assertIn("処理しませんでした", outcome[1])
+        self.assertIn("見つかりません", outcome[1])
+        self.assertIsNone(outcome[2])
+        self.assertEqual(self.query("SELECT title FROM users WHERE user_id = ?", shiro), [("主任",)])
+
+    def test_an_approved_list_can_be_sent_back_before_issue(self):
+        mhlw, operator = self.mhlw(), self.operator()
+        self.approve_and_issue("tg3_new")
+        path = self.upload_ok(mhlw, "tg3_back")
+        self.assertRedirect(self.list_action(mhlw, path, "approve"), path + "?notice=approved")
+        page = mhlw.get(path)
+        self.assertIn("差戻し（払出し前）", visible_text(page.text))
+        self.assertIn("払出しを実行する", visible_text(operator.get(path).text))
+        r = self.list_action(mhlw, path, "reject", reason="払出し前に誤りが見つかったため")
+        self.assertRedirect(r, path + "?notice=rejected")
+        self.assertEqual(self.list_status(mhlw, path), STATUS_REJECTED)
+        self.assertIn("払出し前に誤りが見つかったため", visible_text(mhlw.get(path).text))
+        self.assertStatus(self.list_action(operator, path, "issue"), 409)
+        self.assertEqual(self.audit_count("admin_list_reject"), 1)
+        # the operator cannot send a list back: that is the Ministry's decision
+        other = self.upload_ok(mhlw, "tg3_other")
+        self.assertRedirect(self.list_action(mhlw, other, "approve"), other + "?notice=approved")
+        self.assertStatus(self.list_action(operator, other, "reject", csrf=False, reason="x"), 403)
+
+
+for_each_binary(globals(), AdminListTargetTests, AdminListTests, IssuanceMailTests, MailRetryTests, MuniUserTests, ScopeTests,
                 typed_passwords=(GOOD_PASSWORD, STAFF_PASSWORD))

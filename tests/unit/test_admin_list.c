@@ -547,6 +547,75 @@ static void reads_the_template_saved_again_by_libreoffice(void **state)
     arena_free(a);
 }
 
+/* Issue 12, items 1 and 2: which admin a 変更 or 削除 row means. */
+static void matches_a_change_row_to_one_admin(void **state)
+{
+    (void)state;
+    const admin_list_candidate admins[] = {
+        {"ichiko@example.jp", "タイショウ イチコ", "nanbyo"},
+        {"jiro@example.jp", "タイショウ ジロウ", "shoman"},
+        {"mitsuko1@example.jp", "ドウメイ ミツコ", "nanbyo"},
+        {"mitsuko2@example.jp", "ドウメイ ミツコ", "nanbyo"},
+        {"shared@example.jp", "ナンビョウ タントウ", "nanbyo"},
+        {"shared@example.jp", "ショウマン タントウ", "shoman"},
+        {"both@example.jp", "リョウホウ タントウ", "both"},
+    };
+    size_t n = sizeof admins / sizeof admins[0], at = 99;
+    /* by e-mail, case aside */
+    assert_int_equal(admin_list_match_target("nanbyo", "Ichiko@Example.JP", "ベツ", admins, n, &at),
+                     ADMIN_LIST_MATCH_ONE);
+    assert_int_equal(at, 0);
+    /* a new e-mail: by 氏名カナ, spaces aside (an admin's address can change) */
+    assert_int_equal(admin_list_match_target("nanbyo", "new@example.jp", "タイショウ　イチコ", admins,
+                                             n, &at),
+                     ADMIN_LIST_MATCH_ONE);
+    assert_int_equal(at, 0);
+    assert_int_equal(admin_list_match_target("nanbyo", "new@example.jp", "タイショウイチコ", admins, n,
+                                             &at),
+                     ADMIN_LIST_MATCH_ONE);
+    /* the category must fit: ジロウ is 小慢 */
+    assert_int_equal(admin_list_match_target("nanbyo", "jiro@example.jp", "タイショウ ジロウ", admins,
+                                             n, &at),
+                     ADMIN_LIST_MATCH_NONE);
+    /* one mailbox for both departments: the category decides */
+    assert_int_equal(admin_list_match_target("shoman", "shared@example.jp", "x", admins, n, &at),
+                     ADMIN_LIST_MATCH_ONE);
+    assert_int_equal(at, 5);
+    /* a 両方 row fits both of them, and neither is exactly 両方: two */
+    assert_int_equal(admin_list_match_target("both", "shared@example.jp", "x", admins, n, &at),
+                     ADMIN_LIST_MATCH_MANY);
+    /* a 両方 admin is found by a 難病 row */
+    assert_int_equal(admin_list_match_target("nanbyo", "both@example.jp", "x", admins, n, &at),
+                     ADMIN_LIST_MATCH_ONE);
+    assert_int_equal(at, 6);
+    /* two with the same kana and an unknown e-mail */
+    assert_int_equal(admin_list_match_target("nanbyo", "who@example.jp", "ドウメイ ミツコ", admins, n,
+                                             &at),
+                     ADMIN_LIST_MATCH_MANY);
+    /* nobody, and no admins at all */
+    assert_int_equal(admin_list_match_target("nanbyo", "who@example.jp", "ダレ", admins, n, &at),
+                     ADMIN_LIST_MATCH_NONE);
+    assert_int_equal(admin_list_match_target("nanbyo", "who@example.jp", "ダレ", admins, 0, &at),
+                     ADMIN_LIST_MATCH_NONE);
+    arena *a = arena_new();
+    const char *none = admin_list_match_reason(a, "delete", "nanbyo", "who@example.jp", "ダレ",
+                                               ADMIN_LIST_MATCH_NONE);
+    assert_non_null(strstr(none, "削除の対象"));
+    assert_non_null(strstr(none, "who@example.jp"));
+    assert_non_null(strstr(none, "難病"));
+    const char *many = admin_list_match_reason(a, "change", "nanbyo", "who@example.jp", "ダレ",
+                                               ADMIN_LIST_MATCH_MANY);
+    assert_non_null(strstr(many, "2人以上"));
+    /* a row error added later lands in row order, with its column's header */
+    admin_list l = {0};
+    admin_list_add_error(&l, a, 5, 'I', "後");
+    admin_list_add_error(&l, a, 3, 'B', "前");
+    assert_int_equal(l.error_count, 2);
+    assert_int_equal(l.errors[0].row_number, 3);
+    assert_string_equal(l.errors[1].message, "5行目 I列（メールアドレス）: 後");
+    arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -568,6 +637,7 @@ int main(void)
         cmocka_unit_test(template_has_the_headers_and_reads_back_as_an_empty_list),
         cmocka_unit_test(reads_a_list_written_by_libreoffice),
         cmocka_unit_test(reads_the_template_saved_again_by_libreoffice),
+        cmocka_unit_test(matches_a_change_row_to_one_admin),
     };
     return cmocka_run_group_tests(tests, setup_tmpdir, teardown_tmpdir);
 }

@@ -159,6 +159,11 @@ static void file_name_keeps_only_the_last_path_component(void **state)
         {"form-data; name=\"f\"; filename=plain.csv", "plain.csv"},
         {"form-data; name=\"f\"; filename=\"\"", ""},
         {"form-data; filename=\"x; name=\\\"g\\\".csv\"; name=\"f\"", "x; name=\"g\".csv"},
+        /* CP932 (issue 14): 申 is 90 5C, 表 is 95 5C; their 5C is no path separator */
+        {"form-data; name=\"f\"; filename=\"\x90\x5c\x90\xbf\x8f\x91.xlsx\"",
+         "\x90\x5c\x90\xbf\x8f\x91.xlsx"},
+        {"form-data; name=\"f\"; filename=\"docs/\x95\x5c/\x90\x5c\x90\xbf\x8f\x91.xlsx\"",
+         "\x90\x5c\x90\xbf\x8f\x91.xlsx"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *body = arena_printf(*state, DELIM "Content-Disposition: %s\r\n\r\nx\r\n" CLOSE,

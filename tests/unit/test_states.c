@@ -170,9 +170,9 @@ static const move_case ADMIN_LIST_CASES[] = {
     /* 3 */ {ADMIN_LIST_STATUS_APPROVED, ADMIN_LIST_ACTION_ISSUE, true, ADMIN_LIST_STATUS_ISSUED},
     /* 4: 払出し before approval */
     {ADMIN_LIST_STATUS_SUBMITTED, ADMIN_LIST_ACTION_ISSUE, false, 0},
-    /* 5-6: deciding twice */
+    /* 5: approving twice; 6: an approved list not yet issued can be sent back (issue 12) */
     {ADMIN_LIST_STATUS_APPROVED, ADMIN_LIST_ACTION_APPROVE, false, 0},
-    {ADMIN_LIST_STATUS_APPROVED, ADMIN_LIST_ACTION_REJECT, false, 0},
+    {ADMIN_LIST_STATUS_APPROVED, ADMIN_LIST_ACTION_REJECT, true, ADMIN_LIST_STATUS_REJECTED},
     /* 7-9: issued and rejected are final */
     {ADMIN_LIST_STATUS_ISSUED, ADMIN_LIST_ACTION_ISSUE, false, 0},
     {ADMIN_LIST_STATUS_REJECTED, ADMIN_LIST_ACTION_APPROVE, false, 0},
@@ -275,7 +275,7 @@ static void no_move_beyond_the_listed_ones(void **state)
         for (int action = 0; action <= ADMIN_LIST_ACTION_ISSUE + 1; action++)
             allowed += admin_list_status_can((admin_list_status)from,
                                              (admin_list_action)action, NULL);
-    assert_int_equal(allowed, 3);
+    assert_int_equal(allowed, 4);
     allowed = 0;
     for (int from = 0; from <= PACKAGE_STATUS_COUNT + 1; from++)
         for (int action = 0; action <= PACKAGE_ACTION_RECEIVE + 1; action++)

@@ -1,0 +1,285 @@
+/*
+ * test_core_registry.c — the operations of core/registry.c and core/registration.c that issue 14
+ * (finding 7) hardened, on a real database (SQLite always, PostgreSQL with NSDB_DATABASE_URL): an
+ * API token expires after its days and is refused at once when revoked, each refusal answered
+ * alike and audited with its reason; a registration refused because of another municipality's
+ * entry names neither that user's ID nor that municipality's spellings.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/actor.h"
+#include "core/registration.h"
+#include "core/registry.h"
+#include "domain/fields.h"
+#include "domain/ids.h"
+#include "domain/secret.h"
+#include "store/store.h"
+
+#include "both_backends.h"
+#include "test_support.h"
+
+struct fixture {
+    app app;
+    char dir[64];
+    arena *arena;
+    core_ctx cli; /* the command line as actor */
+};
+
+static int setup_with(void **state, const char *url)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    assert_int_equal(test_mkdtemp(f->dir, sizeof f->dir, "nsdb-test-registry"), 0);
+    app_config cfg;
+    app_config_defaults(&cfg);
+    cfg.data_dir = f->dir;
+    cfg.database_url = url;
+    assert_int_equal(app_open(&f->app, &cfg, 2), NSDB_OK);
+    f->arena = arena_new();
+    f->cli = (core_ctx){.app = &f->app,
+                        .conn = db_pool_acquire(f->app.pool),
+                        .arena = f->arena,
+                        .who = core_actor_cli()};
+    nsdb_problem pb = {0};
+    /* a PostgreSQL database is shared by the runs: a code already there is fine */
+    nsdb_err e = core_municipality_add(&f->cli, "131016", "千代田区", NULL, NULL, &pb);
+    assert_true(e == NSDB_OK || e == NSDB_ERR_EXISTS);
+    e = core_municipality_add(&f->cli, "011002", "札幌市", NULL, NULL, &pb);
+    assert_true(e == NSDB_OK || e == NSDB_ERR_EXISTS);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    if (f == NULL)
+        return 0;
+    db_pool_release(f->app.pool, f->cli.conn);
+    arena_free(f->arena);
+    app_close(&f->app);
+    char path[128];
+    snprintf(path, sizeof path, "%s/media", f->dir);
+    rmdir(path);
+    remove_data_dir(f->dir);
+    free(f);
+    return 0;
+}
+
+static const char *hash_of(struct fixture *f, const char *token)
+{
+    char *hash = arena_alloc(f->arena, SECRET_TOKEN_HASH_HEX_LEN + 1);
+    secret_token_hash((const unsigned char *)token, strlen(token), hash);
+    return hash;
+}
+
+/* The newest audit record (of any action). */
+static store_audit *last_audit(struct fixture *f)
+{
+    store_audit *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(store_audit_list(f->cli.conn, f->arena, 1, &rows, &n), NSDB_OK);
+    assert_int_equal(n, 1);
+    return &rows[0];
+}
+
+/* The token used at the given time, from a request for /metrics. */
+static nsdb_err use_at(struct fixture *f, const char *hash, int64_t when)
+{
+    core_ctx c = f->cli;
+    c.who.now = when;
+    c.who.user_id = NULL;
+    c.who.client_ip = "192.0.2.7";
+    return core_api_token_use(&c, hash, "/metrics");
+}
+
+static void days_out_of_range_are_refused(void **state)
+{
+    struct fixture *f = *state;
+    if (f == NULL)
+        skip();
+    char token[SESSION_TOKEN_TEXT_LEN + 1];
+    int64_t id = 0, expires = 0;
+    nsdb_problem pb = {0};
+    assert_int_equal(core_api_token_add(&f->cli, "ops", 0, token, &id, &expires, &pb),
+                     NSDB_ERR_INVALID);
+    assert_string_equal(pb.field, "days");
+    assert_int_equal(core_api_token_add(&f->cli, "ops", API_TOKEN_DAYS_MAX + 1, token, &id,
+                                        &expires, &pb),
+                     NSDB_ERR_INVALID);
+    assert_int_equal(core_api_token_add(&f->cli, "ops", API_TOKEN_DAYS_MAX, token, &id, &expires,
+                                        &pb),
+                     NSDB_OK);
+    assert_int_equal(expires, f->cli.who.now + (int64_t)API_TOKEN_DAYS_MAX * 86400);
+}
+
+/* Valid until its last second, refused from then on like an unknown token; each refusal is an
+   api_denied record that says why. */
+static void a_token_expires_after_its_days(void **state)
+{
+    struct fixture *f = *state;
+    if (f == NULL)
+        skip();
+    char token[SESSION_TOKEN_TEXT_LEN + 1];
+    int64_t id = 0, expires = 0;
+    nsdb_problem pb = {0};
+    assert_int_equal(core_api_token_add(&f->cli, "監視", 2, token, &id, &expires, &pb), NSDB_OK);
+    assert_true(id > 0);
+    const char *hash = hash_of(f, token);
+    int64_t now = f->cli.who.now;
+    assert_int_equal(expires, now + 2 * 86400);
+    assert_int_equal(use_at(f, hash, now), NSDB_OK);
+    assert_int_equal(use_at(f, hash, expires - 1), NSDB_OK);
+    assert_int_equal(use_at(f, hash, expires), NSDB_ERR_NOT_FOUND);
+    store_audit *a = last_audit(f);
+    assert_string_equal(a->action, "api_denied");
+    assert_string_equal(a->result, "denied");
+    assert_string_equal(a->detail, "expired");
+    assert_string_equal(a->target, "/metrics");
+    assert_string_equal(a->client_ip, "192.0.2.7");
+    /* an unknown token: the same answer, its own reason */
+    assert_int_equal(use_at(f, hash_of(f, "no-such-token-aaaaaaaaaaaaaaaaaaaa"), now),
+                     NSDB_ERR_NOT_FOUND);
+    assert_string_equal(last_audit(f)->detail, "unknown");
+}
+
+static void a_revoked_token_is_refused_at_once(void **state)
+{
+    struct fixture *f = *state;
+    if (f == NULL)
+        skip();
+    char token[SESSION_TOKEN_TEXT_LEN + 1], other[SESSION_TOKEN_TEXT_LEN + 1];
+    int64_t id = 0, other_id = 0, expires = 0;
+    nsdb_problem pb = {0};
+    assert_int_equal(core_api_token_add(&f->cli, "ops", 90, token, &id, &expires, &pb), NSDB_OK);
+    assert_int_equal(core_api_token_add(&f->cli, "ops", 90, other, &other_id, &expires, &pb),
+                     NSDB_OK);
+    const char *hash = hash_of(f, token);
+    int64_t now = f->cli.who.now;
+    assert_int_equal(use_at(f, hash, now), NSDB_OK);
+    assert_int_equal(core_api_token_revoke(&f->cli, id, &pb), NSDB_OK);
+    store_audit *a = last_audit(f);
+    assert_string_equal(a->action, "api_token_revoke");
+    assert_string_equal(a->target, arena_printf(f->arena, "api_token:%lld", (long long)id));
+    assert_int_equal(use_at(f, hash, now), NSDB_ERR_NOT_FOUND);
+    assert_string_equal(last_audit(f)->detail, "revoked");
+    /* the other token of the same name is untouched */
+    assert_int_equal(use_at(f, hash_of(f, other), now), NSDB_OK);
+    assert_int_equal(core_api_token_revoke(&f->cli, id, &pb), NSDB_ERR_CONFLICT);
+    assert_int_equal(core_api_token_revoke(&f->cli, other_id + 1000, &pb), NSDB_ERR_NOT_FOUND);
+    store_api_token *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(store_api_token_list(f->cli.conn, f->arena, &rows, &n), NSDB_OK);
+    bool seen = false;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].id == id) {
+            seen = true;
+            assert_true(rows[i].revoked_at >= now);
+            assert_true(rows[i].last_used_at >= now);
+        }
+    assert_true(seen);
+}
+
+/* The staff of the municipality with this code, as the core sees it. */
+static core_ctx staff_of(struct fixture *f, const char *muni_code)
+{
+    store_municipality *m = NULL;
+    assert_int_equal(store_municipality_find_by_code(f->cli.conn, f->arena, muni_code, &m),
+                     NSDB_OK);
+    core_ctx staff = f->cli;
+    staff.who.municipality_pk = m->pk;
+    return staff;
+}
+
+static nsdb_err register_doctor(struct fixture *f, const char *muni_code, const char *inst_code,
+                                const char *inst_name, const char *address, const char *name,
+                                const char *kana, accounts_issued *issued, nsdb_problem *pb)
+{
+    core_ctx staff = staff_of(f, muni_code);
+    registration_input in = {inst_code,
+                             inst_name,
+                             "100-0001",
+                             address,
+                             "03-1234-5678",
+                             "doctor",
+                             name,
+                             kana,
+                             "nanbyo",
+                             "D-1",
+                             NULL,
+                             NULL,
+                             field_search_key(f->arena, name, kana)};
+    return core_register_one(&staff, &in, issued, pb);
+}
+
+/* Issue 14: municipality B registering at a hospital that A registered sees neither A's user ID
+   nor A's spelling of the hospital's name or address; A itself still does. */
+static void refusals_name_nothing_of_another_municipality(void **state)
+{
+    struct fixture *f = *state;
+    if (f == NULL)
+        skip();
+    /* a code of its own per run: a PostgreSQL database is shared by the runs */
+    char code[16];
+    snprintf(code, sizeof code, "13%07d", (int)(f->cli.who.now % 10000000));
+    code[9] = ids_luhn_check_digit(code);
+    code[10] = '\0';
+    accounts_issued a;
+    nsdb_problem pb = {0};
+    assert_int_equal(register_doctor(f, "131016", code, "千代田秘密記念病院",
+                                     "東京都千代田区秘密町1-1", "秘密 太郎", "ヒミツ タロウ", &a,
+                                     &pb),
+                     NSDB_OK);
+    accounts_issued b;
+    /* the same doctor from Sapporo */
+    assert_int_equal(register_doctor(f, "011002", code, "千代田秘密記念病院",
+                                     "東京都千代田区秘密町1-1", "秘密 太郎", "ヒミツ タロウ", &b,
+                                     &pb),
+                     NSDB_ERR_INVALID);
+    assert_string_equal(pb.field, "name");
+    assert_null(strstr(pb.message, a.user_id));
+    assert_non_null(strstr(pb.message, "別の自治体"));
+    /* another name for the hospital */
+    assert_int_equal(register_doctor(f, "011002", code, "札幌側の呼び名病院",
+                                     "東京都千代田区秘密町1-1", "札幌 花子", "サッポロ ハナコ", &b,
+                                     &pb),
+                     NSDB_ERR_INVALID);
+    assert_string_equal(pb.field, "inst_name");
+    assert_null(strstr(pb.message, "秘密記念"));
+    assert_non_null(strstr(pb.message, "札幌側の呼び名病院")); /* what was typed */
+    assert_non_null(strstr(pb.message, "別の自治体"));
+    /* another address */
+    assert_int_equal(register_doctor(f, "011002", code, "千代田秘密記念病院", "北海道札幌市どこか",
+                                     "札幌 花子", "サッポロ ハナコ", &b, &pb),
+                     NSDB_ERR_INVALID);
+    assert_string_equal(pb.field, "inst_address");
+    assert_null(strstr(pb.message, "秘密町"));
+    /* the municipality that registered there is still shown what is stored, and the user */
+    assert_int_equal(register_doctor(f, "131016", code, "千代田秘密記念病院",
+                                     "東京都千代田区秘密町1-1", "秘密 太郎", "ヒミツ タロウ", &b,
+                                     &pb),
+                     NSDB_ERR_INVALID);
+    assert_non_null(strstr(pb.message, a.user_id));
+    assert_int_equal(register_doctor(f, "131016", code, "別名", "東京都千代田区秘密町1-1",
+                                     "秘密 次郎", "ヒミツ ジロウ", &b, &pb),
+                     NSDB_ERR_INVALID);
+    assert_non_null(strstr(pb.message, "千代田秘密記念病院"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        BOTH(days_out_of_range_are_refused),
+        BOTH(a_token_expires_after_its_days),
+        BOTH(a_revoked_token_is_refused_at_once),
+        BOTH(refusals_name_nothing_of_another_municipality),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
