@@ -371,6 +371,8 @@ class TotpSecrecy(TotpHelpers):
                 self.assertNotIn(code.replace("-", ""), text)
         stored = self.db_query("SELECT t.secret_sealed FROM user_totp t JOIN users u "
                                "ON u.id = t.user_pk WHERE u.user_id = ?", user_id)[0][0]
+        if isinstance(stored, str):  # PostgreSQL (psql): bytea as \x and hex digits
+            stored = bytes.fromhex(stored[2:]) if stored.startswith("\\x") else stored.encode()
         self.assertNotIn(secret.encode(), bytes(stored))
         hashes = [h for (h,) in self.db_query(
             "SELECT r.code_hash FROM user_recovery_codes r JOIN users u ON u.id = r.user_pk "
