@@ -102,9 +102,10 @@ static NSDB_MUST_CHECK nsdb_err password_refused(core_ctx *c, const char *action
 
 /* The password of an enrolled user was right: a half-authenticated session (only /login/totp
    and logout accept it) and the try given back, since the codes take their own tries and the
-   password alone must not reset the count (issue 14). The login's own record is written when
-   the code is accepted. */
+   password alone must not reset the count (issue 14); a hash of an older cost is replaced here,
+   where the password is known. The login's own record is written when the code is accepted. */
 static NSDB_MUST_CHECK nsdb_err password_accepted_totp_due(core_ctx *c, store_user *u,
+                                                            const char *new_hash,
                                                             core_session *session_out,
                                                             store_user **user_out,
                                                             nsdb_problem *pb)
@@ -114,13 +115,14 @@ static NSDB_MUST_CHECK nsdb_err password_accepted_totp_due(core_ctx *c, store_us
     c->who.user_id = u->user_id;
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
-        e = store_user_login_release(c->conn, u->pk);
+        e = store_user_login_release(c->conn, u->pk, new_hash);
     if (e == NSDB_OK)
         e = session_open(c, u->pk, session_out);
     if (e == NSDB_OK)
         e = store_session_mark_totp_pending(c->conn, session_out->hash);
     if (e == NSDB_OK)
-        e = core_audit(c, "login_password", u->user_id, "ok", "totp_due");
+        e = core_audit(c, "login_password", u->user_id, "ok",
+                       new_hash ? "totp_due rehashed" : "totp_due");
     e = core_end(c, e);
     c->who = anonymous;
     if (e != NSDB_OK) {
@@ -191,13 +193,13 @@ nsdb_err core_login(core_ctx *c, const char *user_id_raw, const char *password,
     if (u->status != ACCOUNT_STATUS_ACTIVE)
         return problem_set(pb, password_refused(c, "login", u, user_id, "suspended", locked_out),
                            "password", NULL);
-    if (u->totp_enrolled_at != 0)
-        return password_accepted_totp_due(c, u, session_out, user_out, pb);
     char rehash[crypto_pwhash_STRBYTES];
     const char *new_hash = NULL;
     if (u->password_hash != NULL && password_needs_rehash(u->password_hash, c->app->cfg.cost) &&
         password_hash(password, c->app->cfg.cost, rehash) == NSDB_OK)
         new_hash = rehash;
+    if (u->totp_enrolled_at != 0)
+        return password_accepted_totp_due(c, u, new_hash, session_out, user_out, pb);
     /* the audit record names the user who logged in */
     core_actor anonymous = c->who;
     c->who.user_pk = u->pk;

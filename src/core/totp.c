@@ -255,7 +255,7 @@ nsdb_err core_login_totp(core_ctx *c, const store_user *u, const char *pending_s
         /* reset by an administrator after the password was typed: start again */
         e = core_begin(c);
         if (e == NSDB_OK)
-            e = store_user_login_release(c->conn, u->pk);
+            e = store_user_login_release(c->conn, u->pk, NULL);
         if (e == NSDB_OK)
             e = store_session_delete(c->conn, pending_session_hash);
         e = core_end(c, e);

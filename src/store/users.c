@@ -208,13 +208,14 @@ nsdb_err store_user_login_lock_if_spent(db *conn, int64_t pk, int64_t now, int m
     return e;
 }
 
-nsdb_err store_user_login_release(db *conn, int64_t pk)
+nsdb_err store_user_login_release(db *conn, int64_t pk, const char *rehash)
 {
     STORE_ASSERT_WRITE(conn);
     return db_exec(conn, NULL,
-                   "UPDATE users SET failed_logins = failed_logins - 1 "
-                   "WHERE id = $1 AND failed_logins > 0",
-                   "i", pk);
+                   "UPDATE users SET failed_logins = CASE WHEN failed_logins > 0 "
+                   "THEN failed_logins - 1 ELSE 0 END, "
+                   "password_hash = COALESCE($2, password_hash) WHERE id = $1",
+                   "it", pk, rehash);
 }
 
 nsdb_err store_user_login_succeeded(db *conn, int64_t pk, int64_t now, const char *rehash)

@@ -303,6 +303,34 @@ static void nobody_resets_their_own_two_factor(void **state)
     assert_int_equal(core_totp_disable(&self, e.user, code, &pb), NSDB_ERR_FORBIDDEN);
 }
 
+/* A hash of an older cost is replaced at the password step of an enrolled user, where the
+   password is known (the code step never sees it). */
+static void the_password_step_rehashes_an_older_cost(void **state)
+{
+    struct fixture *f = *state;
+    enrolled e;
+    enrol(f, &e);
+    core_ctx self = as_user(f, e.user);
+    core_session s;
+    nsdb_problem pb = {0};
+    const char *chosen = "Kuma-2026-Hokkaido!";
+    assert_int_equal(core_password_change(&self, e.user, e.issued.initial_password, chosen, &s,
+                                          &pb),
+                     NSDB_OK);
+    const char *before = reload(f, e.issued.pk)->password_hash;
+    assert_non_null(before);
+    f->app.cfg.cost.opslimit += 1;
+    core_ctx anon = as_user(f, NULL);
+    store_user *u = NULL;
+    bool locked = false;
+    assert_int_equal(core_login(&anon, e.issued.user_id, chosen, &u, &s, &locked, &pb), NSDB_OK);
+    const char *after = reload(f, e.issued.pk)->password_hash;
+    assert_string_not_equal(before, after);
+    assert_false(password_needs_rehash(after, f->app.cfg.cost));
+    assert_true(password_verify(after, chosen));
+    assert_int_equal(reload(f, e.issued.pk)->failed_logins, 0);
+}
+
 #define SQLITE(fn)                                                                                 \
     {                                                                                              \
 #fn, fn, setup_sqlite, teardown, NULL                                                      \
@@ -311,9 +339,13 @@ static void nobody_resets_their_own_two_factor(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        SQLITE(enrolment_needs_a_valid_code),         SQLITE(a_code_completes_the_login_once),
-        SQLITE(an_uncounted_wrong_code_fails_closed), SQLITE(wrong_codes_lock_like_wrong_passwords),
-        SQLITE(a_recovery_code_works_once),           SQLITE(nobody_resets_their_own_two_factor),
+        SQLITE(enrolment_needs_a_valid_code),
+        SQLITE(a_code_completes_the_login_once),
+        SQLITE(an_uncounted_wrong_code_fails_closed),
+        SQLITE(wrong_codes_lock_like_wrong_passwords),
+        SQLITE(a_recovery_code_works_once),
+        SQLITE(nobody_resets_their_own_two_factor),
+        SQLITE(the_password_step_rehashes_an_older_cost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
