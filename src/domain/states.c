@@ -70,6 +70,13 @@ _Static_assert(COUNT_OF(CATEGORIES) == CATEGORY_COUNT, "one row per category");
 _Static_assert(COUNT_OF(ADMIN_LIST_STATUSES) == ADMIN_LIST_STATUS_COUNT, "one row per status");
 _Static_assert(COUNT_OF(MEDIA_STATUSES) == MEDIA_STATUS_COUNT, "one row per status");
 _Static_assert(COUNT_OF(PACKAGE_STATUSES) == PACKAGE_STATUS_COUNT, "one row per status");
+
+static const state_entry MAIL_STATUSES[] = {
+    {MAIL_STATUS_PENDING, "pending", "送信待ち"},
+    {MAIL_STATUS_SENT, "sent", "送信済"},
+    {MAIL_STATUS_FAILED, "failed", "送信不能"},
+};
+_Static_assert(COUNT_OF(MAIL_STATUSES) == MAIL_STATUS_COUNT, "one row per status");
 /* role_bit is 1 << (role - 1): the bits follow the enum's order */
 _Static_assert(ROLE_MHLW == 1 << (USER_ROLE_MHLW - 1) &&
                    ROLE_OPERATOR == 1 << (USER_ROLE_OPERATOR - 1) &&
@@ -126,6 +133,7 @@ STATE_ACCESSORS(user_category, category, CATEGORIES)
 STATE_ACCESSORS(admin_list_status, admin_list_status, ADMIN_LIST_STATUSES)
 STATE_ACCESSORS(media_status, media_status, MEDIA_STATUSES)
 STATE_ACCESSORS(package_status, package_status, PACKAGE_STATUSES)
+STATE_ACCESSORS(mail_status, mail_status, MAIL_STATUSES)
 
 unsigned role_bit(user_role role)
 {

@@ -1,6 +1,6 @@
 /*
  * states.h — every kind of state nsdb keeps (user role, account status, notice status, category,
- * admin-list status, media status, package status) as an enum with one {value, key, label} table
+ * admin-list status, media status, package status, mail status) as an enum with one {value, key, label} table
  * in states.c: the key is what the database stores and URLs, JSON and templates carry, the label
  * is the Japanese shown on screens. Storage converts key <-> enum at its edge; everything above
  * it compares enums. The state machines (admin list, media, package) are one transition table
@@ -143,5 +143,17 @@ bool package_status_from_key(const char *key, package_status *out);
 const char *package_status_key(package_status status);
 const char *package_status_label(package_status status);
 bool package_status_can(package_status from, package_action action, package_status *to);
+
+/* ---- outgoing mail (the outbox): pending → sent, or failed (given up; the operator may resend) */
+typedef enum mail_status {
+    MAIL_STATUS_PENDING = 1,
+    MAIL_STATUS_SENT,
+    MAIL_STATUS_FAILED,
+} mail_status;
+#define MAIL_STATUS_COUNT 3
+
+bool mail_status_from_key(const char *key, mail_status *out);
+const char *mail_status_key(mail_status status);
+const char *mail_status_label(mail_status status);
 
 #endif

@@ -17,5 +17,6 @@ notice_status store_column_notice_status(db_stmt *st, int col);
 admin_list_status store_column_admin_list_status(db_stmt *st, int col);
 media_status store_column_media_status(db_stmt *st, int col);
 package_status store_column_package_status(db_stmt *st, int col);
+mail_status store_column_mail_status(db_stmt *st, int col);
 
 #endif

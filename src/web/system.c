@@ -35,6 +35,7 @@ void web_metrics(web_ctx *ctx)
     http_send_text(ctx->req, 200, "");
     strbuf_reset(&ctx->req->out);
     http_metrics_write(&ctx->req->out);
+    web_mail_metrics_write(ctx, &ctx->req->out);
     ctx->req->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 

@@ -188,5 +188,10 @@ void web_user_button(web_ctx *ctx);
 void web_me(web_ctx *ctx);
 void web_registrations_csv(web_ctx *ctx);
 void web_registrations_api(web_ctx *ctx);
+/* mail_desk.c: the operator's screen of mail not sent, and the outbox gauges of /metrics */
+void web_mail_desk(web_ctx *ctx);
+void web_mail_resend_form(web_ctx *ctx);
+void web_mail_resend(web_ctx *ctx);
+void web_mail_metrics_write(web_ctx *ctx, strbuf *out);
 
 #endif

@@ -8,156 +8,19 @@
  */
 #include "mail_decode.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
 #include <jansson.h>
 #include <sodium.h>
 
 #include "domain/mail.h"
 #include "domain/smtp.h"
+#include "smtp_sink.h"
 #include "util/str.h"
-
-extern char **environ;
-
-#define SINK_SCRIPT "tests/unit/smtp_sink.py"
-#define REFUSED_RECIPIENT "unknown@example.jp"
-#define TEMPFAIL_RECIPIENT "busy@example.jp"
-
-/* ---------------------------------------------------------------- SMTP ---- */
-
-typedef struct sink {
-    const char *python; /* NULL: no python3 with aiosmtpd, SMTP sink tests skip */
-    pid_t pid;
-    int port;
-    char dir[64];
-    char url[64];
-    int delivered;
-} sink;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Runs argv with stdout and stderr to /dev/null (quiet) or inherited; returns the pid or -1. */
-static pid_t spawn(char *const argv[], bool quiet)
-{
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    if (quiet)
-        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid = -1;
-    int rc = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    return rc == 0 ? pid : -1;
-}
-
-static bool python_has_aiosmtpd(const char *python)
-{
-    char *argv[] = {(char *)python, "-c", "import aiosmtpd", NULL};
-    pid_t pid = spawn(argv, true);
-    int status = 0;
-    return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-           WEXITSTATUS(status) == 0;
-}
-
-/* python3 on PATH may be a pyenv or venv interpreter without Debian's packages: try the
- * system one too. NSDB_PYTHON overrides. */
-static const char *find_python_with_aiosmtpd(void)
-{
-    const char *candidates[] = {getenv("NSDB_PYTHON"), "python3", "/usr/bin/python3"};
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
-        if (candidates[i] != NULL && python_has_aiosmtpd(candidates[i]))
-            return candidates[i];
-    return NULL;
-}
-
-/* A loopback port nobody listens on (the kernel's pick, released again). */
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
-    socklen_t len = sizeof addr;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
-    close(fd);
-    return ntohs(addr.sin_port);
-}
 
 /* The whole file (malloc'd), or NULL when it cannot be opened. */
 static char *read_file(const char *path)
 {
     size_t len;
     return test_slurp_maybe(path, &len);
-}
-
-static bool sink_start(sink *s)
-{
-    if (test_mkdtemp(s->dir, sizeof s->dir, "nsdb-smtp") != 0) {
-        s->dir[0] = '\0';
-        return false;
-    }
-    if (access(SINK_SCRIPT, R_OK) != 0) {
-        fprintf(stderr, "test_smtp: %s not found; run the tests from the repository root\n",
-                SINK_SCRIPT);
-        return false;
-    }
-    s->port = free_port();
-    snprintf(s->url, sizeof s->url, "smtp://127.0.0.1:%d", s->port);
-    char port[16];
-    snprintf(port, sizeof port, "%d", s->port);
-    char *argv[] = {(char *)s->python, SINK_SCRIPT,        port, s->dir, "--refuse",
-                    REFUSED_RECIPIENT, "--tempfail", TEMPFAIL_RECIPIENT, NULL};
-    s->pid = spawn(argv, false);
-    if (s->pid <= 0)
-        return false;
-    char ready[128];
-    snprintf(ready, sizeof ready, "%s/.ready", s->dir);
-    for (double deadline = now_seconds() + 20; now_seconds() < deadline; sleep_ms(50)) {
-        if (access(ready, F_OK) == 0)
-            return true;
-        int status;
-        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
-            s->pid = 0;
-            fprintf(stderr, "test_smtp: smtp_sink.py exited before it was ready\n");
-            return false;
-        }
-    }
-    fprintf(stderr, "test_smtp: smtp_sink.py did not become ready\n");
-    return false;
-}
-
-static void sink_stop(sink *s)
-{
-    if (s->pid > 0) {
-        kill(s->pid, SIGTERM);
-        int status;
-        waitpid(s->pid, &status, 0);
-        s->pid = 0;
-    }
-    if (s->dir[0] != '\0')
-        test_remove_tree(s->dir);
 }
 
 static int smtp_group_setup(void **state)
