@@ -9,7 +9,7 @@
 #   make bench    benchmarks in bench/
 # WERROR=1 (set by CI) turns warnings into errors.
 
-PKGS     := libmicrohttpd sqlite3 libsodium jansson libcurl cairo pangocairo libutf8proc libzip libxml-2.0 xlsxwriter libcrypto libisofs-1 libpq
+PKGS     := libmicrohttpd sqlite3 libsodium jansson libcurl cairo pangocairo libutf8proc libzip libxml-2.0 xlsxwriter libcrypto libisofs-1 libpq liboath libqrencode
 CC       ?= cc
 # -Wswitch-enum: a switch on an enum names every value (a new state must be placed everywhere)
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral -Wswitch-enum

@@ -10,6 +10,7 @@ packages=(
   libsodium-dev libzxcvbn-dev libjansson-dev libutf8proc-dev libcurl4-openssl-dev
   libcairo2-dev libpango1.0-dev fonts-ipaexfont fonts-dejavu-core libcsv-dev libzip-dev libxml2-dev
   libxlsxwriter-dev libisofs-dev libssl-dev libcmocka-dev
+  liboath-dev libqrencode-dev
   valgrind cppcheck python3 python3-aiosmtpd poppler-utils wrk libreoffice-calc-nogui genisoimage openssl
   chromium
   clang libclang-rt-14-dev  # make fuzz: clang 14 and its libFuzzer, ASan, UBSan runtimes (a Recommends)

@@ -28,6 +28,8 @@ static const verb VERBS[] = {
      "ユーザを登録し、ユーザIDと初期パスワードを表示します。ROLE: mhlw operator muni_admin "
      "muni_staff",
      false},
+    {"user totp-reset", verb_user_totp_reset, "user totp-reset --user-id ID",
+     "ユーザの二要素認証（認証アプリの登録と回復コード）を初期化します。", false},
     {"municipality add", verb_municipality_add,
      "municipality add --code CODE --name NAME [--postal NNN-NNNN --address ADDRESS]",
      "地方公共団体を登録します（地方公共団体コードは検査数字つき6桁）。", false},

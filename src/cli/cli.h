@@ -93,6 +93,7 @@ int cli_problem(const nsdb_problem *pb);
 int verb_serve(int argc, char **argv, app_config *cfg);
 /* user_verbs.c */
 int verb_user_add(int argc, char **argv, app_config *cfg);
+int verb_user_totp_reset(int argc, char **argv, app_config *cfg);
 int verb_municipality_add(int argc, char **argv, app_config *cfg);
 /* token_verbs.c */
 int verb_token_add(int argc, char **argv, app_config *cfg);

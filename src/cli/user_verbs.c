@@ -1,6 +1,7 @@
 /*
  * user_verbs.c — the verbs that add accounts by hand: `user add` (administration and municipality
- * users, not institution users) and `municipality add` (API tokens: token_verbs.c).
+ * users, not institution users), `user totp-reset` (the operator's recovery of a user who lost
+ * the second factor) and `municipality add` (API tokens: token_verbs.c).
  * Each parses its options and calls its core/ operation, which checks the fields and writes the
  * row and its audit record in one transaction; secrets are shown once.
  */
@@ -15,6 +16,7 @@
 #include "core/accounts.h"
 #include "core/registry.h"
 #include "core/users.h"
+#include "store/users.h"
 #include "util/arena.h"
 
 static int user_add_run(const app_config *cfg, const user_add_input *in, bool json)
@@ -41,7 +43,7 @@ static int user_add_run(const app_config *cfg, const user_add_input *in, bool js
 }
 
 enum { O_ROLE = 1, O_NAME, O_MUNI, O_EMAIL, O_DEPT, O_CAT, O_JSON, O_KANA, O_CODE, O_POSTAL,
-       O_ADDRESS };
+       O_ADDRESS, O_USER_ID };
 
 typedef struct user_add_opts {
     user_add_input in;
@@ -85,6 +87,47 @@ int verb_user_add(int argc, char **argv, app_config *cfg)
         return EXIT_USAGE;
     }
     return user_add_run(cfg, &o.in, o.json);
+}
+
+static int user_id_option(int opt, const char *arg, void *ctx)
+{
+    if (opt != O_USER_ID)
+        return -1;
+    *(const char **)ctx = arg;
+    return 0;
+}
+
+int verb_user_totp_reset(int argc, char **argv, app_config *cfg)
+{
+    static const struct option OPTS[] = {COMMON_LONG_OPTIONS,
+                                         {"user-id", required_argument, NULL, O_USER_ID},
+                                         {NULL, 0, NULL, 0}};
+    const char *user_id = NULL;
+    int rc = cli_parse_options(argc, argv, cfg, OPTS, user_id_option, &user_id);
+    if (rc != 0)
+        return rc;
+    if (user_id == NULL || *user_id == '\0') {
+        fprintf(stderr, "nsdb: --user-id は必須です。\n");
+        return EXIT_USAGE;
+    }
+    cli_run r;
+    if ((rc = cli_run_open(&r, cfg)) != 0)
+        return rc;
+    store_user *u = NULL;
+    nsdb_problem pb = {0};
+    nsdb_err e = store_user_find_by_user_id(r.core.conn, r.arena, user_id, &u);
+    if (e == NSDB_ERR_NOT_FOUND)
+        problem_set(&pb, e, NULL, "指定されたユーザは見つかりません。");
+    else if (e != NSDB_OK)
+        problem_set(&pb, e, NULL, NULL);
+    else
+        e = core_user_totp_reset(&r.core, u, &pb);
+    rc = e == NSDB_OK ? 0 : cli_problem(&pb);
+    if (e == NSDB_OK)
+        printf("二要素認証を初期化しました（ユーザID %s）。次回ログイン時に設定し直します。\n",
+               u->user_id);
+    cli_run_close(&r);
+    return rc;
 }
 
 typedef struct municipality_opts {

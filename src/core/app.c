@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "core/media.h"
+#include "domain/totp.h"
 #include "store/migrate.h"
 #include "util/log.h"
 
@@ -88,7 +89,7 @@ nsdb_err app_open(app *a, const app_config *cfg, int pool_size)
 {
     memset(a, 0, sizeof *a);
     a->cfg = *cfg;
-    if (sodium_init() < 0)
+    if (sodium_init() < 0 || totp_library_init() != NSDB_OK)
         return NSDB_ERR_CRYPTO;
     const char *url = cfg->database_url;
     if (url != NULL && *url != '\0' && strncmp(url, "sqlite:", 7) != 0 &&

@@ -14,6 +14,8 @@
 #include "util/str.h"
 
 #define TOUCH_INTERVAL_SECONDS 60
+/* a password accepted but no code typed: the half-authenticated session ends after this */
+#define TOTP_PENDING_SECONDS 300
 
 bool core_password_matches(app *a, const store_user *u, const char *password)
 {
@@ -73,7 +75,8 @@ static NSDB_MUST_CHECK nsdb_err password_refused(core_ctx *c, const char *action
     /* a login refused before its check ("locked") also locks when every try is spent without a
        lock in place — tries whose server stopped between reservation and check would otherwise
        refuse every later login for good; a running lock has reset the count, so this is a no-op */
-    bool counts = strcmp(why, "password") == 0 || (reserved && strcmp(why, "locked") == 0);
+    bool counts = strcmp(why, "password") == 0 || strcmp(why, "totp") == 0 ||
+                  (reserved && strcmp(why, "locked") == 0);
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK && u != NULL && counts)
         e = reserved ? store_user_login_lock_if_spent(c->conn, u->pk, c->who.now,
@@ -95,6 +98,50 @@ static NSDB_MUST_CHECK nsdb_err password_refused(core_ctx *c, const char *action
         return e;
     }
     return NSDB_ERR_AUTH;
+}
+
+/* The password of an enrolled user was right: a half-authenticated session (only /login/totp
+   and logout accept it) and the try given back, since the codes take their own tries and the
+   password alone must not reset the count (issue 14); a hash of an older cost is replaced here,
+   where the password is known. The login's own record is written when the code is accepted. */
+static NSDB_MUST_CHECK nsdb_err password_accepted_totp_due(core_ctx *c, store_user *u,
+                                                            const char *new_hash,
+                                                            core_session *session_out,
+                                                            store_user **user_out,
+                                                            nsdb_problem *pb)
+{
+    core_actor anonymous = c->who;
+    c->who.user_pk = u->pk;
+    c->who.user_id = u->user_id;
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_user_login_release(c->conn, u->pk, new_hash);
+    if (e == NSDB_OK)
+        e = session_open(c, u->pk, session_out);
+    if (e == NSDB_OK)
+        e = store_session_mark_totp_pending(c->conn, session_out->hash);
+    if (e == NSDB_OK)
+        e = core_audit(c, "login_password", u->user_id, "ok",
+                       new_hash ? "totp_due rehashed" : "totp_due");
+    e = core_end(c, e);
+    c->who = anonymous;
+    if (e != NSDB_OK) {
+        sodium_memzero(session_out, sizeof *session_out);
+        return problem_set(pb, e, NULL, NULL);
+    }
+    *user_out = u;
+    return NSDB_OK;
+}
+
+nsdb_err core_session_open(core_ctx *c, int64_t user_pk, core_session *out)
+{
+    return session_open(c, user_pk, out);
+}
+
+nsdb_err core_login_refused(core_ctx *c, const store_user *u, const char *why, bool *locked)
+{
+    *locked = false;
+    return password_refused(c, "login", u, u->user_id, why, locked);
 }
 
 nsdb_err core_login(core_ctx *c, const char *user_id_raw, const char *password,
@@ -151,6 +198,8 @@ nsdb_err core_login(core_ctx *c, const char *user_id_raw, const char *password,
     if (u->password_hash != NULL && password_needs_rehash(u->password_hash, c->app->cfg.cost) &&
         password_hash(password, c->app->cfg.cost, rehash) == NSDB_OK)
         new_hash = rehash;
+    if (u->totp_enrolled_at != 0)
+        return password_accepted_totp_due(c, u, new_hash, session_out, user_out, pb);
     /* the audit record names the user who logged in */
     core_actor anonymous = c->who;
     c->who.user_pk = u->pk;
@@ -206,14 +255,28 @@ static NSDB_MUST_CHECK nsdb_err session_drop(core_ctx *c, const char *session_ha
 
 nsdb_err core_session_resume(core_ctx *c, const char *session_hash, store_user **user_out)
 {
+    bool pending = false;
+    nsdb_err e = core_session_resume_any(c, session_hash, user_out, &pending);
+    if (e == NSDB_OK && pending) {
+        *user_out = NULL;
+        return NSDB_ERR_NOT_FOUND;
+    }
+    return e;
+}
+
+nsdb_err core_session_resume_any(core_ctx *c, const char *session_hash, store_user **user_out,
+                                 bool *totp_pending_out)
+{
     *user_out = NULL;
+    *totp_pending_out = false;
     store_session s;
     nsdb_err e = store_session_find(c->conn, session_hash, &s);
     if (e != NSDB_OK)
         return e;
     const app_config *cfg = &c->app->cfg;
     if (session_expired(s.created_at, s.last_seen_at, c->who.now, cfg->session_idle_seconds,
-                        cfg->session_absolute_seconds))
+                        cfg->session_absolute_seconds) ||
+        (s.totp_pending && c->who.now - s.created_at > TOTP_PENDING_SECONDS))
         return session_drop(c, session_hash);
     store_user *u = NULL;
     e = store_user_find_by_pk(c->conn, c->arena, s.user_pk, &u);
@@ -230,6 +293,7 @@ nsdb_err core_session_resume(core_ctx *c, const char *session_hash, store_user *
             log_event(LOG_WARN, "session_touch_failed", NULL);
     }
     *user_out = u;
+    *totp_pending_out = s.totp_pending;
     return NSDB_OK;
 }
 

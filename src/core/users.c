@@ -11,6 +11,7 @@
 
 #include "domain/states.h"
 #include "domain/fields.h"
+#include "store/totp.h"
 
 /* The profile rules: municipal users (and admins) need kana, e-mail and category, as the form
    does; other users may leave them out, but what is given must be valid. */
@@ -179,6 +180,28 @@ nsdb_err core_user_reset_password(core_ctx *c, const store_user *target, nsdb_pr
         e = core_audit(c, "password_reset", target->user_id, "ok", NULL);
     e = core_end(c, e);
     free(sealed);
+    return e == NSDB_OK ? NSDB_OK : problem_set(pb, e, NULL, NULL);
+}
+
+nsdb_err core_user_totp_reset(core_ctx *c, const store_user *target, nsdb_problem *pb)
+{
+    if (!target_in_scope(c, target))
+        return out_of_scope(c, target, pb);
+    if (target->pk == c->who.user_pk)
+        return problem_set(pb, NSDB_ERR_CONFLICT, NULL,
+                           "自分の二要素認証は「自アカウント管理」で設定してください。");
+    bool removed = false;
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_totp_delete(c->conn, target->pk, c->who.now, &removed);
+    if (e == NSDB_OK && !removed)
+        e = NSDB_ERR_NOT_FOUND;
+    if (e == NSDB_OK)
+        e = core_audit(c, "totp_reset", target->user_id, "ok", NULL);
+    e = core_end(c, e);
+    if (e == NSDB_ERR_NOT_FOUND)
+        return problem_set(pb, NSDB_ERR_CONFLICT, NULL,
+                           "このユーザは二要素認証を設定していません。");
     return e == NSDB_OK ? NSDB_OK : problem_set(pb, e, NULL, NULL);
 }
 

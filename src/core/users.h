@@ -50,6 +50,11 @@ NSDB_MUST_CHECK nsdb_err core_user_update_profile(core_ctx *c, const store_user 
 NSDB_MUST_CHECK nsdb_err core_user_reset_password(core_ctx *c, const store_user *target,
                                                   nsdb_problem *pb);
 /* 利用停止 (suspend) / 再開; suspending ends the user's sessions. Not on oneself. */
+/* 二要素認証の初期化: removes the target's secret and recovery codes (audited), so that the
+   next login needs the password only and a role that must enrol is sent to enrol again.
+   NSDB_ERR_CONFLICT for oneself or a user not enrolled. */
+NSDB_MUST_CHECK nsdb_err core_user_totp_reset(core_ctx *c, const store_user *target,
+                                              nsdb_problem *pb);
 NSDB_MUST_CHECK nsdb_err core_user_set_suspended(core_ctx *c, const store_user *target,
                                                  bool suspend, nsdb_problem *pb);
 

@@ -24,16 +24,24 @@ static void session_from_row(arena *a, db_stmt *st, void *row)
     s->user_pk = db_column_int(st, 0);
     s->created_at = db_column_int(st, 1);
     s->last_seen_at = db_column_int(st, 2);
+    s->totp_pending = db_column_int(st, 3) != 0;
 }
 
 nsdb_err store_session_find(db *conn, const char *token_hash, store_session *out)
 {
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
-                          "SELECT user_pk, created_at, last_seen_at FROM sessions "
+                          "SELECT user_pk, created_at, last_seen_at, totp_pending FROM sessions "
                           "WHERE token_hash = $1",
                           "t", token_hash);
     return e != NSDB_OK ? e : store_row_read(st, NULL, out, session_from_row);
+}
+
+nsdb_err store_session_mark_totp_pending(db *conn, const char *token_hash)
+{
+    STORE_ASSERT_WRITE(conn);
+    return db_exec(conn, NULL, "UPDATE sessions SET totp_pending = 1 WHERE token_hash = $1", "t",
+                   token_hash);
 }
 
 nsdb_err store_session_touch(db *conn, const char *token_hash, int64_t now)

@@ -44,6 +44,7 @@ static void user_read_row(arena *a, db_stmt *st, void *row)
     u->created_at = db_column_int(st, 21);
     u->title = store_column_strdup(a, st, 22);
     u->phone = store_column_strdup(a, st, 23);
+    u->totp_enrolled_at = db_column_int(st, 24);
 }
 
 store_user *user_from_row(arena *a, db_stmt *st)
@@ -205,6 +206,16 @@ nsdb_err store_user_login_lock_if_spent(db *conn, int64_t pk, int64_t now, int m
                          "iii", pk, now + lock_seconds, (int64_t)max_failures);
     *locked_out = e == NSDB_OK && changes > 0;
     return e;
+}
+
+nsdb_err store_user_login_release(db *conn, int64_t pk, const char *rehash)
+{
+    STORE_ASSERT_WRITE(conn);
+    return db_exec(conn, NULL,
+                   "UPDATE users SET failed_logins = CASE WHEN failed_logins > 0 "
+                   "THEN failed_logins - 1 ELSE 0 END, "
+                   "password_hash = COALESCE($2, password_hash) WHERE id = $1",
+                   "it", pk, rehash);
 }
 
 nsdb_err store_user_login_succeeded(db *conn, int64_t pk, int64_t now, const char *rehash)

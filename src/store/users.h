@@ -41,6 +41,7 @@ typedef struct store_user {
     int64_t failed_logins;
     int64_t locked_until;
     int64_t created_at;
+    int64_t totp_enrolled_at; /* 0 until two-factor enrolment is confirmed */
 } store_user;
 
 typedef struct store_user_new {
@@ -89,6 +90,11 @@ NSDB_MUST_CHECK nsdb_err store_user_login_reserve(db *conn, int64_t pk, int64_t 
 NSDB_MUST_CHECK nsdb_err store_user_login_lock_if_spent(db *conn, int64_t pk, int64_t now,
                                                         int max_failures, int64_t lock_seconds,
                                                         bool *locked_out);
+/* Gives back the try a login reserved, when the password was right but the second factor is
+   still due: the codes typed at /login/totp take their own tries, so the password alone neither
+   spends one nor resets the count. Replaces the hash when rehash != NULL (a password of an
+   older cost, typed right). */
+NSDB_MUST_CHECK nsdb_err store_user_login_release(db *conn, int64_t pk, const char *rehash);
 /* Resets failures; replaces the hash when rehash != NULL (cost raised in configuration). */
 NSDB_MUST_CHECK nsdb_err store_user_login_succeeded(db *conn, int64_t pk, int64_t now,
                                                     const char *rehash);

@@ -34,7 +34,7 @@ void auth_load_session(web_ctx *ctx)
     sodium_memzero(token, sizeof token);
     core_ctx c = web_core(ctx);
     store_user *u = NULL;
-    if (core_session_resume(&c, ctx->session_hash, &u) != NSDB_OK)
+    if (core_session_resume_any(&c, ctx->session_hash, &u, &ctx->totp_pending) != NSDB_OK)
         return;
     ctx->user = u;
     ctx->session_token = arena_strdup(ctx->req->arena, http_cookie(ctx->req, SESSION_COOKIE));

@@ -75,6 +75,11 @@ void web_login_submit(web_ctx *ctx)
     sodium_memzero(&session, sizeof session);
     ctx->user = u;
     ctx->req->log_user = u->user_id;
+    if (u->totp_enrolled_at != 0) { /* half-authenticated: the code is still due */
+        ctx->totp_pending = true;
+        http_redirect(ctx->req, 303, "/login/totp");
+        return;
+    }
     http_metrics_count("login", "ok");
     http_redirect(ctx->req, 303, u->must_change_password ? "/account/password" : "/");
 }

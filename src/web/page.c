@@ -49,7 +49,7 @@ json_t *page_data(web_ctx *ctx, const char *title)
             json_object_set_new(user, "institution_name", json_string(u->institution_name));
         json_object_set_new(data, "user", user);
         json_object_set_new(data, "must_change_password", json_boolean(u->must_change_password));
-        if (!u->must_change_password)
+        if (!u->must_change_password && !ctx->totp_pending && !web_totp_enrolment_due(ctx))
             json_object_set_new(data, "nav", menu_items_for(u->role, ctx->req->path));
     }
     return data;

@@ -1,7 +1,9 @@
 /*
  * routes.c — the one route table: method, path pattern, handler, roles allowed, flags. The
- * dispatcher enforces login, roles, the forced first password change and CSRF from this table,
- * so a handler never has to remember them.
+ * dispatcher enforces login, roles, the forced first password change, two-factor authentication
+ * (a half-authenticated session reaches only ROUTE_TOTP_STEP routes; the roles that must enrol
+ * reach only the enrolment, the password change and logout until they do) and CSRF from this
+ * table, so a handler never has to remember them.
  */
 #include <string.h>
 #include <time.h>
@@ -20,7 +22,13 @@ static const route ROUTES[] = {
     {"GET", "/static/{}", web_static, 0, ROUTE_PUBLIC, NULL},
     {"GET", "/login", web_login_form, 0, ROUTE_PUBLIC, NULL},
     {"POST", "/login", web_login_submit, 0, ROUTE_PUBLIC | ROUTE_CSRF, NULL},
-    {"POST", "/logout", web_logout, ROLES_ALL, ROUTE_CSRF | ROUTE_PENDING_OK, NULL},
+    {"POST", "/logout", web_logout, ROLES_ALL,
+     ROUTE_CSRF | ROUTE_PENDING_OK | ROUTE_TOTP_STEP, NULL},
+    {"GET", "/login/totp", web_login_totp_form, ROLES_ALL, ROUTE_TOTP_STEP, NULL},
+    {"POST", "/login/totp", web_login_totp_submit, ROLES_ALL, ROUTE_CSRF | ROUTE_TOTP_STEP, NULL},
+    {"GET", "/account/totp", web_totp_form, ROLES_ALL, ROUTE_TOTP_ENROL, NULL},
+    {"POST", "/account/totp", web_totp_submit, ROLES_ALL, ROUTE_CSRF | ROUTE_TOTP_ENROL, NULL},
+    {"POST", "/account/totp/disable", web_totp_disable, ROLES_ALL, ROUTE_CSRF, NULL},
     {"GET", "/account/password", web_account_form, ROLES_ALL, ROUTE_PENDING_OK, NULL},
     {"POST", "/account/password", web_account_submit, ROLES_ALL, ROUTE_CSRF | ROUTE_PENDING_OK, NULL},
     {"GET", "/", web_menu, ROLES_ALL, 0, NULL},
@@ -40,6 +48,10 @@ static const route ROUTES[] = {
     {"POST", "/muni-users/{}/edit", web_muni_user_edit_submit, ROLE_MUNI_ADMIN, ROUTE_CSRF, NULL},
     {"POST", "/muni-users/{}/reset", web_user_button, ROLE_MUNI_ADMIN, ROUTE_CSRF,
      &(const user_button){ROLES_MUNI, USER_ACTION_RESET, "/muni-users"}},
+    {"GET", "/muni-users/{}/totp-reset", web_user_totp_reset_confirm, ROLE_MUNI_ADMIN, 0,
+     &(const user_button){ROLES_MUNI, USER_ACTION_TOTP_RESET, "/muni-users"}},
+    {"POST", "/muni-users/{}/totp-reset", web_user_button, ROLE_MUNI_ADMIN, ROUTE_CSRF,
+     &(const user_button){ROLES_MUNI, USER_ACTION_TOTP_RESET, "/muni-users"}},
     {"POST", "/muni-users/{}/suspend", web_user_button, ROLE_MUNI_ADMIN, ROUTE_CSRF,
      &(const user_button){ROLES_MUNI, USER_ACTION_SUSPEND, "/muni-users"}},
     {"POST", "/muni-users/{}/resume", web_user_button, ROLE_MUNI_ADMIN, ROUTE_CSRF,
@@ -48,6 +60,10 @@ static const route ROUTES[] = {
     {"GET", "/institution/users", web_institution_users, ROLE_INST_MANAGER, 0, NULL},
     {"POST", "/institution/users/{}/reset", web_user_button, ROLE_INST_MANAGER, ROUTE_CSRF,
      &(const user_button){ROLES_INSTITUTION, USER_ACTION_RESET, "/institution/users"}},
+    {"GET", "/institution/users/{}/totp-reset", web_user_totp_reset_confirm, ROLE_INST_MANAGER, 0,
+     &(const user_button){ROLES_INSTITUTION, USER_ACTION_TOTP_RESET, "/institution/users"}},
+    {"POST", "/institution/users/{}/totp-reset", web_user_button, ROLE_INST_MANAGER, ROUTE_CSRF,
+     &(const user_button){ROLES_INSTITUTION, USER_ACTION_TOTP_RESET, "/institution/users"}},
     {"POST", "/institution/users/{}/suspend", web_user_button, ROLE_INST_MANAGER, ROUTE_CSRF,
      &(const user_button){ROLES_INSTITUTION, USER_ACTION_SUSPEND, "/institution/users"}},
     {"POST", "/institution/users/{}/resume", web_user_button, ROLE_INST_MANAGER, ROUTE_CSRF,
@@ -83,6 +99,10 @@ static const route ROUTES[] = {
     {"POST", "/inst-users/{}/edit", web_inst_user_edit_submit, ROLES_MUNI, ROUTE_CSRF, NULL},
     {"POST", "/inst-users/{}/reset", web_user_button, ROLES_MUNI, ROUTE_CSRF,
      &(const user_button){ROLES_INSTITUTION, USER_ACTION_RESET, "/inst-users"}},
+    {"GET", "/inst-users/{}/totp-reset", web_user_totp_reset_confirm, ROLES_MUNI, 0,
+     &(const user_button){ROLES_INSTITUTION, USER_ACTION_TOTP_RESET, "/inst-users"}},
+    {"POST", "/inst-users/{}/totp-reset", web_user_button, ROLES_MUNI, ROUTE_CSRF,
+     &(const user_button){ROLES_INSTITUTION, USER_ACTION_TOTP_RESET, "/inst-users"}},
     {"POST", "/inst-users/{}/suspend", web_user_button, ROLES_MUNI, ROUTE_CSRF,
      &(const user_button){ROLES_INSTITUTION, USER_ACTION_SUSPEND, "/inst-users"}},
     {"POST", "/inst-users/{}/resume", web_user_button, ROLES_MUNI, ROUTE_CSRF,
@@ -164,6 +184,13 @@ static bool gate(web_ctx *ctx)
     ctx->route = r;
     if (!(r->flags & ROUTE_PUBLIC) || strcmp(r->pattern, "/login") == 0)
         auth_load_session(ctx);
+    /* a half-authenticated session (password right, code due) opens nothing but /login/totp
+       and logout */
+    if (ctx->user != NULL && ctx->totp_pending &&
+        !(r->flags & (ROUTE_TOTP_STEP | ROUTE_PUBLIC))) {
+        http_redirect(req, 303, "/login/totp");
+        return false;
+    }
     if (!(r->flags & ROUTE_PUBLIC)) {
         if (ctx->user == NULL) {
             http_redirect(req, 303, "/login");
@@ -174,6 +201,13 @@ static bool gate(web_ctx *ctx)
             page_error(ctx, 403, "この画面を利用する権限がありません。");
             return false;
         }
+    }
+    /* the roles that must use two-factor authentication enrol before anything else (after the
+       forced password change, which dispatch sends them to first) */
+    if (web_totp_enrolment_due(ctx) &&
+        !(r->flags & (ROUTE_PENDING_OK | ROUTE_TOTP_ENROL | ROUTE_PUBLIC))) {
+        http_redirect(req, 303, "/account/totp");
+        return false;
     }
     return true;
 }

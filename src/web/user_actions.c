@@ -47,6 +47,17 @@ void user_action_reset(web_ctx *ctx, const store_user *u, const char *back)
     done_redirect(ctx, back, "reset", u->user_id);
 }
 
+static void user_action_totp_reset(web_ctx *ctx, const store_user *u, const char *back)
+{
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    if (core_user_totp_reset(&c, u, &pb) != NSDB_OK) {
+        web_problem_page(ctx, &pb);
+        return;
+    }
+    done_redirect(ctx, back, "totp_reset", u->user_id);
+}
+
 void user_action_set_status(web_ctx *ctx, const store_user *u, bool suspend, const char *back)
 {
     core_ctx c = web_core(ctx);
@@ -65,6 +76,8 @@ void user_action_run(web_ctx *ctx, unsigned roles, user_action action, const cha
         return;
     if (action == USER_ACTION_RESET)
         user_action_reset(ctx, u, back);
+    else if (action == USER_ACTION_TOTP_RESET)
+        user_action_totp_reset(ctx, u, back);
     else
         user_action_set_status(ctx, u, action == USER_ACTION_SUSPEND, back);
 }
@@ -95,6 +108,8 @@ const char *user_action_done_message(web_ctx *ctx)
                        : strcmp(done, "suspend") == 0 ? "利用停止にしました（ユーザID %s）。"
                        : strcmp(done, "resume") == 0  ? "利用を再開しました（ユーザID %s）。"
                        : strcmp(done, "edit") == 0    ? "変更しました（ユーザID %s）。"
+                       : strcmp(done, "totp_reset") == 0
+                           ? "二要素認証を初期化しました（ユーザID %s）。次回ログイン時に設定し直します。"
                                                       : NULL;
     return text ? arena_printf(ctx->req->arena, text, who) : NULL;
 }

@@ -16,7 +16,12 @@ store_user *user_in_scope(web_ctx *ctx, unsigned roles);
 void user_action_reset(web_ctx *ctx, const store_user *u, const char *back);
 void user_action_set_status(web_ctx *ctx, const store_user *u, bool suspend, const char *back);
 /* A button of the 操作 column. */
-typedef enum { USER_ACTION_RESET, USER_ACTION_SUSPEND, USER_ACTION_RESUME } user_action;
+typedef enum {
+    USER_ACTION_RESET,
+    USER_ACTION_SUSPEND,
+    USER_ACTION_RESUME,
+    USER_ACTION_TOTP_RESET, /* 二要素認証の初期化: the same administrators as パスワード初期化 */
+} user_action;
 /* One 操作 button of a user screen, declared with its route (routes.c): the user of the path
    must have one of roles (404 otherwise); after the action the browser goes back to back. */
 typedef struct user_button {

@@ -28,6 +28,8 @@ enum {
     ROUTE_CSRF = 1 << 1,       /* state-changing: a valid csrf field is required */
     ROUTE_PENDING_OK = 1 << 2, /* reachable before the forced first password change */
     ROUTE_UPLOAD = 1 << 3,     /* accepts a large multipart body */
+    ROUTE_TOTP_STEP = 1 << 4,  /* reachable by a half-authenticated session (code still due) */
+    ROUTE_TOTP_ENROL = 1 << 5, /* reachable before a role that must enrol has enrolled */
 };
 
 typedef struct web_ctx web_ctx;
@@ -52,6 +54,7 @@ struct web_ctx {
     const char *session_token; /* from the cookie; never logged */
     char session_hash[SECRET_TOKEN_HASH_HEX_LEN + 1];
     const char *csrf_token;
+    bool totp_pending; /* the session's password was right; the second factor is still due */
 };
 
 /* routes.c */
@@ -119,12 +122,23 @@ const char *page_format_time(web_ctx *ctx, int64_t unix_time);
 /* Adds {field: message} to data["errors"] and an entry to data["error_list"] for the summary. */
 void page_add_error(json_t *data, const char *field, const char *label, const char *message);
 
+/* totp.c: whether the logged-in user must enrol in two-factor authentication before anything
+   but the enrolment page, the password change and logout. */
+bool web_totp_enrolment_due(const web_ctx *ctx);
+
 /* screens */
 void web_login_form(web_ctx *ctx);
 void web_login_submit(web_ctx *ctx);
 void web_logout(web_ctx *ctx);
 void web_account_form(web_ctx *ctx);
 void web_account_submit(web_ctx *ctx);
+void web_totp_form(web_ctx *ctx);
+void web_totp_submit(web_ctx *ctx);
+void web_totp_disable(web_ctx *ctx);
+void web_login_totp_form(web_ctx *ctx);
+void web_login_totp_submit(web_ctx *ctx);
+/* The confirmation page of 二要素認証の初期化 (GET on the path of the POST; arg: user_button). */
+void web_user_totp_reset_confirm(web_ctx *ctx);
 void web_menu(web_ctx *ctx);
 void web_healthz(web_ctx *ctx);
 void web_metrics(web_ctx *ctx);

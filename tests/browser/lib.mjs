@@ -8,6 +8,7 @@
 // started here is also killed when the process exits, whatever happens.
 
 import { spawn, execFile } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -338,7 +339,76 @@ export function pathOf(page) {
   return u.pathname + u.search;
 }
 
-/** Fills the login form by its labels and submits it; waits for the resulting navigation. */
+// Two-factor authentication (issue 14): users are enrolled through the real page, as a person
+// with an authenticator app would, and their secrets kept here so that later logins pass
+// /login/totp. user ID -> { secret (base32), lastStep, recovery: [unused codes] }
+const totpUsers = new Map();
+
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const out = [];
+  for (const ch of text.replace(/=+$/, '')) {
+    value = (value << 5) | alphabet.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 6238 (HMAC-SHA1, 6 digits) of a 30-second time step. */
+export function totpCode(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+const totpStep = () => Math.floor(Date.now() / 30000);
+
+/** A code the server has not seen for the user: this step, the next, a recovery code, or a wait. */
+export async function totpNextCode(userId) {
+  const state = totpUsers.get(userId);
+  for (;;) {
+    const now = totpStep();
+    for (const step of [now, now + 1]) {
+      if (step > state.lastStep) {
+        state.lastStep = step;
+        return totpCode(state.secret, step);
+      }
+    }
+    if (state.recovery.length > 0) return state.recovery.pop();
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** On /account/totp: reads the otpauth URI, types the current code, keeps the recovery codes and
+ * goes on to the menu. */
+export async function enrolTotp(page) {
+  const uri = await page.locator('.totp-uri').innerText();
+  const m = uri.match(/^otpauth:\/\/totp\/nsdb:([A-Z0-9]{12})\?secret=([A-Z2-7]+)&issuer=nsdb/);
+  assert(m, `no otpauth URI on the enrolment page: ${uri}`);
+  const step = totpStep();
+  await page.getByLabel('確認コード').fill(totpCode(m[2], step));
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load' }),
+    page.getByRole('button', { name: '設定する' }).click(),
+  ]);
+  const recovery = await page.locator('.recovery-code').allInnerTexts();
+  assertEqual(recovery.length, 10, 'recovery codes shown after enrolment');
+  totpUsers.set(m[1], { secret: m[2], lastStep: step, recovery });
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load' }),
+    page.getByRole('link', { name: 'メニューへ進む' }).click(),
+  ]);
+}
+
+/** Fills the login form by its labels and submits it; waits for the resulting navigation. A user
+ * enrolled by enrolTotp is taken through /login/totp with a fresh code. */
 export async function submitLogin(page, userId, password) {
   await page.getByLabel('ユーザID').fill(userId);
   await page.getByLabel('パスワード', { exact: true }).fill(password);
@@ -346,9 +416,18 @@ export async function submitLogin(page, userId, password) {
     page.waitForNavigation({ waitUntil: 'load' }),
     page.getByRole('button', { name: 'ログイン' }).click(),
   ]);
+  const known = userId.trim().toUpperCase();
+  if (new URL(page.url()).pathname === '/login/totp' && totpUsers.has(known)) {
+    await page.getByLabel('確認コード').fill(await totpNextCode(known));
+    await Promise.all([
+      page.waitForNavigation({ waitUntil: 'load' }),
+      page.getByRole('button', { name: '確認する' }).click(),
+    ]);
+  }
 }
 
-/** Fills the password change form by its labels and submits it. */
+/** Fills the password change form by its labels and submits it. When the role must enrol in
+ * two-factor authentication next (/account/totp), enrols and goes on to the menu. */
 export async function submitPasswordChange(page, current, next, confirm = next) {
   await page.getByLabel('現在のパスワード').fill(current);
   await page.getByLabel('新しいパスワード', { exact: true }).fill(next);
@@ -357,6 +436,7 @@ export async function submitPasswordChange(page, current, next, confirm = next) 
     page.waitForNavigation({ waitUntil: 'load' }),
     page.getByRole('button', { name: '変更する' }).click(),
   ]);
+  if (new URL(page.url()).pathname === '/account/totp') await enrolTotp(page);
 }
 
 /**

@@ -18,6 +18,8 @@ done), and every ``nsdb`` run with a data folder is given ``--database`` for it.
 """
 
 import base64
+import hashlib
+import hmac
 import html
 import http.client
 import http.cookiejar
@@ -28,6 +30,7 @@ import secrets
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import tempfile
 import time
@@ -389,6 +392,42 @@ def extract_csrf(page):
     return None
 
 
+# ---- two-factor authentication (issue 14). The harness enrols users through the real pages and
+# remembers each one's secret, so that its later logins pass /login/totp as a person's would.
+TOTP_USERS = {}  # user ID -> {"secret": base32, "last_step": int, "recovery": [unused codes]}
+TOTP_SECRETS = set()  # every secret and recovery code seen: never in a log or audit record
+_TOTP_URI = re.compile(r"otpauth://totp/nsdb:([A-Z0-9]{12})\?secret=([A-Z2-7]+)&amp;issuer=nsdb")
+_RECOVERY_CODE = re.compile(r'<code class="recovery-code">([0-9A-Z]{5}-[0-9A-Z]{5})</code>')
+
+
+def totp_code(secret_base32, step):
+    """RFC 6238 (HMAC-SHA1, 6 digits) of a time step."""
+    key = base64.b32decode(secret_base32 + "=" * (-len(secret_base32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
+    return "%06d" % (value % 1000000)
+
+
+def totp_step():
+    return int(time.time()) // 30
+
+
+def totp_next_code(user_id):
+    """A code the server has not seen for this user: the current step, else the next one (both
+    within its ±1 window), else an unused recovery code, else the next step after a wait."""
+    state = TOTP_USERS[user_id]
+    while True:
+        now = totp_step()
+        for step in (now, now + 1):
+            if step > state["last_step"]:
+                state["last_step"] = step
+                return totp_code(state["secret"], step)
+        if state["recovery"]:
+            return state["recovery"].pop()
+        time.sleep(1)
+
+
 def visible_text(page):
     """The text of an HTML page without tags, entities decoded, whitespace collapsed."""
     page = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", page)
@@ -465,15 +504,56 @@ class Client:
         return self.request("POST", path, data=body, headers=headers, **kw)
 
     def login(self, user_id, password):
-        """GET /login, then POST /login with the page's csrf token; returns the POST response."""
+        """GET /login, then POST /login with the page's csrf token; returns the POST response.
+        A user the harness enrolled in two-factor authentication is taken through /login/totp
+        with a fresh code, and the response of that step is returned instead."""
         token = self.page_csrf("/login")
-        return self.post("/login", {"user_id": user_id, "password": password, "csrf": token})
+        r = self.post("/login", {"user_id": user_id, "password": password, "csrf": token})
+        known = (user_id or "").strip().upper()
+        if r.status == 303 and r.location == "/login/totp" and known in TOTP_USERS:
+            return self.login_totp(totp_next_code(known))
+        return r
+
+    def login_totp(self, code):
+        """The second step of a login: POST /login/totp with a code or a recovery code."""
+        return self.post("/login/totp", {"code": code, "csrf": self.page_csrf("/login/totp")})
 
     def change_password(self, current, new, confirm=None, csrf=None):
+        """POST /account/password. When the server then demands two-factor enrolment (roles
+        mhlw, operator, muni_admin), enrols through /account/totp; returns the POST response."""
         token = csrf if csrf is not None else self.page_csrf("/account/password")
-        return self.post("/account/password", {
+        r = self.post("/account/password", {
             "current_password": current, "new_password": new,
             "new_password_confirm": new if confirm is None else confirm, "csrf": token})
+        if r.status == 303 and r.location == "/?done=password":
+            due = self.get("/")
+            if due.status == 303 and due.location == "/account/totp":
+                self.enrol_totp()
+            self.last = r
+        return r
+
+    def enrol_totp(self):
+        """Enrols the logged-in user through GET/POST /account/totp like a person with an
+        authenticator app; remembers the secret and recovery codes. Returns (user ID, secret,
+        recovery codes)."""
+        page = self.get("/account/totp")
+        if page.status != 200:
+            raise AssertionError("GET /account/totp: expected 200, got %r" % page)
+        m = _TOTP_URI.search(page.text)
+        if not m:
+            raise AssertionError("GET /account/totp: no otpauth URI in the page")
+        user_id, secret = m.group(1), m.group(2)
+        TOTP_SECRETS.add(secret)
+        step = totp_step()
+        r = self.post("/account/totp", {"code": totp_code(secret, step), "csrf": page.csrf()})
+        if r.status != 200:
+            raise AssertionError("POST /account/totp: expected 200, got %r" % r)
+        codes = _RECOVERY_CODE.findall(r.text)
+        if len(codes) != 10:
+            raise AssertionError("POST /account/totp: expected 10 recovery codes, got %r" % codes)
+        TOTP_SECRETS.update(codes)
+        TOTP_USERS[user_id] = {"secret": secret, "last_step": step, "recovery": list(codes)}
+        return user_id, secret, codes
 
     def logout(self):
         token = self.page_csrf("/account/password")
@@ -569,7 +649,7 @@ class NsdbTestCase(unittest.TestCase):
             if code != 0:
                 raise AssertionError("%s: server exited with status %r after SIGTERM (expected 0):\n%s"
                                      % (cls.__name__, code, err[-4000:]))
-            leaked = [s for s in cls.secrets if s and s in err]
+            leaked = [s for s in cls.secrets | TOTP_SECRETS if s and s in err]
             if leaked:
                 raise AssertionError("%s: a password typed in the tests appears in the server log"
                                      % cls.__name__)
