@@ -25,28 +25,11 @@
 
 #include "both_backends.h"
 #include "test_support.h"
-
-struct fixture {
-    app app;
-    char dir[64];
-    arena *arena;
-    core_ctx cli; /* the command line as actor */
-};
+#include "core_fixture.h"
 
 static int setup_with(void **state, const char *url)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    assert_int_equal(test_mkdtemp(f->dir, sizeof f->dir, "nsdb-test-registry"), 0);
-    app_config cfg;
-    app_config_defaults(&cfg);
-    cfg.data_dir = f->dir;
-    cfg.database_url = url;
-    assert_int_equal(app_open(&f->app, &cfg, 2), NSDB_OK);
-    f->arena = arena_new();
-    f->cli = (core_ctx){.app = &f->app,
-                        .conn = db_pool_acquire(f->app.pool),
-                        .arena = f->arena,
-                        .who = core_actor_cli()};
+    struct fixture *f = core_fixture_open(url, "nsdb-test-registry");
     nsdb_problem pb = {0};
     /* a PostgreSQL database is shared by the runs: a code already there is fine */
     nsdb_err e = core_municipality_add(&f->cli, "131016", "千代田区", NULL, NULL, &pb);
@@ -59,18 +42,7 @@ static int setup_with(void **state, const char *url)
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    if (f == NULL)
-        return 0;
-    db_pool_release(f->app.pool, f->cli.conn);
-    arena_free(f->arena);
-    app_close(&f->app);
-    char path[128];
-    snprintf(path, sizeof path, "%s/media", f->dir);
-    rmdir(path);
-    remove_data_dir(f->dir);
-    free(f);
-    return 0;
+    return core_fixture_close(state);
 }
 
 static const char *hash_of(struct fixture *f, const char *token)

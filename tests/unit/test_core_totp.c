@@ -26,30 +26,11 @@
 
 #include "both_backends.h"
 #include "test_support.h"
-
-struct fixture {
-    app app;
-    char dir[64];
-    arena *arena;
-    core_ctx cli; /* the command line as actor */
-};
+#include "core_fixture.h"
 
 static int setup_with(void **state, const char *url)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    assert_int_equal(test_mkdtemp(f->dir, sizeof f->dir, "nsdb-test-totp"), 0);
-    app_config cfg;
-    app_config_defaults(&cfg);
-    cfg.data_dir = f->dir;
-    cfg.database_url = url;
-    assert_int_equal(app_open(&f->app, &cfg, 2), NSDB_OK);
-    assert_int_equal(password_hash("dummy-password-for-timing", cfg.cost, f->app.dummy_hash),
-                     NSDB_OK);
-    f->arena = arena_new();
-    f->cli = (core_ctx){.app = &f->app,
-                        .conn = db_pool_acquire(f->app.pool),
-                        .arena = f->arena,
-                        .who = core_actor_cli()};
+    struct fixture *f = core_fixture_open(url, "nsdb-test-totp");
     nsdb_problem pb = {0};
     assert_int_equal(core_municipality_add(&f->cli, "131016", "千代田区", "100-8601",
                                            "東京都千代田区九段南1-2-1", &pb),
@@ -60,19 +41,7 @@ static int setup_with(void **state, const char *url)
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    if (f == NULL)
-        return 0;
-    db_fault_inject(0);
-    db_pool_release(f->app.pool, f->cli.conn);
-    arena_free(f->arena);
-    app_close(&f->app);
-    char path[128];
-    snprintf(path, sizeof path, "%s/media", f->dir);
-    rmdir(path);
-    remove_data_dir(f->dir);
-    free(f);
-    return 0;
+    return core_fixture_close(state);
 }
 
 static core_ctx as_user(struct fixture *f, const store_user *u)
