@@ -173,7 +173,8 @@ nsdb_err core_user_reset_password(core_ctx *c, const store_user *target, nsdb_pr
     if (e == NSDB_OK)
         e = core_begin(c);
     if (e == NSDB_OK)
-        e = store_user_reset_password(c->conn, target->pk, sealed, sealed_len, c->who.now);
+        e = store_user_reset_password(c->conn, target->pk, sealed, sealed_len, c->who.user_pk,
+                                      c->who.now);
     if (e == NSDB_OK)
         e = store_session_delete_for_user(c->conn, target->pk, NULL);
     if (e == NSDB_OK)
@@ -227,11 +228,27 @@ nsdb_err core_user_set_suspended(core_ctx *c, const store_user *target, bool sus
     return e == NSDB_OK ? NSDB_OK : problem_set(pb, e, NULL, NULL);
 }
 
+const char *core_notice_refusal(const core_ctx *c, const store_user *target)
+{
+    /* an institution's 責任者 prints only the notice of a password they reset themselves: the
+       first notice of a doctor is the municipality's to print (its 発行済 must mean it did) */
+    if (c->who.institution_pk != 0 && target->initial_password_by != c->who.user_pk)
+        return "この通知書は自治体が発行します。医療機関の責任者が出力できるのは、自分でパスワード"
+               "を初期化したユーザの通知書だけです。";
+    return NULL;
+}
+
 nsdb_err core_notices_printed(core_ctx *c, store_user *const *users, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (!target_in_scope(c, users[i]))
             return out_of_scope(c, users[i], NULL);
+        if (core_notice_refusal(c, users[i]) != NULL) {
+            nsdb_err e = core_audit_event(c, "notice_print", users[i]->user_id, "denied",
+                                          "not reset by this user");
+            return e == NSDB_OK ? NSDB_ERR_FORBIDDEN : e;
+        }
+    }
     nsdb_err e = core_begin(c);
     for (size_t i = 0; e == NSDB_OK && i < n; i++) {
         e = store_user_mark_notice_issued(c->conn, users[i]->pk, c->who.now);

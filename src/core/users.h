@@ -58,6 +58,10 @@ NSDB_MUST_CHECK nsdb_err core_user_totp_reset(core_ctx *c, const store_user *tar
 NSDB_MUST_CHECK nsdb_err core_user_set_suspended(core_ctx *c, const store_user *target,
                                                  bool suspend, nsdb_problem *pb);
 
+/* Why the actor may not print target's notice (a 責任者: only of a password they reset
+   themselves), or NULL. core_notices_printed refuses such a user with NSDB_ERR_FORBIDDEN. */
+const char *core_notice_refusal(const core_ctx *c, const store_user *target);
+
 /* ID・PW発行通知書 printed for users[0..n): each 未発行 becomes 発行済 and each print is audited
    (notice_print; detail "bulk" when several), in one transaction. */
 NSDB_MUST_CHECK nsdb_err core_notices_printed(core_ctx *c, store_user *const *users, size_t n);

@@ -45,6 +45,7 @@ static void user_read_row(arena *a, db_stmt *st, void *row)
     u->title = store_column_strdup(a, st, 22);
     u->phone = store_column_strdup(a, st, 23);
     u->totp_enrolled_at = db_column_int(st, 24);
+    u->initial_password_by = db_column_int(st, 25);
 }
 
 store_user *user_from_row(arena *a, db_stmt *st)
@@ -103,8 +104,9 @@ nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64
         conn,
         "INSERT INTO users (user_id, role, name, name_kana, email, department, category, "
         "municipality_id, institution_id, doctor_number, specialty, initial_password_sealed, "
-        "created_by, created_at, updated_at, title, phone, name_search) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17) "
+        "created_by, created_at, updated_at, title, phone, name_search, initial_password_by) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, "
+        "$13) "
         "ON CONFLICT (user_id) DO NOTHING RETURNING id",
         &st);
     if (e != NSDB_OK)
@@ -296,14 +298,20 @@ nsdb_err store_user_mark_notice_issued(db *conn, int64_t pk, int64_t now)
 }
 
 nsdb_err store_user_reset_password(db *conn, int64_t pk, const unsigned char *sealed,
-                                   size_t sealed_len, int64_t now)
+                                   size_t sealed_len, int64_t by, int64_t now)
 {
     STORE_ASSERT_WRITE(conn);
+    if (by == 0) /* the command line */
+        return db_exec(conn, NULL,
+                       "UPDATE users SET initial_password_sealed = $2, password_hash = NULL, "
+                       "notice_status = 'unissued', must_change_password = 1, failed_logins = 0, "
+                       "locked_until = 0, updated_at = $3, initial_password_by = NULL WHERE id = $1",
+                       "ibi", pk, sealed, sealed_len, now);
     return db_exec(conn, NULL,
                    "UPDATE users SET initial_password_sealed = $2, password_hash = NULL, "
                    "notice_status = 'unissued', must_change_password = 1, failed_logins = 0, "
-                   "locked_until = 0, updated_at = $3 WHERE id = $1",
-                   "ibi", pk, sealed, sealed_len, now);
+                   "locked_until = 0, updated_at = $3, initial_password_by = $4 WHERE id = $1",
+                   "ibii", pk, sealed, sealed_len, now, by);
 }
 
 nsdb_err store_user_find_in_municipality(db *conn, arena *a, int64_t municipality_pk,

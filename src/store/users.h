@@ -42,6 +42,7 @@ typedef struct store_user {
     int64_t locked_until;
     int64_t created_at;
     int64_t totp_enrolled_at; /* 0 until two-factor enrolment is confirmed */
+    int64_t initial_password_by; /* who set the current initial password (0: the CLI, unknown) */
 } store_user;
 
 typedef struct store_user_new {
@@ -125,9 +126,10 @@ NSDB_MUST_CHECK nsdb_err store_user_set_status(db *conn, int64_t pk, account_sta
 NSDB_MUST_CHECK nsdb_err store_user_mark_notice_issued(db *conn, int64_t pk, int64_t now);
 /* パスワード初期化: a new sealed initial password, no chosen hash, status 未発行, forced change,
    lock cleared. The caller also ends the user's sessions. */
+/* by: who reset it (recorded as who set the initial password; 0 for the command line). */
 NSDB_MUST_CHECK nsdb_err store_user_reset_password(db *conn, int64_t pk,
                                                    const unsigned char *sealed, size_t sealed_len,
-                                                   int64_t now);
+                                                   int64_t by, int64_t now);
 /* The user with this ID in the municipality, or NSDB_ERR_NOT_FOUND (also for another
    municipality's user: scope is part of the query). roles_sql_in: e.g. "'muni_admin','muni_staff'". */
 NSDB_MUST_CHECK nsdb_err store_user_find_in_municipality(db *conn, arena *a,

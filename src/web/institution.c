@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "core/users.h"
 #include "domain/cycle.h"
 #include "web/inst_users.h"
 #include "web/user_actions.h"
@@ -26,9 +27,12 @@ void web_institution_users(web_ctx *ctx)
     }
     json_t *data = page_data(ctx, "医療機関ユーザ一覧");
     json_t *list = json_array();
+    core_ctx c = web_core(ctx);
     for (size_t i = 0; i < n; i++) {
         json_t *row = inst_user_row_json(&rows[i]);
         json_object_set_new(row, "is_self", json_boolean(rows[i].pk == ctx->user->pk));
+        if (core_notice_refusal(&c, &rows[i]) != NULL) /* the municipality prints that one */
+            json_object_set_new(row, "printable", json_false());
         json_array_append_new(list, row);
     }
     json_object_set_new(data, "users", list);

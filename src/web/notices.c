@@ -120,6 +120,13 @@ void web_user_notice(web_ctx *ctx)
         page_error(ctx, 409, refusal);
         return;
     }
+    core_ctx c = web_core(ctx);
+    refusal = core_notice_refusal(&c, u);
+    if (refusal != NULL) {
+        web_audit_now(ctx, "notice_print", u->user_id, "denied", "not reset by this user");
+        page_error(ctx, 403, refusal);
+        return;
+    }
     notices_send(ctx, &u, 1, arena_printf(ctx->req->arena, "IDPW発行通知書_%s.pdf", u->user_id));
 }
 

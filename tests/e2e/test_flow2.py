@@ -1352,6 +1352,40 @@ class InstitutionUsers(Flow2Base):
         self.assertStatus(m.get("/inst-users"), 403)
         self.assertStatus(m.get("/forms"), 403)
 
+    def test_a_manager_prints_only_notices_of_passwords_it_reset(self):
+        """Issue 12, item 8: a doctor's first notice is the municipality's to print (its 発行済 must
+        mean the municipality printed it); a 責任者 prints only after resetting the password."""
+        inst = self.institution(name="椛記念病院")
+        rows = [self.row(inst, user_type="責任者", name="椛 院長", kana="モミジ インチョウ"),
+                self.row(inst, name="椛 一郎", kana="モミジ イチロウ"),
+                self.row(inst, name="椛 二郎", kana="モミジ ジロウ")]
+        _, ids, _ = self.import_ok([("momiji.csv", csv_bytes(rows))])
+        manager = ids[("椛 院長", "モミジ インチョウ")]
+        first, second = ids[("椛 一郎", "モミジ イチロウ")], ids[("椛 二郎", "モミジ ジロウ")]
+        _, initial = self.notice(manager)
+        m = self.login_changed(manager, initial, MANAGER_PASSWORD)
+        page = m.get("/institution/users")
+        self.assertNotIn("/users/%s/notice.pdf" % first, page.text)
+        r = m.get("/users/%s/notice.pdf" % first)
+        self.assertStatus(r, 403)
+        self.assertIn("自治体が発行します", visible_text(r.text))
+        self.assertIn(NOTICE_UNISSUED, self.search_one(first)["text"])  # not 発行済
+        self.assertFalse([a for a in self.audit_rows("notice_print", first) if a["result"] == "ok"])
+        self.assertTrue([a for a in self.audit_rows("notice_print", first)
+                         if a["result"] == "denied"])
+        # a reset by the municipality's staff is the municipality's to print too
+        staff = self.staff()
+        r = staff.post("/inst-users/%s/reset" % second, {"csrf": staff.page_csrf("/inst-users")})
+        self.assertEqual(r.status, 303, r)
+        self.assertStatus(m.get("/users/%s/notice.pdf" % second), 403)
+        # after the 責任者's own reset, the new notice is theirs to print
+        token = m.page_csrf("/institution/users")
+        self.assertEqual(m.post("/institution/users/%s/reset" % first, {"csrf": token}).status, 303)
+        self.assertIn("/users/%s/notice.pdf" % first, m.get("/institution/users").text)
+        pdf = m.get("/users/%s/notice.pdf" % first)
+        self.assertStatus(pdf, 200)
+        self.remember(notice_password(pdf_text(pdf.body)))
+
     def test_a_manager_never_reaches_another_municipalitys_doctor_at_the_same_hospital(self):
         """Issue 14, finding 1: scope for institution roles is (municipality, institution). Two
         municipalities register users at one hospital; the 責任者 registered by 千代田区 sees, prints

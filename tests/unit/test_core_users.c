@@ -341,7 +341,14 @@ static void a_manager_reaches_only_its_own_municipalitys_users(void **state)
                                                     manager->institution_pk, theirs->user_id, &back),
                      NSDB_ERR_NOT_FOUND);
     /* and the manager's own municipality's doctor is reachable */
+    store_user *own_list[] = {own};
+    /* issue 12, item 8: its first notice is the municipality's to print, not the manager's */
+    assert_int_equal(core_notices_printed(&m, own_list, 1), NSDB_ERR_FORBIDDEN);
     assert_int_equal(core_user_reset_password(&m, own, &pb), NSDB_OK);
+    assert_int_equal(store_user_find_by_pk(f->cli.conn, f->arena, own->pk, &back), NSDB_OK);
+    assert_int_equal(back->initial_password_by, manager->pk);
+    own_list[0] = back;
+    assert_int_equal(core_notices_printed(&m, own_list, 1), NSDB_OK); /* after its own reset */
 }
 
 /* Issue 14: guesses of the current password on 自アカウント管理 count towards the lockout, which
