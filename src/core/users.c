@@ -115,7 +115,15 @@ nsdb_err core_user_add(core_ctx *c, const user_add_input *in, accounts_issued *o
                         .municipality_pk = municipality_pk,
                         .created_by = c->who.user_pk,
                         .search_key = field_search_key(c->arena, v.name, v.name_kana)};
+    store_user *same = NULL;
     e = core_begin(c);
+    /* the same form sent twice (a double click, a reload) must not make a second account:
+       checked inside the write transaction, so two concurrent sends cannot both pass */
+    if (e == NSDB_OK && municipality_pk != 0 && v.email != NULL && *v.email != '\0') {
+        e = store_user_find_same_municipal_user(c->conn, c->arena, municipality_pk, v.name,
+                                                v.email, &same);
+        e = e == NSDB_OK ? NSDB_ERR_EXISTS : e == NSDB_ERR_NOT_FOUND ? NSDB_OK : e;
+    }
     if (e == NSDB_OK)
         e = accounts_issue(c->app, c->conn, &u, c->who.now, out);
     if (e == NSDB_OK)
@@ -123,6 +131,14 @@ nsdb_err core_user_add(core_ctx *c, const user_add_input *in, accounts_issued *o
     e = core_end(c, e);
     if (e != NSDB_OK) {
         sodium_memzero(out, sizeof *out);
+        if (e == NSDB_ERR_EXISTS && same != NULL)
+            return problem_set(
+                pb, e, NULL,
+                arena_printf(c->arena,
+                             "同じ氏名とメールアドレスの自治体ユーザが既に登録されています（ユーザID "
+                             "%s、%s）。二重に登録しないよう、登録しませんでした。登録内容を変える"
+                             "ときは、自治体ユーザ一覧から編集してください。",
+                             same->user_id, user_role_label(same->role)));
         return problem_set(pb, e, NULL, NULL);
     }
     return NSDB_OK;

@@ -337,6 +337,19 @@ nsdb_err store_user_find_muni_admin_by_email(db *conn, arena *a, int64_t municip
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
 
+nsdb_err store_user_find_same_municipal_user(db *conn, arena *a, int64_t municipality_pk,
+                                             const char *name, const char *email,
+                                             store_user **out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " USER_COLUMNS
+                          "WHERE u.municipality_id = $1 AND u.role IN ('muni_admin', 'muni_staff') "
+                          "AND u.name = $2 AND LOWER(u.email) = LOWER($3) ORDER BY u.id LIMIT 1",
+                          "itt", municipality_pk, name, email);
+    return e != NSDB_OK ? e : user_fetch_one(st, a, out);
+}
+
 nsdb_err store_user_muni_admins(db *conn, arena *a, const char *municipality_code,
                                 store_user **rows_out, size_t *count_out)
 {

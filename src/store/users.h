@@ -136,6 +136,12 @@ NSDB_MUST_CHECK nsdb_err store_user_find_in_municipality(db *conn, arena *a,
                                                          int64_t municipality_pk,
                                                          const char *user_id, store_user **out);
 /* A municipal administrator of the municipality with this e-mail address (払出し 変更/削除). */
+/* A municipal user (muni_admin or muni_staff) of the municipality with this name and e-mail
+   address (case aside), or NSDB_ERR_NOT_FOUND: the same person registered twice. */
+NSDB_MUST_CHECK nsdb_err store_user_find_same_municipal_user(db *conn, arena *a,
+                                                             int64_t municipality_pk,
+                                                             const char *name, const char *email,
+                                                             store_user **out);
 /* Every muni_admin of the municipality with that code (none when it does not exist yet), oldest
    first: the candidates a 変更 or 削除 row of an admin list may mean. */
 NSDB_MUST_CHECK nsdb_err store_user_muni_admins(db *conn, arena *a, const char *municipality_code,

@@ -995,6 +995,27 @@ class MuniUserTests(FlowHelpers):
             return c
         return self._cached("_admin_client", make)
 
+    def test_the_same_person_sent_twice_is_refused_pointing_at_the_account(self):
+        """Issue 12, item 4: 自治体ユーザ新規登録 sent twice (a double click, a reload) made two
+        accounts; the same name and e-mail in a municipality is refused, naming the existing ID."""
+        admin = self.admin()
+        first = self.register(admin, name="二重 一郎", name_kana="ニジュウ イチロウ",
+                              email="nijuu@example.jp")
+        r = self.register(admin, expect=409, name="二重 一郎", name_kana="ニジュウ イチロウ",
+                          email="NIJUU@example.jp")
+        self.assertIn("既に登録されています", visible_text(r.text))
+        self.assertIn(first, visible_text(r.text))
+        self.assertEqual(self.query("SELECT count(*) FROM users WHERE name = ?", "二重 一郎"), [(1,)])
+        # the command line refuses the same way
+        r = self.cli("user", "add", "--role", "muni_staff", "--name", "二重 一郎", "--municipality",
+                     self.MUNICIPALITY[0], "--email", "nijuu@example.jp")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn(first, r.stderr)
+        # another person of the same name has another address: registered
+        second = self.register(admin, name="二重 一郎", name_kana="ニジュウ イチロウ",
+                               email="nijuu.2@example.jp")
+        self.assertNotEqual(first, second)
+
     def test_cli_user_is_found_by_name_and_kana(self):
         """A user made by `nsdb user add` gets the search key the form gives (issue 10)."""
         admin = self.admin()
