@@ -16,10 +16,14 @@
   client.py check-menu URL SESSION
       Exits 0 when GET / with the session cookie answers 200 with the menu, else 1.
 """
+import base64
+import hashlib
+import hmac
 import http.client
 import json
 import os
 import re
+import struct
 import sys
 import threading
 import time
@@ -87,7 +91,31 @@ def first_login(url, user_id, initial, new, who="client.py"):
                              "new_password": new, "new_password_confirm": new})
     if st != 303 or not (loc or "").startswith("/"):
         raise SystemExit(f"{who}: password change of {user_id} -> {st} {loc}\n{body[:2000]}")
+    st, loc, _ = request(c, "GET", "/", jar)
+    if st == 303 and loc == "/account/totp":  # mhlw, operator, muni_admin: two-factor is due
+        enrol_totp(c, jar, who)
     return c, jar
+
+
+def totp_code(secret_base32, step):
+    """RFC 6238 (HMAC-SHA1, 6 digits) of a 30-second time step."""
+    key = base64.b32decode(secret_base32 + "=" * (-len(secret_base32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
+    return "%06d" % (value % 1000000)
+
+
+def enrol_totp(c, jar, who):
+    """Enrols the logged-in user like a person with an authenticator app (the session stays)."""
+    st, _, html = request(c, "GET", "/account/totp", jar)
+    m = re.search(r"otpauth://totp/nsdb:[A-Z0-9]{12}\?secret=([A-Z2-7]+)", html)
+    if st != 200 or not m:
+        raise SystemExit(f"{who}: GET /account/totp -> {st}, no otpauth URI")
+    code = totp_code(m.group(1), int(time.time()) // 30)
+    st, _, _ = request(c, "POST", "/account/totp", jar, {"csrf": csrf_from(html), "code": code})
+    if st != 200:
+        raise SystemExit(f"{who}: POST /account/totp -> {st}")
 
 
 def setup(url, user_id, initial, new):
