@@ -21,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import html
+import io
 import http.client
 import http.cookiejar
 import json
@@ -37,6 +38,8 @@ import time
 import unittest
 import urllib.parse
 import urllib.request
+import zipfile
+from xml.sax.saxutils import escape as xml_escape
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -777,3 +780,53 @@ class NsdbTestCase(unittest.TestCase):
         for s in self.secrets:
             if s and s in text:
                 self.fail("a password typed in the tests appears in %s" % what)
+
+
+# --------------------------------------------------------------------------------------------
+# files
+
+
+ADMIN_LIST_HEADER = ["No", "地方公共団体コード", "地方公共団体名", "難病/小慢", "部署名", "役職", "氏名",
+                     "氏名カナ", "メールアドレス", "電話番号", "内線", "申請区分", "備考", "郵便番号",
+                     "所属先住所"]
+
+
+def admin_list_xlsx(rows, header=ADMIN_LIST_HEADER):
+    """A minimal 管理者権限のユーザID申請リスト without LibreOffice: one sheet of the header and
+    rows as inline strings (empty cells left out)."""
+    ns = "http://schemas.openxmlformats.org/"
+
+    def cell(col, row, text):
+        ref = "%s%d" % (chr(ord("A") + col), row)
+        return '<c r="%s" t="inlineStr"><is><t>%s</t></is></c>' % (ref, xml_escape(text))
+
+    sheet_rows = "".join(
+        '<row r="%d">%s</row>' % (r + 1, "".join(cell(c, r + 1, v) for c, v in enumerate(values) if v))
+        for r, values in enumerate([header] + rows))
+    parts = {
+        "[Content_Types].xml":
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="%spackage/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            '</Types>' % ns,
+        "_rels/.rels":
+            '<Relationships xmlns="%spackage/2006/relationships"><Relationship Id="rId1" '
+            'Type="%sofficeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+            '</Relationships>' % (ns, ns),
+        "xl/workbook.xml":
+            '<workbook xmlns="%sspreadsheetml/2006/main" xmlns:r="%sofficeDocument/2006/'
+            'relationships"><sheets><sheet name="申請リスト" sheetId="1" r:id="rId1"/></sheets>'
+            '</workbook>' % (ns, ns),
+        "xl/_rels/workbook.xml.rels":
+            '<Relationships xmlns="%spackage/2006/relationships">'
+            '<Relationship Id="rId1" Type="%sofficeDocument/2006/relationships/worksheet" '
+            'Target="worksheets/sheet1.xml"/></Relationships>' % (ns, ns),
+        "xl/worksheets/sheet1.xml":
+            '<worksheet xmlns="%sspreadsheetml/2006/main"><sheetData>%s</sheetData></worksheet>'
+            % (ns, sheet_rows),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in parts.items():
+            z.writestr(name, text.encode("utf-8"))
+    return out.getvalue()

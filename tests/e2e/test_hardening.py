@@ -7,7 +7,6 @@ Every class runs once per binary (nsdbtest.for_each_binary). Needs pdftotext (po
 """
 
 import html
-import io
 import os
 import re
 import secrets
@@ -18,11 +17,10 @@ import subprocess
 import sys
 import time
 import urllib.parse
-import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from nsdbtest import Client, _psql, _sql_inline, for_each_binary, visible_text  # noqa: E402
+from nsdbtest import Client, _psql, _sql_inline, admin_list_xlsx, for_each_binary, visible_text  # noqa: E402
 
 GOOD_PASSWORD = "しろいくもと青い海を見に行く"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -88,50 +86,6 @@ def input_raw_value(page, name):
             m = re.search(r'\bvalue="([^"]*)"', tag)
             return html.unescape(m.group(1)) if m else ""
     return None
-
-
-def admin_list_xlsx(rows):
-    """A minimal 管理者権限のユーザID申請リスト (inline strings, one sheet): the header and rows."""
-    ns = "http://schemas.openxmlformats.org/"
-    header = ["No", "地方公共団体コード", "地方公共団体名", "難病/小慢", "部署名", "役職", "氏名",
-              "氏名カナ", "メールアドレス", "電話番号", "内線", "申請区分", "備考", "郵便番号",
-              "所属先住所"]
-    sheet_rows = []
-    for r, values in enumerate([header] + rows, start=1):
-        cells = []
-        for c, value in enumerate(values):
-            if value == "":
-                continue
-            text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            cells.append('<c r="%s%d" t="inlineStr"><is><t>%s</t></is></c>' % (chr(65 + c), r, text))
-        sheet_rows.append('<row r="%d">%s</row>' % (r, "".join(cells)))
-    parts = {
-        "[Content_Types].xml":
-            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="%spackage/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-            '</Types>' % ns,
-        "_rels/.rels":
-            '<Relationships xmlns="%spackage/2006/relationships"><Relationship Id="rId1" '
-            'Type="%sofficeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
-            '</Relationships>' % (ns, ns),
-        "xl/workbook.xml":
-            '<workbook xmlns="%sspreadsheetml/2006/main" xmlns:r="%sofficeDocument/2006/'
-            'relationships"><sheets><sheet name="s" sheetId="1" r:id="rId1"/></sheets></workbook>'
-            % (ns, ns),
-        "xl/_rels/workbook.xml.rels":
-            '<Relationships xmlns="%spackage/2006/relationships">'
-            '<Relationship Id="rId1" Type="%sofficeDocument/2006/relationships/worksheet" '
-            'Target="worksheets/sheet1.xml"/></Relationships>' % (ns, ns),
-        "xl/worksheets/sheet1.xml":
-            '<worksheet xmlns="%sspreadsheetml/2006/main"><sheetData>%s</sheetData></worksheet>'
-            % (ns, "".join(sheet_rows)),
-    }
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, text in parts.items():
-            z.writestr(name, text.encode("utf-8"))
-    return out.getvalue()
 
 
 def multipart_raw_filename(fields, filename_bytes, payload, ctype):

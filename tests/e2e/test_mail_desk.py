@@ -16,19 +16,16 @@ NSDB_SMTP_PYTHON names another). The admin list is a small xlsx written here (in
 
 import email
 import email.policy
-import io
 import os
 import re
 import sqlite3
 import subprocess
 import sys
 import time
-import zipfile
-from xml.sax.saxutils import escape
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from nsdbtest import ROOT, _psql, for_each_binary, free_port, visible_text  # noqa: E402
+from nsdbtest import ROOT, _psql, admin_list_xlsx, for_each_binary, free_port, visible_text  # noqa: E402
 
 PASSWORD = "みどりの風と白い灯台を見に行く"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,8 +36,6 @@ OK_TO = "desk.ok@example.jp"
 BUSY_TO = "desk.busy@example.jp"  # 451 until the sink is restarted
 REFUSED_TO = "desk.refused@example.jp"  # 550 until the sink is restarted
 
-HEADER = ["No", "地方公共団体コード", "地方公共団体名", "難病/小慢", "部署名", "役職", "氏名", "氏名カナ",
-          "メールアドレス", "電話番号", "内線", "申請区分", "備考", "郵便番号", "所属先住所"]
 ROWS = [
     ["1", "131016", "千代田区", "難病", "保健所", "主任", "送信 一郎", "ソウシン イチロウ", OK_TO,
      "03-1234-5678", "", "新規", "", "100-8511", "東京都千代田区九段南1-2-1"],
@@ -51,46 +46,6 @@ ROWS = [
 ]
 METRICS = ("nsdb_mail_pending", "nsdb_mail_waiting", "nsdb_mail_failed",
            "nsdb_mail_oldest_pending_age_seconds")
-
-
-def admin_list_xlsx(rows):
-    """A one-sheet workbook of HEADER and rows as inline strings."""
-    ns = "http://schemas.openxmlformats.org/"
-
-    def cell(col, row, text):
-        ref = "%s%d" % (chr(ord("A") + col), row)
-        return '<c r="%s" t="inlineStr"><is><t>%s</t></is></c>' % (ref, escape(text))
-
-    sheet_rows = "".join(
-        '<row r="%d">%s</row>' % (r + 1, "".join(cell(c, r + 1, v) for c, v in enumerate(values) if v))
-        for r, values in enumerate([HEADER] + rows))
-    parts = {
-        "[Content_Types].xml":
-            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="%spackage/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-            '</Types>' % ns,
-        "_rels/.rels":
-            '<Relationships xmlns="%spackage/2006/relationships"><Relationship Id="rId1" '
-            'Type="%sofficeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
-            '</Relationships>' % (ns, ns),
-        "xl/workbook.xml":
-            '<workbook xmlns="%sspreadsheetml/2006/main" xmlns:r="%sofficeDocument/2006/'
-            'relationships"><sheets><sheet name="申請リスト" sheetId="1" r:id="rId1"/></sheets>'
-            '</workbook>' % (ns, ns),
-        "xl/_rels/workbook.xml.rels":
-            '<Relationships xmlns="%spackage/2006/relationships">'
-            '<Relationship Id="rId1" Type="%sofficeDocument/2006/relationships/worksheet" '
-            'Target="worksheets/sheet1.xml"/></Relationships>' % (ns, ns),
-        "xl/worksheets/sheet1.xml":
-            '<worksheet xmlns="%sspreadsheetml/2006/main"><sheetData>%s</sheetData></worksheet>'
-            % (ns, sheet_rows),
-    }
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, text in parts.items():
-            z.writestr(name, text.encode("utf-8"))
-    return out.getvalue()
 
 
 def wait_until(predicate, timeout, interval=0.2):
