@@ -4,10 +4,12 @@
 #include "core/registration.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "domain/cycle.h"
 #include "domain/encoding.h"
+#include "domain/fields.h"
 #include "domain/holiday.h"
 #include "domain/text.h"
 #include "store/audit.h"
@@ -106,16 +108,71 @@ nsdb_err registration_cycle(db *conn, int64_t now, cycle_window *out)
     return e;
 }
 
+/* The doctor of the same 指定医番号 the municipality registered at the same institution
+   and under the same name (issue 12, item 6): registered again for the other category, the
+   account becomes 両方 instead of a second account (*merged, out naming it); the same category
+   again is a duplicate. *handled false when there is no such doctor. */
+static NSDB_MUST_CHECK nsdb_err doctor_again(core_ctx *c, arena *ar, const registration_input *in,
+                                             int64_t inst_pk, accounts_issued *out, bool *merged,
+                                             bool *handled, nsdb_problem *pb)
+{
+    *handled = false;
+    store_user *same = NULL;
+    nsdb_err e = store_user_find_doctor(c->conn, ar, c->who.municipality_pk, in->doctor_number,
+                                        &same);
+    if (e == NSDB_ERR_NOT_FOUND || (e == NSDB_OK && same->institution_pk != inst_pk))
+        return NSDB_OK; /* a doctor may also work at another institution: an account there */
+    if (e != NSDB_OK)
+        return e;
+    /* another name under the number is left as before: a new account, not a merge */
+    const char *key = field_search_key(ar, same->name, same->name_kana ? same->name_kana : "");
+    if (key == NULL || in->search_key == NULL || strcmp(key, in->search_key) != 0)
+        return NSDB_OK;
+    *handled = true;
+    user_category had = 0, adds = 0;
+    if (!category_from_key(same->category, &had) || !category_from_key(in->category, &adds))
+        return NSDB_ERR_INVALID;
+    user_category now_is = category_union(had, adds);
+    if (now_is == had)
+        return problem_set(pb, NSDB_ERR_INVALID, "name",
+                           arena_printf(ar,
+                                        "%s（%s）は同じ医療機関・同じ区分で既に登録されています"
+                                        "（ユーザID %s、指定医番号 %s、%s）。",
+                                        in->name, in->name_kana, same->user_id,
+                                        in->doctor_number, category_label(had)));
+    e = store_user_set_category(c->conn, same->pk, category_key(now_is), c->who.now);
+    if (e != NSDB_OK)
+        return e;
+    memset(out, 0, sizeof *out);
+    out->pk = same->pk;
+    snprintf(out->user_id, sizeof out->user_id, "%s", same->user_id);
+    *merged = true;
+    return core_audit(c, "user_update", same->user_id, "ok",
+                      arena_printf(ar, "category %s -> %s (registered again)", category_key(had),
+                                   category_key(now_is)));
+}
+
 nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input *in,
-                               int64_t batch_id, accounts_issued *out, nsdb_problem *pb)
+                               int64_t batch_id, accounts_issued *out, bool *merged,
+                               nsdb_problem *pb)
 {
     db *conn = c->conn;
+    *merged = false;
     int64_t inst_pk = 0;
     nsdb_err e = institution_for(conn, ar, in, c->who.municipality_pk, c->who.now, &inst_pk, pb);
     if (e != NSDB_OK)
         return e;
+    user_role role; /* the validators admit only doctor and inst_manager */
+    if (!user_role_from_key(in->user_type, &role) || (role_bit(role) & ROLES_INSTITUTION) == 0)
+        return NSDB_ERR_INVALID;
+    if (role == USER_ROLE_DOCTOR && in->doctor_number != NULL && *in->doctor_number != '\0') {
+        bool handled = false;
+        e = doctor_again(c, ar, in, inst_pk, out, merged, &handled, pb);
+        if (e != NSDB_OK || handled)
+            return e;
+    }
     store_user *dup = NULL;
-    e = store_user_find_duplicate(conn, ar, inst_pk, in->search_key, in->category, &dup);
+    e = store_user_find_duplicate(conn, ar, inst_pk, in->search_key, in->category, role, &dup);
     /* another municipality's user is not named: neither its ID nor its spelling */
     if (e == NSDB_OK && dup->municipality_pk != c->who.municipality_pk)
         return problem_set(pb, NSDB_ERR_INVALID, "name",
@@ -132,9 +189,6 @@ nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input 
                                         in->name, in->name_kana, dup->user_id));
     if (e != NSDB_ERR_NOT_FOUND)
         return e;
-    user_role role; /* the validators admit only doctor and inst_manager */
-    if (!user_role_from_key(in->user_type, &role) || (role_bit(role) & ROLES_INSTITUTION) == 0)
-        return NSDB_ERR_INVALID;
     store_user_new u = {.role = role,
                         .name = in->name,
                         .name_kana = in->name_kana,
@@ -164,14 +218,15 @@ nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input 
 }
 
 nsdb_err core_register_one(core_ctx *c, const registration_input *in, accounts_issued *out,
-                           nsdb_problem *pb)
+                           bool *merged, nsdb_problem *pb)
 {
+    *merged = false;
     if (c->who.municipality_pk == 0)
         return problem_set(pb, NSDB_ERR_FORBIDDEN, NULL, NULL);
     nsdb_problem refusal = {0};
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
-        e = registration_register(c, c->arena, in, 0, out, &refusal);
+        e = registration_register(c, c->arena, in, 0, out, merged, &refusal);
     e = core_end(c, e);
     if (e != NSDB_OK)
         return problem_set(pb, e, refusal.field, refusal.message);
@@ -184,8 +239,8 @@ nsdb_err core_register_one(core_ctx *c, const registration_input *in, accounts_i
 
 /* Registers one row on the import's transaction; a refusal becomes a conflict. */
 static NSDB_MUST_CHECK nsdb_err import_row(core_ctx *c, int64_t batch, const inst_import_row *r,
-                                           accounts_issued *issued, registration_conflict *conflict,
-                                           bool *refused)
+                                           accounts_issued *issued, bool *merged,
+                                           registration_conflict *conflict, bool *refused)
 {
     registration_input in = {r->inst_code, r->inst_name, r->inst_postal, r->inst_address,
                              r->inst_phone, r->user_type, r->name, r->name_kana, r->category,
@@ -193,7 +248,7 @@ static NSDB_MUST_CHECK nsdb_err import_row(core_ctx *c, int64_t batch, const ins
     nsdb_problem refusal = {0};
     /* a scratch arena per row keeps a 100,000-row import in bounded memory */
     arena *row_arena = arena_new();
-    nsdb_err e = registration_register(c, row_arena, &in, batch, issued, &refusal);
+    nsdb_err e = registration_register(c, row_arena, &in, batch, issued, merged, &refusal);
     *refused = e == NSDB_ERR_INVALID && refusal.message != NULL;
     if (*refused) {
         conflict->row = r;
@@ -202,6 +257,18 @@ static NSDB_MUST_CHECK nsdb_err import_row(core_ctx *c, int64_t batch, const ins
     }
     arena_free(row_arena);
     return e;
+}
+
+/* One line of the batch's warnings for a row that made an existing doctor 両方. */
+static void merge_line(strbuf *b, const inst_import *imp, const inst_import_row *r,
+                       const char *user_id)
+{
+    const char *file = r->file < imp->file_count ? imp->files[r->file] : "";
+    strbuf_printf(b,
+                  "%s%s%s%u行目：%s（指定医番号 %s）は登録済みの指定医（ユーザID %s）と同じ方のため、"
+                  "新しいアカウントは作らず、区分を「両方」にしました。",
+                  b->len ? "\n" : "", *file ? file : "", *file ? "の" : "", r->record, r->name,
+                  r->doctor_number, user_id);
 }
 
 nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *filenames,
@@ -225,15 +292,22 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *f
     registration_conflict *conflicts = NULL;
     size_t n_conflicts = 0;
     int64_t grams_from = 0, grams_to = 0; /* users whose name index is still to be added */
+    strbuf merges = STRBUF_INIT;              /* rows that made an account 両方 */
+    size_t n_merges = 0;
     for (size_t i = 0; e == NSDB_OK && i < imp->row_count; i++) {
         accounts_issued issued;
         registration_conflict conflict;
-        bool refused = false;
-        e = import_row(c, batch, &imp->rows[i], &issued, &conflict, &refused);
+        bool refused = false, merged = false;
+        e = import_row(c, batch, &imp->rows[i], &issued, &merged, &conflict, &refused);
+        if (e == NSDB_OK && merged && n_merges++ < REGISTRATION_MAX_CONFLICTS)
+            merge_line(&merges, imp, &imp->rows[i], issued.user_id);
         if (e == NSDB_OK) {
-            grams_from = grams_from ? grams_from : issued.pk;
-            grams_to = issued.pk;
-            if (i + 1 == imp->row_count || (i + 1) % IMPORT_GRAMS_CHUNK == 0) {
+            if (!merged) {
+                grams_from = grams_from ? grams_from : issued.pk;
+                grams_to = issued.pk;
+            }
+            if (grams_from != 0 &&
+                (i + 1 == imp->row_count || (i + 1) % IMPORT_GRAMS_CHUNK == 0)) {
                 e = store_user_grams_add_batch(c->conn, c->who.municipality_pk, batch,
                                                grams_from, grams_to);
                 grams_from = 0;
@@ -249,6 +323,10 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *f
     }
     if (e == NSDB_OK && n_conflicts > 0)
         e = NSDB_ERR_INVALID;
+    if (e == NSDB_OK && n_merges > 0) /* said on the result page, with the file's warnings */
+        e = merges.data ? store_import_batch_add_warnings(c->conn, batch, merges.data)
+                        : NSDB_ERR_NOMEM;
+    strbuf_free(&merges);
     if (e == NSDB_OK)
         e = core_audit(c, "inst_users_import", core_target_id(c, "batch", batch), "ok",
                        arena_printf(c->arena, "%zu rows", imp->row_count));

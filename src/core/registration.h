@@ -28,14 +28,19 @@ typedef struct registration_input {
    Scratch allocations go to ar. NSDB_ERR_INVALID with *pb naming the field ("inst_name",
    "inst_address", "name"; message in ar) when the institution's stored name or address differs
    or the person is already registered. */
+/* A doctor whose 指定医番号 the municipality registered at the same institution for the other
+   category under the same name is not registered again: that account becomes 両方 (audited), out
+   names it (no password) and *merged is true; the same category again is refused ("name"). */
 NSDB_MUST_CHECK nsdb_err registration_register(core_ctx *c, arena *ar,
                                                const registration_input *in, int64_t batch_id,
-                                               accounts_issued *out, nsdb_problem *pb);
+                                               accounts_issued *out, bool *merged,
+                                               nsdb_problem *pb);
 
 /* 個別登録 as one operation: registration_register in its own transaction. On a refusal
-   pb->field is the form field ("inst_name", "inst_address", "name"). */
+   pb->field is the form field ("inst_name", "inst_address", "name"); *merged
+   as in registration_register. */
 NSDB_MUST_CHECK nsdb_err core_register_one(core_ctx *c, const registration_input *in,
-                                           accounts_issued *out, nsdb_problem *pb);
+                                           accounts_issued *out, bool *merged, nsdb_problem *pb);
 
 /* A row of an import that the database refused (a different institution name or address, a
    person already registered). */
@@ -51,7 +56,8 @@ typedef struct registration_conflict {
    actor's municipality, all or nothing, with one inst_users_import audit record. filenames and
    warnings (one sentence a line, or NULL) are kept with the batch. NSDB_ERR_INVALID with
    *conflicts_out (in c->arena, at most REGISTRATION_MAX_CONFLICTS) when rows clash with what is
-   registered: then nothing is registered. */
+   registered: then nothing is registered. Rows that made a doctor 両方 (registration_register)
+   are named in the batch's warnings. */
 NSDB_MUST_CHECK nsdb_err core_register_import(core_ctx *c, const inst_import *imp,
                                               const char *filenames, const char *warnings,
                                               int64_t *batch_out,

@@ -41,6 +41,25 @@ nsdb_err store_import_batch_warnings(db *conn, arena *a, int64_t municipality_pk
     return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
 }
 
+nsdb_err store_import_batch_add_warnings(db *conn, int64_t batch_id, const char *lines)
+{
+    STORE_ASSERT_WRITE(conn);
+    return db_exec(conn, NULL,
+                   "UPDATE import_batches SET warnings = CASE WHEN warnings IS NULL OR "
+                   "warnings = '' THEN $2 ELSE warnings || $3 || $2 END WHERE id = $1",
+                   "itt", batch_id, lines, "\n");
+}
+
+nsdb_err store_registration_move(db *conn, int64_t user_pk, int64_t institution_pk,
+                                 const char *cycle_id, int64_t now)
+{
+    STORE_ASSERT_WRITE(conn);
+    return db_exec(conn, NULL,
+                   "UPDATE registrations SET institution_id = $2, cycle_id = $3, "
+                   "registered_at = $4 WHERE user_pk = $1",
+                   "iiti", user_pk, institution_pk, cycle_id, now);
+}
+
 nsdb_err store_registration_insert(db *conn, int64_t user_pk, int64_t municipality_pk,
                                    int64_t institution_pk, const char *cycle_id, int64_t batch_id,
                                    int64_t now)

@@ -37,6 +37,14 @@ NSDB_MUST_CHECK nsdb_err store_registration_insert(db *conn, int64_t user_pk,
                                                    int64_t municipality_pk, int64_t institution_pk,
                                                    const char *cycle_id, int64_t batch_id,
                                                    int64_t now);
+/* A doctor moved to another institution: the registration now names that institution and the
+   cycle of the move (cycle_id), so the next media build treats it like a new registration
+   there (an institution without media of the municipality gets one). */
+NSDB_MUST_CHECK nsdb_err store_registration_move(db *conn, int64_t user_pk, int64_t institution_pk,
+                                                 const char *cycle_id, int64_t now);
+/* Appends lines (one sentence a line) to the warnings kept with a batch. */
+NSDB_MUST_CHECK nsdb_err store_import_batch_add_warnings(db *conn, int64_t batch_id,
+                                                         const char *lines);
 /* Calls fn for each registration of the cycle (all cycles when cycle_id is NULL), ordered by
    municipality, institution, user; stops when fn returns non-zero. */
 NSDB_MUST_CHECK nsdb_err store_registration_each(db *conn, const char *cycle_id,

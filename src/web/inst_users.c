@@ -108,7 +108,8 @@ void web_inst_user_new_submit(web_ctx *ctx)
     core_ctx c = web_core(ctx);
     accounts_issued issued;
     nsdb_problem pb = {0};
-    nsdb_err e = core_register_one(&c, &in, &issued, &pb);
+    bool merged = false;
+    nsdb_err e = core_register_one(&c, &in, &issued, &merged, &pb);
     if (e != NSDB_OK) {
         const field_def *f = pb.field ? field_find(pb.field) : NULL;
         const char *label = f ? f->label : "登録";
@@ -119,7 +120,8 @@ void web_inst_user_new_submit(web_ctx *ctx)
     sodium_memzero(issued.initial_password, sizeof issued.initial_password);
     json_decref(data);
     http_redirect(ctx->req, 303,
-                  arena_printf(ctx->req->arena, "/inst-users?registered=%s", issued.user_id));
+                  arena_printf(ctx->req->arena, "/inst-users?%s=%s",
+                               merged ? "merged" : "registered", issued.user_id));
 }
 
 /* yyyy-mm-dd (Japan time) → Unix time of that day's start; 0 when absent or malformed. */
@@ -236,8 +238,17 @@ void web_inst_users(web_ctx *ctx)
                         json_string(page_query_string(ctx, QUERY_KEYS,
                                                       sizeof QUERY_KEYS / sizeof QUERY_KEYS[0])));
     const char *registered = http_query(req, "registered");
+    const char *merged = http_query(req, "merged");
     const char *done = user_action_done_message(ctx);
-    if (registered != NULL && ids_user_id_valid(registered)) {
+    if (merged != NULL && ids_user_id_valid(merged)) {
+        json_object_set_new(
+            data, "notice",
+            json_string(arena_printf(a,
+                                     "同じ指定医番号・氏名の指定医（ユーザID %s）が同じ医療機関に登録済み"
+                                     "のため、新しいアカウントは作らず、その方の区分を「両方」にしま"
+                                     "した。ID・パスワードはこれまでのものを使います。",
+                                     merged)));
+    } else if (registered != NULL && ids_user_id_valid(registered)) {
         cycle_window c;
         const char *text =
             registration_cycle(web_db(ctx), ctx->now, &c) == NSDB_OK

@@ -188,7 +188,8 @@ static nsdb_err register_doctor(struct fixture *f, const char *muni_code, const 
                              NULL,
                              NULL,
                              field_search_key(f->arena, name, kana)};
-    return core_register_one(&staff, &in, issued, pb);
+    bool merged = false;
+    return core_register_one(&staff, &in, issued, &merged, pb);
 }
 
 /* Issue 14: municipality B registering at a hospital that A registered sees neither A's user ID
