@@ -38,7 +38,7 @@ nsdb_err store_import_batch_warnings(db *conn, arena *a, int64_t municipality_pk
     int rc = db_step(st);
     *warnings_out = rc == DB_ROW ? arena_strdup(a, db_column_text(st, 0)) : NULL;
     db_finalize(st);
-    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+    return rc == DB_ERROR ? NSDB_ERR_DB : rc == DB_ROW ? NSDB_OK : NSDB_ERR_NOT_FOUND;
 }
 
 nsdb_err store_import_batch_add_warnings(db *conn, int64_t batch_id, const char *lines)

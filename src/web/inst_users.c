@@ -301,6 +301,13 @@ static json_t *edit_form_json(inst_user_edit_input *in)
     return form;
 }
 
+static inst_user_edit_input edit_current(const store_user *u)
+{
+    return (inst_user_edit_input){u->name,         u->name_kana,          u->email,
+                                  u->category,     user_role_key(u->role), u->doctor_number,
+                                  u->specialty,    u->institution_code};
+}
+
 void web_inst_user_edit_form(web_ctx *ctx)
 {
     store_user *u = user_in_scope(ctx, ROLES_INSTITUTION);
@@ -308,9 +315,7 @@ void web_inst_user_edit_form(web_ctx *ctx)
         return;
     json_t *data = page_data(ctx, "医療機関ユーザの編集");
     json_object_set_new(data, "target", inst_user_row_json(u));
-    inst_user_edit_input now = {u->name,          u->name_kana,          u->email,
-                                u->category,      user_role_key(u->role), u->doctor_number,
-                                u->specialty,     u->institution_code};
+    inst_user_edit_input now = edit_current(u);
     json_object_set_new(data, "form", edit_form_json(&now));
     page_render(ctx, "inst_user_edit", data);
 }
@@ -322,9 +327,16 @@ void web_inst_user_edit_submit(web_ctx *ctx)
         return;
     json_t *data = page_data(ctx, "医療機関ユーザの編集");
     json_object_set_new(data, "target", inst_user_row_json(u));
-    inst_user_edit_input raw = {0}, in = {0};
-    for (size_t i = 0; i < EDIT_FIELD_COUNT; i++)
-        *edit_slot(&raw, i) = http_form(ctx->req, field_get(EDIT_FIELDS[i].id)->name);
+    inst_user_edit_input raw = {0}, in = {0}, now = edit_current(u);
+    for (size_t i = 0; i < EDIT_FIELD_COUNT; i++) {
+        field_id id = EDIT_FIELDS[i].id;
+        const char *v = http_form(ctx->req, field_get(id)->name);
+        /* the fields the form had before issue 12 are always sent; the record's other fields
+           keep their value when a form of that time (still open in a browser) leaves them out */
+        bool newer = id == FIELD_INST_CODE || id == FIELD_USER_TYPE ||
+                     id == FIELD_DOCTOR_NUMBER || id == FIELD_SPECIALTY;
+        *edit_slot(&raw, i) = v == NULL && newer ? *edit_slot(&now, i) : v;
+    }
     json_object_set_new(data, "form", edit_form_json(&raw));
     for (size_t i = 0; i < EDIT_FIELD_COUNT; i++) {
         unsigned flags = 0;
@@ -332,7 +344,11 @@ void web_inst_user_edit_submit(web_ctx *ctx)
             flags = FIELD_OPTIONAL;
         else if (EDIT_FIELDS[i].id == FIELD_DOCTOR_NUMBER && is_doctor(in.user_type))
             flags = FIELD_REQUIRED; /* user_type comes before it */
-        form_field_read(ctx, data, EDIT_FIELDS[i].id, flags, edit_slot(&in, i));
+        const field_def *f = field_get(EDIT_FIELDS[i].id);
+        const char *reason =
+            field_check(ctx->req->arena, f->id, *edit_slot(&raw, i), flags, edit_slot(&in, i));
+        if (reason != NULL)
+            page_add_error(data, f->name, f->label, reason);
     }
     if (json_array_size(json_object_get(data, "error_list")) > 0) {
         ctx->req->status = 400;

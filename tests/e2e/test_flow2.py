@@ -939,7 +939,9 @@ class BulkImportFormats(Flow2Base):
         inst = self.institution(name="北の森クリニック")
         cells = {"B3": inst["code"], "B4": inst["name"], "B5": inst["postal"], "B6": inst["address"],
                  "B7": inst["phone"],
-                 "B11": "森 一郎", "C11": "モリ イチロウ", "D11": "難病", "E11": "X-1", "F11": "内科",
+                 # the 責任者's row without a 指定医番号: the 責任者 only (with one, a doctor too:
+                 # test_records.ApplicationFormFirstRow)
+                 "B11": "森 一郎", "C11": "モリ イチロウ", "D11": "難病", "F11": "内科",
                  "B12": "森 二郎", "C12": "モリ ジロウ", "D12": "両方", "E12": "X-2",
                  "G12": "jiro@example.jp"}
         form = fill_form_xlsx(blank, cells)
