@@ -345,13 +345,19 @@ nsdb_err core_inst_user_update(core_ctx *c, const store_user *target,
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
         e = edit_institution(c, target, v.inst_code, &r.institution_pk, &refusal);
-    if (e == NSDB_OK)
+    bool moved = e == NSDB_OK && r.institution_pk != target->institution_pk;
+    /* only what changes who the account is can clash with another account */
+    const char *old_key = field_search_key(c->arena, target->name,
+                                           target->name_kana ? target->name_kana : "");
+    bool identity = moved || role != target->role || strcmp(v.category, target->category) != 0 ||
+                    old_key == NULL || key == NULL || strcmp(old_key, key) != 0;
+    if (e == NSDB_OK && identity)
         e = edit_duplicate(c, target, r.institution_pk, key, &v, role, &refusal);
     if (e == NSDB_OK)
         e = store_user_update_profile(c->conn, target->pk, &p, key, c->who.now);
     if (e == NSDB_OK)
         e = store_user_update_record(c->conn, target->pk, &r, c->who.now);
-    if (e == NSDB_OK && r.institution_pk != target->institution_pk) {
+    if (e == NSDB_OK && moved) {
         /* a move is a registration at the new institution as of now: its media (if it has none
            yet for this municipality) comes with the current cycle's build */
         cycle_window cycle;
@@ -360,7 +366,8 @@ nsdb_err core_inst_user_update(core_ctx *c, const store_user *target,
             e = store_registration_move(c->conn, target->pk, r.institution_pk, cycle.id,
                                         c->who.now);
     }
-    if (e == NSDB_OK && role != target->role)
+    /* another role or institution is another scope: the user logs in again into it */
+    if (e == NSDB_OK && (role != target->role || moved))
         e = store_session_delete_for_user(c->conn, target->pk, NULL);
     if (e == NSDB_OK)
         e = core_audit(c, "user_update", target->user_id, "ok", note);

@@ -62,8 +62,8 @@ typedef struct inst_user_edit_input {
 /* Checks every field as 個別登録 does (指定医番号 required for a doctor) and saves it, by a
    municipal actor only. A move needs a registered institution and no duplicate there (same
    person, category and role); the registration then names the new institution and the current
-   cycle, so the next media build finds it like a new registration. A change of user type ends
-   the user's sessions. One user_update audit record lists what changed, old → new. */
+   cycle, so the next media build finds it like a new registration. A change of user type or
+   institution ends the user's sessions. One user_update audit record lists what changed, old → new. */
 NSDB_MUST_CHECK nsdb_err core_inst_user_update(core_ctx *c, const store_user *target,
                                                const inst_user_edit_input *in, nsdb_problem *pb);
 /* パスワード初期化: a new sealed initial password, notice status 未発行, sessions ended. Not on

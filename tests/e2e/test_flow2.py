@@ -643,9 +643,10 @@ class FormsAndSingleRegistration(Flow2Base):
         self.assertIn(first, visible_text(r.text))
         total, rows = self.search(q=fields["name"])
         self.assertEqual([x["user_id"] for x in rows], [first])
-        # the same person in the other category is another registration
-        self.register_ok(dict(fields, category="shoman"))
-        self.assertEqual(self.search(q=fields["name"])[0], 2)
+        # the same doctor in the other category: the account becomes 両方 (issue 12, item 6)
+        self.assertRedirect(self.register(dict(fields, category="shoman")),
+                            "/inst-users?merged=" + first)
+        self.assertEqual(self.search(q=fields["name"])[0], 1)
 
 
 class BulkImportErrors(Flow2Base):
