@@ -9,7 +9,6 @@
 
 #include "domain/cycle.h"
 #include "domain/encoding.h"
-#include "domain/fields.h"
 #include "domain/holiday.h"
 #include "domain/text.h"
 #include "store/audit.h"
@@ -108,27 +107,14 @@ nsdb_err registration_cycle(db *conn, int64_t now, cycle_window *out)
     return e;
 }
 
-/* The doctor of the same 指定医番号 the municipality registered at the same institution
-   and under the same name (issue 12, item 6): registered again for the other category, the
-   account becomes 両方 instead of a second account (*merged, out naming it); the same category
-   again is a duplicate. *handled false when there is no such doctor. */
+/* same: the municipality's doctor at the institution under the same name and 指定医番号, of
+   another category than the input's (issue 12, item 6). Registered again for the other category,
+   the account becomes 両方 instead of a second account (*merged, out naming it); when it already
+   holds the input's category (両方), the registration is a duplicate. */
 static NSDB_MUST_CHECK nsdb_err doctor_again(core_ctx *c, arena *ar, const registration_input *in,
-                                             int64_t inst_pk, accounts_issued *out, bool *merged,
-                                             bool *handled, nsdb_problem *pb)
+                                             const store_user *same, accounts_issued *out,
+                                             bool *merged, nsdb_problem *pb)
 {
-    *handled = false;
-    store_user *same = NULL;
-    nsdb_err e = store_user_find_doctor(c->conn, ar, c->who.municipality_pk, in->doctor_number,
-                                        &same);
-    if (e == NSDB_ERR_NOT_FOUND || (e == NSDB_OK && same->institution_pk != inst_pk))
-        return NSDB_OK; /* a doctor may also work at another institution: an account there */
-    if (e != NSDB_OK)
-        return e;
-    /* another name under the number is left as before: a new account, not a merge */
-    const char *key = field_search_key(ar, same->name, same->name_kana ? same->name_kana : "");
-    if (key == NULL || in->search_key == NULL || strcmp(key, in->search_key) != 0)
-        return NSDB_OK;
-    *handled = true;
     user_category had = 0, adds = 0;
     if (!category_from_key(same->category, &had) || !category_from_key(in->category, &adds))
         return NSDB_ERR_INVALID;
@@ -140,7 +126,7 @@ static NSDB_MUST_CHECK nsdb_err doctor_again(core_ctx *c, arena *ar, const regis
                                         "（ユーザID %s、指定医番号 %s、%s）。",
                                         in->name, in->name_kana, same->user_id,
                                         in->doctor_number, category_label(had)));
-    e = store_user_set_category(c->conn, same->pk, category_key(now_is), c->who.now);
+    nsdb_err e = store_user_set_category(c->conn, same->pk, category_key(now_is), c->who.now);
     if (e != NSDB_OK)
         return e;
     memset(out, 0, sizeof *out);
@@ -165,14 +151,18 @@ nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input 
     user_role role; /* the validators admit only doctor and inst_manager */
     if (!user_role_from_key(in->user_type, &role) || (role_bit(role) & ROLES_INSTITUTION) == 0)
         return NSDB_ERR_INVALID;
-    if (role == USER_ROLE_DOCTOR && in->doctor_number != NULL && *in->doctor_number != '\0') {
-        bool handled = false;
-        e = doctor_again(c, ar, in, inst_pk, out, merged, &handled, pb);
-        if (e != NSDB_OK || handled)
-            return e;
-    }
+    /* a doctor is also found by 指定医番号 (another category, maybe: then 両方); a doctor at
+       another institution too has an account there */
+    bool numbered = role == USER_ROLE_DOCTOR && in->doctor_number != NULL &&
+                    *in->doctor_number != '\0';
     store_user *dup = NULL;
-    e = store_user_find_duplicate(conn, ar, inst_pk, in->search_key, in->category, role, &dup);
+    e = store_user_find_duplicate(conn, ar, inst_pk, in->search_key, in->category, role,
+                                  numbered ? in->doctor_number : NULL, &dup);
+    if (e == NSDB_OK && strcmp(dup->category, in->category) != 0) {
+        if (dup->municipality_pk == c->who.municipality_pk)
+            return doctor_again(c, ar, in, dup, out, merged, pb);
+        e = NSDB_ERR_NOT_FOUND; /* another municipality's account of another category */
+    }
     /* another municipality's user is not named: neither its ID nor its spelling */
     if (e == NSDB_OK && dup->municipality_pk != c->who.municipality_pk)
         return problem_set(pb, NSDB_ERR_INVALID, "name",

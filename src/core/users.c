@@ -300,7 +300,7 @@ static NSDB_MUST_CHECK nsdb_err edit_duplicate(core_ctx *c, const store_user *ta
 {
     store_user *dup = NULL;
     nsdb_err e =
-        store_user_find_duplicate(c->conn, c->arena, inst_pk, key, v->category, role, &dup);
+        store_user_find_duplicate(c->conn, c->arena, inst_pk, key, v->category, role, NULL, &dup);
     if (e == NSDB_ERR_NOT_FOUND || (e == NSDB_OK && dup->pk == target->pk))
         return NSDB_OK;
     if (e != NSDB_OK)

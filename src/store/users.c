@@ -372,27 +372,17 @@ nsdb_err store_user_muni_admins(db *conn, arena *a, const char *municipality_cod
 
 nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t institution_pk,
                                    const char *search_key, const char *category, user_role role,
-                                   store_user **out)
+                                   const char *doctor_number, store_user **out)
 {
+    /* one statement per registered row, as before the 両方 rule: the same doctor by number is
+       found by the same query */
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "SELECT " USER_COLUMNS
-                          "WHERE u.institution_id = $1 AND u.name_search = $2 AND u.category = $3 "
-                          "AND u.role = $4 ORDER BY u.id LIMIT 1",
-                          "ittt", institution_pk, search_key, category, user_role_key(role));
-    return e != NSDB_OK ? e : user_fetch_one(st, a, out);
-}
-
-nsdb_err store_user_find_doctor(db *conn, arena *a, int64_t municipality_pk,
-                                const char *doctor_number, store_user **out)
-{
-    assert(municipality_pk != 0);
-    db_stmt *st = NULL;
-    nsdb_err e = db_query(conn, &st,
-                          "SELECT " USER_COLUMNS
-                          "WHERE u.municipality_id = $1 AND u.doctor_number = $2 "
-                          "AND u.role = 'doctor' ORDER BY u.id LIMIT 1",
-                          "it", municipality_pk, doctor_number);
+                          "WHERE u.institution_id = $1 AND u.name_search = $2 AND u.role = $4 "
+                          "AND (u.category = $3 OR u.doctor_number = $5) ORDER BY u.id LIMIT 1",
+                          "ittt" "t", institution_pk, search_key, category, user_role_key(role),
+                          doctor_number);
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
 

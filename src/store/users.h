@@ -184,14 +184,14 @@ NSDB_MUST_CHECK nsdb_err store_user_search(db *conn, arena *a, const store_user_
                                            store_user **rows_out, size_t *count_out,
                                            int64_t *total_out);
 
-/* A user of the institution with the same name key, category and role (duplicate registration:
-   the 責任者 who is also a doctor there has one account of each role). */
+/* A user of the institution with the same name key and role and either the same category
+   (duplicate registration: the 責任者 who is also a doctor there has one account of each role)
+   or, when doctor_number is not NULL, the same 指定医番号 (the same doctor, maybe of the other
+   category); the oldest. */
 NSDB_MUST_CHECK nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t institution_pk,
                                                    const char *search_key, const char *category,
-                                                   user_role role, store_user **out);
-/* The municipality's doctor with this 指定医番号 (the oldest), or NSDB_ERR_NOT_FOUND. */
-NSDB_MUST_CHECK nsdb_err store_user_find_doctor(db *conn, arena *a, int64_t municipality_pk,
-                                                const char *doctor_number, store_user **out);
+                                                   user_role role, const char *doctor_number,
+                                                   store_user **out);
 /* 難病/小慢 of one user (a doctor registered again for the other category becomes both). */
 NSDB_MUST_CHECK nsdb_err store_user_set_category(db *conn, int64_t pk, const char *category,
                                                  int64_t now);
