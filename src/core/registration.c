@@ -254,11 +254,14 @@ static void merge_line(strbuf *b, const inst_import *imp, const inst_import_row 
                        const char *user_id)
 {
     const char *file = r->file < imp->file_count ? imp->files[r->file] : "";
+    if (b->len > 0)
+        strbuf_putc(b, '\n');
+    if (*file != '\0')
+        strbuf_printf(b, "「%s」の", file);
     strbuf_printf(b,
-                  "%s%s%s%u行目：%s（指定医番号 %s）は登録済みの指定医（ユーザID %s）と同じ方のため、"
+                  "%u行目：%s（指定医番号 %s）は登録済みの指定医（ユーザID %s）と同じ方のため、"
                   "新しいアカウントは作らず、区分を「両方」にしました。",
-                  b->len ? "\n" : "", *file ? file : "", *file ? "の" : "", r->record, r->name,
-                  r->doctor_number, user_id);
+                  r->record, r->name, r->doctor_number, user_id);
 }
 
 nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *filenames,

@@ -203,7 +203,7 @@ class SameDoctorBothCategories(RecordsBase):
         self.assertEqual(total, 1)
         self.assertIn(CATEGORY_BOTH, found[0]["text"])
         text = visible_text(page.text)
-        self.assertIn("3行目", text)
+        self.assertIn("「both.csv」の3行目", text)
         self.assertIn("区分を「両方」にしました", text)
         # the same doctor in a later file, for a category already held: refused as before
         self.assert_import_refused([("again.csv", csv_bytes([rows[1]]))],
