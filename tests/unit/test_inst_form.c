@@ -1,7 +1,7 @@
 /*
  * test_inst_form.c — the 医療機関ユーザデータファイル (domain/inst_form.c): the blank and the
  * filled form written by the module's own writer and read back (the first doctor becomes the
- * 責任者), errors that name the file, the sheet's row and the cell, number cells that lost their
+ * 責任者, and with a 指定医番号 a doctor too), errors that name the file, the sheet's row and the cell, number cells that lost their
  * leading zeros (written here with libxlsxwriter, as Excel stores what looks like a number), rows
  * inserted above the header, and a moved column, a missing label or a broken workbook refused.
  * Every fixture is made at run time (inst_import_rows.h).
