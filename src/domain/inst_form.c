@@ -1,8 +1,9 @@
 /*
  * inst_form.c — the 医療機関ユーザデータファイル (SPEC §5.2a), both halves of its layout: reading a
  * filled form (the institution from the labelled cells at the top, one user per filled row below
- * the header — the first row's person is the 責任者 and, given a 指定医番号, also a doctor — every cell checked as in the CSV through inst_import_int.h) and writing the blank or
- * a filled form with text-formatted cells, so that Excel keeps leading zeros.
+ * the header, the first row's person as the 責任者 and, given a 指定医番号, also as a doctor;
+ * every cell checked as in the CSV through inst_import_int.h) and writing the blank or a filled
+ * form with text-formatted cells, so that Excel keeps leading zeros.
  */
 #include "domain/inst_import_int.h"
 
