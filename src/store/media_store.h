@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "domain/cycle.h"
+#include "domain/shipping.h"
 #include "domain/states.h"
 #include "store/db.h"
 #include "util/arena.h"
@@ -88,13 +89,24 @@ typedef struct store_media_board_row {
 NSDB_MUST_CHECK nsdb_err store_media_board(db *conn, arena *a, const char *cycle_id,
                                            store_media_board_row **rows_out, size_t *count_out);
 
+/* How many users of each category the institution of each media of the municipality in the
+   cycle and status has there (it decides the department its package goes to). */
+typedef struct store_media_users {
+    int64_t media_id;
+    int64_t nanbyo, shoman, both;
+} store_media_users;
+NSDB_MUST_CHECK nsdb_err store_media_user_categories(db *conn, arena *a, const char *cycle_id,
+                                                     int64_t municipality_pk, media_status status,
+                                                     store_media_users **rows_out,
+                                                     size_t *count_out);
+
 /* ---- packages ---- */
 typedef struct store_package {
     int64_t id;
     const char *cycle_id;
     int64_t municipality_pk;
-    const char *municipality_code, *municipality_name, *municipality_postal,
-        *municipality_address;
+    const char *municipality_code, *municipality_name;
+    shipping_destination to; /* recorded when it was packed */
     int64_t seq;
     const char *tracking_number;
     package_status status;
@@ -103,7 +115,8 @@ typedef struct store_package {
 
 NSDB_MUST_CHECK nsdb_err store_package_insert(db *conn, const char *cycle_id,
                                               int64_t municipality_pk, int64_t seq,
-                                              const char *tracking, int64_t now, int64_t *id_out);
+                                              const shipping_destination *to, const char *tracking,
+                                              int64_t now, int64_t *id_out);
 NSDB_MUST_CHECK nsdb_err store_package_max_seq(db *conn, const char *cycle_id,
                                                int64_t municipality_pk, int64_t *seq_out);
 NSDB_MUST_CHECK nsdb_err store_package_list(db *conn, arena *a, const char *cycle_id,

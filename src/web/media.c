@@ -55,12 +55,16 @@ void web_media(web_ctx *ctx)
         for (size_t j = 0; j < k; j++)
             json_array_append_new(items, media_json(&media[j]));
         json_array_append_new(
-            list, json_pack("{s:I, s:s, s:I, s:s, s:s, s:b, s:I, s:o}", "id",
-                            (json_int_t)packages[i].id, "cycle", packages[i].cycle_id, "seq",
+            list, json_pack("{s:I, s:s, s:I, s:s, s:s, s:b, s:I, s:o, s:s?, s:s?, s:s?, s:s?}",
+                            "id", (json_int_t)packages[i].id, "cycle", packages[i].cycle_id, "seq",
                             (json_int_t)packages[i].seq, "tracking", packages[i].tracking_number,
                             "status_label", package_status_label(packages[i].status),
                             "received", packages[i].status == PACKAGE_STATUS_RECEIVED, "count",
-                            (json_int_t)packages[i].media_count, "media", items));
+                            (json_int_t)packages[i].media_count, "media", items, "to_category",
+                            packages[i].to.category ? category_label(packages[i].to.category)
+                                                    : NULL,
+                            "to_department", packages[i].to.department, "to_postal",
+                            packages[i].to.postal, "to_address", packages[i].to.address));
     }
     json_t *data = page_data(ctx, "媒体受領");
     json_object_set_new(data, "packages", list);

@@ -65,6 +65,30 @@ void web_cycle_adjust(web_ctx *ctx)
     http_redirect(req, 303, "/cycles?done=adjusted");
 }
 
+/* The cycle's packages with where each goes (the destination recorded at packing); NULL when
+   they cannot be read. */
+static json_t *board_packages(web_ctx *ctx, const char *cycle)
+{
+    store_package *p = NULL;
+    size_t n = 0;
+    if (cycle == NULL ||
+        store_package_list(web_db(ctx), ctx->req->arena, cycle, 0, &p, &n) != NSDB_OK)
+        return cycle == NULL ? json_array() : NULL;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            list, json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:I}", "id",
+                            (json_int_t)p[i].id, "code", p[i].municipality_code, "name",
+                            p[i].municipality_name, "seq", (json_int_t)p[i].seq, "tracking",
+                            p[i].tracking_number, "status_label",
+                            package_status_label(p[i].status), "to_category",
+                            p[i].to.category ? category_label(p[i].to.category) : NULL,
+                            "to_department", p[i].to.department, "to_postal", p[i].to.postal,
+                            "to_address", p[i].to.address, "count",
+                            (json_int_t)p[i].media_count));
+    return list;
+}
+
 void web_media_board(web_ctx *ctx)
 {
     const char *cycle = http_query(ctx->req, "cycle");
@@ -91,8 +115,15 @@ void web_media_board(web_ctx *ctx)
         json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "code", rows[i].municipality_code,
                                               "name", rows[i].municipality_name, "counts", counts));
     }
+    json_t *packages = board_packages(ctx, cycle);
+    if (packages == NULL) {
+        json_decref(list);
+        page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
+        return;
+    }
     json_t *data = page_data(ctx, "媒体の状況");
     json_object_set_new(data, "rows", list);
+    json_object_set_new(data, "packages", packages);
     json_object_set_new(data, "cycle", json_string(cycle ? cycle : ""));
     json_object_set_new(data, "cycle_window", cycle_json(&c));
     const char *done = http_query(ctx->req, "done");
