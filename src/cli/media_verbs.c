@@ -203,16 +203,12 @@ static nsdb_err package_build_body(app *a, const media_opts *o, arena *ar, nsdb_
             json_t *ids = json_array();
             for (size_t k = 0; k < built[i].media_count; k++)
                 json_array_append_new(ids, json_integer(built[i].media_ids[k]));
-            const shipping_destination *to = &built[i].to;
-            json_array_append_new(
-                list, json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}",
-                                "package_id", (json_int_t)built[i].package_id, "municipality",
-                                built[i].municipality, "media", ids, "tracking_number",
-                                built[i].tracking_number, "label_pdf", built[i].label_pdf,
-                                "list_pdf", built[i].list_pdf, "category",
-                                to->category ? category_key((user_category)to->category) : NULL,
-                                "department", to->department, "postal", to->postal, "address",
-                                to->address, "phone", to->phone));
+            json_array_append_new(list, json_pack("{s:I, s:s, s:o, s:s, s:s, s:s}", "package_id",
+                                                  (json_int_t)built[i].package_id, "municipality",
+                                                  built[i].municipality, "media", ids,
+                                                  "tracking_number", built[i].tracking_number,
+                                                  "label_pdf", built[i].label_pdf, "list_pdf",
+                                                  built[i].list_pdf));
         }
         cli_print_json(list, JSON_INDENT(2));
         return e;

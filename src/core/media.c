@@ -532,7 +532,6 @@ static NSDB_MUST_CHECK nsdb_err pack_one(app *a, db *conn, arena *ar, const char
     b->municipality = media[0].municipality_code;
     b->tracking_number = arena_strdup(ar, tracking);
     b->media_count = n;
-    b->to = *to;
     return e;
 }
 

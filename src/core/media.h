@@ -50,7 +50,6 @@ typedef struct package_built {
     size_t media_count;
     const char *label_pdf;
     const char *list_pdf;
-    shipping_destination to; /* where it goes */
 } package_built;
 
 /* Packs every created media of the cycle: per municipality (and per department where the
