@@ -17,8 +17,8 @@
 #include "util/arena.h"
 
 typedef struct shipping_destination {
-    int category; /* CATEGORY_NANBYO or CATEGORY_SHOMAN for a department's; 0: the municipality's
-                     one destination */
+    user_category category; /* CATEGORY_NANBYO or CATEGORY_SHOMAN for a department's; 0: the
+                               municipality's one destination */
     const char *postal, *address, *department, *phone; /* NULL or "": not on record */
 } shipping_destination;
 

@@ -411,7 +411,7 @@ nsdb_err store_package_insert(db *conn, const char *cycle_id, int64_t municipali
                           "VALUES ($1, $2, $3, $4, $6, $5, $7, $8, $9, $10, $11) RETURNING id",
                           "tiititttttt", cycle_id, municipality_pk, seq, tracking, now,
                           package_status_key(PACKAGE_STATUS_SHIPPED),
-                          to->category ? category_key((user_category)to->category) : NULL,
+                          to->category ? category_key(to->category) : NULL,
                           to->postal, to->address, to->department, to->phone);
     return e != NSDB_OK ? e : store_row_int(st, id_out);
 }
@@ -442,7 +442,7 @@ static void package_from_row(arena *a, db_stmt *st, void *row)
     p->municipality_code = store_column_strdup(a, st, 3);
     p->municipality_name = store_column_strdup(a, st, 4);
     user_category category = 0;
-    p->to.category = category_from_key(db_column_text(st, 5), &category) ? (int)category : 0;
+    p->to.category = category_from_key(db_column_text(st, 5), &category) ? category : 0;
     p->to.postal = store_column_strdup(a, st, 6);
     p->to.address = store_column_strdup(a, st, 7);
     p->to.department = store_column_strdup(a, st, 8);

@@ -90,7 +90,7 @@ static void address_from_row(arena *a, db_stmt *st, void *row)
 {
     shipping_destination *d = row;
     user_category c = 0;
-    d->category = category_from_key(db_column_text(st, 0), &c) ? (int)c : 0;
+    d->category = category_from_key(db_column_text(st, 0), &c) ? c : 0;
     d->postal = store_column_strdup(a, st, 1);
     d->address = store_column_strdup(a, st, 2);
     d->department = store_column_strdup(a, st, 3);
