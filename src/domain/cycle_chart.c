@@ -24,6 +24,7 @@ enum {
     ROW_HEIGHT = 26,
     BAR_HEIGHT = 18,
     FONT_SIZE = 12,
+    TODAY_LEAD_DAYS = 14, /* the chart starts early to show a today this close before it */
 };
 
 #define COLOR_TEXT "#1a1a1a"
@@ -252,6 +253,9 @@ nsdb_err cycle_chart_svg(const cycle_window *cycles, size_t count, const char *t
     }
     if (today != NULL && !parse_day(today, &today_day))
         return NSDB_ERR_INVALID;
+    /* a day between two windows (a weekend before the current cycle opens) is still shown */
+    if (today != NULL && today_day < first && first - today_day <= TODAY_LEAD_DAYS)
+        first = today_day;
     bool today_shown = today != NULL && today_day >= first && today_day <= last;
     layout l = {first, last - first + 1, 0};
     l.scale = (double)(CHART_WIDTH - LABEL_WIDTH - RIGHT_PAD) / (double)l.days;

@@ -21,7 +21,7 @@
 
 /* Appends one <svg> element (role="img", named by its <title>, described by its <desc>) drawing
    cycles[0 … count-1] in order, and a marked line for today (YYYY-MM-DD; NULL or a day outside
-   the chart: no line). id_prefix ([a-z0-9-], at most 32 bytes) makes the element ids unique on
+   the chart: no line; a today up to two weeks before the first window widens the chart). id_prefix ([a-z0-9-], at most 32 bytes) makes the element ids unique on
    the page. NSDB_ERR_INVALID (out untouched) for count 0 or above CYCLE_CHART_MAX_CYCLES, a date
    that is not a real YYYY-MM-DD, a window that ends before it starts, a today that is given but
    not a real date, or a bad id_prefix. */

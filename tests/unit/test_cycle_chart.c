@@ -86,6 +86,11 @@ static void today_outside_the_chart_is_not_marked(void **state)
     assert_null(strstr(svg, "今日"));
     assert_null(strstr(svg, "stroke-dasharray"));
     free(svg);
+    /* the weekend before a cycle opens widens the chart to show it */
+    svg = render(&c[1], 1, "2023-10-07");
+    assert_non_null(strstr(svg, ">今日 10/7</text>"));
+    assert_non_null(strstr(svg, "媒体送付サイクル（2023-10-07〜2023-11-21）"));
+    free(svg);
     svg = render(c, 1, NULL);
     assert_null(strstr(svg, "今日"));
     assert_null(strstr(svg, "サイクル 2023-10-10"));
