@@ -42,6 +42,12 @@ typedef enum store_media_outlook {
 NSDB_MUST_CHECK nsdb_err store_media_outlook_of_user(db *conn, int64_t municipality_pk,
                                                      const char *user_id, char cycle_id[11],
                                                      store_media_outlook *out);
+/* The institutions of an import batch of the municipality (scope) by outlook: how many get
+   their first media in the batch's cycle (new_count) and how many have or await one
+   (other_count); cycle_id gets the batch's cycle ("" when the batch registered nobody). */
+NSDB_MUST_CHECK nsdb_err store_media_outlook_of_batch(db *conn, int64_t municipality_pk,
+                                                      int64_t batch_id, char cycle_id[11],
+                                                      int64_t *new_count, int64_t *other_count);
 
 /* ---- media ---- */
 typedef struct store_media {

@@ -62,3 +62,28 @@ const char *cycle_view_media_promise(web_ctx *ctx, const cycle_window *c)
                         c->registration_from, c->registration_to, c->media_from, c->media_to,
                         c->media_to, c->delivery_from, c->delivery_to);
 }
+
+const char *cycle_view_batch_outlook(web_ctx *ctx, int64_t batch_id)
+{
+    char cycle_id[11];
+    int64_t fresh = 0, other = 0;
+    cycle_window c;
+    if (store_media_outlook_of_batch(web_db(ctx), ctx->user->municipality_pk, batch_id, cycle_id,
+                                     &fresh, &other) != NSDB_OK ||
+        cycle_id[0] == '\0' || store_cycle_get(web_db(ctx), cycle_id, &c) != NSDB_OK)
+        return NULL;
+    arena *a = ctx->req->arena;
+    const char *others =
+        other > 0 ? arena_printf(a, "既に媒体がある（または作成予定の）医療機関 %lld 件には、新しい"
+                                    "媒体は届きません。",
+                                 (long long)other)
+                  : "";
+    if (fresh == 0)
+        return others;
+    return arena_printf(a,
+                        "媒体が新しく作成される医療機関は %lld 件です。媒体は運用事業者が %s〜%s に"
+                        "作成して自治体へ送付し、%s までに届きます。届いたら「媒体受領」で受領を"
+                        "記録し、ID・PW発行通知書と併せて %s〜%s に医療機関へ送付してください。%s",
+                        (long long)fresh, c.media_from, c.media_to, c.media_to, c.delivery_from,
+                        c.delivery_to, others);
+}

@@ -21,4 +21,7 @@ bool cycle_view_current_and_next(web_ctx *ctx, json_t *data, cycle_window *out);
 /* The sentence for staff of what happens to the media of a registration in cycle c. */
 const char *cycle_view_media_promise(web_ctx *ctx, const cycle_window *c);
 
+/* What a 一括登録 batch means for its institutions' media, one sentence (NULL when unknown). */
+const char *cycle_view_batch_outlook(web_ctx *ctx, int64_t batch_id);
+
 #endif

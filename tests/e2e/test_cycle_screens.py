@@ -180,6 +180,27 @@ class CycleScreens(test_media.MediaHelpers):
         self.assertNotIn("までに届きます", notice)
         self.assertNotIn(this["delivery_from"], notice)
 
+    def test_bulk_result_says_which_institutions_get_media(self):
+        staff = self.staff(CHUO)
+        this, _ = self.today_cycle()
+        (code_a, name_a, rows_a), (code_b, name_b, rows_b) = self.new_institutions(CHUO, 2)
+        self.register(CHUO, [(code_a, name_a, rows_a)])
+        self.media_build(this["id"])  # institution A has its media now
+        again = list(rows_a[0][:5]) + ["指定医", "一括 追加", "イッカツ ツイカ", "難病", "B-000001",
+                                       "内科", ""]
+        body = ("\ufeff" + test_media.CSV_HEADER + "\r\n" + ",".join(again) + "\r\n"
+                + "\r\n".join(",".join(r) for r in rows_b) + "\r\n").encode("utf-8")
+        r = staff.post_multipart("/inst-users/import", {"csrf": staff.page_csrf("/inst-users/new")},
+                                 {"file": ("指定医一括登録.csv", body, "text/csv")})
+        self.assertEqual(r.status, 303, visible_text(r.text)[:2000])
+        text = visible_text(staff.get(r.location).text)
+        self.assertIn("媒体が新しく作成される医療機関は 1 件です。媒体は運用事業者が %s〜%s に作成して"
+                      "自治体へ送付し、%s までに届きます。" % (this["media_from"], this["media_to"],
+                                                            this["media_to"]), text)
+        self.assertIn("%s〜%s に医療機関へ送付してください" % (this["delivery_from"], this["delivery_to"]),
+                      text)
+        self.assertIn("既に媒体がある（または作成予定の）医療機関 1 件には、新しい媒体は届きません", text)
+
     def test_cycles_screen_shows_the_chart(self):
         op = self.operator()
         this, nxt = self.today_cycle()
