@@ -14,6 +14,7 @@
 #include "domain/totp.h"
 #include "store/migrate.h"
 #include "util/log.h"
+#include "util/str.h"
 
 /* The default cycle calendar is generated into the database this far ahead. */
 #define APP_CYCLES_THROUGH_YEAR 2035
@@ -27,6 +28,7 @@ void app_config_defaults(app_config *cfg)
     cfg->port = 8080;
     cfg->threads = 0; /* 0: number of CPUs */
     cfg->public_url = NULL;
+    cfg->helpdesk = NULL;
     cfg->cost = password_cost_default();
     cfg->session_idle_seconds = 30 * 60;
     cfg->session_absolute_seconds = 12 * 60 * 60;
@@ -38,6 +40,17 @@ void app_config_defaults(app_config *cfg)
     cfg->sender_postal = "100-0000";
     cfg->sender_address = "（発送元の住所は --sender-address で設定してください）";
     cfg->sender_phone = "";
+}
+
+bool app_helpdesk_valid(const char *text)
+{
+    size_t n = text ? strlen(text) : 0;
+    if (n == 0 || !str_is_clean_utf8(text, n) || str_utf8_length(text) > APP_HELPDESK_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+            return false;
+    return true;
 }
 
 bool app_public_url_valid(const char *url)

@@ -70,11 +70,11 @@ static NSDB_MUST_CHECK nsdb_err issue_new(issuance_ctx *c, const store_admin_lis
     if (e != NSDB_OK)
         return e;
     strbuf mail = STRBUF_INIT;
-    e = mail_compose_account_issued_from(c->app->cfg.mail_from, r->email, r->name,
-                                         r->municipality_name, issued.user_id,
-                                         issued.initial_password,
-                                         app_login_url(&c->app->cfg, c->arena), (long long)c->now,
-                                         &mail);
+    const mail_account_issued message = {
+        c->app->cfg.mail_from,   r->email, r->name, r->municipality_name, issued.user_id,
+        issued.initial_password, app_login_url(&c->app->cfg, c->arena),   c->app->cfg.helpdesk,
+        (long long)c->now};
+    e = mail_compose_account_issued_message(&message, &mail);
     if (e == NSDB_OK)
         e = mailer_enqueue(c->app, c->conn, r->email, "account_issued", mail.data, mail.len,
                            c->now);

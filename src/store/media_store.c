@@ -115,6 +115,64 @@ nsdb_err store_cycle_update(db *conn, const cycle_window *c, int64_t by, int64_t
                    c->media_to, c->delivery_from, c->delivery_to, by, now);
 }
 
+nsdb_err store_media_outlook_of_user(db *conn, int64_t municipality_pk, const char *user_id,
+                                     char cycle_id[11], store_media_outlook *out)
+{
+    assert(municipality_pk != 0);
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(
+        conn, &st,
+        "SELECT r.cycle_id, "
+        "EXISTS (SELECT 1 FROM media d WHERE d.municipality_id = r.municipality_id "
+        "AND d.institution_id = r.institution_id AND d.kind = 'initial'), "
+        "EXISTS (SELECT 1 FROM registrations p WHERE p.municipality_id = r.municipality_id "
+        "AND p.institution_id = r.institution_id AND p.cycle_id < r.cycle_id) "
+        "FROM registrations r JOIN users u ON u.id = r.user_pk "
+        "WHERE u.user_id = $1 AND r.municipality_id = $2",
+        "ti", user_id, municipality_pk);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        copy_day(cycle_id, db_column_text(st, 0));
+        *out = db_column_int(st, 1) ? MEDIA_OUTLOOK_HAS_MEDIA
+               : db_column_int(st, 2) ? MEDIA_OUTLOOK_PENDING
+                                      : MEDIA_OUTLOOK_NEW;
+    }
+    db_finalize(st);
+    return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+}
+
+nsdb_err store_media_outlook_of_batch(db *conn, int64_t municipality_pk, int64_t batch_id,
+                                      char cycle_id[11], int64_t *new_count, int64_t *other_count)
+{
+    assert(municipality_pk != 0);
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(
+        conn, &st,
+        "SELECT DISTINCT r.cycle_id, r.institution_id, "
+        "EXISTS (SELECT 1 FROM media d WHERE d.municipality_id = r.municipality_id "
+        "AND d.institution_id = r.institution_id AND d.kind = 'initial') "
+        "OR EXISTS (SELECT 1 FROM registrations p WHERE p.municipality_id = r.municipality_id "
+        "AND p.institution_id = r.institution_id AND p.cycle_id < r.cycle_id) "
+        "FROM registrations r WHERE r.batch_id = $1 AND r.municipality_id = $2",
+        "ii", batch_id, municipality_pk);
+    if (e != NSDB_OK)
+        return e;
+    *new_count = *other_count = 0;
+    cycle_id[0] = '\0';
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        copy_day(cycle_id, db_column_text(st, 0));
+        if (db_column_int(st, 2))
+            ++*other_count;
+        else
+            ++*new_count;
+    }
+    db_finalize(st);
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
 #define MEDIA_COLUMNS                                                                              \
     "d.id, d.cycle_id, d.municipality_id, m.code, m.name, d.institution_id, i.code, i.name, "     \
     "d.kind, COALESCE(d.reissue_of, 0), d.status, d.iso_path, d.sha256, d.size_bytes, "           \

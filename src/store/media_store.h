@@ -32,6 +32,24 @@ NSDB_MUST_CHECK nsdb_err store_cycle_list(db *conn, const char *from_date, cycle
 NSDB_MUST_CHECK nsdb_err store_cycle_update(db *conn, const cycle_window *c, int64_t by,
                                             int64_t now);
 
+/* What a registration means for its institution's media. */
+typedef enum store_media_outlook {
+    MEDIA_OUTLOOK_NEW = 1,  /* the first media of (municipality, institution) comes in its cycle */
+    MEDIA_OUTLOOK_HAS_MEDIA, /* the institution has its first media already (any state) */
+    MEDIA_OUTLOOK_PENDING,   /* an earlier cycle's registration brings the first media */
+} store_media_outlook;
+/* The cycle of user_id's registration in the municipality (scope) and its outlook;
+   NSDB_ERR_NOT_FOUND when the user has no registration there. */
+NSDB_MUST_CHECK nsdb_err store_media_outlook_of_user(db *conn, int64_t municipality_pk,
+                                                     const char *user_id, char cycle_id[11],
+                                                     store_media_outlook *out);
+/* The institutions of an import batch of the municipality (scope) by outlook: how many get
+   their first media in the batch's cycle (new_count) and how many have or await one
+   (other_count); cycle_id gets the batch's cycle ("" when the batch registered nobody). */
+NSDB_MUST_CHECK nsdb_err store_media_outlook_of_batch(db *conn, int64_t municipality_pk,
+                                                      int64_t batch_id, char cycle_id[11],
+                                                      int64_t *new_count, int64_t *other_count);
+
 /* ---- media ---- */
 typedef struct store_media {
     int64_t id;

@@ -94,3 +94,49 @@ nsdb_err store_registration_each(db *conn, const char *cycle_id,
     db_finalize(st);
     return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
 }
+
+static void registration_from_row(arena *a, db_stmt *st, void *row)
+{
+    store_registration *r = row;
+    r->municipality_code = store_column_strdup(a, st, 0);
+    r->municipality_name = store_column_strdup(a, st, 1);
+    r->institution_code = store_column_strdup(a, st, 2);
+    r->institution_name = store_column_strdup(a, st, 3);
+    r->user_id = store_column_strdup(a, st, 4);
+    r->role = store_column_user_role(st, 5);
+    r->cycle_id = store_column_strdup(a, st, 6);
+    r->registered_at = db_column_int(st, 7);
+}
+
+nsdb_err store_registration_page(db *conn, arena *a, const char *cycle_id, int64_t limit,
+                                 int64_t offset, store_registration **rows_out, size_t *count_out,
+                                 int64_t *total_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT COUNT(*) FROM registrations "
+                          "WHERE (CAST($1 AS TEXT) IS NULL OR cycle_id = $1)",
+                          "t", cycle_id);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    *total_out = rc == DB_ROW ? db_column_int(st, 0) : 0;
+    db_finalize(st);
+    if (rc != DB_ROW)
+        return NSDB_ERR_DB;
+    e = db_query(conn, &st,
+                 "SELECT m.code, m.name, i.code, i.name, u.user_id, u.role, r.cycle_id, "
+                 "r.registered_at FROM registrations r "
+                 "JOIN users u ON u.id = r.user_pk "
+                 "JOIN municipalities m ON m.id = r.municipality_id "
+                 "JOIN institutions i ON i.id = r.institution_id "
+                 "WHERE (CAST($1 AS TEXT) IS NULL OR r.cycle_id = $1) "
+                 "ORDER BY m.code, i.code, r.id LIMIT $2 OFFSET $3",
+                 "tii", cycle_id, limit, offset);
+    if (e != NSDB_OK)
+        return e;
+    void *rows = NULL;
+    e = store_rows_read(st, a, sizeof **rows_out, registration_from_row, &rows, count_out);
+    *rows_out = rows;
+    return e;
+}

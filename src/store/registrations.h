@@ -42,6 +42,12 @@ NSDB_MUST_CHECK nsdb_err store_registration_insert(db *conn, int64_t user_pk,
 NSDB_MUST_CHECK nsdb_err store_registration_each(db *conn, const char *cycle_id,
                                                  int (*fn)(void *cls, const store_registration *r),
                                                  void *cls);
+/* One page of the registrations of the cycle (all when cycle_id is NULL), in the order of
+   store_registration_each, with the number of them all; rows in the arena. */
+NSDB_MUST_CHECK nsdb_err store_registration_page(db *conn, arena *a, const char *cycle_id,
+                                                 int64_t limit, int64_t offset,
+                                                 store_registration **rows_out, size_t *count_out,
+                                                 int64_t *total_out);
 /* The users registered by one import batch, within the municipality (scope). */
 NSDB_MUST_CHECK nsdb_err store_registration_batch_users(db *conn, arena *a, int64_t municipality_pk,
                                                         int64_t batch_id, store_user **rows_out,

@@ -31,7 +31,21 @@ static json_t *media_json(const store_media *m)
                      m->status == MEDIA_STATUS_RECEIVED || m->status == MEDIA_STATUS_FORWARDED);
 }
 
+/* A refused forwarding: the media's form shows the date as typed and the problem at it. */
+typedef struct media_refusal {
+    int64_t media_id; /* 0: none */
+    const char *date;
+    const nsdb_problem *pb;
+} media_refusal;
+
+static void media_render(web_ctx *ctx, const media_refusal *refused, int status);
+
 void web_media(web_ctx *ctx)
+{
+    media_render(ctx, NULL, 200);
+}
+
+static void media_render(web_ctx *ctx, const media_refusal *refused, int status)
 {
     arena *a = ctx->req->arena;
     store_package *packages = NULL;
@@ -52,8 +66,15 @@ void web_media(web_ctx *ctx)
             return;
         }
         json_t *items = json_array();
-        for (size_t j = 0; j < k; j++)
-            json_array_append_new(items, media_json(&media[j]));
+        for (size_t j = 0; j < k; j++) {
+            json_t *item = media_json(&media[j]);
+            if (refused != NULL && refused->media_id == media[j].id) {
+                json_object_set_new(item, "date_kept", json_true());
+                json_object_set_new(item, "date_value", json_string(refused->date));
+                json_object_set_new(item, "date_error", json_string(problem_message(refused->pb)));
+            }
+            json_array_append_new(items, item);
+        }
         json_array_append_new(
             list, json_pack("{s:I, s:s, s:I, s:s, s:s, s:b, s:I, s:o, s:s?, s:s?, s:s?, s:s?}",
                             "id", (json_int_t)packages[i].id, "cycle", packages[i].cycle_id, "seq",
@@ -67,6 +88,10 @@ void web_media(web_ctx *ctx)
                             packages[i].to.postal, "to_address", packages[i].to.address));
     }
     json_t *data = page_data(ctx, "媒体受領");
+    if (refused != NULL)
+        page_add_error(data, arena_printf(a, "date-%lld", (long long)refused->media_id),
+                       arena_printf(a, "媒体 %lld の送付日", (long long)refused->media_id),
+                       problem_message(refused->pb));
     json_object_set_new(data, "packages", list);
     json_object_set_new(data, "today", json_string(arena_strndup(a, page_format_time(ctx, ctx->now), 10)));
     static const struct {
@@ -78,6 +103,7 @@ void web_media(web_ctx *ctx)
     for (size_t i = 0; done && i < sizeof DONE / sizeof DONE[0]; i++)
         if (strcmp(done, DONE[i].key) == 0)
             json_object_set_new(data, "notice", json_string(DONE[i].text));
+    ctx->req->status = status;
     page_render(ctx, "media", data);
 }
 
@@ -182,8 +208,14 @@ void web_media_forward(web_ctx *ctx)
         return;
     core_ctx c = web_core(ctx);
     nsdb_problem pb = {0};
-    if (core_media_forward(&c, m, http_form(ctx->req, "date"), &pb) != NSDB_OK) {
-        web_problem_page(ctx, &pb);
+    const char *date = http_form(ctx->req, "date");
+    if (core_media_forward(&c, m, date, &pb) != NSDB_OK) {
+        if (pb.code == NSDB_ERR_INVALID) { /* the form again, the error at the date */
+            media_refusal refused = {m->id, date ? date : "", &pb};
+            media_render(ctx, &refused, 400);
+        } else {
+            web_problem_page(ctx, &pb);
+        }
         return;
     }
     http_redirect(ctx->req, 303, "/media?done=forwarded");

@@ -12,8 +12,10 @@
 #include "core/media_job.h"
 #include "core/media_receipt.h"
 #include "core/registration.h"
+#include "domain/cycle_chart.h"
 #include "domain/holiday.h"
 #include "store/media_store.h"
+#include "web/cycle_view.h"
 #include "web/web.h"
 
 static json_t *cycle_json(const cycle_window *c)
@@ -24,11 +26,31 @@ static json_t *cycle_json(const cycle_window *c)
                      "delivery_to", c->delivery_to);
 }
 
-void web_cycles(web_ctx *ctx)
+/* A row of the calendar: its dates, the form's values ("in", the operator's input when this
+   row's adjustment was refused) and the window boundaries that fall on closed days. */
+static json_t *cycle_row_json(web_ctx *ctx, const cycle_window *c)
+{
+    json_t *row = cycle_json(c);
+    json_object_set_new(row, "in", cycle_json(c));
+    json_t *warnings = json_array();
+    cycle_closed_day closed[CYCLE_DATE_FIELD_COUNT];
+    size_t n = cycle_closed_boundaries(c, closed);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(warnings,
+                              json_string(arena_printf(ctx->req->arena, "%s %s は%sで休業日です。",
+                                                       closed[i].field->label, closed[i].date,
+                                                       closed[i].why)));
+    json_object_set_new(row, "warnings", warnings);
+    return row;
+}
+
+/* The calendar page; refused (may be NULL) is the row whose adjustment was refused, with the
+   operator's input and the problem shown at its field. */
+static void cycles_render(web_ctx *ctx, const char *refused, const nsdb_problem *pb, int status)
 {
     static __thread cycle_window cycles[40];
     size_t n = 0;
-    cycle_window current;
+    cycle_window current, next;
     nsdb_err e = registration_cycle(web_db(ctx), ctx->now, &current);
     if (e == NSDB_OK)
         e = store_cycle_list(web_db(ctx), current.registration_from, cycles,
@@ -37,17 +59,53 @@ void web_cycles(web_ctx *ctx)
         page_error(ctx, 503, nsdb_err_message(e));
         return;
     }
-    json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, cycle_json(&cycles[i]));
     json_t *data = page_data(ctx, "媒体送付サイクル");
+    bool operator = ctx->user->role == USER_ROLE_OPERATOR; /* mhlw reads only */
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = cycle_row_json(ctx, &cycles[i]);
+        if (refused != NULL && strcmp(refused, cycles[i].id) == 0) {
+            json_t *in = json_object_get(row, "in"), *errors = json_object();
+            for (size_t k = 0; k < CYCLE_DATE_FIELD_COUNT; k++) {
+                const char *v = http_form(ctx->req, CYCLE_DATE_FIELDS[k].name);
+                json_object_set_new(in, CYCLE_DATE_FIELDS[k].name, json_string(v ? v : ""));
+            }
+            const char *field = pb->field ? pb->field : "registration_from";
+            json_object_set_new(errors, field, json_string(problem_message(pb)));
+            json_object_set_new(row, "errors", errors);
+            json_object_set_new(row, "open", json_true());
+            const char *label = "日程";
+            for (size_t k = 0; k < CYCLE_DATE_FIELD_COUNT; k++)
+                if (strcmp(CYCLE_DATE_FIELDS[k].name, field) == 0)
+                    label = CYCLE_DATE_FIELDS[k].label;
+            page_add_error(data, arena_printf(ctx->req->arena, "%s-%s", field, cycles[i].id),
+                           arena_printf(ctx->req->arena, "サイクル %s の%s", cycles[i].id, label),
+                           problem_message(pb));
+        }
+        json_array_append_new(list, row);
+    }
+    /* the chart: the cycles still delivering, today's and the next */
+    size_t charted = 0;
+    bool has_next = store_cycle_next(web_db(ctx), current.id, &next) == NSDB_OK;
+    while (charted < n && charted < CYCLE_CHART_MAX_CYCLES &&
+           strcmp(cycles[charted].id, has_next ? next.id : current.id) <= 0)
+        charted++;
+    if (charted > 0)
+        cycle_view_chart(ctx, data, cycles, charted);
     json_object_set_new(data, "cycles", list);
     json_object_set_new(data, "current", json_string(current.id));
+    json_object_set_new(data, "can_adjust", json_boolean(operator));
     json_object_set_new(data, "template", json_string(ctx->app->cfg.media_template ? ctx->app->cfg.media_template : ""));
     const char *done = http_query(ctx->req, "done");
-    if (done != NULL && strcmp(done, "adjusted") == 0)
+    if (refused == NULL && done != NULL && strcmp(done, "adjusted") == 0)
         json_object_set_new(data, "notice", json_string("サイクルの日程を変更しました。"));
+    ctx->req->status = status;
     page_render(ctx, "cycles", data);
+}
+
+void web_cycles(web_ctx *ctx)
+{
+    cycles_render(ctx, NULL, NULL, 200);
 }
 
 void web_cycle_adjust(web_ctx *ctx)
@@ -59,7 +117,10 @@ void web_cycle_adjust(web_ctx *ctx)
     core_ctx c = web_core(ctx);
     nsdb_problem pb = {0};
     if (core_cycle_adjust(&c, req->path_params[0], &in, &pb) != NSDB_OK) {
-        web_problem_page(ctx, &pb);
+        if (pb.code == NSDB_ERR_INVALID)
+            cycles_render(ctx, req->path_params[0], &pb, 400); /* the form again, at the field */
+        else
+            web_problem_page(ctx, &pb);
         return;
     }
     http_redirect(req, 303, "/cycles?done=adjusted");
@@ -122,6 +183,7 @@ void web_media_board(web_ctx *ctx)
         return;
     }
     json_t *data = page_data(ctx, "媒体の状況");
+    json_object_set_new(data, "can_act", json_boolean(ctx->user->role == USER_ROLE_OPERATOR));
     json_object_set_new(data, "rows", list);
     json_object_set_new(data, "packages", packages);
     json_object_set_new(data, "cycle", json_string(cycle ? cycle : ""));

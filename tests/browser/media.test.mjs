@@ -252,6 +252,23 @@ export default async function mediaTest(t) {
       await check('媒体送付サイクル (adjusted)');
     });
 
+    await t.step('日程を変更 refused (媒体作成開始 inside the registration window) → the form, error at the field', async () => {
+      const rows = page.locator('main table[class="table"]').last().locator('tbody tr');
+      const row = rows.nth((await rows.count()) - 2);
+      await row.getByText('日程を変更').click();
+      const start = row.getByLabel('媒体作成開始');
+      await start.waitFor({ state: 'visible' });
+      await start.fill(await row.getByLabel('登録終了').inputValue());
+      await clickAndWait(page, row.getByRole('button', { name: '変更' }));
+      await page.locator('.error-summary').waitFor();
+      const summary = await page.locator('.error-summary').innerText();
+      assert(summary.includes('媒体作成は登録期間の後に始まるようにしてください'), `error summary: ${summary}`);
+      const invalid = page.locator('input[aria-invalid="true"]');
+      assertEqual(await invalid.count(), 1, 'fields marked invalid');
+      assertEqual(await invalid.getAttribute('name'), 'media_from', 'the field in error');
+      await check('媒体送付サイクル (an adjustment refused)');
+    });
+
     await t.step('現在のサイクルの媒体の状況 → the board shows the staff member\'s steps', async () => {
       await clickAndWait(page, page.getByRole('link', { name: /^現在のサイクル/ }));
       assertEqual(pathOf(page), `/operator/media?cycle=${current}`, 'page of the link');

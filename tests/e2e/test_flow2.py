@@ -555,7 +555,7 @@ class FormsAndSingleRegistration(Flow2Base):
         self.assertStatus(page, 200)
         text = visible_text(page.text)
         self.assertIn(user_id, text)
-        self.assertRegex(text, r"媒体は.*届く予定")
+        self.assertRegex(text, r"媒体は運用事業者が \S+〜\S+ に作成して自治体へ送付し、\S+ までに届きます")
         row = self.search_one(user_id)
         for part in (fields["name"], fields["name_kana"], inst["name"], inst["code"], "指定医",
                      CATEGORY_BOTH, NOTICE_UNISSUED):
