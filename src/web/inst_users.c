@@ -15,6 +15,7 @@
 #include "domain/ids.h"
 #include "domain/text.h"
 #include "store/institutions.h"
+#include "store/registrations.h"
 #include "web/form_fields.h"
 #include "web/inst_users.h"
 #include "web/user_actions.h"
@@ -247,6 +248,12 @@ void web_inst_users(web_ctx *ctx)
                                registered, c.delivery_from, c.delivery_to)
                 : arena_printf(a, "医療機関ユーザを登録しました（ユーザID %s）。", registered);
         json_object_set_new(data, "notice", json_string(text));
+        /* the institution differed from the master: registered all the same, and said so */
+        const char *warning = NULL;
+        if (store_registration_warning(web_db(ctx), a, ctx->user->municipality_pk, registered,
+                                       &warning) == NSDB_OK &&
+            warning != NULL)
+            json_object_set_new(data, "warnings", json_pack("[s]", warning));
     } else if (done != NULL) {
         json_object_set_new(data, "notice", json_string(done));
     }
