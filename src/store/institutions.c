@@ -53,23 +53,6 @@ nsdb_err store_institution_insert(db *conn, const char *code, const char *name,
     return e != NSDB_OK ? e : store_row_int(st, pk_out);
 }
 
-nsdb_err store_institution_has_users_of(db *conn, int64_t institution_pk, int64_t municipality_pk,
-                                        bool *out)
-{
-    *out = false;
-    db_stmt *st = NULL;
-    nsdb_err e = db_query(conn, &st,
-                          "SELECT 1 FROM users WHERE institution_id = $1 AND municipality_id = $2 "
-                          "LIMIT 1",
-                          "ii", institution_pk, municipality_pk);
-    if (e == NSDB_OK)
-        e = store_row_int(st, NULL);
-    if (e == NSDB_ERR_NOT_FOUND)
-        return NSDB_OK;
-    *out = e == NSDB_OK;
-    return e;
-}
-
 nsdb_err store_institution_find_for_municipality(db *conn, arena *a, const char *code,
                                                  int64_t municipality_pk, store_institution **out)
 {

@@ -26,11 +26,6 @@ NSDB_MUST_CHECK nsdb_err store_institution_find_by_code(db *conn, arena *a, cons
 NSDB_MUST_CHECK nsdb_err store_institution_insert(db *conn, const char *code, const char *name,
                                                   const char *postal, const char *address,
                                                   const char *phone, int64_t now, int64_t *pk_out);
-/* *out: whether municipality_pk has registered a user at institution_pk (its staff may see the
-   institution's stored name and address; another municipality's may not). */
-NSDB_MUST_CHECK nsdb_err store_institution_has_users_of(db *conn, int64_t institution_pk,
-                                                        int64_t municipality_pk, bool *out);
-
 /* The institution of code, only when municipality_pk (not 0) has registered a user there: the
    scope of municipal staff, in the query. NSDB_ERR_NOT_FOUND otherwise. */
 NSDB_MUST_CHECK nsdb_err store_institution_find_for_municipality(db *conn, arena *a,
