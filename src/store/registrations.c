@@ -67,6 +67,39 @@ nsdb_err store_registration_insert(db *conn, int64_t user_pk, int64_t municipali
     return e;
 }
 
+nsdb_err store_registration_set_warning(db *conn, int64_t user_pk, const char *warning)
+{
+    STORE_ASSERT_WRITE(conn);
+    return db_exec(conn, NULL, "UPDATE registrations SET master_warning = $2 WHERE user_pk = $1",
+                   "it", user_pk, warning);
+}
+
+nsdb_err store_registration_warning(db *conn, arena *a, int64_t municipality_pk,
+                                    const char *user_id, const char **warning_out)
+{
+    *warning_out = NULL;
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT r.master_warning FROM registrations r "
+                          "JOIN users u ON u.id = r.user_pk "
+                          "WHERE u.user_id = $1 AND r.municipality_id = $2",
+                          "ti", user_id, municipality_pk);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    if (rc == DB_ROW && !db_column_is_null(st, 0))
+        *warning_out = arena_strdup(a, db_column_text(st, 0));
+    db_finalize(st);
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
+nsdb_err store_import_batch_warnings_set(db *conn, int64_t batch_id, const char *warnings)
+{
+    STORE_ASSERT_WRITE(conn);
+    return db_exec(conn, NULL, "UPDATE import_batches SET warnings = $2 WHERE id = $1", "it",
+                   batch_id, warnings);
+}
+
 nsdb_err store_registration_each(db *conn, const char *cycle_id,
                                  int (*fn)(void *cls, const store_registration *r), void *cls)
 {

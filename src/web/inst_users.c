@@ -16,6 +16,7 @@
 #include "domain/text.h"
 #include "store/institutions.h"
 #include "store/media_store.h"
+#include "store/registrations.h"
 #include "web/cycle_view.h"
 #include "web/form_fields.h"
 #include "web/inst_users.h"
@@ -272,6 +273,12 @@ void web_inst_users(web_ctx *ctx)
     const char *done = user_action_done_message(ctx);
     if (registered != NULL && ids_user_id_valid(registered)) {
         json_object_set_new(data, "notice", json_string(registered_notice(ctx, registered)));
+        /* the institution differed from the master: registered all the same, and said so */
+        const char *warning = NULL;
+        if (store_registration_warning(web_db(ctx), a, ctx->user->municipality_pk, registered,
+                                       &warning) == NSDB_OK &&
+            warning != NULL)
+            json_object_set_new(data, "warnings", json_pack("[s]", warning));
     } else if (done != NULL) {
         json_object_set_new(data, "notice", json_string(done));
     }

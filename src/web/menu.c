@@ -26,6 +26,7 @@ static const struct {
     {"指定医マスタの登録通知", "/registrations", ROLE_OPERATOR | ROLE_MHLW, "登録された医療機関ユーザの一覧"},
     {"媒体送付サイクル", "/cycles", ROLE_OPERATOR | ROLE_MHLW, "媒体の作成・梱包・発送（厚労省は閲覧のみ）"},
     {"送信できていないメール", "/operator/mail", ROLE_OPERATOR, "送信に失敗したメールの確認と再送"},
+    {"医療機関マスタの修正", "/institutions", ROLE_OPERATOR, "医療機関名・所在地などの誤りの修正"},
     {"医療機関ユーザ一覧", "/institution/users", ROLE_INST_MANAGER, "自医療機関のユーザ"},
     {"登録情報", "/me", ROLES_INSTITUTION, "自分の登録内容"},
     {"監査ログ", "/audit", ROLE_MHLW, "ログイン・登録・変更の記録"},

@@ -107,6 +107,11 @@ static const route ROUTES[] = {
      &(const user_button){ROLES_INSTITUTION, USER_ACTION_SUSPEND, "/inst-users"}},
     {"POST", "/inst-users/{}/resume", web_user_button, ROLES_MUNI, ROUTE_CSRF,
      &(const user_button){ROLES_INSTITUTION, USER_ACTION_RESUME, "/inst-users"}},
+    /* the institution master: the scope of municipal staff is checked by core_institution_find */
+    {"GET", "/institutions", web_institutions, ROLE_OPERATOR, 0, NULL},
+    {"GET", "/institutions/{}/edit", web_institution_edit_form, ROLE_OPERATOR | ROLES_MUNI, 0, NULL},
+    {"POST", "/institutions/{}/edit", web_institution_edit_submit, ROLE_OPERATOR | ROLES_MUNI,
+     ROUTE_CSRF, NULL},
 };
 
 /* Matches path against pattern; "{}" captures one non-empty segment. */
