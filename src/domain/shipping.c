@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <string.h>
 
+#include "domain/inst_master.h"
 #include "domain/text.h"
 
 static bool given(const char *s)
@@ -43,8 +44,10 @@ static const char *postal_digits(arena *a, const char *s)
 
 bool shipping_same_place(arena *a, const shipping_destination *x, const shipping_destination *y)
 {
+    /* the address as the institution master compares it: 「九段南1丁目2番1号」 is 「九段南1-2-1」,
+       and a leading prefecture is dropped (the postal code already fixes it) */
     return strcmp(postal_digits(a, x->postal), postal_digits(a, y->postal)) == 0 &&
-           strcmp(place_key(a, x->address), place_key(a, y->address)) == 0;
+           inst_master_same_address(x->address, y->address);
 }
 
 size_t shipping_destinations(arena *a, const shipping_addresses *in, shipping_destination out[2])

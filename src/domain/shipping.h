@@ -29,8 +29,9 @@ typedef struct shipping_addresses {
     bool has_nanbyo, has_shoman;
 } shipping_addresses;
 
-/* The same place: postal codes equal in their digits and addresses equal after NFKC with every
-   space removed (full-width digits or a space more do not make two places). */
+/* The same place: postal codes equal in their digits and addresses equal as the institution
+   master compares them (inst_master_same_address: NFKC, spaces, dash look-alikes, 丁目/番地/番/号
+   for hyphens, a leading prefecture), so a spelling of the same address never makes two places. */
 bool shipping_same_place(arena *a, const shipping_destination *x, const shipping_destination *y);
 
 /* The municipality's destinations into out: 2 when 難病 and 小慢 are both on record at different

@@ -22,6 +22,8 @@ static const shipping_destination KUDAN_WIDE = {0, "〒1008511", "東京都千�
 static const shipping_destination KUDAN_HYPHEN_ONLY = {0, "100-8511",
                                                        "東京都千代田区九段南1-2-1",
                                                        "保健福祉部 難病係", ""};
+static const shipping_destination KUDAN_CHOME = {0, "100-8511", "千代田区九段南一丁目2番1号",
+                                                 "子ども家庭課", ""};
 static const shipping_destination KOJIMACHI = {0, "102-0083", "東京都千代田区麹町2-1",
                                                "子ども家庭支援センター", "03-5211-0000"};
 
@@ -37,6 +39,8 @@ static void same_place_folds_width_spaces_and_the_postal_mark(void **state)
         {2, &KUDAN, &KUDAN_WIDE, true}, /* full-width digits and hyphen, 〒, a trailing space */
         {3, &KUDAN, &KUDAN_HYPHEN_ONLY, true}, /* department and phone do not make a place */
         {4, &KUDAN, &KOJIMACHI, false},
+        /* 丁目/番/号 for hyphens, kanji numerals, no prefecture: the master's comparison */
+        {5, &KUDAN, &KUDAN_CHOME, true},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         arena *a = arena_new();
