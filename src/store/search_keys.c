@@ -73,7 +73,8 @@ static NSDB_MUST_CHECK nsdb_err changed_keys(db *conn, arena *a, rekey **out, si
             rows = arena_grow(a, rows, n, &cap, sizeof *rows);
             int64_t municipality_pk = db_column_int(st, 1);
             rows[n++] = (rekey){db_column_int(st, 0), municipality_pk,
-                                municipality_pk != 0 && user_grams_role(store_column_user_role(st, 2)),
+                                municipality_pk != 0 &&
+                                    user_grams_role(store_column_user_role(st, 2)),
                                 arena_strdup(a, old_key), arena_strdup(a, new_key)};
         }
         if (++scratch_rows == REFOLD_SCRATCH_ROWS) {

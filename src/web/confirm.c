@@ -32,11 +32,11 @@ void web_confirm_render(web_ctx *ctx, const web_confirm *c)
                                                c->items[i].value ? c->items[i].value : ""));
     json_t *fields = json_array();
     for (size_t i = 0; i < WEB_CONFIRM_MAX_FIELDS && c->fields[i].name != NULL; i++)
-        json_array_append_new(
-            fields, json_pack("{s:s, s:s, s:s, s:s}", "name", c->fields[i].name, "label",
-                              c->fields[i].label ? c->fields[i].label : "", "value",
-                              c->fields[i].value ? c->fields[i].value : "", "input",
-                              confirm_input_key(c->fields[i].input)));
+        json_array_append_new(fields,
+                              json_pack("{s:s, s:s, s:s, s:s}", "name", c->fields[i].name, "label",
+                                        c->fields[i].label ? c->fields[i].label : "", "value",
+                                        c->fields[i].value ? c->fields[i].value : "", "input",
+                                        confirm_input_key(c->fields[i].input)));
     json_object_set_new(data, "title", json_string(c->title));
     json_object_set_new(data, "lead", json_string(c->lead ? c->lead : ""));
     json_object_set_new(data, "items", items);

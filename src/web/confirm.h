@@ -35,29 +35,32 @@ typedef struct web_confirm_item {
 } web_confirm_item;
 
 typedef struct web_confirm {
-    const char *title;       /* the action's name: 「パスワード初期化」 */
-    const char *lead;        /* what will be done, to what */
-    web_confirm_item items[WEB_CONFIRM_MAX_ITEMS];    /* whom or what, by name and ID; ends at a NULL label */
-    const char *consequence; /* what follows from it */
+    const char *title; /* the action's name: 「パスワード初期化」 */
+    const char *lead;  /* what will be done, to what */
+    web_confirm_item
+        items[WEB_CONFIRM_MAX_ITEMS]; /* whom or what, by name and ID; ends at a NULL label */
+    const char *consequence;          /* what follows from it */
     web_confirm_field fields[WEB_CONFIRM_MAX_FIELDS]; /* ends at a NULL name */
-    const char *button;      /* the submit button's text */
-    const char *back;        /* where キャンセル leads */
-    const char *refusal;     /* set when the action cannot be done now: said instead of the form (409) */
+    const char *button;                               /* the submit button's text */
+    const char *back;                                 /* where キャンセル leads */
+    const char
+        *refusal; /* set when the action cannot be done now: said instead of the form (409) */
 } web_confirm;
 
 /* Renders the confirmation of the action whose POST path is the request's path. */
 void web_confirm_render(web_ctx *ctx, const web_confirm *c);
 
 /* The GET handlers (routes.c), one per screen group. */
-void web_user_button_confirm(web_ctx *ctx);  /* arg: user_button (パスワード初期化, 利用停止, 再開) */
-void web_admin_list_confirm(web_ctx *ctx);   /* arg: admin_list_action (承認, 差戻し, 払出し) */
+void web_user_button_confirm(
+    web_ctx *ctx); /* arg: user_button (パスワード初期化, 利用停止, 再開) */
+void web_admin_list_confirm(web_ctx *ctx); /* arg: admin_list_action (承認, 差戻し, 払出し) */
 void web_media_receive_confirm(web_ctx *ctx); /* 受領 of a package */
-void web_media_item_confirm(web_ctx *ctx);   /* arg: media_action (医療機関へ送付, 破損連絡) */
+void web_media_item_confirm(web_ctx *ctx); /* arg: media_action (医療機関へ送付, 破損連絡) */
 /* The operator's board: 作成 (build) and 梱包・発送 (pack) of a cycle's media. */
 typedef enum web_board_action {
     WEB_BOARD_BUILD = 1,
     WEB_BOARD_PACK,
 } web_board_action;
-void web_media_board_confirm(web_ctx *ctx);  /* arg: web_board_action */
+void web_media_board_confirm(web_ctx *ctx); /* arg: web_board_action */
 
 #endif

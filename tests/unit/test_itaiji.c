@@ -38,22 +38,14 @@ static void test_table_sorted_and_standards_are_not_variants(void **state)
 
 /* Each row: names that must have one search key (the first is the form the key uses). */
 static const char *const SAME[][4] = {
-    {"高橋", "髙橋", NULL},
-    {"山崎", "山﨑", "山嵜", NULL},
-    {"渡辺", "渡邊", "渡邉", NULL},
-    {"斎藤", "齋藤", "齊藤", "斉藤"},
-    {"浜田", "濱田", "濵田", NULL},
-    {"沢井", "澤井", NULL},
-    {"国分", "國分", NULL},
-    {"広瀬", "廣瀬", "廣瀨", NULL},
-    {"徳永", "德永", NULL},
-    {"槙原", "槇原", NULL},
-    {"桜井", "櫻井", NULL},
-    {"竜崎", "龍崎", "龍﨑", NULL},
-    {"島田", "嶋田", "嶌田", NULL},
-    {"館野", "舘野", NULL},
-    {"富田", "冨田", NULL},
-    {"北条", "北條", NULL},
+    {"高橋", "髙橋", NULL},         {"山崎", "山﨑", "山嵜", NULL},
+    {"渡辺", "渡邊", "渡邉", NULL}, {"斎藤", "齋藤", "齊藤", "斉藤"},
+    {"浜田", "濱田", "濵田", NULL}, {"沢井", "澤井", NULL},
+    {"国分", "國分", NULL},         {"広瀬", "廣瀬", "廣瀨", NULL},
+    {"徳永", "德永", NULL},         {"槙原", "槇原", NULL},
+    {"桜井", "櫻井", NULL},         {"竜崎", "龍崎", "龍﨑", NULL},
+    {"島田", "嶋田", "嶌田", NULL}, {"館野", "舘野", NULL},
+    {"富田", "冨田", NULL},         {"北条", "北條", NULL},
     {"吉田", "𠮷田", NULL},
 };
 
