@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "core/media.h"
+#include "core/search_keys.h"
 #include "domain/totp.h"
 #include "store/migrate.h"
 #include "util/log.h"
@@ -98,6 +99,20 @@ static NSDB_MUST_CHECK nsdb_err data_dir_ensure(const char *dir)
     return NSDB_OK;
 }
 
+/* The stored search keys follow the table of name variants of this program (core/search_keys.h). */
+static nsdb_err app_search_keys_current(app *a, db *conn)
+{
+    arena *ar = arena_new();
+    core_ctx c = {.app = a, .conn = conn, .arena = ar, .who = core_actor_cli()};
+    int64_t users = 0;
+    nsdb_err e = core_search_keys_refold(&c, &users);
+    if (e == NSDB_OK && users > 0)
+        log_event(LOG_INFO, "search_keys_refolded", "users", arena_printf(ar, "%lld", (long long)users),
+                  NULL);
+    arena_free(ar);
+    return e;
+}
+
 nsdb_err app_open(app *a, const app_config *cfg, int pool_size)
 {
     memset(a, 0, sizeof *a);
@@ -135,6 +150,8 @@ nsdb_err app_open(app *a, const app_config *cfg, int pool_size)
     e = migrate_apply_all(conn, &applied);
     if (e == NSDB_OK)
         e = media_cycles_ensure(conn, APP_CYCLES_THROUGH_YEAR);
+    if (e == NSDB_OK)
+        e = app_search_keys_current(a, conn);
     db_pool_release(a->pool, conn);
     if (e != NSDB_OK) {
         fprintf(stderr, "nsdb: データベースの更新（マイグレーション）に失敗しました。\n");

@@ -5,6 +5,7 @@
  * 破損連絡 (the media is reissued in the next cycle). Every transition is audited; every query
  * carries the municipality.
  */
+#include <assert.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "core/registration.h"
 #include "domain/media_pdf.h"
 #include "store/media_store.h"
+#include "web/confirm.h"
 #include "web/web.h"
 
 /* The buttons are the moves the media state machine allows from the media's status. */
@@ -233,4 +235,81 @@ void web_media_damage(web_ctx *ctx)
         return;
     }
     http_redirect(ctx->req, 303, "/media?done=damaged");
+}
+
+/* The confirmation of 受領 (GET on the POST path): the package and the institutions of its media. */
+void web_media_receive_confirm(web_ctx *ctx)
+{
+    store_package *p = package_in_scope(ctx);
+    if (p == NULL)
+        return;
+    arena *a = ctx->req->arena;
+    store_media *media = NULL;
+    size_t n = 0;
+    if (store_media_list(web_db(ctx), a, NULL, ctx->user->municipality_pk, p->id, 0, &media, &n) !=
+        NSDB_OK) {
+        page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
+        return;
+    }
+    strbuf names = STRBUF_INIT;
+    for (size_t i = 0; i < n; i++)
+        strbuf_printf(&names, "%s%s（%s）", i ? "、" : "", media[i].institution_name,
+                       media[i].institution_code);
+    web_confirm c = {
+        .title = "梱包の受領",
+        .lead = "次の梱包を受領したことを記録します。",
+        .items = {{"サイクル", p->cycle_id},
+                  {"梱包", arena_printf(a, "%lld", (long long)p->seq)},
+                  {"追跡番号", p->tracking_number},
+                  {"媒体", arena_printf(a, "%zu 枚", n)},
+                  {"医療機関", arena_strndup(a, names.data ? names.data : "", names.len)}},
+        .consequence = "記録すると、この梱包の媒体はすべて受領済になり、証明書のパスフレーズ一覧を出力"
+                       "できるようになります。同封の一覧と媒体・通知書を照合してから記録してください。",
+        .button = "受領を記録する",
+        .back = "/media"};
+    strbuf_free(&names);
+    if (!package_status_can(p->status, PACKAGE_ACTION_RECEIVE, NULL))
+        c.refusal = "この梱包は既に受領を記録しています。";
+    web_confirm_render(ctx, &c);
+}
+
+/* The confirmation of 医療機関へ送付 or 破損連絡 of one media (GET on the POST path): the screen's
+   form sends its field (date, note) here, and it can still be corrected before the POST. */
+void web_media_item_confirm(web_ctx *ctx)
+{
+    const media_action *action = ctx->route->arg;
+    assert(action != NULL && (*action == MEDIA_ACTION_FORWARD || *action == MEDIA_ACTION_DAMAGE));
+    store_media *m = media_in_scope(ctx);
+    if (m == NULL)
+        return;
+    arena *a = ctx->req->arena;
+    web_confirm c = {
+        .items = {{"媒体番号", arena_printf(a, "%lld", (long long)m->id)},
+                  {"医療機関", arena_printf(a, "%s（%s）", m->institution_name, m->institution_code)},
+                  {"区分", strcmp(m->kind, "reissue") == 0 ? "再発行" : "初回"},
+                  {"サイクル", m->cycle_id},
+                  {"状態", media_status_label(m->status)}},
+        .back = "/media"};
+    if (*action == MEDIA_ACTION_FORWARD) {
+        const char *date = http_query(ctx->req, "date");
+        c.title = "医療機関への送付";
+        c.lead = "次の媒体を医療機関へ送付したことを記録します。";
+        c.consequence = "記録すると、この媒体は送付済になります。";
+        c.fields[0] = (web_confirm_field){
+            "date", "送付日",
+            date ? date : arena_strndup(a, page_format_time(ctx, ctx->now), 10), WEB_CONFIRM_DATE};
+        c.button = "送付を記録する";
+    } else {
+        c.title = "媒体の破損連絡";
+        c.lead = "次の媒体の破損を運用事業者に連絡します。";
+        c.consequence = "連絡すると、この媒体は使えなくなり、次のサイクルで再発行されます。破損した"
+                        "媒体は破棄してください。";
+        c.fields[0] = (web_confirm_field){"note", "破損の内容", http_query(ctx->req, "note"),
+                                          WEB_CONFIRM_TEXT};
+        c.button = "破損を連絡する";
+    }
+    if (!media_status_can(m->status, *action, NULL))
+        c.refusal = arena_printf(a, "この媒体は「%s」のため、この操作はできません。",
+                                 media_status_label(m->status));
+    web_confirm_render(ctx, &c);
 }

@@ -3,6 +3,7 @@
  * (view and adjust), building the cycle's media and packing them (the same work as
  * `nsdb media build` / `nsdb package build`), and a status board by cycle and municipality.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "domain/holiday.h"
 #include "store/media_store.h"
 #include "web/cycle_view.h"
+#include "web/confirm.h"
 #include "web/web.h"
 
 static json_t *cycle_json(const cycle_window *c)
@@ -293,4 +295,55 @@ void web_media_pack(web_ctx *ctx)
         return;
     }
     http_redirect(ctx->req, 303, arena_printf(ctx->req->arena, "/operator/media?cycle=%s&done=packed&count=%zu", cycle, n));
+}
+
+/* The confirmation of 作成 or 梱包・発送 of a cycle's media (GET on the POST path; the board
+   sends its cycle), with the counts of the board. */
+void web_media_board_confirm(web_ctx *ctx)
+{
+    const web_board_action *action = ctx->route->arg;
+    assert(action != NULL); /* every route of this handler names its action */
+    arena *a = ctx->req->arena;
+    const char *cycle = http_query(ctx->req, "cycle");
+    cycle_window w;
+    if (cycle == NULL || store_cycle_get(web_db(ctx), cycle, &w) != NSDB_OK) {
+        page_error(ctx, 404, "指定されたサイクルは見つかりません。");
+        return;
+    }
+    store_media_board_row *rows = NULL;
+    size_t n = 0;
+    if (store_media_board(web_db(ctx), a, cycle, &rows, &n) != NSDB_OK) {
+        page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
+        return;
+    }
+    int64_t built = 0, damaged = 0;
+    for (size_t i = 0; i < n; i++) {
+        built += rows[i].counts[MEDIA_STATUS_CREATED - 1];
+        damaged += rows[i].counts[MEDIA_STATUS_DAMAGED - 1];
+    }
+    web_confirm c = {
+        .items = {{"サイクル", cycle},
+                  {"媒体作成", arena_printf(a, "%s〜%s", w.media_from, w.media_to)},
+                  {"送付", arena_printf(a, "%s〜%s", w.delivery_from, w.delivery_to)},
+                  {"自治体", arena_printf(a, "%zu", n)},
+                  {"作成済（未梱包）", arena_printf(a, "%lld 枚", (long long)built)},
+                  {"破損（再発行待ち）", arena_printf(a, "%lld 枚", (long long)damaged)}},
+        .fields = {{"cycle", NULL, cycle, WEB_CONFIRM_HIDDEN}},
+        .back = arena_printf(a, "/operator/media?cycle=%s", cycle)};
+    if (*action == WEB_BOARD_BUILD) {
+        c.title = "媒体の作成";
+        c.lead = arena_printf(a, "サイクル %s の媒体を作成します。", cycle);
+        c.consequence = "このサイクルに登録があり媒体がまだない医療機関ごとに、VPN 証明書と媒体（DVD "
+                        "イメージ）を作成し、破損の連絡があった媒体を再発行します。作成は裏で進み、"
+                        "その間は作成と梱包の操作はできません。";
+        c.button = "媒体を作成する";
+    } else {
+        c.title = "梱包・発送";
+        c.lead = arena_printf(a, "サイクル %s の作成済みの媒体を自治体ごとに梱包します。", cycle);
+        c.consequence = "梱包すると、作成済の媒体は自治体ごとにレターパックプラス（1 個に 15 枚まで）"
+                        "に分けられ、宛名ラベルと同封の一覧が作られて発送済になります。後で作成された"
+                        "媒体は次の梱包に入ります。";
+        c.button = "梱包する";
+    }
+    web_confirm_render(ctx, &c);
 }

@@ -158,7 +158,13 @@ export default async function mediaTest(t) {
       await check('媒体受領 (shipped package)');
     });
 
-    await t.step('受領を記録する → notice, 受領済, the passphrase PDF link appears', async () => {
+    await t.step('受領を記録する → the confirmation page → 受領を記録する → notice, 受領済, the passphrase PDF link appears', async () => {
+      await clickAndWait(page, page.getByRole('button', { name: '受領を記録する' }));
+      assert(/^\/media\/packages\/\d+\/receive$/.test(pathOf(page)), `the confirmation of 受領: ${pathOf(page)}`);
+      await page.getByRole('heading', { level: 1, name: '梱包の受領の確認' }).waitFor();
+      const text = await page.locator('main').innerText();
+      for (const [code] of INSTITUTIONS) assert(text.includes(code), `the confirmation lacks institution ${code}:\n${text}`);
+      await check('confirmation (受領)');
       await clickAndWait(page, page.getByRole('button', { name: '受領を記録する' }));
       assertEqual(pathOf(page), '/media?done=received', 'page after the receipt');
       const notice = await page.locator('.notice').innerText();
@@ -195,6 +201,9 @@ export default async function mediaTest(t) {
       const row = mediaRow(page, forwarded);
       await row.getByLabel('送付日').fill(sentOn);
       await clickAndWait(page, row.getByRole('button', { name: buttonName('医療機関へ送付', forwarded) }));
+      assertEqual(new URL(page.url()).pathname, `/media/${forwarded}/forward`, 'the confirmation of 医療機関へ送付');
+      assertEqual(await page.getByLabel('送付日').inputValue(), sentOn, 'the date on the confirmation');
+      await clickAndWait(page, page.getByRole('button', { name: '送付を記録する' }));
       assertEqual(pathOf(page), '/media?done=forwarded', 'page after 医療機関へ送付');
       const notice = await page.locator('.notice').innerText();
       assert(notice.includes('医療機関への送付を記録しました'), `notice: ${notice}`);
@@ -209,6 +218,10 @@ export default async function mediaTest(t) {
       const row = mediaRow(page, damaged);
       await row.getByLabel('破損の内容').fill(DAMAGE_NOTE);
       await clickAndWait(page, row.getByRole('button', { name: buttonName('破損連絡', damaged) }));
+      assertEqual(new URL(page.url()).pathname, `/media/${damaged}/damage`, 'the confirmation of 破損連絡');
+      assertEqual(await page.getByLabel('破損の内容').inputValue(), DAMAGE_NOTE, 'the note on the confirmation');
+      await check('confirmation (破損連絡)');
+      await clickAndWait(page, page.getByRole('button', { name: '破損を連絡する' }));
       assertEqual(pathOf(page), '/media?done=damaged', 'page after 破損連絡');
       const notice = await page.locator('.notice').innerText();
       assert(notice.includes('破損を連絡しました'), `notice: ${notice}`);
