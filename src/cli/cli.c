@@ -18,7 +18,7 @@ static const verb VERBS[] = {
     {"serve", verb_serve,
      "serve [--listen HOST:PORT] [--threads N] [--public-url URL] [--secure-cookies] "
      "[--trust-proxy] [--pwhash-ops N] [--pwhash-mem-mib N] [--smtp smtp://HOST:PORT] "
-     "[--mail-from ADDRESS] [--media-template DIR] [--vpn-remote 'HOST PORT'] "
+     "[--mail-from ADDRESS] [--helpdesk TEXT] [--media-template DIR] [--vpn-remote 'HOST PORT'] "
      "[--sender-name N --sender-postal P --sender-address A --sender-phone T]",
      "Web サーバを起動します（初回はデータフォルダ・データベース・秘密鍵を作成）。", true},
     {"migrate", verb_migrate, "migrate", "データベースを最新のスキーマに更新します。", false},

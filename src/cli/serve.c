@@ -46,7 +46,7 @@ static int parse_listen(const char *text, app_config *cfg, char *host, size_t ho
 
 enum {
     O_LISTEN = 1, O_THREADS, O_URL, O_SECURE, O_PROXY, O_OPS, O_MEM, O_SMTP, O_FROM, O_PER_CLIENT,
-    O_HEADER_TIMEOUT
+    O_HEADER_TIMEOUT, O_HELPDESK
 };
 
 /* The options of serve go into the configuration; the --listen host is kept in listen_host. */
@@ -109,6 +109,15 @@ static int serve_option(int opt, const char *arg, void *ctx)
             return EXIT_USAGE;
         }
         return 0;
+    case O_HELPDESK:
+        if (!app_helpdesk_valid(arg)) {
+            fprintf(stderr, "nsdb: --helpdesk は改行を含まない %d 文字以内の連絡先です"
+                            "（例 '電話 03-0000-0000（平日9時〜17時）'）。\n",
+                    APP_HELPDESK_MAX);
+            return EXIT_USAGE;
+        }
+        cfg->helpdesk = arg;
+        return 0;
     default: return -1;
     }
 }
@@ -128,6 +137,7 @@ int verb_serve(int argc, char **argv, app_config *cfg)
                                          {"max-connections-per-client", required_argument, NULL,
                                           O_PER_CLIENT},
                                          {"header-timeout", required_argument, NULL, O_HEADER_TIMEOUT},
+                                         {"helpdesk", required_argument, NULL, O_HELPDESK},
                                          MEDIA_LONG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     serve_opts o = {.cfg = cfg, .per_client = -1, .header_timeout = 20};

@@ -11,9 +11,11 @@
 #include <sys/stat.h>
 
 #include "core/media.h"
+#include "core/search_keys.h"
 #include "domain/totp.h"
 #include "store/migrate.h"
 #include "util/log.h"
+#include "util/str.h"
 
 /* The default cycle calendar is generated into the database this far ahead. */
 #define APP_CYCLES_THROUGH_YEAR 2035
@@ -27,6 +29,7 @@ void app_config_defaults(app_config *cfg)
     cfg->port = 8080;
     cfg->threads = 0; /* 0: number of CPUs */
     cfg->public_url = NULL;
+    cfg->helpdesk = NULL;
     cfg->cost = password_cost_default();
     cfg->session_idle_seconds = 30 * 60;
     cfg->session_absolute_seconds = 12 * 60 * 60;
@@ -38,6 +41,17 @@ void app_config_defaults(app_config *cfg)
     cfg->sender_postal = "100-0000";
     cfg->sender_address = "（発送元の住所は --sender-address で設定してください）";
     cfg->sender_phone = "";
+}
+
+bool app_helpdesk_valid(const char *text)
+{
+    size_t n = text ? strlen(text) : 0;
+    if (n == 0 || !str_is_clean_utf8(text, n) || str_utf8_length(text) > APP_HELPDESK_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+            return false;
+    return true;
 }
 
 bool app_public_url_valid(const char *url)
@@ -85,6 +99,20 @@ static NSDB_MUST_CHECK nsdb_err data_dir_ensure(const char *dir)
     return NSDB_OK;
 }
 
+/* The stored search keys follow the table of name variants of this program (core/search_keys.h). */
+static nsdb_err app_search_keys_current(app *a, db *conn)
+{
+    arena *ar = arena_new();
+    core_ctx c = {.app = a, .conn = conn, .arena = ar, .who = core_actor_cli()};
+    int64_t users = 0;
+    nsdb_err e = core_search_keys_refold(&c, &users);
+    if (e == NSDB_OK && users > 0)
+        log_event(LOG_INFO, "search_keys_refolded", "users", arena_printf(ar, "%lld", (long long)users),
+                  NULL);
+    arena_free(ar);
+    return e;
+}
+
 nsdb_err app_open(app *a, const app_config *cfg, int pool_size)
 {
     memset(a, 0, sizeof *a);
@@ -122,6 +150,8 @@ nsdb_err app_open(app *a, const app_config *cfg, int pool_size)
     e = migrate_apply_all(conn, &applied);
     if (e == NSDB_OK)
         e = media_cycles_ensure(conn, APP_CYCLES_THROUGH_YEAR);
+    if (e == NSDB_OK)
+        e = app_search_keys_current(a, conn);
     db_pool_release(a->pool, conn);
     if (e != NSDB_OK) {
         fprintf(stderr, "nsdb: データベースの更新（マイグレーション）に失敗しました。\n");

@@ -21,6 +21,7 @@ typedef struct app_config {
     uint16_t port;
     unsigned threads;
     const char *public_url; /* e.g. https://nsdb.example.go.jp — login URL on notices and mail */
+    const char *helpdesk;   /* help desk contact on notices, mail and pages; NULL: none */
     bool secure_cookies;    /* Secure attribute: on behind TLS */
     bool trust_proxy;
     password_cost cost;
@@ -51,6 +52,10 @@ void app_config_defaults(app_config *cfg);
    spaces, at most APP_PUBLIC_URL_MAX bytes (it is printed on notices and mailed). */
 #define APP_PUBLIC_URL_MAX 200
 bool app_public_url_valid(const char *url);
+/* Whether text may be the --helpdesk contact: 1–APP_HELPDESK_MAX characters of clean UTF-8 on one
+   line (no control characters), as it is printed on notices and mailed. */
+#define APP_HELPDESK_MAX 100
+bool app_helpdesk_valid(const char *text);
 /* The login URL printed on the ID・PW発行通知書 and in the ⑦ mails, in a: the configured
    public_url + "/login", else http://HOST:PORT/login of the listen address (127.0.0.1 for a
    wildcard address). Configuration only: never a request's Host header, which a client writes. */

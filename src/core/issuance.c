@@ -1,7 +1,9 @@
 /*
- * issuance.c — 払出し. Per row of the list: 新規 creates or updates the municipality (name,
- * 郵便番号, 所属先住所 from columns C, N, O) and issues a muni_admin whose user ID and initial
- * password are mailed (⑦); 変更 updates the admin with that e-mail address; 削除 suspends it.
+ * issuance.c — 払出し. Per row of the list: the municipality is created (name, 郵便番号,
+ * 所属先住所 from columns C, N, O) or renamed; a 新規 or 変更 row sets the 発送先 of its own
+ * department (郵便番号, 所属先住所, 部署名, 電話番号 of 難病 or 小慢; 両方 sets both), never the
+ * other's. 新規 issues a muni_admin whose user ID and initial password are mailed (⑦); 変更
+ * updates the admin the row names; 削除 suspends it.
  * Every account change has its audit record and the mail its outbox row in the same transaction.
  */
 #include "core/issuance.h"
@@ -68,11 +70,11 @@ static NSDB_MUST_CHECK nsdb_err issue_new(issuance_ctx *c, const store_admin_lis
     if (e != NSDB_OK)
         return e;
     strbuf mail = STRBUF_INIT;
-    e = mail_compose_account_issued_from(c->app->cfg.mail_from, r->email, r->name,
-                                         r->municipality_name, issued.user_id,
-                                         issued.initial_password,
-                                         app_login_url(&c->app->cfg, c->arena), (long long)c->now,
-                                         &mail);
+    const mail_account_issued message = {
+        c->app->cfg.mail_from,   r->email, r->name, r->municipality_name, issued.user_id,
+        issued.initial_password, app_login_url(&c->app->cfg, c->arena),   c->app->cfg.helpdesk,
+        (long long)c->now};
+    e = mail_compose_account_issued_message(&message, &mail);
     if (e == NSDB_OK)
         e = mailer_enqueue(c->app, c->conn, r->email, "account_issued", mail.data, mail.len,
                            c->now);
@@ -137,6 +139,27 @@ static NSDB_MUST_CHECK nsdb_err issue_change_or_delete(issuance_ctx *c,
     return e == NSDB_OK ? store_admin_list_row_set_outcome(c->conn, r->id, u->pk, "変更しました") : e;
 }
 
+/* The row's 発送先 for its department (両方: both departments); audited. */
+static NSDB_MUST_CHECK nsdb_err set_departments(issuance_ctx *c, const store_admin_list_row *r,
+                                                int64_t muni_pk)
+{
+    user_category category = 0;
+    if (!category_from_key(r->category, &category))
+        return NSDB_OK; /* checked at upload */
+    shipping_destination to = {0, r->postal, r->address, r->department, r->phone};
+    nsdb_err e = NSDB_OK;
+    for (user_category k = CATEGORY_NANBYO; e == NSDB_OK && k <= CATEGORY_SHOMAN; k++) {
+        if (category != CATEGORY_BOTH && category != k)
+            continue;
+        e = store_municipality_department_set(c->conn, muni_pk, k, &to, c->now);
+        if (e == NSDB_OK)
+            e = audit(c, "municipality_address_set", r->municipality_code,
+                      arena_printf(c->arena, "%s: 〒%s %s %s", category_label(k), r->postal,
+                                   r->address, r->department ? r->department : ""));
+    }
+    return e;
+}
+
 static NSDB_MUST_CHECK nsdb_err issue_row(issuance_ctx *c, const store_admin_list_row *r)
 {
     int64_t muni_pk = 0;
@@ -146,6 +169,8 @@ static NSDB_MUST_CHECK nsdb_err issue_row(issuance_ctx *c, const store_admin_lis
     if (e == NSDB_OK)
         e = audit(c, created ? "municipality_create" : "municipality_update", r->municipality_code,
                   r->municipality_name);
+    if (e == NSDB_OK && strcmp(r->request_type, "delete") != 0)
+        e = set_departments(c, r, muni_pk);
     if (e != NSDB_OK)
         return e;
     if (strcmp(r->request_type, "new") == 0)

@@ -23,7 +23,9 @@
 #include "domain/pki.h"
 #include "domain/text_chars.h"
 #include "domain/vpn_profile.h"
+#include "domain/shipping.h"
 #include "store/audit.h"
+#include "store/municipalities.h"
 #include "store/users.h"
 #include "util/log.h"
 
@@ -394,6 +396,14 @@ bool media_tracking_number_valid(const char *s)
 
 /* ---- packing ---- */
 
+/* The label's addressee: the municipality and the department on record. */
+static const char *label_addressee(arena *ar, const store_package *p)
+{
+    if (p->to.department == NULL || p->to.department[0] == '\0')
+        return arena_printf(ar, "%s 難病・小慢DB ご担当者 御中", p->municipality_name);
+    return arena_printf(ar, "%s %s 御中", p->municipality_name, p->to.department);
+}
+
 static NSDB_MUST_CHECK nsdb_err pack_files(app *a, db *conn, arena *ar, const char *cycle_dir,
                                            const store_package *p, const store_media *media,
                                            size_t n, package_built *b)
@@ -427,12 +437,16 @@ static NSDB_MUST_CHECK nsdb_err pack_files(app *a, db *conn, arena *ar, const ch
                        .sender_postal = a->cfg.sender_postal,
                        .sender_address = a->cfg.sender_address,
                        .sender_phone = a->cfg.sender_phone,
-                       .to_postal = p->municipality_postal ? p->municipality_postal : "",
-                       .to_address = p->municipality_address ? p->municipality_address : "",
-                       .to_name = arena_printf(ar, "%s 難病・小慢DB ご担当者 御中",
-                                               p->municipality_name),
-                       .package_ref = arena_printf(ar, "%s / %s / %lld", p->cycle_id,
-                                                   p->municipality_code, (long long)p->seq),
+                       .to_postal = p->to.postal ? p->to.postal : "",
+                       .to_address = p->to.address ? p->to.address : "",
+                       .to_name = label_addressee(ar, p),
+                       .to_phone = p->to.phone ? p->to.phone : "",
+                       .package_ref = arena_printf(ar, "%s / %s / %lld%s", p->cycle_id,
+                                                   p->municipality_code, (long long)p->seq,
+                                                   p->to.category
+                                                       ? arena_printf(ar, "（%s）",
+                                                                      category_label(p->to.category))
+                                                       : ""),
                        .tracking_number = p->tracking_number,
                        .media_count = (int)n};
     if (e == NSDB_OK)
@@ -481,7 +495,8 @@ static NSDB_MUST_CHECK nsdb_err pack_media_one(core_ctx *c, const store_media *m
 
 static NSDB_MUST_CHECK nsdb_err pack_one(app *a, db *conn, arena *ar, const char *cycle_id,
                                          const char *cycle_dir, store_media *media, size_t n,
-                                         const core_actor *who, package_built *b)
+                                         const shipping_destination *to, const core_actor *who,
+                                         package_built *b)
 {
     core_ctx c = media_core(a, conn, ar, who);
     int64_t seq = 0, id = 0, now = c.who.now;
@@ -491,8 +506,8 @@ static NSDB_MUST_CHECK nsdb_err pack_one(app *a, db *conn, arena *ar, const char
     if (e == NSDB_OK)
         e = store_package_max_seq(conn, cycle_id, media[0].municipality_pk, &seq);
     if (e == NSDB_OK)
-        e = store_package_insert(conn, cycle_id, media[0].municipality_pk, seq + 1, tracking, now,
-                                 &id);
+        e = store_package_insert(conn, cycle_id, media[0].municipality_pk, seq + 1, to, tracking,
+                                 now, &id);
     b->media_ids = arena_calloc(ar, n, sizeof *b->media_ids);
     for (size_t i = 0; e == NSDB_OK && i < n; i++) {
         e = pack_media_one(&c, &media[i], id, tracking);
@@ -500,8 +515,13 @@ static NSDB_MUST_CHECK nsdb_err pack_one(app *a, db *conn, arena *ar, const char
     }
     if (e == NSDB_OK)
         e = core_audit(&c, "package_create", core_target_id(&c, "package", id), "ok",
-                       arena_printf(ar, "%s %s 媒体%zu枚 追跡番号 %s", cycle_id,
-                                    media[0].municipality_code, n, tracking));
+                       arena_printf(ar, "%s %s 媒体%zu枚 追跡番号 %s 発送先 %s〒%s %s", cycle_id,
+                                    media[0].municipality_code, n, tracking,
+                                    to->category ? arena_printf(ar, "%s（%s） ",
+                                                                to->department ? to->department : "",
+                                                                category_label(to->category))
+                                                 : "",
+                                    to->postal ? to->postal : "", to->address ? to->address : ""));
     store_package *p = NULL;
     if (e == NSDB_OK)
         e = store_package_get(conn, ar, id, 0, &p);
@@ -512,6 +532,59 @@ static NSDB_MUST_CHECK nsdb_err pack_one(app *a, db *conn, arena *ar, const char
     b->municipality = media[0].municipality_code;
     b->tracking_number = arena_strdup(ar, tracking);
     b->media_count = n;
+    return e;
+}
+
+/* The department each media goes to (its institution's users decide), in media order. */
+static NSDB_MUST_CHECK nsdb_err media_departments(db *conn, arena *ar, const char *cycle_id,
+                                                  const store_media *media, size_t n,
+                                                  user_category *out)
+{
+    store_media_users *users = NULL;
+    size_t k = 0;
+    nsdb_err e = store_media_user_categories(conn, ar, cycle_id, media[0].municipality_pk,
+                                             MEDIA_STATUS_CREATED, &users, &k);
+    for (size_t i = 0; e == NSDB_OK && i < n; i++) {
+        out[i] = CATEGORY_NANBYO;
+        for (size_t j = 0; j < k; j++) /* rows by media id: a municipality's few */
+            if (users[j].media_id == media[i].id)
+                out[i] = shipping_category_of_users(users[j].nanbyo, users[j].shoman,
+                                                    users[j].both);
+    }
+    return e;
+}
+
+/* One municipality's n created media: to its one destination, or per department
+   (domain/shipping.h). Each package made is added to built[*count]. */
+static NSDB_MUST_CHECK nsdb_err pack_municipality(app *a, db *conn, arena *ar,
+                                                  const char *cycle_id, const char *cycle_dir,
+                                                  const store_media *media, size_t n,
+                                                  const core_actor *who, package_built *built,
+                                                  size_t *count)
+{
+    shipping_addresses addresses;
+    shipping_destination to[2];
+    nsdb_err e = store_municipality_addresses(conn, ar, media[0].municipality_pk, &addresses);
+    if (e != NSDB_OK)
+        return e;
+    size_t destinations = shipping_destinations(ar, &addresses, to);
+    user_category *departments = arena_calloc(ar, n, sizeof *departments);
+    if (destinations == 2)
+        e = media_departments(conn, ar, cycle_id, media, n, departments);
+    size_t *order = arena_calloc(ar, n, sizeof *order);
+    shipping_package *plan = arena_calloc(ar, n, sizeof *plan);
+    size_t packages = e == NSDB_OK ? shipping_plan(departments, n, destinations,
+                                                   MEDIA_PER_PACKAGE, order, plan)
+                                   : 0;
+    store_media *ordered = arena_calloc(ar, n, sizeof *ordered);
+    for (size_t i = 0; i < n; i++)
+        ordered[i] = media[order[i]];
+    for (size_t p = 0; e == NSDB_OK && p < packages; p++) {
+        e = pack_one(a, conn, ar, cycle_id, cycle_dir, &ordered[plan[p].first], plan[p].count,
+                     &to[plan[p].destination], who, &built[*count]);
+        if (e == NSDB_OK)
+            (*count)++;
+    }
     return e;
 }
 
@@ -542,12 +615,10 @@ nsdb_err media_pack_cycle(app *a, const char *cycle_id, const core_actor *who, a
     size_t count = 0;
     for (size_t i = 0; e == NSDB_OK && i < n;) {
         size_t j = i;
-        while (j < n && j - i < MEDIA_PER_PACKAGE &&
-               media[j].municipality_pk == media[i].municipality_pk)
+        while (j < n && media[j].municipality_pk == media[i].municipality_pk)
             j++;
-        e = pack_one(a, conn, ar, cycle_id, cycle_dir, &media[i], j - i, who, &built[count]);
-        if (e == NSDB_OK)
-            count++;
+        e = pack_municipality(a, conn, ar, cycle_id, cycle_dir, &media[i], j - i, who, built,
+                              &count);
         i = j;
     }
     db_pool_release(a->pool, conn);

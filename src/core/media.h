@@ -1,8 +1,9 @@
 /*
  * media.h — the operator's media cycle (Flow II ⑩⑪, SPEC §6): building one media (DVD image)
  * per municipality and institution that has registrations in a cycle and no media yet, plus
- * reissues of damaged ones; packing them per municipality into Letter Pack Plus packages of at
- * most 15 with label, printed list and tracking number.
+ * reissues of damaged ones; packing them per municipality (per department where its 難病 and 小慢
+ * addresses differ, domain/shipping.h) into Letter Pack Plus packages of at most 15 with label,
+ * printed list and tracking number.
  */
 #ifndef NSDB_MEDIA_H
 #define NSDB_MEDIA_H
@@ -51,7 +52,9 @@ typedef struct package_built {
     const char *list_pdf;
 } package_built;
 
-/* Packs every created media of the cycle: per municipality, chunks of MEDIA_PER_PACKAGE; writes
+/* Packs every created media of the cycle: per municipality (and per department where the
+   municipality's 難病 and 小慢 addresses differ), chunks of MEDIA_PER_PACKAGE; each package records
+   its destination; writes
    label and list PDFs (and the list as CSV) under DATA/media/CYCLE/packages/; media become
    packed then shipped. Packing again makes nothing new. */
 NSDB_MUST_CHECK nsdb_err media_pack_cycle(app *a, const char *cycle_id, const core_actor *who,

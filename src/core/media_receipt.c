@@ -133,6 +133,56 @@ static bool date_copy(arena *a, const char *s, char out[11])
     return true;
 }
 
+static nsdb_err cycle_refuse(nsdb_problem *pb, const char *field, const char *message)
+{
+    return problem_set(pb, NSDB_ERR_INVALID, field, message);
+}
+
+/* The dates of w in order and every open day in some registration window: a refusal in pb
+   (naming the field to correct) or NSDB_OK. prev/next: the neighbours, NULL when none. */
+static nsdb_err cycle_dates_check(core_ctx *c, const cycle_window *w, const cycle_window *prev,
+                                  const cycle_window *next, nsdb_problem *pb)
+{
+    if (strcmp(w->registration_from, w->registration_to) > 0)
+        return cycle_refuse(pb, "registration_to", "登録終了は登録開始以降の日付にしてください。");
+    if (strcmp(w->media_from, w->media_to) > 0)
+        return cycle_refuse(pb, "media_to", "媒体作成終了は媒体作成開始以降の日付にしてください。");
+    if (strcmp(w->delivery_from, w->delivery_to) > 0)
+        return cycle_refuse(pb, "delivery_to", "送付終了は送付開始以降の日付にしてください。");
+    if (strcmp(w->registration_to, w->media_from) >= 0)
+        return cycle_refuse(pb, "media_from", "媒体作成は登録期間の後に始まるようにしてください。");
+    /* every registration date must stay in exactly one cycle: the window may not reach into its
+       neighbours' windows */
+    if (prev != NULL && strcmp(prev->registration_to, w->registration_from) >= 0)
+        return cycle_refuse(pb, "registration_from",
+                            arena_printf(c->arena,
+                                         "登録期間が前のサイクル（%s）の登録期間（〜%s）と重なります。"
+                                         "%s より後に始めてください。",
+                                         prev->id, prev->registration_to, prev->registration_to));
+    if (next != NULL && strcmp(w->registration_to, next->registration_from) >= 0)
+        return cycle_refuse(pb, "registration_to",
+                            arena_printf(c->arena,
+                                         "登録期間が次のサイクル（%s）の登録期間（%s〜）と重なります。"
+                                         "%s より前に終えてください。",
+                                         next->id, next->registration_from,
+                                         next->registration_from));
+    /* …and may not leave a working day between them in no registration window */
+    char open[11];
+    if (prev != NULL && cycle_gap_first_open_day(prev->registration_to, w->registration_from, open))
+        return cycle_refuse(pb, "registration_from",
+                            arena_printf(c->arena,
+                                         "%s がどのサイクルの登録期間にも入らなくなります。登録開始は"
+                                         "前のサイクルの登録終了（%s）の翌開庁日以前にしてください。",
+                                         open, prev->registration_to));
+    if (next != NULL && cycle_gap_first_open_day(w->registration_to, next->registration_from, open))
+        return cycle_refuse(pb, "registration_to",
+                            arena_printf(c->arena,
+                                         "%s がどのサイクルの登録期間にも入らなくなります。登録終了は"
+                                         "次のサイクルの登録開始（%s）の前の開庁日以降にしてください。",
+                                         open, next->registration_from));
+    return NSDB_OK;
+}
+
 nsdb_err core_cycle_adjust(core_ctx *c, const char *id, const cycle_dates *in, nsdb_problem *pb)
 {
     cycle_window w;
@@ -141,29 +191,23 @@ nsdb_err core_cycle_adjust(core_ctx *c, const char *id, const cycle_dates *in, n
         return problem_set(pb, e, NULL, "指定されたサイクルは見つかりません。");
     if (e != NSDB_OK)
         return problem_set(pb, e, NULL, NULL);
-    const char *values[] = {in->registration_from, in->registration_to, in->media_from,
-                            in->media_to,          in->delivery_from,   in->delivery_to};
-    char *slots[] = {w.registration_from, w.registration_to, w.media_from,
-                     w.media_to,          w.delivery_from,   w.delivery_to};
-    for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++)
-        if (!date_copy(c->arena, values[i], slots[i]))
-            return problem_set(pb, NSDB_ERR_INVALID, NULL,
-                               "日付は「2026-11-25」の形で、実在する日を入力してください。");
-    if (strcmp(w.registration_from, w.registration_to) > 0 || strcmp(w.media_from, w.media_to) > 0 ||
-        strcmp(w.delivery_from, w.delivery_to) > 0 || strcmp(w.registration_to, w.media_from) >= 0)
-        return problem_set(pb, NSDB_ERR_INVALID, NULL,
-                           "各期間は開始日が終了日以前で、媒体作成は登録期間の後に始まるようにして"
-                           "ください。");
-    /* every registration date must stay in exactly one cycle: the window may not reach into its
-       neighbours' windows */
+    const char *values[CYCLE_DATE_FIELD_COUNT] = {in->registration_from, in->registration_to,
+                                                  in->media_from,        in->media_to,
+                                                  in->delivery_from,     in->delivery_to};
+    for (size_t i = 0; i < CYCLE_DATE_FIELD_COUNT; i++)
+        if (!date_copy(c->arena, values[i], (char *)&w + CYCLE_DATE_FIELDS[i].offset))
+            return cycle_refuse(pb, CYCLE_DATE_FIELDS[i].name,
+                                "日付は「2026-11-25」の形で、実在する日を入力してください。");
     cycle_window prev, next;
-    if ((store_cycle_prev(c->conn, id, &prev) == NSDB_OK &&
-         strcmp(prev.registration_to, w.registration_from) >= 0) ||
-        (store_cycle_next(c->conn, id, &next) == NSDB_OK &&
-         strcmp(w.registration_to, next.registration_from) >= 0))
-        return problem_set(pb, NSDB_ERR_INVALID, NULL,
-                           "登録期間が前後のサイクルの登録期間と重なります。前のサイクルの終了日より"
-                           "後に始め、次のサイクルの開始日より前に終えてください。");
+    e = store_cycle_prev(c->conn, id, &prev);
+    bool has_prev = e == NSDB_OK;
+    if (e == NSDB_OK || e == NSDB_ERR_NOT_FOUND)
+        e = store_cycle_next(c->conn, id, &next);
+    bool has_next = e == NSDB_OK;
+    if (e != NSDB_OK && e != NSDB_ERR_NOT_FOUND)
+        return problem_set(pb, e, NULL, NULL);
+    if (cycle_dates_check(c, &w, has_prev ? &prev : NULL, has_next ? &next : NULL, pb) != NSDB_OK)
+        return pb->code;
     e = core_begin(c);
     if (e == NSDB_OK)
         e = store_cycle_update(c->conn, &w, c->who.user_pk, c->who.now);

@@ -10,43 +10,23 @@
 #include "domain/cycle.h"
 #include "domain/encoding.h"
 #include "domain/holiday.h"
-#include "domain/text.h"
+#include "domain/inst_master.h"
 #include "store/audit.h"
 #include "store/institutions.h"
 #include "store/media_store.h"
 #include "store/registrations.h"
+#include "util/str.h"
 #include <time.h>
 
-/* Compares two texts as the user would: NFKC, without spaces. */
-static bool same_text(arena *a, const char *x, const char *y)
-{
-    const char *kx = text_search_key(a, x ? x : "");
-    const char *ky = text_search_key(a, y ? y : "");
-    return kx != NULL && ky != NULL && strcmp(kx, ky) == 0;
-}
-
-/* Why the institution of code cannot take the row, for a municipality other than those whose
-   users are there: the stored name or address is another municipality's entry and is not shown
-   (issue 14: the message names the field and what was typed, never the other's spelling). */
-static const char *institution_mismatch_elsewhere(arena *ar, const char *code, bool name,
-                                                  const char *typed)
-{
-    return arena_printf(ar,
-                        "医療機関コード %s は別の自治体で登録済みで、登録されている%sが入力"
-                        "（「%s」）と異なります。医療機関コードと%sを確認してください。入力が正しい"
-                        "場合は、運用事業者に医療機関情報の確認を依頼してください。",
-                        code, name ? "医療機関名" : "所在地", typed ? typed : "",
-                        name ? "医療機関名" : "所在地");
-}
-
-/* The institution of the code, created when new. A stored name or address that differs (after
-   normalising) is refused with *pb naming the field; the master is never overwritten here. The
-   stored spelling is quoted only to a municipality that has users there itself. */
+/* The institution of the code, created when new. The code identifies the institution: a name or
+   address that differs from the master's after normalising (inst_master.h) registers the user
+   all the same, keeps the master and sets *warning_out to the sentence naming both values (in
+   ar); the same sentence for every municipality, which names the master and nobody's users. */
 static NSDB_MUST_CHECK nsdb_err institution_for(db *conn, arena *ar,
-                                                const registration_input *in,
-                                                int64_t municipality_pk, int64_t now,
-                                                int64_t *pk_out, nsdb_problem *pb)
+                                                const registration_input *in, int64_t now,
+                                                int64_t *pk_out, const char **warning_out)
 {
+    *warning_out = NULL;
     store_institution *inst = NULL;
     nsdb_err e = store_institution_find_by_code(conn, ar, in->inst_code, &inst);
     if (e == NSDB_ERR_NOT_FOUND)
@@ -54,33 +34,10 @@ static NSDB_MUST_CHECK nsdb_err institution_for(db *conn, arena *ar,
                                         in->inst_address, in->inst_phone, now, pk_out);
     if (e != NSDB_OK)
         return e;
-    bool name_differs = !same_text(ar, inst->name, in->inst_name);
-    bool address_differs = !name_differs && !same_text(ar, inst->address, in->inst_address);
-    if (!name_differs && !address_differs) {
-        *pk_out = inst->pk;
-        return NSDB_OK;
-    }
-    bool own = false;
-    e = store_institution_has_users_of(conn, inst->pk, municipality_pk, &own);
-    if (e != NSDB_OK)
-        return e;
-    if (!own)
-        return problem_set(pb, NSDB_ERR_INVALID, name_differs ? "inst_name" : "inst_address",
-                           institution_mismatch_elsewhere(ar, inst->code, name_differs,
-                                                          name_differs ? in->inst_name
-                                                                       : in->inst_address));
-    if (name_differs)
-        return problem_set(pb, NSDB_ERR_INVALID, "inst_name",
-                           arena_printf(ar,
-                                        "医療機関コード %s は「%s」として登録されています。医療機関名が"
-                                        "異なります（入力：「%s」）。コードと名称を確認してください。",
-                                        inst->code, inst->name, in->inst_name));
-    return problem_set(pb, NSDB_ERR_INVALID, "inst_address",
-                       arena_printf(ar,
-                                    "医療機関コード %s の所在地は「%s」として登録されています。"
-                                    "入力された所在地（「%s」）と異なります。",
-                                    inst->code, inst->address ? inst->address : "",
-                                    in->inst_address));
+    *pk_out = inst->pk;
+    *warning_out = inst_master_difference(ar, inst->code, in->inst_name, in->inst_address,
+                                          inst->name, inst->address);
+    return NSDB_OK;
 }
 
 nsdb_err registration_cycle(db *conn, int64_t now, cycle_window *out)
@@ -140,12 +97,12 @@ static NSDB_MUST_CHECK nsdb_err doctor_again(core_ctx *c, arena *ar, const regis
 
 nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input *in,
                                int64_t batch_id, accounts_issued *out, bool *merged,
-                               nsdb_problem *pb)
+                               const char **warning_out, nsdb_problem *pb)
 {
     db *conn = c->conn;
     *merged = false;
     int64_t inst_pk = 0;
-    nsdb_err e = institution_for(conn, ar, in, c->who.municipality_pk, c->who.now, &inst_pk, pb);
+    nsdb_err e = institution_for(conn, ar, in, c->who.now, &inst_pk, warning_out);
     if (e != NSDB_OK)
         return e;
     user_role role; /* the validators admit only doctor and inst_manager */
@@ -203,8 +160,14 @@ nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input 
                                   batch_id, c->who.now);
     if (e != NSDB_OK)
         return e;
+    /* an import keeps its warnings with the batch, once per institution */
+    if (*warning_out != NULL && batch_id == 0)
+        e = store_registration_set_warning(conn, out->pk, *warning_out);
+    if (e != NSDB_OK)
+        return e;
     return core_audit(c, "user_create", out->user_id, "ok",
-                      arena_printf(ar, "%s %s", in->user_type, in->inst_code));
+                      arena_printf(ar, "%s %s%s", in->user_type, in->inst_code,
+                                   *warning_out ? " (differs from the institution master)" : ""));
 }
 
 nsdb_err core_register_one(core_ctx *c, const registration_input *in, accounts_issued *out,
@@ -214,9 +177,10 @@ nsdb_err core_register_one(core_ctx *c, const registration_input *in, accounts_i
     if (c->who.municipality_pk == 0)
         return problem_set(pb, NSDB_ERR_FORBIDDEN, NULL, NULL);
     nsdb_problem refusal = {0};
+    const char *warning = NULL;
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
-        e = registration_register(c, c->arena, in, 0, out, merged, &refusal);
+        e = registration_register(c, c->arena, in, 0, out, merged, &warning, &refusal);
     e = core_end(c, e);
     if (e != NSDB_OK)
         return problem_set(pb, e, refusal.field, refusal.message);
@@ -227,29 +191,34 @@ nsdb_err core_register_one(core_ctx *c, const registration_input *in, accounts_i
    statement each (see store_user_grams_add_batch). */
 #define IMPORT_GRAMS_CHUNK 4096
 
-/* Registers one row on the import's transaction; a refusal becomes a conflict. */
-static NSDB_MUST_CHECK nsdb_err import_row(core_ctx *c, int64_t batch, const inst_import_row *r,
-                                           accounts_issued *issued, bool *merged,
-                                           registration_conflict *conflict, bool *refused)
+/* The institutions of an import whose name or address differs from the master: one warning per
+   institution (its first such row), at most MASTER_WARNINGS_SHOWN, then only counted. */
+#define MASTER_WARNINGS_SHOWN 100
+
+typedef struct master_warnings {
+    const char *codes[MASTER_WARNINGS_SHOWN];
+    size_t count;
+    size_t rows_omitted; /* rows past the cap whose institution differs */
+    strbuf text;         /* one sentence a line */
+} master_warnings;
+
+static void master_warning_add(master_warnings *mw, const inst_import *imp,
+                               const inst_import_row *r, const char *warning)
 {
-    registration_input in = {r->inst_code, r->inst_name, r->inst_postal, r->inst_address,
-                             r->inst_phone, r->user_type, r->name, r->name_kana, r->category,
-                             r->doctor_number, r->specialty, r->email, r->search_key};
-    nsdb_problem refusal = {0};
-    /* a scratch arena per row keeps a 100,000-row import in bounded memory */
-    arena *row_arena = arena_new();
-    nsdb_err e = registration_register(c, row_arena, &in, batch, issued, merged, &refusal);
-    *refused = e == NSDB_ERR_INVALID && refusal.message != NULL;
-    if (*refused) {
-        conflict->row = r;
-        conflict->field = refusal.field; /* static */
-        conflict->message = arena_strdup(c->arena, refusal.message);
+    for (size_t i = 0; i < mw->count; i++)
+        if (strcmp(mw->codes[i], r->inst_code) == 0)
+            return;
+    if (mw->count == MASTER_WARNINGS_SHOWN) {
+        mw->rows_omitted++;
+        return;
     }
-    arena_free(row_arena);
-    return e;
+    mw->codes[mw->count++] = r->inst_code; /* the rows outlive the import */
+    const char *file = r->file < imp->file_count ? imp->files[r->file] : "";
+    strbuf_printf(&mw->text, "%s%s%s%s%u行目: %s", mw->text.len ? "\n" : "", *file ? "「" : "",
+                  file, *file ? "」" : "", r->record, warning);
 }
 
-/* One line of the batch's warnings for a row that made an existing doctor 両方. */
+/* One line for a row that made an existing doctor 両方 (issue 12, item 6). */
 static void merge_line(strbuf *b, const inst_import *imp, const inst_import_row *r,
                        const char *user_id)
 {
@@ -262,6 +231,54 @@ static void merge_line(strbuf *b, const inst_import *imp, const inst_import_row 
                   "%u行目：%s（指定医番号 %s）は登録済みの指定医（ユーザID %s）と同じ方のため、"
                   "新しいアカウントは作らず、区分を「両方」にしました。",
                   r->record, r->name, r->doctor_number, user_id);
+}
+
+/* The warnings of the files, then those of the master, then the rows that made a doctor 両方,
+   as kept with the batch. */
+static const char *master_warnings_join(arena *a, const char *file_warnings,
+                                        const master_warnings *mw, const strbuf *merges)
+{
+    const char *more =
+        mw->rows_omitted == 0
+            ? ""
+            : arena_printf(a,
+                           "\nほかにも医療機関マスタと医療機関名または所在地が異なる行が%zu行"
+                           "あります（マスタは変更していません）。",
+                           mw->rows_omitted);
+    const char *master = mw->text.data ? mw->text.data : "";
+    const char *merged = merges->data ? merges->data : "";
+    const char *text = arena_printf(a, "%s%s%s%s", file_warnings ? file_warnings : "",
+                                    file_warnings && *file_warnings && *master ? "\n" : "",
+                                    master, more);
+    return arena_printf(a, "%s%s%s", text, *text && *merged ? "\n" : "", merged);
+}
+
+/* Registers one row on the import's transaction; a refusal becomes a conflict, a difference from
+   the institution master a warning. */
+static NSDB_MUST_CHECK nsdb_err import_row(core_ctx *c, int64_t batch, const inst_import *imp,
+                                           const inst_import_row *r, accounts_issued *issued,
+                                           bool *merged, registration_conflict *conflict,
+                                           bool *refused, master_warnings *mw)
+{
+    registration_input in = {r->inst_code, r->inst_name, r->inst_postal, r->inst_address,
+                             r->inst_phone, r->user_type, r->name, r->name_kana, r->category,
+                             r->doctor_number, r->specialty, r->email, r->search_key};
+    nsdb_problem refusal = {0};
+    /* a scratch arena per row keeps a 100,000-row import in bounded memory */
+    arena *row_arena = arena_new();
+    const char *warning = NULL;
+    nsdb_err e =
+        registration_register(c, row_arena, &in, batch, issued, merged, &warning, &refusal);
+    *refused = e == NSDB_ERR_INVALID && refusal.message != NULL;
+    if (*refused) {
+        conflict->row = r;
+        conflict->field = refusal.field; /* static */
+        conflict->message = arena_strdup(c->arena, refusal.message);
+    }
+    if (e == NSDB_OK && warning != NULL)
+        master_warning_add(mw, imp, r, warning);
+    arena_free(row_arena);
+    return e;
 }
 
 nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *filenames,
@@ -285,13 +302,14 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *f
     registration_conflict *conflicts = NULL;
     size_t n_conflicts = 0;
     int64_t grams_from = 0, grams_to = 0; /* users whose name index is still to be added */
-    strbuf merges = STRBUF_INIT;              /* rows that made an account 両方 */
+    master_warnings mw = {.count = 0, .rows_omitted = 0, .text = STRBUF_INIT};
+    strbuf merges = STRBUF_INIT; /* rows that made an account 両方 */
     size_t n_merges = 0;
     for (size_t i = 0; e == NSDB_OK && i < imp->row_count; i++) {
         accounts_issued issued;
         registration_conflict conflict;
         bool refused = false, merged = false;
-        e = import_row(c, batch, &imp->rows[i], &issued, &merged, &conflict, &refused);
+        e = import_row(c, batch, imp, &imp->rows[i], &issued, &merged, &conflict, &refused, &mw);
         if (e == NSDB_OK && merged && n_merges++ < REGISTRATION_MAX_CONFLICTS)
             merge_line(&merges, imp, &imp->rows[i], issued.user_id);
         if (e == NSDB_OK) {
@@ -316,9 +334,11 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *f
     }
     if (e == NSDB_OK && n_conflicts > 0)
         e = NSDB_ERR_INVALID;
-    if (e == NSDB_OK && n_merges > 0) /* said on the result page, with the file's warnings */
-        e = merges.data ? store_import_batch_add_warnings(c->conn, batch, merges.data)
-                        : NSDB_ERR_NOMEM;
+    if (e == NSDB_OK && (mw.count > 0 || n_merges > 0)) /* said on the result page */
+        e = store_import_batch_warnings_set(c->conn, batch,
+                                            master_warnings_join(c->arena, warnings, &mw,
+                                                                 &merges));
+    strbuf_free(&mw.text);
     strbuf_free(&merges);
     if (e == NSDB_OK)
         e = core_audit(c, "inst_users_import", core_target_id(c, "batch", batch), "ok",

@@ -34,6 +34,7 @@
 #include "domain/holiday.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -273,4 +274,56 @@ size_t cycle_generate(int from_year, int to_year_inclusive, cycle_window *out, s
         }
         n++;
     }
+}
+
+const cycle_date_field CYCLE_DATE_FIELDS[CYCLE_DATE_FIELD_COUNT] = {
+    {"registration_from", "登録開始", offsetof(cycle_window, registration_from)},
+    {"registration_to", "登録終了", offsetof(cycle_window, registration_to)},
+    {"media_from", "媒体作成開始", offsetof(cycle_window, media_from)},
+    {"media_to", "媒体作成終了", offsetof(cycle_window, media_to)},
+    {"delivery_from", "送付開始", offsetof(cycle_window, delivery_from)},
+    {"delivery_to", "送付終了", offsetof(cycle_window, delivery_to)},
+};
+
+bool cycle_gap_first_open_day(const char *after, const char *before, char first_open[11])
+{
+    int64_t from, to;
+    if (!parse_date(after, &from) || !parse_date(before, &to))
+        return false;
+    for (int64_t day = from + 1; day < to; day++)
+        if (is_open(day)) {
+            format_day(day, first_open);
+            return true;
+        }
+    return false;
+}
+
+/* Why offices are closed on day (which is closed). */
+static const char *closed_reason(int64_t day)
+{
+    const char *name = NULL;
+    if (holiday_is_on_day(day, &name) && name != NULL)
+        return name;
+    int w = holiday_weekday(day);
+    if (w == 6)
+        return "土曜日";
+    if (w == 0)
+        return "日曜日";
+    return "年末年始";
+}
+
+size_t cycle_closed_boundaries(const cycle_window *w, cycle_closed_day out[CYCLE_DATE_FIELD_COUNT])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < CYCLE_DATE_FIELD_COUNT; i++) {
+        const char *date = (const char *)w + CYCLE_DATE_FIELDS[i].offset;
+        int64_t day;
+        if (!parse_date(date, &day) || is_open(day))
+            continue;
+        out[n].field = &CYCLE_DATE_FIELDS[i];
+        format_day(day, out[n].date);
+        out[n].why = closed_reason(day);
+        n++;
+    }
+    return n;
 }

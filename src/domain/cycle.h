@@ -44,4 +44,29 @@ bool cycle_find_by_id(const char *id, cycle_window *out);
    list was cut short. Years are clamped to 2023 … CYCLE_LAST_YEAR. */
 size_t cycle_generate(int from_year, int to_year_inclusive, cycle_window *out, size_t cap);
 
+/* The six dates of a cycle as form fields, in form order: name (= the cycle_window member) and
+   the label the screens show. Declared once here for the form, its errors and its warnings. */
+#define CYCLE_DATE_FIELD_COUNT 6
+typedef struct cycle_date_field {
+    const char *name;  /* "registration_from" … "delivery_to" */
+    const char *label; /* 登録開始 … 送付終了 */
+    size_t offset;     /* of the char[11] in cycle_window */
+} cycle_date_field;
+extern const cycle_date_field CYCLE_DATE_FIELDS[CYCLE_DATE_FIELD_COUNT];
+
+/* The first day strictly between after and before (YYYY-MM-DD) on which government offices are
+   open, written to first_open: a day a registration could be made on that no registration
+   window holds. False when every such day is closed, there is none, or a date is not valid. */
+bool cycle_gap_first_open_day(const char *after, const char *before, char first_open[11]);
+
+/* A window boundary of a cycle that falls on a day government offices are closed. */
+typedef struct cycle_closed_day {
+    const cycle_date_field *field;
+    char date[11];
+    const char *why; /* 土曜日, 日曜日, 年末年始 or the holiday's name (static strings) */
+} cycle_closed_day;
+/* The boundaries of w on closed days, in field order (at most CYCLE_DATE_FIELD_COUNT); invalid
+   dates are skipped. */
+size_t cycle_closed_boundaries(const cycle_window *w, cycle_closed_day out[CYCLE_DATE_FIELD_COUNT]);
+
 #endif

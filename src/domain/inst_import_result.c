@@ -10,6 +10,7 @@
  * and by (institution, person, category), so rows are checked in one linear pass.
  */
 #include "domain/inst_import_int.h"
+#include "domain/inst_master.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -405,6 +406,17 @@ static bool same_text(const char *x, const char *y)
     }
 }
 
+/* Two values of one institution field of two rows: the name and the address are compared as
+   with the institution master (inst_master.h), so 「１丁目１番１号」 and 「1-1-1」 are one address. */
+static bool same_value(field_id f, const char *x, const char *y)
+{
+    if (f == FIELD_INST_NAME)
+        return inst_master_same_name(x, y);
+    if (f == FIELD_INST_ADDRESS)
+        return inst_master_same_address(x, y);
+    return same_text(x, y);
+}
+
 void inst_import_check_across(inst_import *out, arena *a, size_t idx, size_t checked_from)
 {
     struct inst_import_state *s = out->state;
@@ -429,7 +441,7 @@ void inst_import_check_across(inst_import *out, arena *a, size_t idx, size_t che
         if (f == FIELD_INST_PHONE || !check_inst || earlier >= checked_from)
             continue; /* the phone of the first row is kept: an institution has several lines */
         const char *first = inst_import_row_get(&out->rows[earlier], f);
-        if (same_text(first, value))
+        if (same_value(f, first, value))
             continue;
         inst_import_error_add(out, a, r->file, cell_of(out, idx, f),
                   arena_printf(a,

@@ -371,7 +371,8 @@ static bool mail_login_url_valid(const char *url)
 
 static void mail_append_account_issued_body(strbuf *b, const char *to_name,
                                             const char *municipality_name, const char *user_id,
-                                            const char *initial_password, const char *login_url)
+                                            const char *initial_password, const char *login_url,
+                                            const char *helpdesk)
 {
     if (municipality_name != NULL && municipality_name[0] != '\0')
         strbuf_printf(b, "%s\n", municipality_name);
@@ -399,8 +400,41 @@ static void mail_append_account_issued_body(strbuf *b, const char *to_name,
                    "※このメールにお心当たりのない場合は、お手数ですが破棄してください。\n"
                    "\n"
                    "──────────────────────────────\n"
-                   "難病・小慢DB\n"
-                   "──────────────────────────────\n");
+                   "難病・小慢DB\n");
+    if (helpdesk != NULL && helpdesk[0] != '\0')
+        strbuf_printf(b, "＜難病・小慢データベース利用者お問い合わせ窓口（ヘルプデスク）＞\n%s\n",
+                      helpdesk);
+    strbuf_puts(b, "──────────────────────────────\n");
+}
+
+nsdb_err mail_compose_account_issued_message(const mail_account_issued *in, strbuf *out)
+{
+    if (!mail_token_valid(in->user_id, MAIL_ADDRESS_MAX) ||
+        !mail_token_valid(in->initial_password, MAIL_ADDRESS_MAX) ||
+        !mail_login_url_valid(in->login_url))
+        return NSDB_ERR_INVALID;
+    if (in->municipality_name != NULL && !mail_header_value_clean(in->municipality_name))
+        return NSDB_ERR_INVALID;
+    if (in->to_name != NULL && !mail_header_value_clean(in->to_name))
+        return NSDB_ERR_INVALID;
+    if (in->helpdesk != NULL && !mail_header_value_clean(in->helpdesk))
+        return NSDB_ERR_INVALID;
+    strbuf body = STRBUF_INIT;
+    mail_append_account_issued_body(&body, in->to_name, in->municipality_name, in->user_id,
+                                    in->initial_password, in->login_url, in->helpdesk);
+    const mail_message m = {
+        .from_address = in->from_address != NULL ? in->from_address : MAIL_DEFAULT_FROM_ADDRESS,
+        .from_name = MAIL_SENDER_NAME,
+        .to_address = in->to_address,
+        .to_name = in->to_name,
+        .subject = MAIL_ACCOUNT_ISSUED_SUBJECT,
+        .body = body.data,
+        .message_id = NULL,
+        .date = in->date,
+    };
+    nsdb_err rc = mail_compose(&m, out);
+    mail_buffer_wipe(&body);
+    return rc;
 }
 
 nsdb_err mail_compose_account_issued_from(const char *from_address, const char *to_address,
@@ -408,29 +442,10 @@ nsdb_err mail_compose_account_issued_from(const char *from_address, const char *
                                           const char *user_id, const char *initial_password,
                                           const char *login_url, long long date, strbuf *out)
 {
-    if (!mail_token_valid(user_id, MAIL_ADDRESS_MAX) ||
-        !mail_token_valid(initial_password, MAIL_ADDRESS_MAX) || !mail_login_url_valid(login_url))
-        return NSDB_ERR_INVALID;
-    if (municipality_name != NULL && !mail_header_value_clean(municipality_name))
-        return NSDB_ERR_INVALID;
-    if (to_name != NULL && !mail_header_value_clean(to_name))
-        return NSDB_ERR_INVALID;
-    strbuf body = STRBUF_INIT;
-    mail_append_account_issued_body(&body, to_name, municipality_name, user_id,
-                                    initial_password, login_url);
-    const mail_message m = {
-        .from_address = from_address != NULL ? from_address : MAIL_DEFAULT_FROM_ADDRESS,
-        .from_name = MAIL_SENDER_NAME,
-        .to_address = to_address,
-        .to_name = to_name,
-        .subject = MAIL_ACCOUNT_ISSUED_SUBJECT,
-        .body = body.data,
-        .message_id = NULL,
-        .date = date,
-    };
-    nsdb_err rc = mail_compose(&m, out);
-    mail_buffer_wipe(&body);
-    return rc;
+    const mail_account_issued in = {from_address, to_address,       to_name,   municipality_name,
+                                    user_id,      initial_password, login_url, NULL,
+                                    date};
+    return mail_compose_account_issued_message(&in, out);
 }
 
 nsdb_err mail_compose_account_issued(const char *to_address, const char *to_name,

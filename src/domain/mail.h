@@ -52,4 +52,20 @@ NSDB_MUST_CHECK nsdb_err mail_compose_account_issued_from(
     const char *municipality_name, const char *user_id, const char *initial_password,
     const char *login_url, long long date, strbuf *out);
 
+/* The ⑦ message with every part named; helpdesk (the help desk's contact, one line of text, NULL
+ * or "": none) is printed at the end of the body. */
+typedef struct mail_account_issued {
+    const char *from_address; /* NULL: MAIL_DEFAULT_FROM_ADDRESS */
+    const char *to_address;
+    const char *to_name;           /* may be NULL */
+    const char *municipality_name; /* may be NULL */
+    const char *user_id;
+    const char *initial_password;
+    const char *login_url;
+    const char *helpdesk;
+    long long date;
+} mail_account_issued;
+NSDB_MUST_CHECK nsdb_err mail_compose_account_issued_message(const mail_account_issued *in,
+                                                             strbuf *out);
+
 #endif

@@ -21,6 +21,7 @@ static NSDB_MUST_CHECK nsdb_err label_check(const media_label *label)
                        pdf_text_check(label->to_postal, MEDIA_PDF_MAX_TOKEN),
                        pdf_text_check(label->to_address, MEDIA_PDF_MAX_FIELD),
                        pdf_text_check(label->to_name, MEDIA_PDF_MAX_FIELD),
+                       pdf_text_check(label->to_phone, MEDIA_PDF_MAX_TOKEN),
                        pdf_text_check(label->package_ref, MEDIA_PDF_MAX_FIELD),
                        media_pdf_code_check(label->tracking_number, true)};
     nsdb_err err = media_pdf_first_error(errs, ARRAY_COUNT(errs));
@@ -45,6 +46,7 @@ enum label_part {
     PART_TO_POSTAL,
     PART_TO_ADDRESS,
     PART_TO_NAME,
+    PART_TO_PHONE,
     PART_FROM_TAG,
     PART_FROM_POSTAL,
     PART_FROM_ADDRESS,
@@ -73,7 +75,9 @@ static const label_slot LABEL_SLOTS[PART_COUNT] = {
     [PART_TO_ADDRESS] =
         {LABEL_PAD + 12, 80, LABEL_INNER - 12, 62, PDF_FONT_JAPANESE, {17, 15, 13, 11, 10, 9}},
     [PART_TO_NAME] =
-        {LABEL_PAD + 12, 146, LABEL_INNER - 12, 52, PDF_FONT_JAPANESE, {21, 18, 16, 14, 12, 10}},
+        {LABEL_PAD + 12, 146, LABEL_INNER - 12, 38, PDF_FONT_JAPANESE, {21, 18, 16, 14, 12, 10}},
+    [PART_TO_PHONE] =
+        {LABEL_PAD + 12, 0, LABEL_INNER - 12, 16, PDF_FONT_JAPANESE, {12, 11, 10, 9}},
     [PART_FROM_TAG] = {LABEL_PAD + 5, 221, 80, 16, PDF_FONT_JAPANESE, {TAG_SIZE}},
     [PART_FROM_POSTAL] =
         {LABEL_PAD + 90, 220, LABEL_INNER - 90, 16, PDF_FONT_JAPANESE, {12, 10, 9}},
@@ -208,6 +212,10 @@ static void label_draw_page(label_renderer *r, const media_label *label)
     label_part_set(r, PART_TO_POSTAL, label_postal(&r->scratch, label->to_postal));
     label_part_set(r, PART_TO_ADDRESS, label->to_address);
     label_part_set(r, PART_TO_NAME, label->to_name);
+    strbuf_reset(&r->scratch);
+    if (label->to_phone[0])
+        strbuf_printf(&r->scratch, "TEL %s", label->to_phone);
+    label_part_set(r, PART_TO_PHONE, r->scratch.data ? r->scratch.data : "");
     label_part_set(r, PART_FROM_POSTAL, label_postal(&r->scratch, label->sender_postal));
     label_part_set(r, PART_FROM_ADDRESS, label->sender_address);
     label_part_set(r, PART_FROM_NAME, label->sender_name);
@@ -223,12 +231,15 @@ static void label_draw_page(label_renderer *r, const media_label *label)
     label_part_set(r, PART_REF, r->scratch.data);
     label_part_set(r, PART_TRACKING, label->tracking_number);
 
-    static const enum label_part fixed[] = {PART_TO_POSTAL,   PART_TO_ADDRESS, PART_TO_NAME,
-                                            PART_FROM_POSTAL, PART_CONTENT,    PART_REF,
-                                            PART_TRACKING};
+    static const enum label_part fixed[] = {PART_TO_POSTAL,   PART_TO_ADDRESS, PART_FROM_POSTAL,
+                                            PART_CONTENT,     PART_REF,        PART_TRACKING};
     for (size_t i = 0; i < ARRAY_COUNT(fixed); i++)
         label_show_part(cr, r, fixed[i]);
-    double y = label_show_part_at(cr, r, PART_FROM_ADDRESS, LABEL_SLOTS[PART_FROM_ADDRESS].y);
+    /* the addressee, then its phone just below it (the name takes one or two lines) */
+    double y = label_show_part_at(cr, r, PART_TO_NAME, LABEL_SLOTS[PART_TO_NAME].y);
+    y = label_show_part_at(cr, r, PART_TO_PHONE, y + 3);
+    assert(y <= LABEL_RULE_1);
+    y = label_show_part_at(cr, r, PART_FROM_ADDRESS, LABEL_SLOTS[PART_FROM_ADDRESS].y);
     y = label_show_part_at(cr, r, PART_FROM_NAME, y + 5);
     y = label_show_part_at(cr, r, PART_FROM_PHONE, y + 5);
     assert(y <= LABEL_RULE_2);

@@ -37,6 +37,7 @@ typedef struct media_label {
     const char *sender_name, *sender_postal, *sender_address, *sender_phone; /* 発送元 */
     const char *to_postal, *to_address;
     const char *to_name;         /* e.g. "千代田区 保健福祉部 御中", printed as given */
+    const char *to_phone;        /* the department's 電話番号 ("" when none) */
     const char *package_ref;     /* e.g. "2026-11-16 / 131016 / 1/2" */
     const char *tracking_number; /* "" before the pack is registered: a blank to write in */
     int media_count;             /* 1 … MEDIA_LABEL_MAX_MEDIA */
@@ -63,7 +64,7 @@ NSDB_MUST_CHECK nsdb_err media_user_list_pdf(const media_list_row *rows, size_t 
 NSDB_MUST_CHECK nsdb_err media_user_list_csv(const media_list_row *rows, size_t n, strbuf *out);
 
 /* One A4 page per label: the label in a cut-out box of the top half, 発送先 (〒, address,
- * addressee) large, then 発送元, the package reference, 内容 (DVD N枚) and the tracking number. */
+ * addressee with its department, TEL) large, then 発送元, the package reference, 内容 (DVD N枚) and the tracking number. */
 NSDB_MUST_CHECK nsdb_err media_label_pdf(const media_label *labels, size_t n, strbuf *out);
 
 /* One A4 page per media, so that each goes in its own institution's envelope: institution,

@@ -65,6 +65,8 @@ static const char *const FIXED_LABELS[ROW_COUNT] = {
 static const char LEAD_TEXT[] =
     "下記のとおり、難病・小慢DBのユーザIDと初期パスワードを発行します。";
 static const char GUIDE_HEADING[] = "ご利用にあたって";
+/* the seed's name of the help desk (参考③) */
+#define HELPDESK_LABEL "・難病・小慢データベース利用者お問い合わせ窓口（ヘルプデスク）："
 static const char LOGIN_URL_LABEL[] = "ログインURL";
 static const char GUIDE_TEXT[] =
     "・初回ログイン時にパスワードを変更してください。\n"
@@ -76,7 +78,7 @@ static const char GUIDE_TEXT[] =
 
 typedef struct renderer {
     pdf_doc doc;
-    PangoLayout *issue_date, *title, *lead, *guide_heading, *url_label, *url, *guide;
+    PangoLayout *issue_date, *title, *lead, *guide_heading, *url_label, *url, *guide, *helpdesk;
     PangoLayout *labels[ROW_COUNT];
     PangoLayout *values[ROW_COUNT];
     /* The text every page shares, recorded once: cairo writes a recording surface painted on many
@@ -105,6 +107,8 @@ static NSDB_MUST_CHECK nsdb_err notice_validate(const notice *n)
     }
     if (!secret_ok(n->user_id) || !secret_ok(n->initial_password))
         return NSDB_ERR_INVALID;
+    if (n->helpdesk != NULL)
+        return pdf_text_check(n->helpdesk, NOTICE_PDF_MAX_FIELD);
     return NSDB_OK;
 }
 
@@ -122,8 +126,8 @@ static void layout_set_secret(PangoLayout *layout, const char *secret)
 
 static void renderer_free(renderer *r)
 {
-    PangoLayout **all[] = {&r->issue_date, &r->title, &r->lead, &r->guide_heading,
-                           &r->url_label,  &r->url,   &r->guide};
+    PangoLayout **all[] = {&r->issue_date, &r->title, &r->lead,  &r->guide_heading,
+                           &r->url_label,  &r->url,   &r->guide, &r->helpdesk};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (*all[i])
             g_object_unref(*all[i]);
@@ -189,6 +193,11 @@ static NSDB_MUST_CHECK nsdb_err renderer_open(renderer *r, strbuf *out)
     pango_layout_set_indent(r->guide, (int)(-TEXT_SIZE * PANGO_SCALE)); /* hanging bullets */
     pango_layout_set_spacing(r->guide, (int)(4 * PANGO_SCALE));
     pango_layout_set_text(r->guide, GUIDE_TEXT, -1);
+    r->helpdesk = pdf_layout_new(&r->doc, FONT_JAPANESE, TEXT_SIZE, CONTENT_WIDTH - TEXT_SIZE);
+    pango_layout_set_indent(r->helpdesk, (int)(-TEXT_SIZE * PANGO_SCALE));
+    pango_layout_set_wrap(r->helpdesk, PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_height(r->helpdesk, -2); /* at most two lines: the page has room for them */
+    pango_layout_set_ellipsize(r->helpdesk, PANGO_ELLIPSIZE_END);
     renderer_record_templates(r);
 
     for (size_t i = 0; i < ROW_COUNT; i++) {
@@ -294,6 +303,12 @@ static void renderer_set_values(renderer *r, const notice *n)
     strbuf_puts(&r->scratch, n->issue_date);
     pdf_layout_set_text_if_changed(r->issue_date, r->scratch.data);
     pdf_layout_set_text_if_changed(r->url, n->login_url);
+    if (n->helpdesk != NULL && n->helpdesk[0] != '\0') {
+        strbuf_reset(&r->scratch);
+        strbuf_puts(&r->scratch, HELPDESK_LABEL);
+        strbuf_puts(&r->scratch, n->helpdesk);
+        pdf_layout_set_text_if_changed(r->helpdesk, r->scratch.data);
+    }
 }
 
 static void renderer_draw_page(renderer *r, const notice *n)
@@ -313,6 +328,11 @@ static void renderer_draw_page(renderer *r, const notice *n)
     y += fmax(pdf_layout_height(r->url_label), pdf_layout_height(r->url)) + 6;
     pdf_paint_recording(cr, r->guide_template, y);
     y += pdf_layout_height(r->guide);
+    if (n->helpdesk != NULL && n->helpdesk[0] != '\0') {
+        y += 4;
+        pdf_show_layout(cr, r->helpdesk, MARGIN_X + TEXT_SIZE, y);
+        y += pdf_layout_height(r->helpdesk);
+    }
     assert(y <= PAGE_HEIGHT - MARGIN_BOTTOM);
     cairo_show_page(cr);
 }

@@ -27,6 +27,7 @@ typedef struct notice {
     const char *initial_password;  /* IDS_ALPHABET symbols only */
     const char *issue_date;        /* e.g. "2026年11月25日" */
     const char *login_url;         /* e.g. "https://nsdb.example.go.jp/login" */
+    const char *helpdesk; /* the help desk's contact (nsdb serve --helpdesk); NULL or "": none */
 } notice;
 
 /*

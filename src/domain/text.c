@@ -7,6 +7,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "domain/itaiji.h"
 #include "util/str.h"
 
 char *text_nfkc(arena *a, const char *s)
@@ -57,6 +58,8 @@ char *text_search_key(arena *a, const char *s)
             continue;
         if (c >= 0x3041 && c <= 0x3096) /* hiragana → katakana */
             c += 0x60;
+        else if (c >= 0x4E00) /* 髙 → 高, 﨑 → 崎 …: variants of name characters (itaiji.c) */
+            c = (utf8proc_int32_t)itaiji_fold((uint32_t)c);
         else if (c >= 'A' && c <= 'Z')
             c += 'a' - 'A';
         put_utf8(&sb, c);

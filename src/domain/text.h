@@ -12,7 +12,9 @@
 
 /* NFKC of s, trimmed of ASCII and ideographic spaces; NULL when s is not valid UTF-8. */
 char *text_nfkc(arena *a, const char *s);
-/* NFKC, hiragana to katakana, ASCII lower case, all white space removed: for LIKE search. */
+/* NFKC, hiragana to katakana, ASCII lower case, the variants of name characters folded (髙 is
+   高: domain/itaiji.h), all white space removed: the search key of names and of queries. Applied
+   to a key it gives the key back (so stored keys can be folded again when the table grows). */
 char *text_search_key(arena *a, const char *s);
 /* True when s (after NFKC) holds only katakana, the prolonged sound mark and spaces. */
 bool text_is_katakana(const char *s);

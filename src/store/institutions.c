@@ -4,6 +4,11 @@
  */
 #define NSDB_STORE_INTERNAL
 #include "store/institutions.h"
+
+#include <assert.h>
+
+#include "util/str.h"
+
 #include "store/rows.h"
 #include "store/sql.h"
 
@@ -48,19 +53,69 @@ nsdb_err store_institution_insert(db *conn, const char *code, const char *name,
     return e != NSDB_OK ? e : store_row_int(st, pk_out);
 }
 
-nsdb_err store_institution_has_users_of(db *conn, int64_t institution_pk, int64_t municipality_pk,
-                                        bool *out)
+nsdb_err store_institution_find_for_municipality(db *conn, arena *a, const char *code,
+                                                 int64_t municipality_pk, store_institution **out)
 {
-    *out = false;
+    assert(municipality_pk != 0);
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
-                          "SELECT 1 FROM users WHERE institution_id = $1 AND municipality_id = $2 "
-                          "LIMIT 1",
-                          "ii", institution_pk, municipality_pk);
+                          "SELECT i.id, i.code, i.name, i.postal, i.address, i.phone "
+                          "FROM institutions i WHERE i.code = $1 AND EXISTS (SELECT 1 FROM users u "
+                          "WHERE u.institution_id = i.id AND u.municipality_id = $2)",
+                          "ti", code, municipality_pk);
+    if (e != NSDB_OK)
+        return e;
+    store_institution *i = arena_calloc(a, 1, sizeof *i);
+    e = store_row_read(st, a, i, institution_from_row);
     if (e == NSDB_OK)
-        e = store_row_int(st, NULL);
-    if (e == NSDB_ERR_NOT_FOUND)
-        return NSDB_OK;
-    *out = e == NSDB_OK;
+        *out = i;
+    return e;
+}
+
+nsdb_err store_institution_update(db *conn, int64_t pk, const char *name, const char *postal,
+                                  const char *address, const char *phone, int64_t now)
+{
+    STORE_ASSERT_WRITE(conn);
+    int64_t changed = 0;
+    nsdb_err e = db_exec(conn, &changed,
+                         "UPDATE institutions SET name = $2, postal = $3, address = $4, phone = $5, "
+                         "updated_at = $6 WHERE id = $1",
+                         "itttti", pk, name, postal, address, phone, now);
+    return e != NSDB_OK ? e : changed == 1 ? NSDB_OK : NSDB_ERR_NOT_FOUND;
+}
+
+/* "%text%" for LIKE, with the wildcards of text escaped. */
+static const char *like_pattern(arena *a, const char *text)
+{
+    strbuf like = STRBUF_INIT;
+    strbuf_putc(&like, '%');
+    for (const char *p = text; *p; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            strbuf_putc(&like, '\\');
+        strbuf_putc(&like, *p);
+    }
+    strbuf_putc(&like, '%');
+    const char *out = arena_strdup(a, like.data);
+    strbuf_free(&like);
+    return out;
+}
+
+nsdb_err store_institution_search(db *conn, arena *a, const char *code, const char *name_part,
+                                  int64_t limit, store_institution **rows_out, size_t *count_out)
+{
+    *rows_out = NULL;
+    *count_out = 0;
+    const char *like = name_part && *name_part ? like_pattern(a, name_part) : "";
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT id, code, name, postal, address, phone FROM institutions "
+                          "WHERE ($1 = '' OR code = $1) AND ($2 = '' OR LOWER(name) LIKE LOWER($2) "
+                          "ESCAPE '\\') ORDER BY code LIMIT $3",
+                          "tti", code ? code : "", like, limit);
+    if (e != NSDB_OK)
+        return e;
+    void *rows = NULL;
+    e = store_rows_read(st, a, sizeof **rows_out, institution_from_row, &rows, count_out);
+    *rows_out = rows;
     return e;
 }

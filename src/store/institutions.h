@@ -1,6 +1,6 @@
 /*
- * institutions.h — medical institutions (医療機関): lookup by code and creation. Writes
- * run inside the caller's transaction.
+ * institutions.h — medical institutions (医療機関, the institution master): lookup by code,
+ * creation, correction and the operator's search. Writes run inside the caller's transaction.
  */
 #ifndef NSDB_STORE_INSTITUTIONS_H
 #define NSDB_STORE_INSTITUTIONS_H
@@ -26,9 +26,20 @@ NSDB_MUST_CHECK nsdb_err store_institution_find_by_code(db *conn, arena *a, cons
 NSDB_MUST_CHECK nsdb_err store_institution_insert(db *conn, const char *code, const char *name,
                                                   const char *postal, const char *address,
                                                   const char *phone, int64_t now, int64_t *pk_out);
-/* *out: whether municipality_pk has registered a user at institution_pk (its staff may see the
-   institution's stored name and address; another municipality's may not). */
-NSDB_MUST_CHECK nsdb_err store_institution_has_users_of(db *conn, int64_t institution_pk,
-                                                        int64_t municipality_pk, bool *out);
+/* The institution of code, only when municipality_pk (not 0) has registered a user there: the
+   scope of municipal staff, in the query. NSDB_ERR_NOT_FOUND otherwise. */
+NSDB_MUST_CHECK nsdb_err store_institution_find_for_municipality(db *conn, arena *a,
+                                                                 const char *code,
+                                                                 int64_t municipality_pk,
+                                                                 store_institution **out);
+/* Corrects the master of institution pk (医療機関マスタの修正). */
+NSDB_MUST_CHECK nsdb_err store_institution_update(db *conn, int64_t pk, const char *name,
+                                                  const char *postal, const char *address,
+                                                  const char *phone, int64_t now);
+/* Institutions by exact code and/or part of the name (either may be NULL or ""; both empty: all),
+   in code order, at most limit: the operator's way to the master. */
+NSDB_MUST_CHECK nsdb_err store_institution_search(db *conn, arena *a, const char *code,
+                                                  const char *name_part, int64_t limit,
+                                                  store_institution **rows_out, size_t *count_out);
 
 #endif

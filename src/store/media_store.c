@@ -115,6 +115,64 @@ nsdb_err store_cycle_update(db *conn, const cycle_window *c, int64_t by, int64_t
                    c->media_to, c->delivery_from, c->delivery_to, by, now);
 }
 
+nsdb_err store_media_outlook_of_user(db *conn, int64_t municipality_pk, const char *user_id,
+                                     char cycle_id[11], store_media_outlook *out)
+{
+    assert(municipality_pk != 0);
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(
+        conn, &st,
+        "SELECT r.cycle_id, "
+        "EXISTS (SELECT 1 FROM media d WHERE d.municipality_id = r.municipality_id "
+        "AND d.institution_id = r.institution_id AND d.kind = 'initial'), "
+        "EXISTS (SELECT 1 FROM registrations p WHERE p.municipality_id = r.municipality_id "
+        "AND p.institution_id = r.institution_id AND p.cycle_id < r.cycle_id) "
+        "FROM registrations r JOIN users u ON u.id = r.user_pk "
+        "WHERE u.user_id = $1 AND r.municipality_id = $2",
+        "ti", user_id, municipality_pk);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        copy_day(cycle_id, db_column_text(st, 0));
+        *out = db_column_int(st, 1) ? MEDIA_OUTLOOK_HAS_MEDIA
+               : db_column_int(st, 2) ? MEDIA_OUTLOOK_PENDING
+                                      : MEDIA_OUTLOOK_NEW;
+    }
+    db_finalize(st);
+    return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+}
+
+nsdb_err store_media_outlook_of_batch(db *conn, int64_t municipality_pk, int64_t batch_id,
+                                      char cycle_id[11], int64_t *new_count, int64_t *other_count)
+{
+    assert(municipality_pk != 0);
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(
+        conn, &st,
+        "SELECT DISTINCT r.cycle_id, r.institution_id, "
+        "EXISTS (SELECT 1 FROM media d WHERE d.municipality_id = r.municipality_id "
+        "AND d.institution_id = r.institution_id AND d.kind = 'initial') "
+        "OR EXISTS (SELECT 1 FROM registrations p WHERE p.municipality_id = r.municipality_id "
+        "AND p.institution_id = r.institution_id AND p.cycle_id < r.cycle_id) "
+        "FROM registrations r WHERE r.batch_id = $1 AND r.municipality_id = $2",
+        "ii", batch_id, municipality_pk);
+    if (e != NSDB_OK)
+        return e;
+    *new_count = *other_count = 0;
+    cycle_id[0] = '\0';
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        copy_day(cycle_id, db_column_text(st, 0));
+        if (db_column_int(st, 2))
+            ++*other_count;
+        else
+            ++*new_count;
+    }
+    db_finalize(st);
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
 #define MEDIA_COLUMNS                                                                              \
     "d.id, d.cycle_id, d.municipality_id, m.code, m.name, d.institution_id, i.code, i.name, "     \
     "d.kind, COALESCE(d.reissue_of, 0), d.status, d.iso_path, d.sha256, d.size_bytes, "           \
@@ -366,16 +424,53 @@ nsdb_err store_media_board(db *conn, arena *a, const char *cycle_id,
     return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
 }
 
+nsdb_err store_media_user_categories(db *conn, arena *a, const char *cycle_id,
+                                     int64_t municipality_pk, media_status status,
+                                     store_media_users **rows_out, size_t *count_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(
+        conn, &st,
+        "SELECT d.id, "
+        "COALESCE(SUM(CASE WHEN u.category = 'nanbyo' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN u.category = 'shoman' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN u.category = 'both' THEN 1 ELSE 0 END), 0) "
+        "FROM media d LEFT JOIN users u ON u.municipality_id = d.municipality_id "
+        "AND u.institution_id = d.institution_id "
+        "WHERE d.cycle_id = $1 AND d.municipality_id = $2 AND d.status = $3 "
+        "GROUP BY d.id ORDER BY d.id",
+        "tit", cycle_id, municipality_pk, media_status_key(status));
+    if (e != NSDB_OK)
+        return e;
+    size_t cap = 16, n = 0;
+    store_media_users *rows = arena_calloc(a, cap, sizeof *rows);
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        rows = arena_grow(a, rows, n, &cap, sizeof *rows);
+        rows[n++] = (store_media_users){db_column_int(st, 0), db_column_int(st, 1),
+                                        db_column_int(st, 2), db_column_int(st, 3)};
+    }
+    db_finalize(st);
+    *rows_out = rows;
+    *count_out = n;
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
 nsdb_err store_package_insert(db *conn, const char *cycle_id, int64_t municipality_pk,
-                              int64_t seq, const char *tracking, int64_t now, int64_t *id_out)
+                              int64_t seq, const shipping_destination *to, const char *tracking,
+                              int64_t now, int64_t *id_out)
 {
     STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "INSERT INTO packages (cycle_id, municipality_id, seq, tracking_number, "
-                          "status, created_at) VALUES ($1, $2, $3, $4, $6, $5) RETURNING id",
-                          "tiitit", cycle_id, municipality_pk, seq, tracking, now,
-                          package_status_key(PACKAGE_STATUS_SHIPPED));
+                          "status, created_at, to_category, to_postal, to_address, "
+                          "to_department, to_phone) "
+                          "VALUES ($1, $2, $3, $4, $6, $5, $7, $8, $9, $10, $11) RETURNING id",
+                          "tiititttttt", cycle_id, municipality_pk, seq, tracking, now,
+                          package_status_key(PACKAGE_STATUS_SHIPPED),
+                          to->category ? category_key(to->category) : NULL,
+                          to->postal, to->address, to->department, to->phone);
     return e != NSDB_OK ? e : store_row_int(st, id_out);
 }
 
@@ -391,8 +486,9 @@ nsdb_err store_package_max_seq(db *conn, const char *cycle_id, int64_t municipal
 }
 
 #define PACKAGE_COLUMNS                                                                            \
-    "p.id, p.cycle_id, p.municipality_id, m.code, m.name, m.postal, m.address, p.seq, "           \
-    "p.tracking_number, p.status, (SELECT COUNT(*) FROM media d WHERE d.package_id = p.id) "      \
+    "p.id, p.cycle_id, p.municipality_id, m.code, m.name, p.to_category, p.to_postal, "           \
+    "p.to_address, p.to_department, p.to_phone, p.seq, p.tracking_number, p.status, "             \
+    "(SELECT COUNT(*) FROM media d WHERE d.package_id = p.id) "                                    \
     "FROM packages p JOIN municipalities m ON m.id = p.municipality_id "
 
 static void package_from_row(arena *a, db_stmt *st, void *row)
@@ -403,12 +499,16 @@ static void package_from_row(arena *a, db_stmt *st, void *row)
     p->municipality_pk = db_column_int(st, 2);
     p->municipality_code = store_column_strdup(a, st, 3);
     p->municipality_name = store_column_strdup(a, st, 4);
-    p->municipality_postal = store_column_strdup(a, st, 5);
-    p->municipality_address = store_column_strdup(a, st, 6);
-    p->seq = db_column_int(st, 7);
-    p->tracking_number = store_column_strdup(a, st, 8);
-    p->status = store_column_package_status(st, 9);
-    p->media_count = db_column_int(st, 10);
+    user_category category = 0;
+    p->to.category = category_from_key(db_column_text(st, 5), &category) ? category : 0;
+    p->to.postal = store_column_strdup(a, st, 6);
+    p->to.address = store_column_strdup(a, st, 7);
+    p->to.department = store_column_strdup(a, st, 8);
+    p->to.phone = store_column_strdup(a, st, 9);
+    p->seq = db_column_int(st, 10);
+    p->tracking_number = store_column_strdup(a, st, 11);
+    p->status = store_column_package_status(st, 12);
+    p->media_count = db_column_int(st, 13);
 }
 
 static NSDB_MUST_CHECK nsdb_err package_collect(db_stmt *st, arena *a, store_package **rows_out,

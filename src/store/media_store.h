@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "domain/cycle.h"
+#include "domain/shipping.h"
 #include "domain/states.h"
 #include "store/db.h"
 #include "util/arena.h"
@@ -30,6 +31,24 @@ NSDB_MUST_CHECK nsdb_err store_cycle_list(db *conn, const char *from_date, cycle
                                           size_t cap, size_t *count_out);
 NSDB_MUST_CHECK nsdb_err store_cycle_update(db *conn, const cycle_window *c, int64_t by,
                                             int64_t now);
+
+/* What a registration means for its institution's media. */
+typedef enum store_media_outlook {
+    MEDIA_OUTLOOK_NEW = 1,  /* the first media of (municipality, institution) comes in its cycle */
+    MEDIA_OUTLOOK_HAS_MEDIA, /* the institution has its first media already (any state) */
+    MEDIA_OUTLOOK_PENDING,   /* an earlier cycle's registration brings the first media */
+} store_media_outlook;
+/* The cycle of user_id's registration in the municipality (scope) and its outlook;
+   NSDB_ERR_NOT_FOUND when the user has no registration there. */
+NSDB_MUST_CHECK nsdb_err store_media_outlook_of_user(db *conn, int64_t municipality_pk,
+                                                     const char *user_id, char cycle_id[11],
+                                                     store_media_outlook *out);
+/* The institutions of an import batch of the municipality (scope) by outlook: how many get
+   their first media in the batch's cycle (new_count) and how many have or await one
+   (other_count); cycle_id gets the batch's cycle ("" when the batch registered nobody). */
+NSDB_MUST_CHECK nsdb_err store_media_outlook_of_batch(db *conn, int64_t municipality_pk,
+                                                      int64_t batch_id, char cycle_id[11],
+                                                      int64_t *new_count, int64_t *other_count);
 
 /* ---- media ---- */
 typedef struct store_media {
@@ -88,13 +107,24 @@ typedef struct store_media_board_row {
 NSDB_MUST_CHECK nsdb_err store_media_board(db *conn, arena *a, const char *cycle_id,
                                            store_media_board_row **rows_out, size_t *count_out);
 
+/* How many users of each category the institution of each media of the municipality in the
+   cycle and status has there (it decides the department its package goes to). */
+typedef struct store_media_users {
+    int64_t media_id;
+    int64_t nanbyo, shoman, both;
+} store_media_users;
+NSDB_MUST_CHECK nsdb_err store_media_user_categories(db *conn, arena *a, const char *cycle_id,
+                                                     int64_t municipality_pk, media_status status,
+                                                     store_media_users **rows_out,
+                                                     size_t *count_out);
+
 /* ---- packages ---- */
 typedef struct store_package {
     int64_t id;
     const char *cycle_id;
     int64_t municipality_pk;
-    const char *municipality_code, *municipality_name, *municipality_postal,
-        *municipality_address;
+    const char *municipality_code, *municipality_name;
+    shipping_destination to; /* recorded when it was packed */
     int64_t seq;
     const char *tracking_number;
     package_status status;
@@ -103,7 +133,8 @@ typedef struct store_package {
 
 NSDB_MUST_CHECK nsdb_err store_package_insert(db *conn, const char *cycle_id,
                                               int64_t municipality_pk, int64_t seq,
-                                              const char *tracking, int64_t now, int64_t *id_out);
+                                              const shipping_destination *to, const char *tracking,
+                                              int64_t now, int64_t *id_out);
 NSDB_MUST_CHECK nsdb_err store_package_max_seq(db *conn, const char *cycle_id,
                                                int64_t municipality_pk, int64_t *seq_out);
 NSDB_MUST_CHECK nsdb_err store_package_list(db *conn, arena *a, const char *cycle_id,

@@ -41,15 +41,6 @@ nsdb_err store_import_batch_warnings(db *conn, arena *a, int64_t municipality_pk
     return rc == DB_ERROR ? NSDB_ERR_DB : rc == DB_ROW ? NSDB_OK : NSDB_ERR_NOT_FOUND;
 }
 
-nsdb_err store_import_batch_add_warnings(db *conn, int64_t batch_id, const char *lines)
-{
-    STORE_ASSERT_WRITE(conn);
-    return db_exec(conn, NULL,
-                   "UPDATE import_batches SET warnings = CASE WHEN warnings IS NULL OR "
-                   "warnings = '' THEN $2 ELSE warnings || $3 || $2 END WHERE id = $1",
-                   "itt", batch_id, lines, "\n");
-}
-
 nsdb_err store_registration_move(db *conn, int64_t user_pk, int64_t institution_pk,
                                  const char *cycle_id, int64_t now)
 {
@@ -86,6 +77,39 @@ nsdb_err store_registration_insert(db *conn, int64_t user_pk, int64_t municipali
     return e;
 }
 
+nsdb_err store_registration_set_warning(db *conn, int64_t user_pk, const char *warning)
+{
+    STORE_ASSERT_WRITE(conn);
+    return db_exec(conn, NULL, "UPDATE registrations SET master_warning = $2 WHERE user_pk = $1",
+                   "it", user_pk, warning);
+}
+
+nsdb_err store_registration_warning(db *conn, arena *a, int64_t municipality_pk,
+                                    const char *user_id, const char **warning_out)
+{
+    *warning_out = NULL;
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT r.master_warning FROM registrations r "
+                          "JOIN users u ON u.id = r.user_pk "
+                          "WHERE u.user_id = $1 AND r.municipality_id = $2",
+                          "ti", user_id, municipality_pk);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    if (rc == DB_ROW && !db_column_is_null(st, 0))
+        *warning_out = arena_strdup(a, db_column_text(st, 0));
+    db_finalize(st);
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
+nsdb_err store_import_batch_warnings_set(db *conn, int64_t batch_id, const char *warnings)
+{
+    STORE_ASSERT_WRITE(conn);
+    return db_exec(conn, NULL, "UPDATE import_batches SET warnings = $2 WHERE id = $1", "it",
+                   batch_id, warnings);
+}
+
 nsdb_err store_registration_each(db *conn, const char *cycle_id,
                                  int (*fn)(void *cls, const store_registration *r), void *cls)
 {
@@ -112,4 +136,50 @@ nsdb_err store_registration_each(db *conn, const char *cycle_id,
     }
     db_finalize(st);
     return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
+static void registration_from_row(arena *a, db_stmt *st, void *row)
+{
+    store_registration *r = row;
+    r->municipality_code = store_column_strdup(a, st, 0);
+    r->municipality_name = store_column_strdup(a, st, 1);
+    r->institution_code = store_column_strdup(a, st, 2);
+    r->institution_name = store_column_strdup(a, st, 3);
+    r->user_id = store_column_strdup(a, st, 4);
+    r->role = store_column_user_role(st, 5);
+    r->cycle_id = store_column_strdup(a, st, 6);
+    r->registered_at = db_column_int(st, 7);
+}
+
+nsdb_err store_registration_page(db *conn, arena *a, const char *cycle_id, int64_t limit,
+                                 int64_t offset, store_registration **rows_out, size_t *count_out,
+                                 int64_t *total_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT COUNT(*) FROM registrations "
+                          "WHERE (CAST($1 AS TEXT) IS NULL OR cycle_id = $1)",
+                          "t", cycle_id);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    *total_out = rc == DB_ROW ? db_column_int(st, 0) : 0;
+    db_finalize(st);
+    if (rc != DB_ROW)
+        return NSDB_ERR_DB;
+    e = db_query(conn, &st,
+                 "SELECT m.code, m.name, i.code, i.name, u.user_id, u.role, r.cycle_id, "
+                 "r.registered_at FROM registrations r "
+                 "JOIN users u ON u.id = r.user_pk "
+                 "JOIN municipalities m ON m.id = r.municipality_id "
+                 "JOIN institutions i ON i.id = r.institution_id "
+                 "WHERE (CAST($1 AS TEXT) IS NULL OR r.cycle_id = $1) "
+                 "ORDER BY m.code, i.code, r.id LIMIT $2 OFFSET $3",
+                 "tii", cycle_id, limit, offset);
+    if (e != NSDB_OK)
+        return e;
+    void *rows = NULL;
+    e = store_rows_read(st, a, sizeof **rows_out, registration_from_row, &rows, count_out);
+    *rows_out = rows;
+    return e;
 }

@@ -79,6 +79,24 @@ nsdb_err user_grams_remove(db *conn, int64_t municipality_pk, const char *key)
                    "it", municipality_pk, key);
 }
 
+nsdb_err user_grams_move(db *conn, int64_t municipality_pk, const char *old_key,
+                         const char *new_key, int64_t users)
+{
+    STORE_ASSERT_WRITE(conn);
+    assert(users > 0);
+    nsdb_err e = db_exec(conn, NULL,
+                         "DELETE FROM user_grams WHERE municipality_id = $1 AND name_search = $2",
+                         "it", municipality_pk, old_key ? old_key : "");
+    if (e != NSDB_OK || new_key == NULL || *new_key == '\0')
+        return e;
+    return db_exec(conn, NULL,
+                   GRAMS_OF_KEY "INSERT INTO user_grams (municipality_id, gram, name_search, users) "
+                                "SELECT $1, gram, $2, $3 FROM grams WHERE length($2) > 0 "
+                                "ON CONFLICT (municipality_id, gram, name_search) "
+                                "DO UPDATE SET users = user_grams.users + excluded.users",
+                   "iti", municipality_pk, new_key, users);
+}
+
 nsdb_err store_user_grams_add_batch(db *conn, int64_t municipality_pk, int64_t batch_id,
                                     int64_t from_pk, int64_t to_pk)
 {

@@ -28,5 +28,8 @@ bool user_grams_role(user_role role);
    nothing for an empty key. */
 NSDB_MUST_CHECK nsdb_err user_grams_add(db *conn, int64_t municipality_pk, const char *key);
 NSDB_MUST_CHECK nsdb_err user_grams_remove(db *conn, int64_t municipality_pk, const char *key);
+/* Every user of old_key in the municipality's index (users of them, all) now has new_key. */
+NSDB_MUST_CHECK nsdb_err user_grams_move(db *conn, int64_t municipality_pk, const char *old_key,
+                                         const char *new_key, int64_t users);
 
 #endif

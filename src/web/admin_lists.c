@@ -3,6 +3,7 @@
  * every row is validated (nothing is stored when one is wrong), approves or rejects with a
  * reason; the operator runs 払出し. Both roles read every list; nothing else may.
  */
+#include <assert.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "domain/xlsx.h"
 #include "store/admin_lists.h"
 #include "util/log.h"
+#include "web/confirm.h"
 #include "web/web.h"
 
 static const char *request_type_label(const char *t)
@@ -255,4 +257,67 @@ void web_admin_list_issue(web_ctx *ctx)
         return;
     }
     http_redirect(ctx->req, 303, arena_printf(ctx->req->arena, "%s?notice=issued", base));
+}
+
+/* The confirmation of 承認, 差戻し or 払出し (GET on the POST path): the list, its rows counted
+   by 申請区分 and what the action does to them. */
+void web_admin_list_confirm(web_ctx *ctx)
+{
+    const admin_list_action *action = ctx->route->arg;
+    assert(action != NULL); /* every route of this handler names its action */
+    store_admin_list *l = list_from_path(ctx);
+    if (l == NULL)
+        return;
+    arena *a = ctx->req->arena;
+    store_admin_list_row *rows = NULL;
+    size_t n = 0, added = 0, changed = 0, removed = 0;
+    if (store_admin_list_rows(web_db(ctx), a, l->id, &rows, &n) != NSDB_OK) {
+        page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(rows[i].request_type, "new") == 0)
+            added++;
+        else if (strcmp(rows[i].request_type, "change") == 0)
+            changed++;
+        else
+            removed++;
+    }
+    web_confirm c = {
+        .items = {{"申請リスト", arena_printf(a, "%lld", (long long)l->id)},
+                  {"ファイル", l->filename},
+                  {"状態", admin_list_status_label(l->status)},
+                  {"登録日時", arena_printf(a, "%s（%s）", page_format_time(ctx, l->uploaded_at),
+                                            l->uploaded_by_user_id ? l->uploaded_by_user_id : "")},
+                  {"行数", arena_printf(a, "%lld 行（新規 %zu・変更 %zu・削除 %zu）",
+                                        (long long)l->row_count, added, changed, removed)}},
+        .back = arena_printf(a, "/admin-lists/%lld", (long long)l->id)};
+    if (*action == ADMIN_LIST_ACTION_APPROVE) {
+        c.title = "申請リストの承認";
+        c.lead = "次の申請リストを承認します。";
+        c.consequence = "承認すると、運用事業者に払出しを依頼します。承認の後は、払出し前に差し戻す"
+                        "ことだけができます。";
+        c.button = "承認する";
+    } else if (*action == ADMIN_LIST_ACTION_REJECT) {
+        c.title = "申請リストの差戻し";
+        c.lead = "次の申請リストを差し戻します。";
+        c.consequence = "差し戻すと、この申請リストは払出しされません。理由は申請リストの詳細に表示"
+                        "されます。";
+        c.fields[0] = (web_confirm_field){"reason", "差戻しの理由（必須）",
+                                          http_query(ctx->req, "reason"), WEB_CONFIRM_TEXTAREA};
+        c.button = "差戻す";
+    } else {
+        c.title = "自治体管理者ユーザの払出し";
+        c.lead = "次の申請リストの払出しを行います。";
+        c.consequence = arena_printf(
+            a,
+            "新規の %zu 行は自治体管理者ユーザを作成し、ユーザIDと初期パスワードをメールで送ります。"
+            "変更の %zu 行は登録内容を更新し、削除の %zu 行は利用停止にします。",
+            added, changed, removed);
+        c.button = "払出しを実行する";
+    }
+    if (!admin_list_status_can(l->status, *action, NULL))
+        c.refusal = arena_printf(a, "この申請リストは「%s」のため、この操作はできません。",
+                                 admin_list_status_label(l->status));
+    web_confirm_render(ctx, &c);
 }

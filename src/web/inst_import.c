@@ -18,6 +18,7 @@
 #include "util/log.h"
 #include "web/inst_users.h"
 #include "domain/fields.h"
+#include "web/cycle_view.h"
 #include "web/web.h"
 
 #define RESULT_ROWS_SHOWN 1000
@@ -213,6 +214,9 @@ void web_inst_user_import_result(web_ctx *ctx)
     json_object_set_new(data, "count", json_integer((json_int_t)n));
     json_object_set_new(data, "shown", json_integer((json_int_t)(n < RESULT_ROWS_SHOWN ? n : RESULT_ROWS_SHOWN)));
     json_object_set_new(data, "batch", json_integer(batch));
+    const char *outlook = cycle_view_batch_outlook(ctx, batch);
+    if (outlook != NULL && *outlook != '\0')
+        json_object_set_new(data, "media_outlook", json_string(outlook));
     const char *warnings = NULL;
     if (store_import_batch_warnings(web_db(ctx), ctx->req->arena, ctx->user->municipality_pk,
                                     batch, &warnings) == NSDB_OK &&

@@ -15,6 +15,9 @@
 #include "domain/ids.h"
 #include "domain/text.h"
 #include "store/institutions.h"
+#include "store/media_store.h"
+#include "store/registrations.h"
+#include "web/cycle_view.h"
 #include "web/form_fields.h"
 #include "web/inst_users.h"
 #include "web/user_actions.h"
@@ -81,12 +84,9 @@ void inst_user_new_render(web_ctx *ctx, json_t *data, int status)
         json_object_set_new(data, "form", json_pack("{s:s, s:s}", "user_type", "doctor",
                                                     "category", "nanbyo"));
     cycle_window c;
-    /* without the calendar the form still works; only the dates of the hint are left out */
-    if (registration_cycle(web_db(ctx), ctx->now, &c) == NSDB_OK)
-        json_object_set_new(data, "cycle", json_pack("{s:s, s:s, s:s}", "registration_to",
-                                                     c.registration_to, "delivery_from",
-                                                     c.delivery_from, "delivery_to",
-                                                     c.delivery_to));
+    /* without the calendar the form still works; only the media schedule is left out */
+    if (cycle_view_current_and_next(ctx, data, &c))
+        json_object_set_new(data, "media_promise", json_string(cycle_view_media_promise(ctx, &c)));
     ctx->req->status = status;
     page_render(ctx, "inst_user_new", data);
 }
@@ -161,6 +161,40 @@ json_t *inst_user_row_json(const store_user *u)
     page_row_bool(row, "printable", printable);
     page_row_bool(row, "suspended", u->status == ACCOUNT_STATUS_SUSPENDED);
     return row;
+}
+
+/* The result of 個別登録: the user ID, and what happens to the institution's media — only when
+   this registration brings its first media (seed 参考②). */
+static const char *registered_notice(web_ctx *ctx, const char *user_id)
+{
+    arena *a = ctx->req->arena;
+    const char *done = arena_printf(a, "医療機関ユーザを登録しました（ユーザID %s）。", user_id);
+    char cycle_id[11];
+    store_media_outlook outlook;
+    cycle_window c;
+    if (store_media_outlook_of_user(web_db(ctx), ctx->user->municipality_pk, user_id, cycle_id,
+                                    &outlook) != NSDB_OK)
+        return done;
+    switch (outlook) {
+    case MEDIA_OUTLOOK_HAS_MEDIA:
+        return arena_printf(a,
+                            "%sこの医療機関には既に媒体が送付されているため、新しい媒体は届きません。"
+                            "ID・PW発行通知書を出力して医療機関へ送付してください。",
+                            done);
+    case MEDIA_OUTLOOK_PENDING:
+        return arena_printf(a,
+                            "%sこの医療機関の媒体は前のサイクルの登録分として作成中のため、この登録で"
+                            "新しい媒体は作成されません。",
+                            done);
+    case MEDIA_OUTLOOK_NEW: break;
+    }
+    if (store_cycle_get(web_db(ctx), cycle_id, &c) != NSDB_OK)
+        return done;
+    return arena_printf(a,
+                        "%s媒体は運用事業者が %s〜%s に作成して自治体へ送付し、%s までに届きます。"
+                        "届いたら「媒体受領」で受領を記録し、ID・PW発行通知書と併せて %s〜%s に"
+                        "医療機関へ送付してください。",
+                        done, c.media_from, c.media_to, c.media_to, c.delivery_from, c.delivery_to);
 }
 
 void web_inst_users(web_ctx *ctx)
@@ -250,15 +284,13 @@ void web_inst_users(web_ctx *ctx)
                                      "した。ID・パスワードはこれまでのものを使います。",
                                      merged)));
     } else if (registered != NULL && ids_user_id_valid(registered)) {
-        cycle_window c;
-        const char *text =
-            registration_cycle(web_db(ctx), ctx->now, &c) == NSDB_OK
-                ? arena_printf(a,
-                               "医療機関ユーザを登録しました（ユーザID %s）。この登録の媒体は"
-                               "%s〜%s に運用事業者から届く予定です。",
-                               registered, c.delivery_from, c.delivery_to)
-                : arena_printf(a, "医療機関ユーザを登録しました（ユーザID %s）。", registered);
-        json_object_set_new(data, "notice", json_string(text));
+        json_object_set_new(data, "notice", json_string(registered_notice(ctx, registered)));
+        /* the institution differed from the master: registered all the same, and said so */
+        const char *warning = NULL;
+        if (store_registration_warning(web_db(ctx), a, ctx->user->municipality_pk, registered,
+                                       &warning) == NSDB_OK &&
+            warning != NULL)
+            json_object_set_new(data, "warnings", json_pack("[s]", warning));
     } else if (done != NULL) {
         json_object_set_new(data, "notice", json_string(done));
     }

@@ -3,6 +3,7 @@
  * (view and adjust), building the cycle's media and packing them (the same work as
  * `nsdb media build` / `nsdb package build`), and a status board by cycle and municipality.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,11 @@
 #include "core/media_job.h"
 #include "core/media_receipt.h"
 #include "core/registration.h"
+#include "domain/cycle_chart.h"
 #include "domain/holiday.h"
 #include "store/media_store.h"
+#include "web/cycle_view.h"
+#include "web/confirm.h"
 #include "web/web.h"
 
 static json_t *cycle_json(const cycle_window *c)
@@ -24,11 +28,31 @@ static json_t *cycle_json(const cycle_window *c)
                      "delivery_to", c->delivery_to);
 }
 
-void web_cycles(web_ctx *ctx)
+/* A row of the calendar: its dates, the form's values ("in", the operator's input when this
+   row's adjustment was refused) and the window boundaries that fall on closed days. */
+static json_t *cycle_row_json(web_ctx *ctx, const cycle_window *c)
+{
+    json_t *row = cycle_json(c);
+    json_object_set_new(row, "in", cycle_json(c));
+    json_t *warnings = json_array();
+    cycle_closed_day closed[CYCLE_DATE_FIELD_COUNT];
+    size_t n = cycle_closed_boundaries(c, closed);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(warnings,
+                              json_string(arena_printf(ctx->req->arena, "%s %s は%sで休業日です。",
+                                                       closed[i].field->label, closed[i].date,
+                                                       closed[i].why)));
+    json_object_set_new(row, "warnings", warnings);
+    return row;
+}
+
+/* The calendar page; refused (may be NULL) is the row whose adjustment was refused, with the
+   operator's input and the problem shown at its field. */
+static void cycles_render(web_ctx *ctx, const char *refused, const nsdb_problem *pb, int status)
 {
     static __thread cycle_window cycles[40];
     size_t n = 0;
-    cycle_window current;
+    cycle_window current, next;
     nsdb_err e = registration_cycle(web_db(ctx), ctx->now, &current);
     if (e == NSDB_OK)
         e = store_cycle_list(web_db(ctx), current.registration_from, cycles,
@@ -37,17 +61,53 @@ void web_cycles(web_ctx *ctx)
         page_error(ctx, 503, nsdb_err_message(e));
         return;
     }
-    json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, cycle_json(&cycles[i]));
     json_t *data = page_data(ctx, "媒体送付サイクル");
+    bool operator = ctx->user->role == USER_ROLE_OPERATOR; /* mhlw reads only */
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = cycle_row_json(ctx, &cycles[i]);
+        if (refused != NULL && strcmp(refused, cycles[i].id) == 0) {
+            json_t *in = json_object_get(row, "in"), *errors = json_object();
+            for (size_t k = 0; k < CYCLE_DATE_FIELD_COUNT; k++) {
+                const char *v = http_form(ctx->req, CYCLE_DATE_FIELDS[k].name);
+                json_object_set_new(in, CYCLE_DATE_FIELDS[k].name, json_string(v ? v : ""));
+            }
+            const char *field = pb->field ? pb->field : "registration_from";
+            json_object_set_new(errors, field, json_string(problem_message(pb)));
+            json_object_set_new(row, "errors", errors);
+            json_object_set_new(row, "open", json_true());
+            const char *label = "日程";
+            for (size_t k = 0; k < CYCLE_DATE_FIELD_COUNT; k++)
+                if (strcmp(CYCLE_DATE_FIELDS[k].name, field) == 0)
+                    label = CYCLE_DATE_FIELDS[k].label;
+            page_add_error(data, arena_printf(ctx->req->arena, "%s-%s", field, cycles[i].id),
+                           arena_printf(ctx->req->arena, "サイクル %s の%s", cycles[i].id, label),
+                           problem_message(pb));
+        }
+        json_array_append_new(list, row);
+    }
+    /* the chart: the cycles still delivering, today's and the next */
+    size_t charted = 0;
+    bool has_next = store_cycle_next(web_db(ctx), current.id, &next) == NSDB_OK;
+    while (charted < n && charted < CYCLE_CHART_MAX_CYCLES &&
+           strcmp(cycles[charted].id, has_next ? next.id : current.id) <= 0)
+        charted++;
+    if (charted > 0)
+        cycle_view_chart(ctx, data, cycles, charted);
     json_object_set_new(data, "cycles", list);
     json_object_set_new(data, "current", json_string(current.id));
+    json_object_set_new(data, "can_adjust", json_boolean(operator));
     json_object_set_new(data, "template", json_string(ctx->app->cfg.media_template ? ctx->app->cfg.media_template : ""));
     const char *done = http_query(ctx->req, "done");
-    if (done != NULL && strcmp(done, "adjusted") == 0)
+    if (refused == NULL && done != NULL && strcmp(done, "adjusted") == 0)
         json_object_set_new(data, "notice", json_string("サイクルの日程を変更しました。"));
+    ctx->req->status = status;
     page_render(ctx, "cycles", data);
+}
+
+void web_cycles(web_ctx *ctx)
+{
+    cycles_render(ctx, NULL, NULL, 200);
 }
 
 void web_cycle_adjust(web_ctx *ctx)
@@ -59,10 +119,37 @@ void web_cycle_adjust(web_ctx *ctx)
     core_ctx c = web_core(ctx);
     nsdb_problem pb = {0};
     if (core_cycle_adjust(&c, req->path_params[0], &in, &pb) != NSDB_OK) {
-        web_problem_page(ctx, &pb);
+        if (pb.code == NSDB_ERR_INVALID)
+            cycles_render(ctx, req->path_params[0], &pb, 400); /* the form again, at the field */
+        else
+            web_problem_page(ctx, &pb);
         return;
     }
     http_redirect(req, 303, "/cycles?done=adjusted");
+}
+
+/* The cycle's packages with where each goes (the destination recorded at packing); NULL when
+   they cannot be read. */
+static json_t *board_packages(web_ctx *ctx, const char *cycle)
+{
+    store_package *p = NULL;
+    size_t n = 0;
+    if (cycle == NULL ||
+        store_package_list(web_db(ctx), ctx->req->arena, cycle, 0, &p, &n) != NSDB_OK)
+        return cycle == NULL ? json_array() : NULL;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            list, json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:I}", "id",
+                            (json_int_t)p[i].id, "code", p[i].municipality_code, "name",
+                            p[i].municipality_name, "seq", (json_int_t)p[i].seq, "tracking",
+                            p[i].tracking_number, "status_label",
+                            package_status_label(p[i].status), "to_category",
+                            p[i].to.category ? category_label(p[i].to.category) : NULL,
+                            "to_department", p[i].to.department, "to_postal", p[i].to.postal,
+                            "to_address", p[i].to.address, "count",
+                            (json_int_t)p[i].media_count));
+    return list;
 }
 
 void web_media_board(web_ctx *ctx)
@@ -91,8 +178,16 @@ void web_media_board(web_ctx *ctx)
         json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "code", rows[i].municipality_code,
                                               "name", rows[i].municipality_name, "counts", counts));
     }
+    json_t *packages = board_packages(ctx, cycle);
+    if (packages == NULL) {
+        json_decref(list);
+        page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
+        return;
+    }
     json_t *data = page_data(ctx, "媒体の状況");
+    json_object_set_new(data, "can_act", json_boolean(ctx->user->role == USER_ROLE_OPERATOR));
     json_object_set_new(data, "rows", list);
+    json_object_set_new(data, "packages", packages);
     json_object_set_new(data, "cycle", json_string(cycle ? cycle : ""));
     json_object_set_new(data, "cycle_window", cycle_json(&c));
     const char *done = http_query(ctx->req, "done");
@@ -200,4 +295,55 @@ void web_media_pack(web_ctx *ctx)
         return;
     }
     http_redirect(ctx->req, 303, arena_printf(ctx->req->arena, "/operator/media?cycle=%s&done=packed&count=%zu", cycle, n));
+}
+
+/* The confirmation of 作成 or 梱包・発送 of a cycle's media (GET on the POST path; the board
+   sends its cycle), with the counts of the board. */
+void web_media_board_confirm(web_ctx *ctx)
+{
+    const web_board_action *action = ctx->route->arg;
+    assert(action != NULL); /* every route of this handler names its action */
+    arena *a = ctx->req->arena;
+    const char *cycle = http_query(ctx->req, "cycle");
+    cycle_window w;
+    if (cycle == NULL || store_cycle_get(web_db(ctx), cycle, &w) != NSDB_OK) {
+        page_error(ctx, 404, "指定されたサイクルは見つかりません。");
+        return;
+    }
+    store_media_board_row *rows = NULL;
+    size_t n = 0;
+    if (store_media_board(web_db(ctx), a, cycle, &rows, &n) != NSDB_OK) {
+        page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
+        return;
+    }
+    int64_t built = 0, damaged = 0;
+    for (size_t i = 0; i < n; i++) {
+        built += rows[i].counts[MEDIA_STATUS_CREATED - 1];
+        damaged += rows[i].counts[MEDIA_STATUS_DAMAGED - 1];
+    }
+    web_confirm c = {
+        .items = {{"サイクル", cycle},
+                  {"媒体作成", arena_printf(a, "%s〜%s", w.media_from, w.media_to)},
+                  {"送付", arena_printf(a, "%s〜%s", w.delivery_from, w.delivery_to)},
+                  {"自治体", arena_printf(a, "%zu", n)},
+                  {"作成済（未梱包）", arena_printf(a, "%lld 枚", (long long)built)},
+                  {"破損（再発行待ち）", arena_printf(a, "%lld 枚", (long long)damaged)}},
+        .fields = {{"cycle", NULL, cycle, WEB_CONFIRM_HIDDEN}},
+        .back = arena_printf(a, "/operator/media?cycle=%s", cycle)};
+    if (*action == WEB_BOARD_BUILD) {
+        c.title = "媒体の作成";
+        c.lead = arena_printf(a, "サイクル %s の媒体を作成します。", cycle);
+        c.consequence = "このサイクルに登録があり媒体がまだない医療機関ごとに、VPN 証明書と媒体（DVD "
+                        "イメージ）を作成し、破損の連絡があった媒体を再発行します。作成は裏で進み、"
+                        "その間は作成と梱包の操作はできません。";
+        c.button = "媒体を作成する";
+    } else {
+        c.title = "梱包・発送";
+        c.lead = arena_printf(a, "サイクル %s の作成済みの媒体を自治体ごとに梱包します。", cycle);
+        c.consequence = "梱包すると、作成済の媒体は自治体ごとにレターパックプラス（1 個に 15 枚まで）"
+                        "に分けられ、宛名ラベルと同封の一覧が作られて発送済になります。後で作成された"
+                        "媒体は次の梱包に入ります。";
+        c.button = "梱包する";
+    }
+    web_confirm_render(ctx, &c);
 }

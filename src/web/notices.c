@@ -68,6 +68,7 @@ nsdb_err notices_fill(web_ctx *ctx, const store_user *u, notice *out, char **pas
     out->initial_password = password;
     out->issue_date = notices_issue_date(ctx->req->arena, ctx->now);
     out->login_url = notices_login_url(ctx);
+    out->helpdesk = ctx->app->cfg.helpdesk;
     *password_out = password;
     return NSDB_OK;
 }

@@ -36,6 +36,8 @@ json_t *page_data(web_ctx *ctx, const char *title)
     json_object_set_new(data, "csrf", json_string(auth_csrf_token(ctx)));
     json_object_set_new(data, "errors", json_object());
     json_object_set_new(data, "error_list", json_array());
+    if (ctx->app->cfg.helpdesk != NULL)
+        json_object_set_new(data, "helpdesk", json_string(ctx->app->cfg.helpdesk));
     store_user *u = ctx->user;
     if (u != NULL) {
         json_t *user = json_object();

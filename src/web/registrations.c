@@ -10,18 +10,33 @@
 #include <time.h>
 
 #include "domain/csv_out.h"
+#include "domain/holiday.h"
 #include "store/registrations.h"
 #include "web/web.h"
 
-static const char *cycle_param(web_ctx *ctx)
+#define PAGE_SIZE 100
+
+/* ?cycle=: NULL when absent or empty (every cycle); *bad set when it is not a real YYYY-MM-DD
+   (a cycle that does not exist is a well-formed question with no registrations). */
+static const char *cycle_param(web_ctx *ctx, bool *bad)
 {
     const char *c = http_query(ctx->req, "cycle");
     int y, m, d;
     char tail;
-    if (c == NULL || *c == '\0' || sscanf(c, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+    *bad = false;
+    if (c == NULL || *c == '\0')
         return NULL;
+    if (strlen(c) != 10 || sscanf(c, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+        !holiday_date_valid(y, m, d)) {
+        *bad = true;
+        return NULL;
+    }
     return c;
 }
+
+#define BAD_CYCLE_MESSAGE                                                                          \
+    "サイクルは登録期間の初日を「2026-11-16」の形で指定してください（すべてのサイクルを表示する"   \
+    "ときは空にします）。"
 
 static const char *type_label(user_role role)
 {
@@ -63,23 +78,55 @@ static int collect_csv(void *cls, const store_registration *r)
 
 void web_registrations(web_ctx *ctx)
 {
-    const char *cycle = cycle_param(ctx);
-    collect c = {ctx, json_array(), NULL};
-    nsdb_err e = store_registration_each(web_db(ctx), cycle, collect_json, &c);
+    bool bad = false;
+    const char *cycle = cycle_param(ctx, &bad);
+    if (bad) {
+        page_error(ctx, 400, BAD_CYCLE_MESSAGE);
+        return;
+    }
+    const char *page_text = http_query(ctx->req, "page");
+    long page = page_text ? strtol(page_text, NULL, 10) : 1;
+    if (page < 1 || page > 1000000)
+        page = 1;
+    store_registration *rows = NULL;
+    size_t n = 0;
+    int64_t total = 0;
+    nsdb_err e = store_registration_page(web_db(ctx), ctx->req->arena, cycle, PAGE_SIZE,
+                                         (page - 1) * PAGE_SIZE, &rows, &n, &total);
     if (e != NSDB_OK) {
-        json_decref(c.rows);
         page_error(ctx, 503, nsdb_err_message(e));
         return;
+    }
+    collect c = {ctx, json_array(), NULL};
+    for (size_t i = 0; i < n; i++) {
+        (void)collect_json(&c, &rows[i]);
+        json_object_set_new(json_array_get(c.rows, i), "number",
+                            json_integer((json_int_t)((page - 1) * PAGE_SIZE + (long)i + 1)));
     }
     json_t *data = page_data(ctx, "指定医マスタの登録通知");
     json_object_set_new(data, "rows", c.rows);
     json_object_set_new(data, "cycle", json_string(cycle ? cycle : ""));
+    json_object_set_new(data, "total", json_integer(total));
+    int64_t pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    json_object_set_new(data, "page", json_integer(page));
+    json_object_set_new(data, "pages", json_integer(pages ? pages : 1));
+    if (page > 1)
+        json_object_set_new(data, "prev_page", json_integer(page - 1));
+    if (page < pages)
+        json_object_set_new(data, "next_page", json_integer(page + 1));
+    static const char *const QUERY_KEYS[] = {"cycle"};
+    json_object_set_new(data, "query_string", json_string(page_query_string(ctx, QUERY_KEYS, 1)));
     page_render(ctx, "registrations", data);
 }
 
 void web_registrations_csv(web_ctx *ctx)
 {
-    const char *cycle = cycle_param(ctx);
+    bool bad = false;
+    const char *cycle = cycle_param(ctx, &bad);
+    if (bad) {
+        page_error(ctx, 400, BAD_CYCLE_MESSAGE);
+        return;
+    }
     strbuf csv = STRBUF_INIT;
     strbuf_puts(&csv, "\xef\xbb\xbf");
     const char *header[] = {"公共団体ID", "公共団体名", "医療機関ID", "医療機関名",
@@ -122,7 +169,12 @@ void web_registrations_api(web_ctx *ctx)
         api_error(ctx, 503, "{\"error\":\"storage unavailable\"}");
         return;
     }
-    const char *cycle = cycle_param(ctx);
+    bool bad = false;
+    const char *cycle = cycle_param(ctx, &bad);
+    if (bad) {
+        api_error(ctx, 400, "{\"error\":\"cycle must be a date YYYY-MM-DD\"}");
+        return;
+    }
     collect c = {ctx, json_array(), NULL};
     nsdb_err e = store_registration_each(web_db(ctx), cycle, collect_json, &c);
     if (e != NSDB_OK) {

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "domain/audit_names.h"
+#include "domain/holiday.h"
 #include "store/audit.h"
 #include "util/embedded.h"
 #include "web/web.h"
@@ -68,18 +70,22 @@ void web_static(web_ctx *ctx)
 
 static json_t *audit_row_json(const store_audit *r)
 {
+    /* Japan time whatever the server's TZ (the screen is read in Japan; no daylight saving) */
     char when[32];
-    time_t t = (time_t)r->at;
+    time_t t = (time_t)(r->at + JST_OFFSET_SECONDS);
     struct tm tm;
-    localtime_r(&t, &tm);
+    gmtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+    const char *action_label = audit_action_label(r->action);
+    const char *result_label = audit_result_label(r->result);
     json_t *row = json_object();
     json_object_set_new(row, "at", json_string(when));
     json_object_set_new(row, "actor", json_string(r->actor_user_id ? r->actor_user_id : "-"));
     json_object_set_new(row, "ip", json_string(r->client_ip ? r->client_ip : "-"));
     json_object_set_new(row, "action", json_string(r->action));
+    json_object_set_new(row, "action_label", json_string(action_label ? action_label : r->action));
     json_object_set_new(row, "target", json_string(r->target ? r->target : ""));
-    json_object_set_new(row, "result", json_string(r->result));
+    json_object_set_new(row, "result", json_string(result_label ? result_label : r->result));
     json_object_set_new(row, "detail", json_string(r->detail ? r->detail : ""));
     return row;
 }

@@ -3,11 +3,13 @@
  * institution), so a user outside the scope is never found.
  */
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/users.h"
 #include "domain/ids.h"
 #include "store/sessions.h"
+#include "web/confirm.h"
 #include "web/user_actions.h"
 
 store_user *user_in_scope(web_ctx *ctx, unsigned roles)
@@ -119,4 +121,55 @@ void web_user_button(web_ctx *ctx)
     const user_button *b = ctx->route->arg;
     assert(b != NULL); /* every route of this handler declares its button */
     user_action_run(ctx, b->roles, b->action, b->back);
+}
+
+/* The confirmation of a button of the 操作 column (GET on its POST path): the same user lookup
+   within the same roles, so a user the POST would not find is a 404 here too. */
+void web_user_button_confirm(web_ctx *ctx)
+{
+    const user_button *b = ctx->route->arg;
+    assert(b != NULL); /* every route of this handler declares its button */
+    store_user *u = user_in_scope(ctx, b->roles);
+    if (u == NULL)
+        return;
+    arena *a = ctx->req->arena;
+    const char *where = u->institution_name != NULL
+                            ? arena_printf(a, "%s（%s）", u->institution_name,
+                                           u->institution_code ? u->institution_code : "")
+                            : arena_printf(a, "%s %s", u->municipality_name ? u->municipality_name : "",
+                                           u->department ? u->department : "");
+    bool suspended = u->status == ACCOUNT_STATUS_SUSPENDED;
+    web_confirm c = {.items = {{"ユーザID", u->user_id},
+                               {"氏名", u->name},
+                               {"種別", user_role_label(u->role)},
+                               {"所属", where},
+                               {"状態", account_status_label(u->status)}},
+                     .back = b->back};
+    switch (b->action) {
+    case USER_ACTION_RESET:
+        c.title = "パスワード初期化";
+        c.lead = "次のユーザのパスワードを初期化します。";
+        c.consequence = "初期化すると、今のパスワードではログインできなくなり、ログイン中の画面も終了"
+                        "します。新しい初期パスワードの通知書（未発行）を出力して、本人に交付してください。";
+        c.button = "パスワードを初期化する";
+        break;
+    case USER_ACTION_SUSPEND:
+        c.title = "利用停止";
+        c.lead = "次のユーザの利用を停止します。";
+        c.consequence = "停止すると、このユーザはログインできなくなり、ログイン中の画面も終了します。"
+                        "「利用再開」で元に戻せます。";
+        c.button = "利用停止にする";
+        c.refusal = suspended ? "このユーザは既に利用停止中です。" : NULL;
+        break;
+    case USER_ACTION_RESUME:
+        c.title = "利用再開";
+        c.lead = "次のユーザの利用を再開します。";
+        c.consequence = "再開すると、このユーザは今のパスワードで再びログインできるようになります。";
+        c.button = "利用を再開する";
+        c.refusal = suspended ? NULL : "このユーザは利用停止中ではありません。";
+        break;
+    case USER_ACTION_TOTP_RESET: /* has its own page (web_user_totp_reset_confirm) */
+        abort();
+    }
+    web_confirm_render(ctx, &c);
 }

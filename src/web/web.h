@@ -182,6 +182,10 @@ void web_inst_user_import(web_ctx *ctx);
 void web_inst_user_import_result(web_ctx *ctx);
 void web_inst_user_import_csv(web_ctx *ctx);
 void web_institution_users(web_ctx *ctx);
+/* institutions.c: 医療機関情報の修正 and the operator's search of the institution master */
+void web_institution_edit_form(web_ctx *ctx);
+void web_institution_edit_submit(web_ctx *ctx);
+void web_institutions(web_ctx *ctx);
 /* パスワード初期化, 利用停止 and 再開 of the three user screens: the route's arg is a
    user_button (user_actions.h). */
 void web_user_button(web_ctx *ctx);

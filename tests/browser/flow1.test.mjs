@@ -157,7 +157,14 @@ export default async function flow1Test(t) {
       await check('admin list detail (submitted)');
     });
 
-    await t.step('承認する → 承認済', async () => {
+    await t.step('承認する → the confirmation page → 承認する → 承認済', async () => {
+      await clickAndWait(page, page.getByRole('button', { name: '承認する' }));
+      assertEqual(new URL(page.url()).pathname, `${detailPath}/approve`, 'the confirmation of 承認');
+      await page.getByRole('heading', { level: 1, name: '申請リストの承認の確認' }).waitFor();
+      const text = await page.locator('main').innerText();
+      assert(text.includes('次の申請リストを承認します') && text.includes('運用事業者に払出しを依頼します'),
+        `the confirmation of 承認:\n${text}`);
+      await check('confirmation (承認)');
       await clickAndWait(page, page.getByRole('button', { name: '承認する' }));
       assertEqual(new URL(page.url()).pathname, detailPath, 'page after approval');
       await page.getByRole('heading', { level: 1, name: /承認済/ }).waitFor();
@@ -176,6 +183,9 @@ export default async function flow1Test(t) {
       await menuLink(page, '管理者権限のユーザID申請リスト');
       await clickAndWait(page, page.locator(`a[href="${detailPath}"]`));
       assertEqual(new URL(page.url()).pathname, detailPath, 'operator on the detail page');
+      await clickAndWait(page, page.getByRole('button', { name: '払出しを実行する' }));
+      assertEqual(new URL(page.url()).pathname, `${detailPath}/issue`, 'the confirmation of 払出し');
+      await page.getByRole('heading', { level: 1, name: '自治体管理者ユーザの払出しの確認' }).waitFor();
       await clickAndWait(page, page.getByRole('button', { name: '払出しを実行する' }));
       assertEqual(new URL(page.url()).pathname, detailPath, 'page after 払出し');
       await page.getByRole('heading', { level: 1, name: /払出し済/ }).waitFor();

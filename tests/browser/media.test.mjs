@@ -158,7 +158,13 @@ export default async function mediaTest(t) {
       await check('媒体受領 (shipped package)');
     });
 
-    await t.step('受領を記録する → notice, 受領済, the passphrase PDF link appears', async () => {
+    await t.step('受領を記録する → the confirmation page → 受領を記録する → notice, 受領済, the passphrase PDF link appears', async () => {
+      await clickAndWait(page, page.getByRole('button', { name: '受領を記録する' }));
+      assert(/^\/media\/packages\/\d+\/receive$/.test(pathOf(page)), `the confirmation of 受領: ${pathOf(page)}`);
+      await page.getByRole('heading', { level: 1, name: '梱包の受領の確認' }).waitFor();
+      const text = await page.locator('main').innerText();
+      for (const [code] of INSTITUTIONS) assert(text.includes(code), `the confirmation lacks institution ${code}:\n${text}`);
+      await check('confirmation (受領)');
       await clickAndWait(page, page.getByRole('button', { name: '受領を記録する' }));
       assertEqual(pathOf(page), '/media?done=received', 'page after the receipt');
       const notice = await page.locator('.notice').innerText();
@@ -195,6 +201,9 @@ export default async function mediaTest(t) {
       const row = mediaRow(page, forwarded);
       await row.getByLabel('送付日').fill(sentOn);
       await clickAndWait(page, row.getByRole('button', { name: buttonName('医療機関へ送付', forwarded) }));
+      assertEqual(new URL(page.url()).pathname, `/media/${forwarded}/forward`, 'the confirmation of 医療機関へ送付');
+      assertEqual(await page.getByLabel('送付日').inputValue(), sentOn, 'the date on the confirmation');
+      await clickAndWait(page, page.getByRole('button', { name: '送付を記録する' }));
       assertEqual(pathOf(page), '/media?done=forwarded', 'page after 医療機関へ送付');
       const notice = await page.locator('.notice').innerText();
       assert(notice.includes('医療機関への送付を記録しました'), `notice: ${notice}`);
@@ -209,6 +218,10 @@ export default async function mediaTest(t) {
       const row = mediaRow(page, damaged);
       await row.getByLabel('破損の内容').fill(DAMAGE_NOTE);
       await clickAndWait(page, row.getByRole('button', { name: buttonName('破損連絡', damaged) }));
+      assertEqual(new URL(page.url()).pathname, `/media/${damaged}/damage`, 'the confirmation of 破損連絡');
+      assertEqual(await page.getByLabel('破損の内容').inputValue(), DAMAGE_NOTE, 'the note on the confirmation');
+      await check('confirmation (破損連絡)');
+      await clickAndWait(page, page.getByRole('button', { name: '破損を連絡する' }));
       assertEqual(pathOf(page), '/media?done=damaged', 'page after 破損連絡');
       const notice = await page.locator('.notice').innerText();
       assert(notice.includes('破損を連絡しました'), `notice: ${notice}`);
@@ -250,6 +263,23 @@ export default async function mediaTest(t) {
       const listed = (await nsdbJson(server, ['cycle', 'list', '--json'])).find((c) => c.id === id);
       assertEqual(listed.delivery_to, after, `delivery_to of ${id} after the change`);
       await check('媒体送付サイクル (adjusted)');
+    });
+
+    await t.step('日程を変更 refused (媒体作成開始 inside the registration window) → the form, error at the field', async () => {
+      const rows = page.locator('main table[class="table"]').last().locator('tbody tr');
+      const row = rows.nth((await rows.count()) - 2);
+      await row.getByText('日程を変更').click();
+      const start = row.getByLabel('媒体作成開始');
+      await start.waitFor({ state: 'visible' });
+      await start.fill(await row.getByLabel('登録終了').inputValue());
+      await clickAndWait(page, row.getByRole('button', { name: '変更' }));
+      await page.locator('.error-summary').waitFor();
+      const summary = await page.locator('.error-summary').innerText();
+      assert(summary.includes('媒体作成は登録期間の後に始まるようにしてください'), `error summary: ${summary}`);
+      const invalid = page.locator('input[aria-invalid="true"]');
+      assertEqual(await invalid.count(), 1, 'fields marked invalid');
+      assertEqual(await invalid.getAttribute('name'), 'media_from', 'the field in error');
+      await check('媒体送付サイクル (an adjustment refused)');
     });
 
     await t.step('現在のサイクルの媒体の状況 → the board shows the staff member\'s steps', async () => {

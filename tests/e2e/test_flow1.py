@@ -774,9 +774,10 @@ class AdminListTests(FlowHelpers):
         self.assertEqual(self.query("SELECT name, name_kana, department, status FROM users "
                                     "WHERE user_id = ?", change_id),
                          [("変更 後子", "ヘンコウ アトコ", "福祉局 難病対策担当", "active")])
-        # the municipality took the new address; no other admin was created
-        self.assertEqual(self.query("SELECT postal, address FROM municipalities WHERE code = ?",
-                                    OSAKA[0]), [("530-8201", "大阪府大阪市北区中之島1-3-20 本庁舎5階")])
+        # the row's department (難病) took the new address (issue 12, item 3); no other admin
+        self.assertEqual(self.query("SELECT d.category, d.postal, d.address FROM municipality_departments d "
+                                    "JOIN municipalities m ON m.id = d.municipality_id WHERE m.code = ?",
+                                    OSAKA[0]), [("nanbyo", "530-8201", "大阪府大阪市北区中之島1-3-20 本庁舎5階")])
         self.assertEqual(self.query("SELECT count(*) FROM users WHERE email IN (?, ?)",
                                     "change.me@example.jp", "delete.me@example.jp"), [(2,)])
         self.assertGreaterEqual(self.audit_count("municipality_update", target=OSAKA[0]), 1)

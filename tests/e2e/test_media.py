@@ -1049,7 +1049,7 @@ class ReceiptTests(MediaHelpers):
         token = staff.page_csrf("/media")
         for path in ("/operator/media/build", "/operator/media/pack", "/cycles/2030-01-07"):
             self.assertStatus(staff.post(path, {"csrf": token, "cycle": "2030-01-07"}), 403)
-        self.assertStatus(mhlw.get("/cycles"), 403)
+        self.assertStatus(mhlw.get("/cycles"), 200)  # read only (test_cycle_screens.py)
         anon = self.client()
         for path in ("/media", "/cycles", "/operator/media"):
             self.assertRedirect(anon.get(path), "/login")

@@ -3,7 +3,8 @@
  * (finding 7) hardened, on a real database (SQLite always, PostgreSQL with NSDB_DATABASE_URL): an
  * API token expires after its days and is refused at once when revoked, each refusal answered
  * alike and audited with its reason; a registration refused because of another municipality's
- * entry names neither that user's ID nor that municipality's spellings.
+ * entry does not name that user's ID; a different spelling of an institution registers with a
+ * warning naming the master's (issue 12 item 5); correcting the master keeps to its scope.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,11 +17,13 @@
 #include <unistd.h>
 
 #include "core/actor.h"
+#include "core/institutions.h"
 #include "core/registration.h"
 #include "core/registry.h"
 #include "domain/fields.h"
 #include "domain/ids.h"
 #include "domain/secret.h"
+#include "store/registrations.h"
 #include "store/store.h"
 
 #include "both_backends.h"
@@ -192,26 +195,45 @@ static nsdb_err register_doctor(struct fixture *f, const char *muni_code, const 
     return core_register_one(&staff, &in, issued, &merged, pb);
 }
 
-/* Issue 14: municipality B registering at a hospital that A registered sees neither A's user ID
-   nor A's spelling of the hospital's name or address; A itself still does. */
-static void refusals_name_nothing_of_another_municipality(void **state)
+/* The warning kept with the registration of user_id by the municipality of muni_code. */
+static const char *warning_of(struct fixture *f, const char *muni_code, const char *user_id)
+{
+    core_ctx staff = staff_of(f, muni_code);
+    const char *w = NULL;
+    assert_int_equal(store_registration_warning(f->cli.conn, f->arena, staff.who.municipality_pk,
+                                                user_id, &w),
+                     NSDB_OK);
+    return w;
+}
+
+/* A code of its own per run (a PostgreSQL database is shared by the runs); salt tells apart the
+   codes of one test. */
+static void fresh_code(struct fixture *f, int salt, char code[16])
+{
+    snprintf(code, 16, "13%07d", (int)((f->cli.who.now + salt) % 10000000));
+    code[9] = ids_luhn_check_digit(code);
+    code[10] = '\0';
+}
+
+/* Issue 14 and issue 12 item 5: municipality B registering at a hospital that A registered never
+   sees A's user ID; a different spelling of the hospital registers B's doctor at the master's
+   hospital with a warning naming both values (the master is not A's secret), for A as for B. */
+static void another_spelling_registers_with_a_warning(void **state)
 {
     struct fixture *f = *state;
     if (f == NULL)
         skip();
-    /* a code of its own per run: a PostgreSQL database is shared by the runs */
     char code[16];
-    snprintf(code, sizeof code, "13%07d", (int)(f->cli.who.now % 10000000));
-    code[9] = ids_luhn_check_digit(code);
-    code[10] = '\0';
+    fresh_code(f, 0, code);
     accounts_issued a;
     nsdb_problem pb = {0};
     assert_int_equal(register_doctor(f, "131016", code, "千代田秘密記念病院",
                                      "東京都千代田区秘密町1-1", "秘密 太郎", "ヒミツ タロウ", &a,
                                      &pb),
                      NSDB_OK);
+    assert_null(warning_of(f, "131016", a.user_id));
     accounts_issued b;
-    /* the same doctor from Sapporo */
+    /* the same doctor from Sapporo: refused without A's user ID */
     assert_int_equal(register_doctor(f, "011002", code, "千代田秘密記念病院",
                                      "東京都千代田区秘密町1-1", "秘密 太郎", "ヒミツ タロウ", &b,
                                      &pb),
@@ -219,31 +241,90 @@ static void refusals_name_nothing_of_another_municipality(void **state)
     assert_string_equal(pb.field, "name");
     assert_null(strstr(pb.message, a.user_id));
     assert_non_null(strstr(pb.message, "別の自治体"));
-    /* another name for the hospital */
+    /* the same hospital written otherwise: registered, no warning */
+    assert_int_equal(register_doctor(f, "011002", code, "千代田　秘密記念病院",
+                                     "千代田区秘密町１丁目１番地", "札幌 一郎", "サッポロ イチロウ",
+                                     &b, &pb),
+                     NSDB_OK);
+    assert_null(warning_of(f, "011002", b.user_id));
+    /* another name: registered at the master's hospital, with a warning naming both */
     assert_int_equal(register_doctor(f, "011002", code, "札幌側の呼び名病院",
                                      "東京都千代田区秘密町1-1", "札幌 花子", "サッポロ ハナコ", &b,
                                      &pb),
-                     NSDB_ERR_INVALID);
-    assert_string_equal(pb.field, "inst_name");
-    assert_null(strstr(pb.message, "秘密記念"));
-    assert_non_null(strstr(pb.message, "札幌側の呼び名病院")); /* what was typed */
-    assert_non_null(strstr(pb.message, "別の自治体"));
+                     NSDB_OK);
+    const char *w = warning_of(f, "011002", b.user_id);
+    assert_non_null(w);
+    assert_non_null(strstr(w, "入力「札幌側の呼び名病院」"));
+    assert_non_null(strstr(w, "マスタ「千代田秘密記念病院」"));
+    assert_null(strstr(w, a.user_id));
+    assert_null(warning_of(f, "131016", b.user_id)); /* another municipality's registration */
     /* another address */
     assert_int_equal(register_doctor(f, "011002", code, "千代田秘密記念病院", "北海道札幌市どこか",
-                                     "札幌 花子", "サッポロ ハナコ", &b, &pb),
-                     NSDB_ERR_INVALID);
-    assert_string_equal(pb.field, "inst_address");
-    assert_null(strstr(pb.message, "秘密町"));
-    /* the municipality that registered there is still shown what is stored, and the user */
+                                     "札幌 次郎", "サッポロ ジロウ", &b, &pb),
+                     NSDB_OK);
+    w = warning_of(f, "011002", b.user_id);
+    assert_non_null(strstr(w, "所在地が医療機関マスタと異なります"));
+    assert_non_null(strstr(w, "マスタ「東京都千代田区秘密町1-1」"));
+    store_institution *inst = NULL;
+    assert_int_equal(store_institution_find_by_code(f->cli.conn, f->arena, code, &inst), NSDB_OK);
+    assert_string_equal(inst->name, "千代田秘密記念病院"); /* the master is kept */
+    assert_string_equal(inst->address, "東京都千代田区秘密町1-1");
+    /* the municipality that registered the doctor is still pointed at its own account */
     assert_int_equal(register_doctor(f, "131016", code, "千代田秘密記念病院",
                                      "東京都千代田区秘密町1-1", "秘密 太郎", "ヒミツ タロウ", &b,
                                      &pb),
                      NSDB_ERR_INVALID);
     assert_non_null(strstr(pb.message, a.user_id));
-    assert_int_equal(register_doctor(f, "131016", code, "別名", "東京都千代田区秘密町1-1",
-                                     "秘密 次郎", "ヒミツ ジロウ", &b, &pb),
-                     NSDB_ERR_INVALID);
-    assert_non_null(strstr(pb.message, "千代田秘密記念病院"));
+}
+
+/* 医療機関情報の修正: staff of a municipality with users there may correct the master (audited
+   with the old and new values); staff of a municipality without users there get the answer of an
+   unknown code; a bad field is refused naming it. */
+static void institution_edit_scope_and_rules(void **state)
+{
+    struct fixture *f = *state;
+    if (f == NULL)
+        skip();
+    char code[16];
+    fresh_code(f, 1, code);
+    accounts_issued a;
+    nsdb_problem pb = {0};
+    assert_int_equal(register_doctor(f, "131016", code, "修正前病院", "千代田区修正町1-1",
+                                     "修正 太郎", "シュウセイ タロウ", &a, &pb),
+                     NSDB_OK);
+    core_ctx sapporo = staff_of(f, "011002");
+    institution_edit_input in = {"修正後病院", "100-0002", "千代田区修正町２丁目２番", "03-1234-5678"};
+    nsdb_problem refused = {0};
+    assert_int_equal(core_institution_edit(&sapporo, code, &in, &refused), NSDB_ERR_NOT_FOUND);
+    store_audit *log = NULL;
+    size_t n = 0;
+    assert_int_equal(store_audit_list(f->cli.conn, f->arena, 1, &log, &n), NSDB_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(log[0].action, "scope_denied");
+    assert_non_null(strstr(log[0].target, code));
+    nsdb_problem unknown = {0};
+    assert_int_equal(core_institution_edit(&sapporo, "1312345679", &in, &unknown),
+                     NSDB_ERR_NOT_FOUND);
+    assert_string_equal(problem_message(&refused), problem_message(&unknown));
+    core_ctx chiyoda = staff_of(f, "131016");
+    institution_edit_input bad = in;
+    bad.postal = "12-345";
+    assert_int_equal(core_institution_edit(&chiyoda, code, &bad, &pb), NSDB_ERR_INVALID);
+    assert_string_equal(pb.field, "inst_postal");
+    assert_int_equal(core_institution_edit(&chiyoda, code, &in, &pb), NSDB_OK);
+    assert_int_equal(store_audit_list(f->cli.conn, f->arena, 1, &log, &n), NSDB_OK);
+    assert_string_equal(log[0].action, "institution_edit");
+    assert_non_null(strstr(log[0].detail, "name「修正前病院」→「修正後病院」"));
+    assert_non_null(strstr(log[0].detail, "postal「100-0001」→「100-0002」"));
+    assert_null(strstr(log[0].detail, "phone")); /* unchanged */
+    store_institution *inst = NULL;
+    assert_int_equal(store_institution_find_by_code(f->cli.conn, f->arena, code, &inst), NSDB_OK);
+    assert_string_equal(inst->name, "修正後病院");
+    assert_string_equal(inst->postal, "100-0002");
+    assert_string_equal(inst->address, "千代田区修正町2丁目2番"); /* NFKC, as registration */
+    /* the command line (no municipality) reaches every institution */
+    in.name = "再修正病院";
+    assert_int_equal(core_institution_edit(&f->cli, code, &in, &pb), NSDB_OK);
 }
 
 int main(void)
@@ -252,7 +333,8 @@ int main(void)
         BOTH(days_out_of_range_are_refused),
         BOTH(a_token_expires_after_its_days),
         BOTH(a_revoked_token_is_refused_at_once),
-        BOTH(refusals_name_nothing_of_another_municipality),
+        BOTH(another_spelling_registers_with_a_warning),
+        BOTH(institution_edit_scope_and_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -301,6 +301,58 @@ static void generate_counts_and_clamps(void **state)
     assert_true(all > 1500);
 }
 
+/* The coverage check of a cycle adjustment: between two registration windows only closed days
+   may lie. */
+static void gap_between_windows_names_the_first_open_day(void **state)
+{
+    (void)state;
+    char open[11] = "";
+    /* the seed: 9/25–10/6 then 10/10 (10/7–10/9 is a weekend and スポーツの日) */
+    assert_false(cycle_gap_first_open_day("2023-10-06", "2023-10-10", open));
+    /* adjacent windows leave no day at all */
+    assert_false(cycle_gap_first_open_day("2023-10-06", "2023-10-07", open));
+    /* starting on Wednesday 10/11 leaves Tuesday 10/10 outside */
+    assert_true(cycle_gap_first_open_day("2023-10-06", "2023-10-11", open));
+    assert_string_equal(open, "2023-10-10");
+    /* the year-end closure is not a gap: 2023-12-28 … 2024-01-04 */
+    assert_false(cycle_gap_first_open_day("2023-12-28", "2024-01-04", open));
+    assert_true(cycle_gap_first_open_day("2023-12-27", "2024-01-04", open));
+    assert_string_equal(open, "2023-12-28");
+    assert_false(cycle_gap_first_open_day("2023-13-01", "2024-01-04", open));
+    assert_false(cycle_gap_first_open_day("2024-01-04", NULL, open));
+    /* every generated cycle joins the next with no open day between */
+    cycle_window c[60];
+    size_t n = cycle_generate(2024, 2025, c, 60);
+    assert_true(n > 40 && n <= 60);
+    for (size_t i = 0; i + 1 < n; i++)
+        assert_false(cycle_gap_first_open_day(c[i].registration_to, c[i + 1].registration_from, open));
+}
+
+static void closed_boundaries_say_why(void **state)
+{
+    (void)state;
+    cycle_window w;
+    assert_true(cycle_find_by_id("2023-09-25", &w));
+    cycle_closed_day closed[CYCLE_DATE_FIELD_COUNT];
+    assert_int_equal(cycle_closed_boundaries(&w, closed), 0);
+    strcpy(w.registration_from, "2023-09-23"); /* 秋分の日, a Saturday */
+    strcpy(w.media_from, "2023-10-09");        /* スポーツの日 */
+    strcpy(w.delivery_to, "2023-12-30");       /* a Saturday in the year-end closure */
+    strcpy(w.media_to, "2024-01-02");          /* Tuesday, year-end closure */
+    strcpy(w.delivery_from, "2023-10-15");     /* Sunday */
+    assert_int_equal(cycle_closed_boundaries(&w, closed), 5);
+    assert_string_equal(closed[0].field->name, "registration_from");
+    assert_string_equal(closed[0].date, "2023-09-23");
+    assert_string_equal(closed[0].why, "秋分の日");
+    assert_string_equal(closed[1].field->label, "媒体作成開始");
+    assert_string_equal(closed[1].why, "スポーツの日");
+    assert_string_equal(closed[2].field->name, "media_to");
+    assert_string_equal(closed[2].why, "年末年始");
+    assert_string_equal(closed[3].why, "日曜日");
+    assert_string_equal(closed[4].field->name, "delivery_to");
+    assert_string_equal(closed[4].why, "土曜日");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +365,8 @@ int main(void)
         cmocka_unit_test(ids_are_unique_increasing_and_found),
         cmocka_unit_test(media_follows_registration_and_delivery_overlaps_media),
         cmocka_unit_test(generate_counts_and_clamps),
+        cmocka_unit_test(gap_between_windows_names_the_first_open_day),
+        cmocka_unit_test(closed_boundaries_say_why),
     };
     return cmocka_run_group_tests(tests, generate_list, free_list);
 }

@@ -291,10 +291,33 @@ static void csv_files_share_the_request_budget(void **state)
     arena_free(a);
 }
 
+/* Issue 12 item 5: rows of one institution compare name and address as the master does
+   (inst_master.h): 「千代田１丁目１番」 is 「千代田1-1」, a leading prefecture does not matter. */
+static void rows_compare_the_institution_as_the_master_does(void **state)
+{
+    (void)state;
+    arena *a = arena_new();
+    csv_row rows[4];
+    const char *names[] = {"一 人", "二 人", "三 人", "四 人"};
+    for (int i = 0; i < 4; i++) {
+        good_row(rows[i]);
+        rows[i][C_NAME] = names[i];
+    }
+    rows[1][C_ADDRESS] = "千代田区千代田１丁目１番";
+    rows[2][C_ADDRESS] = "東京都 千代田区千代田1ー1";
+    rows[3][C_ADDRESS] = "千代田区千代田1-2"; /* another address */
+    inst_import imp;
+    assert_int_equal(parse_rows(a, rows, 4, &imp), NSDB_ERR_INVALID);
+    const inst_import_error *e = only_error(&imp, 5, 4);
+    assert_contains(e->reason, "所在地が、2行目");
+    arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reports_an_institution_with_two_names_on_the_later_row),
+        cmocka_unit_test(rows_compare_the_institution_as_the_master_does),
         cmocka_unit_test(reports_the_same_person_twice_naming_the_earlier_row),
         cmocka_unit_test(reports_a_second_manager_of_one_institution),
         cmocka_unit_test(caps_errors_and_summarises_the_rest),

@@ -399,6 +399,33 @@ static void account_issued_mail_without_names_and_with_own_sender(void **state)
     strbuf_free(&out);
 }
 
+static void account_issued_mail_carries_the_helpdesk(void **state)
+{
+    (void)state;
+    mail_account_issued in = {NULL, "admin@city.example.lg.jp", "佐藤 花子", "千代田区",
+                              "AB23CD45EF6G", "K7MNP2QRS9TU", "https://nsdb.example.go.jp/login",
+                              "電話 03-0000-0000（平日9時〜17時）", 0};
+    strbuf out = STRBUF_INIT;
+    assert_int_equal(mail_compose_account_issued_message(&in, &out), NSDB_OK);
+    char *body = decoded_body(out.data);
+    assert_non_null(strstr(body, "＜難病・小慢データベース利用者お問い合わせ窓口（ヘルプデスク）＞\r\n"
+                                 "電話 03-0000-0000（平日9時〜17時）\r\n"));
+    assert_non_null(strstr(body, "https://nsdb.example.go.jp/login"));
+    free(body);
+    strbuf_free(&out);
+    /* without one, no heading; a contact that would add a line is refused */
+    in.helpdesk = NULL;
+    assert_int_equal(mail_compose_account_issued_message(&in, &out), NSDB_OK);
+    body = decoded_body(out.data);
+    assert_null(strstr(body, "ヘルプデスク"));
+    free(body);
+    strbuf_free(&out);
+    in.helpdesk = "x\r\nBcc: a@b.jp";
+    assert_int_equal(mail_compose_account_issued_message(&in, &out), NSDB_ERR_INVALID);
+    assert_int_equal(out.len, 0);
+    strbuf_free(&out);
+}
+
 static void account_issued_mail_refuses_bad_values(void **state)
 {
     (void)state;
@@ -454,6 +481,7 @@ int main(void)
         cmocka_unit_test(compose_appends_to_existing_output),
         cmocka_unit_test(account_issued_mail_carries_id_password_url_and_instruction),
         cmocka_unit_test(account_issued_mail_without_names_and_with_own_sender),
+        cmocka_unit_test(account_issued_mail_carries_the_helpdesk),
         cmocka_unit_test(account_issued_mail_refuses_bad_values),
     };
     return cmocka_run_group_tests_name("mail composition", compose_tests, NULL, NULL);

@@ -108,6 +108,7 @@ static media_label sample_label(void)
         .to_postal = "1008601",
         .to_address = "東京都千代田区九段南一丁目2番1号",
         .to_name = "千代田区 保健福祉部 御中",
+        .to_phone = "03-3264-2111",
         .package_ref = "2026-11-16 / 131016 / 1/2",
         .tracking_number = "1234-5678-9012",
         .media_count = 15,
@@ -293,6 +294,7 @@ static void label_marks_sender_and_destination_with_postal_codes_and_tracking(vo
     labels[1].to_postal = "〒060-8611";
     labels[1].to_address = "北海道札幌市中央区北1条西2丁目";
     labels[1].to_name = "札幌市 保健福祉局 御中";
+    labels[1].to_phone = "011-211-2111";
     labels[1].package_ref = "2026-11-16 / 011002 / 2/2";
     labels[1].tracking_number = "9876-5432-1098";
     labels[1].media_count = 3;
@@ -312,6 +314,7 @@ static void label_marks_sender_and_destination_with_postal_codes_and_tracking(vo
                            "〒100-8601",
                            "東京都千代田区九段南一丁目2番1号",
                            "千代田区 保健福祉部 御中",
+                           "TEL 03-3264-2111",
                            "発送元",
                            "〒105-0011",
                            "東京都港区芝公園一丁目2番3号 芝公園ビル5階",
@@ -328,6 +331,8 @@ static void label_marks_sender_and_destination_with_postal_codes_and_tracking(vo
     assert_contains(page, "〒060-8611");
     assert_int_equal(count_occurrences(page, "〒〒"), 0);
     assert_contains(page, "札幌市 保健福祉局 御中");
+    assert_contains(page, "TEL 011-211-2111");
+    assert_null(strstr(page, "03-3264-2111"));
     assert_contains(page, "9876-5432-1098");
     assert_contains(page, "DVD 3枚");
     assert_null(strstr(page, "1234-5678-9012"));
@@ -343,6 +348,7 @@ static void label_without_tracking_number_or_phone_and_with_long_address_fits_it
     media_label label = sample_label();
     label.tracking_number = "";
     label.sender_phone = "";
+    label.to_phone = "";
     label.to_address = address;
     label.to_name = name;
     label.sender_address = address;
@@ -360,6 +366,26 @@ static void label_without_tracking_number_or_phone_and_with_long_address_fits_it
     strbuf_free(&pdf);
     free(address);
     free(name);
+}
+
+/* A department's long name takes two lines; its phone still prints below it, inside the
+ * destination's part of the label (drawing asserts it stays above the rule). */
+static void label_prints_the_departments_phone_below_a_long_addressee(void **state)
+{
+    (void)state;
+    media_label label = sample_label();
+    label.to_name = "札幌市 保健福祉局 保健所 健康安全部 難病対策課 小児慢性特定疾病医療費助成係 "
+                    "データベース登録担当 御中";
+    label.to_phone = "011-211-2111 内線 1234";
+    strbuf pdf = STRBUF_INIT;
+    assert_int_equal(media_label_pdf(&label, 1, &pdf), NSDB_OK);
+    if (!poppler_missing()) {
+        char *text = pdf_text(&pdf);
+        assert_contains(text, "TEL 011-211-2111 内線 1234");
+        assert_contains(text, "データベース登録担当 御中"); /* the second line */
+        free(text);
+    }
+    strbuf_free(&pdf);
 }
 
 /* ---- the passphrase sheet --------------------------------------------------------------- */
@@ -536,7 +562,7 @@ static void values_at_their_limits_stay_on_their_pages(void **state)
         free(text);
     }
 
-    media_label label = {huge, postal, huge, postal, postal, huge, huge, huge, token, 1};
+    media_label label = {huge, postal, huge, postal, postal, huge, huge, postal, huge, token, 1};
     strbuf_reset(&pdf);
     assert_int_equal(media_label_pdf(&label, 1, &pdf), NSDB_OK);
     assert_int_equal(raw_page_objects(&pdf), 1);
@@ -645,6 +671,9 @@ static void bad_label_and_passphrase_input_is_refused_and_leaves_out_unchanged(v
     }
     media_label bad = sample_label();
     bad.to_postal = NULL;
+    assert_refused(media_label_pdf(&bad, 1, &out), NSDB_ERR_INVALID, &out);
+    bad = sample_label();
+    bad.to_phone = NULL;
     assert_refused(media_label_pdf(&bad, 1, &out), NSDB_ERR_INVALID, &out);
     bad = sample_label();
     bad.to_address = "\xc0\xaf";
@@ -767,6 +796,7 @@ int main(void)
         cmocka_unit_test(label_marks_sender_and_destination_with_postal_codes_and_tracking),
         cmocka_unit_test(
             label_without_tracking_number_or_phone_and_with_long_address_fits_its_page),
+        cmocka_unit_test(label_prints_the_departments_phone_below_a_long_addressee),
         cmocka_unit_test(passphrase_sheet_has_a_page_per_media_with_the_passphrase_as_one_string),
         cmocka_unit_test(passphrase_sheet_title_is_the_one_given),
         cmocka_unit_test(fonts_are_embedded_subsets_with_the_monospace_for_ids),

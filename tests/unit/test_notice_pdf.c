@@ -195,7 +195,7 @@ static void every_field_at_its_limit_still_fits_one_page(void **state)
     /* 682 × 3 bytes = 2046 ≤ NOTICE_PDF_MAX_FIELD, in every text field, and a URL that wraps. */
     char *huge = repeat_utf8("鬱", NOTICE_PDF_MAX_FIELD / 3);
     char *url = repeat_utf8("https://x/", NOTICE_PDF_MAX_FIELD / 10);
-    notice n = {huge, huge, huge, huge, huge, "AB23CD45EF6G", "XY89ZW7VTU6S", huge, url};
+    notice n = {huge, huge, huge, huge, huge, "AB23CD45EF6G", "XY89ZW7VTU6S", huge, url, NULL};
     strbuf pdf = STRBUF_INIT;
     assert_int_equal(notice_pdf_render(&n, 1, &pdf), NSDB_OK);
     assert_int_equal(raw_page_objects(&pdf), 1);
@@ -205,6 +205,35 @@ static void every_field_at_its_limit_still_fits_one_page(void **state)
         assert_contains(text, FIRST_LOGIN);
         free(text);
     }
+    strbuf_free(&pdf);
+    free(huge);
+    free(url);
+}
+
+static void helpdesk_is_printed_and_fits_with_every_field_at_its_limit(void **state)
+{
+    (void)state;
+    notice n = sample_notice();
+    n.helpdesk = "電話 03-0000-0000（平日9時〜17時）";
+    strbuf pdf = STRBUF_INIT;
+    assert_int_equal(notice_pdf_render(&n, 1, &pdf), NSDB_OK);
+    if (!poppler_missing()) {
+        char *text = pdf_text(&pdf);
+        assert_contains(text, "ヘルプデスク");
+        assert_contains(text, "03-0000-0000");
+        free(text);
+    }
+    strbuf_free(&pdf);
+    /* the longest fields and the longest contact (and more) still make one page */
+    char *huge = repeat_utf8("鬱", NOTICE_PDF_MAX_FIELD / 3);
+    char *url = repeat_utf8("https://x/", NOTICE_PDF_MAX_FIELD / 10);
+    notice big = {huge, huge, huge, huge, huge, "AB23CD45EF6G", "XY89ZW7VTU6S", huge, url, huge};
+    pdf = (strbuf)STRBUF_INIT;
+    assert_int_equal(notice_pdf_render(&big, 1, &pdf), NSDB_OK);
+    assert_int_equal(raw_page_objects(&pdf), 1);
+    strbuf_free(&pdf);
+    big.helpdesk = "bad\x01control";
+    assert_int_equal(notice_pdf_render(&big, 1, &pdf), NSDB_ERR_INVALID);
     strbuf_free(&pdf);
     free(huge);
     free(url);
@@ -328,6 +357,7 @@ int main(void)
         cmocka_unit_test(hostile_name_prints_literally),
         cmocka_unit_test(long_values_wrap_or_shrink_and_stay_on_one_page),
         cmocka_unit_test(every_field_at_its_limit_still_fits_one_page),
+        cmocka_unit_test(helpdesk_is_printed_and_fits_with_every_field_at_its_limit),
         cmocka_unit_test(bad_input_is_refused_and_leaves_out_unchanged),
         cmocka_unit_test(renders_from_four_threads_at_once_are_correct),
     };

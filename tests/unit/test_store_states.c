@@ -194,7 +194,9 @@ static void media_and_package_moves_follow_the_machine(void **state)
     assert_false(changed);
     assert_int_equal(media_now(f, id), MEDIA_STATUS_CREATED);
     /* pack once: the second, from the stale status, changes nothing */
-    assert_int_equal(store_package_insert(conn, f->cycle.id, f->muni, 1, "T-1", 22, &package),
+    const shipping_destination to = {CATEGORY_SHOMAN, "100-0001", "東京都千代田区千代田1-1",
+                                     "子ども家庭課", "03-0000-0000"};
+    assert_int_equal(store_package_insert(conn, f->cycle.id, f->muni, 1, &to, "T-1", 22, &package),
                      NSDB_OK);
     assert_int_equal(store_media_set_package(conn, id, package, 22), NSDB_OK);
     assert_int_equal(store_media_transition(conn, id, MEDIA_STATUS_CREATED, MEDIA_ACTION_PACK, 22,
@@ -212,6 +214,12 @@ static void media_and_package_moves_follow_the_machine(void **state)
     store_package *p = NULL;
     assert_int_equal(store_package_get(conn, f->a, package, f->muni, &p), NSDB_OK);
     assert_int_equal(p->status, PACKAGE_STATUS_SHIPPED);
+    /* the destination recorded at packing reads back */
+    assert_int_equal(p->to.category, CATEGORY_SHOMAN);
+    assert_string_equal(p->to.postal, "100-0001");
+    assert_string_equal(p->to.address, "東京都千代田区千代田1-1");
+    assert_string_equal(p->to.department, "子ども家庭課");
+    assert_string_equal(p->to.phone, "03-0000-0000");
     /* receiving the package receives its media, once */
     assert_int_equal(store_package_receive(conn, package, f->user, 24, &changed), NSDB_OK);
     assert_true(changed);

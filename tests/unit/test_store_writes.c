@@ -2,7 +2,10 @@
  * test_store_writes.c — the rules every typed store write keeps, on SQLite and on PostgreSQL
  * (when NSDB_DATABASE_URL names a server): a write outside a transaction stops the process
  * (STORE_ASSERT_WRITE), and a write that fails (the fault hook of store/db_fault.h) leaves
- * nothing of its transaction behind once the caller rolls back.
+ * nothing of its transaction behind once the caller rolls back. Also the 発送先 per department
+ * (issue 12, item 3): migration 012 fills it from the issued admin lists, a department's address
+ * is set without touching the other's, and 払出し's municipality upsert no longer moves the
+ * municipality's own address.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +25,7 @@
 #include "store/db.h"
 #include "store/db_fault.h"
 #include "store/institutions.h"
+#include "store/media_store.h"
 #include "store/migrate.h"
 #include "store/municipalities.h"
 #include "store/sql.h"
@@ -36,6 +40,10 @@ struct fixture {
     char pg_name[64]; /* the database made for this test on PostgreSQL */
     char *admin_url;
 };
+
+/* setup_with records this migration as applied without running it, so that a test can fill the
+   tables as the versions before it left them and then apply it (NULL: every migration runs). */
+static const char *held_back_migration;
 
 /* Runs one statement on the server's default database (CREATE/DROP DATABASE). */
 static nsdb_err pg_admin(const char *url, const char *dir, const char *sql)
@@ -82,6 +90,12 @@ static int setup_with(void **state, const char *url)
     if (e != NSDB_OK)
         return -1;
     f->conn = db_pool_acquire(f->pool);
+    if (held_back_migration != NULL &&
+        (db_exec_script(f->conn, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                 "version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)") != NSDB_OK ||
+         db_exec(f->conn, NULL, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)",
+                 "t", held_back_migration) != NSDB_OK))
+        return -1;
     int applied = 0;
     if (migrate_apply_all(f->conn, &applied) != NSDB_OK)
         return -1;
@@ -172,11 +186,150 @@ static void test_write_outside_a_transaction_aborts(void **state)
     assert_false(municipality_exists(conn, "132012"));
 }
 
+static void exec_ok(db *conn, const char *sql)
+{
+    if (db_exec_script(conn, sql) != NSDB_OK)
+        fail_msg("%s", sql);
+}
+
+/* Lists as 払出し left them before migration 012: 函館市's 難病 and 小慢 admins at one address,
+ * then a 小慢 変更 to another (and a 削除 and a list not issued, which say nothing); 大阪市's
+ * 両方 admin. The migration gives each department the last word of its own rows. */
+static void test_migration_012_fills_departments_from_issued_lists(void **state)
+{
+    db *conn = conn_of(state);
+    exec_ok(conn,
+            "INSERT INTO municipalities (code, name, postal, address, created_at, updated_at) VALUES "
+            "('012025', '函館市', '040-0001', '最後の行の住所', 1, 1), "
+            "('271004', '大阪市', '530-8201', '大阪府大阪市北区中之島1-3-20', 1, 1);"
+            "INSERT INTO admin_lists (status, filename, file_sha256, file_data, row_count, "
+            "uploaded_at, issued_at) VALUES "
+            "('issued', 'a.xlsx', 'a', 'x', 2, 1, 100), ('issued', 'b.xlsx', 'b', 'x', 2, 1, 200), "
+            "('approved', 'c.xlsx', 'c', 'x', 1, 1, NULL), ('issued', 'd.xlsx', 'd', 'x', 1, 1, 300);");
+    exec_ok(conn,
+            "INSERT INTO admin_list_rows (list_id, row_number, municipality_code, municipality_name, "
+            "category, department, name, name_kana, email, phone, request_type, postal, address) "
+            "VALUES "
+            "(1, 1, '012025', '函館市', 'nanbyo', '難病係', 'a', 'ア', 'a@x.jp', '0138-1', 'new', "
+            "'040-8666', '東雲町4-13'), "
+            "(1, 2, '012025', '函館市', 'shoman', '母子保健課', 'b', 'イ', 'b@x.jp', '0138-2', 'new', "
+            "'040-8666', '東雲町4-13'), "
+            "(2, 1, '012025', '函館市', 'shoman', '子ども家庭課', 'b', 'イ', 'b@x.jp', '0138-3', "
+            "'change', '040-0001', '五稜郭町23-1'), "
+            "(2, 2, '012025', '函館市', 'nanbyo', '難病係', 'a', 'ア', 'a@x.jp', '0138-1', 'delete', "
+            "'040-0001', '最後の行の住所'), "
+            "(3, 1, '012025', '函館市', 'nanbyo', '難病係', 'a', 'ア', 'a@x.jp', '0138-9', 'change', "
+            "'999-9999', '承認済だけの住所'), "
+            "(4, 1, '271004', '大阪市', 'both', '難病・小慢担当', 'c', 'ウ', 'c@x.jp', '06-1', 'new', "
+            "'530-8201', '中之島1-3-20');");
+    exec_ok(conn, "INSERT INTO cycles (id, registration_from, registration_to, media_from, media_to, "
+                  "delivery_from, delivery_to) VALUES ('2026-11-16', '2026-11-16', '2026-11-27', "
+                  "'2026-11-30', '2026-12-11', '2026-12-07', '2026-12-25');"
+                  "INSERT INTO packages (cycle_id, municipality_id, seq, tracking_number, status, "
+                  "created_at) SELECT '2026-11-16', id, 1, 'T-OLD', 'shipped', 1 FROM municipalities "
+                  "WHERE code = '012025';");
+    exec_ok(conn, "DELETE FROM schema_migrations WHERE version = '012'");
+    int applied = 0;
+    assert_int_equal(migrate_apply_all(conn, &applied), NSDB_OK);
+    assert_true(applied >= 1);
+
+    arena *a = arena_new();
+    store_municipality *hakodate = NULL, *osaka = NULL;
+    assert_int_equal(store_municipality_find_by_code(conn, a, "012025", &hakodate), NSDB_OK);
+    assert_int_equal(store_municipality_find_by_code(conn, a, "271004", &osaka), NSDB_OK);
+    shipping_addresses got;
+    assert_int_equal(store_municipality_addresses(conn, a, hakodate->pk, &got), NSDB_OK);
+    assert_true(got.has_nanbyo && got.has_shoman);
+    assert_string_equal(got.nanbyo.address, "東雲町4-13");
+    assert_string_equal(got.nanbyo.department, "難病係");
+    assert_string_equal(got.nanbyo.phone, "0138-1");
+    assert_string_equal(got.shoman.postal, "040-0001");
+    assert_string_equal(got.shoman.address, "五稜郭町23-1");
+    assert_string_equal(got.shoman.department, "子ども家庭課");
+    assert_string_equal(got.municipality.address, "最後の行の住所");
+    assert_int_equal(store_municipality_addresses(conn, a, osaka->pk, &got), NSDB_OK);
+    assert_true(got.has_nanbyo && got.has_shoman);
+    assert_string_equal(got.nanbyo.address, "中之島1-3-20");
+    assert_string_equal(got.shoman.department, "難病・小慢担当");
+    /* the package sent before went to the municipality's address of the time */
+    store_package *p = NULL;
+    size_t n = 0;
+    assert_int_equal(store_package_list(conn, a, "2026-11-16", hakodate->pk, &p, &n), NSDB_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(p[0].to.category, 0);
+    assert_string_equal(p[0].to.postal, "040-0001");
+    assert_string_equal(p[0].to.address, "最後の行の住所");
+    arena_free(a);
+}
+
+static int setup_held_back_sqlite(void **state)
+{
+    held_back_migration = "012";
+    int rc = setup_sqlite(state);
+    held_back_migration = NULL;
+    return rc;
+}
+
+static int setup_held_back_pg(void **state)
+{
+    held_back_migration = "012";
+    int rc = setup_pg(state);
+    held_back_migration = NULL;
+    return rc;
+}
+
+/* A department's address is set and set again (one row), the other's stays; the upsert of
+ * 払出し renames the municipality and leaves its own address. */
+static void test_department_addresses_are_kept_apart(void **state)
+{
+    db *conn = conn_of(state);
+    arena *a = arena_new();
+    int64_t muni = 0;
+    bool created = false;
+    shipping_destination kudan = {0, "100-8511", "九段南1-2-1", "難病係", "03-1"};
+    shipping_destination kojimachi = {0, "102-0083", "麹町2-1", "子ども家庭課", "03-2"};
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    assert_int_equal(store_municipality_upsert(conn, "131016", "千代田区", "100-8511",
+                                               "九段南1-2-1", 1, &muni, &created),
+                     NSDB_OK);
+    assert_true(created);
+    assert_int_equal(store_municipality_department_set(conn, muni, CATEGORY_NANBYO, &kudan, 1),
+                     NSDB_OK);
+    assert_int_equal(store_municipality_department_set(conn, muni, CATEGORY_SHOMAN, &kudan, 1),
+                     NSDB_OK);
+    assert_int_equal(store_municipality_department_set(conn, muni, CATEGORY_SHOMAN, &kojimachi, 2),
+                     NSDB_OK);
+    assert_int_equal(store_municipality_upsert(conn, "131016", "千代田区役所", "999-9999", "別の住所", 2,
+                                               &muni, &created),
+                     NSDB_OK);
+    assert_false(created);
+    assert_int_equal(db_commit(conn), NSDB_OK);
+    shipping_addresses got;
+    assert_int_equal(store_municipality_addresses(conn, a, muni, &got), NSDB_OK);
+    assert_string_equal(got.nanbyo.address, "九段南1-2-1");
+    assert_string_equal(got.shoman.address, "麹町2-1");
+    assert_string_equal(got.shoman.department, "子ども家庭課");
+    assert_string_equal(got.municipality.postal, "100-8511");
+    assert_string_equal(got.municipality.address, "九段南1-2-1");
+    store_municipality *m = NULL;
+    assert_int_equal(store_municipality_find_by_code(conn, a, "131016", &m), NSDB_OK);
+    assert_string_equal(m->name, "千代田区役所");
+    assert_int_equal(store_municipality_addresses(conn, a, muni + 1000, &got), NSDB_ERR_NOT_FOUND);
+    arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         BOTH(test_failed_write_rolls_back_the_whole_transaction),
         BOTH(test_write_outside_a_transaction_aborts),
+        BOTH(test_department_addresses_are_kept_apart),
+        {"sqlite: test_migration_012_fills_departments_from_issued_lists",
+         test_migration_012_fills_departments_from_issued_lists, setup_held_back_sqlite, teardown,
+         NULL},
+        {"postgresql: test_migration_012_fills_departments_from_issued_lists",
+         test_migration_012_fills_departments_from_issued_lists, setup_held_back_pg, teardown,
+         NULL},
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

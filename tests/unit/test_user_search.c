@@ -4,7 +4,8 @@
  * NSDB_DATABASE_URL names a server (a fresh database is made for each test there). Names are
  * drawn from a few characters so that keys collide, contain one another and repeat characters;
  * some are changed afterwards, so the name-pair index (user_grams) must follow. The index itself
- * is compared with one rebuilt from the users table.
+ * is compared with one rebuilt from the users table, also after names stored with variant
+ * characters (髙橋) are folded again (store_search_keys_refold).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,8 +20,10 @@
 /* the test checks the index against plain SQL scans and makes its PostgreSQL database with
    db_exec_script: the private SQL header */
 #define NSDB_STORE_INTERNAL
+#include "domain/text.h"
 #include "store/db.h"
 #include "store/migrate.h"
+#include "store/search_keys.h"
 #include "store/sql.h"
 #include "store/store.h"
 #include "util/arena.h"
@@ -362,10 +365,9 @@ static void test_filters_and_user_id(void **state)
     arena_free(a);
 }
 
-/* The index kept up by inserts and renames equals the one migration 007 builds from users. */
-static void test_index_matches_a_rebuild(void **state)
+/* The index equals the one migration 007 builds from users. */
+static void assert_index_matches_a_rebuild(struct fixture *f)
 {
-    struct fixture *f = fixture_of(state);
     bool sqlite = db_get_dialect(f->conn) == DB_SQLITE;
     const char *rebuilt =
         sqlite ? "WITH RECURSIVE g(id, m, s, i) AS (SELECT id, municipality_id, name_search, 1 "
@@ -396,12 +398,93 @@ static void test_index_matches_a_rebuild(void **state)
     assert_true(rows > 100);
 }
 
+/* The index kept up by inserts and renames equals a rebuild. */
+static void test_index_matches_a_rebuild(void **state)
+{
+    assert_index_matches_a_rebuild(fixture_of(state));
+}
+
+/* Keys stored before the table of name variants (domain/itaiji.c) folded them are folded at
+   start (store_search_keys_refold): 髙橋 stored then is found by 高橋 (and by 髙橋) now, the
+   name-pair index moves with the keys, and a second run has nothing to do. */
+static void test_refold_rekeys_names_stored_with_variants(void **state)
+{
+    struct fixture *f = fixture_of(state);
+    static const struct {
+        const char *user_id, *key;
+        int muni;
+        user_role role;
+    } OLD[] = {
+        {"ITAIJI000001", "髙橋タロウ", 0, USER_ROLE_DOCTOR},
+        {"ITAIJI000002", "髙橋タロウ", 0, USER_ROLE_INST_MANAGER}, /* two users, one key */
+        {"ITAIJI000003", "高橋ハナコ", 0, USER_ROLE_DOCTOR},        /* already the standard form */
+        {"ITAIJI000004", "渡邊ワタナベ", 0, USER_ROLE_DOCTOR},
+        {"ITAIJI000005", "山﨑ヤマサキ", 0, USER_ROLE_MUNI_STAFF},  /* not in the index */
+        {"ITAIJI000006", "髙橋タロウ", 1, USER_ROLE_DOCTOR},        /* the other municipality */
+        {"ITAIJI000007", "高橋タロウ", 0, USER_ROLE_DOCTOR},        /* the key the others get */
+    };
+    assert_int_equal(db_begin(f->conn), NSDB_OK);
+    for (size_t i = 0; i < sizeof OLD / sizeof OLD[0]; i++) {
+        store_user_new u = {.user_id = OLD[i].user_id,
+                            .role = OLD[i].role,
+                            .name = OLD[i].key,
+                            .municipality_pk = f->muni[OLD[i].muni],
+                            .search_key = OLD[i].key};
+        assert_int_equal(store_user_insert(f->conn, &u, 6000, NULL), NSDB_OK);
+    }
+    assert_int_equal(store_search_fold_set(f->conn, "0000000000000000"), NSDB_OK);
+    int64_t users = -1;
+    assert_int_equal(store_search_keys_refold(f->conn, &users), NSDB_OK);
+    assert_int_equal(db_commit(f->conn), NSDB_OK);
+    assert_int_equal(users, 5);
+    arena *a = arena_new();
+    for (size_t i = 0; i < sizeof OLD / sizeof OLD[0]; i++) {
+        store_user *u = NULL;
+        assert_int_equal(store_user_find_by_user_id(f->conn, a, OLD[i].user_id, &u), NSDB_OK);
+        db_stmt *st = NULL;
+        assert_int_equal(db_query(f->conn, &st, "SELECT name_search FROM users WHERE id = $1", "i",
+                                  u->pk),
+                         NSDB_OK);
+        assert_int_equal(db_step(st), DB_ROW);
+        assert_string_equal(db_column_text(st, 0), text_search_key(a, OLD[i].key));
+        db_finalize(st);
+    }
+    assert_index_matches_a_rebuild(f);
+    /* found by either spelling, typed as the screens fold it */
+    static const char *const TYPED[] = {"高橋", "髙橋", "高橋タロウ", "渡辺", "渡邉"};
+    for (size_t i = 0; i < sizeof TYPED / sizeof TYPED[0]; i++)
+        check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0],
+                                                .search_key = text_search_key(a, TYPED[i])});
+    store_user *rows = NULL;
+    size_t n = 0;
+    int64_t total = 0;
+    store_user_query q = {.municipality_pk = f->muni[0], .search_key = text_search_key(a, "髙橋"),
+                          .limit = 10};
+    assert_int_equal(store_user_search(f->conn, a, &q, &rows, &n, &total), NSDB_OK);
+    assert_int_equal(total, 4);
+    q.municipal_roles = true;
+    q.search_key = text_search_key(a, "山崎");
+    assert_int_equal(store_user_search(f->conn, a, &q, &rows, &n, &total), NSDB_OK);
+    assert_int_equal(total, 1);
+    assert_string_equal(rows[0].user_id, "ITAIJI000005");
+    /* nothing left to fold */
+    assert_int_equal(db_begin(f->conn), NSDB_OK);
+    assert_int_equal(store_search_keys_refold(f->conn, &users), NSDB_OK);
+    assert_int_equal(db_commit(f->conn), NSDB_OK);
+    assert_int_equal(users, 0);
+    const char *fp = NULL;
+    assert_int_equal(store_search_fold_get(f->conn, a, &fp), NSDB_OK);
+    assert_string_equal(fp, "0000000000000000");
+    arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         BOTH(test_every_key_finds_what_a_scan_finds),
         BOTH(test_filters_and_user_id),
         BOTH(test_index_matches_a_rebuild),
+        BOTH(test_refold_rekeys_names_stored_with_variants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
