@@ -601,7 +601,10 @@ nsdb_err store_package_ship(db *conn, int64_t id, const char *tracking, const ch
     db_bind_int(st, 1, id);
     db_bind_text(st, 2, tracking);
     db_bind_text(st, 3, shipped_on);
-    db_bind_int(st, 4, by);
+    if (by != 0)
+        db_bind_int(st, 4, by);
+    else
+        db_bind_null(st, 4); /* the command line */
     db_bind_int(st, 5, now);
     db_bind_text(st, 6, package_status_key(package_from));
     db_bind_text(st, 7, package_status_key(package_to));

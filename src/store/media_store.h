@@ -137,7 +137,8 @@ NSDB_MUST_CHECK nsdb_err store_package_insert(db *conn, const char *cycle_id,
                                               int64_t municipality_pk, int64_t seq,
                                               const shipping_destination *to, int64_t now,
                                               int64_t *id_out);
-/* 発送: the package packed → shipped with its tracking number, day and who, and its media
+/* 発送: the package packed → shipped with its tracking number, day and who (0: the command
+   line), and its media
    packed → shipped; *changed_out false when it was no longer packed. NSDB_ERR_EXISTS when the
    number is another package's. */
 NSDB_MUST_CHECK nsdb_err store_package_ship(db *conn, int64_t id, const char *tracking,
