@@ -1256,8 +1256,15 @@ class OperatorTests(MediaHelpers):
         r = op.post("/operator/media/pack", {"csrf": token, "cycle": cycle})
         self.assertRedirect(r, "/operator/media?cycle=%s&done=packed&count=2" % cycle)
         self.assertIn("梱包を作成しました：2 件", visible_text(op.get(r.location).text))
-        self.assertEqual(self.board(op, cycle)[CHIYODA[0]], dict(zip(STATUSES, (0, 0, 3, 0, 0, 0, 0))))
+        # packed, not shipped: 発送 is the operator's next step, with the Letter Pack's number
+        self.assertEqual(self.board(op, cycle)[CHIYODA[0]], dict(zip(STATUSES, (0, 3, 0, 0, 0, 0, 0))))
         self.assertEqual(len(self.audit_rows("package_create", actor=op.user_id)), 2)
+        board = op.get("/operator/media?cycle=" + cycle).text
+        for pid in re.findall(r'action="/operator/packages/(\d+)/ship"', board):
+            self.assertEqual(op.post("/operator/packages/%s/ship" % pid,
+                                     {"csrf": token, "tracking_number": letter_pack_number()}).status,
+                             303)
+        self.assertEqual(self.board(op, cycle)[CHIYODA[0]], dict(zip(STATUSES, (0, 0, 3, 0, 0, 0, 0))))
         # the municipality's steps show on the board
         staff = self.staff(CHIYODA)
         page = self.media_page(staff)
