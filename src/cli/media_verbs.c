@@ -204,11 +204,12 @@ static nsdb_err package_build_body(app *a, const media_opts *o, arena *ar, nsdb_
             for (size_t k = 0; k < built[i].media_count; k++)
                 json_array_append_new(ids, json_integer(built[i].media_ids[k]));
             /* tracking_number: null until 発送 (nsdb package ship) */
-            json_array_append_new(list, json_pack("{s:I, s:s, s:o, s:n, s:s, s:s}", "package_id",
-                                                  (json_int_t)built[i].package_id, "municipality",
-                                                  built[i].municipality, "media", ids,
-                                                  "tracking_number", "label_pdf", built[i].label_pdf, "list_pdf",
-                                                  built[i].list_pdf));
+            json_array_append_new(list,
+                                  json_pack("{s:I, s:s, s:o, s:n, s:s, s:s}", "package_id",
+                                            (json_int_t)built[i].package_id, "municipality",
+                                            built[i].municipality, "media", ids, "tracking_number",
+                                            "label_pdf", built[i].label_pdf, "list_pdf",
+                                            built[i].list_pdf));
         }
         cli_print_json(list, JSON_INDENT(2));
         return e;

@@ -70,9 +70,9 @@ int verb_package_ship(int argc, char **argv, app_config *cfg)
     rc = e == NSDB_OK ? 0 : cli_problem(&pb); /* the message lives in the arena */
     if (e == NSDB_OK && o.json)
         cli_print_json(json_pack("{s:I, s:s, s:s, s:s, s:I}", "package_id", (json_int_t)p->id,
-                                 "tracking_number", p->tracking_number, "shipped_on",
-                                 p->shipped_on, "status", package_status_key(p->status),
-                                 "media_count", (json_int_t)p->media_count),
+                                 "tracking_number", p->tracking_number, "shipped_on", p->shipped_on,
+                                 "status", package_status_key(p->status), "media_count",
+                                 (json_int_t)p->media_count),
                        JSON_INDENT(2));
     else if (e == NSDB_OK)
         printf("梱包 %lld（%s %s 梱包 %lld、媒体 %lld 枚）を発送済にしました。追跡番号 %s、発送日 "

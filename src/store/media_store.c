@@ -456,9 +456,8 @@ nsdb_err store_media_user_categories(db *conn, arena *a, const char *cycle_id,
     return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
 }
 
-nsdb_err store_package_insert(db *conn, const char *cycle_id, int64_t municipality_pk,
-                              int64_t seq, const shipping_destination *to, int64_t now,
-                              int64_t *id_out)
+nsdb_err store_package_insert(db *conn, const char *cycle_id, int64_t municipality_pk, int64_t seq,
+                              const shipping_destination *to, int64_t now, int64_t *id_out)
 {
     STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
@@ -469,8 +468,8 @@ nsdb_err store_package_insert(db *conn, const char *cycle_id, int64_t municipali
                           "VALUES ($1, $2, $3, $5, $4, $6, $7, $8, $9, $10) RETURNING id",
                           "tiiitttttt", cycle_id, municipality_pk, seq, now,
                           package_status_key(PACKAGE_STATUS_PACKED),
-                          to->category ? category_key(to->category) : NULL,
-                          to->postal, to->address, to->department, to->phone);
+                          to->category ? category_key(to->category) : NULL, to->postal, to->address,
+                          to->department, to->phone);
     return e != NSDB_OK ? e : store_row_int(st, id_out);
 }
 
@@ -486,9 +485,9 @@ nsdb_err store_package_max_seq(db *conn, const char *cycle_id, int64_t municipal
 }
 
 #define PACKAGE_COLUMNS                                                                            \
-    "p.id, p.cycle_id, p.municipality_id, m.code, m.name, p.to_category, p.to_postal, "           \
-    "p.to_address, p.to_department, p.to_phone, p.seq, p.tracking_number, p.status, "             \
-    "(SELECT COUNT(*) FROM media d WHERE d.package_id = p.id), p.shipped_on "                     \
+    "p.id, p.cycle_id, p.municipality_id, m.code, m.name, p.to_category, p.to_postal, "            \
+    "p.to_address, p.to_department, p.to_phone, p.seq, p.tracking_number, p.status, "              \
+    "(SELECT COUNT(*) FROM media d WHERE d.package_id = p.id), p.shipped_on "                      \
     "FROM packages p JOIN municipalities m ON m.id = p.municipality_id "
 
 static void package_from_row(arena *a, db_stmt *st, void *row)
@@ -625,7 +624,7 @@ nsdb_err store_package_find_by_tracking(db *conn, arena *a, const char *tracking
                                         store_package **out)
 {
     db_stmt *st = NULL;
-    nsdb_err e = db_query(conn, &st, "SELECT " PACKAGE_COLUMNS "WHERE p.tracking_number = $1",
-                          "t", tracking);
+    nsdb_err e = db_query(conn, &st, "SELECT " PACKAGE_COLUMNS "WHERE p.tracking_number = $1", "t",
+                          tracking);
     return e != NSDB_OK ? e : package_collect_one(st, a, out);
 }

@@ -79,18 +79,17 @@ static void media_render(web_ctx *ctx, const media_refusal *refused, int status)
             }
             json_array_append_new(items, item);
         }
-        json_t *package = json_pack(
-            "{s:I, s:s, s:I, s:s?, s:s, s:b, s:I, s:o, s:s?, s:s?, s:s?, s:s?}", "id",
-            (json_int_t)packages[i].id, "cycle", packages[i].cycle_id, "seq",
-            (json_int_t)packages[i].seq, "tracking",
-            shipping_tracking_display(a, packages[i].tracking_number),
-                            "status_label", package_status_label(packages[i].status),
-                            "received", packages[i].status == PACKAGE_STATUS_RECEIVED, "count",
-                            (json_int_t)packages[i].media_count, "media", items, "to_category",
-                            packages[i].to.category ? category_label(packages[i].to.category)
-                                                    : NULL,
-                            "to_department", packages[i].to.department, "to_postal",
-                            packages[i].to.postal, "to_address", packages[i].to.address);
+        json_t *package =
+            json_pack("{s:I, s:s, s:I, s:s?, s:s, s:b, s:I, s:o, s:s?, s:s?, s:s?, s:s?}", "id",
+                      (json_int_t)packages[i].id, "cycle", packages[i].cycle_id, "seq",
+                      (json_int_t)packages[i].seq, "tracking",
+                      shipping_tracking_display(a, packages[i].tracking_number), "status_label",
+                      package_status_label(packages[i].status), "received",
+                      packages[i].status == PACKAGE_STATUS_RECEIVED, "count",
+                      (json_int_t)packages[i].media_count, "media", items, "to_category",
+                      packages[i].to.category ? category_label(packages[i].to.category) : NULL,
+                      "to_department", packages[i].to.department, "to_postal",
+                      packages[i].to.postal, "to_address", packages[i].to.address);
         /* 受領 only after 発送; the number links to Japan Post's tracking page */
         json_object_set_new(package, "can_receive",
                             json_boolean(package_status_can(packages[i].status,
@@ -277,8 +276,9 @@ void web_media_receive_confirm(web_ctx *ctx)
                                                   : "（未発送）"},
                   {"媒体", arena_printf(a, "%zu 枚", n)},
                   {"医療機関", arena_strndup(a, names.data ? names.data : "", names.len)}},
-        .consequence = "記録すると、この梱包の媒体はすべて受領済になり、証明書のパスフレーズ一覧を出力"
-                       "できるようになります。同封の一覧と媒体・通知書を照合してから記録してください。",
+        .consequence =
+            "記録すると、この梱包の媒体はすべて受領済になり、証明書のパスフレーズ一覧を出力"
+            "できるようになります。同封の一覧と媒体・通知書を照合してから記録してください。",
         .button = "受領を記録する",
         .back = "/media"};
     strbuf_free(&names);

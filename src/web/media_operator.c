@@ -149,12 +149,13 @@ static json_t *board_packages(web_ctx *ctx, const char *cycle, const web_ship_re
             shipping_tracking_display(a, p[i].tracking_number), "status_label",
             package_status_label(p[i].status), "to_category",
             p[i].to.category ? category_label(p[i].to.category) : NULL, "to_department",
-            p[i].to.department, "to_postal", p[i].to.postal, "to_address", p[i].to.address,
-            "count", (json_int_t)p[i].media_count, "can_ship",
-            p[i].status == PACKAGE_STATUS_PACKED, "shipped_on", p[i].shipped_on, "tracking_url",
+            p[i].to.department, "to_postal", p[i].to.postal, "to_address", p[i].to.address, "count",
+            (json_int_t)p[i].media_count, "can_ship", p[i].status == PACKAGE_STATUS_PACKED,
+            "shipped_on", p[i].shipped_on, "tracking_url",
             p[i].tracking_number ? web_tracking_url(a, p[i].tracking_number) : NULL);
         if (refused != NULL && refused->package_id == p[i].id) {
-            json_object_set_new(row, "ship_value", json_string(refused->typed ? refused->typed : ""));
+            json_object_set_new(row, "ship_value",
+                                json_string(refused->typed ? refused->typed : ""));
             json_object_set_new(row, "ship_error", json_string(problem_message(refused->pb)));
         }
         json_array_append_new(list, row);
@@ -206,7 +207,9 @@ void web_media_board_render(web_ctx *ctx, const char *cycle, const web_ship_refu
     json_object_set_new(data, "cycle", json_string(cycle ? cycle : ""));
     json_object_set_new(data, "cycle_window", cycle_json(&c));
     if (refused != NULL)
-        page_add_error(data, arena_printf(ctx->req->arena, "tracking-%lld", (long long)refused->package_id),
+        page_add_error(data,
+                       arena_printf(ctx->req->arena, "tracking-%lld",
+                                    (long long)refused->package_id),
                        "追跡番号", problem_message(refused->pb));
     const char *done = http_query(ctx->req, "done");
     const char *shipped = http_query(ctx->req, "package");
@@ -215,11 +218,12 @@ void web_media_board_render(web_ctx *ctx, const char *cycle, const web_ship_refu
         store_package_get(web_db(ctx), ctx->req->arena, strtoll(shipped, NULL, 10), 0, &sp) ==
             NSDB_OK &&
         sp->tracking_number != NULL)
-        json_object_set_new(
-            data, "notice",
-            json_string(arena_printf(ctx->req->arena, "%s %s 梱包 %lld の発送を記録しました（追跡番号 %s）。",
-                                     sp->municipality_code, sp->municipality_name, (long long)sp->seq,
-                                     shipping_tracking_display(ctx->req->arena, sp->tracking_number))));
+        json_object_set_new(data, "notice",
+                            json_string(arena_printf(
+                                ctx->req->arena,
+                                "%s %s 梱包 %lld の発送を記録しました（追跡番号 %s）。",
+                                sp->municipality_code, sp->municipality_name, (long long)sp->seq,
+                                shipping_tracking_display(ctx->req->arena, sp->tracking_number))));
     const char *count = http_query(ctx->req, "count");
     if (done != NULL && count != NULL && strcmp(done, "packed") == 0)
         json_object_set_new(data, "notice",
@@ -370,10 +374,11 @@ void web_media_board_confirm(web_ctx *ctx)
     } else {
         c.title = "梱包";
         c.lead = arena_printf(a, "サイクル %s の作成済みの媒体を自治体ごとに梱包します。", cycle);
-        c.consequence = "梱包すると、作成済の媒体は自治体ごとにレターパックプラス（1 個に 15 枚まで）"
-                        "に分けられ、宛名ラベルと同封の一覧が作られて梱包済になります。発送は、"
-                        "梱包ごとにレターパックの追跡番号を入力して記録します。後で作成された"
-                        "媒体は次の梱包に入ります。";
+        c.consequence =
+            "梱包すると、作成済の媒体は自治体ごとにレターパックプラス（1 個に 15 枚まで）"
+            "に分けられ、宛名ラベルと同封の一覧が作られて梱包済になります。発送は、"
+            "梱包ごとにレターパックの追跡番号を入力して記録します。後で作成された"
+            "媒体は次の梱包に入ります。";
         c.button = "梱包する";
     }
     web_confirm_render(ctx, &c);

@@ -53,8 +53,9 @@ void web_package_ship(web_ctx *ctx)
         return;
     }
     http_redirect(ctx->req, 303,
-                  arena_printf(ctx->req->arena, "/operator/media?cycle=%s&done=shipped&package=%lld",
-                               p->cycle_id, (long long)p->id));
+                  arena_printf(ctx->req->arena,
+                               "/operator/media?cycle=%s&done=shipped&package=%lld", p->cycle_id,
+                               (long long)p->id));
 }
 
 void web_package_ship_confirm(web_ctx *ctx)
@@ -65,10 +66,9 @@ void web_package_ship_confirm(web_ctx *ctx)
     arena *a = ctx->req->arena;
     const char *typed = http_query(ctx->req, "tracking_number");
     const char *number = NULL;
-    const char *reason =
-        typed != NULL && *typed != '\0' && p->status == PACKAGE_STATUS_PACKED
-            ? field_check(a, FIELD_TRACKING_NUMBER, typed, 0, &number)
-            : NULL;
+    const char *reason = typed != NULL && *typed != '\0' && p->status == PACKAGE_STATUS_PACKED
+                             ? field_check(a, FIELD_TRACKING_NUMBER, typed, 0, &number)
+                             : NULL;
     if (reason != NULL) { /* a number that cannot be right: said at the field, as the POST does */
         nsdb_problem pb = {0};
         (void)problem_set(&pb, NSDB_ERR_INVALID, "tracking_number", reason);
@@ -76,21 +76,23 @@ void web_package_ship_confirm(web_ctx *ctx)
         web_media_board_render(ctx, p->cycle_id, &refused, 400);
         return;
     }
-    const char *to = arena_printf(a, "%s %s〒%s %s", p->to.department ? p->to.department : "ご担当者",
-                                  p->to.category ? arena_printf(a, "（%s） ", category_label(p->to.category)) : "",
-                                  p->to.postal ? p->to.postal : "", p->to.address ? p->to.address : "");
+    const char *to = arena_printf(
+        a, "%s %s〒%s %s", p->to.department ? p->to.department : "ご担当者",
+        p->to.category ? arena_printf(a, "（%s） ", category_label(p->to.category)) : "",
+        p->to.postal ? p->to.postal : "", p->to.address ? p->to.address : "");
     web_confirm c = {
         .title = "梱包の発送",
         .lead = "次の梱包を、入力したレターパックの追跡番号で発送済にします。",
         .items = {{"サイクル", p->cycle_id},
                   {"梱包", arena_printf(a, "%s %s 梱包 %lld", p->municipality_code,
-                                       p->municipality_name, (long long)p->seq)},
+                                        p->municipality_name, (long long)p->seq)},
                   {"発送先", to},
                   {"媒体", arena_printf(a, "%lld 枚", (long long)p->media_count)},
                   {"追跡番号", number ? shipping_tracking_display(a, number) : "（下に入力）"}},
-        .consequence = "記録すると、この梱包と媒体は発送済になり、自治体の媒体受領の画面に追跡番号と"
-                       "日本郵便の追跡ページへのリンクが表示されます。レターパックに印字された 12 桁"
-                       "の番号を確かめてから記録してください。",
+        .consequence =
+            "記録すると、この梱包と媒体は発送済になり、自治体の媒体受領の画面に追跡番号と"
+            "日本郵便の追跡ページへのリンクが表示されます。レターパックに印字された 12 桁"
+            "の番号を確かめてから記録してください。",
         .fields = {{"tracking_number", "追跡番号（12桁）", typed, WEB_CONFIRM_TEXT}},
         .button = "発送を記録する",
         .back = arena_printf(a, "/operator/media?cycle=%s#packages", p->cycle_id)};
