@@ -41,9 +41,11 @@ static nsdb_err number_taken(core_ctx *c, const store_package *other, nsdb_probl
 nsdb_err core_package_ship(core_ctx *c, int64_t package_id, const char *tracking,
                            store_package **out, nsdb_problem *pb)
 {
+    /* a package no longer packed is said to be shipped whatever was typed: its board row has no
+       field any more to show a reason at */
     const char *number = NULL;
-    if (!core_field(c->arena, FIELD_TRACKING_NUMBER, tracking, 0, &number, pb))
-        return pb->code;
+    nsdb_problem field_pb = {0};
+    bool number_ok = core_field(c->arena, FIELD_TRACKING_NUMBER, tracking, 0, &number, &field_pb);
     store_package *p = NULL, *other = NULL;
     store_media *media = NULL;
     size_t n = 0;
@@ -54,6 +56,8 @@ nsdb_err core_package_ship(core_ctx *c, int64_t package_id, const char *tracking
         e = store_package_get(c->conn, c->arena, package_id, 0, &p);
     if (e == NSDB_OK && p->status != PACKAGE_STATUS_PACKED)
         e = NSDB_ERR_CONFLICT; /* already shipped (or received): said below */
+    if (e == NSDB_OK && !number_ok)
+        e = NSDB_ERR_INVALID;
     if (e == NSDB_OK) {
         e = store_package_find_by_tracking(c->conn, c->arena, number, &other);
         e = e == NSDB_OK ? NSDB_ERR_EXISTS : e == NSDB_ERR_NOT_FOUND ? NSDB_OK : e;
@@ -75,6 +79,10 @@ nsdb_err core_package_ship(core_ctx *c, int64_t package_id, const char *tracking
                            arena_printf(c->arena, "packed → shipped (追跡番号 %s)", number));
     }
     e = core_end(c, e);
+    if (e == NSDB_ERR_INVALID && !number_ok) {
+        *pb = field_pb;
+        return pb->code;
+    }
     if (e == NSDB_ERR_NOT_FOUND)
         return problem_set(pb, e, NULL, "指定された梱包は見つかりません。");
     if (e == NSDB_ERR_CONFLICT)

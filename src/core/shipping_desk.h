@@ -14,7 +14,7 @@
 /* tracking as typed (full-width digits, hyphens and spaces allowed). Refusals: NSDB_ERR_INVALID
    at field "tracking_number" (empty, not 12 digits, a wrong check digit, another package's
    number), NSDB_ERR_NOT_FOUND (no such package), NSDB_ERR_CONFLICT (not packed: already
-   shipped or received). On success *out (may be NULL) is the package as shipped, in c->arena. */
+   shipped or received, whatever number was typed). On success *out (may be NULL) is the package as shipped, in c->arena. */
 NSDB_MUST_CHECK nsdb_err core_package_ship(core_ctx *c, int64_t package_id, const char *tracking,
                                            store_package **out, nsdb_problem *pb);
 

@@ -146,11 +146,12 @@ class ShippingDeskTests(ShippingDeskHelpers):
         self.assertEqual(sorted(a["target"] for a in self.audit_rows("media_shipped", actor=op.user_id)
                                 if int(a["target"].split(":")[1]) in package["media"]),
                          sorted("media:%d" % m for m in package["media"]))
-        # shipping again is refused and changes nothing
-        r = self.ship_on_board_after(op, pid, letter_pack_number())
-        self.assertStatus(r, 409)
-        self.assertIn("既に発送済み", visible_text(r.text))
-        self.assertEqual(self.package_row(pid)[1], digits)
+        # shipping again is refused and changes nothing, whatever number is typed
+        for again in (letter_pack_number(), wrong_check_digit(number), digits):
+            r = self.ship_on_board_after(op, pid, again)
+            self.assertStatus(r, 409)
+            self.assertIn("この梱包は既に発送済みです（追跡番号 %s）" % number, visible_text(r.text))
+            self.assertEqual(self.package_row(pid)[1], digits)
         # the municipality: the number, Japan Post's link, then 受領
         staff = self.staff(CHIYODA)
         page = self.media_page(staff)
