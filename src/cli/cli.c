@@ -46,6 +46,9 @@ static const verb VERBS[] = {
      "package build --cycle ID [--json] [--sender-name N --sender-postal P --sender-address A "
      "--sender-phone T]",
      "サイクルの媒体を自治体ごとに梱包します（レターパックプラス1つに15枚まで）。", true},
+    {"package ship", verb_package_ship, "package ship --id N --tracking-number NUMBER [--json]",
+     "梱包を発送済にします。NUMBER はレターパックに印字された12桁の追跡番号です（ハイフン可）。",
+     false},
     {"token add", verb_token_add, "token add --name NAME [--days N] [--json]",
      "運用事業者の API（/api/v1/registrations、/metrics）用のトークンを発行します。表示は一度だけ"
      "です。有効期限は N 日後（既定 90、最大 366）。",

@@ -110,5 +110,7 @@ int verb_cycle_list(int argc, char **argv, app_config *cfg);
 int verb_media_build(int argc, char **argv, app_config *cfg);
 int verb_media_list(int argc, char **argv, app_config *cfg);
 int verb_package_build(int argc, char **argv, app_config *cfg);
+/* package_verbs.c */
+int verb_package_ship(int argc, char **argv, app_config *cfg);
 
 #endif

@@ -203,19 +203,20 @@ static nsdb_err package_build_body(app *a, const media_opts *o, arena *ar, nsdb_
             json_t *ids = json_array();
             for (size_t k = 0; k < built[i].media_count; k++)
                 json_array_append_new(ids, json_integer(built[i].media_ids[k]));
-            json_array_append_new(list, json_pack("{s:I, s:s, s:o, s:s, s:s, s:s}", "package_id",
-                                                  (json_int_t)built[i].package_id, "municipality",
-                                                  built[i].municipality, "media", ids,
-                                                  "tracking_number", built[i].tracking_number,
-                                                  "label_pdf", built[i].label_pdf, "list_pdf",
-                                                  built[i].list_pdf));
+            /* tracking_number: null until 発送 (nsdb package ship) */
+            json_array_append_new(list,
+                                  json_pack("{s:I, s:s, s:o, s:n, s:s, s:s}", "package_id",
+                                            (json_int_t)built[i].package_id, "municipality",
+                                            built[i].municipality, "media", ids, "tracking_number",
+                                            "label_pdf", built[i].label_pdf, "list_pdf",
+                                            built[i].list_pdf));
         }
         cli_print_json(list, JSON_INDENT(2));
         return e;
     }
     for (size_t i = 0; i < n; i++)
-        printf("梱包 %lld\t%s\t媒体 %zu 枚\t追跡番号 %s\n", (long long)built[i].package_id,
-               built[i].municipality, built[i].media_count, built[i].tracking_number);
+        printf("梱包 %lld\t%s\t媒体 %zu 枚\t梱包済（発送は nsdb package ship）\n",
+               (long long)built[i].package_id, built[i].municipality, built[i].media_count);
     printf("%zu 個の梱包を作成しました。\n", n);
     return e;
 }

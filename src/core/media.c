@@ -370,30 +370,6 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
     return e == NSDB_OK ? NSDB_OK : problem_set(pb, e, NULL, error);
 }
 
-/* ---- tracking numbers ---- */
-
-void media_tracking_number(char out[13])
-{
-    int rem = 0;
-    for (int i = 0; i < 11; i++) {
-        int d = i == 0 ? 1 + (int)randombytes_uniform(9) : (int)randombytes_uniform(10);
-        out[i] = (char)('0' + d);
-        rem = (rem * 10 + d) % 7;
-    }
-    out[11] = (char)('0' + rem);
-    out[12] = '\0';
-}
-
-bool media_tracking_number_valid(const char *s)
-{
-    if (s == NULL || strlen(s) != 12 || strspn(s, "0123456789") != 12)
-        return false;
-    int rem = 0;
-    for (int i = 0; i < 11; i++)
-        rem = (rem * 10 + (s[i] - '0')) % 7;
-    return s[11] - '0' == rem;
-}
-
 /* ---- packing ---- */
 
 /* The label's addressee: the municipality and the department on record. */
@@ -447,7 +423,7 @@ static NSDB_MUST_CHECK nsdb_err pack_files(app *a, db *conn, arena *ar, const ch
                                                        ? arena_printf(ar, "（%s）",
                                                                       category_label(p->to.category))
                                                        : ""),
-                       .tracking_number = p->tracking_number,
+                       .tracking_number = "", /* Japan Post prints it on the Letter Pack */
                        .media_count = (int)n};
     if (e == NSDB_OK)
         e = media_label_pdf(&lab, 1, &label);
@@ -468,7 +444,7 @@ static NSDB_MUST_CHECK nsdb_err pack_files(app *a, db *conn, arena *ar, const ch
 }
 
 static NSDB_MUST_CHECK nsdb_err pack_media_one(core_ctx *c, const store_media *m,
-                                               int64_t package_id, const char *tracking)
+                                               int64_t package_id)
 {
     db *conn = c->conn;
     arena *ar = c->arena;
@@ -484,13 +460,7 @@ static NSDB_MUST_CHECK nsdb_err pack_media_one(core_ctx *c, const store_media *m
     if (e == NSDB_OK)
         e = core_audit(c, "media_packed", target, "ok",
                        arena_printf(ar, "created → packed (package:%lld)", (long long)package_id));
-    if (e == NSDB_OK)
-        e = store_media_transition(conn, m->id, MEDIA_STATUS_PACKED, MEDIA_ACTION_SHIP, now,
-                                   &changed);
-    if (e == NSDB_OK)
-        e = core_audit(c, "media_shipped", target, "ok",
-                       arena_printf(ar, "packed → shipped (追跡番号 %s)", tracking));
-    return e;
+    return e; /* 発送 is its own step, with the real number (core/shipping_desk.c) */
 }
 
 static NSDB_MUST_CHECK nsdb_err pack_one(app *a, db *conn, arena *ar, const char *cycle_id,
@@ -500,23 +470,20 @@ static NSDB_MUST_CHECK nsdb_err pack_one(app *a, db *conn, arena *ar, const char
 {
     core_ctx c = media_core(a, conn, ar, who);
     int64_t seq = 0, id = 0, now = c.who.now;
-    char tracking[13];
-    media_tracking_number(tracking);
     nsdb_err e = core_begin(&c);
     if (e == NSDB_OK)
         e = store_package_max_seq(conn, cycle_id, media[0].municipality_pk, &seq);
     if (e == NSDB_OK)
-        e = store_package_insert(conn, cycle_id, media[0].municipality_pk, seq + 1, to, tracking,
-                                 now, &id);
+        e = store_package_insert(conn, cycle_id, media[0].municipality_pk, seq + 1, to, now, &id);
     b->media_ids = arena_calloc(ar, n, sizeof *b->media_ids);
     for (size_t i = 0; e == NSDB_OK && i < n; i++) {
-        e = pack_media_one(&c, &media[i], id, tracking);
+        e = pack_media_one(&c, &media[i], id);
         b->media_ids[i] = media[i].id;
     }
     if (e == NSDB_OK)
         e = core_audit(&c, "package_create", core_target_id(&c, "package", id), "ok",
-                       arena_printf(ar, "%s %s 媒体%zu枚 追跡番号 %s 発送先 %s〒%s %s", cycle_id,
-                                    media[0].municipality_code, n, tracking,
+                       arena_printf(ar, "%s %s 媒体%zu枚 梱包済 発送先 %s〒%s %s", cycle_id,
+                                    media[0].municipality_code, n,
                                     to->category ? arena_printf(ar, "%s（%s） ",
                                                                 to->department ? to->department : "",
                                                                 category_label(to->category))
@@ -530,7 +497,6 @@ static NSDB_MUST_CHECK nsdb_err pack_one(app *a, db *conn, arena *ar, const char
     e = core_end(&c, e);
     b->package_id = id;
     b->municipality = media[0].municipality_code;
-    b->tracking_number = arena_strdup(ar, tracking);
     b->media_count = n;
     return e;
 }

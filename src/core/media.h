@@ -3,7 +3,7 @@
  * per municipality and institution that has registrations in a cycle and no media yet, plus
  * reissues of damaged ones; packing them per municipality (per department where its 難病 and 小慢
  * addresses differ, domain/shipping.h) into Letter Pack Plus packages of at most 15 with label,
- * printed list and tracking number.
+ * printed list. 発送 with the real Letter Pack number is core/shipping_desk.h.
  */
 #ifndef NSDB_MEDIA_H
 #define NSDB_MEDIA_H
@@ -45,7 +45,6 @@ NSDB_MUST_CHECK nsdb_err media_build_cycle(app *a, const char *cycle_id,
 typedef struct package_built {
     int64_t package_id;
     const char *municipality;
-    const char *tracking_number;
     int64_t *media_ids;
     size_t media_count;
     const char *label_pdf;
@@ -55,8 +54,8 @@ typedef struct package_built {
 /* Packs every created media of the cycle: per municipality (and per department where the
    municipality's 難病 and 小慢 addresses differ), chunks of MEDIA_PER_PACKAGE; each package records
    its destination; writes
-   label and list PDFs (and the list as CSV) under DATA/media/CYCLE/packages/; media become
-   packed then shipped. Packing again makes nothing new. */
+   label and list PDFs (and the list as CSV) under DATA/media/CYCLE/packages/; packages and media
+   become 梱包済 (packed), without a tracking number until 発送. Packing again makes nothing new. */
 NSDB_MUST_CHECK nsdb_err media_pack_cycle(app *a, const char *cycle_id, const core_actor *who,
                                           arena *ar, package_built **out, size_t *count_out,
                                           nsdb_problem *pb);
@@ -64,8 +63,5 @@ NSDB_MUST_CHECK nsdb_err media_pack_cycle(app *a, const char *cycle_id, const co
 /* Makes sure the default cycle calendar is in the database (through the given year). */
 NSDB_MUST_CHECK nsdb_err media_cycles_ensure(db *conn, int through_year);
 
-/* Letter Pack tracking numbers: 12 digits, the last a mod-7 check digit of the first 11. */
-void media_tracking_number(char out[13]);
-bool media_tracking_number_valid(const char *s);
 
 #endif

@@ -17,6 +17,9 @@
 
 nsdb_err core_package_receive(core_ctx *c, const store_package *p, nsdb_problem *pb)
 {
+    if (p->status == PACKAGE_STATUS_PACKED) /* the operator has not sent it yet */
+        return problem_set(pb, NSDB_ERR_CONFLICT, NULL,
+                           "この梱包はまだ発送されていません。届いてから受領を記録してください。");
     bool changed = false;
     store_media *media = NULL;
     size_t n = 0;

@@ -11,7 +11,7 @@
 #include "core/actor.h"
 #include "store/media_store.h"
 
-/* NSDB_ERR_CONFLICT when the package was already received. */
+/* NSDB_ERR_CONFLICT when the package was already received or is not shipped yet (梱包済). */
 NSDB_MUST_CHECK nsdb_err core_package_receive(core_ctx *c, const store_package *p,
                                               nsdb_problem *pb);
 /* date as typed (YYYY-MM-DD): a real day, not in the future, not before the media's cycle.

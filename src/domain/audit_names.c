@@ -46,6 +46,7 @@ static const struct {
     {"media_packed", "媒体の梱包"},
     {"package_create", "梱包の作成"},
     {"media_shipped", "媒体の発送"},
+    {"package_shipped", "梱包の発送"},
     {"package_received", "梱包の受領"},
     {"media_received", "媒体の受領"},
     {"passphrase_print", "パスフレーズ一覧の出力"},

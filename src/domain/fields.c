@@ -289,11 +289,50 @@ static const char *check_request(arena *a, const field_def *f, char *s, unsigned
     return *out ? NULL : "「新規」「変更」「削除」のいずれかにしてください。";
 }
 
+bool field_tracking_number_valid(const char *s)
+{
+    if (s == NULL || strlen(s) != 12 || strspn(s, "0123456789") != 12)
+        return false;
+    int rem = 0;
+    for (int i = 0; i < 11; i++)
+        rem = (rem * 10 + (s[i] - '0')) % 7;
+    return s[11] - '0' == rem;
+}
+
+/* A Letter Pack number as printed (1234-5678-9012), typed in full-width digits or scanned: the
+   hyphens and spaces between the groups are dropped. */
+static const char *check_tracking_number(arena *a, const field_def *f, char *s, unsigned flags,
+                                         const char **out, bool *repaired)
+{
+    (void)f, (void)flags, (void)repaired;
+    char *digits = arena_strdup(a, s), *w = digits;
+    for (const char *p = s; *p; p++) {
+        if (*p == '-' || *p == ' ')
+            continue;
+        if (!isdigit((unsigned char)*p))
+            return "追跡番号は数字12桁で入力してください（例：1234-5678-9012）。";
+        *w++ = *p;
+    }
+    *w = '\0';
+    size_t n = strlen(digits);
+    if (n != 12)
+        return arena_printf(a,
+                            "追跡番号は12桁です（入力されたのは%zu桁）。レターパックに印字された"
+                            "12桁の番号を入力してください。",
+                            n);
+    if (!field_tracking_number_valid(digits))
+        return "追跡番号の最後の1桁（検査数字）が合いません。レターパックに印字された番号を確かめて"
+               "入力し直してください。";
+    *out = digits;
+    return NULL;
+}
+
 /* ---- the table ----------------------------------------------------------------------------- */
 
 /* Fields whose checker reads codes and numbers: dashes people type become '-'. */
 #define CODE_LIKE(c) ((c) == check_inst_code || (c) == check_muni_code || (c) == check_postal || \
-                      (c) == check_phone || (c) == check_doctor_number)
+                      (c) == check_phone || (c) == check_doctor_number ||                     \
+                      (c) == check_tracking_number)
 
 static const field_def FIELDS[FIELD_COUNT] = {
     [FIELD_INST_CODE] = {FIELD_INST_CODE, "inst_code", "医療機関コード", "医療機関コード",
@@ -365,6 +404,11 @@ static const field_def FIELDS[FIELD_COUNT] = {
     [FIELD_LIST_NO] = {FIELD_LIST_NO, "no", "No", NULL, "No", "No", 20, false, NULL, check_text},
     [FIELD_NOTE] = {FIELD_NOTE, "note", "備考", NULL, NULL, "備考", 1000, false, NULL,
                     check_text},
+    [FIELD_TRACKING_NUMBER] = {FIELD_TRACKING_NUMBER, "tracking_number", "追跡番号", NULL, NULL,
+                               NULL, 0, true,
+                               "入力されていません。レターパックに印字された12桁の追跡番号を入力"
+                               "してください。",
+                               check_tracking_number},
 };
 
 const field_def *field_get(field_id id)

@@ -54,6 +54,8 @@ typedef enum field_id {
     FIELD_REQUEST_TYPE,  /* "new" | "change" | "delete" */
     FIELD_LIST_NO,       /* optional, ≤ 20, as written */
     FIELD_NOTE,          /* optional, ≤ 1000 */
+    /* 発送 of a package */
+    FIELD_TRACKING_NUMBER, /* Letter Pack: 12 digits, mod-7 check digit; hyphens and spaces dropped */
     FIELD_COUNT
 } field_id;
 
@@ -93,6 +95,10 @@ const char *field_check(arena *a, field_id id, const char *raw, unsigned flags, 
 /* The same; *repaired tells whether a lost leading 0 was put back (for a warning). */
 const char *field_check_repaired(arena *a, field_id id, const char *raw, unsigned flags,
                                  const char **out, bool *repaired);
+
+/* True when s is 12 ASCII digits whose last is the first eleven's remainder mod 7 (the check
+   digit of Japan Post's Letter Pack numbers). */
+bool field_tracking_number_valid(const char *s);
 
 /* The search key stored with a user (users.name_search): text_search_key("氏名 氏名カナ"). */
 char *field_search_key(arena *a, const char *name, const char *name_kana);

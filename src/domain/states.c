@@ -59,6 +59,7 @@ static const state_entry MEDIA_STATUSES[] = {
 };
 
 static const state_entry PACKAGE_STATUSES[] = {
+    {PACKAGE_STATUS_PACKED, "packed", "梱包済"},
     {PACKAGE_STATUS_SHIPPED, "shipped", "発送済"},
     {PACKAGE_STATUS_RECEIVED, "received", "受領済"},
 };
@@ -186,6 +187,7 @@ static const transition MEDIA_MOVES[] = {
 };
 
 static const transition PACKAGE_MOVES[] = {
+    {PACKAGE_STATUS_PACKED, PACKAGE_ACTION_SHIP, PACKAGE_STATUS_SHIPPED},
     {PACKAGE_STATUS_SHIPPED, PACKAGE_ACTION_RECEIVE, PACKAGE_STATUS_RECEIVED},
 };
 

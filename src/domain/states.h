@@ -131,15 +131,17 @@ const char *media_status_key(media_status status);
 const char *media_status_label(media_status status);
 bool media_status_can(media_status from, media_action action, media_status *to);
 
-/* ---- packages (梱包): shipped → received ---- */
+/* ---- packages (梱包): packed → shipped → received ---- */
 typedef enum package_status {
-    PACKAGE_STATUS_SHIPPED = 1,
+    PACKAGE_STATUS_PACKED = 1, /* 梱包済: no tracking number yet */
+    PACKAGE_STATUS_SHIPPED,    /* 発送済: the Letter Pack's number is recorded */
     PACKAGE_STATUS_RECEIVED,
 } package_status;
-#define PACKAGE_STATUS_COUNT 2
+#define PACKAGE_STATUS_COUNT 3
 
 typedef enum package_action {
     PACKAGE_ACTION_RECEIVE = 1, /* 受領 (municipality) */
+    PACKAGE_ACTION_SHIP,        /* 発送 with the tracking number (operator) */
 } package_action;
 
 bool package_status_from_key(const char *key, package_status *out);

@@ -456,21 +456,20 @@ nsdb_err store_media_user_categories(db *conn, arena *a, const char *cycle_id,
     return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
 }
 
-nsdb_err store_package_insert(db *conn, const char *cycle_id, int64_t municipality_pk,
-                              int64_t seq, const shipping_destination *to, const char *tracking,
-                              int64_t now, int64_t *id_out)
+nsdb_err store_package_insert(db *conn, const char *cycle_id, int64_t municipality_pk, int64_t seq,
+                              const shipping_destination *to, int64_t now, int64_t *id_out)
 {
     STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
-                          "INSERT INTO packages (cycle_id, municipality_id, seq, tracking_number, "
+                          "INSERT INTO packages (cycle_id, municipality_id, seq, "
                           "status, created_at, to_category, to_postal, to_address, "
                           "to_department, to_phone) "
-                          "VALUES ($1, $2, $3, $4, $6, $5, $7, $8, $9, $10, $11) RETURNING id",
-                          "tiititttttt", cycle_id, municipality_pk, seq, tracking, now,
-                          package_status_key(PACKAGE_STATUS_SHIPPED),
-                          to->category ? category_key(to->category) : NULL,
-                          to->postal, to->address, to->department, to->phone);
+                          "VALUES ($1, $2, $3, $5, $4, $6, $7, $8, $9, $10) RETURNING id",
+                          "tiiitttttt", cycle_id, municipality_pk, seq, now,
+                          package_status_key(PACKAGE_STATUS_PACKED),
+                          to->category ? category_key(to->category) : NULL, to->postal, to->address,
+                          to->department, to->phone);
     return e != NSDB_OK ? e : store_row_int(st, id_out);
 }
 
@@ -486,9 +485,9 @@ nsdb_err store_package_max_seq(db *conn, const char *cycle_id, int64_t municipal
 }
 
 #define PACKAGE_COLUMNS                                                                            \
-    "p.id, p.cycle_id, p.municipality_id, m.code, m.name, p.to_category, p.to_postal, "           \
-    "p.to_address, p.to_department, p.to_phone, p.seq, p.tracking_number, p.status, "             \
-    "(SELECT COUNT(*) FROM media d WHERE d.package_id = p.id) "                                    \
+    "p.id, p.cycle_id, p.municipality_id, m.code, m.name, p.to_category, p.to_postal, "            \
+    "p.to_address, p.to_department, p.to_phone, p.seq, p.tracking_number, p.status, "              \
+    "(SELECT COUNT(*) FROM media d WHERE d.package_id = p.id), p.shipped_on "                      \
     "FROM packages p JOIN municipalities m ON m.id = p.municipality_id "
 
 static void package_from_row(arena *a, db_stmt *st, void *row)
@@ -509,6 +508,7 @@ static void package_from_row(arena *a, db_stmt *st, void *row)
     p->tracking_number = store_column_strdup(a, st, 11);
     p->status = store_column_package_status(st, 12);
     p->media_count = db_column_int(st, 13);
+    p->shipped_on = store_column_strdup(a, st, 14);
 }
 
 static NSDB_MUST_CHECK nsdb_err package_collect(db_stmt *st, arena *a, store_package **rows_out,
@@ -575,4 +575,56 @@ nsdb_err store_package_receive(db *conn, int64_t id, int64_t by, int64_t now, bo
                     "WHERE package_id = $1 AND status = $3",
                     "iitt", id, now, media_status_key(media_from), media_status_key(media_to));
     return e;
+}
+
+nsdb_err store_package_ship(db *conn, int64_t id, const char *tracking, const char *shipped_on,
+                            int64_t by, int64_t now, bool *changed_out)
+{
+    STORE_ASSERT_WRITE(conn);
+    /* the package and its media move together: packed → shipped */
+    package_status package_from = PACKAGE_STATUS_PACKED, package_to;
+    media_status media_from = MEDIA_STATUS_PACKED, media_to;
+    bool allowed = package_status_can(package_from, PACKAGE_ACTION_SHIP, &package_to) &&
+                   media_status_can(media_from, MEDIA_ACTION_SHIP, &media_to);
+    assert(allowed);
+    (void)allowed;
+    *changed_out = false;
+    db_stmt *st = NULL;
+    nsdb_err e = db_prepare(conn,
+                            "UPDATE packages SET status = $7, tracking_number = $2, "
+                            "shipped_on = $3, shipped_by = $4, shipped_at = $5 "
+                            "WHERE id = $1 AND status = $6",
+                            &st);
+    if (e != NSDB_OK)
+        return e;
+    db_bind_int(st, 1, id);
+    db_bind_text(st, 2, tracking);
+    db_bind_text(st, 3, shipped_on);
+    if (by != 0)
+        db_bind_int(st, 4, by);
+    else
+        db_bind_null(st, 4); /* the command line */
+    db_bind_int(st, 5, now);
+    db_bind_text(st, 6, package_status_key(package_from));
+    db_bind_text(st, 7, package_status_key(package_to));
+    int rc = db_step(st);
+    e = rc == DB_DONE ? NSDB_OK : db_last_error_is_unique(st) ? NSDB_ERR_EXISTS : NSDB_ERR_DB;
+    int64_t changes = rc == DB_DONE ? db_changes(st) : 0;
+    db_finalize(st);
+    *changed_out = changes == 1;
+    if (e == NSDB_OK && changes == 1)
+        e = db_exec(conn, NULL,
+                    "UPDATE media SET status = $4, updated_at = $2 "
+                    "WHERE package_id = $1 AND status = $3",
+                    "iitt", id, now, media_status_key(media_from), media_status_key(media_to));
+    return e;
+}
+
+nsdb_err store_package_find_by_tracking(db *conn, arena *a, const char *tracking,
+                                        store_package **out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st, "SELECT " PACKAGE_COLUMNS "WHERE p.tracking_number = $1", "t",
+                          tracking);
+    return e != NSDB_OK ? e : package_collect_one(st, a, out);
 }

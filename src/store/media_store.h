@@ -126,15 +126,27 @@ typedef struct store_package {
     const char *municipality_code, *municipality_name;
     shipping_destination to; /* recorded when it was packed */
     int64_t seq;
-    const char *tracking_number;
+    const char *tracking_number; /* NULL while packed */
     package_status status;
     int64_t media_count;
+    const char *shipped_on; /* YYYY-MM-DD of 発送, NULL while packed */
 } store_package;
 
+/* A new package, packed (梱包済, no tracking number). */
 NSDB_MUST_CHECK nsdb_err store_package_insert(db *conn, const char *cycle_id,
                                               int64_t municipality_pk, int64_t seq,
-                                              const shipping_destination *to, const char *tracking,
-                                              int64_t now, int64_t *id_out);
+                                              const shipping_destination *to, int64_t now,
+                                              int64_t *id_out);
+/* 発送: the package packed → shipped with its tracking number, day and who (0: the command
+   line), and its media
+   packed → shipped; *changed_out false when it was no longer packed. NSDB_ERR_EXISTS when the
+   number is another package's. */
+NSDB_MUST_CHECK nsdb_err store_package_ship(db *conn, int64_t id, const char *tracking,
+                                            const char *shipped_on, int64_t by, int64_t now,
+                                            bool *changed_out);
+/* The package that has this tracking number (NSDB_ERR_NOT_FOUND: none). */
+NSDB_MUST_CHECK nsdb_err store_package_find_by_tracking(db *conn, arena *a, const char *tracking,
+                                                        store_package **out);
 NSDB_MUST_CHECK nsdb_err store_package_max_seq(db *conn, const char *cycle_id,
                                                int64_t municipality_pk, int64_t *seq_out);
 NSDB_MUST_CHECK nsdb_err store_package_list(db *conn, arena *a, const char *cycle_id,

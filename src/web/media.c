@@ -13,10 +13,12 @@
 #include <time.h>
 
 #include "core/media_receipt.h"
+#include "core/shipping_desk.h"
 #include "core/registration.h"
 #include "domain/media_pdf.h"
 #include "store/media_store.h"
 #include "web/confirm.h"
+#include "web/media_board.h"
 #include "web/web.h"
 
 /* The buttons are the moves the media state machine allows from the media's status. */
@@ -77,17 +79,27 @@ static void media_render(web_ctx *ctx, const media_refusal *refused, int status)
             }
             json_array_append_new(items, item);
         }
-        json_array_append_new(
-            list, json_pack("{s:I, s:s, s:I, s:s, s:s, s:b, s:I, s:o, s:s?, s:s?, s:s?, s:s?}",
-                            "id", (json_int_t)packages[i].id, "cycle", packages[i].cycle_id, "seq",
-                            (json_int_t)packages[i].seq, "tracking", packages[i].tracking_number,
-                            "status_label", package_status_label(packages[i].status),
-                            "received", packages[i].status == PACKAGE_STATUS_RECEIVED, "count",
-                            (json_int_t)packages[i].media_count, "media", items, "to_category",
-                            packages[i].to.category ? category_label(packages[i].to.category)
-                                                    : NULL,
-                            "to_department", packages[i].to.department, "to_postal",
-                            packages[i].to.postal, "to_address", packages[i].to.address));
+        json_t *package =
+            json_pack("{s:I, s:s, s:I, s:s?, s:s, s:b, s:I, s:o, s:s?, s:s?, s:s?, s:s?}", "id",
+                      (json_int_t)packages[i].id, "cycle", packages[i].cycle_id, "seq",
+                      (json_int_t)packages[i].seq, "tracking",
+                      shipping_tracking_display(a, packages[i].tracking_number), "status_label",
+                      package_status_label(packages[i].status), "received",
+                      packages[i].status == PACKAGE_STATUS_RECEIVED, "count",
+                      (json_int_t)packages[i].media_count, "media", items, "to_category",
+                      packages[i].to.category ? category_label(packages[i].to.category) : NULL,
+                      "to_department", packages[i].to.department, "to_postal",
+                      packages[i].to.postal, "to_address", packages[i].to.address);
+        /* 受領 only after 発送; the number links to Japan Post's tracking page */
+        json_object_set_new(package, "can_receive",
+                            json_boolean(package_status_can(packages[i].status,
+                                                            PACKAGE_ACTION_RECEIVE, NULL)));
+        if (packages[i].tracking_number != NULL)
+            json_object_set_new(package, "tracking_url",
+                                json_string(web_tracking_url(a, packages[i].tracking_number)));
+        if (packages[i].shipped_on != NULL)
+            json_object_set_new(package, "shipped_on", json_string(packages[i].shipped_on));
+        json_array_append_new(list, package);
     }
     json_t *data = page_data(ctx, "媒体受領");
     if (refused != NULL)
@@ -260,15 +272,19 @@ void web_media_receive_confirm(web_ctx *ctx)
         .lead = "次の梱包を受領したことを記録します。",
         .items = {{"サイクル", p->cycle_id},
                   {"梱包", arena_printf(a, "%lld", (long long)p->seq)},
-                  {"追跡番号", p->tracking_number},
+                  {"追跡番号", p->tracking_number ? shipping_tracking_display(a, p->tracking_number)
+                                                  : "（未発送）"},
                   {"媒体", arena_printf(a, "%zu 枚", n)},
                   {"医療機関", arena_strndup(a, names.data ? names.data : "", names.len)}},
-        .consequence = "記録すると、この梱包の媒体はすべて受領済になり、証明書のパスフレーズ一覧を出力"
-                       "できるようになります。同封の一覧と媒体・通知書を照合してから記録してください。",
+        .consequence =
+            "記録すると、この梱包の媒体はすべて受領済になり、証明書のパスフレーズ一覧を出力"
+            "できるようになります。同封の一覧と媒体・通知書を照合してから記録してください。",
         .button = "受領を記録する",
         .back = "/media"};
     strbuf_free(&names);
-    if (!package_status_can(p->status, PACKAGE_ACTION_RECEIVE, NULL))
+    if (p->status == PACKAGE_STATUS_PACKED)
+        c.refusal = "この梱包はまだ発送されていません。届いてから受領を記録してください。";
+    else if (!package_status_can(p->status, PACKAGE_ACTION_RECEIVE, NULL))
         c.refusal = "この梱包は既に受領を記録しています。";
     web_confirm_render(ctx, &c);
 }

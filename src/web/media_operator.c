@@ -17,7 +17,9 @@
 #include "domain/holiday.h"
 #include "store/media_store.h"
 #include "web/cycle_view.h"
+#include "core/shipping_desk.h"
 #include "web/confirm.h"
+#include "web/media_board.h"
 #include "web/web.h"
 
 static json_t *cycle_json(const cycle_window *c)
@@ -128,33 +130,47 @@ void web_cycle_adjust(web_ctx *ctx)
     http_redirect(req, 303, "/cycles?done=adjusted");
 }
 
-/* The cycle's packages with where each goes (the destination recorded at packing); NULL when
-   they cannot be read. */
-static json_t *board_packages(web_ctx *ctx, const char *cycle)
+/* The cycle's packages with where each goes (the destination recorded at packing), the 発送
+   form of each packed one (refused: the one whose number was refused); NULL when they cannot be
+   read. */
+static json_t *board_packages(web_ctx *ctx, const char *cycle, const web_ship_refusal *refused)
 {
     store_package *p = NULL;
     size_t n = 0;
-    if (cycle == NULL ||
-        store_package_list(web_db(ctx), ctx->req->arena, cycle, 0, &p, &n) != NSDB_OK)
+    arena *a = ctx->req->arena;
+    if (cycle == NULL || store_package_list(web_db(ctx), a, cycle, 0, &p, &n) != NSDB_OK)
         return cycle == NULL ? json_array() : NULL;
     json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(
-            list, json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:I}", "id",
-                            (json_int_t)p[i].id, "code", p[i].municipality_code, "name",
-                            p[i].municipality_name, "seq", (json_int_t)p[i].seq, "tracking",
-                            p[i].tracking_number, "status_label",
-                            package_status_label(p[i].status), "to_category",
-                            p[i].to.category ? category_label(p[i].to.category) : NULL,
-                            "to_department", p[i].to.department, "to_postal", p[i].to.postal,
-                            "to_address", p[i].to.address, "count",
-                            (json_int_t)p[i].media_count));
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = json_pack(
+            "{s:I, s:s, s:s, s:I, s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:b, s:s?, s:s?}", "id",
+            (json_int_t)p[i].id, "code", p[i].municipality_code, "name", p[i].municipality_name,
+            "seq", (json_int_t)p[i].seq, "tracking",
+            shipping_tracking_display(a, p[i].tracking_number), "status_label",
+            package_status_label(p[i].status), "to_category",
+            p[i].to.category ? category_label(p[i].to.category) : NULL, "to_department",
+            p[i].to.department, "to_postal", p[i].to.postal, "to_address", p[i].to.address, "count",
+            (json_int_t)p[i].media_count, "can_ship", p[i].status == PACKAGE_STATUS_PACKED,
+            "shipped_on", p[i].shipped_on, "tracking_url",
+            p[i].tracking_number ? web_tracking_url(a, p[i].tracking_number) : NULL);
+        if (refused != NULL && refused->package_id == p[i].id) {
+            json_object_set_new(row, "ship_value",
+                                json_string(refused->typed ? refused->typed : ""));
+            json_object_set_new(row, "ship_error", json_string(problem_message(refused->pb)));
+        }
+        json_array_append_new(list, row);
+    }
     return list;
 }
 
 void web_media_board(web_ctx *ctx)
 {
-    const char *cycle = http_query(ctx->req, "cycle");
+    web_media_board_render(ctx, http_query(ctx->req, "cycle"), NULL, 200);
+}
+
+void web_media_board_render(web_ctx *ctx, const char *cycle, const web_ship_refusal *refused,
+                            int status)
+{
     cycle_window c;
     if (cycle == NULL || *cycle == '\0') {
         if (registration_cycle(web_db(ctx), ctx->now, &c) == NSDB_OK)
@@ -178,7 +194,7 @@ void web_media_board(web_ctx *ctx)
         json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "code", rows[i].municipality_code,
                                               "name", rows[i].municipality_name, "counts", counts));
     }
-    json_t *packages = board_packages(ctx, cycle);
+    json_t *packages = board_packages(ctx, cycle, refused);
     if (packages == NULL) {
         json_decref(list);
         page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
@@ -190,7 +206,24 @@ void web_media_board(web_ctx *ctx)
     json_object_set_new(data, "packages", packages);
     json_object_set_new(data, "cycle", json_string(cycle ? cycle : ""));
     json_object_set_new(data, "cycle_window", cycle_json(&c));
+    if (refused != NULL)
+        page_add_error(data,
+                       arena_printf(ctx->req->arena, "tracking-%lld",
+                                    (long long)refused->package_id),
+                       "追跡番号", problem_message(refused->pb));
     const char *done = http_query(ctx->req, "done");
+    const char *shipped = http_query(ctx->req, "package");
+    store_package *sp = NULL;
+    if (refused == NULL && done != NULL && shipped != NULL && strcmp(done, "shipped") == 0 &&
+        store_package_get(web_db(ctx), ctx->req->arena, strtoll(shipped, NULL, 10), 0, &sp) ==
+            NSDB_OK &&
+        sp->tracking_number != NULL)
+        json_object_set_new(data, "notice",
+                            json_string(arena_printf(
+                                ctx->req->arena,
+                                "%s %s 梱包 %lld の発送を記録しました（追跡番号 %s）。",
+                                sp->municipality_code, sp->municipality_name, (long long)sp->seq,
+                                shipping_tracking_display(ctx->req->arena, sp->tracking_number))));
     const char *count = http_query(ctx->req, "count");
     if (done != NULL && count != NULL && strcmp(done, "packed") == 0)
         json_object_set_new(data, "notice",
@@ -217,6 +250,7 @@ void web_media_board(web_ctx *ctx)
                                                          job.done,
                                                          page_format_time(ctx, job.ended_at))));
     }
+    ctx->req->status = status;
     page_render(ctx, "media_board", data);
 }
 
@@ -297,7 +331,7 @@ void web_media_pack(web_ctx *ctx)
     http_redirect(ctx->req, 303, arena_printf(ctx->req->arena, "/operator/media?cycle=%s&done=packed&count=%zu", cycle, n));
 }
 
-/* The confirmation of 作成 or 梱包・発送 of a cycle's media (GET on the POST path; the board
+/* The confirmation of 作成 or 梱包 of a cycle's media (GET on the POST path; the board
    sends its cycle), with the counts of the board. */
 void web_media_board_confirm(web_ctx *ctx)
 {
@@ -338,11 +372,13 @@ void web_media_board_confirm(web_ctx *ctx)
                         "その間は作成と梱包の操作はできません。";
         c.button = "媒体を作成する";
     } else {
-        c.title = "梱包・発送";
+        c.title = "梱包";
         c.lead = arena_printf(a, "サイクル %s の作成済みの媒体を自治体ごとに梱包します。", cycle);
-        c.consequence = "梱包すると、作成済の媒体は自治体ごとにレターパックプラス（1 個に 15 枚まで）"
-                        "に分けられ、宛名ラベルと同封の一覧が作られて発送済になります。後で作成された"
-                        "媒体は次の梱包に入ります。";
+        c.consequence =
+            "梱包すると、作成済の媒体は自治体ごとにレターパックプラス（1 個に 15 枚まで）"
+            "に分けられ、宛名ラベルと同封の一覧が作られて梱包済になります。発送は、"
+            "梱包ごとにレターパックの追跡番号を入力して記録します。後で作成された"
+            "媒体は次の梱包に入ります。";
         c.button = "梱包する";
     }
     web_confirm_render(ctx, &c);

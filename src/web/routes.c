@@ -10,6 +10,7 @@
 
 #include "util/log.h"
 #include "web/confirm.h"
+#include "web/media_board.h"
 #include "web/user_actions.h"
 #include "web/web.h"
 
@@ -107,6 +108,8 @@ static const route ROUTES[] = {
     {"GET", "/operator/media/pack", web_media_board_confirm, ROLE_OPERATOR, 0,
      &(const web_board_action){WEB_BOARD_PACK}},
     {"POST", "/operator/media/pack", web_media_pack, ROLE_OPERATOR, ROUTE_CSRF, NULL},
+    {"GET", "/operator/packages/{}/ship", web_package_ship_confirm, ROLE_OPERATOR, 0, NULL},
+    {"POST", "/operator/packages/{}/ship", web_package_ship, ROLE_OPERATOR, ROUTE_CSRF, NULL},
     {"GET", "/operator/mail", web_mail_desk, ROLE_OPERATOR, 0, NULL},
     {"GET", "/operator/mail/{}/resend", web_mail_resend_form, ROLE_OPERATOR, 0, NULL},
     {"POST", "/operator/mail/{}/resend", web_mail_resend, ROLE_OPERATOR, ROUTE_CSRF, NULL},

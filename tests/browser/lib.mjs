@@ -295,9 +295,9 @@ export async function checkPage(page, label) {
  * { work, server, context, page, check } and runs the test's steps; after it, the browser console
  * must be free of errors, and the server must exit cleanly on SIGTERM.
  */
-export async function runFlow(t, workPrefix, body) {
+export async function runFlow(t, workPrefix, body, { serverArgs = [] } = {}) {
   const work = await mkdtemp(join(tmpdir(), workPrefix));
-  const server = await startServer();
+  const server = await startServer({ extraArgs: serverArgs });
   t.server = server;
   const context = await newContext(t.browser, { acceptDownloads: true });
   const page = await context.newPage();

@@ -1,6 +1,7 @@
 // Media cycle in Chromium (issue 5, items 4–5): a municipal staff user (municipality and user made
 // with the CLI) registers three institutions (一括登録 CSV, posted from the page); the operator's
-// work is done with the CLI (`nsdb media build`, `nsdb package build`), so a shipped package waits
+// work is done with the CLI (`nsdb media build`, `nsdb package build`, `nsdb package ship` with the
+// Letter Pack's number; shipping.test.mjs does it on the screens), so a shipped package waits
 // on 媒体受領. The staff member records the receipt (受領を記録する), downloads the passphrase sheet
 // that then appears (pdftotext: one 20-character passphrase per media), sends one media to its
 // institution with a date (医療機関へ送付 → 医療機関へ送付済) and reports another as damaged with a
@@ -130,7 +131,7 @@ export default async function mediaTest(t) {
 
     let pkg;
     let mediaIds;
-    await t.step('operator (CLI): media build + package build for today\'s cycle → one package', async () => {
+    await t.step('operator (CLI): media build + package build + package ship for today\'s cycle → one package', async () => {
       const today = jstDay();
       const cycles = await nsdbJson(server, ['cycle', 'list', '--json', '--from', jstDay(-60)]);
       const cycle = cycles.find((c) => c.registration_to >= today);
@@ -140,6 +141,11 @@ export default async function mediaTest(t) {
       const packages = await nsdbJson(server, ['package', 'build', '--cycle', cycle.id, '--json']);
       assertEqual(packages.length, 1, 'packages');
       [pkg] = packages;
+      assertEqual(pkg.tracking_number, null, 'packing invents no tracking number');
+      pkg.tracking_number = '1234-5678-9013'; // 12345678901 mod 7 = 3
+      const shipped = await nsdbJson(server, ['package', 'ship', '--id', String(pkg.package_id),
+        '--tracking-number', pkg.tracking_number, '--json']);
+      assertEqual(shipped.status, 'shipped', 'package after nsdb package ship');
       mediaIds = [...pkg.media].sort((a, b) => a - b);
       assertEqual(mediaIds.length, 3, 'media in the package');
       t.log(`    cycle ${cycle.id}: package ${pkg.package_id}, tracking ${pkg.tracking_number}, media ${mediaIds.join(', ')}`);

@@ -21,8 +21,10 @@ import csv
 import fcntl
 import datetime
 import io
+import itertools
 import json
 import os
+import random
 import re
 import shutil
 import sqlite3
@@ -129,6 +131,17 @@ def luhn_code(first9):
 
 def tracking_valid(s):
     return bool(re.fullmatch(r"\d{12}", s)) and int(s[:11]) % 7 == int(s[11])
+
+
+_letter_pack_serial = itertools.count(random.SystemRandom().randrange(10 ** 8) * 100)
+
+
+def letter_pack_number():
+    """A fresh Letter Pack number as printed on the envelope (1234-5678-9012): eleven digits and
+    their remainder mod 7. nsdb never makes one up: the operator enters it at 発送."""
+    first = "%011d" % (10 ** 10 + next(_letter_pack_serial))
+    digits = first + str(int(first) % 7)
+    return "%s-%s-%s" % (digits[:4], digits[4:8], digits[8:])
 
 
 def kana_number(n):
@@ -379,10 +392,27 @@ class MediaHelpers:
         self.assertEqual(r.code, 0, r)
         return r.json()
 
-    def package_build(self, cycle):
+    def package_build(self, cycle, ship=True):
+        """`nsdb package build`, then (ship) 発送 of each new package with a fresh Letter Pack
+        number: each package's "tracking_number" becomes the number as printed (1234-5678-9012),
+        which is how the screens show it."""
         r = self.cli("package", "build", "--cycle", cycle, "--json")
         self.assertEqual(r.code, 0, r)
-        return r.json()
+        packages = r.json()
+        for p in packages:
+            self.assertIsNone(p["tracking_number"], "packing invents no number: %r" % p)
+            if ship:
+                p["tracking_number"] = self.package_ship(p["package_id"])
+        return packages
+
+    def package_ship(self, package_id, number=None):
+        """`nsdb package ship`: 発送 with the Letter Pack's number (a fresh one by default)."""
+        number = number or letter_pack_number()
+        r = self.cli("package", "ship", "--id", str(package_id), "--tracking-number", number,
+                     "--json")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(r.json()["tracking_number"], number.replace("-", ""))
+        return number
 
     def media_list(self, cycle=None):
         r = self.cli("media", "list", "--json", *(("--cycle", cycle) if cycle else ()))
@@ -788,13 +818,17 @@ class PackingTests(MediaHelpers):
         self.assertEqual(self.package_build(cycle), [])
         self.assertEqual(self.media_list(cycle), listed)
 
-    def test_tracking_numbers_are_valid_and_distinct(self):
+    def test_tracking_numbers_are_the_ones_entered_at_shipping(self):
         _, _, packages, _, _ = self.packed()
-        numbers = [p["tracking_number"] for p in packages]
-        for t in numbers:
-            self.assertTrue(tracking_valid(t), "tracking number %r: 12 digits, the last one the "
-                                               "first 11 modulo 7" % t)
-        self.assertEqual(len(numbers), len(set(numbers)))
+        for p in packages:
+            digits = p["tracking_number"].replace("-", "")
+            self.assertTrue(tracking_valid(digits), p)
+            shipped = self.audit_rows("package_shipped", target="package:%d" % p["package_id"])
+            self.assertEqual(len(shipped), 1, shipped)
+            self.assertIn("追跡番号 %s" % digits, shipped[0]["detail"])
+        # package_create no longer names a number: there is none when packing
+        for a in self.audit_rows("package_create"):
+            self.assertNotIn("追跡番号", a["detail"], a)
 
     def test_label_and_list_pdfs(self):
         cycle, built, packages, _, users = self.packed()
@@ -811,8 +845,10 @@ class PackingTests(MediaHelpers):
                 label = pdf_text(p["label_pdf"])
                 flat = squeeze(label)
                 for want in ("発送先", "発送元", "〒" + muni[2], squeeze(muni[3]), muni[1],
-                             p["tracking_number"], "DVD%d枚" % len(p["media"])):
+                             "DVD%d枚" % len(p["media"])):
                     self.assertIn(want, flat, "label of package %d:\n%s" % (p["package_id"], label))
+                # made when packing, before any number: Japan Post prints it on the envelope
+                self.assertNotIn(p["tracking_number"].replace("-", ""), flat)
                 text = pdf_text(p["list_pdf"])
                 flat = squeeze(text)
                 self.assertIn("医療機関毎の指定医のユーザID一覧", flat)
@@ -1220,8 +1256,15 @@ class OperatorTests(MediaHelpers):
         r = op.post("/operator/media/pack", {"csrf": token, "cycle": cycle})
         self.assertRedirect(r, "/operator/media?cycle=%s&done=packed&count=2" % cycle)
         self.assertIn("梱包を作成しました：2 件", visible_text(op.get(r.location).text))
-        self.assertEqual(self.board(op, cycle)[CHIYODA[0]], dict(zip(STATUSES, (0, 0, 3, 0, 0, 0, 0))))
+        # packed, not shipped: 発送 is the operator's next step, with the Letter Pack's number
+        self.assertEqual(self.board(op, cycle)[CHIYODA[0]], dict(zip(STATUSES, (0, 3, 0, 0, 0, 0, 0))))
         self.assertEqual(len(self.audit_rows("package_create", actor=op.user_id)), 2)
+        board = op.get("/operator/media?cycle=" + cycle).text
+        for pid in re.findall(r'action="/operator/packages/(\d+)/ship"', board):
+            self.assertEqual(op.post("/operator/packages/%s/ship" % pid,
+                                     {"csrf": token, "tracking_number": letter_pack_number()}).status,
+                             303)
+        self.assertEqual(self.board(op, cycle)[CHIYODA[0]], dict(zip(STATUSES, (0, 0, 3, 0, 0, 0, 0))))
         # the municipality's steps show on the board
         staff = self.staff(CHIYODA)
         page = self.media_page(staff)

@@ -271,6 +271,47 @@ static void form_csv_and_xlsx_give_the_same_answer(void **state)
     }
 }
 
+/* 発送's Letter Pack number: as printed, typed in full-width digits or scanned; the mod-7 check
+   digit and the length are checked, and every refusal is a Japanese sentence. */
+static void tracking_numbers_are_normalised_and_checked(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *raw, *value, *reason;
+    } cases[] = {
+        {"123456789013", "123456789013", NULL},
+        {"1234-5678-9013", "123456789013", NULL},
+        {"１２３４－５６７８－９０１３", "123456789013", NULL},
+        {"1234 5678 9013", "123456789013", NULL},
+        {"１２３４　５６７８　９０１３", "123456789013", NULL},
+        {"1234ー5678ー9013", "123456789013", NULL}, /* the dash typed as a long vowel mark */
+        {"123456789012", NULL, "検査数字"},
+        {"12345678901", NULL, "12桁です（入力されたのは11桁）"},
+        {"1234567890123", NULL, "12桁です（入力されたのは13桁）"},
+        {"1234-5678-901A", NULL, "数字12桁"},
+        {"", NULL, "入力されていません"},
+        {"  ", NULL, "入力されていません"},
+    };
+    arena *a = arena_new();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *out = NULL;
+        const char *reason = field_check(a, FIELD_TRACKING_NUMBER, cases[i].raw, 0, &out);
+        if (cases[i].value != NULL) {
+            assert_null(reason);
+            assert_string_equal(out, cases[i].value);
+        } else {
+            assert_non_null(reason);
+            assert_non_null(strstr(reason, cases[i].reason));
+        }
+    }
+    /* the check digit is the first eleven digits' remainder mod 7 */
+    assert_true(field_tracking_number_valid("123456789013"));
+    assert_true(field_tracking_number_valid("000000000070"));
+    assert_false(field_tracking_number_valid("000000000071"));
+    assert_false(field_tracking_number_valid("12345678901"));
+    arena_free(a);
+}
+
 static void required_and_optional_depend_on_the_flags(void **state)
 {
     (void)state;
@@ -338,6 +379,7 @@ int main(void)
         cmocka_unit_test(the_code_typed_in_groups_is_a_valid_code),
         cmocka_unit_test(form_csv_and_xlsx_give_the_same_answer),
         cmocka_unit_test(required_and_optional_depend_on_the_flags),
+        cmocka_unit_test(tracking_numbers_are_normalised_and_checked),
         cmocka_unit_test(the_table_names_every_field_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

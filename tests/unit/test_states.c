@@ -59,7 +59,7 @@ static const char *const CATEGORY_KEYS[] = {"nanbyo", "shoman", "both"};
 static const char *const LIST_KEYS[] = {"submitted", "approved", "issued", "rejected"};
 static const char *const MEDIA_KEYS[] = {"created",   "packed",  "shipped", "received",
                                          "forwarded", "damaged", "reissued"};
-static const char *const PACKAGE_KEYS[] = {"shipped", "received"};
+static const char *const PACKAGE_KEYS[] = {"packed", "shipped", "received"};
 
 #define KIND(label, prefix, keys, n)                                                               \
     {label, n, keys, prefix##_from_key_int, prefix##_key_int, prefix##_label_int}
@@ -227,6 +227,9 @@ static const move_case MEDIA_CASES[] = {
 static const move_case PACKAGE_CASES[] = {
     {PACKAGE_STATUS_SHIPPED, PACKAGE_ACTION_RECEIVE, true, PACKAGE_STATUS_RECEIVED},
     {PACKAGE_STATUS_RECEIVED, PACKAGE_ACTION_RECEIVE, false, 0},
+    {PACKAGE_STATUS_PACKED, PACKAGE_ACTION_RECEIVE, false, 0}, /* 受領 only after 発送 */
+    {PACKAGE_STATUS_PACKED, PACKAGE_ACTION_SHIP, true, PACKAGE_STATUS_SHIPPED},
+    {PACKAGE_STATUS_SHIPPED, PACKAGE_ACTION_SHIP, false, 0},
     {0, PACKAGE_ACTION_RECEIVE, false, 0},
 };
 
@@ -290,9 +293,9 @@ static void no_move_beyond_the_listed_ones(void **state)
     assert_int_equal(allowed, 4);
     allowed = 0;
     for (int from = 0; from <= PACKAGE_STATUS_COUNT + 1; from++)
-        for (int action = 0; action <= PACKAGE_ACTION_RECEIVE + 1; action++)
+        for (int action = 0; action <= PACKAGE_ACTION_SHIP + 1; action++)
             allowed += package_status_can((package_status)from, (package_action)action, NULL);
-    assert_int_equal(allowed, 1);
+    assert_int_equal(allowed, 2);
 }
 
 int main(void)

@@ -196,7 +196,7 @@ static void media_and_package_moves_follow_the_machine(void **state)
     /* pack once: the second, from the stale status, changes nothing */
     const shipping_destination to = {CATEGORY_SHOMAN, "100-0001", "東京都千代田区千代田1-1",
                                      "子ども家庭課", "03-0000-0000"};
-    assert_int_equal(store_package_insert(conn, f->cycle.id, f->muni, 1, &to, "T-1", 22, &package),
+    assert_int_equal(store_package_insert(conn, f->cycle.id, f->muni, 1, &to, 22, &package),
                      NSDB_OK);
     assert_int_equal(store_media_set_package(conn, id, package, 22), NSDB_OK);
     assert_int_equal(store_media_transition(conn, id, MEDIA_STATUS_CREATED, MEDIA_ACTION_PACK, 22,
@@ -207,13 +207,28 @@ static void media_and_package_moves_follow_the_machine(void **state)
                                             &changed),
                      NSDB_OK);
     assert_false(changed);
-    assert_int_equal(store_media_transition(conn, id, MEDIA_STATUS_PACKED, MEDIA_ACTION_SHIP, 23,
-                                            &changed),
-                     NSDB_OK);
-    assert_true(changed);
     store_package *p = NULL;
     assert_int_equal(store_package_get(conn, f->a, package, f->muni, &p), NSDB_OK);
+    assert_int_equal(p->status, PACKAGE_STATUS_PACKED);
+    assert_null(p->tracking_number);
+    /* a packed package cannot be received */
+    assert_int_equal(store_package_receive(conn, package, f->user, 23, &changed), NSDB_OK);
+    assert_false(changed);
+    /* 発送 moves the package and its packed media, once, with the number and the day */
+    assert_int_equal(store_package_ship(conn, package, "123456789013", "2026-11-19", f->user, 23,
+                                        &changed),
+                     NSDB_OK);
+    assert_true(changed);
+    assert_int_equal(store_package_ship(conn, package, "123456789013", "2026-11-19", f->user, 23,
+                                        &changed),
+                     NSDB_OK);
+    assert_false(changed);
+    assert_int_equal(media_now(f, id), MEDIA_STATUS_SHIPPED);
+    assert_int_equal(store_package_get(conn, f->a, package, f->muni, &p), NSDB_OK);
     assert_int_equal(p->status, PACKAGE_STATUS_SHIPPED);
+    assert_string_equal(p->tracking_number, "123456789013");
+    assert_string_equal(p->shipped_on, "2026-11-19");
+
     /* the destination recorded at packing reads back */
     assert_int_equal(p->to.category, CATEGORY_SHOMAN);
     assert_string_equal(p->to.postal, "100-0001");
@@ -263,6 +278,19 @@ static void media_and_package_moves_follow_the_machine(void **state)
     assert_true(changed);
     assert_int_equal(media_now(f, id), MEDIA_STATUS_REISSUED);
     assert_int_equal(db_commit(f->conn), NSDB_OK);
+    /* a second package cannot take the same number (last: PostgreSQL ends the transaction) */
+    store_package *p2 = NULL;
+    assert_int_equal(db_begin(f->conn), NSDB_OK);
+    /* a second package cannot take the same number */
+    int64_t second = 0;
+    assert_int_equal(store_package_insert(conn, f->cycle.id, f->muni, 2, &to, 24, &second),
+                     NSDB_OK);
+    assert_int_equal(store_package_find_by_tracking(conn, f->a, "123456789013", &p2), NSDB_OK);
+    assert_int_equal(p2->id, package);
+    assert_int_equal(store_package_ship(conn, second, "123456789013", "2026-11-19", f->user, 24,
+                                        &changed),
+                     NSDB_ERR_EXISTS);
+    db_rollback(f->conn);
 }
 
 int main(void)
