@@ -409,6 +409,7 @@ static NSDB_MUST_CHECK nsdb_err pack_files(app *a, db *conn, arena *ar, const ch
                                            size_t n, package_built *b)
 {
     media_list_row *rows = NULL;
+    const char **numbers = NULL; /* each row's 媒体番号 */
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         media_list_row *part = NULL;
@@ -417,19 +418,26 @@ static NSDB_MUST_CHECK nsdb_err pack_files(app *a, db *conn, arena *ar, const ch
         if (e != NSDB_OK)
             return e;
         media_list_row *joined = arena_calloc(ar, total + k + 1, sizeof *joined);
-        if (total)
+        const char **joined_numbers = arena_calloc(ar, total + k + 1, sizeof *joined_numbers);
+        if (total) {
             memcpy(joined, rows, total * sizeof *rows);
+            memcpy(joined_numbers, numbers, total * sizeof *numbers);
+        }
         if (k)
             memcpy(joined + total, part, k * sizeof *part);
+        for (size_t j = 0; j < k; j++) /* as on the disc label (web/media_files.c) */
+            joined_numbers[total + j] = arena_printf(ar, "%lld", (long long)media[i].id);
         rows = joined;
+        numbers = joined_numbers;
         total += k;
     }
     strbuf list = STRBUF_INIT, csv = STRBUF_INIT, label = STRBUF_INIT;
     const char *subtitle = arena_printf(ar, "媒体送付サイクル %s ・ %s %s ・ 梱包 %lld",
                                         p->cycle_id, p->municipality_code, p->municipality_name,
                                         (long long)p->seq);
-    nsdb_err e = total > 0 ? media_user_list_pdf(rows, total, "医療機関毎の指定医のユーザID一覧",
-                                                 subtitle, &list)
+    nsdb_err e = total > 0 ? media_user_list_pdf_numbered(rows, numbers, total,
+                                                          "医療機関毎の指定医のユーザID一覧",
+                                                          subtitle, &list)
                            : NSDB_OK;
     if (e == NSDB_OK)
         e = media_user_list_csv(rows, total, &csv);
