@@ -18,6 +18,7 @@
 #include "store/media_store.h"
 #include "web/cycle_view.h"
 #include "web/confirm.h"
+#include "web/media_files.h"
 #include "web/web.h"
 
 static json_t *cycle_json(const cycle_window *c)
@@ -184,7 +185,15 @@ void web_media_board(web_ctx *ctx)
         page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
         return;
     }
+    json_t *files = web_media_board_files(ctx, cycle);
+    if (files == NULL) {
+        json_decref(list);
+        json_decref(packages);
+        page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
+        return;
+    }
     json_t *data = page_data(ctx, "媒体の状況");
+    json_object_set_new(data, "files", files);
     json_object_set_new(data, "can_act", json_boolean(ctx->user->role == USER_ROLE_OPERATOR));
     json_object_set_new(data, "rows", list);
     json_object_set_new(data, "packages", packages);
