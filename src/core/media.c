@@ -25,6 +25,7 @@
 #include "domain/vpn_profile.h"
 #include "domain/shipping.h"
 #include "store/audit.h"
+#include "store/media_lock.h"
 #include "store/municipalities.h"
 #include "store/users.h"
 #include "util/log.h"
@@ -267,6 +268,14 @@ static NSDB_MUST_CHECK nsdb_err record_one(app *a, db *conn, store_media *m, con
     return e;
 }
 
+/* Releases the database's build lock and the connection that holds it. */
+static void build_unlock(app *a, db *conn)
+{
+    if (store_media_build_unlock(conn) != NSDB_OK) /* the session keeps it: no later build could start */
+        log_event(LOG_ERROR, "media_build_unlock_failed", "error", db_error_message(conn), NULL);
+    db_pool_release(a->pool, conn);
+}
+
 nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_dir,
                            const core_actor *who, const media_progress *progress, arena *ar,
                            media_built **out, size_t *count_out, nsdb_problem *pb)
@@ -304,10 +313,19 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
         return problem_set(pb, NSDB_ERR_BUSY, NULL, error);
     }
     db *conn = db_pool_acquire(a->pool);
+    /* and across the servers on one PostgreSQL, whose data folders may not share file locks */
+    bool got = false;
+    if (store_media_build_lock_try(conn, &got) != NSDB_OK || !got) {
+        db_pool_release(a->pool, conn);
+        close(lock_fd);
+        error = arena_strdup(ar, "別の媒体作成（画面または nsdb media build）が実行中です。"
+                                 "終わってから、もう一度作成してください。");
+        return problem_set(pb, NSDB_ERR_BUSY, NULL, error);
+    }
     cycle_window c;
     nsdb_err e = store_cycle_get(conn, cycle_id, &c);
     if (e != NSDB_OK) {
-        db_pool_release(a->pool, conn);
+        build_unlock(a, conn);
         close(lock_fd);
         error = arena_printf(ar, "サイクル %s はありません（nsdb cycle list で確認してください）。",
                                   cycle_id);
@@ -352,7 +370,7 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
                                       wanted[i].iso_path, wanted[i].sha256, wanted[i].reissue_of != 0};
     }
     pki_ca_free(ca);
-    db_pool_release(a->pool, conn);
+    build_unlock(a, conn);
     close(lock_fd); /* and the lock with it */
     if (e == NSDB_OK && progress != NULL && progress->report != NULL)
         progress->report(progress->ctx, done, n);

@@ -184,4 +184,98 @@ class DownloadTests(DownloadHelpers):
             self.assertStatus(op.get(path), 404)
 
 
-for_each_binary(globals(), DownloadTests, typed_passwords=(GOOD_PASSWORD,))
+class SeveralServersTests(DownloadHelpers):
+    """Two servers on one database and one (shared) data folder."""
+
+    @classmethod
+    def setUpClass(cls):
+        # both servers build from the screen with the same template
+        cls._template_tmp = tempfile.TemporaryDirectory(prefix="nsdb-e2e-template-")
+        cls.SERVE_ARGS = ("--media-template",
+                          cls.write_template(os.path.join(cls._template_tmp.name, "template")))
+        super().setUpClass()
+        cls.second = nsdbtest.Server(cls.BIN, cls.data_dir, extra_args=cls.SERVE_ARGS,
+                                     database_url=cls.pg.url if cls.pg else None)
+        # its logs beside the first server's, not over them
+        cls.second._stderr_path = os.path.join(cls._tmp.name, "second.stderr")
+        cls.second._stdout_path = os.path.join(cls._tmp.name, "second.stdout")
+        cls.second.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls._template_tmp.cleanup()
+            code = cls.second.stop()
+            err = cls.second.stderr()
+            if sanitizer_report(err):
+                raise AssertionError("second server: sanitizer report:\n%s" % err[-4000:])
+            if code != 0:
+                raise AssertionError("second server exited %r:\n%s" % (code, err[-4000:]))
+        finally:
+            super().tearDownClass()
+
+    def second_operator(self):
+        c = nsdbtest.Client(self.second.base_url, server=self.second)
+        r = c.login(self.operator().user_id, GOOD_PASSWORD)
+        self.assertEqual(r.status, 303, r)
+        return c
+
+    def hold_build_lock(self):
+        """A holder of the build lock as another server would hold it: on PostgreSQL a session
+        with the advisory lock (psql, kept open), on SQLite the data folder's file lock. Returns
+        a function that releases it."""
+        if self.pg is not None:
+            p = subprocess.Popen(["psql", "-X", "-q", "-A", "-t", "-d", self.pg.url],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+            p.stdin.write("SELECT pg_advisory_lock(1853056098, 1);\n")
+            p.stdin.flush()
+            self.assertEqual(p.stdout.readline().strip(), "")  # void result: one empty line
+
+            def release():
+                p.stdin.write("\\q\n")
+                p.stdin.close()
+                p.wait(timeout=30)
+                p.stdout.close()
+                p.stderr.close()
+            return release
+        media_dir = os.path.join(self.data_dir, "media")
+        os.makedirs(media_dir, exist_ok=True)
+        f = open(os.path.join(media_dir, ".build.lock"), "a")
+        fcntl.flock(f, fcntl.LOCK_EX)
+
+        def release_file():
+            fcntl.flock(f, fcntl.LOCK_UN)
+            f.close()
+        return release_file
+
+    def test_a_build_held_by_another_server_is_refused_then_the_other_serves_the_files(self):
+        cycle = self.today_cycle()[0]["id"]
+        self.register(CHUO, self.new_institutions(CHUO, 2))
+        second = self.second_operator()
+        release = self.hold_build_lock()
+        try:
+            token = second.page_csrf("/operator/media?cycle=" + cycle)
+            r = second.post("/operator/media/build", {"csrf": token, "cycle": cycle})
+            self.assertRedirect(r, "/operator/media?cycle=%s&done=building" % cycle)
+            self.assertIn("別の媒体作成（画面または nsdb media build）が実行中です",
+                          self.wait_for_build(second, r.location))
+            self.assertEqual(self.media_list(cycle), {})
+        finally:
+            release()
+        # released: the first server builds; the second serves what it built
+        op = self.operator()
+        token = op.page_csrf("/operator/media?cycle=" + cycle)
+        r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle})
+        self.assertRedirect(r, "/operator/media?cycle=%s&done=building" % cycle)
+        self.assertIn("媒体を作成しました", self.wait_for_build(op, r.location))
+        media = self.media_list(cycle)
+        self.assertEqual(len(media), 2)
+        _, shas = self.board_files(second, cycle)
+        for mid, m in media.items():
+            data = self.download(second, "/operator/media/%d/image.iso" % mid)
+            self.assertEqual(hashlib.sha256(data).hexdigest(), m["sha256"])
+            self.assertEqual(shas[mid], m["sha256"])
+
+
+for_each_binary(globals(), DownloadTests, SeveralServersTests, typed_passwords=(GOOD_PASSWORD,))
