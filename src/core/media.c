@@ -271,7 +271,8 @@ static NSDB_MUST_CHECK nsdb_err record_one(app *a, db *conn, store_media *m, con
 /* Releases the database's build lock and the connection that holds it. */
 static void build_unlock(app *a, db *conn)
 {
-    if (store_media_build_unlock(conn) != NSDB_OK) /* the session keeps it: no later build could start */
+    /* a session that keeps the lock would refuse every later build: say so */
+    if (store_media_build_unlock(conn) != NSDB_OK)
         log_event(LOG_ERROR, "media_build_unlock_failed", "error", db_error_message(conn), NULL);
     db_pool_release(a->pool, conn);
 }

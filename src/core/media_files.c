@@ -56,13 +56,13 @@ nsdb_err media_cycle_files(app *a, db *conn, arena *ar, const char *cycle_id,
     for (size_t i = 0; i < np; i++)
         for (size_t k = 0; k < kinds; k++) {
             const char *path = media_package_file(ar, a->cfg.data_dir, &p[i], PACKAGE_KINDS[k]);
-            add_file(ar, arena_printf(ar, "%s/packages/%s", cycle_id, strrchr(path, '/') + 1),
-                     path, files, &n);
+            add_file(ar, arena_printf(ar, "%s/packages/%s", cycle_id, strrchr(path, '/') + 1), path,
+                     files, &n);
         }
     for (size_t i = 0; i < nm; i++) {
         const char *path = media_iso_file(ar, a->cfg.data_dir, &m[i]);
-        if (!add_file(ar, arena_printf(ar, "%s/%s", cycle_id, strrchr(path, '/') + 1), path,
-                      files, &n))
+        if (!add_file(ar, arena_printf(ar, "%s/%s", cycle_id, strrchr(path, '/') + 1), path, files,
+                      &n))
             log_event(LOG_WARN, "media_file_missing", "cycle", cycle_id, "path", path, NULL);
     }
     *out = files;

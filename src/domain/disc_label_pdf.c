@@ -45,15 +45,17 @@ typedef struct disc_renderer {
 
 static void disc_open_layouts(disc_renderer *r)
 {
-    r->parts[PART_HEAD] = pdf_line_new(&r->doc, PDF_FONT_JAPANESE, 8, BOX_WIDTH, PANGO_ALIGN_CENTER);
+    r->parts[PART_HEAD] = pdf_line_new(&r->doc, PDF_FONT_JAPANESE, 8, BOX_WIDTH,
+                                       PANGO_ALIGN_CENTER);
     r->parts[PART_NAME] = pdf_layout_new(&r->doc, PDF_FONT_JAPANESE, NAME_SIZES[0], BOX_WIDTH);
     pango_layout_set_alignment(r->parts[PART_NAME], PANGO_ALIGN_CENTER);
     r->parts[PART_CODE] = pdf_line_new(&r->doc, PDF_FONT_MONO, 10, BOX_WIDTH, PANGO_ALIGN_CENTER);
     r->parts[PART_MUNI] = pdf_layout_new(&r->doc, PDF_FONT_JAPANESE, MUNI_SIZES[0], BOX_WIDTH);
     pango_layout_set_alignment(r->parts[PART_MUNI], PANGO_ALIGN_CENTER);
-    r->parts[PART_CYCLE] = pdf_line_new(&r->doc, PDF_FONT_JAPANESE, 9, BOX_WIDTH, PANGO_ALIGN_CENTER);
-    r->parts[PART_NUMBER] =
-        pdf_line_new(&r->doc, PDF_FONT_JAPANESE, 16, BOX_WIDTH, PANGO_ALIGN_CENTER);
+    r->parts[PART_CYCLE] = pdf_line_new(&r->doc, PDF_FONT_JAPANESE, 9, BOX_WIDTH,
+                                        PANGO_ALIGN_CENTER);
+    r->parts[PART_NUMBER] = pdf_line_new(&r->doc, PDF_FONT_JAPANESE, 16, BOX_WIDTH,
+                                         PANGO_ALIGN_CENTER);
 }
 
 /* Shows layouts one under the other from top, centred on cx. */

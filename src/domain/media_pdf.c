@@ -358,9 +358,9 @@ nsdb_err media_user_list_pdf(const media_list_row *rows, size_t n, const char *t
     return media_user_list_pdf_numbered(rows, NULL, n, title, subtitle, out);
 }
 
-nsdb_err media_user_list_pdf_numbered(const media_list_row *rows,
-                                      const char *const *media_numbers, size_t n,
-                                      const char *title, const char *subtitle, strbuf *out)
+nsdb_err media_user_list_pdf_numbered(const media_list_row *rows, const char *const *media_numbers,
+                                      size_t n, const char *title, const char *subtitle,
+                                      strbuf *out)
 {
     nsdb_err err = media_pdf_count_check(rows, n, out);
     if (err == NSDB_OK)

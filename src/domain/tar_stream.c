@@ -95,10 +95,10 @@ static void octal11(unsigned char *field, uint64_t v)
 static void header_block(const member *m, unsigned char block[BLOCK])
 {
     memset(block, 0, BLOCK);
-    memcpy(block, m->name, strlen(m->name));                       /* name */
-    memcpy(block + 100, "0000644", 7);                              /* mode */
-    memcpy(block + 108, "0000000", 7);                              /* uid */
-    memcpy(block + 116, "0000000", 7);                              /* gid */
+    memcpy(block, m->name, strlen(m->name)); /* name */
+    memcpy(block + 100, "0000644", 7);       /* mode */
+    memcpy(block + 108, "0000000", 7);       /* uid */
+    memcpy(block + 116, "0000000", 7);       /* gid */
     octal11(block + 124, m->size);
     octal11(block + 136, m->mtime > 0 ? (uint64_t)m->mtime : 0);
     memset(block + 148, ' ', 8); /* the checksum counts its own field as spaces */

@@ -74,10 +74,11 @@ void web_media_package_file(web_ctx *ctx)
     const char *path = media_package_file(a, ctx->app->cfg.data_dir, p, f->kind);
     const char *name = arena_printf(a, "%s_%s_%02lld_%s", p->cycle_id, p->municipality_code,
                                     (long long)p->seq, f->kind);
-    if (send_from_disk(ctx, path, f->content_type, name,
-                       strcmp(f->kind, "list.pdf") == 0
-                           ? "この梱包の一覧（PDF）はありません（ユーザのいない医療機関だけの梱包です）。"
-                           : "この梱包のファイルがこのサーバのデータフォルダにありません。"))
+    if (send_from_disk(
+            ctx, path, f->content_type, name,
+            strcmp(f->kind, "list.pdf") == 0
+                ? "この梱包の一覧（PDF）はありません（ユーザのいない医療機関だけの梱包です）。"
+                : "この梱包のファイルがこのサーバのデータフォルダにありません。"))
         web_audit_now(ctx, "package_file_download",
                       arena_printf(a, "package:%lld", (long long)p->id), "ok", f->kind);
 }
@@ -101,8 +102,11 @@ void web_media_disc_labels(web_ctx *ctx)
     }
     disc_label *labels = arena_calloc(a, n, sizeof *labels);
     for (size_t i = 0; i < n; i++)
-        labels[i] = (disc_label){m[i].institution_code, m[i].institution_name,
-                                 m[i].municipality_code, m[i].municipality_name, m[i].cycle_id,
+        labels[i] = (disc_label){m[i].institution_code,
+                                 m[i].institution_name,
+                                 m[i].municipality_code,
+                                 m[i].municipality_name,
+                                 m[i].cycle_id,
                                  arena_printf(a, "%lld", (long long)m[i].id)};
     strbuf pdf = STRBUF_INIT;
     e = disc_label_pdf(labels, n, &pdf);
@@ -203,23 +207,22 @@ json_t *web_media_board_files(web_ctx *ctx, const char *cycle)
     json_t *packages = json_array(), *media = json_array();
     for (size_t i = 0; i < np; i++) {
         struct stat st; /* a package without users has no list PDF */
-        bool list_pdf =
-            stat(media_package_file(a, ctx->app->cfg.data_dir, &p[i], "list.pdf"), &st) == 0;
-        json_array_append_new(packages, json_pack("{s:I, s:s, s:s, s:I, s:b}", "id",
-                                                  (json_int_t)p[i].id, "code",
-                                                  p[i].municipality_code, "name",
-                                                  p[i].municipality_name, "seq",
-                                                  (json_int_t)p[i].seq, "list_pdf", list_pdf));
+        bool list_pdf = stat(media_package_file(a, ctx->app->cfg.data_dir, &p[i], "list.pdf"),
+                             &st) == 0;
+        json_array_append_new(packages,
+                              json_pack("{s:I, s:s, s:s, s:I, s:b}", "id", (json_int_t)p[i].id,
+                                        "code", p[i].municipality_code, "name",
+                                        p[i].municipality_name, "seq", (json_int_t)p[i].seq,
+                                        "list_pdf", list_pdf));
     }
     for (size_t i = 0; i < nm; i++)
         json_array_append_new(
-            media, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
-                             (json_int_t)m[i].id, "code", m[i].municipality_code, "inst_code",
-                             m[i].institution_code, "inst_name", m[i].institution_name,
-                             "status_label", media_status_label(m[i].status), "size",
-                             arena_printf(a, "%.1f MB", (double)m[i].size_bytes / 1e6), "sha256",
-                             m[i].sha256 ? m[i].sha256 : "", "reissue",
-                             m[i].reissue_of ? "再発行" : ""));
+            media,
+            json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)m[i].id, "code",
+                      m[i].municipality_code, "inst_code", m[i].institution_code, "inst_name",
+                      m[i].institution_name, "status_label", media_status_label(m[i].status),
+                      "size", arena_printf(a, "%.1f MB", (double)m[i].size_bytes / 1e6), "sha256",
+                      m[i].sha256 ? m[i].sha256 : "", "reissue", m[i].reissue_of ? "再発行" : ""));
     json_object_set_new(out, "packages", packages);
     json_object_set_new(out, "media", media);
     json_object_set_new(out, "any", json_boolean(np + nm > 0));

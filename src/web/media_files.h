@@ -11,7 +11,7 @@
 
 /* Which file of a package a route serves (the route's arg). */
 typedef struct web_package_file {
-    const char *kind;         /* as media_package_file: "label.pdf", "list.pdf", "list.csv" */
+    const char *kind; /* as media_package_file: "label.pdf", "list.pdf", "list.csv" */
     const char *content_type;
 } web_package_file;
 

@@ -45,8 +45,8 @@ static int assert_words_on_the_first_ring(const strbuf *pdf)
     int words = 0;
     for (const char *p = out; (p = strstr(p, "<word ")) != NULL; p++) {
         double x0, y0, x1, y1;
-        assert_int_equal(sscanf(p, "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\"",
-                                &x0, &y0, &x1, &y1),
+        assert_int_equal(sscanf(p, "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\"", &x0,
+                                &y0, &x1, &y1),
                          4);
         double xs[] = {x0, x1}, ys[] = {y0, y1};
         for (int i = 0; i < 2; i++)
@@ -150,8 +150,10 @@ static void bad_input_is_refused_and_leaves_out_unchanged(void **state)
 static void the_list_prints_each_institutions_media_number_before_its_name(void **state)
 {
     (void)state;
-    media_list_row rows[] = {{"131016", "千代田区", "1310000012", "医療法人 九段坂病院", "AAAA1111"},
-                             {"131016", "千代田区", "1310000012", "医療法人 九段坂病院", "AAAA2222"},
+    media_list_row rows[] = {{"131016", "千代田区", "1310000012", "医療法人 九段坂病院",
+                              "AAAA1111"},
+                             {"131016", "千代田区", "1310000012", "医療法人 九段坂病院",
+                              "AAAA2222"},
                              {"131016", "千代田区", "1310000020", "神田診療所", "BBBB1111"}};
     const char *numbers[] = {"101", "101", "102"};
     strbuf pdf = STRBUF_INIT;

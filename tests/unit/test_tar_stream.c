@@ -32,8 +32,8 @@ static void fixture_make(fixture *f)
         for (size_t k = 0; k < SIZES[i]; k++)
             data[k] = (unsigned char)(k * 7 + i);
         snprintf(f->paths[i], sizeof f->paths[i], "%s/f%zu", f->dir, i);
-        snprintf(f->names[i], sizeof f->names[i], "2026-12-04/%s%zu.bin",
-                 i == 1 ? "packages/" : "", i);
+        snprintf(f->names[i], sizeof f->names[i], "2026-12-04/%s%zu.bin", i == 1 ? "packages/" : "",
+                 i);
         test_write_file(f->paths[i], data, SIZES[i]);
         free(data);
         f->entries[i] = (tar_entry){f->names[i], f->paths[i], SIZES[i], 1765000000};
