@@ -25,6 +25,7 @@
 #include "domain/vpn_profile.h"
 #include "domain/shipping.h"
 #include "store/audit.h"
+#include "store/media_lock.h"
 #include "store/municipalities.h"
 #include "store/users.h"
 #include "util/log.h"
@@ -267,6 +268,15 @@ static NSDB_MUST_CHECK nsdb_err record_one(app *a, db *conn, store_media *m, con
     return e;
 }
 
+/* Releases the database's build lock and the connection that holds it. */
+static void build_unlock(app *a, db *conn)
+{
+    /* a session that keeps the lock would refuse every later build: say so */
+    if (store_media_build_unlock(conn) != NSDB_OK)
+        log_event(LOG_ERROR, "media_build_unlock_failed", "error", db_error_message(conn), NULL);
+    db_pool_release(a->pool, conn);
+}
+
 nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_dir,
                            const core_actor *who, const media_progress *progress, arena *ar,
                            media_built **out, size_t *count_out, nsdb_problem *pb)
@@ -304,10 +314,19 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
         return problem_set(pb, NSDB_ERR_BUSY, NULL, error);
     }
     db *conn = db_pool_acquire(a->pool);
+    /* and across the servers on one PostgreSQL, whose data folders may not share file locks */
+    bool got = false;
+    if (store_media_build_lock_try(conn, &got) != NSDB_OK || !got) {
+        db_pool_release(a->pool, conn);
+        close(lock_fd);
+        error = arena_strdup(ar, "別の媒体作成（画面または nsdb media build）が実行中です。"
+                                 "終わってから、もう一度作成してください。");
+        return problem_set(pb, NSDB_ERR_BUSY, NULL, error);
+    }
     cycle_window c;
     nsdb_err e = store_cycle_get(conn, cycle_id, &c);
     if (e != NSDB_OK) {
-        db_pool_release(a->pool, conn);
+        build_unlock(a, conn);
         close(lock_fd);
         error = arena_printf(ar, "サイクル %s はありません（nsdb cycle list で確認してください）。",
                                   cycle_id);
@@ -352,7 +371,7 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
                                       wanted[i].iso_path, wanted[i].sha256, wanted[i].reissue_of != 0};
     }
     pki_ca_free(ca);
-    db_pool_release(a->pool, conn);
+    build_unlock(a, conn);
     close(lock_fd); /* and the lock with it */
     if (e == NSDB_OK && progress != NULL && progress->report != NULL)
         progress->report(progress->ctx, done, n);
@@ -385,6 +404,7 @@ static NSDB_MUST_CHECK nsdb_err pack_files(app *a, db *conn, arena *ar, const ch
                                            size_t n, package_built *b)
 {
     media_list_row *rows = NULL;
+    const char **numbers = NULL; /* each row's 媒体番号 */
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         media_list_row *part = NULL;
@@ -393,19 +413,26 @@ static NSDB_MUST_CHECK nsdb_err pack_files(app *a, db *conn, arena *ar, const ch
         if (e != NSDB_OK)
             return e;
         media_list_row *joined = arena_calloc(ar, total + k + 1, sizeof *joined);
-        if (total)
+        const char **joined_numbers = arena_calloc(ar, total + k + 1, sizeof *joined_numbers);
+        if (total) {
             memcpy(joined, rows, total * sizeof *rows);
+            memcpy(joined_numbers, numbers, total * sizeof *numbers);
+        }
         if (k)
             memcpy(joined + total, part, k * sizeof *part);
+        for (size_t j = 0; j < k; j++) /* as on the disc label (web/media_files.c) */
+            joined_numbers[total + j] = arena_printf(ar, "%lld", (long long)media[i].id);
         rows = joined;
+        numbers = joined_numbers;
         total += k;
     }
     strbuf list = STRBUF_INIT, csv = STRBUF_INIT, label = STRBUF_INIT;
     const char *subtitle = arena_printf(ar, "媒体送付サイクル %s ・ %s %s ・ 梱包 %lld",
                                         p->cycle_id, p->municipality_code, p->municipality_name,
                                         (long long)p->seq);
-    nsdb_err e = total > 0 ? media_user_list_pdf(rows, total, "医療機関毎の指定医のユーザID一覧",
-                                                 subtitle, &list)
+    nsdb_err e = total > 0 ? media_user_list_pdf_numbered(rows, numbers, total,
+                                                          "医療機関毎の指定医のユーザID一覧",
+                                                          subtitle, &list)
                            : NSDB_OK;
     if (e == NSDB_OK)
         e = media_user_list_csv(rows, total, &csv);

@@ -132,6 +132,7 @@ typedef struct list_renderer {
     pdf_doc doc;
     double x[COL_COUNT + 1]; /* left edge of each column, and the right edge of the table */
     PangoLayout *cells[COL_COUNT];
+    const char *const *media_numbers; /* NULL, or one per row (media_user_list_pdf_numbered) */
     PangoLayout *footer;
     cairo_surface_t *page_header; /* title, subtitle and column headings */
     double table_top;             /* top of the first body row */
@@ -252,7 +253,18 @@ static double list_row_prepare(list_renderer *r, const media_list_row *row, size
     list_cell_set(r, COL_MUNI_CODE, names ? row->municipality_code : "");
     list_cell_set(r, COL_MUNI_NAME, names ? row->municipality_name : "");
     list_cell_set(r, COL_INST_CODE, names ? row->institution_code : "");
-    list_cell_set(r, COL_INST_NAME, names ? row->institution_name : "");
+    const char *media_number = r->media_numbers ? r->media_numbers[index] : NULL;
+    if (names && media_number != NULL) { /* matched with its disc at a glance */
+        char *name = NULL;
+        if (asprintf(&name, "［媒体番号 %s］%s", media_number, row->institution_name) > 0) {
+            list_cell_set(r, COL_INST_NAME, name);
+            free(name);
+        } else {
+            list_cell_set(r, COL_INST_NAME, row->institution_name);
+        }
+    } else {
+        list_cell_set(r, COL_INST_NAME, names ? row->institution_name : "");
+    }
     list_cell_set(r, COL_USER_ID, row->user_id);
     double content = 0;
     for (int c = 0; c < COL_COUNT; c++)
@@ -343,6 +355,13 @@ static void list_draw(list_renderer *r, const media_list_row *rows, size_t n, co
 nsdb_err media_user_list_pdf(const media_list_row *rows, size_t n, const char *title,
                              const char *subtitle, strbuf *out)
 {
+    return media_user_list_pdf_numbered(rows, NULL, n, title, subtitle, out);
+}
+
+nsdb_err media_user_list_pdf_numbered(const media_list_row *rows, const char *const *media_numbers,
+                                      size_t n, const char *title, const char *subtitle,
+                                      strbuf *out)
+{
     nsdb_err err = media_pdf_count_check(rows, n, out);
     if (err == NSDB_OK)
         err = pdf_text_check(title, MEDIA_PDF_MAX_FIELD);
@@ -350,13 +369,15 @@ nsdb_err media_user_list_pdf(const media_list_row *rows, size_t n, const char *t
         err = pdf_text_check(subtitle, MEDIA_PDF_MAX_FIELD);
     for (size_t i = 0; i < n && err == NSDB_OK; i++)
         err = list_row_check(&rows[i]);
+    for (size_t i = 0; media_numbers != NULL && i < n && err == NSDB_OK; i++)
+        err = media_pdf_code_check(media_numbers[i], false);
     if (err != NSDB_OK)
         return err;
     bool *page_top = calloc(n, sizeof *page_top);
     if (page_top == NULL)
         return NSDB_ERR_NOMEM;
 
-    list_renderer r = {0};
+    list_renderer r = {.media_numbers = media_numbers};
     err = list_open(&r, out, title, subtitle);
     if (err == NSDB_OK) {
         size_t pages = list_paginate(&r, rows, n, page_top);

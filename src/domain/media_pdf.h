@@ -58,6 +58,13 @@ typedef struct media_passphrase_row {
  */
 NSDB_MUST_CHECK nsdb_err media_user_list_pdf(const media_list_row *rows, size_t n,
                                              const char *title, const char *subtitle, strbuf *out);
+/* The same list with each institution's 媒体番号 (media_numbers[i] for rows[i], a code) printed
+ * before its name, as on the disc's label (disc_label_pdf.h), so discs and notices are matched at
+ * a glance. The CSV keeps its columns. */
+NSDB_MUST_CHECK nsdb_err media_user_list_pdf_numbered(const media_list_row *rows,
+                                                      const char *const *media_numbers, size_t n,
+                                                      const char *title, const char *subtitle,
+                                                      strbuf *out);
 /* The same rows as CSV: UTF-8 with BOM, CRLF, a header line, every cell filled (a spreadsheet
  * sorts and filters), cells that a spreadsheet would run as formulas prefixed with '. Unlike the
  * PDF, n may be 0 (rows may then be NULL): the header line alone. */

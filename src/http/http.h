@@ -32,6 +32,14 @@ typedef struct http_header {
     struct http_header *next;
 } http_header;
 
+/* A streamed body (http_send_stream): read returns the bytes at pos (at most max), -1 on error. */
+typedef long (*http_stream_read_fn)(void *cls, uint64_t pos, char *buf, size_t max);
+typedef struct http_stream {
+    http_stream_read_fn read;
+    void (*release)(void *cls);
+    void *cls;
+} http_stream;
+
 typedef struct http_request {
     arena *arena;
     void *connection; /* struct MHD_Connection * */
@@ -71,6 +79,11 @@ typedef struct http_request {
     strbuf out;
     http_header *headers;
     bool no_store;
+    /* a body sent from a file or a reader instead of out (http_send_fd, http_send_stream);
+       handed to libmicrohttpd when the response is queued, released at completion if not */
+    int stream_fd;
+    uint64_t stream_size;
+    http_stream *stream;
 } http_request;
 
 typedef void (*http_handler_fn)(void *cls, http_request *req);
@@ -125,6 +138,16 @@ void http_send_file(http_request *req, const char *content_type, const char *fil
                     const void *data, size_t len);
 void http_set_cookie(http_request *req, const char *name, const char *value, long max_age,
                      bool secure);
+/* A download read from fd (size bytes from its start) by libmicrohttpd in chunks, never held in
+   memory; the request owns fd from here on and closes it. */
+void http_send_fd(http_request *req, const char *content_type, const char *filename, int fd,
+                  uint64_t size);
+/* A download of size bytes produced by read (-1 on error: the connection is then cut, so the
+   client sees a short body), called in chunks from offset pos; release frees cls once the
+   response is done (or never sent). */
+void http_send_stream(http_request *req, const char *content_type, const char *filename,
+                      uint64_t size, http_stream_read_fn read, void (*release)(void *cls),
+                      void *cls);
 
 /* The client address behind trusted proxies: walking X-Forwarded-For (all its headers joined
    by commas, in order) from the right, the first address that is not the peer itself or a

@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http/http.h"
@@ -135,14 +137,9 @@ const http_param *http_form_param(http_request *req, const char *name)
     return NULL;
 }
 
-void http_send_file(http_request *req, const char *content_type, const char *filename,
-                    const void *data, size_t len)
+/* RFC 6266: an ASCII fallback and the UTF-8 name percent-encoded */
+static void attachment_headers(http_request *req, const char *filename)
 {
-    req->status = 200;
-    req->content_type = content_type;
-    strbuf_reset(&req->out);
-    strbuf_append(&req->out, data, len);
-    /* RFC 6266: an ASCII fallback and the UTF-8 name percent-encoded */
     strbuf enc = STRBUF_INIT;
     strbuf_append_url(&enc, filename);
     char *value = arena_printf(req->arena, "attachment; filename=\"download\"; filename*=UTF-8''%s",
@@ -150,6 +147,48 @@ void http_send_file(http_request *req, const char *content_type, const char *fil
     strbuf_free(&enc);
     http_add_header(req, "Content-Disposition", value);
     http_add_header(req, "Cache-Control", "no-store");
+}
+
+void http_send_file(http_request *req, const char *content_type, const char *filename,
+                    const void *data, size_t len)
+{
+    req->status = 200;
+    req->content_type = content_type;
+    strbuf_reset(&req->out);
+    strbuf_append(&req->out, data, len);
+    attachment_headers(req, filename);
+}
+
+void http_send_fd(http_request *req, const char *content_type, const char *filename, int fd,
+                  uint64_t size)
+{
+    assert(req->stream_fd < 0 && req->stream == NULL); /* one body per response */
+    req->status = 200;
+    req->content_type = content_type;
+    strbuf_reset(&req->out);
+    req->stream_fd = fd;
+    req->stream_size = size;
+    attachment_headers(req, filename);
+}
+
+void http_send_stream(http_request *req, const char *content_type, const char *filename,
+                      uint64_t size, http_stream_read_fn read, void (*release)(void *cls),
+                      void *cls)
+{
+    assert(req->stream_fd < 0 && req->stream == NULL);
+    http_stream *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        release(cls);
+        http_send_text(req, 503, "ただいまサーバが混み合っています。");
+        return;
+    }
+    *s = (http_stream){read, release, cls};
+    req->status = 200;
+    req->content_type = content_type;
+    strbuf_reset(&req->out);
+    req->stream = s;
+    req->stream_size = size;
+    attachment_headers(req, filename);
 }
 
 /* Copies the address in [s, s+n) without surrounding spaces; false when it is not one. */

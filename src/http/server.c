@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "http/body.h"
 #include "http/conn_guard.h"
@@ -87,6 +88,7 @@ static http_request *request_new(http_server *srv, struct MHD_Connection *c, con
         req->client_ip = arena_strdup(a, client);
     }
     req->body_fd = -1;
+    req->stream_fd = -1;
     req->id = atomic_fetch_add(&srv->next_id, 1) + 1;
     req->status = 200;
     req->content_type = "text/html; charset=utf-8";
@@ -94,15 +96,62 @@ static http_request *request_new(http_server *srv, struct MHD_Connection *c, con
     return req;
 }
 
-static enum MHD_Result queue_response(struct MHD_Connection *c, http_request *req)
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
+    http_stream *s = cls;
+    long n = s->read(s->cls, pos, buf, max);
+    return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : (ssize_t)n;
+}
+
+static void stream_release(void *cls)
+{
+    http_stream *s = cls;
+    s->release(s->cls);
+    free(s);
+}
+
+/* The response's body: a file (libmicrohttpd closes it), a reader, or the buffer. Whatever is
+   handed over is no longer the request's. */
+static struct MHD_Response *response_body(http_request *req)
+{
+    struct MHD_Response *resp = NULL;
+    if (req->stream_fd >= 0) {
+        resp = MHD_create_response_from_fd64(req->stream_size, req->stream_fd);
+        if (resp != NULL)
+            req->stream_fd = -1;
+        return resp;
+    }
+    if (req->stream != NULL) {
+        resp = MHD_create_response_from_callback(req->stream_size, 64 * 1024, stream_read,
+                                                 req->stream, stream_release);
+        if (resp != NULL)
+            req->stream = NULL;
+        return resp;
+    }
     size_t len = 0;
     char *body = strbuf_detach(&req->out, &len);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (resp == NULL) {
+    resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL)
         free(body);
+    return resp;
+}
+
+/* A body that was set but never handed over (the response failed or was replaced). */
+static void response_body_release(http_request *req)
+{
+    if (req->stream_fd >= 0)
+        close(req->stream_fd);
+    req->stream_fd = -1;
+    if (req->stream != NULL)
+        stream_release(req->stream);
+    req->stream = NULL;
+}
+
+static enum MHD_Result queue_response(struct MHD_Connection *c, http_request *req)
+{
+    struct MHD_Response *resp = response_body(req);
+    if (resp == NULL)
         return MHD_NO;
-    }
     MHD_add_response_header(resp, "Content-Type", req->content_type);
     for (http_header *h = req->headers; h != NULL; h = h->next)
         MHD_add_response_header(resp, h->name, h->value);
@@ -241,6 +290,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
               req->path, "status", status, "ms", ms, "user", req->log_user,
               "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted", NULL);
     http_body_release(&srv->budget, req);
+    response_body_release(req);
     strbuf_free(&req->out);
     arena_free(req->arena);
     *con_cls = NULL;

@@ -20,6 +20,7 @@
 #include "core/shipping_desk.h"
 #include "web/confirm.h"
 #include "web/media_board.h"
+#include "web/media_files.h"
 #include "web/web.h"
 
 static json_t *cycle_json(const cycle_window *c)
@@ -200,7 +201,15 @@ void web_media_board_render(web_ctx *ctx, const char *cycle, const web_ship_refu
         page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
         return;
     }
+    json_t *files = web_media_board_files(ctx, cycle);
+    if (files == NULL) {
+        json_decref(list);
+        json_decref(packages);
+        page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
+        return;
+    }
     json_t *data = page_data(ctx, "媒体の状況");
+    json_object_set_new(data, "files", files);
     json_object_set_new(data, "can_act", json_boolean(ctx->user->role == USER_ROLE_OPERATOR));
     json_object_set_new(data, "rows", list);
     json_object_set_new(data, "packages", packages);

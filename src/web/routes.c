@@ -11,6 +11,7 @@
 #include "util/log.h"
 #include "web/confirm.h"
 #include "web/media_board.h"
+#include "web/media_files.h"
 #include "web/user_actions.h"
 #include "web/web.h"
 
@@ -110,6 +111,16 @@ static const route ROUTES[] = {
     {"POST", "/operator/media/pack", web_media_pack, ROLE_OPERATOR, ROUTE_CSRF, NULL},
     {"GET", "/operator/packages/{}/ship", web_package_ship_confirm, ROLE_OPERATOR, 0, NULL},
     {"POST", "/operator/packages/{}/ship", web_package_ship, ROLE_OPERATOR, ROUTE_CSRF, NULL},
+    /* media files (issue 13): operator only, the images hold key material (media_files.h) */
+    {"GET", "/operator/packages/{}/label.pdf", web_media_package_file, ROLE_OPERATOR, 0,
+     &(const web_package_file){"label.pdf", "application/pdf"}},
+    {"GET", "/operator/packages/{}/list.pdf", web_media_package_file, ROLE_OPERATOR, 0,
+     &(const web_package_file){"list.pdf", "application/pdf"}},
+    {"GET", "/operator/packages/{}/list.csv", web_media_package_file, ROLE_OPERATOR, 0,
+     &(const web_package_file){"list.csv", "text/csv; charset=utf-8"}},
+    {"GET", "/operator/packages/{}/discs.pdf", web_media_disc_labels, ROLE_OPERATOR, 0, NULL},
+    {"GET", "/operator/media/{}/image.iso", web_media_iso, ROLE_OPERATOR, 0, NULL},
+    {"GET", "/operator/cycles/{}/media.tar", web_media_cycle_archive, ROLE_OPERATOR, 0, NULL},
     {"GET", "/operator/mail", web_mail_desk, ROLE_OPERATOR, 0, NULL},
     {"GET", "/operator/mail/{}/resend", web_mail_resend_form, ROLE_OPERATOR, 0, NULL},
     {"POST", "/operator/mail/{}/resend", web_mail_resend, ROLE_OPERATOR, ROUTE_CSRF, NULL},
