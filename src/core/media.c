@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/certificates.h"
 #include "domain/iso.h"
 #include "domain/media_pdf.h"
 #include "domain/pki.h"
@@ -256,6 +257,9 @@ static NSDB_MUST_CHECK nsdb_err record_one(app *a, db *conn, store_media *m, con
         if (e == NSDB_OK)
             e = core_audit(&c, "media_reissued", core_target_id(&c, "media", m->reissue_of), "ok",
                            arena_printf(ar, "damaged → reissued (media:%lld)", (long long)*id_out));
+        /* the damaged disc's certificate is replaced by the new one: off the CRL it goes */
+        if (e == NSDB_OK)
+            e = core_cert_revoke_step(&c, m->reissue_of, PKI_REVOKED_SUPERSEDED);
     }
     if (e == NSDB_OK)
         e = core_audit(&c, "media_create", core_target_id(&c, "media", *id_out), "ok",
