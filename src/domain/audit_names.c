@@ -52,6 +52,8 @@ static const struct {
     {"media_forwarded", "医療機関への送付"},
     {"media_damaged", "破損連絡"},
     {"media_reissued", "媒体の再発行"},
+    {"cert_revoked", "VPN 証明書の失効"},
+    {"crl_issued", "失効リスト（CRL）の発行"},
     {"access_denied", "権限のない操作の拒否"},
     {"scope_denied", "範囲外の対象への操作の拒否"},
     {"csrf_rejected", "不正なフォーム送信の拒否"},
