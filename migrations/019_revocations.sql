@@ -17,3 +17,8 @@ CREATE TABLE crl_issues (
     issued_at BIGINT NOT NULL,
     issued_by BIGINT REFERENCES users(id)
 );
+
+-- A renewal media carries a new certificate for one whose end is near (kind 'reissue', no
+-- damaged media behind it): renewal_of names the media whose certificate it renews, once.
+ALTER TABLE media ADD COLUMN renewal_of BIGINT REFERENCES media(id);
+CREATE UNIQUE INDEX media_one_renewal ON media(renewal_of);

@@ -6,6 +6,7 @@
 #include "core/certificates.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "store/institutions.h"
 
@@ -111,4 +112,39 @@ nsdb_err core_certs_due_for_renewal(core_ctx *c, store_certificate **rows_out, s
     int64_t issued_before =
         c->who.now - (int64_t)(PKI_CLIENT_VALID_DAYS - CERT_RENEWAL_DAYS) * 86400;
     return store_certificates_issued_before(c->conn, c->arena, issued_before, rows_out, count_out);
+}
+
+nsdb_err core_renewal_candidates(core_ctx *c, const char *cycle_id, store_media **wanted,
+                                 size_t *n)
+{
+    store_certificate *due = NULL;
+    size_t k = 0;
+    nsdb_err e = core_certs_due_for_renewal(c, &due, &k);
+    if (e != NSDB_OK || k == 0)
+        return e;
+    store_media *all = arena_calloc(c->arena, *n + k, sizeof *all);
+    if (*n > 0)
+        memcpy(all, *wanted, *n * sizeof *all);
+    for (size_t i = 0; i < k; i++)
+        all[*n + i] = (store_media){.cycle_id = arena_strdup(c->arena, cycle_id),
+                                   .municipality_pk = due[i].municipality_pk,
+                                   .municipality_code = due[i].municipality_code,
+                                   .municipality_name = due[i].municipality_name,
+                                   .institution_pk = due[i].institution_pk,
+                                   .institution_code = due[i].institution_code,
+                                   .institution_name = due[i].institution_name,
+                                   .kind = "reissue",
+                                   .renewal_of = due[i].media_id};
+    *wanted = all;
+    *n += k;
+    return NSDB_OK;
+}
+
+nsdb_err core_renewal_record_step(core_ctx *c, int64_t new_id, int64_t renewal_of)
+{
+    nsdb_err e = store_media_set_renewal_of(c->conn, new_id, renewal_of);
+    if (e == NSDB_OK)
+        e = core_audit(c, "media_renewed", core_target_id(c, "media", renewal_of), "ok",
+                       arena_printf(c->arena, "証明書の更新 (media:%lld)", (long long)new_id));
+    return e;
 }

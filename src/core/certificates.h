@@ -12,6 +12,7 @@
 
 #include "core/actor.h"
 #include "domain/pki.h"
+#include "store/media_store.h"
 #include "store/revocations.h"
 #include "util/str.h"
 
@@ -41,5 +42,15 @@ NSDB_MUST_CHECK nsdb_err core_institution_certs_revoke(core_ctx *c, const char *
    before), oldest first, in the context's arena. A read: nothing is recorded. */
 NSDB_MUST_CHECK nsdb_err core_certs_due_for_renewal(core_ctx *c, store_certificate **rows_out,
                                                     size_t *count_out);
+
+/* A media build's renewals: one media to build for each certificate due for renewal at
+   c->who.now (as above), in cycle_id, appended to the *n media of *wanted (arena arrays; kind
+   reissue, renewal_of set, no damaged media behind it). */
+NSDB_MUST_CHECK nsdb_err core_renewal_candidates(core_ctx *c, const char *cycle_id,
+                                                 store_media **wanted, size_t *n);
+/* Records, inside the build's transaction for the new media new_id, that it renews the media
+   renewal_of (media_renewed audit record). The old certificate stays valid until it ends: the
+   institution still uses it until the new disc arrives. */
+NSDB_MUST_CHECK nsdb_err core_renewal_record_step(core_ctx *c, int64_t new_id, int64_t renewal_of);
 
 #endif

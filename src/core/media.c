@@ -224,8 +224,11 @@ static NSDB_MUST_CHECK nsdb_err build_one(app *a, db *conn, pki_ca *ca, const ch
     };
     size_t extra_count = list_pdf.len > 0 ? 4 : 3;
     char sha[65];
-    m->volume_id = arena_printf(ar, "NSDB_%s%s", m->institution_code, m->reissue_of ? "_R" : "");
-    m->iso_path = m->reissue_of
+    m->volume_id = arena_printf(ar, "NSDB_%s%s", m->institution_code,
+                                m->reissue_of ? "_R" : m->renewal_of ? "_U" : "");
+    m->iso_path = m->renewal_of ? arena_printf(ar, "%s/%s_%s_u%lld.iso", dir, m->municipality_code,
+                                               m->institution_code, (long long)m->renewal_of)
+                  : m->reissue_of
                       ? arena_printf(ar, "%s/%s_%s_r%lld.iso", dir, m->municipality_code,
                                      m->institution_code, (long long)m->reissue_of)
                       : arena_printf(ar, "%s/%s_%s.iso", dir, m->municipality_code,
@@ -330,6 +333,8 @@ static NSDB_MUST_CHECK nsdb_err record_one(app *a, db *conn, store_media *m, con
         if (e == NSDB_OK)
             e = core_cert_revoke_step(&c, m->reissue_of, PKI_REVOKED_SUPERSEDED);
     }
+    if (e == NSDB_OK && m->renewal_of)
+        e = core_renewal_record_step(&c, *id_out, m->renewal_of);
     if (e == NSDB_OK)
         e = core_audit(&c, "media_create", core_target_id(&c, "media", *id_out), "ok",
                        arena_printf(ar, "%s %s %s", m->cycle_id, m->municipality_code,
@@ -393,6 +398,9 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
     store_media *wanted = NULL;
     size_t n = 0;
     e = store_media_candidates(conn, ar, cycle_id, &wanted, &n);
+    core_ctx renewals = media_core(a, conn, ar, who);
+    if (e == NSDB_OK) /* certificates near their end: a renewal media each */
+        e = core_renewal_candidates(&renewals, cycle_id, &wanted, &n);
     char *cycle_dir = arena_printf(ar, "%s/%s", dir, cycle_id);
     pki_ca *ca = NULL;
     if (e == NSDB_OK && n > 0 && make_dir(cycle_dir) != NSDB_OK)
@@ -426,7 +434,8 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
         if (e != NSDB_OK)
             break;
         built[done++] = (media_built){id, wanted[i].municipality_code, wanted[i].institution_code,
-                                      wanted[i].iso_path, wanted[i].sha256, wanted[i].reissue_of != 0};
+                                      wanted[i].iso_path, wanted[i].sha256,
+                                      wanted[i].reissue_of != 0 || wanted[i].renewal_of != 0};
     }
     pki_ca_free(ca);
     db_pool_release(a->pool, conn);

@@ -53,6 +53,7 @@ static const struct {
     {"media_damaged", "破損連絡"},
     {"media_reissued", "媒体の再発行"},
     {"cert_revoked", "VPN 証明書の失効"},
+    {"media_renewed", "証明書更新の媒体作成"},
     {"crl_issued", "失効リスト（CRL）の発行"},
     {"access_denied", "権限のない操作の拒否"},
     {"scope_denied", "範囲外の対象への操作の拒否"},

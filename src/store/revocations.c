@@ -139,9 +139,19 @@ nsdb_err store_certificates_issued_before(db *conn, arena *a, int64_t issued_bef
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "SELECT " CERTIFICATE_COLUMNS "AND d.created_at <= $1 "
+                          "AND NOT EXISTS (SELECT 1 FROM media n WHERE n.renewal_of = d.id) "
                           "ORDER BY d.created_at, d.id",
                           "i", issued_before);
     return e != NSDB_OK ? e : certificates_read(st, a, rows_out, count_out);
+}
+
+nsdb_err store_media_set_renewal_of(db *conn, int64_t id, int64_t renewal_of)
+{
+    STORE_ASSERT_WRITE(conn);
+    int64_t changes = 0;
+    nsdb_err e = db_exec(conn, &changes, "UPDATE media SET renewal_of = $2 WHERE id = $1", "ii", id,
+                         renewal_of);
+    return e == NSDB_OK && changes != 1 ? NSDB_ERR_NOT_FOUND : e;
 }
 
 nsdb_err store_institution_active_users(db *conn, int64_t institution_pk, int64_t *count_out)

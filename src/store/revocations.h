@@ -51,11 +51,14 @@ NSDB_MUST_CHECK nsdb_err store_certificates_of_institution(db *conn, arena *a,
                                                            store_certificate **rows_out,
                                                            size_t *count_out);
 /* The valid certificates issued at or before issued_before (those that expire within the
-   renewal window), oldest first. */
+   renewal window) whose media has no renewal media yet, oldest first. */
 NSDB_MUST_CHECK nsdb_err store_certificates_issued_before(db *conn, arena *a,
                                                           int64_t issued_before,
                                                           store_certificate **rows_out,
                                                           size_t *count_out);
+/* Records that media id (just inserted) renews the media renewal_of. */
+NSDB_MUST_CHECK nsdb_err store_media_set_renewal_of(db *conn, int64_t id, int64_t renewal_of);
+
 /* How many active users the institution has. */
 NSDB_MUST_CHECK nsdb_err store_institution_active_users(db *conn, int64_t institution_pk,
                                                         int64_t *count_out);

@@ -6,8 +6,11 @@
  */
 #include "web/ca.h"
 
+#include <time.h>
+
 #include "core/certificates.h"
 #include "http/http.h"
+#include "util/log.h"
 
 static void send_crl(web_ctx *ctx, bool pem)
 {
@@ -33,4 +36,30 @@ void web_ca_crl(web_ctx *ctx)
 void web_ca_crl_pem(web_ctx *ctx)
 {
     send_crl(ctx, true);
+}
+
+json_t *web_ca_renewals_json(web_ctx *ctx)
+{
+    core_ctx c = web_core(ctx);
+    store_certificate *due = NULL;
+    size_t n = 0;
+    json_t *list = json_array();
+    nsdb_err e = core_certs_due_for_renewal(&c, &due, &n);
+    if (e != NSDB_OK) {
+        log_event(LOG_ERROR, "renewals_unreadable", "error", nsdb_err_message(e), NULL);
+        return list;
+    }
+    for (size_t i = 0; i < n; i++) {
+        time_t ends = (time_t)(due[i].issued_at + (int64_t)PKI_CLIENT_VALID_DAYS * 86400);
+        struct tm tm;
+        gmtime_r(&ends, &tm);
+        json_array_append_new(
+            list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "media_id",
+                            (json_int_t)due[i].media_id, "code", due[i].municipality_code, "name",
+                            due[i].municipality_name, "institution", due[i].institution_code,
+                            "institution_name", due[i].institution_name, "expires",
+                            arena_printf(c.arena, "%04d-%02d-%02d", tm.tm_year + 1900,
+                                         tm.tm_mon + 1, tm.tm_mday)));
+    }
+    return list;
 }

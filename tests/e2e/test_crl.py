@@ -14,6 +14,7 @@ Needs: isoinfo (genisoimage), openssl, pdftotext (poppler-utils).
 import os
 import re
 import shutil
+import sqlite3
 import sys
 import tempfile
 
@@ -170,6 +171,47 @@ class RevocationTests(CrlHelpers):
         self.assertEqual(r.code, 2, r)
         r = self.cli("ca", "revoke", "--institution", "1234567890")
         self.assertEqual(r.code, 1, r)
+
+    def test_a_certificate_near_its_end_gets_a_renewal_media_in_the_next_build(self):
+        self.skip_on_postgresql("the test backdates a media in the SQLite file")
+        package, media, users = self.ship(SAPPORO, 1)
+        (mid,) = media
+        (code,) = users
+        cycle = self.today_cycle()[0]["id"]
+
+        def due():
+            r = self.cli("ca", "renewals", "--json")
+            self.assertEqual(r.code, 0, r)
+            return {d["media_id"]: d for d in r.json()}
+
+        self.assertNotIn(mid, due())
+        # issued 1096 − 89 days ago: the certificate ends in 89 days
+        db = sqlite3.connect(self.database_file(), timeout=30)
+        with db:
+            db.execute("UPDATE media SET created_at = created_at - ? WHERE id = ?",
+                       ((1096 - 89) * 86400, mid))
+        db.close()
+        listed = due()
+        self.assertIn(mid, listed)
+        self.assertEqual((listed[mid]["municipality"], listed[mid]["institution"]), (SAPPORO[0], code))
+        board = visible_text(self.operator().get("/operator/media?cycle=" + cycle).text)
+        self.assertIn("VPN 証明書の更新と失効", board)
+        section = board[board.index("VPN 証明書の更新と失効"):]
+        self.assertRegex(section, r"%d\s+%s 札幌市\s+%s 札幌市試験病院\d+\s+%s"
+                         % (mid, SAPPORO[0], code, listed[mid]["expires"]))
+        # the next build makes a renewal media with a new certificate, once
+        built = self.media_build(cycle)
+        self.assertEqual([(b["municipality"], b["institution"], b["reissue"]) for b in built],
+                         [(SAPPORO[0], code, True)])
+        new = built[0]["media_id"]
+        self.assertNotEqual(self.serial_of(new), self.serial_of(mid))
+        self.assertEqual(self.media_list(cycle)[new]["status"], "created")
+        self.assertIn("/証明書/client.p12", {re.sub(r";1$", "", p) for p in joliet_tree(built[0]["iso"])})
+        self.assertEqual(len(self.audit_rows("media_renewed", target="media:%d" % mid)), 1)
+        self.assertNotIn(mid, due())
+        self.assertEqual(self.media_build(cycle), [])
+        # the old certificate stays valid until the new disc is in use
+        self.assertNotIn(self.serial_of(mid), revoked_serials(crl_text(self.crl())))
 
     def test_operator_downloads_the_crl_and_nobody_else_does(self):
         op = self.operator()
