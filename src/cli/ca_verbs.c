@@ -24,10 +24,17 @@ static int ca_option(int opt, const char *arg, void *ctx)
 {
     ca_opts *o = ctx;
     switch (opt) {
-    case O_DER: o->der = true; return 0;
-    case O_INSTITUTION: o->institution = arg; return 0;
-    case O_JSON: o->json = true; return 0;
-    default: return -1;
+    case O_DER:
+        o->der = true;
+        return 0;
+    case O_INSTITUTION:
+        o->institution = arg;
+        return 0;
+    case O_JSON:
+        o->json = true;
+        return 0;
+    default:
+        return -1;
     }
 }
 
@@ -111,19 +118,18 @@ int verb_ca_renewals(int argc, char **argv, app_config *cfg)
     if (e == NSDB_OK && !o.json)
         printf("媒体\t自治体\t医療機関\t有効期限\t証明書シリアル\n");
     for (size_t i = 0; e == NSDB_OK && i < n; i++) {
-        const char *expires =
-            day_text(r.arena, certs[i].issued_at + (int64_t)PKI_CLIENT_VALID_DAYS * 86400);
+        const char *expires = day_text(r.arena,
+                                       certs[i].issued_at + (int64_t)PKI_CLIENT_VALID_DAYS * 86400);
         if (list != NULL)
-            json_array_append_new(
-                list, json_pack("{s:I, s:s, s:s, s:s, s:s}", "media_id",
-                                (json_int_t)certs[i].media_id, "municipality",
-                                certs[i].municipality_code, "institution",
-                                certs[i].institution_code, "expires", expires, "serial",
-                                certs[i].serial));
+            json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s}", "media_id",
+                                                  (json_int_t)certs[i].media_id, "municipality",
+                                                  certs[i].municipality_code, "institution",
+                                                  certs[i].institution_code, "expires", expires,
+                                                  "serial", certs[i].serial));
         else
             printf("%lld\t%s\t%s %s\t%s\t%s\n", (long long)certs[i].media_id,
-                   certs[i].municipality_code, certs[i].institution_code,
-                   certs[i].institution_name, expires, certs[i].serial);
+                   certs[i].municipality_code, certs[i].institution_code, certs[i].institution_name,
+                   expires, certs[i].serial);
     }
     if (list != NULL)
         cli_print_json(list, JSON_INDENT(2));

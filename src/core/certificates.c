@@ -18,9 +18,12 @@ const char *core_ca_dir(core_ctx *c)
 static const char *reason_label(pki_revocation_reason r)
 {
     switch (r) {
-    case PKI_REVOKED_KEY_COMPROMISE: return "keyCompromise";
-    case PKI_REVOKED_SUPERSEDED: return "superseded";
-    case PKI_REVOKED_CESSATION_OF_OPERATION: return "cessationOfOperation";
+    case PKI_REVOKED_KEY_COMPROMISE:
+        return "keyCompromise";
+    case PKI_REVOKED_SUPERSEDED:
+        return "superseded";
+    case PKI_REVOKED_CESSATION_OF_OPERATION:
+        return "cessationOfOperation";
     }
     return "unspecified";
 }
@@ -53,8 +56,8 @@ nsdb_err core_ca_crl(core_ctx *c, bool pem, strbuf *out, nsdb_problem *pb)
     if (e == NSDB_OK)
         e = store_crl_issue(c->conn, c->who.user_pk, c->who.now, &number);
     if (e == NSDB_OK)
-        e = core_audit(c, "crl_issued", arena_printf(c->arena, "crl:%lld", (long long)number),
-                       "ok", arena_printf(c->arena, "失効 %zu 件", n));
+        e = core_audit(c, "crl_issued", arena_printf(c->arena, "crl:%lld", (long long)number), "ok",
+                       arena_printf(c->arena, "失効 %zu 件", n));
     e = core_end(c, e);
     pki_revoked *revoked = arena_calloc(c->arena, n ? n : 1, sizeof *revoked);
     for (size_t i = 0; i < n; i++)
@@ -62,14 +65,15 @@ nsdb_err core_ca_crl(core_ctx *c, bool pem, strbuf *out, nsdb_problem *pb)
     if (e == NSDB_OK)
         e = pki_crl(ca, revoked, n, number, c->who.now, pem, out);
     pki_ca_free(ca);
-    return e == NSDB_OK ? NSDB_OK
-                        : problem_set(pb, e, NULL,
-                                      arena_printf(c->arena, "失効リスト（CRL）を作成できません: %s",
-                                                   nsdb_err_message(e)));
+    return e == NSDB_OK
+               ? NSDB_OK
+               : problem_set(pb, e, NULL,
+                             arena_printf(c->arena, "失効リスト（CRL）を作成できません: %s",
+                                          nsdb_err_message(e)));
 }
 
-nsdb_err core_institution_certs_revoke(core_ctx *c, const char *institution_code,
-                                       size_t *count_out, nsdb_problem *pb)
+nsdb_err core_institution_certs_revoke(core_ctx *c, const char *institution_code, size_t *count_out,
+                                       nsdb_problem *pb)
 {
     *count_out = 0;
     const char *code = NULL;
@@ -79,7 +83,8 @@ nsdb_err core_institution_certs_revoke(core_ctx *c, const char *institution_code
     nsdb_err e = store_institution_find_by_code(c->conn, c->arena, code, &inst);
     if (e == NSDB_ERR_NOT_FOUND)
         return problem_set(pb, e, NULL,
-                           arena_printf(c->arena, "医療機関コード %s の医療機関はありません。", code));
+                           arena_printf(c->arena, "医療機関コード %s の医療機関はありません。",
+                                        code));
     if (e != NSDB_OK)
         return problem_set(pb, e, NULL, NULL);
     int64_t active = 0;
@@ -96,11 +101,12 @@ nsdb_err core_institution_certs_revoke(core_ctx *c, const char *institution_code
         e = core_cert_revoke_step(c, certs[i].media_id, PKI_REVOKED_CESSATION_OF_OPERATION);
     e = core_end(c, e);
     if (e == NSDB_ERR_CONFLICT)
-        return problem_set(pb, e, NULL,
-                           arena_printf(c->arena,
-                                        "医療機関 %s には利用中のユーザが %lld 人います。全員を利用停止"
-                                        "してから証明書を失効させてください。",
-                                        code, (long long)active));
+        return problem_set(
+            pb, e, NULL,
+            arena_printf(c->arena,
+                         "医療機関 %s には利用中のユーザが %lld 人います。全員を利用停止"
+                         "してから証明書を失効させてください。",
+                         code, (long long)active));
     if (e != NSDB_OK)
         return problem_set(pb, e, NULL, NULL);
     *count_out = n;
@@ -109,13 +115,12 @@ nsdb_err core_institution_certs_revoke(core_ctx *c, const char *institution_code
 
 nsdb_err core_certs_due_for_renewal(core_ctx *c, store_certificate **rows_out, size_t *count_out)
 {
-    int64_t issued_before =
-        c->who.now - (int64_t)(PKI_CLIENT_VALID_DAYS - CERT_RENEWAL_DAYS) * 86400;
+    int64_t issued_before = c->who.now -
+                            (int64_t)(PKI_CLIENT_VALID_DAYS - CERT_RENEWAL_DAYS) * 86400;
     return store_certificates_issued_before(c->conn, c->arena, issued_before, rows_out, count_out);
 }
 
-nsdb_err core_renewal_candidates(core_ctx *c, const char *cycle_id, store_media **wanted,
-                                 size_t *n)
+nsdb_err core_renewal_candidates(core_ctx *c, const char *cycle_id, store_media **wanted, size_t *n)
 {
     store_certificate *due = NULL;
     size_t k = 0;
@@ -127,14 +132,14 @@ nsdb_err core_renewal_candidates(core_ctx *c, const char *cycle_id, store_media 
         memcpy(all, *wanted, *n * sizeof *all);
     for (size_t i = 0; i < k; i++)
         all[*n + i] = (store_media){.cycle_id = arena_strdup(c->arena, cycle_id),
-                                   .municipality_pk = due[i].municipality_pk,
-                                   .municipality_code = due[i].municipality_code,
-                                   .municipality_name = due[i].municipality_name,
-                                   .institution_pk = due[i].institution_pk,
-                                   .institution_code = due[i].institution_code,
-                                   .institution_name = due[i].institution_name,
-                                   .kind = "reissue",
-                                   .renewal_of = due[i].media_id};
+                                    .municipality_pk = due[i].municipality_pk,
+                                    .municipality_code = due[i].municipality_code,
+                                    .municipality_name = due[i].municipality_name,
+                                    .institution_pk = due[i].institution_pk,
+                                    .institution_code = due[i].institution_code,
+                                    .institution_name = due[i].institution_name,
+                                    .kind = "reissue",
+                                    .renewal_of = due[i].media_id};
     *wanted = all;
     *n += k;
     return NSDB_OK;

@@ -80,19 +80,20 @@ nsdb_err store_crl_issue(db *conn, int64_t by, int64_t now, int64_t *number_out)
 {
     STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
-    nsdb_err e = db_query(conn, &st,
-                          "INSERT INTO crl_issues (issued_at, issued_by) VALUES ($1, NULLIF($2, 0)) "
-                          "RETURNING id",
-                          "ii", now, by);
+    nsdb_err e =
+        db_query(conn, &st,
+                 "INSERT INTO crl_issues (issued_at, issued_by) VALUES ($1, NULLIF($2, 0)) "
+                 "RETURNING id",
+                 "ii", now, by);
     return e != NSDB_OK ? e : store_row_int(st, number_out);
 }
 
-#define CERTIFICATE_COLUMNS                                                                       \
-    "d.id, d.cert_serial, d.cycle_id, d.municipality_id, m.code, m.name, d.institution_id, "      \
-    "i.code, i.name, d.created_at FROM media d "                                                  \
-    "JOIN municipalities m ON m.id = d.municipality_id "                                          \
-    "JOIN institutions i ON i.id = d.institution_id "                                             \
-    "WHERE d.status NOT IN ('damaged', 'reissued') "                                              \
+#define CERTIFICATE_COLUMNS                                                                        \
+    "d.id, d.cert_serial, d.cycle_id, d.municipality_id, m.code, m.name, d.institution_id, "       \
+    "i.code, i.name, d.created_at FROM media d "                                                   \
+    "JOIN municipalities m ON m.id = d.municipality_id "                                           \
+    "JOIN institutions i ON i.id = d.institution_id "                                              \
+    "WHERE d.status NOT IN ('damaged', 'reissued') "                                               \
     "AND NOT EXISTS (SELECT 1 FROM cert_revocations r WHERE r.serial = d.cert_serial) "
 
 static void certificate_from_row(arena *a, db_stmt *st, void *row)

@@ -25,8 +25,8 @@ typedef struct store_revocation {
 /* Revokes the certificate shipped on media_id for reason (by: the user, 0 for the command
    line). *added_out is false when it was revoked already (the first reason stays). */
 NSDB_MUST_CHECK nsdb_err store_revocation_add(db *conn, int64_t media_id,
-                                              pki_revocation_reason reason, int64_t by,
-                                              int64_t now, bool *added_out);
+                                              pki_revocation_reason reason, int64_t by, int64_t now,
+                                              bool *added_out);
 /* Every revocation, oldest first. */
 NSDB_MUST_CHECK nsdb_err store_revocation_list(db *conn, arena *a, store_revocation **rows_out,
                                                size_t *count_out);
@@ -52,8 +52,7 @@ NSDB_MUST_CHECK nsdb_err store_certificates_of_institution(db *conn, arena *a,
                                                            size_t *count_out);
 /* The valid certificates issued at or before issued_before (those that expire within the
    renewal window) whose media has no renewal media yet, oldest first. */
-NSDB_MUST_CHECK nsdb_err store_certificates_issued_before(db *conn, arena *a,
-                                                          int64_t issued_before,
+NSDB_MUST_CHECK nsdb_err store_certificates_issued_before(db *conn, arena *a, int64_t issued_before,
                                                           store_certificate **rows_out,
                                                           size_t *count_out);
 /* Records that media id (just inserted) renews the media renewal_of. */

@@ -53,13 +53,14 @@ json_t *web_ca_renewals_json(web_ctx *ctx)
         time_t ends = (time_t)(due[i].issued_at + (int64_t)PKI_CLIENT_VALID_DAYS * 86400);
         struct tm tm;
         gmtime_r(&ends, &tm);
-        json_array_append_new(
-            list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "media_id",
-                            (json_int_t)due[i].media_id, "code", due[i].municipality_code, "name",
-                            due[i].municipality_name, "institution", due[i].institution_code,
-                            "institution_name", due[i].institution_name, "expires",
-                            arena_printf(c.arena, "%04d-%02d-%02d", tm.tm_year + 1900,
-                                         tm.tm_mon + 1, tm.tm_mday)));
+        json_array_append_new(list,
+                              json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "media_id",
+                                        (json_int_t)due[i].media_id, "code",
+                                        due[i].municipality_code, "name", due[i].municipality_name,
+                                        "institution", due[i].institution_code, "institution_name",
+                                        due[i].institution_name, "expires",
+                                        arena_printf(c.arena, "%04d-%02d-%02d", tm.tm_year + 1900,
+                                                     tm.tm_mon + 1, tm.tm_mday)));
     }
     return list;
 }

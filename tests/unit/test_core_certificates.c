@@ -91,9 +91,18 @@ static int64_t institution_with_media(struct fixture *f, const char *code, int64
                      NSDB_OK);
     core_ctx staff = f->cli;
     staff.who.municipality_pk = muni->pk;
-    registration_input in = {code, "証明書試験病院", "100-0001", "東京都千代田区千代田1-1",
-                             "03-1234-5678", "doctor", "証明 一郎", "ショウメイ イチロウ", "nanbyo",
-                             arena_printf(f->arena, "C-%s", code), NULL, NULL,
+    registration_input in = {code,
+                             "証明書試験病院",
+                             "100-0001",
+                             "東京都千代田区千代田1-1",
+                             "03-1234-5678",
+                             "doctor",
+                             "証明 一郎",
+                             "ショウメイ イチロウ",
+                             "nanbyo",
+                             arena_printf(f->arena, "C-%s", code),
+                             NULL,
+                             NULL,
                              field_search_key(f->arena, "証明 一郎", "ショウメイ イチロウ")};
     accounts_issued issued;
     nsdb_problem pb = {0};

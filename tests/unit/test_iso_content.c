@@ -152,8 +152,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(distinct_names_pass_and_sizes_add_up, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_folder_of_ours_that_differs_in_case_is_refused_naming_both,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_folder_of_ours_that_differs_in_case_is_refused_naming_both, setup, teardown),
         cmocka_unit_test_setup_teardown(template_files_that_differ_in_case_are_refused_deep_down,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

@@ -144,8 +144,8 @@ static void crl_lists_revoked_serials_signed_by_the_ca(void **state)
         X509_CRL *crl = crl_parse(&out, pem);
         assert_non_null(crl);
         assert_int_equal(X509_CRL_get_version(crl), X509_CRL_VERSION_2);
-        assert_int_equal(X509_NAME_cmp(X509_CRL_get_issuer(crl),
-                                       X509_get_subject_name(f->ca_cert)), 0);
+        assert_int_equal(X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(f->ca_cert)),
+                         0);
         assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(f->ca_cert)), 1);
         assert_int_equal(asn1_time_unix(X509_CRL_get0_lastUpdate(crl)), NOW);
         assert_int_equal(asn1_time_unix(X509_CRL_get0_nextUpdate(crl)),
@@ -230,8 +230,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(crl_lists_revoked_serials_signed_by_the_ca, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(empty_crl_is_valid_and_numbers_are_kept, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(empty_crl_is_valid_and_numbers_are_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_serials_and_numbers_are_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
