@@ -106,7 +106,9 @@ static int64_t institution_with_media(struct fixture *f, const char *code, int64
                              field_search_key(f->arena, "証明 一郎", "ショウメイ イチロウ")};
     accounts_issued issued;
     nsdb_problem pb = {0};
-    assert_int_equal(core_register_one(&staff, &in, &issued, &pb), NSDB_OK);
+    bool merged = false;
+    assert_int_equal(core_register_one(&staff, &in, &issued, &merged, &pb), NSDB_OK);
+    assert_false(merged);
     cycle_window today;
     assert_int_equal(registration_cycle(f->cli.conn, (int64_t)time(NULL), &today), NSDB_OK);
     store_media *wanted = NULL;
