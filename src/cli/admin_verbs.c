@@ -167,8 +167,11 @@ int verb_backup(int argc, char **argv, app_config *cfg)
         fprintf(stderr, "nsdb: バックアップに失敗しました: %s\n", nsdb_err_message(e));
         rc = EXIT_USER;
     } else {
-        printf("nsdb: %s にバックアップしました。秘密鍵 %s/secret.key は別に保管してください。\n",
-               target, cfg->data_dir);
+        /* neither key is in the database: without secret.key the sealed passwords and
+           passphrases are lost, without ca/ca.key no certificate or CRL can be signed again */
+        printf("nsdb: %s にバックアップしました。秘密鍵 %s/secret.key と VPN 認証局の鍵 "
+               "%s/ca/ca.key（と証明書 ca/ca.crt）は別に保管してください。\n",
+               target, cfg->data_dir, cfg->data_dir);
     }
     app_close(&a);
     return rc;

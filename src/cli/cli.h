@@ -112,5 +112,9 @@ int verb_media_list(int argc, char **argv, app_config *cfg);
 int verb_package_build(int argc, char **argv, app_config *cfg);
 /* package_verbs.c */
 int verb_package_ship(int argc, char **argv, app_config *cfg);
+/* ca_verbs.c */
+int verb_ca_crl(int argc, char **argv, app_config *cfg);
+int verb_ca_revoke(int argc, char **argv, app_config *cfg);
+int verb_ca_renewals(int argc, char **argv, app_config *cfg);
 
 #endif

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/certificates.h"
 #include "domain/iso.h"
 #include "domain/media_pdf.h"
 #include "domain/pki.h"
@@ -121,6 +122,72 @@ static const char *step_failed(arena *ar, const char *step, nsdb_err e)
     return arena_printf(ar, "%s: %s", step, nsdb_err_message(e));
 }
 
+/* The files nsdb adds to the template on each media. The certificate has its own folder:
+   the template's VPN client software sits in VPN/, and Windows reads the disc's (Joliet) names
+   without case, so a vpn/ of ours would hide it or be hidden. */
+static const char *const MEDIA_FILES[] = {
+    "証明書/client.p12",
+    "証明書/nsdb-vpn.ovpn",
+    "ユーザID一覧/ユーザID一覧.csv",
+    "ユーザID一覧/ユーザID一覧.pdf",
+};
+
+/* 4700000000 as "4,700,000,000". */
+static const char *bytes_text(arena *ar, int64_t n)
+{
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%lld", (long long)n);
+    strbuf sb = STRBUF_INIT;
+    for (int i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            strbuf_putc(&sb, ',');
+        strbuf_putc(&sb, digits[i]);
+    }
+    const char *text = arena_strdup(ar, sb.data);
+    strbuf_free(&sb);
+    return text;
+}
+
+/* The template with the files nsdb adds, checked before anything is built: no two paths that
+   Windows would take for one (they differ only in case), and not more than a DVD holds. A
+   refusal's sentence in *error. */
+static NSDB_MUST_CHECK nsdb_err media_content_check(const char *template_dir, arena *ar,
+                                                    const char **error)
+{
+    iso_extra_file probe[sizeof MEDIA_FILES / sizeof MEDIA_FILES[0]];
+    for (size_t i = 0; i < sizeof MEDIA_FILES / sizeof MEDIA_FILES[0]; i++)
+        probe[i] = (iso_extra_file){MEDIA_FILES[i], NULL, 0};
+    iso_content content;
+    nsdb_err e = iso_check(template_dir, probe, sizeof probe / sizeof probe[0], &content);
+    if (e == NSDB_ERR_EXISTS && content.clash_first[0] != '\0') {
+        *error = arena_printf(ar, "媒体の中に、大文字と小文字だけが違う名前が2つあります:「%s」と"
+                                  "「%s」。Windows では片方しか見えないため、媒体テンプレートの"
+                                  "フォルダ名またはファイル名を変えてください。",
+                              content.clash_first, content.clash_second);
+        return NSDB_ERR_INVALID;
+    }
+    if (e == NSDB_ERR_EXISTS) {
+        *error = arena_printf(ar, "媒体テンプレートに、nsdb が媒体に加えるファイル（%s、%s）と"
+                                  "同じ名前があります。テンプレートから外してください。",
+                              MEDIA_FILES[0], MEDIA_FILES[1]);
+        return NSDB_ERR_INVALID;
+    }
+    if (e != NSDB_OK) {
+        *error = arena_printf(ar, "媒体テンプレートのフォルダ %s を読めません: %s", template_dir,
+                              nsdb_err_message(e));
+        return e;
+    }
+    if (content.file_bytes > ISO_DVD_CAPACITY_BYTES) {
+        *error = arena_printf(ar, "媒体テンプレートの大きさ（%s バイト）が片面一層 DVD の容量"
+                                  "（%s バイト）を超えています。媒体は作成していません。"
+                                  "テンプレートのファイルを減らしてください。",
+                              bytes_text(ar, content.file_bytes),
+                              bytes_text(ar, ISO_DVD_CAPACITY_BYTES));
+        return NSDB_ERR_TOO_LARGE;
+    }
+    return NSDB_OK;
+}
+
 /* Everything generated for one media, then its image; on failure *why names the step. */
 static NSDB_MUST_CHECK nsdb_err build_one(app *a, db *conn, pki_ca *ca, const char *dir,
                                           const char *template_dir, arena *ar, store_media *m,
@@ -151,15 +218,18 @@ static NSDB_MUST_CHECK nsdb_err build_one(app *a, db *conn, pki_ca *ca, const ch
                                                 vpn_remote(a), &profile)) != NSDB_OK)
         *why = step_failed(ar, "VPN 接続設定", e);
     iso_extra_file extras[] = {
-        {"vpn/client.p12", p12.data, p12.len},
-        {"vpn/nsdb-vpn.ovpn", profile.data, profile.len},
-        {"ユーザID一覧/ユーザID一覧.csv", list_csv.data, list_csv.len},
-        {"ユーザID一覧/ユーザID一覧.pdf", list_pdf.data, list_pdf.len},
+        {MEDIA_FILES[0], p12.data, p12.len},
+        {MEDIA_FILES[1], profile.data, profile.len},
+        {MEDIA_FILES[2], list_csv.data, list_csv.len},
+        {MEDIA_FILES[3], list_pdf.data, list_pdf.len},
     };
     size_t extra_count = list_pdf.len > 0 ? 4 : 3;
     char sha[65];
-    m->volume_id = arena_printf(ar, "NSDB_%s%s", m->institution_code, m->reissue_of ? "_R" : "");
-    m->iso_path = m->reissue_of
+    m->volume_id = arena_printf(ar, "NSDB_%s%s", m->institution_code,
+                                m->reissue_of ? "_R" : m->renewal_of ? "_U" : "");
+    m->iso_path = m->renewal_of ? arena_printf(ar, "%s/%s_%s_u%lld.iso", dir, m->municipality_code,
+                                               m->institution_code, (long long)m->renewal_of)
+                  : m->reissue_of
                       ? arena_printf(ar, "%s/%s_%s_r%lld.iso", dir, m->municipality_code,
                                      m->institution_code, (long long)m->reissue_of)
                       : arena_printf(ar, "%s/%s_%s.iso", dir, m->municipality_code,
@@ -167,7 +237,10 @@ static NSDB_MUST_CHECK nsdb_err build_one(app *a, db *conn, pki_ca *ca, const ch
     if (e == NSDB_OK &&
         (e = iso_build(m->iso_path, m->volume_id, template_dir, extras, extra_count, sha)) !=
             NSDB_OK)
-        *why = step_failed(ar, "ディスクイメージ", e);
+        *why = e == NSDB_ERR_TOO_LARGE
+                   ? "ディスクイメージ: テンプレートと証明書・ユーザID一覧を合わせると片面一層 DVD"
+                     "（4,700,000,000 バイト）に収まりません"
+                   : step_failed(ar, "ディスクイメージ", e);
     if (e == NSDB_OK) {
         struct stat st;
         m->sha256 = arena_strdup(ar, sha);
@@ -257,7 +330,12 @@ static NSDB_MUST_CHECK nsdb_err record_one(app *a, db *conn, store_media *m, con
         if (e == NSDB_OK)
             e = core_audit(&c, "media_reissued", core_target_id(&c, "media", m->reissue_of), "ok",
                            arena_printf(ar, "damaged → reissued (media:%lld)", (long long)*id_out));
+        /* the damaged disc's certificate is replaced by the new one: off the CRL it goes */
+        if (e == NSDB_OK)
+            e = core_cert_revoke_step(&c, m->reissue_of, PKI_REVOKED_SUPERSEDED);
     }
+    if (e == NSDB_OK && m->renewal_of)
+        e = core_renewal_record_step(&c, *id_out, m->renewal_of);
     if (e == NSDB_OK)
         e = core_audit(&c, "media_create", core_target_id(&c, "media", *id_out), "ok",
                        arena_printf(ar, "%s %s %s", m->cycle_id, m->municipality_code,
@@ -290,6 +368,10 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
                                   template_dir ? template_dir : "(未指定)");
         return problem_set(pb, NSDB_ERR_INVALID, NULL, error);
     }
+    nsdb_err checked = media_content_check(template_dir, ar, &error);
+    if (checked != NSDB_OK)
+        return problem_set(pb, checked == NSDB_ERR_TOO_LARGE ? NSDB_ERR_INVALID : checked, NULL,
+                           error);
     if (!vpn_remote_valid(vpn_remote(a))) {
         error = arena_printf(ar, "VPN の接続先（--vpn-remote）「%s」が正しくありません。"
                                  "「vpn.example.jp 1194」の形で指定してください。",
@@ -335,6 +417,9 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
     store_media *wanted = NULL;
     size_t n = 0;
     e = store_media_candidates(conn, ar, cycle_id, &wanted, &n);
+    core_ctx renewals = media_core(a, conn, ar, who);
+    if (e == NSDB_OK) /* certificates near their end: a renewal media each */
+        e = core_renewal_candidates(&renewals, cycle_id, &wanted, &n);
     char *cycle_dir = arena_printf(ar, "%s/%s", dir, cycle_id);
     pki_ca *ca = NULL;
     if (e == NSDB_OK && n > 0 && make_dir(cycle_dir) != NSDB_OK)
@@ -368,7 +453,8 @@ nsdb_err media_build_cycle(app *a, const char *cycle_id, const char *template_di
         if (e != NSDB_OK)
             break;
         built[done++] = (media_built){id, wanted[i].municipality_code, wanted[i].institution_code,
-                                      wanted[i].iso_path, wanted[i].sha256, wanted[i].reissue_of != 0};
+                                      wanted[i].iso_path, wanted[i].sha256,
+                                      wanted[i].reissue_of != 0 || wanted[i].renewal_of != 0};
     }
     pki_ca_free(ca);
     build_unlock(a, conn);

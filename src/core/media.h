@@ -22,7 +22,7 @@ typedef struct media_built {
     const char *institution;  /* code */
     const char *iso;          /* path */
     const char *sha256;
-    bool reissue;
+    bool reissue; /* a reissue of a damaged media or a renewal (a new certificate) */
 } media_built;
 
 /* How far a build has got (report, before each media and at the end) and whether to stop

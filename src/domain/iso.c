@@ -299,6 +299,107 @@ static NSDB_MUST_CHECK nsdb_err iso_add_extra(IsoImage *image, const iso_extra_f
     return NSDB_OK;
 }
 
+/* ---- what the image holds: sizes and names that differ only in case ---------------------- */
+
+/* name folded as Windows compares Joliet names, for the letters our media can hold: ASCII and
+ * full-width Latin (U+FF41–FF5A, EF BD 81–9A in UTF-8) to upper case. */
+static char *iso_name_fold(const char *name)
+{
+    size_t n = strlen(name);
+    char *out = malloc(n + 1);
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i <= n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        out[i] = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+        if (c == 0xEF && i + 2 < n && (unsigned char)name[i + 1] == 0xBD &&
+            (unsigned char)name[i + 2] >= 0x81 && (unsigned char)name[i + 2] <= 0x9A) {
+            /* ａ (EF BD 81) … ｚ (EF BD 9A) → Ａ (EF BC A1) … Ｚ (EF BC BA) */
+            out[i] = (char)0xEF;
+            out[i + 1] = (char)0xBC;
+            out[i + 2] = (char)((unsigned char)name[i + 2] + 0x20);
+            i += 2;
+        }
+    }
+    return out;
+}
+
+typedef struct iso_child {
+    char *folded;
+    const char *name;
+} iso_child;
+
+static int iso_child_cmp(const void *a, const void *b)
+{
+    const iso_child *x = a, *y = b;
+    int c = strcmp(x->folded, y->folded);
+    return c != 0 ? c : strcmp(x->name, y->name);
+}
+
+static void iso_path_join(char out[ISO_CHECK_PATH_MAX], const char *dir, const char *name)
+{
+    snprintf(out, ISO_CHECK_PATH_MAX, "%s/%s", dir, name);
+}
+
+/* Sizes and case clashes under dir, whose path on the media is path ("" for the root). */
+static NSDB_MUST_CHECK nsdb_err iso_content_walk(IsoDir *dir, const char *path, int depth,
+                                                 iso_content *out)
+{
+    int count = iso_dir_get_children_count(dir);
+    if (count <= 0)
+        return NSDB_OK;
+    iso_child *children = calloc((size_t)count, sizeof *children);
+    IsoDirIter *iter = NULL;
+    if (children == NULL || iso_dir_get_children(dir, &iter) != 1) {
+        free(children);
+        return NSDB_ERR_NOMEM;
+    }
+    nsdb_err err = NSDB_OK;
+    size_t n = 0;
+    IsoNode *node = NULL;
+    while (err == NSDB_OK && n < (size_t)count && iso_dir_iter_next(iter, &node) == 1) {
+        const char *name = iso_node_get_name(node);
+        children[n].name = name;
+        children[n].folded = iso_name_fold(name);
+        if (children[n++].folded == NULL) {
+            err = NSDB_ERR_NOMEM;
+            break;
+        }
+        if (ISO_NODE_IS_FILE(node)) {
+            out->file_bytes += (int64_t)iso_file_get_size((IsoFile *)node);
+        } else if (ISO_NODE_IS_DIR(node) && depth < ISO_MAX_DEPTH) {
+            char child[ISO_CHECK_PATH_MAX];
+            iso_path_join(child, path, name);
+            err = iso_content_walk((IsoDir *)node, child, depth + 1, out);
+        }
+    }
+    iso_dir_iter_free(iter);
+    if (err == NSDB_OK)
+        qsort(children, n, sizeof *children, iso_child_cmp);
+    for (size_t i = 1; err == NSDB_OK && i < n && out->clash_first[0] == '\0'; i++)
+        if (strcmp(children[i - 1].folded, children[i].folded) == 0) {
+            iso_path_join(out->clash_first, path, children[i - 1].name);
+            iso_path_join(out->clash_second, path, children[i].name);
+        }
+    for (size_t i = 0; i < n; i++)
+        free(children[i].folded);
+    free(children);
+    return err;
+}
+
+/* Fills *out from a filled image; NSDB_ERR_EXISTS when two names clash. */
+static NSDB_MUST_CHECK nsdb_err iso_content_of(IsoImage *image, iso_content *out)
+{
+    memset(out, 0, sizeof *out);
+    nsdb_err err = iso_content_walk(iso_image_get_root(image), "", 0, out);
+    if (err == NSDB_OK && out->clash_first[0] != '\0') {
+        fprintf(stderr, "nsdb: iso: %s and %s differ only in case\n", out->clash_first,
+                out->clash_second);
+        err = NSDB_ERR_EXISTS;
+    }
+    return err;
+}
+
 /* ---- writing ------------------------------------------------------------------------------ */
 
 static IsoWriteOpts *iso_write_opts_for(time_t timestamp)
@@ -386,7 +487,15 @@ static NSDB_MUST_CHECK nsdb_err iso_write_image(IsoImage *image, time_t timestam
     iso_write_opts_free(opts);
     if (rc < 0)
         return iso_fail("starting the image", rc);
-    nsdb_err err = iso_drain(src, fd, hash);
+    off_t size = src->get_size(src);
+    nsdb_err err = NSDB_OK;
+    if ((long long)size > ISO_DVD_CAPACITY_BYTES) {
+        fprintf(stderr, "nsdb: iso: the image would be %lld bytes, over a DVD's %lld\n",
+                (long long)size, (long long)ISO_DVD_CAPACITY_BYTES);
+        err = NSDB_ERR_TOO_LARGE;
+    }
+    if (err == NSDB_OK)
+        err = iso_drain(src, fd, hash);
     if (err != NSDB_OK)
         src->cancel(src);
     src->free_data(src); /* joins the writer thread */
@@ -447,6 +556,9 @@ static NSDB_MUST_CHECK nsdb_err iso_build_locked(const char *output_path, const 
     if (rc < 0)
         return iso_fail("creating the image", rc);
     nsdb_err err = iso_image_fill(image, template_dir, extra, extra_count);
+    iso_content content;
+    if (err == NSDB_OK)
+        err = iso_content_of(image, &content);
 
     char tmp[PATH_MAX];
     int fd = -1;
@@ -507,4 +619,26 @@ nsdb_err iso_build(const char *output_path, const char *volume_id, const char *t
 {
     return iso_build_at(output_path, volume_id, template_dir, extra, extra_count, time(NULL),
                         sha256_hex_out);
+}
+
+nsdb_err iso_check(const char *template_dir, const iso_extra_file *extra, size_t extra_count,
+                   iso_content *out)
+{
+    memset(out, 0, sizeof *out);
+    if (extra == NULL && extra_count > 0)
+        return NSDB_ERR_INVALID;
+    pthread_once(&iso_init_once, iso_library_init);
+    if (iso_init_status < 0)
+        return iso_fail("initialising libisofs", iso_init_status);
+    pthread_mutex_lock(&iso_build_lock);
+    IsoImage *image = NULL;
+    int rc = iso_image_new("CHECK", &image);
+    nsdb_err err = rc < 0 ? iso_fail("creating the image", rc)
+                          : iso_image_fill(image, template_dir, extra, extra_count);
+    if (err == NSDB_OK)
+        err = iso_content_of(image, out);
+    if (image != NULL)
+        iso_image_unref(image);
+    pthread_mutex_unlock(&iso_build_lock);
+    return err;
 }

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -556,4 +557,103 @@ void pki_passphrase_generate(char out[PKI_PASSPHRASE_LEN + 1])
     for (size_t i = 0; i < PKI_PASSPHRASE_LEN; i++)
         out[i] = IDS_ALPHABET[randombytes_uniform(IDS_ALPHABET_SIZE)];
     out[PKI_PASSPHRASE_LEN] = '\0';
+}
+
+/* ---- the CRL ------------------------------------------------------------------------------ */
+
+static bool pki_serial_hex_valid(const char *s)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+    return n > 0 && n <= PKI_SERIAL_HEX_MAX && strspn(s, "0123456789ABCDEFabcdef") == n;
+}
+
+static X509_REVOKED *pki_revoked_entry(const pki_revoked *r)
+{
+    X509_REVOKED *entry = X509_REVOKED_new();
+    BIGNUM *bn = NULL;
+    ASN1_INTEGER *serial = NULL;
+    ASN1_TIME *when = ASN1_TIME_set(NULL, (time_t)r->revoked_at);
+    ASN1_ENUMERATED *reason = ASN1_ENUMERATED_new();
+    bool ok = entry != NULL && when != NULL && reason != NULL &&
+              BN_hex2bn(&bn, r->serial_hex) > 0 &&
+              (serial = BN_to_ASN1_INTEGER(bn, NULL)) != NULL &&
+              X509_REVOKED_set_serialNumber(entry, serial) == 1 &&
+              X509_REVOKED_set_revocationDate(entry, when) == 1 &&
+              ASN1_ENUMERATED_set(reason, (long)r->reason) == 1 &&
+              X509_REVOKED_add1_ext_i2d(entry, NID_crl_reason, reason, 0, 0) == 1;
+    ASN1_ENUMERATED_free(reason);
+    ASN1_TIME_free(when);
+    ASN1_INTEGER_free(serial);
+    BN_free(bn);
+    if (!ok) {
+        X509_REVOKED_free(entry);
+        return NULL;
+    }
+    return entry;
+}
+
+/* thisUpdate, nextUpdate, the CRL number and the authority key identifier. */
+static bool pki_crl_header(const pki_ca *ca, X509_CRL *crl, int64_t crl_number, int64_t now)
+{
+    ASN1_TIME *this_update = ASN1_TIME_set(NULL, (time_t)now);
+    ASN1_TIME *next_update = ASN1_TIME_adj(NULL, (time_t)now, PKI_CRL_VALID_DAYS, 0);
+    ASN1_INTEGER *number = ASN1_INTEGER_new();
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, ca->cert, NULL, NULL, crl, 0);
+    X509_EXTENSION *aki = X509V3_EXT_nconf_nid(NULL, &ctx, NID_authority_key_identifier,
+                                               "keyid:always");
+    bool ok = this_update != NULL && next_update != NULL && number != NULL && aki != NULL &&
+              X509_CRL_set_version(crl, X509_CRL_VERSION_2) == 1 &&
+              X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert)) == 1 &&
+              X509_CRL_set1_lastUpdate(crl, this_update) == 1 &&
+              X509_CRL_set1_nextUpdate(crl, next_update) == 1 &&
+              ASN1_INTEGER_set_int64(number, crl_number) == 1 &&
+              X509_CRL_add1_ext_i2d(crl, NID_crl_number, number, 0, 0) == 1 &&
+              X509_CRL_add_ext(crl, aki, -1) == 1;
+    X509_EXTENSION_free(aki);
+    ASN1_INTEGER_free(number);
+    ASN1_TIME_free(next_update);
+    ASN1_TIME_free(this_update);
+    return ok;
+}
+
+static NSDB_MUST_CHECK nsdb_err pki_crl_encode(X509_CRL *crl, bool pem, strbuf *out)
+{
+    if (pem) {
+        BIO *bio = BIO_new(BIO_s_mem());
+        nsdb_err err = bio != NULL && PEM_write_bio_X509_CRL(bio, crl) == 1
+                           ? pki_pem_to_strbuf(bio, out)
+                           : NSDB_ERR_CRYPTO;
+        BIO_free(bio);
+        return err;
+    }
+    unsigned char *der = NULL;
+    int len = i2d_X509_CRL(crl, &der);
+    if (len <= 0)
+        return NSDB_ERR_CRYPTO;
+    strbuf_append(out, (const char *)der, (size_t)len);
+    OPENSSL_free(der);
+    return NSDB_OK;
+}
+
+nsdb_err pki_crl(const pki_ca *ca, const pki_revoked *revoked, size_t n, int64_t crl_number,
+                 int64_t now, bool pem, strbuf *out)
+{
+    if (crl_number < 1 || (revoked == NULL && n > 0))
+        return NSDB_ERR_INVALID;
+    for (size_t i = 0; i < n; i++)
+        if (!pki_serial_hex_valid(revoked[i].serial_hex))
+            return NSDB_ERR_INVALID;
+    X509_CRL *crl = X509_CRL_new();
+    bool ok = crl != NULL && pki_crl_header(ca, crl, crl_number, now);
+    for (size_t i = 0; ok && i < n; i++) {
+        X509_REVOKED *entry = pki_revoked_entry(&revoked[i]);
+        ok = entry != NULL && X509_CRL_add0_revoked(crl, entry) == 1;
+        if (!ok)
+            X509_REVOKED_free(entry);
+    }
+    ok = ok && X509_CRL_sort(crl) == 1 && X509_CRL_sign(crl, ca->key, EVP_sha256()) > 0;
+    nsdb_err err = ok ? pki_crl_encode(crl, pem, out) : NSDB_ERR_CRYPTO;
+    X509_CRL_free(crl);
+    return err == NSDB_OK ? NSDB_OK : pki_fail("making the CRL");
 }

@@ -11,6 +11,9 @@
 #ifndef NSDB_PKI_H
 #define NSDB_PKI_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "util/err.h"
 #include "util/str.h"
 
@@ -45,6 +48,32 @@ NSDB_MUST_CHECK nsdb_err pki_client_p12(const pki_ca *ca, const char *institutio
                                         const char *institution_name, const char *passphrase,
                                         strbuf *p12_out,
                                         char serial_hex_out[PKI_SERIAL_HEX_MAX + 1]);
+
+/* ---- certificate revocation list (RFC 5280 §5) ---- */
+
+/* The reasons nsdb revokes for (CRLReason values). */
+typedef enum pki_revocation_reason {
+    PKI_REVOKED_KEY_COMPROMISE = 1,
+    PKI_REVOKED_SUPERSEDED = 4,
+    PKI_REVOKED_CESSATION_OF_OPERATION = 5,
+} pki_revocation_reason;
+
+typedef struct pki_revoked {
+    const char *serial_hex; /* as pki_client_p12 wrote it: 1–PKI_SERIAL_HEX_MAX hex digits */
+    int64_t revoked_at;     /* Unix seconds */
+    pki_revocation_reason reason;
+} pki_revoked;
+
+/* How long a CRL is good for: nextUpdate = thisUpdate + this. */
+#define PKI_CRL_VALID_DAYS 30
+
+/* Appends to out a v2 CRL signed by the CA (SHA-256): issuer = the CA's subject, thisUpdate =
+ * now, nextUpdate = now + PKI_CRL_VALID_DAYS, the CRL number crl_number (callers keep it
+ * increasing), the authority key identifier of the CA, and one entry per revoked certificate
+ * with its revocation date and reason. PEM when pem, else DER. NSDB_ERR_INVALID for a bad
+ * serial or a crl_number below 1; NSDB_ERR_CRYPTO when OpenSSL fails. */
+NSDB_MUST_CHECK nsdb_err pki_crl(const pki_ca *ca, const pki_revoked *revoked, size_t n,
+                                 int64_t crl_number, int64_t now, bool pem, strbuf *out);
 
 /* Writes PKI_PASSPHRASE_LEN uniformly random IDS_ALPHABET symbols, NUL-terminated. */
 void pki_passphrase_generate(char out[PKI_PASSPHRASE_LEN + 1]);

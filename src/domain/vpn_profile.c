@@ -74,7 +74,7 @@ nsdb_err vpn_profile_render(const char *institution_code, const char *institutio
     strbuf_printf(out, "# 難病・小慢DB VPN 接続設定（医療機関 %s ", institution_code);
     put_quoted(out, a, institution_name);
     strbuf_puts(out, "）\n"
-                     "# VPN クライアントソフトウェアに vpn/client.p12 を読み込み、\n"
+                     "# VPN クライアントソフトウェアに 証明書/client.p12 を読み込み、\n"
                      "# 自治体から届く「証明書のパスフレーズ」を入力してください。\n"
                      "client\ndev tun\nproto udp\n");
     strbuf_printf(out, "remote %s\n", remote);

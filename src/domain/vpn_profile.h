@@ -1,5 +1,5 @@
 /*
- * vpn_profile.h — the OpenVPN client profile on each media (vpn/nsdb-vpn.ovpn, SPEC §6). The
+ * vpn_profile.h — the OpenVPN client profile on each media (証明書/nsdb-vpn.ovpn, SPEC §6). The
  * profile is a configuration file read line by line, where a line break in a value would start
  * a directive of its own: the institution's name, the only text from users in it, goes into a
  * comment, double-quoted with \ and " escaped and every character text_chars.h forbids (line

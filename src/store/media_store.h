@@ -72,6 +72,7 @@ typedef struct store_media {
     const char *forwarded_on;
     const char *damage_note;
     const char *reissue_cycle_id;
+    int64_t renewal_of; /* a renewal media (core/certificates.h): the media it renews; else 0 */
 } store_media;
 
 /* What a cycle must build: (municipality, institution) pairs registered in it without a first

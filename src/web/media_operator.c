@@ -16,6 +16,7 @@
 #include "domain/cycle_chart.h"
 #include "domain/holiday.h"
 #include "store/media_store.h"
+#include "web/ca.h"
 #include "web/cycle_view.h"
 #include "core/shipping_desk.h"
 #include "web/confirm.h"
@@ -213,6 +214,7 @@ void web_media_board_render(web_ctx *ctx, const char *cycle, const web_ship_refu
     json_object_set_new(data, "can_act", json_boolean(ctx->user->role == USER_ROLE_OPERATOR));
     json_object_set_new(data, "rows", list);
     json_object_set_new(data, "packages", packages);
+    json_object_set_new(data, "renewals", web_ca_renewals_json(ctx)); /* web/ca.c */
     json_object_set_new(data, "cycle", json_string(cycle ? cycle : ""));
     json_object_set_new(data, "cycle_window", cycle_json(&c));
     if (refused != NULL)

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "util/log.h"
+#include "web/ca.h"
 #include "web/confirm.h"
 #include "web/media_board.h"
 #include "web/media_files.h"
@@ -124,6 +125,8 @@ static const route ROUTES[] = {
     {"GET", "/operator/mail", web_mail_desk, ROLE_OPERATOR, 0, NULL},
     {"GET", "/operator/mail/{}/resend", web_mail_resend_form, ROLE_OPERATOR, 0, NULL},
     {"POST", "/operator/mail/{}/resend", web_mail_resend, ROLE_OPERATOR, ROUTE_CSRF, NULL},
+    {"GET", "/operator/ca.crl", web_ca_crl, ROLE_OPERATOR, 0, NULL},
+    {"GET", "/operator/ca.crl.pem", web_ca_crl_pem, ROLE_OPERATOR, 0, NULL},
     {"GET", "/registrations", web_registrations, ROLE_OPERATOR | ROLE_MHLW, 0, NULL},
     {"GET", "/registrations.csv", web_registrations_csv, ROLE_OPERATOR | ROLE_MHLW, 0, NULL},
     {"GET", "/api/v1/registrations", web_registrations_api, 0, ROUTE_PUBLIC, NULL},

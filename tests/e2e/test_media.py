@@ -648,7 +648,7 @@ class MediaBuildTests(MediaHelpers):
     def test_images_have_the_volume_id_joliet_rock_ridge_and_the_contents(self):
         cycle, out, _, users = self.built()
         template = self.template_dir()
-        expected_files = set(self.TEMPLATE) | {"vpn/client.p12", "vpn/nsdb-vpn.ovpn",
+        expected_files = set(self.TEMPLATE) | {"証明書/client.p12", "証明書/nsdb-vpn.ovpn",
                                                "ユーザID一覧/ユーザID一覧.csv",
                                                "ユーザID一覧/ユーザID一覧.pdf"}
         for b in out:
@@ -672,11 +672,11 @@ class MediaBuildTests(MediaHelpers):
                     with open(os.path.join(template, rel), "rb") as f:
                         self.assertEqual(rock_ridge_read(img, "/" + rel), f.read(), rel)
                 # the VPN profile names the PKCS#12 next to it
-                ovpn = rock_ridge_read(img, "/vpn/nsdb-vpn.ovpn").decode("utf-8")
+                ovpn = rock_ridge_read(img, "/証明書/nsdb-vpn.ovpn").decode("utf-8")
                 self.assertRegex(ovpn, r"(?m)^pkcs12 client\.p12$")
                 self.assertRegex(ovpn, r"(?m)^client$")
                 self.assertIn(b["institution"], ovpn)
-                p12 = rock_ridge_read(img, "/vpn/client.p12")
+                p12 = rock_ridge_read(img, "/証明書/client.p12")
                 self.assertGreater(len(p12), 500)
                 self.assertEqual(p12[0], 0x30, "the PKCS#12 is not DER")
                 # the user-ID list: this institution's users only
@@ -726,7 +726,7 @@ class MediaBuildTests(MediaHelpers):
                 self.assertRegex(passphrase, PASSPHRASE)
                 p12_path = os.path.join(work, "%d.p12" % b["media_id"])
                 with open(p12_path, "wb") as f:
-                    f.write(rock_ridge_read(b["iso"], "/vpn/client.p12"))
+                    f.write(rock_ridge_read(b["iso"], "/証明書/client.p12"))
                 cert = os.path.join(work, "%d.pem" % b["media_id"])
                 run(["openssl", "pkcs12", "-in", p12_path, "-passin", "pass:" + passphrase,
                      "-nokeys", "-clcerts", "-out", cert])
@@ -1348,7 +1348,7 @@ class MediaBuildFailureTests(MediaHelpers):
         self.set_institution_name(bad_code, "訂正病院")
         out = self.media_build(cycle)
         self.assertEqual([b["institution"] for b in out], [bad_code])
-        ovpn = rock_ridge_read(out[0]["iso"], "/vpn/nsdb-vpn.ovpn").decode("utf-8")
+        ovpn = rock_ridge_read(out[0]["iso"], "/証明書/nsdb-vpn.ovpn").decode("utf-8")
         self.assertIn('（医療機関 %s "訂正病院"）' % bad_code, ovpn)
 
 
