@@ -153,6 +153,26 @@ static json_t *board_packages(web_ctx *ctx, const char *cycle)
     return list;
 }
 
+/* The 追加分 per municipality: listed in the cycle's packages, due at its next packing; NULL
+   when they cannot be read. */
+static json_t *board_supplements(web_ctx *ctx, const char *cycle)
+{
+    store_supplement_count *rows = NULL;
+    size_t n = 0;
+    if (cycle == NULL)
+        return json_array();
+    if (store_supplement_counts(web_db(ctx), ctx->req->arena, cycle, &rows, &n) != NSDB_OK)
+        return NULL;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:I, s:I}", "code",
+                                              rows[i].municipality_code, "name",
+                                              rows[i].municipality_name, "listed",
+                                              (json_int_t)rows[i].listed, "due",
+                                              (json_int_t)rows[i].due));
+    return list;
+}
+
 void web_media_board(web_ctx *ctx)
 {
     const char *cycle = http_query(ctx->req, "cycle");
@@ -180,7 +200,10 @@ void web_media_board(web_ctx *ctx)
                                               "name", rows[i].municipality_name, "counts", counts));
     }
     json_t *packages = board_packages(ctx, cycle);
-    if (packages == NULL) {
+    json_t *supplements = board_supplements(ctx, cycle);
+    if (packages == NULL || supplements == NULL) {
+        json_decref(packages);
+        json_decref(supplements);
         json_decref(list);
         page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
         return;
@@ -189,6 +212,7 @@ void web_media_board(web_ctx *ctx)
     json_object_set_new(data, "can_act", json_boolean(ctx->user->role == USER_ROLE_OPERATOR));
     json_object_set_new(data, "rows", list);
     json_object_set_new(data, "packages", packages);
+    json_object_set_new(data, "supplements", supplements);
     json_object_set_new(data, "cycle", json_string(cycle ? cycle : ""));
     json_object_set_new(data, "cycle_window", cycle_json(&c));
     const char *done = http_query(ctx->req, "done");
