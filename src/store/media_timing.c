@@ -83,14 +83,15 @@ nsdb_err store_supplement_due(db *conn, arena *a, const char *cycle_id,
 nsdb_err store_package_listing_main(db *conn, int64_t package_id)
 {
     STORE_ASSERT_WRITE(conn);
-    return db_exec(conn, NULL,
-                   "INSERT INTO package_listings (user_pk, package_id, supplement) "
-                   "SELECT DISTINCT u.id, d.package_id, 0 FROM media d JOIN users u "
-                   "ON u.municipality_id = d.municipality_id AND u.institution_id = d.institution_id "
-                   "WHERE d.package_id = $1 AND u.role IN ('doctor', 'inst_manager') "
-                   "AND NOT EXISTS (SELECT 1 FROM package_listings l "
-                   "WHERE l.user_pk = u.id AND l.package_id = d.package_id)",
-                   "i", package_id);
+    return db_exec(
+        conn, NULL,
+        "INSERT INTO package_listings (user_pk, package_id, supplement) "
+        "SELECT DISTINCT u.id, d.package_id, 0 FROM media d JOIN users u "
+        "ON u.municipality_id = d.municipality_id AND u.institution_id = d.institution_id "
+        "WHERE d.package_id = $1 AND u.role IN ('doctor', 'inst_manager') "
+        "AND NOT EXISTS (SELECT 1 FROM package_listings l "
+        "WHERE l.user_pk = u.id AND l.package_id = d.package_id)",
+        "i", package_id);
 }
 
 nsdb_err store_package_listing_supplement(db *conn, int64_t package_id, int64_t user_pk)
@@ -132,12 +133,13 @@ nsdb_err store_supplement_counts(db *conn, arena *a, const char *cycle_id,
     if (e != NSDB_OK)
         return e;
     db_stmt *st = NULL;
-    e = db_query(conn, &st,
-                 "SELECT m.code, m.name, COUNT(*) FROM package_listings l "
-                 "JOIN packages p ON p.id = l.package_id "
-                 "JOIN municipalities m ON m.id = p.municipality_id "
-                 "WHERE l.supplement = 1 AND p.cycle_id = $1 GROUP BY m.code, m.name ORDER BY m.code",
-                 "t", cycle_id);
+    e = db_query(
+        conn, &st,
+        "SELECT m.code, m.name, COUNT(*) FROM package_listings l "
+        "JOIN packages p ON p.id = l.package_id "
+        "JOIN municipalities m ON m.id = p.municipality_id "
+        "WHERE l.supplement = 1 AND p.cycle_id = $1 GROUP BY m.code, m.name ORDER BY m.code",
+        "t", cycle_id);
     if (e != NSDB_OK)
         return e;
     store_supplement_count *rows = arena_calloc(a, cap, sizeof *rows);

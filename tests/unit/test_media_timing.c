@@ -72,8 +72,18 @@ static const char *register_doctor(struct fixture *f, const char *inst_code, con
 {
     core_ctx staff = f->cli;
     staff.who.municipality_pk = municipality_pk(f);
-    registration_input in = {inst_code, "時機病院", "104-0045", "東京都中央区築地1-1-1",
-                             "03-1234-5678", "doctor", name, kana, "nanbyo", number, NULL, NULL,
+    registration_input in = {inst_code,
+                             "時機病院",
+                             "104-0045",
+                             "東京都中央区築地1-1-1",
+                             "03-1234-5678",
+                             "doctor",
+                             name,
+                             kana,
+                             "nanbyo",
+                             number,
+                             NULL,
+                             NULL,
                              field_search_key(f->arena, name, kana)};
     accounts_issued issued;
     nsdb_problem pb = {0};
@@ -113,8 +123,7 @@ static int64_t counted_listed(struct fixture *f, const char *cycle_id, int64_t *
 {
     store_supplement_count *rows = NULL;
     size_t n = 0;
-    assert_int_equal(store_supplement_counts(f->cli.conn, f->arena, cycle_id, &rows, &n),
-                     NSDB_OK);
+    assert_int_equal(store_supplement_counts(f->cli.conn, f->arena, cycle_id, &rows, &n), NSDB_OK);
     for (size_t i = 0; i < n; i++)
         if (strcmp(rows[i].municipality_code, "131024") == 0) {
             *due_out = rows[i].due;
