@@ -4,6 +4,7 @@
 #include "core/registration.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "domain/cycle.h"
@@ -63,17 +64,62 @@ nsdb_err registration_cycle(db *conn, int64_t now, cycle_window *out)
     return e;
 }
 
+/* same: the municipality's doctor at the institution under the same name and 指定医番号, of
+   another category than the input's (issue 12, item 6). Registered again for the other category,
+   the account becomes 両方 instead of a second account (*merged, out naming it); when it already
+   holds the input's category (両方), the registration is a duplicate. */
+static NSDB_MUST_CHECK nsdb_err doctor_again(core_ctx *c, arena *ar, const registration_input *in,
+                                             const store_user *same, accounts_issued *out,
+                                             bool *merged, nsdb_problem *pb)
+{
+    user_category had = 0, adds = 0;
+    if (!category_from_key(same->category, &had) || !category_from_key(in->category, &adds))
+        return NSDB_ERR_INVALID;
+    user_category now_is = category_union(had, adds);
+    if (now_is == had)
+        return problem_set(pb, NSDB_ERR_INVALID, "name",
+                           arena_printf(ar,
+                                        "%s（%s）は同じ医療機関・同じ区分で既に登録されています"
+                                        "（ユーザID %s、指定医番号 %s、%s）。",
+                                        in->name, in->name_kana, same->user_id,
+                                        in->doctor_number, category_label(had)));
+    nsdb_err e = store_user_set_category(c->conn, same->pk, category_key(now_is), c->who.now);
+    if (e != NSDB_OK)
+        return e;
+    memset(out, 0, sizeof *out);
+    out->pk = same->pk;
+    snprintf(out->user_id, sizeof out->user_id, "%s", same->user_id);
+    *merged = true;
+    return core_audit(c, "user_update", same->user_id, "ok",
+                      arena_printf(ar, "category %s -> %s (registered again)", category_key(had),
+                                   category_key(now_is)));
+}
+
 nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input *in,
-                               int64_t batch_id, accounts_issued *out, const char **warning_out,
-                               nsdb_problem *pb)
+                               int64_t batch_id, accounts_issued *out, bool *merged,
+                               const char **warning_out, nsdb_problem *pb)
 {
     db *conn = c->conn;
+    *merged = false;
     int64_t inst_pk = 0;
     nsdb_err e = institution_for(conn, ar, in, c->who.now, &inst_pk, warning_out);
     if (e != NSDB_OK)
         return e;
+    user_role role; /* the validators admit only doctor and inst_manager */
+    if (!user_role_from_key(in->user_type, &role) || (role_bit(role) & ROLES_INSTITUTION) == 0)
+        return NSDB_ERR_INVALID;
+    /* a doctor is also found by 指定医番号 (another category, maybe: then 両方); a doctor at
+       another institution too has an account there */
+    bool numbered = role == USER_ROLE_DOCTOR && in->doctor_number != NULL &&
+                    *in->doctor_number != '\0';
     store_user *dup = NULL;
-    e = store_user_find_duplicate(conn, ar, inst_pk, in->search_key, in->category, &dup);
+    e = store_user_find_duplicate(conn, ar, inst_pk, in->search_key, in->category, role,
+                                  numbered ? in->doctor_number : NULL, &dup);
+    if (e == NSDB_OK && strcmp(dup->category, in->category) != 0) {
+        if (dup->municipality_pk == c->who.municipality_pk)
+            return doctor_again(c, ar, in, dup, out, merged, pb);
+        e = NSDB_ERR_NOT_FOUND; /* another municipality's account of another category */
+    }
     /* another municipality's user is not named: neither its ID nor its spelling */
     if (e == NSDB_OK && dup->municipality_pk != c->who.municipality_pk)
         return problem_set(pb, NSDB_ERR_INVALID, "name",
@@ -90,9 +136,6 @@ nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input 
                                         in->name, in->name_kana, dup->user_id));
     if (e != NSDB_ERR_NOT_FOUND)
         return e;
-    user_role role; /* the validators admit only doctor and inst_manager */
-    if (!user_role_from_key(in->user_type, &role) || (role_bit(role) & ROLES_INSTITUTION) == 0)
-        return NSDB_ERR_INVALID;
     store_user_new u = {.role = role,
                         .name = in->name,
                         .name_kana = in->name_kana,
@@ -128,15 +171,16 @@ nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input 
 }
 
 nsdb_err core_register_one(core_ctx *c, const registration_input *in, accounts_issued *out,
-                           nsdb_problem *pb)
+                           bool *merged, nsdb_problem *pb)
 {
+    *merged = false;
     if (c->who.municipality_pk == 0)
         return problem_set(pb, NSDB_ERR_FORBIDDEN, NULL, NULL);
     nsdb_problem refusal = {0};
     const char *warning = NULL;
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
-        e = registration_register(c, c->arena, in, 0, out, &warning, &refusal);
+        e = registration_register(c, c->arena, in, 0, out, merged, &warning, &refusal);
     e = core_end(c, e);
     if (e != NSDB_OK)
         return problem_set(pb, e, refusal.field, refusal.message);
@@ -174,9 +218,25 @@ static void master_warning_add(master_warnings *mw, const inst_import *imp,
                   file, *file ? "」" : "", r->record, warning);
 }
 
-/* The warnings of the files, then those of the master, as kept with the batch. */
+/* One line for a row that made an existing doctor 両方 (issue 12, item 6). */
+static void merge_line(strbuf *b, const inst_import *imp, const inst_import_row *r,
+                       const char *user_id)
+{
+    const char *file = r->file < imp->file_count ? imp->files[r->file] : "";
+    if (b->len > 0)
+        strbuf_putc(b, '\n');
+    if (*file != '\0')
+        strbuf_printf(b, "「%s」の", file);
+    strbuf_printf(b,
+                  "%u行目：%s（指定医番号 %s）は登録済みの指定医（ユーザID %s）と同じ方のため、"
+                  "新しいアカウントは作らず、区分を「両方」にしました。",
+                  r->record, r->name, r->doctor_number, user_id);
+}
+
+/* The warnings of the files, then those of the master, then the rows that made a doctor 両方,
+   as kept with the batch. */
 static const char *master_warnings_join(arena *a, const char *file_warnings,
-                                        const master_warnings *mw)
+                                        const master_warnings *mw, const strbuf *merges)
 {
     const char *more =
         mw->rows_omitted == 0
@@ -185,16 +245,20 @@ static const char *master_warnings_join(arena *a, const char *file_warnings,
                            "\nほかにも医療機関マスタと医療機関名または所在地が異なる行が%zu行"
                            "あります（マスタは変更していません）。",
                            mw->rows_omitted);
-    return arena_printf(a, "%s%s%s%s", file_warnings ? file_warnings : "",
-                        file_warnings && *file_warnings ? "\n" : "", mw->text.data, more);
+    const char *master = mw->text.data ? mw->text.data : "";
+    const char *merged = merges->data ? merges->data : "";
+    const char *text = arena_printf(a, "%s%s%s%s", file_warnings ? file_warnings : "",
+                                    file_warnings && *file_warnings && *master ? "\n" : "",
+                                    master, more);
+    return arena_printf(a, "%s%s%s", text, *text && *merged ? "\n" : "", merged);
 }
 
 /* Registers one row on the import's transaction; a refusal becomes a conflict, a difference from
    the institution master a warning. */
 static NSDB_MUST_CHECK nsdb_err import_row(core_ctx *c, int64_t batch, const inst_import *imp,
                                            const inst_import_row *r, accounts_issued *issued,
-                                           registration_conflict *conflict, bool *refused,
-                                           master_warnings *mw)
+                                           bool *merged, registration_conflict *conflict,
+                                           bool *refused, master_warnings *mw)
 {
     registration_input in = {r->inst_code, r->inst_name, r->inst_postal, r->inst_address,
                              r->inst_phone, r->user_type, r->name, r->name_kana, r->category,
@@ -203,7 +267,8 @@ static NSDB_MUST_CHECK nsdb_err import_row(core_ctx *c, int64_t batch, const ins
     /* a scratch arena per row keeps a 100,000-row import in bounded memory */
     arena *row_arena = arena_new();
     const char *warning = NULL;
-    nsdb_err e = registration_register(c, row_arena, &in, batch, issued, &warning, &refusal);
+    nsdb_err e =
+        registration_register(c, row_arena, &in, batch, issued, merged, &warning, &refusal);
     *refused = e == NSDB_ERR_INVALID && refusal.message != NULL;
     if (*refused) {
         conflict->row = r;
@@ -238,15 +303,22 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *f
     size_t n_conflicts = 0;
     int64_t grams_from = 0, grams_to = 0; /* users whose name index is still to be added */
     master_warnings mw = {.count = 0, .rows_omitted = 0, .text = STRBUF_INIT};
+    strbuf merges = STRBUF_INIT; /* rows that made an account 両方 */
+    size_t n_merges = 0;
     for (size_t i = 0; e == NSDB_OK && i < imp->row_count; i++) {
         accounts_issued issued;
         registration_conflict conflict;
-        bool refused = false;
-        e = import_row(c, batch, imp, &imp->rows[i], &issued, &conflict, &refused, &mw);
+        bool refused = false, merged = false;
+        e = import_row(c, batch, imp, &imp->rows[i], &issued, &merged, &conflict, &refused, &mw);
+        if (e == NSDB_OK && merged && n_merges++ < REGISTRATION_MAX_CONFLICTS)
+            merge_line(&merges, imp, &imp->rows[i], issued.user_id);
         if (e == NSDB_OK) {
-            grams_from = grams_from ? grams_from : issued.pk;
-            grams_to = issued.pk;
-            if (i + 1 == imp->row_count || (i + 1) % IMPORT_GRAMS_CHUNK == 0) {
+            if (!merged) {
+                grams_from = grams_from ? grams_from : issued.pk;
+                grams_to = issued.pk;
+            }
+            if (grams_from != 0 &&
+                (i + 1 == imp->row_count || (i + 1) % IMPORT_GRAMS_CHUNK == 0)) {
                 e = store_user_grams_add_batch(c->conn, c->who.municipality_pk, batch,
                                                grams_from, grams_to);
                 grams_from = 0;
@@ -262,10 +334,12 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *f
     }
     if (e == NSDB_OK && n_conflicts > 0)
         e = NSDB_ERR_INVALID;
-    if (e == NSDB_OK && mw.count > 0)
+    if (e == NSDB_OK && (mw.count > 0 || n_merges > 0)) /* said on the result page */
         e = store_import_batch_warnings_set(c->conn, batch,
-                                            master_warnings_join(c->arena, warnings, &mw));
+                                            master_warnings_join(c->arena, warnings, &mw,
+                                                                 &merges));
     strbuf_free(&mw.text);
+    strbuf_free(&merges);
     if (e == NSDB_OK)
         e = core_audit(c, "inst_users_import", core_target_id(c, "batch", batch), "ok",
                        arena_printf(c->arena, "%zu rows", imp->row_count));

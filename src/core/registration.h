@@ -31,17 +31,20 @@ typedef struct registration_input {
    registered at the master's institution, the master is kept, and *warning_out (in ar; NULL
    otherwise) names both values; an individual registration keeps it with the registration
    (store_registration_warning), an import is to keep it with its batch. NSDB_ERR_INVALID with
-   *pb naming the field ("name"; message in ar) when the person is already registered. */
+   *pb naming the field ("name"; message in ar) when the person is already registered.
+   A doctor whose 指定医番号 the municipality registered at the same institution for the other
+   category under the same name is not registered again: that account becomes 両方 (audited), out
+   names it (no password) and *merged is true; the same category again is refused ("name"). */
 NSDB_MUST_CHECK nsdb_err registration_register(core_ctx *c, arena *ar,
                                                const registration_input *in, int64_t batch_id,
-                                               accounts_issued *out, const char **warning_out,
-                                               nsdb_problem *pb);
+                                               accounts_issued *out, bool *merged,
+                                               const char **warning_out, nsdb_problem *pb);
 
 /* 個別登録 as one operation: registration_register in its own transaction. On a refusal
    pb->field is the form field ("name"). A warning about the institution master is kept with the
-   registration, for the result page. */
+   registration, for the result page. *merged as in registration_register. */
 NSDB_MUST_CHECK nsdb_err core_register_one(core_ctx *c, const registration_input *in,
-                                           accounts_issued *out, nsdb_problem *pb);
+                                           accounts_issued *out, bool *merged, nsdb_problem *pb);
 
 /* A row of an import that the database refused (a person already registered). */
 typedef struct registration_conflict {
@@ -57,7 +60,8 @@ typedef struct registration_conflict {
    warnings (one sentence a line, or NULL) are kept with the batch, followed by one warning per
    institution whose name or address differs from the master (the rows are registered). NSDB_ERR_INVALID with
    *conflicts_out (in c->arena, at most REGISTRATION_MAX_CONFLICTS) when rows clash with what is
-   registered: then nothing is registered. */
+   registered: then nothing is registered. Rows that made a doctor 両方 (registration_register)
+   are named in the batch's warnings. */
 NSDB_MUST_CHECK nsdb_err core_register_import(core_ctx *c, const inst_import *imp,
                                               const char *filenames, const char *warnings,
                                               int64_t *batch_out,

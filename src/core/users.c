@@ -9,8 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain/states.h"
+#include "core/registration.h"
 #include "domain/fields.h"
+#include "domain/states.h"
+#include "store/institutions.h"
+#include "store/registrations.h"
 #include "store/totp.h"
 
 /* The profile rules: municipal users (and admins) need kana, e-mail and category, as the form
@@ -97,7 +100,8 @@ nsdb_err core_user_add(core_ctx *c, const user_add_input *in, accounts_issued *o
                            "医療機関ユーザ（指定医・責任者）は「医療機関ユーザ新規登録」から"
                            "登録してください。");
     bool municipal = (bit & ROLES_MUNI) != 0;
-    user_profile_input raw = {in->name, in->name_kana, in->email, in->department, in->category};
+    user_profile_input raw = {in->name, in->name_kana, in->email, in->department, in->category,
+                              NULL};
     user_profile_input v;
     bool complete = municipal && !in->profile_optional;
     if (!profile_valid(c->arena, complete, complete, &raw, &v, pb))
@@ -144,6 +148,59 @@ nsdb_err core_user_add(core_ctx *c, const user_add_input *in, accounts_issued *o
     return NSDB_OK;
 }
 
+/* "field: old -> new" for each value that changed, "; " between; the audit's detail. */
+static void change_note(core_ctx *c, const char **note, const char *field, const char *was,
+                        const char *is)
+{
+    was = was ? was : "";
+    is = is ? is : "";
+    if (strcmp(was, is) == 0)
+        return;
+    const char *item = arena_printf(c->arena, "%s: %s -> %s", field, was, is);
+    *note = *note ? arena_printf(c->arena, "%s; %s", *note, item) : item;
+}
+
+static const char *profile_changes(core_ctx *c, const store_user *t, const store_user_profile *p)
+{
+    const char *note = NULL;
+    change_note(c, &note, "name", t->name, p->name);
+    change_note(c, &note, "name_kana", t->name_kana, p->name_kana);
+    change_note(c, &note, "email", t->email, p->email);
+    change_note(c, &note, "department", t->department, p->department);
+    change_note(c, &note, "category", t->category, p->category);
+    return note;
+}
+
+/* The new role of a municipal user (the target's own when none is asked); false with *pb when
+   the input is not a municipal role. */
+static bool role_valid(core_ctx *c, const store_user *target, const char *raw, user_role *out,
+                       nsdb_problem *pb)
+{
+    *out = target->role;
+    if (raw == NULL || (role_bit(target->role) & ROLES_MUNI) == 0)
+        return true;
+    const char *key = NULL;
+    if (!core_field(c->arena, FIELD_ROLE, raw, 0, &key, pb))
+        return false;
+    if (user_role_from_key(key, out))
+        return true;
+    problem_set(pb, NSDB_ERR_INVALID, "role", NULL);
+    return false;
+}
+
+/* A muni_admin that stops being one must leave another active admin behind: counted inside the
+   write transaction, so two admins demoting each other at once cannot both pass. */
+static NSDB_MUST_CHECK nsdb_err role_change_allowed(core_ctx *c, const store_user *target,
+                                                    user_role role)
+{
+    if (target->role != USER_ROLE_MUNI_ADMIN || role == USER_ROLE_MUNI_ADMIN ||
+        target->status != ACCOUNT_STATUS_ACTIVE)
+        return NSDB_OK;
+    int64_t admins = 0;
+    nsdb_err e = store_user_count_active_admins(c->conn, target->municipality_pk, &admins);
+    return e != NSDB_OK ? e : admins > 1 ? NSDB_OK : NSDB_ERR_CONFLICT;
+}
+
 nsdb_err core_user_update_profile(core_ctx *c, const store_user *target,
                                   const user_profile_input *in, nsdb_problem *pb)
 {
@@ -154,6 +211,9 @@ nsdb_err core_user_update_profile(core_ctx *c, const store_user *target,
     user_profile_input v;
     if (!profile_valid(c->arena, municipal || (bit & ROLES_INSTITUTION), municipal, in, &v, pb))
         return pb->code;
+    user_role role = target->role;
+    if (!role_valid(c, target, in->role, &role, pb))
+        return pb->code;
     store_user_profile p = {.name = v.name,
                             .name_kana = v.name_kana,
                             .email = v.email,
@@ -161,15 +221,160 @@ nsdb_err core_user_update_profile(core_ctx *c, const store_user *target,
                             .title = target->title,
                             .phone = target->phone,
                             .category = v.category};
+    const char *note = profile_changes(c, target, &p);
+    if (role != target->role)
+        change_note(c, &note, "role", user_role_key(target->role), user_role_key(role));
     nsdb_err e = core_begin(c);
+    if (e == NSDB_OK && role != target->role) {
+        e = role_change_allowed(c, target, role);
+        if (e == NSDB_OK)
+            e = store_user_set_role(c->conn, target->pk, role, c->who.now);
+        if (e == NSDB_OK && target->pk != c->who.user_pk)
+            e = store_session_delete_for_user(c->conn, target->pk, NULL);
+    }
     if (e == NSDB_OK)
         e = store_user_update_profile(c->conn, target->pk, &p,
                                       field_search_key(c->arena, v.name, v.name_kana),
                                       c->who.now);
     if (e == NSDB_OK)
-        e = core_audit(c, "user_update", target->user_id, "ok", NULL);
+        e = core_audit(c, "user_update", target->user_id, "ok", note);
     e = core_end(c, e);
+    if (e == NSDB_ERR_CONFLICT)
+        return problem_set(pb, e, "role",
+                           "この自治体の自治体管理者がいなくなるため、権限を「自治体職員」に変更"
+                           "できません。先に別の方を自治体管理者にしてください。");
     return e == NSDB_OK ? NSDB_OK : problem_set(pb, e, NULL, NULL);
+}
+
+/* The fields of the institution-user edit, checked as on 個別登録. */
+static bool inst_edit_valid(core_ctx *c, const inst_user_edit_input *in, inst_user_edit_input *v,
+                            user_role *role, nsdb_problem *pb)
+{
+    arena *a = c->arena;
+    memset(v, 0, sizeof *v);
+    if (!core_field(a, FIELD_INST_CODE, in->inst_code, 0, &v->inst_code, pb) ||
+        !core_field(a, FIELD_USER_TYPE, in->user_type, 0, &v->user_type, pb) ||
+        !core_field(a, FIELD_NAME, in->name, 0, &v->name, pb) ||
+        !core_field(a, FIELD_NAME_KANA, in->name_kana, FIELD_REQUIRED, &v->name_kana, pb) ||
+        !core_field(a, FIELD_CATEGORY, in->category, FIELD_REQUIRED, &v->category, pb))
+        return false;
+    if (!user_role_from_key(v->user_type, role) || (role_bit(*role) & ROLES_INSTITUTION) == 0) {
+        problem_set(pb, NSDB_ERR_INVALID, "user_type", NULL);
+        return false;
+    }
+    unsigned number = *role == USER_ROLE_DOCTOR ? FIELD_REQUIRED : FIELD_OPTIONAL;
+    return core_field(a, FIELD_DOCTOR_NUMBER, in->doctor_number, number, &v->doctor_number, pb) &&
+           core_field(a, FIELD_SPECIALTY, in->specialty, FIELD_OPTIONAL, &v->specialty, pb) &&
+           core_field(a, FIELD_EMAIL, in->email, FIELD_OPTIONAL, &v->email, pb);
+}
+
+/* The institution the edit names: the target's own, or another registered one (a move). */
+static NSDB_MUST_CHECK nsdb_err edit_institution(core_ctx *c, const store_user *target,
+                                                 const char *code, int64_t *pk_out,
+                                                 nsdb_problem *pb)
+{
+    *pk_out = target->institution_pk;
+    if (target->institution_code != NULL && strcmp(code, target->institution_code) == 0)
+        return NSDB_OK;
+    store_institution *inst = NULL;
+    nsdb_err e = store_institution_find_by_code(c->conn, c->arena, code, &inst);
+    if (e == NSDB_ERR_NOT_FOUND)
+        return problem_set(pb, NSDB_ERR_INVALID, "inst_code",
+                           arena_printf(c->arena,
+                                        "医療機関コード %s の医療機関は登録されていません。移動"
+                                        "できるのは登録済みの医療機関だけです。医療機関コードを確認"
+                                        "してください。",
+                                        code));
+    if (e != NSDB_OK)
+        return problem_set(pb, e, NULL, NULL);
+    *pk_out = inst->pk;
+    return NSDB_OK;
+}
+
+/* The same person, category and role already at the institution (another account): refused
+   as registration refuses it, another municipality's user unnamed. */
+static NSDB_MUST_CHECK nsdb_err edit_duplicate(core_ctx *c, const store_user *target,
+                                               int64_t inst_pk, const char *key,
+                                               const inst_user_edit_input *v, user_role role,
+                                               nsdb_problem *pb)
+{
+    store_user *dup = NULL;
+    nsdb_err e =
+        store_user_find_duplicate(c->conn, c->arena, inst_pk, key, v->category, role, NULL, &dup);
+    if (e == NSDB_ERR_NOT_FOUND || (e == NSDB_OK && dup->pk == target->pk))
+        return NSDB_OK;
+    if (e != NSDB_OK)
+        return e;
+    const char *who = dup->municipality_pk == c->who.municipality_pk
+                          ? arena_printf(c->arena, "（ユーザID %s）", dup->user_id)
+                          : "（別の自治体の登録）";
+    problem_set(pb, NSDB_ERR_INVALID, "name",
+                arena_printf(c->arena,
+                             "%s（%s）は同じ医療機関・同じ区分・同じユーザ種別で既に登録されていま"
+                             "す%s。",
+                             v->name, v->name_kana, who));
+    return NSDB_ERR_INVALID;
+}
+
+nsdb_err core_inst_user_update(core_ctx *c, const store_user *target,
+                               const inst_user_edit_input *in, nsdb_problem *pb)
+{
+    if (!target_in_scope(c, target) || (role_bit(target->role) & ROLES_INSTITUTION) == 0)
+        return out_of_scope(c, target, pb);
+    if (c->who.municipality_pk == 0 || c->who.institution_pk != 0)
+        return problem_set(pb, NSDB_ERR_FORBIDDEN, NULL, NULL);
+    inst_user_edit_input v;
+    user_role role = 0;
+    if (!inst_edit_valid(c, in, &v, &role, pb))
+        return pb->code;
+    const char *key = field_search_key(c->arena, v.name, v.name_kana);
+    store_user_profile p = {.name = v.name,
+                            .name_kana = v.name_kana,
+                            .email = v.email,
+                            .department = target->department,
+                            .title = target->title,
+                            .phone = target->phone,
+                            .category = v.category};
+    const char *note = profile_changes(c, target, &p);
+    change_note(c, &note, "user_type", user_role_key(target->role), user_role_key(role));
+    change_note(c, &note, "doctor_number", target->doctor_number, v.doctor_number);
+    change_note(c, &note, "specialty", target->specialty, v.specialty);
+    change_note(c, &note, "inst_code", target->institution_code, v.inst_code);
+    store_user_record r = {role, 0, v.doctor_number, v.specialty};
+    nsdb_problem refusal = {0};
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = edit_institution(c, target, v.inst_code, &r.institution_pk, &refusal);
+    bool moved = e == NSDB_OK && r.institution_pk != target->institution_pk;
+    /* only what changes who the account is can clash with another account */
+    const char *old_key = field_search_key(c->arena, target->name,
+                                           target->name_kana ? target->name_kana : "");
+    bool identity = moved || role != target->role || strcmp(v.category, target->category) != 0 ||
+                    old_key == NULL || key == NULL || strcmp(old_key, key) != 0;
+    if (e == NSDB_OK && identity)
+        e = edit_duplicate(c, target, r.institution_pk, key, &v, role, &refusal);
+    if (e == NSDB_OK)
+        e = store_user_update_profile(c->conn, target->pk, &p, key, c->who.now);
+    if (e == NSDB_OK)
+        e = store_user_update_record(c->conn, target->pk, &r, c->who.now);
+    if (e == NSDB_OK && moved) {
+        /* a move is a registration at the new institution as of now: its media (if it has none
+           yet for this municipality) comes with the current cycle's build */
+        cycle_window cycle;
+        e = registration_cycle(c->conn, c->who.now, &cycle);
+        if (e == NSDB_OK)
+            e = store_registration_move(c->conn, target->pk, r.institution_pk, cycle.id,
+                                        c->who.now);
+    }
+    /* another role or institution is another scope: the user logs in again into it */
+    if (e == NSDB_OK && (role != target->role || moved))
+        e = store_session_delete_for_user(c->conn, target->pk, NULL);
+    if (e == NSDB_OK)
+        e = core_audit(c, "user_update", target->user_id, "ok", note);
+    e = core_end(c, e);
+    if (e != NSDB_OK)
+        return problem_set(pb, e, refusal.field, refusal.message);
+    return NSDB_OK;
 }
 
 nsdb_err core_user_reset_password(core_ctx *c, const store_user *target, nsdb_problem *pb)

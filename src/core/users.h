@@ -34,6 +34,8 @@ NSDB_MUST_CHECK nsdb_err core_user_add(core_ctx *c, const user_add_input *in,
 
 typedef struct user_profile_input {
     const char *name, *name_kana, *email, *department, *category;
+    /* a municipal user's new role (muni_staff / muni_admin); NULL keeps it */
+    const char *role;
 } user_profile_input;
 
 /* The operations on an existing user (target) check scope themselves, whatever the caller looked
@@ -42,9 +44,28 @@ typedef struct user_profile_input {
    scope_denied audit record. */
 
 /* 編集: the same rules as core_user_add for the target's kind of user (e-mail optional for
-   institution users); title and phone are kept. */
+   institution users); title and phone are kept. A municipal user's role may change between
+   muni_staff and muni_admin, never so that the municipality is left without an active
+   muni_admin (NSDB_ERR_CONFLICT); the target's sessions end, so the new role's rules (two-factor
+   for an admin) apply from its next login. The audit record names what changed, old → new. */
 NSDB_MUST_CHECK nsdb_err core_user_update_profile(core_ctx *c, const store_user *target,
                                                   const user_profile_input *in, nsdb_problem *pb);
+
+/* 医療機関ユーザの編集 (issue 12, item 6): the whole record as registered. */
+typedef struct inst_user_edit_input {
+    const char *name, *name_kana, *email, *category;
+    const char *user_type; /* doctor | inst_manager */
+    const char *doctor_number, *specialty;
+    const char *inst_code; /* another code moves the user to that (registered) institution */
+} inst_user_edit_input;
+
+/* Checks every field as 個別登録 does (指定医番号 required for a doctor) and saves it, by a
+   municipal actor only. A move needs a registered institution and no duplicate there (same
+   person, category and role); the registration then names the new institution and the current
+   cycle, so the next media build finds it like a new registration. A change of user type or
+   institution ends the user's sessions. One user_update audit record lists what changed, old → new. */
+NSDB_MUST_CHECK nsdb_err core_inst_user_update(core_ctx *c, const store_user *target,
+                                               const inst_user_edit_input *in, nsdb_problem *pb);
 /* パスワード初期化: a new sealed initial password, notice status 未発行, sessions ended. Not on
    oneself (NSDB_ERR_CONFLICT). */
 NSDB_MUST_CHECK nsdb_err core_user_reset_password(core_ctx *c, const store_user *target,

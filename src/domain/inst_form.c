@@ -1,8 +1,9 @@
 /*
  * inst_form.c — the 医療機関ユーザデータファイル (SPEC §5.2a), both halves of its layout: reading a
  * filled form (the institution from the labelled cells at the top, one user per filled row below
- * the header, every cell checked as in the CSV through inst_import_int.h) and writing the blank or
- * a filled form with text-formatted cells, so that Excel keeps leading zeros.
+ * the header, the first row's person as the 責任者 and, given a 指定医番号, also as a doctor;
+ * every cell checked as in the CSV through inst_import_int.h) and writing the blank or a filled
+ * form with text-formatted cells, so that Excel keeps leading zeros.
  */
 #include "domain/inst_import_int.h"
 
@@ -68,6 +69,17 @@ static bool form_header_is_no(arena *a, const char *cell)
     return strcasecmp(k, "No") == 0 || strcasecmp(k, "No.") == 0;
 }
 
+/* One person of the form as a row of the given user type. */
+static void form_person(import_ctx *c, const inst_import_row base, cell_in in[], unsigned row,
+                        const char *user_type)
+{
+    in[FIELD_USER_TYPE] = (cell_in){user_type, false, {row, 0, NULL}};
+    inst_import_row r = base;
+    r.record = row;
+    inst_import_check_person(c, in, &r);
+    inst_import_row_done(c, &r);
+}
+
 static void form_read(import_ctx *c, const xlsx_table *t)
 {
     arena *w = c->scratch;
@@ -130,17 +142,27 @@ static void form_read(import_ctx *c, const xlsx_table *t)
         unsigned row = xlsx_table_row_number(t, i);
         cell_in in[INST_IMPORT_COLUMN_COUNT];
         memcpy(in, inst, sizeof inst);
-        in[FIELD_USER_TYPE] = (cell_in){people == 0 ? "責任者" : "指定医", false, {row, 0, NULL}};
         for (field_id f = FIELD_NAME; f <= FIELD_EMAIL; f++) {
             unsigned col = inst_form_column(f);
             in[f] = (cell_in){xlsx_table_cell(t, i, col - 1),
                               xlsx_table_cell_is_number(t, i, col - 1),
                               {row, col, inst_form_header(col - 1)}};
         }
-        inst_import_row r = base;
-        r.record = row;
-        inst_import_check_person(c, in, &r);
-        inst_import_row_done(c, &r);
+        /* the first row is the 責任者; given a 指定医番号 it is a doctor too (SPEC §5.2a: "the
+           doctor on its first data row becomes the 責任者"), so it makes both accounts */
+        bool manager = people == 0;
+        bool doctor = !manager || (in[FIELD_DOCTOR_NUMBER].text != NULL &&
+                                   !inst_import_blank_text(in[FIELD_DOCTOR_NUMBER].text));
+        if (manager)
+            form_person(c, base, in, row, "責任者");
+        if (doctor)
+            form_person(c, base, in, row, "指定医");
+        if (manager && doctor)
+            inst_import_warning_add(c->out, c->a, c->file,
+                                    arena_printf(c->scratch, /* w was renewed by the rows */
+                                                 "%u行目（1人目）の方は医療機関の責任者で、指定医番号"
+                                                 "もあるため、責任者と指定医の2つのIDを登録します。",
+                                                 row));
         people++;
     }
     if (people == 0)

@@ -312,13 +312,17 @@ static inst_entry *inst_lookup(struct inst_import_state *s, const char *code, bo
 
 static uint64_t person_hash(const inst_import_row *r)
 {
-    return hash_text(hash_text(hash_text(HASH_SEED, r->inst_code), r->search_key), r->category);
+    return hash_text(hash_text(hash_text(hash_text(HASH_SEED, r->inst_code), r->search_key),
+                               r->category),
+                     r->user_type ? r->user_type : "");
 }
 
+/* The same account twice; the 責任者 who is also a doctor there has one of each role. */
 static bool same_person(const inst_import_row *x, const inst_import_row *y)
 {
     return strcmp(x->inst_code, y->inst_code) == 0 && strcmp(x->search_key, y->search_key) == 0 &&
-           strcmp(x->category, y->category) == 0;
+           strcmp(x->category, y->category) == 0 &&
+           strcmp(x->user_type ? x->user_type : "", y->user_type ? y->user_type : "") == 0;
 }
 
 static void person_table_grow(struct inst_import_state *s)

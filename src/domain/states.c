@@ -140,6 +140,11 @@ unsigned role_bit(user_role role)
     return user_role_key(role) ? 1u << (role - 1) : 0;
 }
 
+user_category category_union(user_category a, user_category b)
+{
+    return a == b ? a : CATEGORY_BOTH;
+}
+
 const char *category_label_of_key(const char *key)
 {
     user_category c;

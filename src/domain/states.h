@@ -79,6 +79,9 @@ const char *category_label(user_category c);
 /* The label of a stored category key ("" when unknown): categories still travel as keys in the
    validated input structs and the store rows. */
 const char *category_label_of_key(const char *key);
+/* Both categories a person is registered for: a doctor of 難病 registered again for 小慢 (or
+   the reverse) is 両方; the same category, or anything with 両方, adds nothing. */
+user_category category_union(user_category a, user_category b);
 
 /* ---- admin application list (申請リスト): submitted → approved → issued, or rejected ---- */
 typedef enum admin_list_status {

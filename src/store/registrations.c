@@ -38,7 +38,17 @@ nsdb_err store_import_batch_warnings(db *conn, arena *a, int64_t municipality_pk
     int rc = db_step(st);
     *warnings_out = rc == DB_ROW ? arena_strdup(a, db_column_text(st, 0)) : NULL;
     db_finalize(st);
-    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+    return rc == DB_ERROR ? NSDB_ERR_DB : rc == DB_ROW ? NSDB_OK : NSDB_ERR_NOT_FOUND;
+}
+
+nsdb_err store_registration_move(db *conn, int64_t user_pk, int64_t institution_pk,
+                                 const char *cycle_id, int64_t now)
+{
+    STORE_ASSERT_WRITE(conn);
+    return db_exec(conn, NULL,
+                   "UPDATE registrations SET institution_id = $2, cycle_id = $3, "
+                   "registered_at = $4 WHERE user_pk = $1",
+                   "iiti", user_pk, institution_pk, cycle_id, now);
 }
 
 nsdb_err store_registration_insert(db *conn, int64_t user_pk, int64_t municipality_pk,

@@ -30,13 +30,19 @@ NSDB_MUST_CHECK nsdb_err store_import_batch_insert(db *conn, int64_t municipalit
                                                    int64_t created_by, const char *filenames,
                                                    int64_t row_count, const char *warnings,
                                                    int64_t now, int64_t *id_out);
-/* The warnings of a batch of the municipality (NULL when none). */
+/* The warnings of a batch of the municipality (NULL when none); NSDB_ERR_NOT_FOUND when the
+   municipality has no such batch. */
 NSDB_MUST_CHECK nsdb_err store_import_batch_warnings(db *conn, arena *a, int64_t municipality_pk,
                                                      int64_t batch_id, const char **warnings_out);
 NSDB_MUST_CHECK nsdb_err store_registration_insert(db *conn, int64_t user_pk,
                                                    int64_t municipality_pk, int64_t institution_pk,
                                                    const char *cycle_id, int64_t batch_id,
                                                    int64_t now);
+/* A doctor moved to another institution: the registration now names that institution and the
+   cycle of the move (cycle_id), so the next media build treats it like a new registration
+   there (an institution without media of the municipality gets one). */
+NSDB_MUST_CHECK nsdb_err store_registration_move(db *conn, int64_t user_pk, int64_t institution_pk,
+                                                 const char *cycle_id, int64_t now);
 /* Keeps with the registration of user_pk the warning that its institution differs from the
    master (inst_master_difference). */
 NSDB_MUST_CHECK nsdb_err store_registration_set_warning(db *conn, int64_t user_pk,

@@ -4,6 +4,7 @@
  * (user_grams) and the municipality's count of institution users (see user_search.c).
  */
 #define NSDB_STORE_INTERNAL
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,8 @@ static void user_read_row(arena *a, db_stmt *st, void *row)
     u->phone = store_column_strdup(a, st, 23);
     u->totp_enrolled_at = db_column_int(st, 24);
     u->initial_password_by = db_column_int(st, 25);
+    u->doctor_number = store_column_strdup(a, st, 26);
+    u->specialty = store_column_strdup(a, st, 27);
 }
 
 store_user *user_from_row(arena *a, db_stmt *st)
@@ -368,16 +371,54 @@ nsdb_err store_user_muni_admins(db *conn, arena *a, const char *municipality_cod
 }
 
 nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t institution_pk,
-                                   const char *search_key, const char *category,
-                                   store_user **out)
+                                   const char *search_key, const char *category, user_role role,
+                                   const char *doctor_number, store_user **out)
 {
+    /* one statement per registered row, as before the 両方 rule: the same doctor by number is
+       found by the same query */
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "SELECT " USER_COLUMNS
-                          "WHERE u.institution_id = $1 AND u.name_search = $2 AND u.category = $3 "
-                          "ORDER BY u.id LIMIT 1",
-                          "itt", institution_pk, search_key, category);
+                          "WHERE u.institution_id = $1 AND u.name_search = $2 AND u.role = $4 "
+                          "AND (u.category = $3 OR u.doctor_number = $5) ORDER BY u.id LIMIT 1",
+                          "ittt" "t", institution_pk, search_key, category, user_role_key(role),
+                          doctor_number);
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
+}
+
+nsdb_err store_user_set_category(db *conn, int64_t pk, const char *category, int64_t now)
+{
+    STORE_ASSERT_WRITE(conn);
+    return db_exec(conn, NULL, "UPDATE users SET category = $2, updated_at = $3 WHERE id = $1",
+                   "iti", pk, category, now);
+}
+
+nsdb_err store_user_update_record(db *conn, int64_t pk, const store_user_record *r, int64_t now)
+{
+    STORE_ASSERT_WRITE(conn);
+    assert(r->institution_pk != 0);
+    return db_exec(conn, NULL,
+                   "UPDATE users SET role = $2, institution_id = $3, doctor_number = $4, "
+                   "specialty = $5, updated_at = $6 WHERE id = $1",
+                   "ititti", pk, user_role_key(r->role),
+                   r->institution_pk, r->doctor_number, r->specialty, now);
+}
+
+nsdb_err store_user_set_role(db *conn, int64_t pk, user_role role, int64_t now)
+{
+    STORE_ASSERT_WRITE(conn);
+    return db_exec(conn, NULL, "UPDATE users SET role = $2, updated_at = $3 WHERE id = $1", "iti",
+                   pk, user_role_key(role), now);
+}
+
+nsdb_err store_user_count_active_admins(db *conn, int64_t municipality_pk, int64_t *count_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT COUNT(*) FROM users WHERE municipality_id = $1 "
+                          "AND role = 'muni_admin' AND status = 'active'",
+                          "i", municipality_pk);
+    return e != NSDB_OK ? e : store_row_int(st, count_out);
 }
 
 nsdb_err store_user_find_in_institution(db *conn, arena *a, int64_t municipality_pk,

@@ -43,6 +43,8 @@ typedef struct store_user {
     int64_t created_at;
     int64_t totp_enrolled_at; /* 0 until two-factor enrolment is confirmed */
     int64_t initial_password_by; /* who set the current initial password (0: the CLI, unknown) */
+    const char *doctor_number;   /* 指定医番号 (institution users; NULL when none) */
+    const char *specialty;       /* 診療科 */
 } store_user;
 
 typedef struct store_user_new {
@@ -182,10 +184,32 @@ NSDB_MUST_CHECK nsdb_err store_user_search(db *conn, arena *a, const store_user_
                                            store_user **rows_out, size_t *count_out,
                                            int64_t *total_out);
 
-/* A user of the institution with the same name key and category (duplicate registration). */
+/* A user of the institution with the same name key and role and either the same category
+   (duplicate registration: the 責任者 who is also a doctor there has one account of each role)
+   or, when doctor_number is not NULL, the same 指定医番号 (the same doctor, maybe of the other
+   category); the oldest. */
 NSDB_MUST_CHECK nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t institution_pk,
                                                    const char *search_key, const char *category,
+                                                   user_role role, const char *doctor_number,
                                                    store_user **out);
+/* 難病/小慢 of one user (a doctor registered again for the other category becomes both). */
+NSDB_MUST_CHECK nsdb_err store_user_set_category(db *conn, int64_t pk, const char *category,
+                                                 int64_t now);
+
+/* What an institution user's record holds beyond the profile. */
+typedef struct store_user_record {
+    user_role role; /* doctor or inst_manager */
+    int64_t institution_pk;
+    const char *doctor_number, *specialty;
+} store_user_record;
+
+NSDB_MUST_CHECK nsdb_err store_user_update_record(db *conn, int64_t pk,
+                                                  const store_user_record *r, int64_t now);
+/* A municipal user's role (muni_staff ↔ muni_admin). */
+NSDB_MUST_CHECK nsdb_err store_user_set_role(db *conn, int64_t pk, user_role role, int64_t now);
+/* The municipality's muni_admin users that are not suspended. */
+NSDB_MUST_CHECK nsdb_err store_user_count_active_admins(db *conn, int64_t municipality_pk,
+                                                        int64_t *count_out);
 /* The user with this ID registered by the municipality at the institution (the 責任者's screen):
    institutions are shared between municipalities, so both are the scope (issue 14, finding 1). */
 NSDB_MUST_CHECK nsdb_err store_user_find_in_institution(db *conn, arena *a,

@@ -14,7 +14,7 @@
     "COALESCE(u.municipality_id, 0), COALESCE(u.institution_id, 0), m.code, m.name, i.code, "    \
     "i.name, u.password_hash, u.initial_password_sealed, u.notice_status, u.status, "             \
     "u.must_change_password, u.failed_logins, u.locked_until, u.created_at, u.title, u.phone, "   \
-    "u.totp_enrolled_at, COALESCE(u.initial_password_by, 0) "
+    "u.totp_enrolled_at, COALESCE(u.initial_password_by, 0), u.doctor_number, u.specialty "
 #define USER_JOINS                                                                                \
     "LEFT JOIN municipalities m ON m.id = u.municipality_id "                                     \
     "LEFT JOIN institutions i ON i.id = u.institution_id "

@@ -176,31 +176,35 @@ void web_inst_user_import(web_ctx *ctx)
     http_redirect(ctx->req, 303, arena_printf(a, "/inst-users/import/%lld", (long long)batch));
 }
 
-/* The batch of the path within the caller's municipality; NULL after a 404 page. */
-static store_user *batch_users(web_ctx *ctx, size_t *n, long long *batch_out)
+/* The users of the batch of the path within the caller's municipality (none when every row made
+   a registered doctor 両方); false after a 404 page. */
+static bool batch_users(web_ctx *ctx, store_user **rows, size_t *n, long long *batch_out)
 {
     char *end = NULL;
     long long batch = strtoll(ctx->req->path_params[0], &end, 10);
-    store_user *rows = NULL;
+    const char *warnings = NULL;
+    *rows = NULL;
     *n = 0;
     if (*end != '\0' || batch <= 0 ||
         store_registration_batch_users(web_db(ctx), ctx->req->arena, ctx->user->municipality_pk,
-                                       batch, &rows, n) != NSDB_OK ||
-        *n == 0) {
+                                       batch, rows, n) != NSDB_OK ||
+        (*n == 0 && store_import_batch_warnings(web_db(ctx), ctx->req->arena,
+                                                ctx->user->municipality_pk, batch,
+                                                &warnings) != NSDB_OK)) {
         web_audit_now(ctx, "scope_denied", ctx->req->path, "denied", NULL);
         page_error(ctx, 404, "指定された一括登録の結果は見つかりません。");
-        return NULL;
+        return false;
     }
     *batch_out = batch;
-    return rows;
+    return true;
 }
 
 void web_inst_user_import_result(web_ctx *ctx)
 {
     size_t n = 0;
     long long batch = 0;
-    store_user *rows = batch_users(ctx, &n, &batch);
-    if (rows == NULL)
+    store_user *rows = NULL;
+    if (!batch_users(ctx, &rows, &n, &batch))
         return;
     json_t *data = page_data(ctx, "一括登録の結果");
     json_t *list = json_array();
@@ -232,8 +236,8 @@ void web_inst_user_import_csv(web_ctx *ctx)
 {
     size_t n = 0;
     long long batch = 0;
-    store_user *rows = batch_users(ctx, &n, &batch);
-    if (rows == NULL)
+    store_user *rows = NULL;
+    if (!batch_users(ctx, &rows, &n, &batch))
         return;
     strbuf csv = STRBUF_INIT;
     strbuf_puts(&csv, "\xef\xbb\xbf");

@@ -108,7 +108,8 @@ void web_inst_user_new_submit(web_ctx *ctx)
     core_ctx c = web_core(ctx);
     accounts_issued issued;
     nsdb_problem pb = {0};
-    nsdb_err e = core_register_one(&c, &in, &issued, &pb);
+    bool merged = false;
+    nsdb_err e = core_register_one(&c, &in, &issued, &merged, &pb);
     if (e != NSDB_OK) {
         const field_def *f = pb.field ? field_find(pb.field) : NULL;
         const char *label = f ? f->label : "登録";
@@ -119,7 +120,8 @@ void web_inst_user_new_submit(web_ctx *ctx)
     sodium_memzero(issued.initial_password, sizeof issued.initial_password);
     json_decref(data);
     http_redirect(ctx->req, 303,
-                  arena_printf(ctx->req->arena, "/inst-users?registered=%s", issued.user_id));
+                  arena_printf(ctx->req->arena, "/inst-users?%s=%s",
+                               merged ? "merged" : "registered", issued.user_id));
 }
 
 /* yyyy-mm-dd (Japan time) → Unix time of that day's start; 0 when absent or malformed. */
@@ -152,6 +154,7 @@ json_t *inst_user_row_json(const store_user *u)
     page_row_text(row, "inst_code", u->institution_code);
     page_row_text(row, "inst_name", u->institution_name);
     page_row_text(row, "type_label", u->role == USER_ROLE_DOCTOR ? "指定医" : "責任者");
+    page_row_text(row, "doctor_number", u->doctor_number);
     page_row_text(row, "category", category_label_of_key(u->category));
     page_row_text(row, "notice_status", notice_status_key(u->notice_status));
     page_row_text(row, "notice_label", notice_status_label(u->notice_status));
@@ -270,8 +273,17 @@ void web_inst_users(web_ctx *ctx)
                         json_string(page_query_string(ctx, QUERY_KEYS,
                                                       sizeof QUERY_KEYS / sizeof QUERY_KEYS[0])));
     const char *registered = http_query(req, "registered");
+    const char *merged = http_query(req, "merged");
     const char *done = user_action_done_message(ctx);
-    if (registered != NULL && ids_user_id_valid(registered)) {
+    if (merged != NULL && ids_user_id_valid(merged)) {
+        json_object_set_new(
+            data, "notice",
+            json_string(arena_printf(a,
+                                     "同じ指定医番号・氏名の指定医（ユーザID %s）が同じ医療機関に登録済み"
+                                     "のため、新しいアカウントは作らず、その方の区分を「両方」にしま"
+                                     "した。ID・パスワードはこれまでのものを使います。",
+                                     merged)));
+    } else if (registered != NULL && ids_user_id_valid(registered)) {
         json_object_set_new(data, "notice", json_string(registered_notice(ctx, registered)));
         /* the institution differed from the master: registered all the same, and said so */
         const char *warning = NULL;
@@ -290,6 +302,44 @@ void web_inst_users(web_ctx *ctx)
     page_render(ctx, "inst_users", data);
 }
 
+/* The edit form: the record as registered (issue 12, item 6), in the 個別登録 form's order. */
+static const struct {
+    field_id id;
+    size_t offset;
+} EDIT_FIELDS[] = {
+    {FIELD_INST_CODE, offsetof(inst_user_edit_input, inst_code)},
+    {FIELD_USER_TYPE, offsetof(inst_user_edit_input, user_type)},
+    {FIELD_NAME, offsetof(inst_user_edit_input, name)},
+    {FIELD_NAME_KANA, offsetof(inst_user_edit_input, name_kana)},
+    {FIELD_CATEGORY, offsetof(inst_user_edit_input, category)},
+    {FIELD_DOCTOR_NUMBER, offsetof(inst_user_edit_input, doctor_number)},
+    {FIELD_SPECIALTY, offsetof(inst_user_edit_input, specialty)},
+    {FIELD_EMAIL, offsetof(inst_user_edit_input, email)},
+};
+#define EDIT_FIELD_COUNT (sizeof EDIT_FIELDS / sizeof EDIT_FIELDS[0])
+
+static const char **edit_slot(inst_user_edit_input *in, size_t i)
+{
+    return (const char **)(void *)((char *)in + EDIT_FIELDS[i].offset);
+}
+
+static json_t *edit_form_json(inst_user_edit_input *in)
+{
+    json_t *form = json_object();
+    for (size_t i = 0; i < EDIT_FIELD_COUNT; i++) {
+        const char *v = *edit_slot(in, i);
+        json_object_set_new(form, field_get(EDIT_FIELDS[i].id)->name, json_string(v ? v : ""));
+    }
+    return form;
+}
+
+static inst_user_edit_input edit_current(const store_user *u)
+{
+    return (inst_user_edit_input){u->name,         u->name_kana,          u->email,
+                                  u->category,     user_role_key(u->role), u->doctor_number,
+                                  u->specialty,    u->institution_code};
+}
+
 void web_inst_user_edit_form(web_ctx *ctx)
 {
     store_user *u = user_in_scope(ctx, ROLES_INSTITUTION);
@@ -297,9 +347,8 @@ void web_inst_user_edit_form(web_ctx *ctx)
         return;
     json_t *data = page_data(ctx, "医療機関ユーザの編集");
     json_object_set_new(data, "target", inst_user_row_json(u));
-    json_object_set_new(data, "form",
-                        json_pack("{s:s, s:s?, s:s?, s:s}", "name", u->name, "name_kana",
-                                  u->name_kana, "email", u->email, "category", u->category));
+    inst_user_edit_input now = edit_current(u);
+    json_object_set_new(data, "form", edit_form_json(&now));
     page_render(ctx, "inst_user_edit", data);
 }
 
@@ -310,21 +359,45 @@ void web_inst_user_edit_submit(web_ctx *ctx)
         return;
     json_t *data = page_data(ctx, "医療機関ユーザの編集");
     json_object_set_new(data, "target", inst_user_row_json(u));
-    const char *raw_name = http_form(ctx->req, "name"), *raw_kana = http_form(ctx->req, "name_kana"),
-               *raw_email = http_form(ctx->req, "email"), *raw_cat = http_form(ctx->req, "category");
-    json_object_set_new(data, "form",
-                        json_pack("{s:s, s:s, s:s, s:s}", "name", raw_name ? raw_name : "",
-                                  "name_kana", raw_kana ? raw_kana : "", "email",
-                                  raw_email ? raw_email : "", "category", raw_cat ? raw_cat : ""));
-    user_profile_input p = {0};
-    form_field_read(ctx, data, FIELD_NAME, 0, &p.name);
-    form_field_read(ctx, data, FIELD_NAME_KANA, 0, &p.name_kana);
-    form_field_read(ctx, data, FIELD_EMAIL, FIELD_OPTIONAL, &p.email);
-    form_field_read(ctx, data, FIELD_CATEGORY, 0, &p.category);
+    inst_user_edit_input raw = {0}, in = {0}, now = edit_current(u);
+    for (size_t i = 0; i < EDIT_FIELD_COUNT; i++) {
+        field_id id = EDIT_FIELDS[i].id;
+        const char *v = http_form(ctx->req, field_get(id)->name);
+        /* the fields the form had before issue 12 are always sent; the record's other fields
+           keep their value when a form of that time (still open in a browser) leaves them out */
+        bool newer = id == FIELD_INST_CODE || id == FIELD_USER_TYPE ||
+                     id == FIELD_DOCTOR_NUMBER || id == FIELD_SPECIALTY;
+        *edit_slot(&raw, i) = v == NULL && newer ? *edit_slot(&now, i) : v;
+    }
+    json_object_set_new(data, "form", edit_form_json(&raw));
+    for (size_t i = 0; i < EDIT_FIELD_COUNT; i++) {
+        unsigned flags = 0;
+        if (EDIT_FIELDS[i].id == FIELD_EMAIL)
+            flags = FIELD_OPTIONAL;
+        else if (EDIT_FIELDS[i].id == FIELD_DOCTOR_NUMBER && is_doctor(in.user_type))
+            flags = FIELD_REQUIRED; /* user_type comes before it */
+        const field_def *f = field_get(EDIT_FIELDS[i].id);
+        const char *reason =
+            field_check(ctx->req->arena, f->id, *edit_slot(&raw, i), flags, edit_slot(&in, i));
+        if (reason != NULL)
+            page_add_error(data, f->name, f->label, reason);
+    }
     if (json_array_size(json_object_get(data, "error_list")) > 0) {
         ctx->req->status = 400;
         page_render(ctx, "inst_user_edit", data);
         return;
     }
-    user_action_save_profile(ctx, u, &p, data, "inst_user_edit", "/inst-users");
+    core_ctx c = web_core(ctx);
+    nsdb_problem pb = {0};
+    if (core_inst_user_update(&c, u, &in, &pb) != NSDB_OK) {
+        const field_def *f = pb.field ? field_find(pb.field) : NULL;
+        page_add_error(data, pb.field ? pb.field : "name", f ? f->label : "編集",
+                       problem_message(&pb));
+        ctx->req->status = web_problem_status(&pb);
+        page_render(ctx, "inst_user_edit", data);
+        return;
+    }
+    json_decref(data);
+    http_redirect(ctx->req, 303,
+                  arena_printf(ctx->req->arena, "/inst-users?done=edit&user=%s", u->user_id));
 }

@@ -39,7 +39,7 @@ static bool form_read(web_ctx *ctx, json_t *data, muni_user_form *f, bool with_r
     f->email = http_form(req, "email");
     f->department = http_form(req, "department");
     f->category = http_form(req, "category");
-    f->role = with_role ? http_form(req, "role") : NULL;
+    f->role = http_form(req, "role"); /* the edit passes it on to the core unchecked */
     muni_user_form raw = *f;
     form_field_read(ctx, data, FIELD_NAME, 0, &f->name);
     form_field_read(ctx, data, FIELD_NAME_KANA, 0, &f->name_kana);
@@ -215,6 +215,7 @@ void web_muni_user_edit_submit(web_ctx *ctx)
                             .name_kana = f.name_kana,
                             .email = f.email,
                             .department = f.department,
-                            .category = f.category};
+                            .category = f.category,
+                            .role = f.role}; /* checked by the core; none keeps the role */
     user_action_save_profile(ctx, u, &p, data, "muni_user_edit", "/muni-users");
 }

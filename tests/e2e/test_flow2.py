@@ -642,9 +642,10 @@ class FormsAndSingleRegistration(Flow2Base):
         self.assertIn(first, visible_text(r.text))
         total, rows = self.search(q=fields["name"])
         self.assertEqual([x["user_id"] for x in rows], [first])
-        # the same person in the other category is another registration
-        self.register_ok(dict(fields, category="shoman"))
-        self.assertEqual(self.search(q=fields["name"])[0], 2)
+        # the same doctor in the other category: the account becomes 両方 (issue 12, item 6)
+        self.assertRedirect(self.register(dict(fields, category="shoman")),
+                            "/inst-users?merged=" + first)
+        self.assertEqual(self.search(q=fields["name"])[0], 1)
 
 
 class BulkImportErrors(Flow2Base):
@@ -938,7 +939,9 @@ class BulkImportFormats(Flow2Base):
         inst = self.institution(name="北の森クリニック")
         cells = {"B3": inst["code"], "B4": inst["name"], "B5": inst["postal"], "B6": inst["address"],
                  "B7": inst["phone"],
-                 "B11": "森 一郎", "C11": "モリ イチロウ", "D11": "難病", "E11": "X-1", "F11": "内科",
+                 # the 責任者's row without a 指定医番号: the 責任者 only (with one, a doctor too:
+                 # test_records.ApplicationFormFirstRow)
+                 "B11": "森 一郎", "C11": "モリ イチロウ", "D11": "難病", "F11": "内科",
                  "B12": "森 二郎", "C12": "モリ ジロウ", "D12": "両方", "E12": "X-2",
                  "G12": "jiro@example.jp"}
         form = fill_form_xlsx(blank, cells)

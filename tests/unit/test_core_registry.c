@@ -191,7 +191,8 @@ static nsdb_err register_doctor(struct fixture *f, const char *muni_code, const 
                              NULL,
                              NULL,
                              field_search_key(f->arena, name, kana)};
-    return core_register_one(&staff, &in, issued, pb);
+    bool merged = false;
+    return core_register_one(&staff, &in, issued, &merged, pb);
 }
 
 /* The warning kept with the registration of user_id by the municipality of muni_code. */

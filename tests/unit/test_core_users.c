@@ -306,7 +306,9 @@ static store_user *register_at_hospital(struct fixture *f, const char *muni_code
                              strcmp(user_type, "doctor") == 0 ? "D-1" : NULL, NULL, NULL,
                              field_search_key(f->arena, name, kana)};
     nsdb_problem pb = {0};
-    assert_int_equal(core_register_one(&staff, &in, issued, &pb), NSDB_OK);
+    bool merged = false;
+    assert_int_equal(core_register_one(&staff, &in, issued, &merged, &pb), NSDB_OK);
+    assert_false(merged);
     store_user *u = NULL;
     assert_int_equal(store_user_find_by_user_id(f->cli.conn, f->arena, issued->user_id, &u),
                      NSDB_OK);

@@ -1,7 +1,7 @@
 /*
  * test_inst_form.c — the 医療機関ユーザデータファイル (domain/inst_form.c): the blank and the
  * filled form written by the module's own writer and read back (the first doctor becomes the
- * 責任者), errors that name the file, the sheet's row and the cell, number cells that lost their
+ * 責任者, and with a 指定医番号 a doctor too), errors that name the file, the sheet's row and the cell, number cells that lost their
  * leading zeros (written here with libxlsxwriter, as Excel stores what looks like a number), rows
  * inserted above the header, and a moved column, a missing label or a broken workbook refused.
  * Every fixture is made at run time (inst_import_rows.h).
@@ -20,6 +20,8 @@
 
 /* ---- the xlsx form ------------------------------------------------------------------------- */
 
+/* Issue 12, item 7: the first row is the 責任者 and, with its 指定医番号, a doctor too: two
+   rows (never a doctor dropped), and a warning that says so. */
 static void form_round_trip_makes_the_first_doctor_the_manager(void **state)
 {
     (void)state;
@@ -30,27 +32,57 @@ static void form_round_trip_makes_the_first_doctor_the_manager(void **state)
     inst_import imp;
     assert_int_equal(parse_form_file(a, path, "filled.xlsx", &imp), NSDB_OK);
     assert_no_errors(&imp);
-    assert_int_equal(imp.row_count, 3);
+    assert_int_equal(imp.row_count, 4);
     assert_string_equal(imp.files[0], "filled.xlsx");
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const TYPES[] = {"inst_manager", "doctor", "doctor", "doctor"};
+    static const unsigned ROWS[] = {0, 0, 1, 2};
+    for (size_t i = 0; i < 4; i++) {
         const inst_import_row *r = &imp.rows[i];
-        assert_int_equal(r->record, INST_FORM_FIRST_DATA_ROW + i);
+        assert_int_equal(r->record, INST_FORM_FIRST_DATA_ROW + ROWS[i]);
         assert_string_equal(r->inst_code, CODE_TOKYO);
         assert_string_equal(r->inst_name, "さくら記念病院");
         assert_string_equal(r->inst_postal, "100-0001");
         assert_string_equal(r->inst_address, "東京都千代田区千代田1-1");
         assert_string_equal(r->inst_phone, "03-1234-5678");
-        assert_string_equal(r->user_type, i == 0 ? "inst_manager" : "doctor");
+        assert_string_equal(r->user_type, TYPES[i]);
     }
-    assert_string_equal(imp.rows[0].name, "院長 一郎");
-    assert_string_equal(imp.rows[0].doctor_number, "M-100"); /* kept for the manager */
-    assert_string_equal(imp.rows[0].category, "both");
-    assert_string_equal(imp.rows[0].email, "incho@example.jp");
-    assert_string_equal(imp.rows[1].name_kana, "イシ ジロウ");
-    assert_null(imp.rows[1].specialty);
-    assert_null(imp.rows[1].email);
-    assert_string_equal(imp.rows[2].category, "shoman");
-    assert_ptr_equal(imp.rows[2].inst_name, imp.rows[0].inst_name);
+    for (size_t i = 0; i < 2; i++) { /* the same person, once per role */
+        assert_string_equal(imp.rows[i].name, "院長 一郎");
+        assert_string_equal(imp.rows[i].doctor_number, "M-100");
+        assert_string_equal(imp.rows[i].category, "both");
+        assert_string_equal(imp.rows[i].email, "incho@example.jp");
+    }
+    assert_string_equal(imp.rows[2].name_kana, "イシ ジロウ");
+    assert_null(imp.rows[2].specialty);
+    assert_null(imp.rows[2].email);
+    assert_string_equal(imp.rows[3].category, "shoman");
+    assert_ptr_equal(imp.rows[3].inst_name, imp.rows[0].inst_name);
+    assert_int_equal(imp.warning_count, 1);
+    assert_contains(imp.warnings[0], "「filled.xlsx」: ");
+    assert_contains(imp.warnings[0], "責任者と指定医の2つのIDを登録します");
+    arena_free(a);
+}
+
+/* A first row without a 指定医番号 is the 責任者 only, without a warning. */
+static void form_first_row_without_a_doctor_number_is_the_manager_only(void **state)
+{
+    (void)state;
+    arena *a = arena_new();
+    const char *path = tmp_path("manager_only.xlsx");
+    inst_import_form_doctor doctors[3];
+    memcpy(doctors, DOCTORS, sizeof doctors);
+    doctors[0].doctor_number = NULL;
+    inst_import_form_data d = form_data();
+    d.doctors = doctors;
+    assert_int_equal(inst_import_form_xlsx_filled(path, &d), NSDB_OK);
+    inst_import imp;
+    assert_int_equal(parse_form_file(a, path, "manager_only.xlsx", &imp), NSDB_OK);
+    assert_no_errors(&imp);
+    assert_int_equal(imp.row_count, 3);
+    assert_string_equal(imp.rows[0].user_type, "inst_manager");
+    assert_null(imp.rows[0].doctor_number);
+    assert_string_equal(imp.rows[1].user_type, "doctor");
+    assert_int_equal(imp.warning_count, 0);
     arena_free(a);
 }
 
@@ -102,7 +134,7 @@ static void form_errors_name_the_file_the_row_and_the_cell(void **state)
     assert_true(str_starts_with(imp.errors[0].message, "「さくら.xlsx」3行目 B列（医療機関コード）: 検査数字"));
     assert_true(str_starts_with(imp.errors[1].message, "「さくら.xlsx」13行目 C列（氏名カナ）: "));
     assert_true(str_starts_with(imp.errors[2].message, "「さくら.xlsx」13行目 E列（指定医番号）: "));
-    assert_string_equal(imp.rows[1].name_kana, "イシ ジロウ");
+    assert_string_equal(imp.rows[2].name_kana, "イシ ジロウ");
     arena_free(a);
 }
 
@@ -156,7 +188,7 @@ static void form_number_cells_get_their_leading_zeros_back(void **state)
     inst_import imp;
     assert_int_equal(parse_form_file(a, path, "numbers.xlsx", &imp), NSDB_OK);
     assert_no_errors(&imp);
-    assert_int_equal(imp.row_count, 2);
+    assert_int_equal(imp.row_count, 3); /* the first person as 責任者 and as 指定医 */
     const inst_import_row *r = &imp.rows[0];
     assert_string_equal(r->inst_code, CODE_HOKKAIDO);
     assert_string_equal(r->inst_postal, "060-0001");
@@ -164,10 +196,12 @@ static void form_number_cells_get_their_leading_zeros_back(void **state)
     assert_string_equal(r->doctor_number, "12345");
     assert_string_equal(r->user_type, "inst_manager");
     assert_int_equal(r->record, INST_FORM_HEADER_ROW + 3);
-    assert_int_equal(imp.rows[1].record, INST_FORM_HEADER_ROW + 5);
+    assert_string_equal(imp.rows[1].doctor_number, "12345");
     assert_string_equal(imp.rows[1].user_type, "doctor");
-    assert_int_equal(imp.warning_count, 1);
-    assert_contains(imp.warnings[0], "「numbers.xlsx」: 医療機関コードが9桁");
+    assert_int_equal(imp.rows[2].record, INST_FORM_HEADER_ROW + 5);
+    assert_string_equal(imp.rows[2].user_type, "doctor");
+    assert_int_equal(imp.warning_count, 2);
+    assert_contains(imp.warnings[1], "「numbers.xlsx」: 医療機関コードが9桁");
     arena_free(a);
 }
 
@@ -232,6 +266,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(form_round_trip_makes_the_first_doctor_the_manager),
+        cmocka_unit_test(form_first_row_without_a_doctor_number_is_the_manager_only),
         cmocka_unit_test(blank_form_reads_back_asking_for_every_value),
         cmocka_unit_test(form_errors_name_the_file_the_row_and_the_cell),
         cmocka_unit_test(form_number_cells_get_their_leading_zeros_back),

@@ -67,7 +67,9 @@ static const char *register_doctor(struct fixture *f, const char *muni_code, con
                              field_search_key(f->arena, name, kana)};
     accounts_issued issued;
     nsdb_problem pb = {0};
-    assert_int_equal(core_register_one(&staff, &in, &issued, &pb), NSDB_OK);
+    bool merged = false;
+    assert_int_equal(core_register_one(&staff, &in, &issued, &merged, &pb), NSDB_OK);
+    assert_false(merged);
     return arena_strdup(f->arena, issued.user_id);
 }
 

@@ -132,6 +132,18 @@ static void labels_are_the_screens_wording(void **state)
     assert_string_equal(package_status_label(PACKAGE_STATUS_RECEIVED), "受領済");
 }
 
+/* A doctor registered again for the other category is 両方 (issue 12, item 6). */
+static void a_second_category_makes_both(void **state)
+{
+    (void)state;
+    assert_int_equal(category_union(CATEGORY_NANBYO, CATEGORY_SHOMAN), CATEGORY_BOTH);
+    assert_int_equal(category_union(CATEGORY_SHOMAN, CATEGORY_NANBYO), CATEGORY_BOTH);
+    assert_int_equal(category_union(CATEGORY_NANBYO, CATEGORY_NANBYO), CATEGORY_NANBYO);
+    assert_int_equal(category_union(CATEGORY_SHOMAN, CATEGORY_SHOMAN), CATEGORY_SHOMAN);
+    assert_int_equal(category_union(CATEGORY_BOTH, CATEGORY_SHOMAN), CATEGORY_BOTH);
+    assert_int_equal(category_union(CATEGORY_NANBYO, CATEGORY_BOTH), CATEGORY_BOTH);
+}
+
 static void role_bits_match_the_route_names(void **state)
 {
     (void)state;
@@ -289,6 +301,7 @@ int main(void)
         cmocka_unit_test(every_key_round_trips_and_has_a_label),
         cmocka_unit_test(unknown_keys_are_refused),
         cmocka_unit_test(labels_are_the_screens_wording),
+        cmocka_unit_test(a_second_category_makes_both),
         cmocka_unit_test(role_bits_match_the_route_names),
         cmocka_unit_test(admin_list_moves),
         cmocka_unit_test(media_moves),
