@@ -102,10 +102,12 @@ test-e2e: nsdb build/asan/nsdb
 # The storage unit test and the same e2e suite on PostgreSQL (scripts/pg-test.sh: initdb, a
 # server on a free port, one database per e2e class), release build only to keep CI time down.
 test-e2e-pg: nsdb build/rel/tests/test_db build/rel/tests/test_user_search \
-             build/rel/tests/test_store_writes build/rel/tests/test_mailer
+             build/rel/tests/test_store_writes build/rel/tests/test_mailer \
+             build/rel/tests/test_media_timing
 	NSDB_BIN=release bash scripts/pg-test.sh sh -c \
 	  "build/rel/tests/test_db && build/rel/tests/test_user_search && \
-	   build/rel/tests/test_store_writes && build/rel/tests/test_mailer && python3 -m unittest discover -s tests/e2e -p 'test_*.py' -v"
+	   build/rel/tests/test_store_writes && build/rel/tests/test_mailer && \
+	   build/rel/tests/test_media_timing && python3 -m unittest discover -s tests/e2e -p 'test_*.py' -v"
 
 test-browser: nsdb
 	node tests/browser/run.mjs

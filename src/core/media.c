@@ -7,6 +7,7 @@
  */
 #include "core/media.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -27,6 +28,7 @@
 #include "domain/shipping.h"
 #include "store/audit.h"
 #include "store/media_lock.h"
+#include "store/media_timing.h"
 #include "store/municipalities.h"
 #include "store/users.h"
 #include "util/log.h"
@@ -485,9 +487,30 @@ static const char *label_addressee(arena *ar, const store_package *p)
     return arena_printf(ar, "%s %s 御中", p->municipality_name, p->to.department);
 }
 
+/* The 追加分 of one package: users due (store_supplement_due) of its municipality. */
+typedef struct pack_supplement {
+    const store_supplement_user *users;
+    size_t n;
+} pack_supplement;
+
+/* The 追加分's rows for the printed list. */
+static media_supplement_row *supplement_rows(arena *ar, const pack_supplement *extra)
+{
+    media_supplement_row *rows = arena_calloc(ar, extra->n ? extra->n : 1, sizeof *rows);
+    for (size_t i = 0; i < extra->n; i++) {
+        const store_supplement_user *u = &extra->users[i];
+        char *day = arena_calloc(ar, 1, 11);
+        cycle_day_of_time(u->registered_at, day);
+        rows[i] = (media_supplement_row){u->institution_code, u->institution_name, u->name,
+                                         u->user_id, day};
+    }
+    return rows;
+}
+
 static NSDB_MUST_CHECK nsdb_err pack_files(app *a, db *conn, arena *ar, const char *cycle_dir,
                                            const store_package *p, const store_media *media,
-                                           size_t n, package_built *b)
+                                           size_t n, const pack_supplement *extra,
+                                           package_built *b)
 {
     media_list_row *rows = NULL;
     const char **numbers = NULL; /* each row's 媒体番号 */
@@ -516,10 +539,11 @@ static NSDB_MUST_CHECK nsdb_err pack_files(app *a, db *conn, arena *ar, const ch
     const char *subtitle = arena_printf(ar, "媒体送付サイクル %s ・ %s %s ・ 梱包 %lld",
                                         p->cycle_id, p->municipality_code, p->municipality_name,
                                         (long long)p->seq);
-    nsdb_err e = total > 0 ? media_user_list_pdf_numbered(rows, numbers, total,
-                                                          "医療機関毎の指定医のユーザID一覧",
-                                                          subtitle, &list)
-                           : NSDB_OK;
+    nsdb_err e = total + extra->n > 0
+                     ? media_package_list_pdf(rows, total ? numbers : NULL, total,
+                                              supplement_rows(ar, extra), extra->n,
+                                              "医療機関毎の指定医のユーザID一覧", subtitle, &list)
+                     : NSDB_OK;
     if (e == NSDB_OK)
         e = media_user_list_csv(rows, total, &csv);
     media_label lab = {.sender_name = a->cfg.sender_name,
@@ -576,19 +600,45 @@ static NSDB_MUST_CHECK nsdb_err pack_media_one(core_ctx *c, const store_media *m
     return e; /* 発送 is its own step, with the real number (core/shipping_desk.c) */
 }
 
+/* Records the 追加分 of package_id, each user once (NSDB_ERR_BUSY when another packing listed
+   one meanwhile), with its audit record. */
+static NSDB_MUST_CHECK nsdb_err supplement_record(core_ctx *c, int64_t package_id,
+                                                 const pack_supplement *extra)
+{
+    if (extra->n == 0)
+        return NSDB_OK;
+    strbuf ids = STRBUF_INIT;
+    nsdb_err e = NSDB_OK;
+    for (size_t i = 0; e == NSDB_OK && i < extra->n; i++) {
+        e = store_package_listing_supplement(c->conn, package_id, extra->users[i].user_pk);
+        strbuf_printf(&ids, "%s%s", i ? " " : "", extra->users[i].user_id);
+    }
+    if (e == NSDB_ERR_EXISTS)
+        e = NSDB_ERR_BUSY;
+    if (e == NSDB_OK)
+        e = core_audit(c, "package_supplement", core_target_id(c, "package", package_id), "ok",
+                       arena_printf(c->arena, "追加分 %zu 名: %s", extra->n, ids.data));
+    strbuf_free(&ids);
+    return e;
+}
+
 static NSDB_MUST_CHECK nsdb_err pack_one(app *a, db *conn, arena *ar, const char *cycle_id,
                                          const char *cycle_dir, store_media *media, size_t n,
+                                         const pack_supplement *extra,
                                          const shipping_destination *to, const core_actor *who,
                                          package_built *b)
 {
+    assert(n > 0 || extra->n > 0);
+    int64_t municipality_pk = n ? media[0].municipality_pk : extra->users[0].municipality_pk;
+    const char *municipality = n ? media[0].municipality_code : extra->users[0].municipality_code;
     core_ctx c = media_core(a, conn, ar, who);
     int64_t seq = 0, id = 0, now = c.who.now;
     nsdb_err e = core_begin(&c);
     if (e == NSDB_OK)
-        e = store_package_max_seq(conn, cycle_id, media[0].municipality_pk, &seq);
+        e = store_package_max_seq(conn, cycle_id, municipality_pk, &seq);
     if (e == NSDB_OK)
-        e = store_package_insert(conn, cycle_id, media[0].municipality_pk, seq + 1, to, now, &id);
-    b->media_ids = arena_calloc(ar, n, sizeof *b->media_ids);
+        e = store_package_insert(conn, cycle_id, municipality_pk, seq + 1, to, now, &id);
+    b->media_ids = arena_calloc(ar, n ? n : 1, sizeof *b->media_ids);
     for (size_t i = 0; e == NSDB_OK && i < n; i++) {
         e = pack_media_one(&c, &media[i], id);
         b->media_ids[i] = media[i].id;
@@ -596,20 +646,24 @@ static NSDB_MUST_CHECK nsdb_err pack_one(app *a, db *conn, arena *ar, const char
     if (e == NSDB_OK)
         e = core_audit(&c, "package_create", core_target_id(&c, "package", id), "ok",
                        arena_printf(ar, "%s %s 媒体%zu枚 梱包済 発送先 %s〒%s %s", cycle_id,
-                                    media[0].municipality_code, n,
+                                    municipality, n,
                                     to->category ? arena_printf(ar, "%s（%s） ",
                                                                 to->department ? to->department : "",
                                                                 category_label(to->category))
                                                  : "",
                                     to->postal ? to->postal : "", to->address ? to->address : ""));
+    if (e == NSDB_OK) /* whom its list names: they need no 追加分 later */
+        e = store_package_listing_main(conn, id);
+    if (e == NSDB_OK)
+        e = supplement_record(&c, id, extra);
     store_package *p = NULL;
     if (e == NSDB_OK)
         e = store_package_get(conn, ar, id, 0, &p);
     if (e == NSDB_OK)
-        e = pack_files(a, conn, ar, cycle_dir, p, media, n, b);
+        e = pack_files(a, conn, ar, cycle_dir, p, media, n, extra, b);
     e = core_end(&c, e);
     b->package_id = id;
-    b->municipality = media[0].municipality_code;
+    b->municipality = municipality;
     b->media_count = n;
     return e;
 }
@@ -638,6 +692,7 @@ static NSDB_MUST_CHECK nsdb_err media_departments(db *conn, arena *ar, const cha
 static NSDB_MUST_CHECK nsdb_err pack_municipality(app *a, db *conn, arena *ar,
                                                   const char *cycle_id, const char *cycle_dir,
                                                   const store_media *media, size_t n,
+                                                  const pack_supplement *extra,
                                                   const core_actor *who, package_built *built,
                                                   size_t *count)
 {
@@ -658,13 +713,60 @@ static NSDB_MUST_CHECK nsdb_err pack_municipality(app *a, db *conn, arena *ar,
     store_media *ordered = arena_calloc(ar, n, sizeof *ordered);
     for (size_t i = 0; i < n; i++)
         ordered[i] = media[order[i]];
+    pack_supplement none = {NULL, 0};
     for (size_t p = 0; e == NSDB_OK && p < packages; p++) {
+        /* the 追加分 travels with the municipality's first package */
         e = pack_one(a, conn, ar, cycle_id, cycle_dir, &ordered[plan[p].first], plan[p].count,
-                     &to[plan[p].destination], who, &built[*count]);
+                     p == 0 ? extra : &none, &to[plan[p].destination], who, &built[*count]);
         if (e == NSDB_OK)
             (*count)++;
     }
     return e;
+}
+
+/* The users of due (sorted by municipality) of municipality_pk, marked as taken in packed. */
+static pack_supplement supplement_of(const store_supplement_user *due, size_t due_n,
+                                     int64_t municipality_pk, bool *packed)
+{
+    pack_supplement out = {NULL, 0};
+    for (size_t i = 0; i < due_n; i++)
+        if (due[i].municipality_pk == municipality_pk) {
+            if (out.n == 0)
+                out.users = &due[i];
+            out.n++;
+            packed[i] = true;
+        }
+    return out;
+}
+
+/* A package of a municipality's 追加分 alone (it has no new media in the cycle): to the
+   department of most of the users where its 難病 and 小慢 addresses differ. */
+static NSDB_MUST_CHECK nsdb_err pack_supplement_alone(app *a, db *conn, arena *ar,
+                                                      const char *cycle_id, const char *cycle_dir,
+                                                      const pack_supplement *extra,
+                                                      const core_actor *who, package_built *b)
+{
+    shipping_addresses addresses;
+    shipping_destination to[2];
+    nsdb_err e = store_municipality_addresses(conn, ar, extra->users[0].municipality_pk, &addresses);
+    if (e != NSDB_OK)
+        return e;
+    size_t destinations = shipping_destinations(ar, &addresses, to);
+    int64_t nanbyo = 0, shoman = 0, both = 0;
+    for (size_t i = 0; i < extra->n; i++) {
+        user_category category = 0;
+        if (!category_from_key(extra->users[i].category, &category))
+            continue;
+        nanbyo += category == CATEGORY_NANBYO;
+        shoman += category == CATEGORY_SHOMAN;
+        both += category == CATEGORY_BOTH;
+    }
+    user_category department = shipping_category_of_users(nanbyo, shoman, both);
+    size_t d = 0;
+    for (size_t i = 0; i < destinations; i++)
+        if (to[i].category == department)
+            d = i;
+    return pack_one(a, conn, ar, cycle_id, cycle_dir, NULL, 0, extra, &to[d], who, b);
 }
 
 nsdb_err media_pack_cycle(app *a, const char *cycle_id, const core_actor *who, arena *ar,
@@ -690,15 +792,35 @@ nsdb_err media_pack_cycle(app *a, const char *cycle_id, const core_actor *who, a
          make_dir(cycle_dir) != NSDB_OK ||
          make_dir(arena_printf(ar, "%s/packages", cycle_dir)) != NSDB_OK))
         e = NSDB_ERR_IO;
-    package_built *built = arena_calloc(ar, n ? n : 1, sizeof *built);
+    store_supplement_user *due = NULL;
+    size_t due_n = 0;
+    if (e == NSDB_OK)
+        e = store_supplement_due(conn, ar, cycle_id, &due, &due_n);
+    if (e == NSDB_OK && n == 0 && due_n > 0 &&
+        (make_dir(arena_printf(ar, "%s/media", a->cfg.data_dir)) != NSDB_OK ||
+         make_dir(cycle_dir) != NSDB_OK ||
+         make_dir(arena_printf(ar, "%s/packages", cycle_dir)) != NSDB_OK))
+        e = NSDB_ERR_IO;
+    package_built *built = arena_calloc(ar, n + due_n ? n + due_n : 1, sizeof *built);
+    bool *due_packed = arena_calloc(ar, due_n ? due_n : 1, sizeof *due_packed);
     size_t count = 0;
     for (size_t i = 0; e == NSDB_OK && i < n;) {
         size_t j = i;
         while (j < n && media[j].municipality_pk == media[i].municipality_pk)
             j++;
-        e = pack_municipality(a, conn, ar, cycle_id, cycle_dir, &media[i], j - i, who, built,
-                              &count);
+        pack_supplement extra = supplement_of(due, due_n, media[i].municipality_pk, due_packed);
+        e = pack_municipality(a, conn, ar, cycle_id, cycle_dir, &media[i], j - i, &extra, who,
+                              built, &count);
         i = j;
+    }
+    /* municipalities with a 追加分 and no new media: a package of the list alone */
+    for (size_t i = 0; e == NSDB_OK && i < due_n; i++) {
+        if (due_packed[i])
+            continue;
+        pack_supplement extra = supplement_of(due, due_n, due[i].municipality_pk, due_packed);
+        e = pack_supplement_alone(a, conn, ar, cycle_id, cycle_dir, &extra, who, &built[count]);
+        if (e == NSDB_OK)
+            count++;
     }
     db_pool_release(a->pool, conn);
     if (e != NSDB_OK)

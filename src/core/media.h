@@ -55,7 +55,11 @@ typedef struct package_built {
    municipality's 難病 and 小慢 addresses differ), chunks of MEDIA_PER_PACKAGE; each package records
    its destination; writes
    label and list PDFs (and the list as CSV) under DATA/media/CYCLE/packages/; packages and media
-   become 梱包済 (packed), without a tracking number until 発送. Packing again makes nothing new. */
+   become 梱包済 (packed), without a tracking number until 発送. Users registered after the package
+   with their institution's media was packed in an earlier cycle (store_supplement_due) go on the
+   追加分 of their municipality's first package; a municipality with such users and no new media
+   gets a package of the 追加分 list alone (no disc). Each user is on one 追加分 at most
+   (package_listings). Packing again makes nothing new but the 追加分 of users registered since. */
 NSDB_MUST_CHECK nsdb_err media_pack_cycle(app *a, const char *cycle_id, const core_actor *who,
                                           arena *ar, package_built **out, size_t *count_out,
                                           nsdb_problem *pb);

@@ -45,6 +45,7 @@ static const struct {
     {"media_build_failed", "媒体の作成失敗"},
     {"media_packed", "媒体の梱包"},
     {"package_create", "梱包の作成"},
+    {"package_supplement", "追加分の同封"},
     {"media_shipped", "媒体の発送"},
     {"package_shipped", "梱包の発送"},
     {"package_received", "梱包の受領"},

@@ -327,3 +327,21 @@ size_t cycle_closed_boundaries(const cycle_window *w, cycle_closed_day out[CYCLE
     }
     return n;
 }
+
+void cycle_day_of_time(int64_t unix_time, char out[11])
+{
+    int64_t jst = unix_time + JST_OFFSET_SECONDS;
+    format_day(jst / 86400 - (jst % 86400 < 0), out);
+}
+
+bool cycle_registration_open_on(const cycle_window *w, const char *today, int *open_days_left)
+{
+    int64_t now, from, to;
+    *open_days_left = 0;
+    if (!parse_date(today, &now) || !parse_date(w->registration_from, &from) ||
+        !parse_date(w->registration_to, &to))
+        return false;
+    for (int64_t day = now > from ? now : from; day <= to; day++)
+        *open_days_left += is_open(day);
+    return now <= to;
+}

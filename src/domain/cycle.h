@@ -69,4 +69,13 @@ typedef struct cycle_closed_day {
    dates are skipped. */
 size_t cycle_closed_boundaries(const cycle_window *w, cycle_closed_day out[CYCLE_DATE_FIELD_COUNT]);
 
+/* The day (YYYY-MM-DD, Japan time) of unix_time. */
+void cycle_day_of_time(int64_t unix_time, char out[11]);
+
+/* Whether w's registration window is still open on today (YYYY-MM-DD): today is on or before its
+   last day (a window not yet opened counts as open). *open_days_left gets the days government
+   offices are open from today (or the window's first day, if later) through its last day; 0
+   when closed. A date that is not valid answers false (closed) with 0. */
+bool cycle_registration_open_on(const cycle_window *w, const char *today, int *open_days_left);
+
 #endif

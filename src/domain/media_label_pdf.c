@@ -25,7 +25,7 @@ static NSDB_MUST_CHECK nsdb_err label_check(const media_label *label)
                        pdf_text_check(label->package_ref, MEDIA_PDF_MAX_FIELD),
                        media_pdf_code_check(label->tracking_number, true)};
     nsdb_err err = media_pdf_first_error(errs, ARRAY_COUNT(errs));
-    if (err == NSDB_OK && (label->media_count < 1 || label->media_count > MEDIA_LABEL_MAX_MEDIA))
+    if (err == NSDB_OK && (label->media_count < 0 || label->media_count > MEDIA_LABEL_MAX_MEDIA))
         err = NSDB_ERR_INVALID;
     return err;
 }
@@ -224,7 +224,11 @@ static void label_draw_page(label_renderer *r, const media_label *label)
         strbuf_printf(&r->scratch, "TEL %s", label->sender_phone);
     label_part_set(r, PART_FROM_PHONE, r->scratch.data ? r->scratch.data : "");
     strbuf_reset(&r->scratch);
-    strbuf_printf(&r->scratch, "内容：DVD %d枚（難病・小慢DB 医療機関用媒体）", label->media_count);
+    if (label->media_count == 0) /* a package of the 追加分 list only (issue 13 item 7) */
+        strbuf_puts(&r->scratch, "内容：ユーザID一覧（追加分）のみ（媒体なし）");
+    else
+        strbuf_printf(&r->scratch, "内容：DVD %d枚（難病・小慢DB 医療機関用媒体）",
+                      label->media_count);
     label_part_set(r, PART_CONTENT, r->scratch.data);
     strbuf_reset(&r->scratch);
     strbuf_printf(&r->scratch, "梱包番号：%s", label->package_ref);

@@ -114,6 +114,11 @@ enum list_column {
 static const double LIST_WIDTHS[COL_COUNT] = {34, 58, 100, 72, 0, 92};
 static const char *const LIST_HEADINGS[COL_COUNT] = {"#",          "公共団体ID", "公共団体名",
                                                      "医療機関ID", "医療機関名", "ユーザID"};
+/* The 追加分 in the same columns: a media_list_row carries institution code and name in the
+   municipality's fields, the registration date and the user's name in the institution's. */
+static const char *const SUPPLEMENT_HEADINGS[COL_COUNT] = {"#",      "医療機関ID", "医療機関名",
+                                                           "登録日", "氏名",       "ユーザID"};
+static const char SUPPLEMENT_TITLE[] = "追加分：媒体の送付後に登録された指定医のユーザID一覧";
 #define LIST_TEXT_SIZE 9.0
 #define LIST_ID_SIZE 9.5
 #define LIST_HEADING_SIZE 8.5
@@ -137,6 +142,8 @@ typedef struct list_renderer {
     cairo_surface_t *page_header; /* title, subtitle and column headings */
     double table_top;             /* top of the first body row */
     double text_line, id_line;    /* one line of the body fonts */
+    bool supplement;              /* the 追加分 section (SUPPLEMENT_HEADINGS) */
+    size_t page_base, page_total; /* page numbers over both sections (0: this section's) */
 } list_renderer;
 
 static void list_record_header(list_renderer *r, const char *title, const char *subtitle)
@@ -168,7 +175,8 @@ static void list_record_header(list_renderer *r, const char *title, const char *
     for (int c = 0; c < COL_COUNT; c++) {
         PangoLayout *heading = pdf_line_new(doc, PDF_FONT_JAPANESE, LIST_HEADING_SIZE,
                                             r->x[c + 1] - r->x[c] - 2, PANGO_ALIGN_CENTER);
-        pango_layout_set_text(heading, LIST_HEADINGS[c], -1);
+        pango_layout_set_text(heading, (r->supplement ? SUPPLEMENT_HEADINGS : LIST_HEADINGS)[c],
+                              -1);
         pdf_show_layout(cr, heading, r->x[c] + 1,
                         heading_y + (LIST_HEADING_HEIGHT - pdf_layout_height(heading)) / 2);
         g_object_unref(heading);
@@ -222,6 +230,14 @@ static bool same_institution(const media_list_row *a, const media_list_row *b)
            strcmp(a->institution_code, b->institution_code) == 0;
 }
 
+/* Whether b continues a's group: the institution (in the 追加分, its code is the first field). */
+static bool list_same_group(const list_renderer *r, const media_list_row *a,
+                            const media_list_row *b)
+{
+    return r->supplement ? strcmp(a->municipality_code, b->municipality_code) == 0
+                         : same_institution(a, b);
+}
+
 /* Sets one cell's text and fits it: codes and IDs to one line, names to a few. */
 static void list_cell_set(list_renderer *r, int column, const char *text)
 {
@@ -252,8 +268,10 @@ static double list_row_prepare(list_renderer *r, const media_list_row *row, size
     list_cell_set(r, COL_NUMBER, number);
     list_cell_set(r, COL_MUNI_CODE, names ? row->municipality_code : "");
     list_cell_set(r, COL_MUNI_NAME, names ? row->municipality_name : "");
-    list_cell_set(r, COL_INST_CODE, names ? row->institution_code : "");
-    const char *media_number = r->media_numbers ? r->media_numbers[index] : NULL;
+    /* the 追加分's date and name are the user's: always printed */
+    bool shown = names || r->supplement;
+    list_cell_set(r, COL_INST_CODE, shown ? row->institution_code : "");
+    const char *media_number = r->media_numbers && !r->supplement ? r->media_numbers[index] : NULL;
     if (names && media_number != NULL) { /* matched with its disc at a glance */
         char *name = NULL;
         if (asprintf(&name, "［媒体番号 %s］%s", media_number, row->institution_name) > 0) {
@@ -263,7 +281,7 @@ static double list_row_prepare(list_renderer *r, const media_list_row *row, size
             list_cell_set(r, COL_INST_NAME, row->institution_name);
         }
     } else {
-        list_cell_set(r, COL_INST_NAME, names ? row->institution_name : "");
+        list_cell_set(r, COL_INST_NAME, shown ? row->institution_name : "");
     }
     list_cell_set(r, COL_USER_ID, row->user_id);
     double content = 0;
@@ -279,7 +297,7 @@ static size_t list_paginate(list_renderer *r, const media_list_row *rows, size_t
     double bottom = PAGE_HEIGHT - MARGIN_BOTTOM, y = r->table_top;
     size_t pages = 1;
     for (size_t i = 0; i < n; i++) {
-        bool group_start = i == 0 || !same_institution(&rows[i - 1], &rows[i]);
+        bool group_start = i == 0 || !list_same_group(r, &rows[i - 1], &rows[i]);
         double height = list_row_prepare(r, &rows[i], i, group_start || i == 0);
         page_top[i] = i == 0;
         if (i > 0 && y + height > bottom) {
@@ -302,7 +320,8 @@ static void list_draw_row(list_renderer *r, double y, bool continued)
     for (int c = 0; c < COL_COUNT; c++)
         top_baseline = fmax(top_baseline, pdf_layout_baseline(r->cells[c]));
     for (int c = 0; c < COL_COUNT; c++) {
-        bool grey = continued && c >= COL_MUNI_CODE && c <= COL_INST_NAME;
+        bool grey = continued && c >= COL_MUNI_CODE &&
+                    c <= (r->supplement ? COL_MUNI_NAME : COL_INST_NAME);
         double g = grey ? CONTINUED_GREY : 0;
         cairo_set_source_rgb(cr, g, g, g);
         pdf_show_layout(cr, r->cells[c], r->x[c] + LIST_PAD_X,
@@ -322,7 +341,7 @@ static void list_finish_page(list_renderer *r, double bottom, size_t page, size_
     cairo_set_line_width(cr, RULE_OUTER);
     cairo_rectangle(cr, r->x[0], top, r->x[COL_COUNT] - r->x[0], bottom - top);
     cairo_stroke(cr);
-    draw_page_number(cr, r->footer, page, pages);
+    draw_page_number(cr, r->footer, page + r->page_base, r->page_total ? r->page_total : pages);
     cairo_show_page(cr);
 }
 
@@ -340,7 +359,7 @@ static void list_draw(list_renderer *r, const media_list_row *rows, size_t n, co
             pdf_paint_recording(cr, r->page_header, 0);
             y = r->table_top;
         }
-        bool group_start = i == 0 || !same_institution(&rows[i - 1], &rows[i]);
+        bool group_start = i == 0 || !list_same_group(r, &rows[i - 1], &rows[i]);
         double height = list_row_prepare(r, &rows[i], i, group_start || page_top[i]);
         if (!page_top[i])
             pdf_stroke_line(cr, r->x[0], y, r->x[COL_COUNT], y,
@@ -385,6 +404,89 @@ nsdb_err media_user_list_pdf_numbered(const media_list_row *rows, const char *co
     }
     err = pdf_doc_close(&r.doc, err);
     list_free(&r);
+    free(page_top);
+    return err;
+}
+
+static NSDB_MUST_CHECK nsdb_err supplement_row_check(const media_supplement_row *row)
+{
+    nsdb_err errs[] = {media_pdf_code_check(row->institution_code, false),
+                       pdf_text_check(row->institution_name, MEDIA_PDF_MAX_FIELD),
+                       pdf_text_check(row->name, MEDIA_PDF_MAX_FIELD),
+                       media_pdf_code_check(row->user_id, false),
+                       media_pdf_code_check(row->registered_on, false)};
+    return media_pdf_first_error(errs, ARRAY_COUNT(errs));
+}
+
+/* The list's pages (when n > 0), then the 追加分's, numbered through. */
+static void package_list_draw(list_renderer *r, const media_list_row *rows, size_t n,
+                              const media_list_row *extra, size_t extra_n, const char *subtitle,
+                              bool *page_top, bool *extra_top)
+{
+    cairo_surface_t *main_header = r->page_header;
+    double main_top = r->table_top;
+    size_t pages = n > 0 ? list_paginate(r, rows, n, page_top) : 0;
+    r->supplement = true;
+    r->page_header = NULL;
+    list_record_header(r, SUPPLEMENT_TITLE, subtitle);
+    size_t extra_pages = list_paginate(r, extra, extra_n, extra_top);
+    r->page_total = pages + extra_pages;
+    cairo_surface_t *extra_header = r->page_header;
+    double extra_top_y = r->table_top;
+    if (n > 0) {
+        r->supplement = false;
+        r->page_header = main_header;
+        r->table_top = main_top;
+        list_draw(r, rows, n, page_top, pages);
+    }
+    r->supplement = true;
+    r->page_header = extra_header;
+    r->table_top = extra_top_y;
+    r->page_base = pages;
+    list_draw(r, extra, extra_n, extra_top, extra_pages);
+    cairo_surface_destroy(main_header);
+}
+
+nsdb_err media_package_list_pdf(const media_list_row *rows, const char *const *media_numbers,
+                                size_t n, const media_supplement_row *extra, size_t extra_n,
+                                const char *title, const char *subtitle, strbuf *out)
+{
+    if (extra_n == 0)
+        return media_user_list_pdf_numbered(rows, media_numbers, n, title, subtitle, out);
+    nsdb_err err = media_pdf_count_check(extra, extra_n, out);
+    if (err == NSDB_OK && n > 0)
+        err = media_pdf_count_check(rows, n, out);
+    if (err == NSDB_OK && n + extra_n > MEDIA_PDF_MAX_ROWS)
+        err = NSDB_ERR_TOO_LARGE;
+    if (err == NSDB_OK)
+        err = pdf_text_check(title, MEDIA_PDF_MAX_FIELD);
+    if (err == NSDB_OK && subtitle)
+        err = pdf_text_check(subtitle, MEDIA_PDF_MAX_FIELD);
+    for (size_t i = 0; i < n && err == NSDB_OK; i++)
+        err = list_row_check(&rows[i]);
+    for (size_t i = 0; media_numbers != NULL && i < n && err == NSDB_OK; i++)
+        err = media_pdf_code_check(media_numbers[i], false);
+    for (size_t i = 0; i < extra_n && err == NSDB_OK; i++)
+        err = supplement_row_check(&extra[i]);
+    if (err != NSDB_OK)
+        return err;
+    bool *page_top = calloc(n + extra_n, sizeof *page_top);
+    media_list_row *mapped = calloc(extra_n, sizeof *mapped);
+    if (page_top == NULL || mapped == NULL) {
+        free(page_top);
+        free(mapped);
+        return NSDB_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < extra_n; i++)
+        mapped[i] = (media_list_row){extra[i].institution_code, extra[i].institution_name,
+                                     extra[i].registered_on, extra[i].name, extra[i].user_id};
+    list_renderer r = {.media_numbers = media_numbers};
+    err = list_open(&r, out, title, subtitle);
+    if (err == NSDB_OK)
+        package_list_draw(&r, rows, n, mapped, extra_n, subtitle, page_top, page_top + n);
+    err = pdf_doc_close(&r.doc, err);
+    list_free(&r);
+    free(mapped);
     free(page_top);
     return err;
 }

@@ -40,7 +40,7 @@ typedef struct media_label {
     const char *to_phone;        /* the department's 電話番号 ("" when none) */
     const char *package_ref;     /* e.g. "2026-11-16 / 131016 / 1/2" */
     const char *tracking_number; /* "" before the pack is registered: a blank to write in */
-    int media_count;             /* 1 … MEDIA_LABEL_MAX_MEDIA */
+    int media_count;             /* 0 (the 追加分 list only) … MEDIA_LABEL_MAX_MEDIA */
 } media_label;
 
 typedef struct media_passphrase_row {
@@ -65,6 +65,25 @@ NSDB_MUST_CHECK nsdb_err media_user_list_pdf_numbered(const media_list_row *rows
                                                       const char *const *media_numbers, size_t n,
                                                       const char *title, const char *subtitle,
                                                       strbuf *out);
+/* One user of the 追加分 (supplementary list): registered after the package with their
+ * institution's media was packed, so named on no earlier list. */
+typedef struct media_supplement_row {
+    const char *institution_code, *institution_name;
+    const char *name;          /* 氏名 */
+    const char *user_id;       /* ユーザID */
+    const char *registered_on; /* 登録日, YYYY-MM-DD */
+} media_supplement_row;
+
+/* The package's printed list: the rows as media_user_list_pdf (none when n is 0), then a
+ * section 追加分 (its own title and headings # · 医療機関ID · 医療機関名 · 登録日 · 氏名 ·
+ * ユーザID, the institution named once per group) of extra; pages numbered through both.
+ * media_numbers: NULL, or the 媒体番号 of each of rows (as media_user_list_pdf_numbered). With
+ * extra_n 0 it is media_user_list_pdf_numbered. */
+NSDB_MUST_CHECK nsdb_err media_package_list_pdf(const media_list_row *rows,
+                                                const char *const *media_numbers, size_t n,
+                                                const media_supplement_row *extra, size_t extra_n,
+                                                const char *title, const char *subtitle,
+                                                strbuf *out);
 /* The same rows as CSV: UTF-8 with BOM, CRLF, a header line, every cell filled (a spreadsheet
  * sorts and filters), cells that a spreadsheet would run as formulas prefixed with '. Unlike the
  * PDF, n may be 0 (rows may then be NULL): the header line alone. */

@@ -18,6 +18,8 @@ static const char *confirm_input_key(web_confirm_input input)
         return "date";
     case WEB_CONFIRM_TEXTAREA:
         return "textarea";
+    case WEB_CONFIRM_CHECKBOX:
+        return "checkbox";
     }
     abort(); /* every input kind is listed above */
 }

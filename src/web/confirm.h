@@ -20,6 +20,7 @@ typedef enum web_confirm_input {
     WEB_CONFIRM_TEXT,       /* required text, editable here (破損の内容) */
     WEB_CONFIRM_DATE,       /* required date (送付日) */
     WEB_CONFIRM_TEXTAREA,   /* required text of several lines (差戻しの理由) */
+    WEB_CONFIRM_CHECKBOX,   /* a required tick, posted as value (登録期間中の媒体作成) */
 } web_confirm_input;
 
 typedef struct web_confirm_field {

@@ -17,6 +17,7 @@
 #include "domain/holiday.h"
 #include "store/media_store.h"
 #include "web/ca.h"
+#include "store/media_timing.h"
 #include "web/cycle_view.h"
 #include "core/shipping_desk.h"
 #include "web/confirm.h"
@@ -165,6 +166,26 @@ static json_t *board_packages(web_ctx *ctx, const char *cycle, const web_ship_re
     return list;
 }
 
+/* The 追加分 per municipality: listed in the cycle's packages, due at its next packing; NULL
+   when they cannot be read. */
+static json_t *board_supplements(web_ctx *ctx, const char *cycle)
+{
+    store_supplement_count *rows = NULL;
+    size_t n = 0;
+    if (cycle == NULL)
+        return json_array();
+    if (store_supplement_counts(web_db(ctx), ctx->req->arena, cycle, &rows, &n) != NSDB_OK)
+        return NULL;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:I, s:I}", "code",
+                                              rows[i].municipality_code, "name",
+                                              rows[i].municipality_name, "listed",
+                                              (json_int_t)rows[i].listed, "due",
+                                              (json_int_t)rows[i].due));
+    return list;
+}
+
 void web_media_board(web_ctx *ctx)
 {
     web_media_board_render(ctx, http_query(ctx->req, "cycle"), NULL, 200);
@@ -197,7 +218,10 @@ void web_media_board_render(web_ctx *ctx, const char *cycle, const web_ship_refu
                                               "name", rows[i].municipality_name, "counts", counts));
     }
     json_t *packages = board_packages(ctx, cycle, refused);
-    if (packages == NULL) {
+    json_t *supplements = board_supplements(ctx, cycle);
+    if (packages == NULL || supplements == NULL) {
+        json_decref(packages);
+        json_decref(supplements);
         json_decref(list);
         page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
         return;
@@ -215,6 +239,7 @@ void web_media_board_render(web_ctx *ctx, const char *cycle, const web_ship_refu
     json_object_set_new(data, "rows", list);
     json_object_set_new(data, "packages", packages);
     json_object_set_new(data, "renewals", web_ca_renewals_json(ctx)); /* web/ca.c */
+    json_object_set_new(data, "supplements", supplements);
     json_object_set_new(data, "cycle", json_string(cycle ? cycle : ""));
     json_object_set_new(data, "cycle_window", cycle_json(&c));
     if (refused != NULL)
@@ -293,10 +318,35 @@ static bool refused_while_building(web_ctx *ctx, const char *what)
     return true;
 }
 
+static void board_confirm_render(web_ctx *ctx, web_board_action action, const cycle_window *w,
+                                 const char *refused);
+
+/* A build before the cycle's registration window closes needs the confirmation's tick
+   (early=1); without it the confirmation comes again (409) and nothing is built. True when
+   the build may go on. */
+static bool build_timing_confirmed(web_ctx *ctx, const char *cycle)
+{
+    cycle_window w;
+    char today[11];
+    int open_days = 0;
+    if (store_cycle_get(web_db(ctx), cycle, &w) != NSDB_OK) {
+        page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
+        return false;
+    }
+    cycle_day_of_time(ctx->now, today);
+    const char *early = http_form(ctx->req, "early");
+    if (!cycle_registration_open_on(&w, today, &open_days) ||
+        (early != NULL && strcmp(early, "1") == 0))
+        return true;
+    board_confirm_render(ctx, WEB_BOARD_BUILD, &w,
+                         "登録期間中の作成には、確認のチェックが必要です。媒体は作成していません。");
+    return false;
+}
+
 void web_media_build(web_ctx *ctx)
 {
     const char *cycle = cycle_form(ctx);
-    if (cycle == NULL)
+    if (cycle == NULL || !build_timing_confirmed(ctx, cycle))
         return;
     if (ctx->app->cfg.media_template == NULL) {
         page_error(ctx, 409, "媒体テンプレートのフォルダが設定されていません（nsdb serve --media-template DIR）。");
@@ -342,19 +392,61 @@ void web_media_pack(web_ctx *ctx)
     http_redirect(ctx->req, 303, arena_printf(ctx->req->arena, "/operator/media?cycle=%s&done=packed&count=%zu", cycle, n));
 }
 
-/* The confirmation of 作成 or 梱包 of a cycle's media (GET on the POST path; the board
-   sends its cycle), with the counts of the board. */
-void web_media_board_confirm(web_ctx *ctx)
+/* What the confirmation of an early build adds: the window still open, the municipalities that
+   registered so far and what happens to registrations after the build (issue 13 item 7). False
+   when the registrations cannot be read (an error page is sent). */
+static bool board_confirm_early(web_ctx *ctx, const cycle_window *w, int open_days,
+                                web_confirm *c)
 {
-    const web_board_action *action = ctx->route->arg;
-    assert(action != NULL); /* every route of this handler names its action */
     arena *a = ctx->req->arena;
-    const char *cycle = http_query(ctx->req, "cycle");
-    cycle_window w;
-    if (cycle == NULL || store_cycle_get(web_db(ctx), cycle, &w) != NSDB_OK) {
-        page_error(ctx, 404, "指定されたサイクルは見つかりません。");
-        return;
+    store_cycle_registrant *r = NULL;
+    size_t n = 0;
+    if (store_cycle_registrants(web_db(ctx), a, w->id, &r, &n) != NSDB_OK) {
+        page_error(ctx, 503, nsdb_err_message(NSDB_ERR_DB));
+        return false;
     }
+    strbuf sb = STRBUF_INIT;
+    int64_t users = 0;
+    for (size_t i = 0; i < n; i++)
+        users += r[i].users;
+    strbuf_printf(&sb, "%zu 団体・%lld 名", n, (long long)users);
+    for (size_t i = 0; i < n && i < 20; i++)
+        strbuf_printf(&sb, "%s%s %s %lld 名（%lld 医療機関）", i ? "、" : "：",
+                      r[i].municipality_code, r[i].municipality_name, (long long)r[i].users,
+                      (long long)r[i].institutions);
+    if (n > 20)
+        strbuf_printf(&sb, " ほか %zu 団体", n - 20);
+    const char *registered = arena_strdup(a, sb.data ? sb.data : "");
+    strbuf_free(&sb);
+    c->items[6] = (web_confirm_item){
+        "登録期間", arena_printf(a, "%s〜%s（受付中：残り %d 開庁日）", w->registration_from,
+                                 w->registration_to, open_days)};
+    c->items[7] = (web_confirm_item){"この期間の登録（これまで）", registered};
+    c->lead = arena_printf(a,
+                           "サイクル %s の媒体を作成します。このサイクルの登録期間は %s まで受付中"
+                           "です（残り %d 開庁日）。いま作成すると、これから登録される指定医は、"
+                           "この作成に含まれません。",
+                           w->id, w->registration_to, open_days);
+    c->consequence = arena_printf(
+        a, "%s 作成後の登録は次のとおりになります。媒体がすでにある医療機関の指定医は、梱包前の"
+           "登録なら同封の一覧に、梱包後の登録なら次のサイクルの梱包に「追加分」として載り、自治体は"
+           "その梱包とあわせて通知書を送付します。媒体がまだない医療機関の媒体は、このサイクルの媒体"
+           "をもう一度作成するまで作られません。",
+        c->consequence);
+    c->fields[1] = (web_confirm_field){"early", "登録期間中に作成することを確認しました", "1",
+                                       WEB_CONFIRM_CHECKBOX};
+    c->button = "登録期間中ですが媒体を作成する";
+    return true;
+}
+
+/* The confirmation of 作成 or 梱包・発送 of cycle w (GET on the POST path; the board sends its
+   cycle), with the counts of the board; an early build says so (board_confirm_early). refused:
+   NULL, or why the POST was not done (the page is then answered 409). */
+static void board_confirm_render(web_ctx *ctx, web_board_action action, const cycle_window *w,
+                                 const char *refused)
+{
+    arena *a = ctx->req->arena;
+    const char *cycle = w->id;
     store_media_board_row *rows = NULL;
     size_t n = 0;
     if (store_media_board(web_db(ctx), a, cycle, &rows, &n) != NSDB_OK) {
@@ -368,20 +460,26 @@ void web_media_board_confirm(web_ctx *ctx)
     }
     web_confirm c = {
         .items = {{"サイクル", cycle},
-                  {"媒体作成", arena_printf(a, "%s〜%s", w.media_from, w.media_to)},
-                  {"送付", arena_printf(a, "%s〜%s", w.delivery_from, w.delivery_to)},
+                  {"媒体作成", arena_printf(a, "%s〜%s", w->media_from, w->media_to)},
+                  {"送付", arena_printf(a, "%s〜%s", w->delivery_from, w->delivery_to)},
                   {"自治体", arena_printf(a, "%zu", n)},
                   {"作成済（未梱包）", arena_printf(a, "%lld 枚", (long long)built)},
                   {"破損（再発行待ち）", arena_printf(a, "%lld 枚", (long long)damaged)}},
         .fields = {{"cycle", NULL, cycle, WEB_CONFIRM_HIDDEN}},
         .back = arena_printf(a, "/operator/media?cycle=%s", cycle)};
-    if (*action == WEB_BOARD_BUILD) {
+    if (action == WEB_BOARD_BUILD) {
         c.title = "媒体の作成";
         c.lead = arena_printf(a, "サイクル %s の媒体を作成します。", cycle);
         c.consequence = "このサイクルに登録があり媒体がまだない医療機関ごとに、VPN 証明書と媒体（DVD "
                         "イメージ）を作成し、破損の連絡があった媒体を再発行します。作成は裏で進み、"
                         "その間は作成と梱包の操作はできません。";
         c.button = "媒体を作成する";
+        char today[11];
+        int open_days = 0;
+        cycle_day_of_time(ctx->now, today);
+        if (cycle_registration_open_on(w, today, &open_days) &&
+            !board_confirm_early(ctx, w, open_days, &c))
+            return;
     } else {
         c.title = "梱包";
         c.lead = arena_printf(a, "サイクル %s の作成済みの媒体を自治体ごとに梱包します。", cycle);
@@ -389,8 +487,27 @@ void web_media_board_confirm(web_ctx *ctx)
             "梱包すると、作成済の媒体は自治体ごとにレターパックプラス（1 個に 15 枚まで）"
             "に分けられ、宛名ラベルと同封の一覧が作られて梱包済になります。発送は、"
             "梱包ごとにレターパックの追跡番号を入力して記録します。後で作成された"
-            "媒体は次の梱包に入ります。";
+            "媒体は次の梱包に入ります。媒体の作成後に登録された指定医は、同封の一覧の"
+            "「追加分」に載ります（新しい媒体がない自治体には、追加分の一覧だけの梱包を"
+            "作ります）。";
         c.button = "梱包する";
     }
+    if (refused != NULL) {
+        c.lead = arena_printf(a, "%s %s", refused, c.lead);
+        ctx->req->status = 409;
+    }
     web_confirm_render(ctx, &c);
+}
+
+void web_media_board_confirm(web_ctx *ctx)
+{
+    const web_board_action *action = ctx->route->arg;
+    assert(action != NULL); /* every route of this handler names its action */
+    const char *cycle = http_query(ctx->req, "cycle");
+    cycle_window w;
+    if (cycle == NULL || store_cycle_get(web_db(ctx), cycle, &w) != NSDB_OK) {
+        page_error(ctx, 404, "指定されたサイクルは見つかりません。");
+        return;
+    }
+    board_confirm_render(ctx, *action, &w, NULL);
 }

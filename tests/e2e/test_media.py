@@ -1094,7 +1094,7 @@ class ReceiptTests(MediaHelpers):
         # without --media-template the build button answers 409 (nothing built)
         cycle = self.today_cycle()[0]["id"]
         r = op.post("/operator/media/build", {"csrf": op.page_csrf("/operator/media?cycle=" + cycle),
-                                              "cycle": cycle})
+                                              "cycle": cycle, "early": "1"})
         self.assertStatus(r, 409)
         self.assertIn("--media-template", visible_text(r.text))
 
@@ -1134,7 +1134,7 @@ class OperatorTests(MediaHelpers):
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 token = op.page_csrf("/operator/media?cycle=" + cycle)
-                r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle})
+                r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle, "early": "1"})
                 self.assertRedirect(r, "/operator/media?cycle=%s&done=building" % cycle)
                 self.assertIn("別の媒体作成（画面または nsdb media build）が実行中です",
                               self.wait_for_build(op, r.location))
@@ -1151,7 +1151,7 @@ class OperatorTests(MediaHelpers):
         cycle = self.today_cycle()[0]["id"]
         self.register(OSAKA, self.new_institutions(OSAKA, 40))
         token = op.page_csrf("/operator/media?cycle=" + cycle)
-        r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle})
+        r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle, "early": "1"})
         self.assertRedirect(r, "/operator/media?cycle=%s&done=building" % cycle)
         # SIGTERM a moment later (40 media take seconds): the server stops the build after the
         # media it is making and exits 0
@@ -1167,7 +1167,7 @@ class OperatorTests(MediaHelpers):
         self.assertLess(made, 40)
         # building again makes the rest
         token = op.page_csrf("/operator/media?cycle=" + cycle)
-        r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle})
+        r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle, "early": "1"})
         self.assertRedirect(r, "/operator/media?cycle=%s&done=building" % cycle)
         self.assertIn("媒体を作成しました：%d 件" % (40 - made), self.wait_for_build(op, r.location))
         self.assertEqual(self.board(op, cycle)[OSAKA[0]]["created"], 40)
@@ -1230,11 +1230,11 @@ class OperatorTests(MediaHelpers):
         self.assertStatus(op.post("/operator/media/build", {"cycle": cycle}), 403)
         self.assertStatus(op.post("/operator/media/build", {"csrf": token, "cycle": "1999-01-04"}), 400)
         self.assertStatus(op.post("/operator/media/pack", {"csrf": token}), 400)
-        r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle})
+        r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle, "early": "1"})
         self.assertRedirect(r, "/operator/media?cycle=%s&done=building" % cycle)
         # built in the background: while it runs, a second build and packing are refused
         # (four media take a few hundred milliseconds; these requests take a few)
-        busy = op.post("/operator/media/build", {"csrf": token, "cycle": cycle})
+        busy = op.post("/operator/media/build", {"csrf": token, "cycle": cycle, "early": "1"})
         self.assertStatus(busy, 409)
         self.assertIn("媒体を作成中です", visible_text(busy.text))
         busy = op.post("/operator/media/pack", {"csrf": token, "cycle": cycle})
@@ -1250,7 +1250,7 @@ class OperatorTests(MediaHelpers):
         iso = next(m["iso"] for m in self.media_list(cycle).values())
         with open(os.path.join(self._template, "はじめにお読みください.txt"), "rb") as f:
             self.assertEqual(rock_ridge_read(iso, "/はじめにお読みください.txt"), f.read())
-        r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle})
+        r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle, "early": "1"})
         self.assertRedirect(r, "/operator/media?cycle=%s&done=building" % cycle)
         self.assertIn("媒体を作成しました：0 件", self.wait_for_build(op, r.location))
         r = op.post("/operator/media/pack", {"csrf": token, "cycle": cycle})

@@ -25,9 +25,9 @@ static void every_written_action_has_a_japanese_name(void **state)
         "admin_list_reject", "admin_list_issue", "inst_users_import", "inst_users_import_download",
         "registrations_download", "api_token_create", "api_token_revoke", "api_denied",
         "mail_queued", "mail_resend", "cycle_adjust", "media_create", "media_build_failed",
-        "media_packed", "package_create", "media_shipped", "package_shipped", "package_received",
-        "media_received", "passphrase_print", "media_forwarded", "media_damaged", "media_reissued",
-        "cert_revoked", "crl_issued", "media_renewed", "access_denied",
+        "media_packed", "package_create", "package_supplement", "media_shipped", "package_shipped",
+        "package_received", "media_received", "passphrase_print", "media_forwarded", "media_damaged",
+        "media_reissued", "cert_revoked", "crl_issued", "media_renewed", "access_denied",
         "scope_denied", "csrf_rejected"};
     for (size_t i = 0; i < sizeof KEYS / sizeof KEYS[0]; i++) {
         const char *label = audit_action_label(KEYS[i]);

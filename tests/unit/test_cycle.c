@@ -353,6 +353,35 @@ static void closed_boundaries_say_why(void **state)
     assert_string_equal(closed[4].why, "土曜日");
 }
 
+static void registration_open_counts_the_open_days_left(void **state)
+{
+    (void)state;
+    cycle_window w;
+    assert_true(cycle_find_by_id("2023-10-24", &w)); /* 10/24–11/8, 文化の日 11/3 inside */
+    int left = -1;
+    assert_true(cycle_registration_open_on(&w, "2023-10-20", &left)); /* not opened yet */
+    assert_int_equal(left, 11);
+    assert_true(cycle_registration_open_on(&w, "2023-11-03", &left)); /* a holiday */
+    assert_int_equal(left, 3);                                         /* 11/6, 11/7, 11/8 */
+    assert_true(cycle_registration_open_on(&w, "2023-11-08", &left)); /* the last day */
+    assert_int_equal(left, 1);
+    assert_false(cycle_registration_open_on(&w, "2023-11-09", &left));
+    assert_int_equal(left, 0);
+    left = -1;
+    assert_false(cycle_registration_open_on(&w, "2023-11-31", &left));
+    assert_int_equal(left, 0);
+}
+
+static void day_of_time_is_japan_time(void **state)
+{
+    (void)state;
+    char day[11];
+    cycle_day_of_time(1699023599, day); /* 2023-11-03 14:59:59 UTC = 23:59:59 JST */
+    assert_string_equal(day, "2023-11-03");
+    cycle_day_of_time(1699023600, day);
+    assert_string_equal(day, "2023-11-04");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +396,8 @@ int main(void)
         cmocka_unit_test(generate_counts_and_clamps),
         cmocka_unit_test(gap_between_windows_names_the_first_open_day),
         cmocka_unit_test(closed_boundaries_say_why),
+        cmocka_unit_test(registration_open_counts_the_open_days_left),
+        cmocka_unit_test(day_of_time_is_japan_time),
     };
     return cmocka_run_group_tests(tests, generate_list, free_list);
 }

@@ -154,6 +154,63 @@ static void list_of_one_row_is_one_a4_page_with_title_columns_and_page_number(vo
     strbuf_free(&pdf);
 }
 
+/* The package's list with a 追加分: the list's page, then the 追加分's with its own title and
+ * columns, every user's name and date on their row, pages numbered through; alone when the
+ * package has no media; and the label of such a package says it holds the list only. */
+static void package_list_adds_the_supplement_after_the_list(void **state)
+{
+    (void)state;
+    media_list_row rows[2] = {sample_row(), sample_row()};
+    rows[1].user_id = "ZZ23CD45EF6H";
+    media_supplement_row extra[3] = {
+        {"1310000012", "医療法人社団 さくら会 さくら病院", "追加 一郎", "AD23CD45EF61", "2026-12-01"},
+        {"1310000012", "医療法人社団 さくら会 さくら病院", "追加 二郎", "AD23CD45EF62", "2026-12-02"},
+        {"1310000020", "つばき診療所", "追加 三郎", "AD23CD45EF63", "2026-12-03"}};
+    strbuf pdf = STRBUF_INIT, alone = STRBUF_INIT, label_pdf = STRBUF_INIT;
+    assert_int_equal(media_package_list_pdf(rows, NULL, 2, extra, 3, LIST_TITLE, LIST_SUBTITLE, &pdf),
+                     NSDB_OK);
+    assert_int_equal(media_package_list_pdf(NULL, NULL, 0, extra, 3, LIST_TITLE, LIST_SUBTITLE, &alone),
+                     NSDB_OK);
+    media_label label = sample_label();
+    label.media_count = 0;
+    assert_int_equal(media_label_pdf(&label, 1, &label_pdf), NSDB_OK);
+    assert_int_equal(raw_page_objects(&pdf), 2);
+    assert_int_equal(raw_page_objects(&alone), 1);
+    strbuf empty = STRBUF_INIT;
+    assert_int_equal(media_package_list_pdf(NULL, NULL, 0, NULL, 0, LIST_TITLE, NULL, &empty),
+                     NSDB_ERR_INVALID);
+    extra[2].registered_on = "2026/12/03";
+    assert_int_equal(media_package_list_pdf(rows, NULL, 2, extra, 3, LIST_TITLE, NULL, &empty),
+                     NSDB_ERR_INVALID);
+    assert_int_equal(empty.len, 0);
+    if (poppler_missing()) {
+        strbuf_free(&pdf);
+        strbuf_free(&alone);
+        strbuf_free(&label_pdf);
+        skip();
+    }
+    char *text = pdf_text(&pdf);
+    const char *expected[] = {"ZZ23CD45EF6H", "追加分", "登録日", "氏名", "追加 一郎",
+                              "AD23CD45EF61", "2026-12-02", "追加 三郎", "つばき診療所"};
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++)
+        assert_contains(text, expected[i]);
+    assert_true(strstr(text, "ZZ23CD45EF6H") < strstr(text, "AD23CD45EF61"));
+    assert_int_equal(count_occurrences(text, "さくら病院"), 2); /* the list's and the 追加分's */
+    assert_page_number(text, 2, 2);
+    free(text);
+    text = pdf_text(&alone);
+    assert_contains(text, "追加 二郎");
+    assert_page_number(text, 1, 1);
+    free(text);
+    text = pdf_text(&label_pdf);
+    assert_contains(text, "追加分");
+    assert_contains(text, "媒体なし");
+    free(text);
+    strbuf_free(&pdf);
+    strbuf_free(&alone);
+    strbuf_free(&label_pdf);
+}
+
 static void list_names_each_institution_on_its_first_row_only(void **state)
 {
     (void)state;
@@ -663,7 +720,7 @@ static void bad_label_and_passphrase_input_is_refused_and_leaves_out_unchanged(v
     assert_refused(media_label_pdf(&label, 0, &out), NSDB_ERR_INVALID, &out);
     assert_refused(media_label_pdf(NULL, 1, &out), NSDB_ERR_INVALID, &out);
     assert_int_equal(media_label_pdf(&label, 1, NULL), NSDB_ERR_INVALID);
-    const int bad_counts[] = {0, -1, MEDIA_LABEL_MAX_MEDIA + 1};
+    const int bad_counts[] = {-1, MEDIA_LABEL_MAX_MEDIA + 1}; /* 0: the 追加分 alone */
     for (size_t i = 0; i < sizeof bad_counts / sizeof bad_counts[0]; i++) {
         media_label bad = sample_label();
         bad.media_count = bad_counts[i];
@@ -788,6 +845,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(list_of_one_row_is_one_a4_page_with_title_columns_and_page_number),
         cmocka_unit_test(list_names_each_institution_on_its_first_row_only),
+        cmocka_unit_test(package_list_adds_the_supplement_after_the_list),
         cmocka_unit_test(list_of_120_rows_flows_over_pages_with_the_header_on_each),
         cmocka_unit_test(list_names_an_institution_again_when_it_continues_on_a_new_page),
         cmocka_unit_test(list_csv_has_bom_header_crlf_and_every_cell),
