@@ -256,7 +256,7 @@ class SeveralServersTests(DownloadHelpers):
         release = self.hold_build_lock()
         try:
             token = second.page_csrf("/operator/media?cycle=" + cycle)
-            r = second.post("/operator/media/build", {"csrf": token, "cycle": cycle})
+            r = second.post("/operator/media/build", {"csrf": token, "cycle": cycle, "early": "1"})
             self.assertRedirect(r, "/operator/media?cycle=%s&done=building" % cycle)
             self.assertIn("別の媒体作成（画面または nsdb media build）が実行中です",
                           self.wait_for_build(second, r.location))
@@ -266,7 +266,7 @@ class SeveralServersTests(DownloadHelpers):
         # released: the first server builds; the second serves what it built
         op = self.operator()
         token = op.page_csrf("/operator/media?cycle=" + cycle)
-        r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle})
+        r = op.post("/operator/media/build", {"csrf": token, "cycle": cycle, "early": "1"})
         self.assertRedirect(r, "/operator/media?cycle=%s&done=building" % cycle)
         self.assertIn("媒体を作成しました", self.wait_for_build(op, r.location))
         media = self.media_list(cycle)
