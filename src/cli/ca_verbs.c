@@ -8,10 +8,10 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "core/certificates.h"
+#include "domain/cycle.h"
 
 enum { O_DER = 1, O_INSTITUTION, O_JSON };
 
@@ -87,12 +87,12 @@ int verb_ca_revoke(int argc, char **argv, app_config *cfg)
     return rc;
 }
 
+/* The day of t in Japan (YYYY-MM-DD), as the screens show dates. */
 static const char *day_text(arena *ar, int64_t t)
 {
-    time_t s = (time_t)t;
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    return arena_printf(ar, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    char *day = arena_calloc(ar, 1, 11);
+    cycle_day_of_time(t, day);
+    return day;
 }
 
 int verb_ca_renewals(int argc, char **argv, app_config *cfg)

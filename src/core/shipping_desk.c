@@ -6,18 +6,16 @@
 #include "core/shipping_desk.h"
 
 #include <string.h>
-#include <time.h>
 
+#include "domain/cycle.h"
 #include "domain/fields.h"
-#include "domain/holiday.h"
 
 /* Today in Japan, YYYY-MM-DD: the 発送 day recorded and shown to the municipality. */
 static const char *ship_day(core_ctx *c)
 {
-    time_t t = (time_t)(c->who.now + JST_OFFSET_SECONDS);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    return arena_printf(c->arena, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    char *day = arena_calloc(c->arena, 1, 11);
+    cycle_day_of_time(c->who.now, day);
+    return day;
 }
 
 const char *shipping_tracking_display(arena *a, const char *tracking)

@@ -6,9 +6,9 @@
  */
 #include "web/ca.h"
 
-#include <time.h>
 
 #include "core/certificates.h"
+#include "domain/cycle.h"
 #include "http/http.h"
 #include "util/log.h"
 
@@ -50,17 +50,14 @@ json_t *web_ca_renewals_json(web_ctx *ctx)
         return list;
     }
     for (size_t i = 0; i < n; i++) {
-        time_t ends = (time_t)(due[i].issued_at + (int64_t)PKI_CLIENT_VALID_DAYS * 86400);
-        struct tm tm;
-        gmtime_r(&ends, &tm);
+        char *ends = arena_calloc(c.arena, 1, 11); /* the day in Japan, as elsewhere */
+        cycle_day_of_time(due[i].issued_at + (int64_t)PKI_CLIENT_VALID_DAYS * 86400, ends);
         json_array_append_new(list,
                               json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "media_id",
                                         (json_int_t)due[i].media_id, "code",
                                         due[i].municipality_code, "name", due[i].municipality_name,
                                         "institution", due[i].institution_code, "institution_name",
-                                        due[i].institution_name, "expires",
-                                        arena_printf(c.arena, "%04d-%02d-%02d", tm.tm_year + 1900,
-                                                     tm.tm_mon + 1, tm.tm_mday)));
+                                        due[i].institution_name, "expires", ends));
     }
     return list;
 }
