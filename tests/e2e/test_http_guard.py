@@ -266,6 +266,16 @@ class UploadGuard(Flow2Base):
     def test_one_client_cannot_take_every_connection(self):
         held = [RawConnection(self.server.port) for _ in range(PER_CLIENT)]
         try:
+            # each held connection is served once (keep-alive), so the server has accepted all of
+            # them before the next one comes: a connect only reaches the kernel's backlog
+            for conn in held:
+                conn.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                got = b""
+                while b"\r\n\r\n" not in got:
+                    chunk = conn.sock.recv(65536)
+                    self.assertTrue(chunk, "a held connection was closed")
+                    got += chunk
+                self.assertEqual(status_of(got), 200, got[:200])
             extra = RawConnection(self.server.port)
             try:
                 extra.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
