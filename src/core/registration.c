@@ -3,7 +3,9 @@
  */
 #include "core/registration.h"
 
+#include <jansson.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,9 +14,11 @@
 #include "domain/holiday.h"
 #include "domain/inst_master.h"
 #include "store/audit.h"
+#include "store/import_batches.h"
 #include "store/institutions.h"
 #include "store/media_store.h"
 #include "store/registrations.h"
+#include "util/log.h"
 #include "util/str.h"
 #include <time.h>
 
@@ -148,7 +152,8 @@ nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input 
                         .created_by = c->who.user_pk,
                         .search_key = in->search_key,
                         /* an import adds the name index of its whole batch at the end */
-                        .defer_grams = batch_id != 0};
+                        .defer_grams = batch_id != 0,
+                        .batch_pk = batch_id};
     e = accounts_issue(c->app, conn, &u, c->who.now, out);
     if (e != NSDB_OK)
         return e;
@@ -281,24 +286,83 @@ static NSDB_MUST_CHECK nsdb_err import_row(core_ctx *c, int64_t batch, const ins
     return e;
 }
 
-nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *filenames,
-                              const char *warnings, int64_t *batch_out,
-                              registration_conflict **conflicts_out, size_t *conflict_count_out,
-                              nsdb_problem *pb)
+nsdb_err core_import_batch_open(core_ctx *c, const char *filenames, size_t row_count,
+                                const char *warnings, int64_t *batch_out, nsdb_problem *pb)
 {
     *batch_out = 0;
+    if (c->who.municipality_pk == 0)
+        return problem_set(pb, NSDB_ERR_FORBIDDEN, NULL, NULL);
+    if (row_count == 0)
+        return problem_set(pb, NSDB_ERR_INVALID, "file", "ファイルに登録する行がありません。");
+    filenames = encoding_file_name(c->arena, filenames ? filenames : "");
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_import_batch_open(c->conn, c->who.municipality_pk, c->who.user_pk, filenames,
+                                    (int64_t)row_count, warnings, c->who.now, batch_out);
+    e = core_end(c, e);
+    if (e != NSDB_OK)
+        return problem_set(pb, e, NULL,
+                           "一括登録を始められませんでした。時間をおいて再度お試しください。");
+    return NSDB_OK;
+}
+
+/* The clashing rows as kept with a refused batch: [{"file","row","field","message"}]. */
+static const char *conflicts_json(arena *a, const inst_import *imp,
+                                  const registration_conflict *conflicts, size_t n)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const inst_import_row *r = conflicts[i].row;
+        json_array_append_new(
+            rows, json_pack("{s:s, s:I, s:s, s:s}", "file",
+                            r->file < imp->file_count ? imp->files[r->file] : "", "row",
+                            (json_int_t)r->record, "field", conflicts[i].field ? conflicts[i].field : "",
+                            "message", conflicts[i].message ? conflicts[i].message : ""));
+    }
+    char *text = json_dumps(rows, JSON_COMPACT);
+    json_decref(rows);
+    const char *out = arena_strdup(a, text ? text : "[]");
+    free(text);
+    return out;
+}
+
+/* Ends the batch as refused or failed, in its own transaction, with its audit record. */
+static void batch_end(core_ctx *c, int64_t batch, import_state state, const char *failure,
+                      const char *refusal)
+{
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_import_batch_set_state(c->conn, batch, state, failure, refusal, c->who.now);
+    if (e == NSDB_OK)
+        e = core_audit(c, "inst_users_import", core_target_id(c, "batch", batch), "failed",
+                       failure ? failure : "rows clash with registered users");
+    e = core_end(c, e);
+    if (e != NSDB_OK)
+        log_event(LOG_ERROR, "import_batch_end_failed", "error", nsdb_err_name(e), NULL);
+}
+
+nsdb_err core_register_import(core_ctx *c, const inst_import *imp, int64_t batch,
+                              import_progress *progress, registration_conflict **conflicts_out,
+                              size_t *conflict_count_out, nsdb_problem *pb)
+{
     *conflicts_out = NULL;
     *conflict_count_out = 0;
     if (c->who.municipality_pk == 0)
         return problem_set(pb, NSDB_ERR_FORBIDDEN, NULL, NULL);
     if (imp->error_count > 0 || imp->row_count == 0)
         return problem_set(pb, NSDB_ERR_INVALID, "file", "ファイルに登録する行がありません。");
-    int64_t batch = 0;
-    filenames = encoding_file_name(c->arena, filenames ? filenames : "");
-    nsdb_err e = core_begin(c);
+    store_import_batch opened;
+    nsdb_err e = store_import_batch_get(c->conn, c->arena, c->who.municipality_pk, batch, &opened);
+    if (e == NSDB_OK && opened.state != IMPORT_STATE_CHECKING)
+        e = NSDB_ERR_CONFLICT;
+    if (e != NSDB_OK)
+        return problem_set(pb, e, NULL, "一括登録に失敗しました。何も登録していません。");
+    const char *warnings = opened.warnings;
     if (e == NSDB_OK)
-        e = store_import_batch_insert(c->conn, c->who.municipality_pk, c->who.user_pk, filenames,
-                                      (int64_t)imp->row_count, warnings, c->who.now, &batch);
+        e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_import_batch_set_state(c->conn, batch, IMPORT_STATE_WRITING, NULL, NULL,
+                                         c->who.now);
     registration_conflict *conflicts = NULL;
     size_t n_conflicts = 0;
     int64_t grams_from = 0, grams_to = 0; /* users whose name index is still to be added */
@@ -306,6 +370,10 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *f
     strbuf merges = STRBUF_INIT; /* rows that made an account 両方 */
     size_t n_merges = 0;
     for (size_t i = 0; e == NSDB_OK && i < imp->row_count; i++) {
+        if (progress != NULL && atomic_load(&progress->stop)) {
+            e = NSDB_ERR_BUSY;
+            break;
+        }
         accounts_issued issued;
         registration_conflict conflict;
         bool refused = false, merged = false;
@@ -322,6 +390,10 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *f
                 e = store_user_grams_add_batch(c->conn, c->who.municipality_pk, batch,
                                                grams_from, grams_to);
                 grams_from = 0;
+            }
+            if (progress != NULL) {
+                atomic_store(&progress->rows_checked, i + 1);
+                atomic_store(&progress->rows_written, i + 1);
             }
         } else if (refused) {
             if (conflicts == NULL)
@@ -341,19 +413,30 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, const char *f
     strbuf_free(&mw.text);
     strbuf_free(&merges);
     if (e == NSDB_OK)
+        e = store_import_batch_progress(c->conn, batch, (int64_t)imp->row_count, c->who.now);
+    if (e == NSDB_OK)
+        e = store_import_batch_set_state(c->conn, batch, IMPORT_STATE_VISIBLE, NULL, NULL,
+                                         c->who.now);
+    if (e == NSDB_OK)
         e = core_audit(c, "inst_users_import", core_target_id(c, "batch", batch), "ok",
                        arena_printf(c->arena, "%zu rows", imp->row_count));
+    bool stopped = e == NSDB_ERR_BUSY && progress != NULL && atomic_load(&progress->stop);
     e = core_end(c, e);
     if (n_conflicts > 0) {
+        batch_end(c, batch, IMPORT_STATE_REFUSED, NULL,
+                  conflicts_json(c->arena, imp, conflicts, n_conflicts));
         *conflicts_out = conflicts;
         *conflict_count_out = n_conflicts;
         return problem_set(pb, NSDB_ERR_INVALID, "file",
                            "登録済みの内容と食い違う行があります。何も登録していません。");
     }
-    if (e != NSDB_OK)
-        return problem_set(pb, e, NULL,
-                           "一括登録に失敗しました。何も登録していません。"
-                           "時間をおいて再度お試しください。");
-    *batch_out = batch;
+    if (e != NSDB_OK) {
+        const char *reason = stopped ? "サーバが停止したため、一括登録を中断しました。"
+                                       "何も登録していません。もう一度アップロードしてください。"
+                                     : "一括登録に失敗しました。何も登録していません。"
+                                       "時間をおいて再度お試しください。";
+        batch_end(c, batch, IMPORT_STATE_FAILED, reason, NULL);
+        return problem_set(pb, e, NULL, reason);
+    }
     return NSDB_OK;
 }

@@ -9,6 +9,8 @@
 #ifndef NSDB_REGISTRATION_H
 #define NSDB_REGISTRATION_H
 
+#include <stdatomic.h>
+
 #include "core/accounts.h"
 #include "core/actor.h"
 #include "core/app.h"
@@ -55,16 +57,32 @@ typedef struct registration_conflict {
 
 #define REGISTRATION_MAX_CONFLICTS 1000
 
-/* 一括登録 as one operation: the checked rows of imp (error_count 0) into one import batch of the
-   actor's municipality, all or nothing, with one inst_users_import audit record. filenames and
-   warnings (one sentence a line, or NULL) are kept with the batch, followed by one warning per
-   institution whose name or address differs from the master (the rows are registered). NSDB_ERR_INVALID with
-   *conflicts_out (in c->arena, at most REGISTRATION_MAX_CONFLICTS) when rows clash with what is
-   registered: then nothing is registered. Rows that made a doctor 両方 (registration_register)
-   are named in the batch's warnings. */
-NSDB_MUST_CHECK nsdb_err core_register_import(core_ctx *c, const inst_import *imp,
-                                              const char *filenames, const char *warnings,
-                                              int64_t *batch_out,
+/* Progress of a running import, shared with the progress page and the server's stop. */
+typedef struct import_progress {
+    atomic_size_t rows_checked; /* rows checked against the database so far */
+    atomic_size_t rows_written; /* rows written into the (still invisible) batch so far */
+    atomic_bool stop;           /* set when the server stops: the import ends as failed */
+} import_progress;
+
+/* Opens the batch of an import of the actor's municipality: row_count rows of filenames (kept as
+   given, after encoding_file_name), the files' warnings (one sentence a line, or NULL). The batch
+   is in state checking and invisible (store/import_batches.h). */
+NSDB_MUST_CHECK nsdb_err core_import_batch_open(core_ctx *c, const char *filenames,
+                                                size_t row_count, const char *warnings,
+                                                int64_t *batch_out, nsdb_problem *pb);
+
+/* 一括登録 of the checked rows of imp (error_count 0) into batch (core_import_batch_open), all or
+   nothing. Every row is checked against the database first; rows that clash with what is
+   registered end the batch as refused: NSDB_ERR_INVALID with *conflicts_out (in c->arena, at most
+   REGISTRATION_MAX_CONFLICTS), the rows kept with the batch as JSON
+   ([{"file","row","field","message"}]) and nothing registered. Then the rows are written into the
+   invisible batch, and one last short step makes the batch visible with its warnings (the files'
+   warnings, one per institution whose name or address differs from the master, the rows that made
+   a doctor 両方) and one inst_users_import audit record. Any other error, or progress->stop, ends
+   the batch as failed with the reason kept (its written rows stay invisible). progress may be
+   NULL; its counters are updated as the import goes. */
+NSDB_MUST_CHECK nsdb_err core_register_import(core_ctx *c, const inst_import *imp, int64_t batch,
+                                              import_progress *progress,
                                               registration_conflict **conflicts_out,
                                               size_t *conflict_count_out, nsdb_problem *pb);
 

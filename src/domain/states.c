@@ -78,6 +78,15 @@ static const state_entry MAIL_STATUSES[] = {
     {MAIL_STATUS_FAILED, "failed", "送信不能"},
 };
 _Static_assert(COUNT_OF(MAIL_STATUSES) == MAIL_STATUS_COUNT, "one row per status");
+
+static const state_entry IMPORT_STATES[] = {
+    {IMPORT_STATE_CHECKING, "checking", "確認中"},
+    {IMPORT_STATE_WRITING, "writing", "登録中"},
+    {IMPORT_STATE_VISIBLE, "visible", "登録済"},
+    {IMPORT_STATE_REFUSED, "refused", "登録できませんでした"},
+    {IMPORT_STATE_FAILED, "failed", "中断"},
+};
+_Static_assert(COUNT_OF(IMPORT_STATES) == IMPORT_STATE_COUNT, "one row per state");
 /* role_bit is 1 << (role - 1): the bits follow the enum's order */
 _Static_assert(ROLE_MHLW == 1 << (USER_ROLE_MHLW - 1) &&
                    ROLE_OPERATOR == 1 << (USER_ROLE_OPERATOR - 1) &&
@@ -135,6 +144,13 @@ STATE_ACCESSORS(admin_list_status, admin_list_status, ADMIN_LIST_STATUSES)
 STATE_ACCESSORS(media_status, media_status, MEDIA_STATUSES)
 STATE_ACCESSORS(package_status, package_status, PACKAGE_STATUSES)
 STATE_ACCESSORS(mail_status, mail_status, MAIL_STATUSES)
+STATE_ACCESSORS(import_state, import_state, IMPORT_STATES)
+
+bool import_state_ended(import_state state)
+{
+    return state == IMPORT_STATE_VISIBLE || state == IMPORT_STATE_REFUSED ||
+           state == IMPORT_STATE_FAILED;
+}
 
 unsigned role_bit(user_role role)
 {

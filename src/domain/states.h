@@ -161,4 +161,21 @@ bool mail_status_from_key(const char *key, mail_status *out);
 const char *mail_status_key(mail_status status);
 const char *mail_status_label(mail_status status);
 
+/* ---- an import batch (一括登録, issue 11): checking → writing → visible, or refused / failed.
+   Only a visible batch's users exist for screens, lists, searches, logins and media. */
+typedef enum import_state {
+    IMPORT_STATE_CHECKING = 1, /* rows checked against the database; nothing written */
+    IMPORT_STATE_WRITING,      /* written in chunks, still invisible */
+    IMPORT_STATE_VISIBLE,      /* done */
+    IMPORT_STATE_REFUSED,      /* rows clash with what is registered: nothing registered */
+    IMPORT_STATE_FAILED,       /* an error, a stop or a restart interrupted it */
+} import_state;
+#define IMPORT_STATE_COUNT 5
+
+bool import_state_from_key(const char *key, import_state *out);
+const char *import_state_key(import_state state);
+const char *import_state_label(import_state state);
+/* Whether the batch has ended (visible, refused or failed). */
+bool import_state_ended(import_state state);
+
 #endif

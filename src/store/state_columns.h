@@ -18,5 +18,6 @@ admin_list_status store_column_admin_list_status(db_stmt *st, int col);
 media_status store_column_media_status(db_stmt *st, int col);
 package_status store_column_package_status(db_stmt *st, int col);
 mail_status store_column_mail_status(db_stmt *st, int col);
+import_state store_column_import_state(db_stmt *st, int col);
 
 #endif

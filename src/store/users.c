@@ -107,9 +107,10 @@ nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64
         conn,
         "INSERT INTO users (user_id, role, name, name_kana, email, department, category, "
         "municipality_id, institution_id, doctor_number, specialty, initial_password_sealed, "
-        "created_by, created_at, updated_at, title, phone, name_search, initial_password_by) "
+        "created_by, created_at, updated_at, title, phone, name_search, initial_password_by, "
+        "batch_id) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, "
-        "$13) "
+        "$13, $18) "
         "ON CONFLICT (user_id) DO NOTHING RETURNING id",
         &st);
     if (e != NSDB_OK)
@@ -131,6 +132,7 @@ nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64
     db_bind_text(st, 15, u->title);
     db_bind_text(st, 16, u->phone);
     db_bind_text(st, 17, u->search_key);
+    null_if_zero_bind(st, 18, u->batch_pk);
     int rc = db_step(st);
     if (rc == DB_ROW) {
         int64_t pk = db_column_int(st, 0);

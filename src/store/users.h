@@ -69,6 +69,7 @@ typedef struct store_user_new {
        import batch's users in one statement before the transaction commits (the users are
        not to be changed in between) */
     bool defer_grams;
+    int64_t batch_pk; /* the import batch that creates the user (users.batch_id); 0: none */
 } store_user_new;
 
 NSDB_MUST_CHECK nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now,

@@ -148,10 +148,11 @@ void web_inst_user_import(web_ctx *ctx)
     registration_conflict *conflicts = NULL;
     size_t n_conflicts = 0;
     nsdb_problem pb = {0};
-    nsdb_err e = core_register_import(&c, &imp, names.data, warnings.data, &batch, &conflicts,
-                                      &n_conflicts, &pb);
+    nsdb_err e = core_import_batch_open(&c, names.data, imp.row_count, warnings.data, &batch, &pb);
     strbuf_free(&warnings);
     strbuf_free(&names);
+    if (e == NSDB_OK)
+        e = core_register_import(&c, &imp, batch, NULL, &conflicts, &n_conflicts, &pb);
     if (n_conflicts > 0) {
         json_t *rows = json_array();
         for (size_t i = 0; i < n_conflicts; i++) {
