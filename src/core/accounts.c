@@ -10,14 +10,19 @@
 
 #define ACCOUNTS_ID_ATTEMPTS 8
 
+nsdb_err accounts_initial_password(app *a, char password[IDS_INITIAL_PASSWORD_LEN + 1],
+                                   unsigned char **sealed_out, size_t *sealed_len_out)
+{
+    ids_initial_password_generate(password);
+    return secret_seal(&a->key, password, IDS_INITIAL_PASSWORD_LEN, sealed_out, sealed_len_out);
+}
+
 nsdb_err accounts_issue(app *a, db *conn, store_user_new *u, int64_t now, accounts_issued *out)
 {
     memset(out, 0, sizeof *out);
-    ids_initial_password_generate(out->initial_password);
     unsigned char *sealed = NULL;
     size_t sealed_len = 0;
-    nsdb_err e = secret_seal(&a->key, out->initial_password, IDS_INITIAL_PASSWORD_LEN, &sealed,
-                             &sealed_len);
+    nsdb_err e = accounts_initial_password(a, out->initial_password, &sealed, &sealed_len);
     if (e != NSDB_OK)
         return e;
     u->initial_sealed = sealed;

@@ -16,6 +16,14 @@ typedef struct accounts_issued {
     char initial_password[IDS_INITIAL_PASSWORD_LEN + 1]; /* wipe after use */
 } accounts_issued;
 
+/* A fresh initial password in password (wipe after use) and the same sealed under the server
+   key in *sealed_out (malloc'd; free it), as every account is issued: accounts_issue and the
+   bulk import (core/import_write.c) draw it here. */
+NSDB_MUST_CHECK nsdb_err accounts_initial_password(app *a,
+                                                   char password[IDS_INITIAL_PASSWORD_LEN + 1],
+                                                   unsigned char **sealed_out,
+                                                   size_t *sealed_len_out);
+
 /* Fills u->user_id and the sealed password itself; the caller holds a transaction on conn and
    writes the audit record (actor and place are the caller's). */
 NSDB_MUST_CHECK nsdb_err accounts_issue(app *a, db *conn, store_user_new *u, int64_t now,

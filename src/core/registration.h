@@ -64,6 +64,13 @@ typedef struct import_progress {
     atomic_bool stop;           /* set when the server stops: the import ends as failed */
 } import_progress;
 
+/* Rows an import writes in one transaction (core/import_write.c): on SQLite each chunk stays
+   well under 100 ms, so other municipalities' logins and registrations wait at most that long;
+   PostgreSQL, without one write lock, takes more at a time. NSDB_IMPORT_CHUNK_ROWS in the
+   environment sets another size (tests of chunk boundaries). */
+#define REGISTRATION_IMPORT_CHUNK_ROWS 1000
+#define REGISTRATION_IMPORT_CHUNK_ROWS_PG 5000
+
 /* Opens the batch of an import of the actor's municipality: row_count rows of filenames (kept as
    given, after encoding_file_name), the files' warnings (one sentence a line, or NULL). The batch
    is in state checking and invisible (store/import_batches.h). */

@@ -156,11 +156,16 @@ static NSDB_MUST_CHECK nsdb_err sqlite_prepare(db *conn, const char *sql, db_stm
 }
 
 /* `$N` is a named parameter to SQLite; find its slot by name so that order of first use
-   in the SQL does not matter. */
+   in the SQL does not matter. SQLite's lookup by name is a linear scan, so the usual case (the
+   $N first appear in order, slot N is "$N") is tried first: a multi-row INSERT of thousands of
+   parameters binds in linear time. */
 static int param_slot(db_stmt *st, int index)
 {
     char name[16];
     snprintf(name, sizeof name, "$%d", index);
+    const char *at_index = sqlite3_bind_parameter_name(st->sqlite, index);
+    if (at_index != NULL && strcmp(at_index, name) == 0)
+        return index;
     return sqlite3_bind_parameter_index(st->sqlite, name);
 }
 

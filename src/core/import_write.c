@@ -1,0 +1,444 @@
+/*
+ * import_write.c — 一括登録 as a set (issue 11): core_register_import checks every row first
+ * (import_check.c: bulk reads, decisions in memory, nothing written), then writes the rows in
+ * chunks, each its own short transaction, into the batch that stays invisible (new
+ * institutions, users with sealed initial passwords, registrations, user_create audit records,
+ * the name index, rows_written), and ends with one short step that makes the batch visible:
+ * the rows that make an account registered before 両方, the batch's warnings, the state and the
+ * inst_users_import audit record. So no write transaction holds SQLite's only write lock for
+ * long, and a stop or a crash between chunks leaves only an invisible, failed batch.
+ */
+#include "core/import_internal.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/audit.h"
+#include "store/bulk_import.h"
+#include "store/import_batches.h"
+#include "store/registrations.h"
+#include "store/users.h"
+#include "util/log.h"
+
+#define IMPORT_ID_ATTEMPTS 8
+
+/* Rows of one chunk: NSDB_IMPORT_CHUNK_ROWS in the environment (tests), else the dialect's. */
+static size_t import_chunk_rows(db *conn)
+{
+    const char *env = getenv("NSDB_IMPORT_CHUNK_ROWS");
+    if (env != NULL && *env != '\0') {
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(env, &end, 10);
+        if (errno == 0 && *end == '\0' && v > 0 && v <= 1000000)
+            return (size_t)v;
+    }
+    return db_get_dialect(conn) == DB_POSTGRESQL ? REGISTRATION_IMPORT_CHUNK_ROWS_PG
+                                                  : REGISTRATION_IMPORT_CHUNK_ROWS;
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct import_writer {
+    core_ctx *c;
+    const inst_import *imp;
+    import_plan *plan;
+    int64_t batch;
+    const char *cycle_id;
+    size_t chunks;
+    int64_t longest_ms;
+} import_writer;
+
+/* The institutions first named by rows from..to-1 that are not registered yet. */
+static NSDB_MUST_CHECK nsdb_err write_institutions(import_writer *w, arena *a, size_t from,
+                                                   size_t to)
+{
+    import_plan *p = w->plan;
+    uint32_t *which = arena_calloc(a, to - from, sizeof *which);
+    store_bulk_institution_new *rows = arena_calloc(a, to - from, sizeof *rows);
+    size_t n = 0;
+    for (size_t i = from; i < to; i++) {
+        const import_inst *inst = &p->insts[p->rows[i].inst];
+        if (inst->pk != 0 || inst->first_row != i)
+            continue;
+        const inst_import_row *r = &w->imp->rows[i];
+        which[n] = p->rows[i].inst;
+        rows[n++] = (store_bulk_institution_new){r->inst_code, r->inst_name, r->inst_postal,
+                                                 r->inst_address, r->inst_phone};
+    }
+    if (n == 0)
+        return NSDB_OK;
+    int64_t *pks = arena_calloc(a, n, sizeof *pks);
+    nsdb_err e = store_bulk_institutions_insert(w->c->conn, rows, n, w->c->who.now, pks);
+    for (size_t k = 0; e == NSDB_OK && k < n; k++)
+        p->insts[which[k]].pk = pks[k];
+    return e;
+}
+
+/* The new accounts of rows from..to-1 (a user ID that is taken is drawn again), their
+   registrations; *min_pk and *max_pk span their ids (0 when none). */
+static NSDB_MUST_CHECK nsdb_err write_users(import_writer *w, arena *a, size_t from, size_t to,
+                                            int64_t *min_pk, int64_t *max_pk)
+{
+    import_plan *p = w->plan;
+    core_ctx *c = w->c;
+    *min_pk = *max_pk = 0;
+    size_t n = 0;
+    for (size_t i = from; i < to; i++)
+        n += p->rows[i].kind == IMPORT_ROW_NEW;
+    if (n == 0)
+        return NSDB_OK;
+    store_bulk_user_new *users = arena_calloc(a, n, sizeof *users);
+    uint32_t *accounts = arena_calloc(a, n, sizeof *accounts);
+    nsdb_err e = NSDB_OK;
+    size_t k = 0;
+    for (size_t i = from; e == NSDB_OK && i < to; i++) {
+        if (p->rows[i].kind != IMPORT_ROW_NEW)
+            continue;
+        const inst_import_row *r = &w->imp->rows[i];
+        import_account *acc = &p->accounts[p->rows[i].account];
+        char password[IDS_INITIAL_PASSWORD_LEN + 1];
+        unsigned char *sealed = NULL;
+        size_t sealed_len = 0;
+        e = accounts_initial_password(c->app, password, &sealed, &sealed_len);
+        sodium_memzero(password, sizeof password); /* an import shows no password */
+        if (e != NSDB_OK)
+            break;
+        unsigned char *kept = arena_alloc(a, sealed_len);
+        memcpy(kept, sealed, sealed_len);
+        free(sealed);
+        user_role role = USER_ROLE_DOCTOR;
+        (void)user_role_from_key(r->user_type, &role); /* checked by import_plan_check */
+        accounts[k] = p->rows[i].account;
+        users[k++] = (store_bulk_user_new){.user_id = acc->user_id,
+                                           .role = role,
+                                           .name = r->name,
+                                           .name_kana = r->name_kana,
+                                           .email = r->email,
+                                           .category = acc->category,
+                                           .doctor_number = r->doctor_number,
+                                           .specialty = r->specialty,
+                                           .search_key = r->search_key,
+                                           .institution_pk = p->insts[p->rows[i].inst].pk,
+                                           .initial_sealed = kept,
+                                           .initial_sealed_len = sealed_len};
+    }
+    store_bulk_user_common common = {c->who.municipality_pk, c->who.user_pk, w->batch,
+                                     c->who.now};
+    /* the rows still to insert: all, then those whose user ID was taken, drawn again */
+    store_bulk_user_new *pending = arena_calloc(a, n, sizeof *pending);
+    size_t *pending_of = arena_calloc(a, n, sizeof *pending_of);
+    size_t n_pending = 0;
+    for (size_t j = 0; j < n; j++) {
+        pending[n_pending] = users[j];
+        pending_of[n_pending++] = j;
+    }
+    for (int attempt = 0; e == NSDB_OK && n_pending > 0; attempt++) {
+        if (attempt == IMPORT_ID_ATTEMPTS) {
+            e = NSDB_ERR_EXISTS;
+            break;
+        }
+        e = store_bulk_users_insert(c->conn, pending, n_pending, &common);
+        size_t left = 0;
+        for (size_t j = 0; e == NSDB_OK && j < n_pending; j++) {
+            size_t u = pending_of[j];
+            users[u].pk = pending[j].pk;
+            if (pending[j].pk != 0)
+                continue;
+            ids_user_id_generate(p->accounts[accounts[u]].user_id); /* users[u].user_id */
+            pending[left] = users[u];
+            pending_of[left++] = u;
+        }
+        n_pending = left;
+    }
+    if (e != NSDB_OK)
+        return e;
+    store_bulk_registration *regs = arena_calloc(a, n, sizeof *regs);
+    for (size_t j = 0; j < n; j++) {
+        p->accounts[accounts[j]].pk = users[j].pk;
+        regs[j] = (store_bulk_registration){users[j].pk, users[j].institution_pk};
+        *min_pk = *min_pk == 0 || users[j].pk < *min_pk ? users[j].pk : *min_pk;
+        *max_pk = users[j].pk > *max_pk ? users[j].pk : *max_pk;
+    }
+    return store_bulk_registrations_insert(c->conn, regs, n, c->who.municipality_pk, w->cycle_id,
+                                           w->batch, c->who.now);
+}
+
+/* The audit records of rows from..to-1, as registration_register wrote them: user_create for a
+   new account, user_update for a row that made an account of an earlier row 両方 (an account
+   registered before the import is changed, and audited, in the last step). */
+static NSDB_MUST_CHECK nsdb_err write_audit(import_writer *w, arena *a, size_t from, size_t to)
+{
+    import_plan *p = w->plan;
+    core_ctx *c = w->c;
+    store_audit *rows = arena_calloc(a, to - from, sizeof *rows);
+    size_t n = 0;
+    for (size_t i = from; i < to; i++) {
+        const import_row_plan *rp = &p->rows[i];
+        const inst_import_row *r = &w->imp->rows[i];
+        const import_account *acc = &p->accounts[rp->account];
+        if (rp->kind == IMPORT_ROW_NEW)
+            rows[n++] = (store_audit){
+                .action = "user_create",
+                .target = acc->user_id,
+                .result = "ok",
+                .detail = arena_printf(a, "%s %s%s", r->user_type, r->inst_code,
+                                       rp->differs ? " (differs from the institution master)"
+                                                   : "")};
+        else if (rp->kind == IMPORT_ROW_MERGE && acc->row != IMPORT_ACCOUNT_EXISTING)
+            rows[n++] = (store_audit){
+                .action = "user_update",
+                .target = acc->user_id,
+                .result = "ok",
+                .detail = arena_printf(a, "category %s -> %s (registered again)",
+                                       category_key((user_category)rp->had),
+                                       category_key((user_category)rp->now))};
+    }
+    store_audit actor = {.at = c->who.now,
+                         .actor_user_pk = c->who.user_pk,
+                         .actor_user_id = c->who.user_id,
+                         .client_ip = c->who.client_ip};
+    return n == 0 ? NSDB_OK : store_bulk_audit_insert(c->conn, &actor, rows, n);
+}
+
+/* Rows from..to-1 in one transaction; the first chunk also moves the batch to writing. */
+static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, size_t from, size_t to)
+{
+    core_ctx *c = w->c;
+    arena *a = arena_new(); /* the chunk's scratch */
+    int64_t started = monotonic_ms(), min_pk = 0, max_pk = 0;
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK && from == 0)
+        e = store_import_batch_set_state(c->conn, w->batch, IMPORT_STATE_WRITING, NULL, NULL,
+                                         c->who.now);
+    if (e == NSDB_OK)
+        e = write_institutions(w, a, from, to);
+    if (e == NSDB_OK)
+        e = write_users(w, a, from, to, &min_pk, &max_pk);
+    if (e == NSDB_OK)
+        e = write_audit(w, a, from, to);
+    if (e == NSDB_OK && min_pk != 0)
+        e = store_user_grams_add_batch(c->conn, c->who.municipality_pk, w->batch, min_pk, max_pk);
+    if (e == NSDB_OK)
+        e = store_import_batch_progress(c->conn, w->batch, (int64_t)to, c->who.now);
+    e = core_end(c, e);
+    arena_free(a);
+    int64_t ms = monotonic_ms() - started;
+    w->longest_ms = ms > w->longest_ms ? ms : w->longest_ms;
+    w->chunks++;
+    char rows[32], took[32];
+    snprintf(rows, sizeof rows, "%zu", to);
+    snprintf(took, sizeof took, "%lld", (long long)ms);
+    log_event(LOG_DEBUG, "import_chunk", "rows_written", rows, "ms", took, NULL);
+    return e;
+}
+
+/* Every chunk in order; progress->stop ends the import between two chunks (NSDB_ERR_BUSY). */
+static NSDB_MUST_CHECK nsdb_err write_chunks(import_writer *w, import_progress *progress)
+{
+    size_t rows = w->imp->row_count, chunk = import_chunk_rows(w->c->conn);
+    for (size_t from = 0; from < rows; from += chunk) {
+        if (progress != NULL && atomic_load(&progress->stop))
+            return NSDB_ERR_BUSY;
+        size_t to = from + chunk < rows ? from + chunk : rows;
+        nsdb_err e = write_chunk(w, from, to);
+        if (e != NSDB_OK)
+            return e;
+        if (progress != NULL)
+            atomic_store(&progress->rows_written, to);
+    }
+    return NSDB_OK;
+}
+
+/* One line for a row that made an existing doctor 両方 (issue 12, item 6). */
+static void merge_line(strbuf *b, const inst_import *imp, const inst_import_row *r,
+                       const char *user_id)
+{
+    const char *file = r->file < imp->file_count ? imp->files[r->file] : "";
+    if (b->len > 0)
+        strbuf_putc(b, '\n');
+    if (*file != '\0')
+        strbuf_printf(b, "「%s」の", file);
+    strbuf_printf(b,
+                  "%u行目：%s（指定医番号 %s）は登録済みの指定医（ユーザID %s）と同じ方のため、"
+                  "新しいアカウントは作らず、区分を「両方」にしました。",
+                  r->record, r->name, r->doctor_number, user_id);
+}
+
+/* The warnings of the files, then those of the master, then the rows that made a doctor 両方,
+   as kept with the batch. */
+static const char *master_warnings_join(arena *a, const char *file_warnings,
+                                        const master_warnings *mw, const strbuf *merges)
+{
+    const char *more =
+        mw->rows_omitted == 0
+            ? ""
+            : arena_printf(a,
+                           "\nほかにも医療機関マスタと医療機関名または所在地が異なる行が%zu行"
+                           "あります（マスタは変更していません）。",
+                           mw->rows_omitted);
+    const char *master = mw->text.data ? mw->text.data : "";
+    const char *merged = merges->data ? merges->data : "";
+    const char *text = arena_printf(a, "%s%s%s%s", file_warnings ? file_warnings : "",
+                                    file_warnings && *file_warnings && *master ? "\n" : "",
+                                    master, more);
+    return arena_printf(a, "%s%s%s", text, *text && *merged ? "\n" : "", merged);
+}
+
+/* The last short step: accounts registered before made 両方 (audited), the warnings, the batch
+   visible with its audit record. */
+static NSDB_MUST_CHECK nsdb_err make_visible(import_writer *w, const char *file_warnings,
+                                             const master_warnings *mw)
+{
+    core_ctx *c = w->c;
+    import_plan *p = w->plan;
+    strbuf merges = STRBUF_INIT; /* rows that made an account 両方 */
+    size_t n_merges = 0;
+    int64_t started = monotonic_ms();
+    nsdb_err e = core_begin(c);
+    for (size_t i = 0; e == NSDB_OK && i < w->imp->row_count; i++) {
+        const import_row_plan *rp = &p->rows[i];
+        if (rp->kind != IMPORT_ROW_MERGE)
+            continue;
+        const import_account *acc = &p->accounts[rp->account];
+        if (n_merges++ < REGISTRATION_MAX_CONFLICTS)
+            merge_line(&merges, w->imp, &w->imp->rows[i], acc->user_id);
+        if (acc->row != IMPORT_ACCOUNT_EXISTING)
+            continue; /* written with its chunk */
+        e = store_user_set_category(c->conn, acc->pk, category_key((user_category)rp->now),
+                                    c->who.now);
+        if (e == NSDB_OK)
+            e = core_audit(c, "user_update", acc->user_id, "ok",
+                           arena_printf(c->arena, "category %s -> %s (registered again)",
+                                        category_key((user_category)rp->had),
+                                        category_key((user_category)rp->now)));
+    }
+    if (e == NSDB_OK && (mw->count > 0 || n_merges > 0)) /* said on the result page */
+        e = store_import_batch_warnings_set(
+            c->conn, w->batch, master_warnings_join(c->arena, file_warnings, mw, &merges));
+    strbuf_free(&merges);
+    if (e == NSDB_OK)
+        e = store_import_batch_progress(c->conn, w->batch, (int64_t)w->imp->row_count,
+                                        c->who.now);
+    if (e == NSDB_OK)
+        e = store_import_batch_set_state(c->conn, w->batch, IMPORT_STATE_VISIBLE, NULL, NULL,
+                                         c->who.now);
+    if (e == NSDB_OK)
+        e = core_audit(c, "inst_users_import", core_target_id(c, "batch", w->batch), "ok",
+                       arena_printf(c->arena, "%zu rows", w->imp->row_count));
+    e = core_end(c, e);
+    int64_t ms = monotonic_ms() - started;
+    w->longest_ms = ms > w->longest_ms ? ms : w->longest_ms;
+    return e;
+}
+
+/* The clashing rows as kept with a refused batch: [{"file","row","field","message"}]. */
+static const char *conflicts_json(arena *a, const inst_import *imp,
+                                  const registration_conflict *conflicts, size_t n)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const inst_import_row *r = conflicts[i].row;
+        json_array_append_new(
+            rows, json_pack("{s:s, s:I, s:s, s:s}", "file",
+                            r->file < imp->file_count ? imp->files[r->file] : "", "row",
+                            (json_int_t)r->record, "field",
+                            conflicts[i].field ? conflicts[i].field : "", "message",
+                            conflicts[i].message ? conflicts[i].message : ""));
+    }
+    char *text = json_dumps(rows, JSON_COMPACT);
+    json_decref(rows);
+    const char *out = arena_strdup(a, text ? text : "[]");
+    free(text);
+    return out;
+}
+
+/* Ends the batch as refused or failed, in its own transaction, with its audit record. */
+static void batch_end(core_ctx *c, int64_t batch, import_state state, const char *failure,
+                      const char *refusal)
+{
+    nsdb_err e = core_begin(c);
+    if (e == NSDB_OK)
+        e = store_import_batch_set_state(c->conn, batch, state, failure, refusal, c->who.now);
+    if (e == NSDB_OK)
+        e = core_audit(c, "inst_users_import", core_target_id(c, "batch", batch), "failed",
+                       failure ? failure : "rows clash with registered users");
+    e = core_end(c, e);
+    if (e != NSDB_OK)
+        log_event(LOG_ERROR, "import_batch_end_failed", "error", nsdb_err_name(e), NULL);
+}
+
+static void log_written(const import_writer *w, int64_t started)
+{
+    char rows[32], chunks[32], longest[32], total[32];
+    snprintf(rows, sizeof rows, "%zu", w->imp->row_count);
+    snprintf(chunks, sizeof chunks, "%zu", w->chunks);
+    snprintf(longest, sizeof longest, "%lld", (long long)w->longest_ms);
+    snprintf(total, sizeof total, "%lld", (long long)(monotonic_ms() - started));
+    log_event(LOG_INFO, "import_written", "rows", rows, "chunks", chunks, "longest_write_ms",
+              longest, "total_ms", total, NULL);
+}
+
+nsdb_err core_register_import(core_ctx *c, const inst_import *imp, int64_t batch,
+                              import_progress *progress, registration_conflict **conflicts_out,
+                              size_t *conflict_count_out, nsdb_problem *pb)
+{
+    *conflicts_out = NULL;
+    *conflict_count_out = 0;
+    if (c->who.municipality_pk == 0)
+        return problem_set(pb, NSDB_ERR_FORBIDDEN, NULL, NULL);
+    if (imp->error_count > 0 || imp->row_count == 0)
+        return problem_set(pb, NSDB_ERR_INVALID, "file", "ファイルに登録する行がありません。");
+    store_import_batch opened;
+    nsdb_err e = store_import_batch_get(c->conn, c->arena, c->who.municipality_pk, batch, &opened);
+    if (e == NSDB_OK && opened.state != IMPORT_STATE_CHECKING)
+        e = NSDB_ERR_CONFLICT;
+    if (e != NSDB_OK)
+        return problem_set(pb, e, NULL, "一括登録に失敗しました。何も登録していません。");
+    int64_t started = monotonic_ms();
+    cycle_window cycle;
+    e = registration_cycle(c->conn, c->who.now, &cycle);
+    master_warnings mw = {.count = 0, .rows_omitted = 0, .text = STRBUF_INIT};
+    import_plan plan = {0};
+    if (e == NSDB_OK)
+        e = import_plan_check(c, imp, progress, &plan, &mw);
+    if (e == NSDB_OK && plan.conflict_count > 0) {
+        batch_end(c, batch, IMPORT_STATE_REFUSED, NULL,
+                  conflicts_json(c->arena, imp, plan.conflicts, plan.conflict_count));
+        *conflicts_out = plan.conflicts;
+        *conflict_count_out = plan.conflict_count;
+        import_plan_free(&plan);
+        strbuf_free(&mw.text);
+        return problem_set(pb, NSDB_ERR_INVALID, "file",
+                           "登録済みの内容と食い違う行があります。何も登録していません。");
+    }
+    import_writer w = {c, imp, &plan, batch, cycle.id, 0, 0};
+    if (e == NSDB_OK)
+        e = write_chunks(&w, progress);
+    if (e == NSDB_OK)
+        e = make_visible(&w, opened.warnings, &mw);
+    if (e == NSDB_OK)
+        log_written(&w, started);
+    import_plan_free(&plan);
+    strbuf_free(&mw.text);
+    bool stopped = e == NSDB_ERR_BUSY && progress != NULL && atomic_load(&progress->stop);
+    if (e != NSDB_OK) {
+        const char *reason = stopped ? "サーバが停止したため、一括登録を中断しました。"
+                                       "何も登録していません。もう一度アップロードしてください。"
+                                     : "一括登録に失敗しました。何も登録していません。"
+                                       "時間をおいて再度お試しください。";
+        batch_end(c, batch, IMPORT_STATE_FAILED, reason, NULL);
+        return problem_set(pb, e, NULL, reason);
+    }
+    return NSDB_OK;
+}

@@ -1,0 +1,363 @@
+/*
+ * bulk_import.c — see bulk_import.h. Every statement here is one of a few shapes: a read with an
+ * IN list of exactly STORE_BULK_ROWS values (a short list is padded with its last value, which
+ * changes nothing), or a multi-row INSERT of STORE_BULK_ROWS rows or of one row. So each shape is
+ * prepared once per connection by the statement cache. The shared values of a statement are its
+ * first parameters ($1 …) and every later parameter first appears in order, which lets the
+ * SQLite driver bind by position.
+ */
+#define NSDB_STORE_INTERNAL
+#include "store/bulk_import.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/rows.h"
+#include "store/sql.h"
+#include "store/state_columns.h"
+#include "util/log.h"
+#include "util/str.h"
+
+/* head, then rows tuples of tuple (each '?' of it a new parameter, numbered from first), then
+   tail; malloc'd (NULL when out of memory). */
+static char *multi_row_sql(const char *head, const char *tuple, int first, size_t rows,
+                           const char *tail)
+{
+    strbuf b = STRBUF_INIT;
+    strbuf_puts(&b, head);
+    int next = first;
+    for (size_t r = 0; r < rows; r++) {
+        if (r > 0)
+            strbuf_puts(&b, ", ");
+        for (const char *p = tuple; *p != '\0'; p++) {
+            if (*p == '?')
+                strbuf_printf(&b, "$%d", next++);
+            else
+                strbuf_putc(&b, *p);
+        }
+    }
+    strbuf_puts(&b, tail);
+    return strbuf_detach(&b, NULL);
+}
+
+/* Rows of the next statement: a full one, or one row for the rest. */
+static size_t statement_rows(size_t left)
+{
+    return left >= STORE_BULK_ROWS ? STORE_BULK_ROWS : 1;
+}
+
+static NSDB_MUST_CHECK nsdb_err prepare_multi_row(db *conn, const char *head, const char *tuple,
+                                                  int first, size_t rows, const char *tail,
+                                                  db_stmt **out)
+{
+    char *sql = multi_row_sql(head, tuple, first, rows, tail);
+    if (sql == NULL)
+        return NSDB_ERR_NOMEM;
+    nsdb_err e = db_prepare(conn, sql, out);
+    free(sql);
+    return e;
+}
+
+/* Steps a write to its end (reading RETURNING rows through each, which may be NULL). */
+static NSDB_MUST_CHECK nsdb_err step_all(db *conn, db_stmt *st, void (*each)(void *, db_stmt *),
+                                         void *ctx)
+{
+    int rc;
+    while ((rc = db_step(st)) == DB_ROW)
+        if (each != NULL)
+            each(ctx, st);
+    if (rc == DB_DONE)
+        return NSDB_OK;
+    nsdb_err e = db_last_error_is_unique(st) ? NSDB_ERR_EXISTS : NSDB_ERR_DB;
+    log_event(LOG_ERROR, "bulk_write_failed", "error", db_error_message(conn), NULL);
+    return e;
+}
+
+static void bind_int_or_null(db_stmt *st, int index, int64_t v)
+{
+    if (v == 0)
+        db_bind_null(st, index);
+    else
+        db_bind_int(st, index, v);
+}
+
+/* ---- reads ------------------------------------------------------------------------------- */
+
+static void institution_read(arena *a, db_stmt *st, void *row)
+{
+    store_institution *i = row;
+    i->pk = db_column_int(st, 0);
+    i->code = store_column_strdup(a, st, 1);
+    i->name = store_column_strdup(a, st, 2);
+    i->postal = store_column_strdup(a, st, 3);
+    i->address = store_column_strdup(a, st, 4);
+    i->phone = store_column_strdup(a, st, 5);
+}
+
+nsdb_err store_bulk_institutions_find(db *conn, arena *a, const char *const *codes, size_t n,
+                                      store_institution **rows_out, size_t *count_out)
+{
+    *rows_out = NULL;
+    *count_out = 0;
+    size_t cap = 0;
+    store_institution *rows = NULL;
+    for (size_t from = 0; from < n; from += STORE_BULK_ROWS) {
+        db_stmt *st = NULL;
+        nsdb_err e = prepare_multi_row(conn,
+                                       "SELECT id, code, name, postal, address, phone "
+                                       "FROM institutions WHERE code IN (",
+                                       "?", 1, STORE_BULK_ROWS, ")", &st);
+        if (e != NSDB_OK)
+            return e;
+        /* a short list is padded with its last code */
+        for (size_t k = 0; k < STORE_BULK_ROWS; k++)
+            db_bind_text(st, (int)k + 1, codes[from + k < n ? from + k : n - 1]);
+        int rc;
+        while ((rc = db_step(st)) == DB_ROW) {
+            rows = arena_grow(a, rows, *count_out, &cap, sizeof *rows);
+            institution_read(a, st, &rows[(*count_out)++]);
+        }
+        db_finalize(st);
+        if (rc != DB_DONE)
+            return NSDB_ERR_DB;
+    }
+    *rows_out = rows;
+    return NSDB_OK;
+}
+
+nsdb_err store_bulk_users_at(db *conn, const int64_t *institution_pks, size_t n,
+                             void (*each)(void *ctx, const store_bulk_user *u), void *ctx)
+{
+    for (size_t from = 0; from < n; from += STORE_BULK_ROWS) {
+        /* users of a batch that is not visible do not exist (a failed import's rows included) */
+        db_stmt *st = NULL;
+        nsdb_err e = prepare_multi_row(
+            conn,
+            "SELECT u.id, u.institution_id, COALESCE(u.municipality_id, 0), u.role, u.user_id, "
+            "u.category, COALESCE(u.name_search, ''), u.doctor_number FROM users u "
+            "WHERE u.role IN ('doctor', 'inst_manager') AND (u.batch_id IS NULL OR u.batch_id "
+            "NOT IN (SELECT batch_id FROM hidden_batches)) AND u.institution_id IN (",
+            "?", 1, STORE_BULK_ROWS, ") ORDER BY u.id", &st);
+        if (e != NSDB_OK)
+            return e;
+        for (size_t k = 0; k < STORE_BULK_ROWS; k++)
+            db_bind_int(st, (int)k + 1, institution_pks[from + k < n ? from + k : n - 1]);
+        int rc;
+        while ((rc = db_step(st)) == DB_ROW) {
+            store_bulk_user u = {.pk = db_column_int(st, 0),
+                                 .institution_pk = db_column_int(st, 1),
+                                 .municipality_pk = db_column_int(st, 2),
+                                 .role = store_column_user_role(st, 3),
+                                 .user_id = db_column_text(st, 4),
+                                 .category = db_column_text(st, 5),
+                                 .name_search = db_column_text(st, 6),
+                                 .doctor_number = db_column_text(st, 7)};
+            each(ctx, &u);
+        }
+        db_finalize(st);
+        if (rc != DB_DONE)
+            return NSDB_ERR_DB;
+    }
+    return NSDB_OK;
+}
+
+/* ---- writes ------------------------------------------------------------------------------ */
+
+typedef struct code_pks {
+    const store_bulk_institution_new *rows;
+    size_t n;
+    int64_t *pks;
+} code_pks;
+
+static void code_pk_read(void *ctx, db_stmt *st)
+{
+    code_pks *m = ctx;
+    const char *code = db_column_text(st, 1);
+    for (size_t i = 0; code != NULL && i < m->n; i++)
+        if (strcmp(m->rows[i].code, code) == 0)
+            m->pks[i] = db_column_int(st, 0);
+}
+
+nsdb_err store_bulk_institutions_insert(db *conn, const store_bulk_institution_new *rows,
+                                        size_t n, int64_t now, int64_t *pks_out)
+{
+    STORE_ASSERT_WRITE(conn);
+    for (size_t from = 0; from < n;) {
+        size_t k = statement_rows(n - from);
+        db_stmt *st = NULL;
+        nsdb_err e = prepare_multi_row(conn,
+                                       "INSERT INTO institutions (created_at, updated_at, code, "
+                                       "name, postal, address, phone) VALUES ",
+                                       "($1, $1, ?, ?, ?, ?, ?)", 2, k,
+                                       " ON CONFLICT (code) DO NOTHING", &st);
+        if (e != NSDB_OK)
+            return e;
+        db_bind_int(st, 1, now);
+        for (size_t i = 0; i < k; i++) {
+            const store_bulk_institution_new *r = &rows[from + i];
+            int p = 2 + (int)i * 5;
+            db_bind_text(st, p, r->code);
+            db_bind_text(st, p + 1, r->name);
+            db_bind_text(st, p + 2, r->postal);
+            db_bind_text(st, p + 3, r->address);
+            db_bind_text(st, p + 4, r->phone);
+        }
+        e = step_all(conn, st, NULL, NULL);
+        db_finalize(st);
+        if (e != NSDB_OK)
+            return e;
+        /* the ids, also of a code another writer made meanwhile */
+        e = prepare_multi_row(conn, "SELECT id, code FROM institutions WHERE code IN (", "?", 1,
+                              k, ")", &st);
+        if (e != NSDB_OK)
+            return e;
+        for (size_t i = 0; i < k; i++) {
+            db_bind_text(st, (int)i + 1, rows[from + i].code);
+            pks_out[from + i] = 0;
+        }
+        code_pks m = {rows + from, k, pks_out + from};
+        e = step_all(conn, st, code_pk_read, &m);
+        db_finalize(st);
+        for (size_t i = 0; e == NSDB_OK && i < k; i++)
+            if (pks_out[from + i] == 0)
+                e = NSDB_ERR_DB;
+        if (e != NSDB_OK)
+            return e;
+        from += k;
+    }
+    return NSDB_OK;
+}
+
+typedef struct user_pks {
+    store_bulk_user_new *rows;
+    size_t n, next; /* next: where the next RETURNING row most likely belongs */
+} user_pks;
+
+static void user_pk_read(void *ctx, db_stmt *st)
+{
+    user_pks *m = ctx;
+    const char *user_id = db_column_text(st, 1);
+    if (user_id == NULL)
+        return;
+    /* RETURNING comes in insertion order in practice, which is not promised: else search */
+    size_t i = m->next < m->n && strcmp(m->rows[m->next].user_id, user_id) == 0 ? m->next : m->n;
+    for (size_t j = 0; i == m->n && j < m->n; j++)
+        if (strcmp(m->rows[j].user_id, user_id) == 0)
+            i = j;
+    if (i == m->n)
+        return;
+    m->rows[i].pk = db_column_int(st, 0);
+    m->next = i + 1;
+}
+
+nsdb_err store_bulk_users_insert(db *conn, store_bulk_user_new *rows, size_t n,
+                                 const store_bulk_user_common *common)
+{
+    STORE_ASSERT_WRITE(conn);
+    for (size_t from = 0; from < n;) {
+        size_t k = statement_rows(n - from);
+        db_stmt *st = NULL;
+        nsdb_err e = prepare_multi_row(
+            conn,
+            "INSERT INTO users (municipality_id, created_by, created_at, updated_at, "
+            "initial_password_by, batch_id, user_id, role, name, name_kana, email, category, "
+            "institution_id, doctor_number, specialty, initial_password_sealed, name_search) "
+            "VALUES ",
+            "($1, $2, $3, $3, $2, $4, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 5, k,
+            " ON CONFLICT (user_id) DO NOTHING RETURNING id, user_id", &st);
+        if (e != NSDB_OK)
+            return e;
+        bind_int_or_null(st, 1, common->municipality_pk);
+        bind_int_or_null(st, 2, common->created_by);
+        db_bind_int(st, 3, common->now);
+        bind_int_or_null(st, 4, common->batch_pk);
+        for (size_t i = 0; i < k; i++) {
+            store_bulk_user_new *u = &rows[from + i];
+            int p = 5 + (int)i * 11;
+            u->pk = 0;
+            db_bind_text(st, p, u->user_id);
+            db_bind_text(st, p + 1, user_role_key(u->role));
+            db_bind_text(st, p + 2, u->name);
+            db_bind_text(st, p + 3, u->name_kana);
+            db_bind_text(st, p + 4, u->email);
+            db_bind_text(st, p + 5, u->category ? u->category : "nanbyo");
+            bind_int_or_null(st, p + 6, u->institution_pk);
+            db_bind_text(st, p + 7, u->doctor_number);
+            db_bind_text(st, p + 8, u->specialty);
+            db_bind_blob(st, p + 9, u->initial_sealed, u->initial_sealed_len);
+            db_bind_text(st, p + 10, u->search_key);
+        }
+        user_pks m = {rows + from, k, 0};
+        e = step_all(conn, st, user_pk_read, &m);
+        db_finalize(st);
+        if (e != NSDB_OK)
+            return e;
+        from += k;
+    }
+    return NSDB_OK;
+}
+
+nsdb_err store_bulk_registrations_insert(db *conn, const store_bulk_registration *rows, size_t n,
+                                         int64_t municipality_pk, const char *cycle_id,
+                                         int64_t batch_pk, int64_t now)
+{
+    STORE_ASSERT_WRITE(conn);
+    for (size_t from = 0; from < n;) {
+        size_t k = statement_rows(n - from);
+        db_stmt *st = NULL;
+        nsdb_err e = prepare_multi_row(conn,
+                                       "INSERT INTO registrations (municipality_id, cycle_id, "
+                                       "batch_id, registered_at, user_pk, institution_id) VALUES ",
+                                       "($1, $2, $3, $4, ?, ?)", 5, k, "", &st);
+        if (e != NSDB_OK)
+            return e;
+        db_bind_int(st, 1, municipality_pk);
+        db_bind_text(st, 2, cycle_id);
+        bind_int_or_null(st, 3, batch_pk);
+        db_bind_int(st, 4, now);
+        for (size_t i = 0; i < k; i++) {
+            db_bind_int(st, 5 + (int)i * 2, rows[from + i].user_pk);
+            db_bind_int(st, 6 + (int)i * 2, rows[from + i].institution_pk);
+        }
+        e = step_all(conn, st, NULL, NULL);
+        db_finalize(st);
+        if (e != NSDB_OK)
+            return e;
+        from += k;
+    }
+    return NSDB_OK;
+}
+
+nsdb_err store_bulk_audit_insert(db *conn, const store_audit *actor, const store_audit *rows,
+                                 size_t n)
+{
+    STORE_ASSERT_WRITE(conn);
+    for (size_t from = 0; from < n;) {
+        size_t k = statement_rows(n - from);
+        db_stmt *st = NULL;
+        nsdb_err e = prepare_multi_row(conn,
+                                       "INSERT INTO audit_log (at, actor_user_pk, actor_user_id, "
+                                       "client_ip, action, target, result, detail) VALUES ",
+                                       "($1, $2, $3, $4, ?, ?, ?, ?)", 5, k, "", &st);
+        if (e != NSDB_OK)
+            return e;
+        db_bind_int(st, 1, actor->at);
+        bind_int_or_null(st, 2, actor->actor_user_pk);
+        db_bind_text(st, 3, actor->actor_user_id);
+        db_bind_text(st, 4, actor->client_ip);
+        for (size_t i = 0; i < k; i++) {
+            const store_audit *r = &rows[from + i];
+            int p = 5 + (int)i * 4;
+            db_bind_text(st, p, r->action);
+            db_bind_text(st, p + 1, r->target);
+            db_bind_text(st, p + 2, r->result);
+            db_bind_text(st, p + 3, r->detail);
+        }
+        e = step_all(conn, st, NULL, NULL);
+        db_finalize(st);
+        if (e != NSDB_OK)
+            return e;
+        from += k;
+    }
+    return NSDB_OK;
+}

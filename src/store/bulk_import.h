@@ -1,0 +1,91 @@
+/*
+ * bulk_import.h — the set-wise reads and writes of a 一括登録 (issue 11): the institutions of
+ * many codes and the users at many institutions read in a few statements, and institutions,
+ * users, registrations and audit records written as multi-row INSERTs (STORE_BULK_ROWS rows a
+ * statement, so that each statement is prepared once per connection and stays far below the
+ * parameter limits: SQLite 32,766, PostgreSQL 65,535). The decisions (duplicates, 両方, master
+ * differences) are core/import_check.c's; this layer only moves rows.
+ */
+#ifndef NSDB_STORE_BULK_IMPORT_H
+#define NSDB_STORE_BULK_IMPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain/states.h"
+#include "store/audit.h"
+#include "store/db.h"
+#include "store/institutions.h"
+#include "util/arena.h"
+
+/* Rows of one multi-row statement (the last statements of a call take one row each). */
+#define STORE_BULK_ROWS 100
+
+/* The institutions of these codes that exist (in a; any order, fewer when some are new). */
+NSDB_MUST_CHECK nsdb_err store_bulk_institutions_find(db *conn, arena *a,
+                                                      const char *const *codes, size_t n,
+                                                      store_institution **rows_out,
+                                                      size_t *count_out);
+
+/* A user at an institution, as a duplicate check of a registration needs it. Strings are valid
+   during the callback only. */
+typedef struct store_bulk_user {
+    int64_t pk, institution_pk, municipality_pk;
+    user_role role;
+    const char *user_id, *category, *name_search, *doctor_number;
+} store_bulk_user;
+
+/* Calls each for every institution user (doctor, inst_manager) at these institutions, the users
+   of one institution in id order (oldest first). */
+NSDB_MUST_CHECK nsdb_err store_bulk_users_at(db *conn, const int64_t *institution_pks, size_t n,
+                                             void (*each)(void *ctx, const store_bulk_user *u),
+                                             void *ctx);
+
+typedef struct store_bulk_institution_new {
+    const char *code, *name, *postal, *address, *phone;
+} store_bulk_institution_new;
+
+/* Inserts the institutions whose code is not there yet (another writer may have made one since
+   it was read: that one is kept) and sets pks_out[i] to the id of code rows[i].code. */
+NSDB_MUST_CHECK nsdb_err store_bulk_institutions_insert(db *conn,
+                                                        const store_bulk_institution_new *rows,
+                                                        size_t n, int64_t now, int64_t *pks_out);
+
+/* What the users of one bulk insert share. */
+typedef struct store_bulk_user_common {
+    int64_t municipality_pk;
+    int64_t created_by; /* also initial_password_by; 0: none */
+    int64_t batch_pk;   /* users.batch_id */
+    int64_t now;
+} store_bulk_user_common;
+
+typedef struct store_bulk_user_new {
+    const char *user_id; /* drawn by the caller */
+    user_role role;
+    const char *name, *name_kana, *email, *category, *doctor_number, *specialty, *search_key;
+    int64_t institution_pk;
+    const unsigned char *initial_sealed;
+    size_t initial_sealed_len;
+    int64_t pk; /* out: the new id, or 0 when the user ID was taken (draw another, call again) */
+} store_bulk_user_new;
+
+/* Inserts the users (user IDs distinct among rows); a taken user ID inserts nothing for its row
+   (pk 0) without failing the others. The name index is left to store_user_grams_add_batch. */
+NSDB_MUST_CHECK nsdb_err store_bulk_users_insert(db *conn, store_bulk_user_new *rows, size_t n,
+                                                 const store_bulk_user_common *common);
+
+typedef struct store_bulk_registration {
+    int64_t user_pk, institution_pk;
+} store_bulk_registration;
+
+NSDB_MUST_CHECK nsdb_err store_bulk_registrations_insert(db *conn,
+                                                         const store_bulk_registration *rows,
+                                                         size_t n, int64_t municipality_pk,
+                                                         const char *cycle_id, int64_t batch_pk,
+                                                         int64_t now);
+
+/* Audit records of one actor: at, actor and client_ip from actor, the rest from each row. */
+NSDB_MUST_CHECK nsdb_err store_bulk_audit_insert(db *conn, const store_audit *actor,
+                                                 const store_audit *rows, size_t n);
+
+#endif
