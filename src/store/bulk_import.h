@@ -88,4 +88,11 @@ NSDB_MUST_CHECK nsdb_err store_bulk_registrations_insert(db *conn,
 NSDB_MUST_CHECK nsdb_err store_bulk_audit_insert(db *conn, const store_audit *actor,
                                                  const store_audit *rows, size_t n);
 
+/* The name index (user_grams) and the municipality's count of institution users for the users
+   of the batch with from_pk <= id <= to_pk (one chunk): as store_user_grams_add_batch, found by
+   their id range rather than by the batch's registrations (which grow with every chunk). */
+NSDB_MUST_CHECK nsdb_err store_bulk_user_grams_add(db *conn, int64_t municipality_pk,
+                                                   int64_t batch_pk, int64_t from_pk,
+                                                   int64_t to_pk);
+
 #endif

@@ -1,8 +1,9 @@
 /*
  * db_sqlite.c — the SQLite driver: one connection per pool slot, WAL, foreign keys, a busy
- * timeout, and `$N` parameters bound by name so that the same SQL runs on PostgreSQL.
+ * timeout, and `$N` parameters (prepared as SQLite's numbered `?N`) so that the same SQL runs on PostgreSQL.
  */
 #define NSDB_STORE_INTERNAL
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,33 @@ static NSDB_MUST_CHECK nsdb_err sqlite_exec_script(db *conn, const char *sql)
     return db_simple(conn, sql);
 }
 
+/* sql with every `$N` parameter (outside quotes and comments) written `?N`, SQLite's numbered
+   parameter, which keeps the number as its slot; malloc'd. */
+static char *sqlite_numbered(const char *sql)
+{
+    char *out = strdup(sql);
+    if (out == NULL)
+        return NULL;
+    for (char *p = out; *p; p++) {
+        if (*p == '\'' || *p == '"') {
+            const char quote = *p;
+            for (p++; *p && *p != quote; p++)
+                ;
+            if (*p == '\0')
+                break;
+        } else if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+            if (*p == '\0')
+                break;
+        } else if (*p == '$' && isdigit((unsigned char)p[1]) &&
+                   (p == out || !(isalnum((unsigned char)p[-1]) || p[-1] == '_'))) {
+            *p = '?';
+        }
+    }
+    return out;
+}
+
 static NSDB_MUST_CHECK nsdb_err sqlite_prepare(db *conn, const char *sql, db_stmt **out)
 {
     for (int i = 0; i < conn->cache_count; i++) {
@@ -127,8 +155,12 @@ static NSDB_MUST_CHECK nsdb_err sqlite_prepare(db *conn, const char *sql, db_stm
         return NSDB_OK;
     }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(conn->sqlite, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-        SQLITE_OK) {
+    char *numbered = sqlite_numbered(sql);
+    if (numbered == NULL)
+        return NSDB_ERR_NOMEM;
+    int rc = sqlite3_prepare_v3(conn->sqlite, numbered, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    free(numbered);
+    if (rc != SQLITE_OK) {
         log_event(LOG_ERROR, "sql_prepare_failed", "sql", sql, "error",
                   sqlite3_errmsg(conn->sqlite), NULL);
         sqlite3_finalize(st);
@@ -155,18 +187,12 @@ static NSDB_MUST_CHECK nsdb_err sqlite_prepare(db *conn, const char *sql, db_stm
     return NSDB_OK;
 }
 
-/* `$N` is a named parameter to SQLite; find its slot by name so that order of first use
-   in the SQL does not matter. SQLite's lookup by name is a linear scan, so the usual case (the
-   $N first appear in order, slot N is "$N") is tried first: a multi-row INSERT of thousands of
-   parameters binds in linear time. */
+/* The SQL is prepared with `$N` turned into `?N` (sqlite_numbered), so parameter N is slot N:
+   no lookup by name, which SQLite does by a linear scan (a multi-row INSERT of thousands of
+   parameters would bind in quadratic time). A number the SQL does not reach is ignored. */
 static int param_slot(db_stmt *st, int index)
 {
-    char name[16];
-    snprintf(name, sizeof name, "$%d", index);
-    const char *at_index = sqlite3_bind_parameter_name(st->sqlite, index);
-    if (at_index != NULL && strcmp(at_index, name) == 0)
-        return index;
-    return sqlite3_bind_parameter_index(st->sqlite, name);
+    return index >= 1 && index <= sqlite3_bind_parameter_count(st->sqlite) ? index : 0;
 }
 
 static void sqlite_bind_text(db_stmt *st, int index, const char *value)
