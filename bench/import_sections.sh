@@ -45,8 +45,8 @@ bench_import2() {
 summary_import2() {
   cat <<EOF
 i. 一括登録, 2 users per institution, into a database already holding 10,000 users (SQLite; --threads 2; until the page without meta refresh)
-   100,000 rows (50,000 new institutions)  $I2_IL_T100K s   ($I2_IL_CSV_BYTES CSV bytes)
-   floor: sqlite3 .import --csv, same file $I2_IL_FLOOR s
+   100,000 rows (50,000 new insts)    $I2_IL_T100K s   ($I2_IL_CSV_BYTES CSV bytes)
+   floor: sqlite3 .import, same file  $I2_IL_FLOOR s
    ratio import / floor               $I2_RATIO   (goal ≤ 10: $I2_OK_RATIO)
    10,000 rows (5,000 institutions)   $I2_IL_T10K s
    growth t(100k) / (10 × t(10k))     $I2_GROWTH   (goal ≤ 1.2: $I2_OK_GROWTH)

@@ -477,7 +477,7 @@ bench_import() {
       $(for f in src/domain/*.c src/util/*.c; do f="${f#src/}"; echo "build/rel/${f%.c}.o"; done) \
       build/rel/embedded.o \
       $(pkg-config --libs libutf8proc libsodium libzip libxml-2.0 xlsxwriter cairo pangocairo \
-        libisofs-1 libcrypto libcurl jansson) -lzxcvbn -lpthread -lm 2>"$dir/cc.log"; then
+        libisofs-1 libcrypto libcurl jansson liboath libqrencode) -lzxcvbn -lpthread -lm 2>"$dir/cc.log"; then
     for n in 10000 100000; do
       out="$("$TMP/import_parse_bench" "$n")"; echo "  parse only (bench/import_parse_bench.c): $out"
       printf -v "IMP_PARSE_$n" '%s s, peak RSS %s MB' "$(kv seconds "$out")" "$(kv peak_rss_mb "$out")"
