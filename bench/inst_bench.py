@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """Flow II helpers for bench/run.sh (issue 4, item 9; standard library only).
 
-  inst_bench.py csv N OUT FIRST_INSTITUTION
+  inst_bench.py csv N OUT FIRST_INSTITUTION [PER_INSTITUTION]
       Writes a valid 指定医一括登録ファイル (SPEC §5.2, UTF-8, CRLF) of N rows: institutions
-      numbered from FIRST_INSTITUTION in groups of 10 users (the first one the 責任者, the others
-      指定医), each with a valid 10-digit code (Luhn), katakana names unique within the
-      institution. Prints "rows=N bytes=B institutions=I".
+      numbered from FIRST_INSTITUTION in groups of PER_INSTITUTION users (default 10, at most 10;
+      the first one the 責任者, the others 指定医), each with a valid 10-digit code (Luhn),
+      katakana names unique within the institution. Prints "rows=N bytes=B institutions=I".
 
   inst_bench.py import URL SESSION FILE
       GET /inst-users/new?tab=bulk for the csrf token, then POST /inst-users/import (multipart,
-      the file) and times it from the first byte sent to the end of the answer. Only a 303 to
-      /inst-users/import/N counts. Prints JSON: seconds, status, batch, bytes.
+      the file). Only a 303 to /inst-users/import/N counts. Works with a synchronous import (the
+      POST answers when it is done) and a background one (the batch page is a progress page with
+      a meta refresh while it runs): the 303 is followed and /inst-users/import/N fetched every
+      0.25 s while it holds http-equiv="refresh"; the time runs from the first byte of the POST
+      to the page without it, which must say "N 人の医療機関ユーザを登録しました". Prints JSON:
+      seconds, post_seconds (the POST's answer alone), polls, status, batch, users, bytes; and
+      "answer" (the page's text) when the import was refused.
 
   inst_bench.py ids URL SESSION BATCH OUT
       Writes the user IDs of an import batch (from /inst-users/import/BATCH/users.csv), one a
@@ -67,18 +72,20 @@ def luhn_code(first9):
     return first9 + str((10 - s % 10) % 10)
 
 
-def make_csv(n, out, first):
+def make_csv(n, out, first, per=10):
+    if not 1 <= per <= 10:
+        raise SystemExit("inst_bench.py: PER_INSTITUTION must be 1 to 10")
     lines = [HEADER]
     inst = first - 1
     for i in range(n):
-        j = i % 10
+        j = i % per
         if j == 0:
             inst += 1
             code = luhn_code(f"131{inst:06d}")
             inst_cells = (f"{code},医療法人ベンチ会 第{inst}病院,100-{inst % 10000:04d},"
                           f"東京都千代田区千代田{inst // 1000 + 1}丁目{inst % 1000 + 1}番1号 ベンチ医療ビル{inst % 9 + 1}階,"
                           f"03-{1000 + inst // 10000:04d}-{inst % 10000:04d}")
-        # ten distinct (family, given) pairs per institution, varied between institutions
+        # up to ten distinct (family, given) pairs per institution, varied between institutions
         f = (inst * 7 + j) % len(FAMILY)
         g = (inst * 3 + j * 11) % len(GIVEN)
         name = f"{FAMILY[f][0]} {GIVEN[g][0]}"
@@ -116,7 +123,20 @@ def csrf_of(conn, session):
     return m.group(1).decode()
 
 
-def do_import(url, session, path):
+DONE_RE = re.compile(r"([0-9,]+) 人の医療機関ユーザを登録しました")
+POLL_SECONDS = 0.25
+IMPORT_TIMEOUT_SECONDS = 3600
+
+
+def text_of(html):
+    text = re.sub(r"<[^>]+>", " ", html.decode("utf-8", "replace"))
+    return re.sub(r"\s+", " ", text)[:1500]
+
+
+def run_import(url, session, path):
+    """POSTs FILE and waits for the batch page without a meta refresh; returns the JSON dict.
+    The one place that knows how an import is started and when it has ended (the benchmarks in
+    run.sh and bench/import_load.py all come through here)."""
     c = conn_for(url)
     token = csrf_of(c, session)
     with open(path, "rb") as f:
@@ -137,14 +157,38 @@ def do_import(url, session, path):
     c.request("POST", "/inst-users/import", body=body, headers=headers)
     r = c.getresponse()
     answer = r.read()
-    seconds = time.perf_counter() - t0
+    post_seconds = time.perf_counter() - t0
     loc = r.getheader("Location") or ""
     m = re.fullmatch(r"/inst-users/import/(\d+)", loc)
-    out = {"seconds": round(seconds, 3), "status": r.status, "batch": int(m.group(1)) if m else None,
-           "bytes": len(body)}
+    out = {"seconds": None, "post_seconds": round(post_seconds, 3), "polls": 0, "status": r.status,
+           "batch": int(m.group(1)) if m else None, "users": None, "bytes": len(body)}
     if r.status != 303 or not m:
-        text = re.sub(r"<[^>]+>", " ", answer.decode("utf-8", "replace"))
-        out["answer"] = re.sub(r"\s+", " ", text)[:1500]
+        out["seconds"] = round(post_seconds, 3)
+        out["batch"] = None
+        out["answer"] = text_of(answer)
+        return out
+    while True:
+        st, page = get(conn_for(url), loc, session)  # a new connection: the POST's may be closed
+        if 200 <= st < 300 and b'http-equiv="refresh"' in page:
+            if time.perf_counter() - t0 > IMPORT_TIMEOUT_SECONDS:
+                raise SystemExit(f"inst_bench.py: {loc} still in progress after {IMPORT_TIMEOUT_SECONDS} s")
+            out["polls"] += 1
+            time.sleep(POLL_SECONDS)
+            continue
+        break
+    out["seconds"] = round(time.perf_counter() - t0, 3)
+    out["status"] = st
+    done = DONE_RE.search(page.decode("utf-8", "replace")) if st == 200 else None
+    if done:
+        out["users"] = int(done.group(1).replace(",", ""))
+    else:  # refused (row errors) or failed: the batch page says why
+        out["batch"] = None
+        out["answer"] = text_of(page)
+    return out
+
+
+def do_import(url, session, path):
+    out = run_import(url, session, path)
     print(json.dumps(out, ensure_ascii=False))
     return 0 if out["batch"] else 1
 
@@ -191,7 +235,7 @@ def notices(url, session, ids_file, n, repeat, out):
 
 def main(argv):
     if len(argv) >= 5 and argv[1] == "csv":
-        make_csv(int(argv[2]), argv[3], int(argv[4]))
+        make_csv(int(argv[2]), argv[3], int(argv[4]), int(argv[5]) if len(argv) > 5 else 10)
     elif len(argv) == 5 and argv[1] == "import":
         return do_import(argv[2], argv[3], argv[4])
     elif len(argv) == 6 and argv[1] == "ids":

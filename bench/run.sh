@@ -46,14 +46,26 @@
 #      disk (du -sb DATA/media), growth t(N)/(10×t(N/10)); floor `genisoimage -J -R` of the
 #      template × N (and the same with an fsync per image) in the same run; then
 #      `nsdb package build` for both. About two minutes and 6.5 GB of TMPDIR for N = 1,000.
+#   i–k. imports of issue 11 (item 4; code in bench/import_sections.sh and bench/import_load.sh):
+#      i. (section "import2") 100,000 rows of 2 users per institution into a database already
+#      holding 10,000 users, and 10,000 rows the same way: time, the floor (sqlite3 .import of the
+#      100k file), ratio (goal ≤ 10), growth t(100k)/(10×t(10k)) (goal ≤ 1.2), peak RSS (goal
+#      < 200 MB), bytes per user (database file + WAL / users) before and after;
+#      j. ("importpg") the same on PostgreSQL (scripts/pg-test.sh): time, ratio PG / SQLite (goal
+#      ≤ 2), pg_database_size / users; k. ("importload") while municipality A imports 100,000
+#      rows, a client of B logs in and another registers one user at a time (個別登録), on SQLite
+#      and PostgreSQL: count, failures, max and p99 latency (goal: no failures, max < 1 s).
+#      Without PostgreSQL server binaries its parts print "skipped: …". About five minutes.
+#      Every import (f–k) is timed by bench/inst_bench.py import until the batch page without a
+#      meta refresh, so a background import with a progress page is timed to its end.
 # It starts its own servers on free loopback ports in temporary data folders and always stops
-# them. Takes about two minutes for a–e, and about five more for f–h.
+# them. Takes about two minutes for a–e, about five more for f–h, and about five for i–k.
 #
 # Environment: BENCH_LOGINS (at most this many logins, default 400), BENCH_LOGIN_SECONDS (and for
 # at most this long, default 10), BENCH_FLOOR_N (default 60), BENCH_WRK_SECONDS (10),
 # BENCH_NOTICE_REPEAT (5), BENCH_MAILS (200), BENCH_MEDIA_N (1000), BENCH_MEDIA_FLOOR_RUNS (5), BENCH_IMPORT_REPEAT (3), BENCH_SEARCH_SECONDS (10),
-# BENCH_NOTICES_REPEAT (3), BENCH_SECTIONS (which of "http notice mail import search notices1000"
-# to run; "http" is a–c; default all), BENCH_STRICT=1 makes a login ratio under 0.85 an error
+# BENCH_NOTICES_REPEAT (3), BENCH_SECTIONS (which of "http notice mail import search notices1000
+# media import2 importpg importload" to run; "http" is a–c; default all), BENCH_STRICT=1 makes a login ratio under 0.85 an error
 # (exit 3) and a missed Flow II target (f–h) an error (exit 4).
 set -euo pipefail
 
@@ -69,7 +81,7 @@ MAILS="${BENCH_MAILS:-200}"
 IMPORT_REPEAT="${BENCH_IMPORT_REPEAT:-3}"
 SEARCH_SECONDS="${BENCH_SEARCH_SECONDS:-10}"
 NOTICES_REPEAT="${BENCH_NOTICES_REPEAT:-3}"
-SECTIONS=" ${BENCH_SECTIONS:-http notice mail import search notices1000 media} "
+SECTIONS=" ${BENCH_SECTIONS:-http notice mail import search notices1000 media import2 importpg importload} "
 want() { [[ "$SECTIONS" == *" $1 "* ]]; }
 SINK_PYTHON=/usr/bin/python3 # Debian's python3 with aiosmtpd (a pyenv python3 on PATH lacks it)
 CONCURRENCY=2
@@ -86,6 +98,9 @@ if want notice; then
   pkg-config --exists cairo pangocairo jansson || die "cairo, pangocairo or jansson development files not installed"
 fi
 if want import; then
+  command -v sqlite3 >/dev/null || die "the sqlite3 CLI is not installed (the import floor)"
+fi
+if want import2 || want importload; then
   command -v sqlite3 >/dev/null || die "the sqlite3 CLI is not installed (the import floor)"
 fi
 if want search; then
@@ -462,7 +477,7 @@ bench_import() {
       $(for f in src/domain/*.c src/util/*.c; do f="${f#src/}"; echo "build/rel/${f%.c}.o"; done) \
       build/rel/embedded.o \
       $(pkg-config --libs libutf8proc libsodium libzip libxml-2.0 xlsxwriter cairo pangocairo \
-        libisofs-1 libcrypto libcurl jansson) -lzxcvbn -lpthread -lm 2>"$dir/cc.log"; then
+        libisofs-1 libcrypto libcurl jansson liboath libqrencode) -lzxcvbn -lpthread -lm 2>"$dir/cc.log"; then
     for n in 10000 100000; do
       out="$("$TMP/import_parse_bench" "$n")"; echo "  parse only (bench/import_parse_bench.c): $out"
       printf -v "IMP_PARSE_$n" '%s s, peak RSS %s MB' "$(kv seconds "$out")" "$(kv peak_rss_mb "$out")"
@@ -639,6 +654,8 @@ EOF
 # ================================ media (bench/media.sh) =======================================
 # shellcheck source=bench/media.sh
 . "$ROOT/bench/media.sh"
+# shellcheck source=bench/import_sections.sh
+. "$ROOT/bench/import_sections.sh"
 
 # ================================ run ==========================================================
 if want http; then bench_http; fi
@@ -648,6 +665,9 @@ if want media; then bench_media; fi
 if want import; then bench_import; fi
 if want search; then bench_search; fi
 if want notices1000; then bench_notices1000; fi
+if want import2; then bench_import2; fi
+if want importpg; then bench_importpg; fi
+if want importload; then bench_importload; fi
 
 echo
 echo "==================== nsdb bench summary ===================="
@@ -659,6 +679,9 @@ if want media; then summary_media; fi
 if want import; then summary_import; fi
 if want search; then summary_search; fi
 if want notices1000; then summary_notices1000; fi
+if want import2; then summary_import2; fi
+if want importpg; then summary_importpg; fi
+if want importload; then summary_importload; fi
 echo "============================================================="
 
 STATUS=0
@@ -683,7 +706,9 @@ if want search && [ "${SEARCH_BAD:-0}" != 0 ]; then
   STATUS=1
 fi
 if [ "${BENCH_STRICT:-0}" = 1 ]; then
-  for miss in "import 10k:${IMP_OK_10K:-}" "import RSS:${IMP_OK_RSS:-}" "search p99:${SEARCH_OK:-}" "1,000 notices:${N1K_OK:-}"; do
+  for miss in "import 10k:${IMP_OK_10K:-}" "import RSS:${IMP_OK_RSS:-}" "search p99:${SEARCH_OK:-}" "1,000 notices:${N1K_OK:-}" \
+      "import2 ratio:${I2_OK_RATIO:-}" "import2 growth:${I2_OK_GROWTH:-}" "import2 RSS:${I2_OK_RSS:-}" \
+      "importpg ratio:${PG_OK_RATIO:-}" "importload SQLite:${LS_OK:-}" "importload PostgreSQL:${LP_OK:-}"; do
     if [ "${miss#*:}" = MISSED ]; then echo "bench: target missed: ${miss%%:*}" >&2; [ "$STATUS" != 0 ] || STATUS=4; fi
   done
 fi

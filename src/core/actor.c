@@ -34,7 +34,7 @@ nsdb_err core_audit(core_ctx *c, const char *action, const char *target, const c
 nsdb_err core_audit_event(core_ctx *c, const char *action, const char *target,
                           const char *result, const char *detail)
 {
-    nsdb_err e = core_begin(c);
+    nsdb_err e = core_begin_scoped(c, DB_SCOPE_NONE, 0); /* one INSERT */
     if (e == NSDB_OK)
         e = core_audit(c, action, target, result, detail);
     e = core_end(c, e);
@@ -46,7 +46,14 @@ nsdb_err core_audit_event(core_ctx *c, const char *action, const char *target,
 
 nsdb_err core_begin(core_ctx *c)
 {
+    if (c->who.municipality_pk != 0)
+        return db_begin_scoped(c->conn, DB_SCOPE_MUNICIPALITY, c->who.municipality_pk);
     return db_begin(c->conn);
+}
+
+nsdb_err core_begin_scoped(core_ctx *c, db_scope kind, int64_t key)
+{
+    return db_begin_scoped(c->conn, kind, key);
 }
 
 nsdb_err core_end(core_ctx *c, nsdb_err e)

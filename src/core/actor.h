@@ -43,8 +43,16 @@ NSDB_MUST_CHECK nsdb_err core_audit(core_ctx *c, const char *action, const char 
 NSDB_MUST_CHECK nsdb_err core_audit_event(core_ctx *c, const char *action, const char *target,
                                           const char *result, const char *detail);
 
-/* Opens the operation's write transaction. */
+/* Opens the operation's write transaction: scoped to the actor's municipality when it has one
+   (municipal staff, institution users), so that municipalities do not wait for each other on
+   PostgreSQL; otherwise (operator, mhlw, the command line, an anonymous request) the exclusive
+   transaction of db_begin. An operation of a municipal actor keeps every rule that spans rows
+   within its municipality, or locks the rows it shares with others (store_institution_lock). */
 NSDB_MUST_CHECK nsdb_err core_begin(core_ctx *c);
+/* Opens a write transaction of the given scope (db_begin_scoped) whoever the actor is: a login,
+   a session and a password are one user's (DB_SCOPE_USER, the user's pk), so that they never
+   wait for a municipality's work; DB_SCOPE_NONE when every write is one atomic statement. */
+NSDB_MUST_CHECK nsdb_err core_begin_scoped(core_ctx *c, db_scope kind, int64_t key);
 /* Ends it: commits when e is NSDB_OK, otherwise (or when the commit fails) rolls back. Returns the
    final result, so that an operation ends with `return core_end(c, e);`. */
 NSDB_MUST_CHECK nsdb_err core_end(core_ctx *c, nsdb_err e);

@@ -131,7 +131,9 @@ static const char *error_text(arena *ar, const char *error)
     return arena_strndup(ar, error, n);
 }
 
-/* Claims the next few messages after after_id in a transaction of its own. */
+/* Claims the next few messages after after_id in a transaction of its own. The mailer's writes
+   are each one conditional statement on outbox rows (a claim skips rows another sender holds),
+   so its transactions take no scope and never wait for a municipality's work (db.h). */
 static NSDB_MUST_CHECK nsdb_err claim_batch(db *conn, arena *ar, const mailer_sender *s,
                                             bool ignore_backoff, int64_t after_id,
                                             store_outbox_mail **rows, size_t *n,
@@ -139,7 +141,7 @@ static NSDB_MUST_CHECK nsdb_err claim_batch(db *conn, arena *ar, const mailer_se
 {
     int64_t now = sender_now(s);
     *claim_until = now + MAILER_CLAIM_SECONDS;
-    nsdb_err e = db_begin(conn);
+    nsdb_err e = db_begin_scoped(conn, DB_SCOPE_NONE, 0);
     if (e != NSDB_OK)
         return e;
     e = store_outbox_claim(conn, ar, s->id, now, !ignore_backoff, *claim_until, after_id,
@@ -156,7 +158,7 @@ static NSDB_MUST_CHECK nsdb_err claim_batch(db *conn, arena *ar, const mailer_se
 static void release_rest(db *conn, const mailer_sender *s, const store_outbox_mail *rows,
                          size_t from, size_t n)
 {
-    if (from >= n || db_begin(conn) != NSDB_OK)
+    if (from >= n || db_begin_scoped(conn, DB_SCOPE_NONE, 0) != NSDB_OK)
         return;
     nsdb_err e = NSDB_OK;
     for (size_t i = from; e == NSDB_OK && i < n; i++)
@@ -182,7 +184,7 @@ static NSDB_MUST_CHECK nsdb_err record_attempt(db *conn, arena *ar, const mailer
     bool refused = delivered == NSDB_ERR_INVALID;
     int64_t refused_since = refused ? (m->refused_since != 0 ? m->refused_since : now) : 0;
     bool give_up = refused && now - refused_since >= MAILER_REFUSAL_SECONDS;
-    nsdb_err e = db_begin(conn);
+    nsdb_err e = db_begin_scoped(conn, DB_SCOPE_NONE, 0);
     if (e != NSDB_OK)
         return e;
     if (delivered == NSDB_OK)

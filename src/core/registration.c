@@ -25,22 +25,29 @@
 /* The institution of the code, created when new. The code identifies the institution: a name or
    address that differs from the master's after normalising (inst_master.h) registers the user
    all the same, keeps the master and sets *warning_out to the sentence naming both values (in
-   ar); the same sentence for every municipality, which names the master and nobody's users. */
+   ar); the same sentence for every municipality, which names the master and nobody's users.
+   Institutions are shared by municipalities, whose transactions run at once on PostgreSQL: the
+   row is created by an upsert and stays locked until the registration ends, so that the check
+   for the same person at the institution sees every municipality's registrations. */
 static NSDB_MUST_CHECK nsdb_err institution_for(db *conn, arena *ar,
                                                 const registration_input *in, int64_t now,
                                                 int64_t *pk_out, const char **warning_out)
 {
     *warning_out = NULL;
+    const store_institution values = {.code = in->inst_code,
+                                      .name = in->inst_name,
+                                      .postal = in->inst_postal,
+                                      .address = in->inst_address,
+                                      .phone = in->inst_phone};
     store_institution *inst = NULL;
-    nsdb_err e = store_institution_find_by_code(conn, ar, in->inst_code, &inst);
-    if (e == NSDB_ERR_NOT_FOUND)
-        return store_institution_insert(conn, in->inst_code, in->inst_name, in->inst_postal,
-                                        in->inst_address, in->inst_phone, now, pk_out);
+    bool created = false;
+    nsdb_err e = store_institution_ensure_locked(conn, ar, &values, now, &inst, &created);
     if (e != NSDB_OK)
         return e;
     *pk_out = inst->pk;
-    *warning_out = inst_master_difference(ar, inst->code, in->inst_name, in->inst_address,
-                                          inst->name, inst->address);
+    if (!created)
+        *warning_out = inst_master_difference(ar, inst->code, in->inst_name, in->inst_address,
+                                              inst->name, inst->address);
     return NSDB_OK;
 }
 
@@ -58,7 +65,7 @@ nsdb_err registration_cycle(db *conn, int64_t now, cycle_window *out)
     cycle_for_time(now, out); /* beyond the stored calendar: the rule itself, kept */
     if (db_in_transaction(conn))
         return store_cycle_ensure(conn, out);
-    e = db_begin(conn);
+    e = db_begin_scoped(conn, DB_SCOPE_NONE, 0); /* one upsert */
     if (e == NSDB_OK)
         e = store_cycle_ensure(conn, out);
     if (e == NSDB_OK)

@@ -77,7 +77,9 @@ static NSDB_MUST_CHECK nsdb_err password_refused(core_ctx *c, const char *action
        refuse every later login for good; a running lock has reset the count, so this is a no-op */
     bool counts = strcmp(why, "password") == 0 || strcmp(why, "totp") == 0 ||
                   (reserved && strcmp(why, "locked") == 0);
-    nsdb_err e = core_begin(c);
+    /* the user's row and sessions; an unknown ID writes only the audit record */
+    nsdb_err e = u != NULL ? core_begin_scoped(c, DB_SCOPE_USER, u->pk)
+                           : core_begin_scoped(c, DB_SCOPE_NONE, 0);
     if (e == NSDB_OK && u != NULL && counts)
         e = reserved ? store_user_login_lock_if_spent(c->conn, u->pk, c->who.now,
                                                       cfg->max_login_failures, cfg->lock_seconds,
@@ -113,7 +115,7 @@ static NSDB_MUST_CHECK nsdb_err password_accepted_totp_due(core_ctx *c, store_us
     core_actor anonymous = c->who;
     c->who.user_pk = u->pk;
     c->who.user_id = u->user_id;
-    nsdb_err e = core_begin(c);
+    nsdb_err e = core_begin_scoped(c, DB_SCOPE_USER, u->pk);
     if (e == NSDB_OK)
         e = store_user_login_release(c->conn, u->pk, new_hash);
     if (e == NSDB_OK)
@@ -169,7 +171,7 @@ nsdb_err core_login(core_ctx *c, const char *user_id_raw, const char *password,
     /* the try is taken before the password is checked, so parallel guesses check at most
        max_login_failures passwords (issue 14); a refused try spends the same time */
     bool allowed = false;
-    e = core_begin(c);
+    e = core_begin_scoped(c, DB_SCOPE_USER, u->pk);
     if (e == NSDB_OK)
         e = store_user_login_reserve(c->conn, u->pk, c->who.now, c->app->cfg.max_login_failures,
                                      &allowed);
@@ -204,7 +206,7 @@ nsdb_err core_login(core_ctx *c, const char *user_id_raw, const char *password,
     core_actor anonymous = c->who;
     c->who.user_pk = u->pk;
     c->who.user_id = u->user_id;
-    e = core_begin(c);
+    e = core_begin_scoped(c, DB_SCOPE_USER, u->pk);
     if (e == NSDB_OK)
         e = store_user_login_succeeded(c->conn, u->pk, c->who.now, new_hash);
     if (e == NSDB_OK)
@@ -224,7 +226,7 @@ nsdb_err core_login(core_ctx *c, const char *user_id_raw, const char *password,
 nsdb_err core_logout(core_ctx *c, const store_user *u, const char *session_hash)
 {
     bool has_session = session_hash != NULL && *session_hash != '\0';
-    nsdb_err e = core_begin(c);
+    nsdb_err e = core_begin_scoped(c, DB_SCOPE_USER, u->pk);
     if (e == NSDB_OK)
         e = core_audit(c, "logout", u->user_id, "ok", NULL);
     if (e == NSDB_OK && has_session)
@@ -232,7 +234,7 @@ nsdb_err core_logout(core_ctx *c, const store_user *u, const char *session_hash)
     e = core_end(c, e);
     if (e != NSDB_OK && has_session) {
         /* fails closed: the record could not be written, but the session still ends */
-        nsdb_err d = core_begin(c);
+        nsdb_err d = core_begin_scoped(c, DB_SCOPE_USER, u->pk);
         if (d == NSDB_OK)
             d = store_session_delete(c->conn, session_hash);
         d = core_end(c, d);
@@ -246,7 +248,7 @@ nsdb_err core_logout(core_ctx *c, const store_user *u, const char *session_hash)
 /* Deletes a session that may no longer be used. */
 static NSDB_MUST_CHECK nsdb_err session_drop(core_ctx *c, const char *session_hash)
 {
-    nsdb_err e = core_begin(c);
+    nsdb_err e = core_begin_scoped(c, DB_SCOPE_NONE, 0); /* one DELETE */
     if (e == NSDB_OK)
         e = store_session_delete(c->conn, session_hash);
     e = core_end(c, e);
@@ -286,7 +288,7 @@ nsdb_err core_session_resume_any(core_ctx *c, const char *session_hash, store_us
         return e;
     if (c->who.now - s.last_seen_at >= TOUCH_INTERVAL_SECONDS) {
         /* the idle clock only: a failed touch costs the user nothing but an earlier expiry */
-        e = core_begin(c);
+        e = core_begin_scoped(c, DB_SCOPE_NONE, 0); /* one UPDATE */
         if (e == NSDB_OK)
             e = store_session_touch(c->conn, session_hash, c->who.now);
         if (core_end(c, e) != NSDB_OK)
@@ -327,7 +329,7 @@ nsdb_err core_password_change(core_ctx *c, const store_user *u, const char *curr
     char hash[crypto_pwhash_STRBYTES];
     nsdb_err e = password_hash(next, c->app->cfg.cost, hash);
     if (e == NSDB_OK)
-        e = core_begin(c);
+        e = core_begin_scoped(c, DB_SCOPE_USER, u->pk);
     if (e == NSDB_OK)
         e = store_user_set_password(c->conn, u->pk, hash, c->who.now);
     /* a new session after the change: every earlier session of the user ends */

@@ -45,7 +45,7 @@ static NSDB_MUST_CHECK nsdb_err pending_secret_new(core_ctx *c, const store_user
     if (e == NSDB_OK)
         e = secret_seal(&c->app->key, out, TOTP_SECRET_BASE32_LEN, &sealed, &sealed_len);
     if (e == NSDB_OK)
-        e = core_begin(c);
+        e = core_begin_scoped(c, DB_SCOPE_USER, u->pk);
     if (e == NSDB_OK)
         e = store_totp_put_pending(c->conn, u->pk, sealed, sealed_len, c->who.now);
     if (e == NSDB_OK)
@@ -128,7 +128,7 @@ nsdb_err core_totp_enrol_confirm(core_ctx *c, const store_user *u, const char *c
         hash_list[i] = hashes[i];
     }
     bool confirmed = false;
-    e = core_begin(c);
+    e = core_begin_scoped(c, DB_SCOPE_USER, u->pk);
     if (e == NSDB_OK)
         e = store_totp_confirm(c->conn, u->pk, step, c->who.now, hash_list, TOTP_RECOVERY_CODES,
                                &confirmed);
@@ -163,7 +163,7 @@ nsdb_err core_totp_disable(core_ctx *c, const store_user *u, const char *code, n
     bool valid = totp_verify(secret, sizeof secret, c->who.now, code, t.last_step, &step);
     sodium_memzero(secret, sizeof secret);
     bool accepted = false, removed = false;
-    e = valid ? core_begin(c) : NSDB_OK;
+    e = valid ? core_begin_scoped(c, DB_SCOPE_USER, u->pk) : NSDB_OK;
     if (valid && e == NSDB_OK)
         e = store_totp_use_step(c->conn, u->pk, step, &accepted);
     if (valid && e == NSDB_OK && accepted)
@@ -206,7 +206,7 @@ static NSDB_MUST_CHECK nsdb_err second_factor_accept(core_ctx *c, const store_us
     } else if (!totp_recovery_code_hash(&c->app->key, code, hash)) {
         return NSDB_OK;
     }
-    nsdb_err e = core_begin(c);
+    nsdb_err e = core_begin_scoped(c, DB_SCOPE_USER, u->pk);
     if (e == NSDB_OK)
         e = is_totp ? store_totp_use_step(c->conn, u->pk, step, accepted_out)
                     : store_totp_use_recovery_code(c->conn, u->pk, hash, c->who.now, accepted_out);
@@ -237,7 +237,7 @@ nsdb_err core_login_totp(core_ctx *c, const store_user *u, const char *pending_s
     /* the try is taken before the code is checked, as for a password, so parallel guesses check
        at most max_login_failures codes */
     bool allowed = false;
-    nsdb_err e = core_begin(c);
+    nsdb_err e = core_begin_scoped(c, DB_SCOPE_USER, u->pk);
     if (e == NSDB_OK)
         e = store_user_login_reserve(c->conn, u->pk, c->who.now, c->app->cfg.max_login_failures,
                                      &allowed);
@@ -253,7 +253,7 @@ nsdb_err core_login_totp(core_ctx *c, const store_user *u, const char *pending_s
     e = store_totp_find(c->conn, c->arena, u->pk, &t);
     if (e == NSDB_ERR_NOT_FOUND || (e == NSDB_OK && t.confirmed_at == 0)) {
         /* reset by an administrator after the password was typed: start again */
-        e = core_begin(c);
+        e = core_begin_scoped(c, DB_SCOPE_USER, u->pk);
         if (e == NSDB_OK)
             e = store_user_login_release(c->conn, u->pk, NULL);
         if (e == NSDB_OK)

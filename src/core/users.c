@@ -351,6 +351,10 @@ nsdb_err core_inst_user_update(core_ctx *c, const store_user *target,
                                            target->name_kana ? target->name_kana : "");
     bool identity = moved || role != target->role || strcmp(v.category, target->category) != 0 ||
                     old_key == NULL || key == NULL || strcmp(old_key, key) != 0;
+    /* the institution is shared with other municipalities, whose edits and registrations there
+       run at once on PostgreSQL: its row is locked before the check for the same person */
+    if (e == NSDB_OK && identity)
+        e = store_institution_lock(c->conn, r.institution_pk);
     if (e == NSDB_OK && identity)
         e = edit_duplicate(c, target, r.institution_pk, key, &v, role, &refusal);
     if (e == NSDB_OK)

@@ -139,6 +139,12 @@ nsdb_err db_begin(db *conn)
     return conn->driver->begin(conn);
 }
 
+nsdb_err db_begin_scoped(db *conn, db_scope kind, int64_t key)
+{
+    conn->fault_injected = 0;
+    return conn->driver->begin_scoped(conn, kind, kind == DB_SCOPE_NONE ? 0 : key);
+}
+
 nsdb_err db_begin_read(db *conn)
 {
     conn->fault_injected = 0;

@@ -31,10 +31,25 @@ db_dialect db_pool_dialect(const db_pool *pool);
 const char *db_pool_sqlite_path(const db_pool *pool);
 
 db_dialect db_get_dialect(const db *conn);
-/* BEGIN (write intent: SQLite takes the write lock at once so that a transaction never fails
-   half-way on a lock upgrade; PostgreSQL takes one transaction-scoped advisory lock shared by all
-   nsdb servers on the database, so that transactions are serialised there as well). */
+/* BEGIN of a write transaction. SQLite takes the write lock at once, so that a transaction never
+   fails half-way on a lock upgrade: SQLite's writers are serialised. On PostgreSQL transactions
+   take transaction-scoped advisory locks in two levels, shared by all nsdb servers on the
+   database: one global key, and a lock per scope (a municipality, a user) in a key space of its
+   own. db_begin takes the global key EXCLUSIVE: the transaction runs alone, as on SQLite — the
+   default for code that was not given a scope, correct by construction. db_begin_scoped takes the
+   global key SHARED and the scope's key exclusive: transactions of different scopes run at once,
+   so their rules that span rows must stay within the scope or be kept by constraints and row
+   locks (SELECT … FOR UPDATE, INSERT … ON CONFLICT); an exclusive transaction still waits for
+   all of them. Locks wait at most 10 s, then NSDB_ERR_BUSY. */
+typedef enum {
+    DB_SCOPE_NONE,         /* the shared global key only: every write is one atomic statement
+                              (a conditional UPDATE, an upsert) or locks its rows itself */
+    DB_SCOPE_MUNICIPALITY, /* key: municipalities.id; rules within a municipality hold */
+    DB_SCOPE_USER,         /* key: users.id; one user's login, session and password writes */
+} db_scope;
 NSDB_MUST_CHECK nsdb_err db_begin(db *conn);
+/* key is ignored for DB_SCOPE_NONE. On SQLite the same as db_begin. */
+NSDB_MUST_CHECK nsdb_err db_begin_scoped(db *conn, db_scope kind, int64_t key);
 NSDB_MUST_CHECK nsdb_err db_commit(db *conn);
 void db_rollback(db *conn);
 /* BEGIN of a read-only transaction: its statements see one snapshot of the database (end it with

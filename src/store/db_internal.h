@@ -29,6 +29,7 @@ struct db_driver {
     /* Called when the pool hands the connection out: a driver may repair a broken link here. */
     void (*revive)(db *conn);
     nsdb_err (*begin)(db *conn);
+    nsdb_err (*begin_scoped)(db *conn, db_scope kind, int64_t key);
     nsdb_err (*begin_read)(db *conn);
     nsdb_err (*commit)(db *conn);
     void (*rollback)(db *conn);

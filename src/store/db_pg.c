@@ -2,10 +2,14 @@
  * db_pg.c — the PostgreSQL driver (libpq). A statement collects its parameters as text (integers
  * formatted, blobs as binary bytea) and is sent on its first db_step; the whole result comes back
  * in text format and db_step walks its rows. Each connection prepares a statement on the server
- * once per SQL text and parameter types, as the SQLite driver caches its statements. Transactions
- * take one advisory lock shared by every nsdb server on the database, so that write transactions
- * are serialised as SQLite's BEGIN IMMEDIATE serialises them: nsdb's read-then-write code needs
- * no retry loop on either backend.
+ * once per SQL text and parameter types, as the SQLite driver caches its statements.
+ * Write transactions take advisory locks shared by every nsdb server on the database, in two
+ * levels (see db_begin in db.h): one global key — exclusive for db_begin, so that code without a
+ * scope runs alone as under SQLite's BEGIN IMMEDIATE and needs no retry loop, shared for
+ * db_begin_scoped — and, for a scoped transaction, an exclusive lock on (scope kind, key) in the
+ * two-int4 key space, which is separate from the global bigint key. Transactions of different
+ * scopes thus run at once (a login does not wait for another municipality's import); what they
+ * share is kept by constraints, upserts and row locks.
  */
 #define NSDB_STORE_INTERNAL
 #include <assert.h>
@@ -25,7 +29,7 @@
 #define PG_OID_UNKNOWN 0
 #define PG_OID_BYTEA 17
 #define PG_OID_INT8 20
-/* pg_advisory_xact_lock key of nsdb's transactions: "nsdb" in ASCII. */
+/* The global pg_advisory_xact_lock key of nsdb's write transactions: "nsdb" in ASCII. */
 #define PG_TRANSACTION_LOCK "1853056098"
 /* A writer waits this long for another, as SQLite's busy timeout (db_sqlite.c) waits. */
 #define PG_LOCK_TIMEOUT "10s"
@@ -197,10 +201,12 @@ static void pg_revive(db *conn)
         log_event(LOG_WARN, "pg_session_setup_failed", NULL); /* the next statement fails */
 }
 
-static NSDB_MUST_CHECK nsdb_err pg_begin(db *conn)
+static void pg_rollback(db *conn);
+
+/* BEGIN with lock_timeout and the global key taken by lock_sql; on failure nothing stays open. */
+static NSDB_MUST_CHECK nsdb_err pg_begin_with(db *conn, const char *lock_sql)
 {
-    nsdb_err e = pg_command(conn, "BEGIN; SET LOCAL lock_timeout = '" PG_LOCK_TIMEOUT "'; "
-                                  "SELECT pg_advisory_xact_lock(" PG_TRANSACTION_LOCK ")");
+    nsdb_err e = pg_command(conn, lock_sql);
     if (e != NSDB_OK) {
         if (PQtransactionStatus(conn->pg->conn) != PQTRANS_IDLE)
             PQclear(PQexec(conn->pg->conn, "ROLLBACK"));
@@ -208,6 +214,47 @@ static NSDB_MUST_CHECK nsdb_err pg_begin(db *conn)
     }
     conn->in_transaction = 1;
     return NSDB_OK;
+}
+
+static NSDB_MUST_CHECK nsdb_err pg_begin(db *conn)
+{
+    return pg_begin_with(conn, "BEGIN; SET LOCAL lock_timeout = '" PG_LOCK_TIMEOUT "'; "
+                               "SELECT pg_advisory_xact_lock(" PG_TRANSACTION_LOCK ")");
+}
+
+/* The scope's key folded into int4: a key past 2^31 (or two keys that fold alike) only shares
+   its lock with another scope — the two wait for each other, never run together wrongly. */
+static int32_t pg_scope_key(int64_t key)
+{
+    uint64_t k = (uint64_t)key;
+    return (int32_t)(uint32_t)(k ^ (k >> 32));
+}
+
+static NSDB_MUST_CHECK nsdb_err pg_begin_scoped(db *conn, db_scope kind, int64_t key)
+{
+    nsdb_err e = pg_begin_with(conn, "BEGIN; SET LOCAL lock_timeout = '" PG_LOCK_TIMEOUT "'; "
+                                     "SELECT pg_advisory_xact_lock_shared(" PG_TRANSACTION_LOCK ")");
+    if (e != NSDB_OK || kind == DB_SCOPE_NONE)
+        return e;
+    char kind_text[12], key_text[12];
+    snprintf(kind_text, sizeof kind_text, "%d", (int)kind);
+    snprintf(key_text, sizeof key_text, "%" PRId32, pg_scope_key(key));
+    const char *const values[] = {kind_text, key_text};
+    PGresult *res = PQexecParams(conn->pg->conn, "SELECT pg_advisory_xact_lock($1::int4, $2::int4)",
+                                 2, NULL, values, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+        PQclear(res);
+        return NSDB_OK;
+    }
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    e = state != NULL && strcmp(state, SQLSTATE_LOCK_NOT_AVAILABLE) == 0 ? NSDB_ERR_BUSY
+                                                                        : NSDB_ERR_DB;
+    pg_set_error(conn->pg, res);
+    log_event(LOG_ERROR, "sql_failed", "sql", "pg_advisory_xact_lock(scope)", "error",
+              pg_error_message(conn), NULL);
+    PQclear(res);
+    pg_rollback(conn);
+    return e;
 }
 
 static NSDB_MUST_CHECK nsdb_err pg_begin_read(db *conn)
@@ -551,6 +598,7 @@ const struct db_driver DB_PG_DRIVER = {
     .disconnect = pg_disconnect,
     .revive = pg_revive,
     .begin = pg_begin,
+    .begin_scoped = pg_begin_scoped,
     .begin_read = pg_begin_read,
     .commit = pg_commit,
     .rollback = pg_rollback,

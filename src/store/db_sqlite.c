@@ -80,6 +80,14 @@ static NSDB_MUST_CHECK nsdb_err sqlite_begin(db *conn)
     return e;
 }
 
+/* SQLite has one writer at a time: every scope is the whole database. */
+static NSDB_MUST_CHECK nsdb_err sqlite_begin_scoped(db *conn, db_scope kind, int64_t key)
+{
+    (void)kind;
+    (void)key;
+    return sqlite_begin(conn);
+}
+
 static NSDB_MUST_CHECK nsdb_err sqlite_begin_read(db *conn)
 {
     nsdb_err e = db_simple(conn, "BEGIN DEFERRED");
@@ -292,6 +300,7 @@ const struct db_driver DB_SQLITE_DRIVER = {
     .disconnect = sqlite_disconnect,
     .revive = NULL,
     .begin = sqlite_begin,
+    .begin_scoped = sqlite_begin_scoped,
     .begin_read = sqlite_begin_read,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,

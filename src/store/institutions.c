@@ -53,6 +53,72 @@ nsdb_err store_institution_insert(db *conn, const char *code, const char *name,
     return e != NSDB_OK ? e : store_row_int(st, pk_out);
 }
 
+/* FOR UPDATE only on PostgreSQL: SQLite has one writer, which already holds the database. */
+#define INSTITUTION_LOCK_PG "SELECT id, code, name, postal, address, phone FROM institutions " \
+                            "WHERE code = $1 FOR UPDATE"
+#define INSTITUTION_LOCK_SQLITE "SELECT id, code, name, postal, address, phone FROM institutions " \
+                                "WHERE code = $1"
+
+static NSDB_MUST_CHECK nsdb_err institution_lock_by_code(db *conn, arena *a, const char *code,
+                                                         store_institution **out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          db_get_dialect(conn) == DB_POSTGRESQL ? INSTITUTION_LOCK_PG
+                                                                : INSTITUTION_LOCK_SQLITE,
+                          "t", code);
+    if (e != NSDB_OK)
+        return e;
+    store_institution *i = arena_calloc(a, 1, sizeof *i);
+    e = store_row_read(st, a, i, institution_from_row);
+    if (e == NSDB_OK)
+        *out = i;
+    return e;
+}
+
+nsdb_err store_institution_ensure_locked(db *conn, arena *a, const store_institution *values,
+                                         int64_t now, store_institution **out, bool *created)
+{
+    STORE_ASSERT_WRITE(conn);
+    *created = false;
+    nsdb_err e = institution_lock_by_code(conn, a, values->code, out);
+    if (e != NSDB_ERR_NOT_FOUND)
+        return e;
+    /* new: inserted unless another transaction inserts the code at the same moment (its
+       INSERT waits for that one and then inserts nothing, without failing this transaction) */
+    db_stmt *st = NULL;
+    e = db_query(conn, &st,
+                 "INSERT INTO institutions (code, name, postal, address, phone, created_at, "
+                 "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) "
+                 "ON CONFLICT (code) DO NOTHING RETURNING id",
+                 "ttttti", values->code, values->name, values->postal, values->address,
+                 values->phone, now);
+    int64_t pk = 0;
+    if (e == NSDB_OK)
+        e = store_row_int(st, &pk);
+    if (e == NSDB_ERR_NOT_FOUND) /* the other one's, committed by now */
+        return institution_lock_by_code(conn, a, values->code, out);
+    if (e != NSDB_OK)
+        return e;
+    store_institution *i = arena_calloc(a, 1, sizeof *i);
+    *i = *values;
+    i->pk = pk;
+    *out = i;
+    *created = true;
+    return NSDB_OK;
+}
+
+nsdb_err store_institution_lock(db *conn, int64_t pk)
+{
+    STORE_ASSERT_WRITE(conn);
+    if (db_get_dialect(conn) != DB_POSTGRESQL)
+        return NSDB_OK;
+    db_stmt *st = NULL;
+    nsdb_err e =
+        db_query(conn, &st, "SELECT id FROM institutions WHERE id = $1 FOR UPDATE", "i", pk);
+    return e != NSDB_OK ? e : store_row_int(st, NULL);
+}
+
 nsdb_err store_institution_find_for_municipality(db *conn, arena *a, const char *code,
                                                  int64_t municipality_pk, store_institution **out)
 {

@@ -26,6 +26,18 @@ NSDB_MUST_CHECK nsdb_err store_institution_find_by_code(db *conn, arena *a, cons
 NSDB_MUST_CHECK nsdb_err store_institution_insert(db *conn, const char *code, const char *name,
                                                   const char *postal, const char *address,
                                                   const char *phone, int64_t now, int64_t *pk_out);
+/* The institution of values->code, created from values (pk ignored) when there is none — also
+   when another transaction creates the same code at that moment — and locked until the caller's
+   transaction ends (FOR UPDATE on PostgreSQL; SQLite's one writer holds everything already), so
+   that checks across the users of every municipality at the institution see each other.
+   *created: inserted now (*out then holds values). */
+NSDB_MUST_CHECK nsdb_err store_institution_ensure_locked(db *conn, arena *a,
+                                                         const store_institution *values,
+                                                         int64_t now, store_institution **out,
+                                                         bool *created);
+/* Locks institution pk's row until the caller's transaction ends, as above. NSDB_ERR_NOT_FOUND
+   when there is none. */
+NSDB_MUST_CHECK nsdb_err store_institution_lock(db *conn, int64_t pk);
 /* The institution of code, only when municipality_pk (not 0) has registered a user there: the
    scope of municipal staff, in the query. NSDB_ERR_NOT_FOUND otherwise. */
 NSDB_MUST_CHECK nsdb_err store_institution_find_for_municipality(db *conn, arena *a,

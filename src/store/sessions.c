@@ -68,6 +68,14 @@ nsdb_err store_session_delete_for_user(db *conn, int64_t user_pk, const char *ke
 nsdb_err store_session_delete_expired(db *conn, int64_t idle_before, int64_t created_before)
 {
     STORE_ASSERT_WRITE(conn);
+    /* logins of different users run at once on PostgreSQL and each clears the expired sessions:
+       rows another login is deleting are left to the next one, so that two never wait for (or
+       deadlock on) each other's rows */
+    if (db_get_dialect(conn) == DB_POSTGRESQL)
+        return db_exec(conn, NULL,
+                       "DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions "
+                       "WHERE last_seen_at < $1 OR created_at < $2 FOR UPDATE SKIP LOCKED)",
+                       "ii", idle_before, created_before);
     return db_exec(conn, NULL,
                    "DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2", "ii",
                    idle_before, created_before);

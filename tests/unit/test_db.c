@@ -199,6 +199,41 @@ static void test_unique_violation_is_exists_and_rolls_back(void **state)
     assert_int_equal(count_where_name(conn, "z"), 1);
 }
 
+/* Scoped write transactions (db.h): on PostgreSQL two scopes run at once, and a transaction
+   without writes of a shared rule (DB_SCOPE_NONE) runs beside them; keys past 2^31 work. On
+   SQLite db_begin_scoped is db_begin (one writer), so only one connection writes there. */
+static void test_scoped_transactions_of_different_scopes_run_at_once(void **state)
+{
+    db *conn = conn_of(state);
+    struct fixture *f = *state;
+    assert_int_equal(db_begin_scoped(conn, DB_SCOPE_MUNICIPALITY, 1), NSDB_OK);
+    assert_true(db_in_transaction(conn));
+    assert_int_equal(db_exec(conn, NULL, "INSERT INTO db_test (id, name) VALUES (40, 'm1')", NULL),
+                     NSDB_OK);
+    if (db_get_dialect(conn) == DB_POSTGRESQL) {
+        db *other = db_pool_acquire(f->pool);
+        /* another municipality, the same key of another kind, no scope: none waits */
+        assert_int_equal(db_begin_scoped(other, DB_SCOPE_MUNICIPALITY, 2), NSDB_OK);
+        assert_int_equal(
+            db_exec(other, NULL, "INSERT INTO db_test (id, name) VALUES (41, 'm2')", NULL),
+            NSDB_OK);
+        assert_int_equal(db_commit(other), NSDB_OK);
+        assert_int_equal(db_begin_scoped(other, DB_SCOPE_USER, 1), NSDB_OK);
+        assert_int_equal(db_commit(other), NSDB_OK);
+        assert_int_equal(db_begin_scoped(other, DB_SCOPE_NONE, 0), NSDB_OK);
+        assert_int_equal(db_commit(other), NSDB_OK);
+        db_pool_release(f->pool, other);
+    }
+    assert_int_equal(db_commit(conn), NSDB_OK);
+    assert_false(db_in_transaction(conn));
+    assert_int_equal(count_where_name(conn, "m1"), 1);
+    assert_int_equal(db_begin_scoped(conn, DB_SCOPE_USER, (INT64_C(1) << 33) + 7), NSDB_OK);
+    assert_int_equal(db_exec(conn, NULL, "INSERT INTO db_test (id, name) VALUES (42, 'u')", NULL),
+                     NSDB_OK);
+    assert_int_equal(db_commit(conn), NSDB_OK);
+    assert_int_equal(count_where_name(conn, "u"), 1);
+}
+
 static void test_bad_sql_fails_at_prepare_or_step(void **state)
 {
     db *conn = conn_of(state);
@@ -284,6 +319,7 @@ int main(void)
         BOTH(test_optional_text_filter_and_boolean_column),
         BOTH(test_changes_count_updated_rows),
         BOTH(test_unique_violation_is_exists_and_rolls_back),
+        BOTH(test_scoped_transactions_of_different_scopes_run_at_once),
         BOTH(test_bad_sql_fails_at_prepare_or_step),
         BOTH(test_fault_fails_the_nth_write_and_rolls_back),
         BOTH(test_fault_counts_every_kind_of_write),
