@@ -125,8 +125,14 @@ static NSDB_MUST_CHECK nsdb_err account_add(import_plan *p, uint32_t chain,
 {
     if (p->account_count >= UINT32_MAX - 1)
         return NSDB_ERR_TOO_LARGE;
-    p->accounts = arena_grow(p->a, p->accounts, p->account_count, &p->account_cap,
-                             sizeof *p->accounts);
+    if (p->account_count == p->account_cap) { /* realloc: a big block moves without a copy */
+        size_t cap = p->account_cap ? p->account_cap * 2 : 1024;
+        import_account *more = realloc(p->accounts, cap * sizeof *more);
+        if (more == NULL)
+            return NSDB_ERR_NOMEM;
+        p->accounts = more;
+        p->account_cap = cap;
+    }
     uint32_t index = (uint32_t)p->account_count++;
     p->accounts[index] = *acc;
     p->accounts[index].next = 0;
@@ -153,8 +159,9 @@ static void registered_user(void *ctx, const store_bulk_user *u)
     import_account acc = {.pk = u->pk,
                           .municipality_pk = u->municipality_pk,
                           .category = category_static(s->plan->a, u->category),
-                          .doctor_number =
-                              u->doctor_number ? arena_strdup(s->plan->a, u->doctor_number) : NULL,
+                          .doctor_number = u->doctor_number
+                                               ? arena_strdup(s->plan->a, u->doctor_number)
+                                               : NULL,
                           .row = IMPORT_ACCOUNT_EXISTING};
     snprintf(acc.user_id, sizeof acc.user_id, "%s", u->user_id ? u->user_id : "");
     s->error = account_add(s->plan, chain, &acc);
@@ -178,8 +185,8 @@ static NSDB_MUST_CHECK nsdb_err index_rows(check_state *s)
             return e;
         if (added) {
             p->insts = arena_grow(p->a, p->insts, p->inst_count, &inst_cap, sizeof *p->insts);
-            p->insts[p->inst_count++] =
-                (import_inst){r->inst_code, 0, r->inst_name, r->inst_address, i};
+            p->insts[p->inst_count++] = (import_inst){r->inst_code, 0, r->inst_name,
+                                                      r->inst_address, i};
         }
         chain_key(s, inst, role, r->search_key);
         const char *key = arena_strndup(s->keys, s->key.data, s->key.len);
@@ -204,8 +211,8 @@ static NSDB_MUST_CHECK nsdb_err read_registered(check_state *s)
         codes[i] = p->insts[i].code;
     store_institution *found = NULL;
     size_t n_found = 0;
-    nsdb_err e =
-        store_bulk_institutions_find(s->c->conn, s->keys, codes, p->inst_count, &found, &n_found);
+    nsdb_err e = store_bulk_institutions_find(s->c->conn, s->keys, codes, p->inst_count, &found,
+                                              &n_found);
     int64_t *pks = arena_calloc(s->keys, n_found ? n_found : 1, sizeof *pks);
     for (size_t i = 0; e == NSDB_OK && i < n_found; i++) {
         uint32_t inst = map_get(&s->codes, found[i].code, strlen(found[i].code));
@@ -235,7 +242,8 @@ static const char *clash_message(arena *a, const inst_import_row *r, const impor
                             "登録されています。同じ方を重ねて登録することはできませ"
                             "ん。",
                             r->name, r->name_kana);
-    return arena_printf(a, "%s（%s）は同じ医療機関・同じ区分で既に登録されています（ユーザID %s）。",
+    return arena_printf(a,
+                        "%s（%s）は同じ医療機関・同じ区分で既に登録されています（ユーザID %s）。",
                         r->name, r->name_kana, acc->user_id);
 }
 
@@ -255,7 +263,8 @@ static NSDB_MUST_CHECK nsdb_err decide_row(check_state *s, size_t i, const char 
     /* the oldest account of the same institution, name key and role with the same category or
        (a doctor) the same 指定医番号: store_user_find_duplicate's rule */
     import_account *dup = NULL;
-    for (uint32_t a = p->chains[2 * rp->chain]; a != 0 && dup == NULL; a = p->accounts[a - 1].next) {
+    for (uint32_t a = p->chains[2 * rp->chain]; a != 0 && dup == NULL;
+         a = p->accounts[a - 1].next) {
         import_account *acc = &p->accounts[a - 1];
         if (strcmp(acc->category, r->category) == 0 ||
             (numbered && acc->doctor_number != NULL &&
@@ -349,8 +358,8 @@ static NSDB_MUST_CHECK nsdb_err decide_rows(check_state *s, import_progress *pro
         const inst_import_row *r = &s->imp->rows[i];
         if (message != NULL) {
             if (p->conflicts == NULL)
-                p->conflicts =
-                    arena_calloc(s->c->arena, REGISTRATION_MAX_CONFLICTS, sizeof *p->conflicts);
+                p->conflicts = arena_calloc(s->c->arena, REGISTRATION_MAX_CONFLICTS,
+                                            sizeof *p->conflicts);
             p->rows[i].kind = IMPORT_ROW_REFUSED;
             p->conflicts[p->conflict_count++] = (registration_conflict){r, "name", message};
             /* go on to list every clash, up to the cap */
@@ -401,6 +410,8 @@ nsdb_err import_plan_check(core_ctx *c, const inst_import *imp, import_progress 
 
 void import_plan_free(import_plan *plan)
 {
+    free(plan->accounts);
+    plan->accounts = NULL;
     arena_free(plan->a);
     plan->a = NULL;
 }

@@ -64,10 +64,10 @@ typedef struct import_row_plan {
 } import_row_plan;
 
 typedef struct import_plan {
-    arena *a; /* everything below; freed by import_plan_free */
+    arena *a; /* everything below but accounts; freed by import_plan_free */
     import_inst *insts;
     size_t inst_count;
-    import_account *accounts;
+    import_account *accounts; /* malloc'd */
     size_t account_count, account_cap;
     import_row_plan *rows; /* one per row of the import */
     uint32_t *chains;      /* per chain k: [2k] its first, [2k + 1] its last account (index +

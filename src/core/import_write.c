@@ -39,7 +39,7 @@ static size_t import_chunk_rows(db *conn)
             return (size_t)v;
     }
     return db_get_dialect(conn) == DB_POSTGRESQL ? REGISTRATION_IMPORT_CHUNK_ROWS_PG
-                                                  : REGISTRATION_IMPORT_CHUNK_ROWS;
+                                                 : REGISTRATION_IMPORT_CHUNK_ROWS;
 }
 
 static int64_t monotonic_ms(void)
@@ -134,8 +134,7 @@ static NSDB_MUST_CHECK nsdb_err write_users(import_writer *w, arena *a, size_t f
                                            .initial_sealed = kept,
                                            .initial_sealed_len = sealed_len};
     }
-    store_bulk_user_common common = {c->who.municipality_pk, c->who.user_pk, w->batch,
-                                     c->who.now};
+    store_bulk_user_common common = {c->who.municipality_pk, c->who.user_pk, w->batch, c->who.now};
     /* the rows still to insert: all, then those whose user ID was taken, drawn again */
     store_bulk_user_new *pending = arena_calloc(a, n, sizeof *pending);
     size_t *pending_of = arena_calloc(a, n, sizeof *pending_of);
@@ -197,13 +196,13 @@ static NSDB_MUST_CHECK nsdb_err write_audit(import_writer *w, arena *a, size_t f
                                        rp->differs ? " (differs from the institution master)"
                                                    : "")};
         else if (rp->kind == IMPORT_ROW_MERGE && acc->row != IMPORT_ACCOUNT_EXISTING)
-            rows[n++] = (store_audit){
-                .action = "user_update",
-                .target = acc->user_id,
-                .result = "ok",
-                .detail = arena_printf(a, "category %s -> %s (registered again)",
-                                       category_key((user_category)rp->had),
-                                       category_key((user_category)rp->now))};
+            rows[n++] = (store_audit){.action = "user_update",
+                                      .target = acc->user_id,
+                                      .result = "ok",
+                                      .detail = arena_printf(a,
+                                                             "category %s -> %s (registered again)",
+                                                             category_key((user_category)rp->had),
+                                                             category_key((user_category)rp->now))};
     }
     store_audit actor = {.at = c->who.now,
                          .actor_user_pk = c->who.user_pk,
@@ -291,8 +290,8 @@ static const char *master_warnings_join(arena *a, const char *file_warnings,
     const char *master = mw->text.data ? mw->text.data : "";
     const char *merged = merges->data ? merges->data : "";
     const char *text = arena_printf(a, "%s%s%s%s", file_warnings ? file_warnings : "",
-                                    file_warnings && *file_warnings && *master ? "\n" : "",
-                                    master, more);
+                                    file_warnings && *file_warnings && *master ? "\n" : "", master,
+                                    more);
     return arena_printf(a, "%s%s%s", text, *text && *merged ? "\n" : "", merged);
 }
 
@@ -325,12 +324,12 @@ static NSDB_MUST_CHECK nsdb_err make_visible(import_writer *w, const char *file_
                                         category_key((user_category)rp->now)));
     }
     if (e == NSDB_OK && (mw->count > 0 || n_merges > 0)) /* said on the result page */
-        e = store_import_batch_warnings_set(
-            c->conn, w->batch, master_warnings_join(c->arena, file_warnings, mw, &merges));
+        e = store_import_batch_warnings_set(c->conn, w->batch,
+                                            master_warnings_join(c->arena, file_warnings, mw,
+                                                                 &merges));
     strbuf_free(&merges);
     if (e == NSDB_OK)
-        e = store_import_batch_progress(c->conn, w->batch, (int64_t)w->imp->row_count,
-                                        c->who.now);
+        e = store_import_batch_progress(c->conn, w->batch, (int64_t)w->imp->row_count, c->who.now);
     if (e == NSDB_OK)
         e = store_import_batch_set_state(c->conn, w->batch, IMPORT_STATE_VISIBLE, NULL, NULL,
                                          c->who.now);
@@ -350,12 +349,12 @@ static const char *conflicts_json(arena *a, const inst_import *imp,
     json_t *rows = json_array();
     for (size_t i = 0; i < n; i++) {
         const inst_import_row *r = conflicts[i].row;
-        json_array_append_new(
-            rows, json_pack("{s:s, s:I, s:s, s:s}", "file",
-                            r->file < imp->file_count ? imp->files[r->file] : "", "row",
-                            (json_int_t)r->record, "field",
-                            conflicts[i].field ? conflicts[i].field : "", "message",
-                            conflicts[i].message ? conflicts[i].message : ""));
+        json_array_append_new(rows,
+                              json_pack("{s:s, s:I, s:s, s:s}", "file",
+                                        r->file < imp->file_count ? imp->files[r->file] : "", "row",
+                                        (json_int_t)r->record, "field",
+                                        conflicts[i].field ? conflicts[i].field : "", "message",
+                                        conflicts[i].message ? conflicts[i].message : ""));
     }
     char *text = json_dumps(rows, JSON_COMPACT);
     json_decref(rows);

@@ -178,8 +178,8 @@ static void code_pk_read(void *ctx, db_stmt *st)
             m->pks[i] = db_column_int(st, 0);
 }
 
-nsdb_err store_bulk_institutions_insert(db *conn, const store_bulk_institution_new *rows,
-                                        size_t n, int64_t now, int64_t *pks_out)
+nsdb_err store_bulk_institutions_insert(db *conn, const store_bulk_institution_new *rows, size_t n,
+                                        int64_t now, int64_t *pks_out)
 {
     STORE_ASSERT_WRITE(conn);
     for (size_t from = 0; from < n;) {
@@ -207,8 +207,8 @@ nsdb_err store_bulk_institutions_insert(db *conn, const store_bulk_institution_n
         if (e != NSDB_OK)
             return e;
         /* the ids, also of a code another writer made meanwhile */
-        e = prepare_multi_row(conn, "SELECT id, code FROM institutions WHERE code IN (", "?", 1,
-                              k, ")", &st);
+        e = prepare_multi_row(conn, "SELECT id, code FROM institutions WHERE code IN (", "?", 1, k,
+                              ")", &st);
         if (e != NSDB_OK)
             return e;
         for (size_t i = 0; i < k; i++) {

@@ -22,9 +22,8 @@
 #define STORE_BULK_ROWS 100
 
 /* The institutions of these codes that exist (in a; any order, fewer when some are new). */
-NSDB_MUST_CHECK nsdb_err store_bulk_institutions_find(db *conn, arena *a,
-                                                      const char *const *codes, size_t n,
-                                                      store_institution **rows_out,
+NSDB_MUST_CHECK nsdb_err store_bulk_institutions_find(db *conn, arena *a, const char *const *codes,
+                                                      size_t n, store_institution **rows_out,
                                                       size_t *count_out);
 
 /* A user at an institution, as a duplicate check of a registration needs it. Strings are valid
