@@ -65,11 +65,11 @@ typedef struct import_progress {
 } import_progress;
 
 /* Rows an import writes in one transaction (core/import_write.c): on SQLite each chunk stays
-   under 100 ms on the 2-core machine (measured: at most 67 ms into a database of 110,000 users;
-   1,000 rows took up to 240 ms), so other municipalities' logins and registrations wait at most
-   that long; PostgreSQL, without one write lock, takes more at a time. NSDB_IMPORT_CHUNK_ROWS in the
-   environment sets another size (tests of chunk boundaries). */
-#define REGISTRATION_IMPORT_CHUNK_ROWS 500
+   under 100 ms on the 2-core machine (measured into a database of 110,000 users: at most 72 ms
+   for 1,000 rows, 121 ms for 2,000), so other municipalities' logins and registrations wait at
+   most that long; PostgreSQL, without one write lock, takes more at a time.
+   NSDB_IMPORT_CHUNK_ROWS in the environment sets another size (tests of chunk boundaries). */
+#define REGISTRATION_IMPORT_CHUNK_ROWS 1000
 #define REGISTRATION_IMPORT_CHUNK_ROWS_PG 5000
 
 /* Opens the batch of an import of the actor's municipality: row_count rows of filenames (kept as

@@ -393,3 +393,18 @@ nsdb_err store_bulk_user_grams_add(db *conn, int64_t municipality_pk, int64_t ba
                    "DO UPDATE SET users = user_grams.users + excluded.users",
                    "iiii", batch_pk, municipality_pk, from_pk, to_pk);
 }
+
+nsdb_err store_bulk_wal_hold(db *conn, bool hold)
+{
+    if (db_get_dialect(conn) != DB_SQLITE)
+        return NSDB_OK;
+    return db_exec_script(conn,
+                          hold ? "PRAGMA wal_autocheckpoint=0" : "PRAGMA wal_autocheckpoint=1000");
+}
+
+nsdb_err store_bulk_wal_checkpoint(db *conn)
+{
+    if (db_get_dialect(conn) != DB_SQLITE)
+        return NSDB_OK;
+    return db_exec_script(conn, "PRAGMA wal_checkpoint(PASSIVE)");
+}

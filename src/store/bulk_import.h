@@ -9,6 +9,7 @@
 #ifndef NSDB_STORE_BULK_IMPORT_H
 #define NSDB_STORE_BULK_IMPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,5 +94,13 @@ NSDB_MUST_CHECK nsdb_err store_bulk_audit_insert(db *conn, const store_audit *ac
 NSDB_MUST_CHECK nsdb_err store_bulk_user_grams_add(db *conn, int64_t municipality_pk,
                                                    int64_t batch_pk, int64_t from_pk,
                                                    int64_t to_pk);
+
+/* SQLite: hold (true) or give back (false, SQLite's default of 1,000 pages) the checkpoints a
+   commit of conn runs, so that an import checkpoints its WAL itself between chunks, outside its
+   write transactions and once for several chunks (each checkpoint syncs the files). Nothing on
+   PostgreSQL. */
+NSDB_MUST_CHECK nsdb_err store_bulk_wal_hold(db *conn, bool hold);
+/* SQLite: a passive checkpoint of the WAL (it waits for no one). Nothing on PostgreSQL. */
+NSDB_MUST_CHECK nsdb_err store_bulk_wal_checkpoint(db *conn);
 
 #endif
