@@ -15,81 +15,8 @@
 
 #include "domain/inst_master.h"
 #include "store/bulk_import.h"
+#include "util/key_map.h"
 #include "util/log.h"
-
-/* ---- a small hash table of byte keys (which outlive it) to indexes ------------------------ */
-
-typedef struct map_entry {
-    const void *key; /* NULL: empty */
-    uint32_t len;
-    uint32_t value;
-} map_entry;
-
-typedef struct key_map {
-    map_entry *slots;
-    size_t cap, count; /* cap a power of two, at most half full */
-} key_map;
-
-static uint64_t key_hash(const void *key, size_t len)
-{
-    const unsigned char *p = key;
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * 1099511628211ULL;
-    return h;
-}
-
-static map_entry *map_slot(const key_map *m, const void *key, size_t len)
-{
-    size_t i = (size_t)key_hash(key, len) & (m->cap - 1);
-    while (m->slots[i].key != NULL &&
-           (m->slots[i].len != len || memcmp(m->slots[i].key, key, len) != 0))
-        i = (i + 1) & (m->cap - 1);
-    return &m->slots[i];
-}
-
-/* Room for one more key. */
-static NSDB_MUST_CHECK nsdb_err map_reserve(key_map *m)
-{
-    if (m->cap != 0 && (m->count + 1) * 2 <= m->cap)
-        return NSDB_OK;
-    key_map bigger = {calloc(m->cap ? m->cap * 2 : 1024, sizeof(map_entry)),
-                      m->cap ? m->cap * 2 : 1024, m->count};
-    if (bigger.slots == NULL)
-        return NSDB_ERR_NOMEM;
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->slots[i].key != NULL)
-            *map_slot(&bigger, m->slots[i].key, m->slots[i].len) = m->slots[i];
-    free(m->slots);
-    *m = bigger;
-    return NSDB_OK;
-}
-
-/* The value of key (UINT32_MAX when absent). */
-static uint32_t map_get(const key_map *m, const void *key, size_t len)
-{
-    if (m->cap == 0)
-        return UINT32_MAX;
-    const map_entry *s = map_slot(m, key, len);
-    return s->key != NULL ? s->value : UINT32_MAX;
-}
-
-/* The value of key, or value after adding key (*added). */
-static NSDB_MUST_CHECK nsdb_err map_get_or_add(key_map *m, const void *key, size_t len,
-                                               uint32_t value, uint32_t *out, bool *added)
-{
-    nsdb_err e = map_reserve(m);
-    if (e != NSDB_OK)
-        return e;
-    map_entry *s = map_slot(m, key, len);
-    *added = s->key == NULL;
-    if (*added) {
-        *s = (map_entry){key, (uint32_t)len, value};
-        m->count++;
-    }
-    *out = s->value;
-    return NSDB_OK;
-}
 
 /* ---- the plan ------------------------------------------------------------------------------ */
 
@@ -149,11 +76,11 @@ static NSDB_MUST_CHECK nsdb_err account_add(import_plan *p, uint32_t chain,
 static void registered_user(void *ctx, const store_bulk_user *u)
 {
     check_state *s = ctx;
-    uint32_t inst = map_get(&s->inst_pks, &u->institution_pk, sizeof u->institution_pk);
+    uint32_t inst = key_map_get(&s->inst_pks, &u->institution_pk, sizeof u->institution_pk);
     if (s->error != NSDB_OK || inst == UINT32_MAX)
         return;
     chain_key(s, inst, u->role, u->name_search);
-    uint32_t chain = map_get(&s->chains, s->key.data, s->key.len);
+    uint32_t chain = key_map_get(&s->chains, s->key.data, s->key.len);
     if (chain == UINT32_MAX)
         return;
     import_account acc = {.pk = u->pk,
@@ -179,8 +106,8 @@ static NSDB_MUST_CHECK nsdb_err index_rows(check_state *s)
             return NSDB_ERR_INVALID;
         uint32_t inst = 0, chain = 0;
         bool added = false;
-        nsdb_err e = map_get_or_add(&s->codes, r->inst_code, strlen(r->inst_code),
-                                    (uint32_t)p->inst_count, &inst, &added);
+        nsdb_err e = key_map_get_or_add(&s->codes, r->inst_code, strlen(r->inst_code),
+                                        (uint32_t)p->inst_count, &inst, &added);
         if (e != NSDB_OK)
             return e;
         if (added) {
@@ -190,7 +117,8 @@ static NSDB_MUST_CHECK nsdb_err index_rows(check_state *s)
         }
         chain_key(s, inst, role, r->search_key);
         const char *key = arena_strndup(s->keys, s->key.data, s->key.len);
-        e = map_get_or_add(&s->chains, key, s->key.len, (uint32_t)p->chain_count, &chain, &added);
+        e = key_map_get_or_add(&s->chains, key, s->key.len, (uint32_t)p->chain_count, &chain,
+                               &added);
         if (e != NSDB_OK)
             return e;
         p->chain_count += added;
@@ -215,7 +143,7 @@ static NSDB_MUST_CHECK nsdb_err read_registered(check_state *s)
                                               &n_found);
     int64_t *pks = arena_calloc(s->keys, n_found ? n_found : 1, sizeof *pks);
     for (size_t i = 0; e == NSDB_OK && i < n_found; i++) {
-        uint32_t inst = map_get(&s->codes, found[i].code, strlen(found[i].code));
+        uint32_t inst = key_map_get(&s->codes, found[i].code, strlen(found[i].code));
         if (inst == UINT32_MAX)
             continue;
         import_inst *in = &p->insts[inst];
@@ -224,7 +152,7 @@ static NSDB_MUST_CHECK nsdb_err read_registered(check_state *s)
         in->address = found[i].address;
         bool added = false;
         uint32_t same = 0;
-        e = map_get_or_add(&s->inst_pks, &in->pk, sizeof in->pk, inst, &same, &added);
+        e = key_map_get_or_add(&s->inst_pks, &in->pk, sizeof in->pk, inst, &same, &added);
     }
     if (e == NSDB_OK && n_found > 0)
         e = store_bulk_users_at(s->c->conn, pks, n_found, registered_user, s);
@@ -395,9 +323,9 @@ nsdb_err import_plan_check(core_ctx *c, const inst_import *imp, import_progress 
         e = read_registered(&s);
     if (e == NSDB_OK)
         e = decide_rows(&s, progress, mw);
-    free(s.codes.slots);
-    free(s.chains.slots);
-    free(s.inst_pks.slots);
+    key_map_free(&s.codes);
+    key_map_free(&s.chains);
+    key_map_free(&s.inst_pks);
     strbuf_free(&s.key);
     /* the master's names are kept only for the check */
     for (size_t i = 0; i < plan->inst_count; i++)

@@ -81,8 +81,7 @@ bool text_is_katakana(const char *s)
         if (len <= 0 || c == 0)
             break;
         p += len;
-        ok = (c >= 0x30A1 && c <= 0x30FA) || c == 0x30FC || c == 0x30FB || c == ' ' ||
-             c == 0x3000;
+        ok = (c >= 0x30A1 && c <= 0x30FA) || c == 0x30FC || c == 0x30FB || c == ' ' || c == 0x3000;
     }
     arena_free(a);
     return ok;
@@ -188,4 +187,44 @@ char *text_one_line(arena *a, const char *s)
     }
     *w = '\0';
     return t;
+}
+
+/* Bytes of the UTF-8 character at p (1 for a stray continuation byte, as SQLite counts it). */
+static size_t utf8_char_len(const char *p)
+{
+    size_t n = 1;
+    if ((unsigned char)*p >= 0xC0)
+        while ((p[n] & 0xC0) == 0x80)
+            n++;
+    return n;
+}
+
+static bool gram_seen(const char **starts, const size_t *lens, size_t n, const char *g, size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lens[i] == len && memcmp(starts[i], g, len) == 0)
+            return true;
+    return false;
+}
+
+size_t text_grams(const char *key, const char **starts, size_t *lens, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = key; *p != '\0';) {
+        size_t one = utf8_char_len(p);
+        size_t two = p[one] != '\0' ? one + utf8_char_len(p + one) : 0;
+        const size_t sizes[2] = {one, two};
+        for (int k = 0; k < 2; k++) {
+            size_t len = sizes[k];
+            if (len == 0 || gram_seen(starts, lens, n < cap ? n : cap, p, len))
+                continue;
+            if (n < cap) {
+                starts[n] = p;
+                lens[n] = len;
+            }
+            n++;
+        }
+        p += one;
+    }
+    return n;
 }

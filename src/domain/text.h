@@ -29,5 +29,10 @@ char *text_one_line(arena *a, const char *s);
 bool text_all_digits(const char *s);
 /* NNN-NNNN; also accepts 7 digits and inserts the hyphen. Returns NULL when invalid. */
 char *text_postal_normalize(arena *a, const char *s);
+/* The grams of a search key as the name index (user_grams, migration 007) holds them: each
+   character and each pair of neighbouring characters (characters as SQL's substr counts them:
+   UTF-8 code points), each distinct gram once, as a byte range of key. Returns how many grams
+   there are; fills at most cap of starts/lens. */
+size_t text_grams(const char *key, const char **starts, size_t *lens, size_t cap);
 
 #endif

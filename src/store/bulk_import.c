@@ -362,36 +362,38 @@ nsdb_err store_bulk_audit_insert(db *conn, const store_audit *actor, const store
     return NSDB_OK;
 }
 
-nsdb_err store_bulk_user_grams_add(db *conn, int64_t municipality_pk, int64_t batch_pk,
-                                   int64_t from_pk, int64_t to_pk)
+nsdb_err store_bulk_user_grams_add(db *conn, int64_t municipality_pk, const store_bulk_gram *rows,
+                                   size_t n, int64_t new_users)
 {
     STORE_ASSERT_WRITE(conn);
-    /* the users are found by their id range (the batch only filters: "+" keeps SQLite off the
-       batch index, whose rows grow with every chunk) */
-    nsdb_err e = db_exec(conn, NULL,
-                         "UPDATE municipalities SET inst_users = inst_users + (SELECT COUNT(*) "
-                         "FROM users u WHERE u.id BETWEEN $3 AND $4 AND +u.batch_id = $1 "
-                         "AND u.municipality_id = $2 AND u.role IN ('doctor','inst_manager')) "
-                         "WHERE id = $2",
-                         "iiii", batch_pk, municipality_pk, from_pk, to_pk);
-    if (e != NSDB_OK)
-        return e;
-    /* the same rows as store_user_grams_add_batch: one upsert per (gram, key) */
-    return db_exec(conn, NULL,
-                   "WITH RECURSIVE g(id, m, s, i) AS ("
-                   "SELECT u.id, u.municipality_id, u.name_search, 1 FROM users u "
-                   "WHERE u.id BETWEEN $3 AND $4 AND +u.batch_id = $1 "
-                   "AND u.municipality_id = $2 AND u.role IN ('doctor','inst_manager') "
-                   "AND u.name_search <> '' "
-                   "UNION ALL SELECT id, m, s, i + 1 FROM g WHERE i < length(s)) "
-                   "INSERT INTO user_grams (municipality_id, gram, name_search, users) "
-                   "SELECT m, gram, s, COUNT(DISTINCT id) FROM ("
-                   "SELECT m, substr(s, i, 1) AS gram, s, id FROM g "
-                   "UNION ALL SELECT m, substr(s, i, 2), s, id FROM g WHERE i < length(s)) t "
-                   "WHERE true GROUP BY m, gram, s "
-                   "ON CONFLICT (municipality_id, gram, name_search) "
-                   "DO UPDATE SET users = user_grams.users + excluded.users",
-                   "iiii", batch_pk, municipality_pk, from_pk, to_pk);
+    nsdb_err e = new_users == 0 ? NSDB_OK
+                                : db_exec(conn, NULL,
+                                          "UPDATE municipalities SET inst_users = inst_users + $2 "
+                                          "WHERE id = $1",
+                                          "ii", municipality_pk, new_users);
+    for (size_t from = 0; e == NSDB_OK && from < n;) {
+        size_t k = statement_rows(n - from);
+        db_stmt *st = NULL;
+        e = prepare_multi_row(conn,
+                              "INSERT INTO user_grams (municipality_id, gram, name_search, users) "
+                              "VALUES ",
+                              "($1, ?, ?, ?)", 2, k,
+                              " ON CONFLICT (municipality_id, gram, name_search) "
+                              "DO UPDATE SET users = user_grams.users + excluded.users",
+                              &st);
+        if (e != NSDB_OK)
+            return e;
+        db_bind_int(st, 1, municipality_pk);
+        for (size_t i = 0; i < k; i++) {
+            db_bind_text(st, 2 + (int)i * 3, rows[from + i].gram);
+            db_bind_text(st, 3 + (int)i * 3, rows[from + i].key);
+            db_bind_int(st, 4 + (int)i * 3, rows[from + i].users);
+        }
+        e = step_all(conn, st, NULL, NULL);
+        db_finalize(st);
+        from += k;
+    }
+    return e;
 }
 
 nsdb_err store_bulk_wal_hold(db *conn, bool hold)

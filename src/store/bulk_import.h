@@ -88,12 +88,18 @@ NSDB_MUST_CHECK nsdb_err store_bulk_registrations_insert(db *conn,
 NSDB_MUST_CHECK nsdb_err store_bulk_audit_insert(db *conn, const store_audit *actor,
                                                  const store_audit *rows, size_t n);
 
-/* The name index (user_grams) and the municipality's count of institution users for the users
-   of the batch with from_pk <= id <= to_pk (one chunk): as store_user_grams_add_batch, found by
-   their id range rather than by the batch's registrations (which grow with every chunk). */
+/* One row of the name index to add: users more users have key as search key and gram in it. */
+typedef struct store_bulk_gram {
+    const char *gram, *key;
+    int64_t users;
+} store_bulk_gram;
+
+/* Adds the grams of a chunk of new users to the name index (user_grams) of the municipality, one
+   upsert row per distinct (gram, key) (text_grams), and new_users to its count of institution
+   users: what store_user_grams_add_batch does, counted in C rather than by SQL. */
 NSDB_MUST_CHECK nsdb_err store_bulk_user_grams_add(db *conn, int64_t municipality_pk,
-                                                   int64_t batch_pk, int64_t from_pk,
-                                                   int64_t to_pk);
+                                                   const store_bulk_gram *rows, size_t n,
+                                                   int64_t new_users);
 
 /* SQLite: hold (true) or give back (false, SQLite's default of 1,000 pages) the checkpoints a
    commit of conn runs, so that an import checkpoints its WAL itself between chunks, outside its
