@@ -27,8 +27,12 @@
 #include "web/web.h"
 
 #define RESULT_ROWS_SHOWN 1000
-/* How long an upload waits for its import to end before it shows the progress page. */
+/* How long an upload waits for its import to end before it shows the progress page: a file of
+   at most IMPORT_WAIT_ALL_ROWS rows (a few seconds even on a slow build) is waited for as before
+   the background imports, up to IMPORT_WAIT_SMALL_MS; a bigger one for IMPORT_WAIT_MS. */
 #define IMPORT_WAIT_MS 1500
+#define IMPORT_WAIT_ALL_ROWS 10000
+#define IMPORT_WAIT_SMALL_MS 60000
 
 static json_t *error_row(const char *file, unsigned record, const char *column, const char *text)
 {
@@ -186,6 +190,7 @@ void web_inst_user_import(web_ctx *ctx)
         strbuf_printf(&warnings, "%s%s", i ? "\n" : "", imp.warnings[i]);
     core_ctx c = web_core(ctx);
     int64_t batch = 0, running = 0;
+    unsigned wait_ms = imp.row_count <= IMPORT_WAIT_ALL_ROWS ? IMPORT_WAIT_SMALL_MS : IMPORT_WAIT_MS;
     nsdb_problem pb = {0};
     /* owned (and imp with it) belongs to the job from here on */
     nsdb_err e = import_jobs_submit(ctx->app->import_jobs, &c, owned, &imp, names.data,
@@ -202,7 +207,7 @@ void web_inst_user_import(web_ctx *ctx)
         page_error(ctx, 503, problem_message(&pb));
         return;
     }
-    import_jobs_wait(ctx->app->import_jobs, batch, IMPORT_WAIT_MS);
+    import_jobs_wait(ctx->app->import_jobs, batch, wait_ms);
     import_answer(ctx, data, batch);
 }
 
