@@ -55,7 +55,7 @@ struct import_jobs {
 nsdb_err core_import_batch_fail(core_ctx *c, int64_t batch, const char *reason)
 {
     nsdb_err e = core_begin(c);
-    store_import_batch b;
+    store_import_batch b = {0};
     if (e == NSDB_OK)
         e = store_import_batch_get(c->conn, c->arena, 0, batch, &b);
     bool open = e == NSDB_OK && !import_state_ended(b.state);
@@ -75,7 +75,7 @@ nsdb_err core_import_batch_discard(core_ctx *c, int64_t batch, const atomic_bool
     do {
         if (stop != NULL && atomic_load(stop))
             return NSDB_OK; /* the rest is removed at the next start */
-        store_import_batch b;
+        store_import_batch b = {0};
         e = core_begin(c);
         if (e == NSDB_OK)
             e = store_import_batch_get(c->conn, c->arena, 0, batch, &b);
