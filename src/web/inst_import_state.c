@@ -16,6 +16,8 @@
 #include "store/import_batches.h"
 #include "web/inst_users.h"
 
+#define IMPORT_REFRESH_SECONDS 2
+
 /* The batch of the path within the caller's municipality; false after a 404 page. */
 static bool path_batch(web_ctx *ctx, store_import_batch *b)
 {
@@ -91,7 +93,12 @@ static void progress_render(web_ctx *ctx, const store_import_batch *b)
     json_t *data = page_data(ctx, "一括登録の進み具合");
     json_object_set_new(data, "batch", json_integer(b->id));
     json_object_set_new(data, "running", json_true());
-    json_object_set_new(data, "refresh_seconds", json_integer(2));
+    /* WCAG 2.2.1: the automatic update can be turned off (?auto=0), and on again */
+    const char *auto_update = http_query(ctx->req, "auto");
+    if (auto_update != NULL && strcmp(auto_update, "0") == 0)
+        json_object_set_new(data, "stopped", json_true());
+    else
+        json_object_set_new(data, "refresh_seconds", json_integer(IMPORT_REFRESH_SECONDS));
     json_object_set_new(data, "state_label", json_string(v.queued ? "順番待ち"
                                                          : import_state_label(b->state)));
     json_object_set_new(data, "queued", json_boolean(v.queued));

@@ -160,7 +160,14 @@ class BackgroundImport(Flow2Base):
         small = csv_bytes([self.row(self.institution())])
         c, path, _ = self.start_big(500000, family="背景")
         self.assert_progress_page(c, path)
-        self.assert_progress_page(c, path)  # a reload shows it again
+        r = self.assert_progress_page(c, path)  # a reload shows it again
+        # the automatic update can be turned off (WCAG 2.2.1) and on again
+        self.assertIn('href="%s?auto=0"' % path, r.text)
+        r = c.get(path + "?auto=0")
+        self.assertStatus(r, 200)
+        self.assertNotIn("http-equiv", r.text)
+        self.assertIn('<progress id="import-progress"', r.text)
+        self.assertIn('href="%s">自動更新を再開する' % path, r.text)
         # the users.csv of a batch that has not ended
         csv_resp = c.get(path + "/users.csv")
         self.assertEqual(csv_resp.status, 409, csv_resp)
