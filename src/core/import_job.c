@@ -63,8 +63,7 @@ nsdb_err core_import_batch_fail(core_ctx *c, int64_t batch, const char *reason)
         e = store_import_batch_set_state(c->conn, batch, IMPORT_STATE_FAILED, reason, NULL,
                                          c->who.now);
     if (open && e == NSDB_OK)
-        e = core_audit(c, "inst_users_import", core_target_id(c, "batch", batch), "failed",
-                       reason);
+        e = core_audit(c, "inst_users_import", core_target_id(c, "batch", batch), "failed", reason);
     return core_end(c, e);
 }
 
@@ -163,7 +162,9 @@ static void run_import(import_jobs *j, core_ctx *c, import_job *job)
 static void run_job(import_jobs *j, import_job *job)
 {
     arena *ar = arena_new();
-    core_ctx c = {.app = j->app, .conn = db_pool_acquire(j->app->pool), .arena = ar,
+    core_ctx c = {.app = j->app,
+                  .conn = db_pool_acquire(j->app->pool),
+                  .arena = ar,
                   .who = job_actor(job)};
     if (job->kind == JOB_IMPORT) {
         run_import(j, &c, job);
@@ -226,7 +227,9 @@ static void *worker_main(void *arg)
 static NSDB_MUST_CHECK nsdb_err recover(import_jobs *j)
 {
     arena *ar = arena_new();
-    core_ctx c = {.app = j->app, .conn = db_pool_acquire(j->app->pool), .arena = ar,
+    core_ctx c = {.app = j->app,
+                  .conn = db_pool_acquire(j->app->pool),
+                  .arena = ar,
                   .who = core_actor_cli()};
     c.who.user_id = "server";
     int64_t *ids = NULL;
@@ -282,7 +285,9 @@ void import_jobs_stop(import_jobs *j)
         pthread_join(j->workers[i], NULL);
     /* the queued imports never started: their batches end failed now */
     arena *ar = arena_new();
-    core_ctx c = {.app = j->app, .conn = db_pool_acquire(j->app->pool), .arena = ar,
+    core_ctx c = {.app = j->app,
+                  .conn = db_pool_acquire(j->app->pool),
+                  .arena = ar,
                   .who = core_actor_cli()};
     c.who.user_id = "server";
     while (j->jobs != NULL) {
@@ -336,8 +341,7 @@ nsdb_err import_jobs_submit(import_jobs *j, core_ctx *c, arena *owner, const ins
     job->user_pk = c->who.user_pk;
     job->institution_pk = c->who.institution_pk;
     snprintf(job->user_id, sizeof job->user_id, "%s", c->who.user_id ? c->who.user_id : "");
-    snprintf(job->client_ip, sizeof job->client_ip, "%s",
-             c->who.client_ip ? c->who.client_ip : "");
+    snprintf(job->client_ip, sizeof job->client_ip, "%s", c->who.client_ip ? c->who.client_ip : "");
     /* one import at a time per municipality: the job holds the municipality's place in the list
        (not yet ready to run) while the database is asked, outside the lock, so that a slow
        database never blocks the progress pages; the database knows the other servers' imports */
@@ -365,7 +369,8 @@ nsdb_err import_jobs_submit(import_jobs *j, core_ctx *c, arena *owner, const ins
     else if (e == NSDB_ERR_NOT_FOUND)
         e = core_import_batch_open(c, filenames, imp->row_count, warnings, &job->batch, pb);
     else
-        problem_set(pb, e, NULL, "一括登録を始められませんでした。時間をおいて再度お試しください。");
+        problem_set(pb, e, NULL,
+                    "一括登録を始められませんでした。時間をおいて再度お試しください。");
     pthread_mutex_lock(&j->lock);
     if (e == NSDB_OK) {
         *batch_out = job->batch;

@@ -23,18 +23,18 @@
 /* Users removed per transaction when a failed batch is discarded. */
 #define IMPORT_DISCARD_CHUNK 500
 /* The reason kept with a batch a stopped or crashed server left unfinished. */
-#define IMPORT_RESTART_REASON                                                                     \
+#define IMPORT_RESTART_REASON                                                                      \
     "サーバが停止したため中断しました。何も登録していません。もう一度アップロードしてください。"
 
 /* The refusal of a second upload while the municipality's import runs (409). */
-#define IMPORT_MSG_RUNNING                                                                        \
+#define IMPORT_MSG_RUNNING                                                                         \
     "この自治体の一括登録を実行中です。終わってから、もう一度アップロードしてください。"
 
 typedef struct import_jobs import_jobs;
 
 /* What this server knows of a batch's import while it is queued or running. */
 typedef struct import_job_view {
-    bool queued;  /* waiting for a worker */
+    bool queued; /* waiting for a worker */
     size_t rows_checked, rows_written, row_count;
     int64_t started_at; /* Unix time its worker began it; 0 while queued */
 } import_job_view;

@@ -28,7 +28,7 @@ NSDB_MUST_CHECK nsdb_err store_import_batches_to_discard(db *conn, arena *a, int
    batch's users were never visible, so nothing else (sessions, listings, mail) refers to them;
    its name index and municipalities.inst_users are added only when a batch becomes visible, so
    there is nothing to take back there. */
-NSDB_MUST_CHECK nsdb_err store_import_batch_discard_chunk(db *conn, int64_t batch_id,
-                                                          int64_t limit, int64_t *removed_out);
+NSDB_MUST_CHECK nsdb_err store_import_batch_discard_chunk(db *conn, int64_t batch_id, int64_t limit,
+                                                          int64_t *removed_out);
 
 #endif

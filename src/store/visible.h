@@ -13,16 +13,15 @@
 #error "store/visible.h is private to src/store"
 #endif
 
-#define STORE_SHOWN_BATCH(col)                                                                    \
-    "(" col " IS NULL OR NOT EXISTS (SELECT 1 FROM hidden_batches hb WHERE hb.batch_id = " col   \
-    "))"
+#define STORE_SHOWN_BATCH(col)                                                                     \
+    "(" col " IS NULL OR NOT EXISTS (SELECT 1 FROM hidden_batches hb WHERE hb.batch_id = " col "))"
 /* users u / registrations r of no batch or of a visible batch */
 #define USER_SHOWN STORE_SHOWN_BATCH("u.batch_id")
 #define REGISTRATION_SHOWN STORE_SHOWN_BATCH("r.batch_id")
 /* The duplicate checks of a registration see the rows of a batch being written (so the same
    person cannot be registered twice meanwhile) but not those of a failed batch, which are about
    to be removed. A refused batch never wrote a row. */
-#define USER_NOT_DISCARDED                                                                        \
+#define USER_NOT_DISCARDED                                                                         \
     "(u.batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM import_batches fb WHERE fb.id = u.batch_id " \
     "AND fb.state = 'failed'))"
 

@@ -47,10 +47,10 @@ json_t *inst_import_refusal_rows(arena *a, const char *refusal_json, size_t *cou
         /* the CSV columns are the field table's first fields, in order (as at the upload) */
         const field_def *f = field ? field_find(field) : NULL;
         const char *column = f ? arena_printf(a, "%d（%s）", (int)f->id + 1, f->csv_header) : "";
-        json_array_append_new(rows, json_pack("{s:s, s:O, s:s, s:s}", "file",
-                                              file && *file ? file : "－", "row",
-                                              json_object_get(r, "row"), "column", column,
-                                              "message", message ? message : ""));
+        json_array_append_new(rows,
+                              json_pack("{s:s, s:O, s:s, s:s}", "file", file && *file ? file : "－",
+                                        "row", json_object_get(r, "row"), "column", column,
+                                        "message", message ? message : ""));
     }
     json_decref(kept);
     *count_out = json_array_size(rows);
@@ -99,8 +99,8 @@ static void progress_render(web_ctx *ctx, const store_import_batch *b)
         json_object_set_new(data, "stopped", json_true());
     else
         json_object_set_new(data, "refresh_seconds", json_integer(IMPORT_REFRESH_SECONDS));
-    json_object_set_new(data, "state_label", json_string(v.queued ? "順番待ち"
-                                                         : import_state_label(b->state)));
+    json_object_set_new(data, "state_label",
+                        json_string(v.queued ? "順番待ち" : import_state_label(b->state)));
     json_object_set_new(data, "queued", json_boolean(v.queued));
     json_object_set_new(data, "filenames", json_string(b->filenames ? b->filenames : ""));
     json_object_set_new(data, "row_count", json_integer((json_int_t)v.row_count));
@@ -111,9 +111,9 @@ static void progress_render(web_ctx *ctx, const store_import_batch *b)
     int64_t started = v.started_at ? v.started_at : b->created_at;
     int64_t elapsed = (int64_t)time(NULL) - started;
     if (done > 0 && elapsed > 0 && !v.queued)
-        json_object_set_new(
-            data, "time_left",
-            json_string(duration_text(a, elapsed * (int64_t)(2 * total - done) / (int64_t)done)));
+        json_object_set_new(data, "time_left",
+                            json_string(duration_text(a, elapsed * (int64_t)(2 * total - done) /
+                                                             (int64_t)done)));
     page_render(ctx, "inst_import_state", data);
 }
 
@@ -132,7 +132,8 @@ static void refused_render(web_ctx *ctx, const store_import_batch *b)
     json_t *data = page_data(ctx, "医療機関ユーザ新規登録");
     size_t n = 0;
     json_object_set_new(data, "tab", json_string("bulk"));
-    json_object_set_new(data, "row_errors", inst_import_refusal_rows(ctx->req->arena, b->refusal, &n));
+    json_object_set_new(data, "row_errors",
+                        inst_import_refusal_rows(ctx->req->arena, b->refusal, &n));
     json_object_set_new(data, "row_error_count", json_integer((json_int_t)n));
     page_add_error(data, "file", "一括登録ファイル", IMPORT_MSG_REFUSED);
     inst_user_new_render(ctx, data, 200);
@@ -149,14 +150,18 @@ bool inst_import_state_page(web_ctx *ctx, bool for_csv)
     case IMPORT_STATE_CHECKING:
     case IMPORT_STATE_WRITING:
         if (for_csv)
-            page_error(ctx, 409, "この一括登録はまだ終わっていません。終わってからダウンロードしてください。");
+            page_error(
+                ctx, 409,
+                "この一括登録はまだ終わっていません。終わってからダウンロードしてください。");
         else
             progress_render(ctx, &b);
         return true;
     case IMPORT_STATE_REFUSED:
     case IMPORT_STATE_FAILED:
         if (for_csv)
-            page_error(ctx, 404, "この一括登録では何も登録していないため、ダウンロードするものはありません。");
+            page_error(
+                ctx, 404,
+                "この一括登録では何も登録していないため、ダウンロードするものはありません。");
         else if (b.state == IMPORT_STATE_REFUSED)
             refused_render(ctx, &b);
         else

@@ -13,7 +13,7 @@
 
 /* core_register_import's summary of a refused import and of a failed one. */
 #define IMPORT_MSG_REFUSED "登録済みの内容と食い違う行があります。何も登録していません。"
-#define IMPORT_MSG_FAILED                                                                         \
+#define IMPORT_MSG_FAILED                                                                          \
     "一括登録に失敗しました。何も登録していません。時間をおいて再度お試しください。"
 
 /* Answers /inst-users/import/{batch} (for_csv: its users.csv) when the batch is not visible or
