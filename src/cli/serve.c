@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "core/mailer.h"
+#include "core/import_job.h"
 #include "core/media_job.h"
 #include "http/http.h"
 #include "store/users.h"
@@ -165,7 +166,7 @@ int verb_serve(int argc, char **argv, app_config *cfg)
     signal(SIGPIPE, SIG_IGN);
 
     app a;
-    rc = open_app(&a, cfg, (int)cfg->threads + 2);
+    rc = open_app(&a, cfg, (int)cfg->threads + 2 + IMPORT_JOB_WORKERS);
     if (rc != 0)
         return rc;
     if (password_hash("nsdb-dummy-password-for-timing", cfg->cost, a.dummy_hash) != NSDB_OK) {
@@ -193,11 +194,18 @@ int verb_serve(int argc, char **argv, app_config *cfg)
                              .min_body_rate = SERVE_MIN_UPLOAD_RATE,
                              .body_bytes_in_flight_cap = SERVE_UPLOAD_BYTES_IN_FLIGHT,
                              .upload_tmp_dir = upload_dir};
+    /* before the first request: what a stopped server left unfinished ends failed first */
+    if (import_jobs_start(&a, &a.import_jobs) != NSDB_OK) {
+        fprintf(stderr, "nsdb: 一括登録のスレッドを開始できません。\n");
+        app_close(&a);
+        return EXIT_USER;
+    }
     http_server *srv = NULL;
     if (http_server_start(&hc, web_handle, web_precheck, &a, &srv) != NSDB_OK) {
         fprintf(stderr,
                 "nsdb: %s:%u で待ち受けできません（ポートが使用中か、アドレスが不正です）。\n",
                 cfg->listen_host, (unsigned)cfg->port);
+        import_jobs_stop(a.import_jobs);
         app_close(&a);
         return EXIT_USER;
     }
@@ -205,6 +213,7 @@ int verb_serve(int argc, char **argv, app_config *cfg)
         media_job_create(&a, &a.media_job) != NSDB_OK) {
         fprintf(stderr, "nsdb: メール送信または媒体作成のスレッドを開始できません。\n");
         http_server_stop(srv);
+        import_jobs_stop(a.import_jobs);
         mailer_thread_stop(a.mailer);
         app_close(&a);
         return EXIT_USER;
@@ -234,6 +243,7 @@ int verb_serve(int argc, char **argv, app_config *cfg)
     log_event(LOG_INFO, "server_stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
     http_server_stop(srv);
     media_job_destroy(a.media_job); /* a build stops after its current media */
+    import_jobs_stop(a.import_jobs); /* a running import ends as failed */
     mailer_thread_stop(a.mailer);
     app_close(&a);
     return 0;

@@ -44,6 +44,7 @@ typedef struct app {
     char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown users: same time, same answer */
     struct mailer_thread *mailer;            /* woken when mail is queued; NULL outside serve */
     struct media_job *media_job;             /* the operator's media build; NULL outside serve */
+    struct import_jobs *import_jobs;         /* background 一括登録; NULL outside serve */
 } app;
 
 /* Defaults of SPEC §3 and §7. */

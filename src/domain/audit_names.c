@@ -34,6 +34,7 @@ static const struct {
     {"admin_list_issue", "払出し"},
     {"inst_users_import", "一括登録"},
     {"inst_users_import_download", "一括登録結果のダウンロード"},
+    {"inst_users_import_discard", "中断した一括登録の削除"},
     {"registrations_download", "登録通知のダウンロード"},
     {"api_token_create", "APIトークンの発行"},
     {"api_token_revoke", "APIトークンの失効"},

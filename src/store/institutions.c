@@ -11,6 +11,7 @@
 
 #include "store/rows.h"
 #include "store/sql.h"
+#include "store/visible.h"
 
 static void institution_from_row(arena *a, db_stmt *st, void *row)
 {
@@ -127,7 +128,7 @@ nsdb_err store_institution_find_for_municipality(db *conn, arena *a, const char 
     nsdb_err e = db_query(conn, &st,
                           "SELECT i.id, i.code, i.name, i.postal, i.address, i.phone "
                           "FROM institutions i WHERE i.code = $1 AND EXISTS (SELECT 1 FROM users u "
-                          "WHERE u.institution_id = i.id AND u.municipality_id = $2)",
+                          "WHERE u.institution_id = i.id AND u.municipality_id = $2 AND " USER_SHOWN ")",
                           "ti", code, municipality_pk);
     if (e != NSDB_OK)
         return e;

@@ -9,6 +9,7 @@
 
 #include "store/rows.h"
 #include "store/sql.h"
+#include "store/visible.h"
 #include "store/state_columns.h"
 
 #define CYCLE_COLUMNS                                                                              \
@@ -128,7 +129,7 @@ nsdb_err store_media_outlook_of_user(db *conn, int64_t municipality_pk, const ch
         "EXISTS (SELECT 1 FROM registrations p WHERE p.municipality_id = r.municipality_id "
         "AND p.institution_id = r.institution_id AND p.cycle_id < r.cycle_id) "
         "FROM registrations r JOIN users u ON u.id = r.user_pk "
-        "WHERE u.user_id = $1 AND r.municipality_id = $2",
+        "WHERE u.user_id = $1 AND r.municipality_id = $2 AND " USER_SHOWN,
         "ti", user_id, municipality_pk);
     if (e != NSDB_OK)
         return e;
@@ -155,7 +156,7 @@ nsdb_err store_media_outlook_of_batch(db *conn, int64_t municipality_pk, int64_t
         "AND d.institution_id = r.institution_id AND d.kind = 'initial') "
         "OR EXISTS (SELECT 1 FROM registrations p WHERE p.municipality_id = r.municipality_id "
         "AND p.institution_id = r.institution_id AND p.cycle_id < r.cycle_id) "
-        "FROM registrations r WHERE r.batch_id = $1 AND r.municipality_id = $2",
+        "FROM registrations r WHERE r.batch_id = $1 AND r.municipality_id = $2 AND " REGISTRATION_SHOWN,
         "ii", batch_id, municipality_pk);
     if (e != NSDB_OK)
         return e;
@@ -249,7 +250,7 @@ nsdb_err store_media_candidates(db *conn, arena *a, const char *cycle_id, store_
         "SELECT DISTINCT r.municipality_id, m.code, m.name, r.institution_id, i.code, i.name, 0 "
         "FROM registrations r JOIN municipalities m ON m.id = r.municipality_id "
         "JOIN institutions i ON i.id = r.institution_id "
-        "WHERE r.cycle_id = $1 AND NOT EXISTS (SELECT 1 FROM media d WHERE "
+        "WHERE r.cycle_id = $1 AND " REGISTRATION_SHOWN " AND NOT EXISTS (SELECT 1 FROM media d WHERE "
         "d.municipality_id = r.municipality_id AND d.institution_id = r.institution_id "
         "AND d.kind = 'initial') "
         "UNION ALL "
@@ -436,7 +437,7 @@ nsdb_err store_media_user_categories(db *conn, arena *a, const char *cycle_id,
         "COALESCE(SUM(CASE WHEN u.category = 'shoman' THEN 1 ELSE 0 END), 0), "
         "COALESCE(SUM(CASE WHEN u.category = 'both' THEN 1 ELSE 0 END), 0) "
         "FROM media d LEFT JOIN users u ON u.municipality_id = d.municipality_id "
-        "AND u.institution_id = d.institution_id "
+        "AND u.institution_id = d.institution_id AND " USER_SHOWN " "
         "WHERE d.cycle_id = $1 AND d.municipality_id = $2 AND d.status = $3 "
         "GROUP BY d.id ORDER BY d.id",
         "tit", cycle_id, municipality_pk, media_status_key(status));

@@ -10,6 +10,7 @@
 #include "domain/states.h"
 #include "store/rows.h"
 #include "store/sql.h"
+#include "store/visible.h"
 
 static void registrant_from_row(arena *a, db_stmt *st, void *row)
 {
@@ -27,7 +28,8 @@ nsdb_err store_cycle_registrants(db *conn, arena *a, const char *cycle_id,
     nsdb_err e = db_query(conn, &st,
                           "SELECT m.code, m.name, COUNT(*), COUNT(DISTINCT r.institution_id) "
                           "FROM registrations r JOIN municipalities m ON m.id = r.municipality_id "
-                          "WHERE r.cycle_id = $1 GROUP BY m.code, m.name ORDER BY m.code",
+                          "WHERE r.cycle_id = $1 AND " REGISTRATION_SHOWN
+                          " GROUP BY m.code, m.name ORDER BY m.code",
                           "t", cycle_id);
     if (e != NSDB_OK)
         return e;
@@ -63,7 +65,7 @@ nsdb_err store_supplement_due(db *conn, arena *a, const char *cycle_id,
         "FROM registrations r JOIN users u ON u.id = r.user_pk "
         "JOIN municipalities m ON m.id = r.municipality_id "
         "JOIN institutions i ON i.id = r.institution_id "
-        "WHERE u.role IN ('doctor', 'inst_manager') "
+        "WHERE u.role IN ('doctor', 'inst_manager') AND " USER_SHOWN " "
         "AND NOT EXISTS (SELECT 1 FROM package_listings l WHERE l.user_pk = u.id) "
         "AND EXISTS (SELECT 1 FROM media d JOIN packages p ON p.id = d.package_id "
         "WHERE d.municipality_id = r.municipality_id AND d.institution_id = r.institution_id "
@@ -88,7 +90,7 @@ nsdb_err store_package_listing_main(db *conn, int64_t package_id)
         "INSERT INTO package_listings (user_pk, package_id, supplement) "
         "SELECT DISTINCT u.id, d.package_id, 0 FROM media d JOIN users u "
         "ON u.municipality_id = d.municipality_id AND u.institution_id = d.institution_id "
-        "WHERE d.package_id = $1 AND u.role IN ('doctor', 'inst_manager') "
+        "WHERE d.package_id = $1 AND u.role IN ('doctor', 'inst_manager') AND " USER_SHOWN " "
         "AND NOT EXISTS (SELECT 1 FROM package_listings l "
         "WHERE l.user_pk = u.id AND l.package_id = d.package_id)",
         "i", package_id);

@@ -9,6 +9,7 @@
 #include "store/registrations.h"
 #include "store/rows.h"
 #include "store/sql.h"
+#include "store/visible.h"
 #include "store/state_columns.h"
 
 nsdb_err store_import_batch_insert(db *conn, int64_t municipality_pk, int64_t created_by,
@@ -92,7 +93,7 @@ nsdb_err store_registration_warning(db *conn, arena *a, int64_t municipality_pk,
     nsdb_err e = db_query(conn, &st,
                           "SELECT r.master_warning FROM registrations r "
                           "JOIN users u ON u.id = r.user_pk "
-                          "WHERE u.user_id = $1 AND r.municipality_id = $2",
+                          "WHERE u.user_id = $1 AND r.municipality_id = $2 AND " USER_SHOWN,
                           "ti", user_id, municipality_pk);
     if (e != NSDB_OK)
         return e;
@@ -120,8 +121,8 @@ nsdb_err store_registration_each(db *conn, const char *cycle_id,
                           "JOIN users u ON u.id = r.user_pk "
                           "JOIN municipalities m ON m.id = r.municipality_id "
                           "JOIN institutions i ON i.id = r.institution_id "
-                          "WHERE (CAST($1 AS TEXT) IS NULL OR r.cycle_id = $1) "
-                          "ORDER BY m.code, i.code, r.id",
+                          "WHERE (CAST($1 AS TEXT) IS NULL OR r.cycle_id = $1) AND " USER_SHOWN
+                          " ORDER BY m.code, i.code, r.id",
                           "t", cycle_id);
     if (e != NSDB_OK)
         return e;
@@ -157,8 +158,8 @@ nsdb_err store_registration_page(db *conn, arena *a, const char *cycle_id, int64
 {
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
-                          "SELECT COUNT(*) FROM registrations "
-                          "WHERE (CAST($1 AS TEXT) IS NULL OR cycle_id = $1)",
+                          "SELECT COUNT(*) FROM registrations r "
+                          "WHERE (CAST($1 AS TEXT) IS NULL OR r.cycle_id = $1) AND " REGISTRATION_SHOWN,
                           "t", cycle_id);
     if (e != NSDB_OK)
         return e;
@@ -173,8 +174,8 @@ nsdb_err store_registration_page(db *conn, arena *a, const char *cycle_id, int64
                  "JOIN users u ON u.id = r.user_pk "
                  "JOIN municipalities m ON m.id = r.municipality_id "
                  "JOIN institutions i ON i.id = r.institution_id "
-                 "WHERE (CAST($1 AS TEXT) IS NULL OR r.cycle_id = $1) "
-                 "ORDER BY m.code, i.code, r.id LIMIT $2 OFFSET $3",
+                 "WHERE (CAST($1 AS TEXT) IS NULL OR r.cycle_id = $1) AND " USER_SHOWN
+                 " ORDER BY m.code, i.code, r.id LIMIT $2 OFFSET $3",
                  "tii", cycle_id, limit, offset);
     if (e != NSDB_OK)
         return e;

@@ -9,6 +9,7 @@
 
 #include "store/rows.h"
 #include "store/sql.h"
+#include "store/visible.h"
 
 static const struct {
     pki_revocation_reason reason;
@@ -159,8 +160,8 @@ nsdb_err store_institution_active_users(db *conn, int64_t institution_pk, int64_
 {
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
-                          "SELECT COUNT(*) FROM users WHERE institution_id = $1 "
-                          "AND status = 'active'",
+                          "SELECT COUNT(*) FROM users u WHERE u.institution_id = $1 "
+                          "AND u.status = 'active' AND " USER_SHOWN,
                           "i", institution_pk);
     return e != NSDB_OK ? e : store_row_int(st, count_out);
 }

@@ -12,6 +12,7 @@
 
 #include "domain/text.h"
 #include "store/sql.h"
+#include "store/visible.h"
 #include "store/state_columns.h"
 #include "store/users_internal.h"
 
@@ -56,8 +57,8 @@ static NSDB_MUST_CHECK nsdb_err changed_keys(db *conn, arena *a, rekey **out, si
     *n_out = 0;
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
-                          "SELECT id, COALESCE(municipality_id, 0), role, name_search FROM users "
-                          "WHERE name_search IS NOT NULL AND name_search <> '' "
+                          "SELECT u.id, COALESCE(u.municipality_id, 0), u.role, u.name_search FROM users u "
+                          "WHERE u.name_search IS NOT NULL AND u.name_search <> '' AND " USER_SHOWN " "
                           "ORDER BY COALESCE(municipality_id, 0), name_search, id",
                           "");
     if (e != NSDB_OK)

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "store/sql.h"
+#include "store/visible.h"
 #include "store/users.h"
 #include "store/users_internal.h"
 #include "util/str.h"
@@ -194,6 +195,8 @@ static const char *like_pattern(arena *a, const char *text)
 /* The conditions other than scope and key, over users u and institutions i. */
 static void search_filters(arena *a, const store_user_query *q, search_sql *w)
 {
+    /* no parameter: the counts from the index (hidden users are not in it) stay as they are */
+    strbuf_puts(&w->sql, "AND " USER_SHOWN " ");
     if (q->notice_status)
         search_text(w, "u.notice_status = $%d", notice_status_key(q->notice_status));
     if (q->account_status)
@@ -392,8 +395,8 @@ static NSDB_MUST_CHECK nsdb_err is_user_id_in_scope(db *conn, const store_user_q
         return NSDB_OK;
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
-                          "SELECT 1 FROM users WHERE user_id = $1 AND municipality_id = $2 "
-                          "AND role IN ('doctor','inst_manager')",
+                          "SELECT 1 FROM users u WHERE u.user_id = $1 AND u.municipality_id = $2 "
+                          "AND u.role IN ('doctor','inst_manager') AND " USER_SHOWN,
                           "ti", q->user_id_upper, q->municipality_pk);
     if (e != NSDB_OK)
         return e;

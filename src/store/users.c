@@ -11,6 +11,7 @@
 #include "store/registrations.h"
 #include "store/rows.h"
 #include "store/sql.h"
+#include "store/visible.h"
 #include "store/state_columns.h"
 #include "store/users.h"
 #include "store/users_internal.h"
@@ -70,7 +71,7 @@ static NSDB_MUST_CHECK nsdb_err user_fetch_one(db_stmt *st, arena *a, store_user
 nsdb_err store_user_find_by_user_id(db *conn, arena *a, const char *user_id, store_user **out)
 {
     db_stmt *st = NULL;
-    nsdb_err e = db_query(conn, &st, "SELECT " USER_COLUMNS "WHERE u.user_id = UPPER($1)", "t",
+    nsdb_err e = db_query(conn, &st, "SELECT " USER_COLUMNS "WHERE u.user_id = UPPER($1) AND " USER_SHOWN, "t",
                           user_id);
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
@@ -78,14 +79,14 @@ nsdb_err store_user_find_by_user_id(db *conn, arena *a, const char *user_id, sto
 nsdb_err store_user_find_by_pk(db *conn, arena *a, int64_t pk, store_user **out)
 {
     db_stmt *st = NULL;
-    nsdb_err e = db_query(conn, &st, "SELECT " USER_COLUMNS "WHERE u.id = $1", "i", pk);
+    nsdb_err e = db_query(conn, &st, "SELECT " USER_COLUMNS "WHERE u.id = $1 AND " USER_SHOWN, "i", pk);
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
 
 nsdb_err store_user_count(db *conn, int64_t *count_out)
 {
     db_stmt *st = NULL;
-    nsdb_err e = db_query(conn, &st, "SELECT COUNT(*) FROM users", NULL);
+    nsdb_err e = db_query(conn, &st, "SELECT COUNT(*) FROM users u WHERE " USER_SHOWN, NULL);
     return e != NSDB_OK ? e : store_row_int(st, count_out);
 }
 
@@ -325,7 +326,7 @@ nsdb_err store_user_find_in_municipality(db *conn, arena *a, int64_t municipalit
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "SELECT " USER_COLUMNS
-                          "WHERE u.user_id = UPPER($1) AND u.municipality_id = $2",
+                          "WHERE u.user_id = UPPER($1) AND u.municipality_id = $2 AND " USER_SHOWN,
                           "ti", user_id, municipality_pk);
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
@@ -337,7 +338,7 @@ nsdb_err store_user_find_muni_admin_by_email(db *conn, arena *a, int64_t municip
     nsdb_err e = db_query(conn, &st,
                           "SELECT " USER_COLUMNS
                           "WHERE u.municipality_id = $1 AND u.role = 'muni_admin' "
-                          "AND LOWER(u.email) = LOWER($2) ORDER BY u.id LIMIT 1",
+                          "AND LOWER(u.email) = LOWER($2) AND " USER_SHOWN " ORDER BY u.id LIMIT 1",
                           "it", municipality_pk, email);
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
@@ -350,7 +351,8 @@ nsdb_err store_user_find_same_municipal_user(db *conn, arena *a, int64_t municip
     nsdb_err e = db_query(conn, &st,
                           "SELECT " USER_COLUMNS
                           "WHERE u.municipality_id = $1 AND u.role IN ('muni_admin', 'muni_staff') "
-                          "AND u.name = $2 AND LOWER(u.email) = LOWER($3) ORDER BY u.id LIMIT 1",
+                          "AND u.name = $2 AND LOWER(u.email) = LOWER($3) AND " USER_SHOWN
+                          " ORDER BY u.id LIMIT 1",
                           "itt", municipality_pk, name, email);
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
@@ -362,7 +364,7 @@ nsdb_err store_user_muni_admins(db *conn, arena *a, const char *municipality_cod
     nsdb_err e = db_query(conn, &st,
                           "SELECT " USER_COLUMNS
                           "WHERE u.role = 'muni_admin' AND u.municipality_id = "
-                          "(SELECT id FROM municipalities WHERE code = $1) ORDER BY u.id",
+                          "(SELECT id FROM municipalities WHERE code = $1) AND " USER_SHOWN " ORDER BY u.id",
                           "t", municipality_code);
     if (e != NSDB_OK)
         return e;
@@ -382,7 +384,8 @@ nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t institution_pk,
     nsdb_err e = db_query(conn, &st,
                           "SELECT " USER_COLUMNS
                           "WHERE u.institution_id = $1 AND u.name_search = $2 AND u.role = $4 "
-                          "AND (u.category = $3 OR u.doctor_number = $5) ORDER BY u.id LIMIT 1",
+                          "AND (u.category = $3 OR u.doctor_number = $5) AND " USER_NOT_DISCARDED
+                          " ORDER BY u.id LIMIT 1",
                           "ittt" "t", institution_pk, search_key, category, user_role_key(role),
                           doctor_number);
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
@@ -417,8 +420,8 @@ nsdb_err store_user_count_active_admins(db *conn, int64_t municipality_pk, int64
 {
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
-                          "SELECT COUNT(*) FROM users WHERE municipality_id = $1 "
-                          "AND role = 'muni_admin' AND status = 'active'",
+                          "SELECT COUNT(*) FROM users u WHERE u.municipality_id = $1 "
+                          "AND u.role = 'muni_admin' AND u.status = 'active' AND " USER_SHOWN,
                           "i", municipality_pk);
     return e != NSDB_OK ? e : store_row_int(st, count_out);
 }
@@ -432,7 +435,7 @@ nsdb_err store_user_find_in_institution(db *conn, arena *a, int64_t municipality
     nsdb_err e = db_query(conn, &st,
                           "SELECT " USER_COLUMNS
                           "WHERE u.user_id = UPPER($1) AND u.institution_id = $2 "
-                          "AND u.municipality_id = $3",
+                          "AND u.municipality_id = $3 AND " USER_SHOWN,
                           "tii", user_id, institution_pk, municipality_pk);
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
@@ -445,7 +448,8 @@ nsdb_err store_registration_batch_users(db *conn, arena *a, int64_t municipality
     nsdb_err e = db_query(conn, &st,
                           "SELECT " USER_COLUMNS
                           "JOIN registrations r ON r.user_pk = u.id "
-                          "WHERE r.batch_id = $1 AND u.municipality_id = $2 ORDER BY r.id",
+                          "WHERE r.batch_id = $1 AND u.municipality_id = $2 AND " USER_SHOWN
+                          " ORDER BY r.id",
                           "ii", batch_id, municipality_pk);
     if (e != NSDB_OK)
         return e;

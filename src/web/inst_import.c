@@ -2,26 +2,37 @@
  * inst_import.c — 一括登録 (Flow II ⑥): one or more 指定医一括登録ファイル (CSV) or
  * 医療機関ユーザデータファイル (xlsx) uploaded at once are validated as a whole; if any row is
  * wrong, or clashes with what is registered, nothing is registered and every bad row is listed
- * (file, row, column, reason). Otherwise all rows are registered in one transaction and the
- * result is listed with the new user IDs, also as a formula-safe CSV.
+ * (file, row, column, reason). Otherwise the rows are registered in the background
+ * (core/import_job.h): a small file ends within the upload's short wait and goes straight to the
+ * result, listed with the new user IDs, also as a formula-safe CSV; a big one goes to its
+ * progress page (inst_import_state.c), which becomes the result when the batch is visible.
  */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/import_job.h"
 #include "core/registration.h"
 #include "domain/csv_out.h"
 #include "domain/encoding.h"
 #include "domain/inst_import.h"
 #include "domain/upload_limits.h"
+#include "store/import_batches.h"
 #include "store/registrations.h"
 #include "util/log.h"
+#include "web/inst_import_state.h"
 #include "web/inst_users.h"
 #include "domain/fields.h"
 #include "web/cycle_view.h"
 #include "web/web.h"
 
 #define RESULT_ROWS_SHOWN 1000
+/* How long an upload waits for its import to end before it shows the progress page: a file of
+   at most IMPORT_WAIT_ALL_ROWS rows (a few seconds even on a slow build) is waited for as before
+   the background imports, up to IMPORT_WAIT_SMALL_MS; a bigger one for IMPORT_WAIT_MS. */
+#define IMPORT_WAIT_MS 1500
+#define IMPORT_WAIT_ALL_ROWS 10000
+#define IMPORT_WAIT_SMALL_MS 60000
 
 static json_t *error_row(const char *file, unsigned record, const char *column, const char *text)
 {
@@ -70,12 +81,12 @@ static bool import_is_file(const http_param *p)
            (p->value_len > 0 || *p->filename != '\0');
 }
 
-/* Parses every uploaded file into one result; false (page rendered) when none was given or the
- * request passes an upload limit (upload_limits.h): the file count before any parsing, then the
- * budget of unpacked bytes, cells and rows that the files share. */
-static bool import_read(web_ctx *ctx, json_t *data, inst_import *total, strbuf *names)
+/* Parses every uploaded file into one result in a (the arena the background import will own);
+ * false (page rendered) when none was given or the request passes an upload limit
+ * (upload_limits.h): the file count before any parsing, then the budget of unpacked bytes,
+ * cells and rows that the files share. */
+static bool import_read(web_ctx *ctx, arena *a, json_t *data, inst_import *total, strbuf *names)
 {
-    arena *a = ctx->req->arena;
     memset(total, 0, sizeof *total);
     size_t files = 0;
     for (const http_param *p = http_form_params(ctx->req); p != NULL; p = p->next)
@@ -116,14 +127,40 @@ static bool import_read(web_ctx *ctx, json_t *data, inst_import *total, strbuf *
     return true;
 }
 
+/* The page of an import that ended within the upload's wait, or 303 to its page. */
+static void import_answer(web_ctx *ctx, json_t *data, int64_t batch)
+{
+    arena *a = ctx->req->arena;
+    store_import_batch b;
+    nsdb_err e = store_import_batch_get(web_db(ctx), a, ctx->user->municipality_pk, batch, &b);
+    if (e == NSDB_OK && b.state == IMPORT_STATE_REFUSED) {
+        size_t n = 0;
+        json_t *rows = inst_import_refusal_rows(a, b.refusal, &n);
+        import_refuse(ctx, data, rows, n, IMPORT_MSG_REFUSED);
+        return;
+    }
+    json_decref(data);
+    if (e == NSDB_OK && b.state == IMPORT_STATE_FAILED) {
+        log_event(LOG_ERROR, "import_failed", "batch", arena_printf(a, "%lld", (long long)batch),
+                  NULL);
+        page_error(ctx, 503, b.failure ? b.failure : IMPORT_MSG_FAILED);
+        return;
+    }
+    /* visible: today's result page; still running: the same URL is its progress page */
+    http_redirect(ctx->req, 303, arena_printf(a, "/inst-users/import/%lld", (long long)batch));
+}
+
 void web_inst_user_import(web_ctx *ctx)
 {
     arena *a = ctx->req->arena;
     json_t *data = page_data(ctx, "医療機関ユーザ新規登録");
     inst_import imp;
     strbuf names = STRBUF_INIT;
-    if (!import_read(ctx, data, &imp, &names)) {
+    /* the import outlives the request: it is parsed into an arena the background job takes */
+    arena *owned = arena_new();
+    if (!import_read(ctx, owned, data, &imp, &names)) {
         strbuf_free(&names);
+        arena_free(owned);
         return;
     }
     if (imp.warning_count > 0) {
@@ -138,43 +175,40 @@ void web_inst_user_import(web_ctx *ctx)
                       imp.row_count == 0 && imp.error_count == 0
                           ? "ファイルに登録する行がありません。"
                           : "一括登録ファイルに誤りがあります。何も登録していません。");
+        arena_free(owned);
+        return;
+    }
+    if (ctx->app->import_jobs == NULL) {
+        strbuf_free(&names);
+        arena_free(owned);
+        json_decref(data);
+        page_error(ctx, 503, IMPORT_MSG_FAILED);
         return;
     }
     strbuf warnings = STRBUF_INIT;
     for (size_t i = 0; i < imp.warning_count; i++)
         strbuf_printf(&warnings, "%s%s", i ? "\n" : "", imp.warnings[i]);
     core_ctx c = web_core(ctx);
-    int64_t batch = 0;
-    registration_conflict *conflicts = NULL;
-    size_t n_conflicts = 0;
+    int64_t batch = 0, running = 0;
+    unsigned wait_ms = imp.row_count <= IMPORT_WAIT_ALL_ROWS ? IMPORT_WAIT_SMALL_MS : IMPORT_WAIT_MS;
     nsdb_problem pb = {0};
-    nsdb_err e = core_import_batch_open(&c, names.data, imp.row_count, warnings.data, &batch, &pb);
+    /* owned (and imp with it) belongs to the job from here on */
+    nsdb_err e = import_jobs_submit(ctx->app->import_jobs, &c, owned, &imp, names.data,
+                                    warnings.data, &batch, &running, &pb);
     strbuf_free(&warnings);
     strbuf_free(&names);
-    if (e == NSDB_OK)
-        e = core_register_import(&c, &imp, batch, NULL, &conflicts, &n_conflicts, &pb);
-    if (n_conflicts > 0) {
-        json_t *rows = json_array();
-        for (size_t i = 0; i < n_conflicts; i++) {
-            const inst_import_row *r = conflicts[i].row;
-            /* the CSV columns are the field table's first fields, in order */
-            const field_def *f = field_find(conflicts[i].field);
-            const char *column = f ? arena_printf(a, "%d（%s）", (int)f->id + 1, f->csv_header) : "";
-            json_t *row = error_row(r->file < imp.file_count ? imp.files[r->file] : "", r->record,
-                                    column, conflicts[i].message);
-            json_object_set_new(row, "row", json_integer(r->record));
-            json_array_append_new(rows, row);
-        }
-        import_refuse(ctx, data, rows, n_conflicts, problem_message(&pb));
+    if (e == NSDB_ERR_CONFLICT) {
+        inst_import_running_page(ctx, data, running, problem_message(&pb));
         return;
     }
-    json_decref(data);
     if (e != NSDB_OK) {
+        json_decref(data);
         log_event(LOG_ERROR, "import_failed", "error", nsdb_err_name(e), NULL);
         page_error(ctx, 503, problem_message(&pb));
         return;
     }
-    http_redirect(ctx->req, 303, arena_printf(a, "/inst-users/import/%lld", (long long)batch));
+    import_jobs_wait(ctx->app->import_jobs, batch, wait_ms);
+    import_answer(ctx, data, batch);
 }
 
 /* The users of the batch of the path within the caller's municipality (none when every row made
@@ -202,6 +236,9 @@ static bool batch_users(web_ctx *ctx, store_user **rows, size_t *n, long long *b
 
 void web_inst_user_import_result(web_ctx *ctx)
 {
+    /* a batch that is not visible yet (or never will be) has a page of its own */
+    if (inst_import_state_page(ctx, false))
+        return;
     size_t n = 0;
     long long batch = 0;
     store_user *rows = NULL;
@@ -235,6 +272,8 @@ void web_inst_user_import_result(web_ctx *ctx)
 
 void web_inst_user_import_csv(web_ctx *ctx)
 {
+    if (inst_import_state_page(ctx, true))
+        return;
     size_t n = 0;
     long long batch = 0;
     store_user *rows = NULL;

@@ -1,0 +1,102 @@
+/*
+ * import_recovery.c — see import_recovery.h.
+ */
+#define NSDB_STORE_INTERNAL
+#include "store/import_recovery.h"
+
+#include "store/rows.h"
+#include "store/sql.h"
+
+nsdb_err store_import_batch_running(db *conn, int64_t municipality_pk, int64_t *batch_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT id FROM import_batches WHERE municipality_id = $1 "
+                          "AND state IN ('checking', 'writing') ORDER BY id LIMIT 1",
+                          "i", municipality_pk);
+    return e != NSDB_OK ? e : store_row_int(st, batch_out);
+}
+
+static void id_from_row(arena *a, db_stmt *st, void *row)
+{
+    (void)a;
+    *(int64_t *)row = db_column_int(st, 0);
+}
+
+static NSDB_MUST_CHECK nsdb_err ids_of(db *conn, arena *a, const char *sql, int64_t **ids_out,
+                                       size_t *count_out)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st, sql, "");
+    if (e != NSDB_OK)
+        return e;
+    void *rows = NULL;
+    e = store_rows_read(st, a, sizeof **ids_out, id_from_row, &rows, count_out);
+    *ids_out = rows;
+    return e;
+}
+
+nsdb_err store_import_batches_unfinished(db *conn, arena *a, int64_t **ids_out, size_t *count_out)
+{
+    return ids_of(conn, a,
+                  "SELECT id FROM import_batches WHERE state IN ('checking', 'writing') "
+                  "ORDER BY id",
+                  ids_out, count_out);
+}
+
+nsdb_err store_import_batches_to_discard(db *conn, arena *a, int64_t **ids_out, size_t *count_out)
+{
+    return ids_of(conn, a,
+                  "SELECT b.id FROM import_batches b WHERE b.state = 'failed' "
+                  "AND EXISTS (SELECT 1 FROM users u WHERE u.batch_id = b.id) ORDER BY b.id",
+                  ids_out, count_out);
+}
+
+nsdb_err store_import_batch_discard_chunk(db *conn, int64_t batch_id, int64_t limit,
+                                          int64_t *removed_out)
+{
+    STORE_ASSERT_WRITE(conn);
+    *removed_out = 0;
+    /* the chunk: the batch's lowest user ids up to upto */
+    db_stmt *st = NULL;
+    int64_t upto = 0;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT COALESCE(MAX(id), 0) FROM (SELECT id FROM users "
+                          "WHERE batch_id = $1 ORDER BY id LIMIT $2) t",
+                          "ii", batch_id, limit);
+    if (e == NSDB_OK)
+        e = store_row_int(st, &upto);
+    if (e != NSDB_OK || upto == 0)
+        return e;
+    /* the institutions of the chunk, to remove those that were made for it alone */
+    arena *a = arena_new();
+    int64_t *institutions = NULL;
+    size_t n_institutions = 0;
+    e = db_query(conn, &st,
+                 "SELECT DISTINCT institution_id FROM users WHERE batch_id = $1 AND id <= $2 "
+                 "AND institution_id IS NOT NULL",
+                 "ii", batch_id, upto);
+    if (e == NSDB_OK) {
+        void *rows = NULL;
+        e = store_rows_read(st, a, sizeof *institutions, id_from_row, &rows, &n_institutions);
+        institutions = rows;
+    }
+    if (e == NSDB_OK)
+        e = db_exec(conn, NULL,
+                    "DELETE FROM registrations WHERE user_pk IN "
+                    "(SELECT id FROM users WHERE batch_id = $1 AND id <= $2)",
+                    "ii", batch_id, upto);
+    if (e == NSDB_OK)
+        e = db_exec(conn, removed_out, "DELETE FROM users WHERE batch_id = $1 AND id <= $2", "ii",
+                    batch_id, upto);
+    for (size_t i = 0; e == NSDB_OK && i < n_institutions; i++)
+        e = db_exec(conn, NULL,
+                    "DELETE FROM institutions WHERE id = $1 AND created_at >= "
+                    "(SELECT created_at FROM import_batches WHERE id = $2) "
+                    "AND NOT EXISTS (SELECT 1 FROM users u WHERE u.institution_id = $1) "
+                    "AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.institution_id = $1) "
+                    "AND NOT EXISTS (SELECT 1 FROM media d WHERE d.institution_id = $1)",
+                    "ii", institutions[i], batch_id);
+    arena_free(a);
+    return e;
+}

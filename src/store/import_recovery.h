@@ -1,0 +1,34 @@
+/*
+ * import_recovery.h — the import batches a server must look after besides writing them
+ * (issue 11): the running batch of a municipality (one import at a time), the batches a stopped
+ * or crashed server left in checking or writing, and the removal, in short chunks, of the rows a
+ * failed batch wrote (its users and registrations; its audit records stay).
+ */
+#ifndef NSDB_STORE_IMPORT_RECOVERY_H
+#define NSDB_STORE_IMPORT_RECOVERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/db.h"
+#include "util/arena.h"
+
+/* The municipality's batch in checking or writing (the oldest); NSDB_ERR_NOT_FOUND when none. */
+NSDB_MUST_CHECK nsdb_err store_import_batch_running(db *conn, int64_t municipality_pk,
+                                                    int64_t *batch_out);
+/* Every batch in checking or writing, of any municipality, in id order (in a). */
+NSDB_MUST_CHECK nsdb_err store_import_batches_unfinished(db *conn, arena *a, int64_t **ids_out,
+                                                         size_t *count_out);
+/* Every failed batch that still has users, in id order (in a). */
+NSDB_MUST_CHECK nsdb_err store_import_batches_to_discard(db *conn, arena *a, int64_t **ids_out,
+                                                         size_t *count_out);
+/* Removes at most limit users of a failed batch (lowest ids first) with their registrations, and
+   the institutions made for them alone: created at or after the batch and used by no user,
+   registration or media any more. *removed_out: users removed (0: nothing was left). The
+   batch's users were never visible, so nothing else (sessions, listings, mail) refers to them;
+   its name index and municipalities.inst_users are added only when a batch becomes visible, so
+   there is nothing to take back there. */
+NSDB_MUST_CHECK nsdb_err store_import_batch_discard_chunk(db *conn, int64_t batch_id, int64_t limit,
+                                                          int64_t *removed_out);
+
+#endif
