@@ -67,6 +67,9 @@ nsdb_err core_import_batch_fail(core_ctx *c, int64_t batch, const char *reason)
     return core_end(c, e);
 }
 
+/* The pause between two chunks of a failed batch's removal (a background chore). */
+#define DISCARD_PAUSE_MS 100
+
 nsdb_err core_import_batch_discard(core_ctx *c, int64_t batch, const atomic_bool *stop)
 {
     int64_t total = 0, removed = 0;
@@ -75,6 +78,11 @@ nsdb_err core_import_batch_discard(core_ctx *c, int64_t batch, const atomic_bool
         if (stop != NULL && atomic_load(stop))
             return NSDB_OK; /* the rest is removed at the next start */
         store_import_batch b = {0};
+        /* logins and registrations first: those of this server, and (the pause) those of other
+           processes on the database, which retry in SQLite's busy handler every 100 ms */
+        db_yield_to_writers(c->conn, 1000);
+        if (total > 0)
+            nanosleep(&(struct timespec){.tv_nsec = DISCARD_PAUSE_MS * 1000000L}, NULL);
         e = core_begin(c);
         if (e == NSDB_OK)
             e = store_import_batch_get(c->conn, c->arena, 0, batch, &b);
@@ -169,7 +177,7 @@ static void run_job(import_jobs *j, import_job *job)
     if (job->kind == JOB_IMPORT) {
         run_import(j, &c, job);
     } else {
-        nsdb_err e = core_import_batch_discard(&c, job->batch, NULL);
+        nsdb_err e = core_import_batch_discard(&c, job->batch, &job->progress.stop);
         if (e != NSDB_OK)
             log_event(LOG_ERROR, "import_discard_failed", "error", nsdb_err_name(e), NULL);
     }

@@ -307,6 +307,9 @@ static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, size_t from, size_
    On SQLite the WAL is checkpointed every IMPORT_CHECKPOINT_CHUNKS chunks between two of them,
    not by every chunk's commit (a checkpoint syncs the files: once per chunk, it took a third of
    the import and a large part of each write transaction). */
+/* How long an import lets waiting writers go first before each chunk, at most. */
+#define IMPORT_YIELD_MS 1000
+
 static NSDB_MUST_CHECK nsdb_err write_chunks(import_writer *w, import_progress *progress)
 {
     db *conn = w->c->conn;
@@ -318,6 +321,7 @@ static NSDB_MUST_CHECK nsdb_err write_chunks(import_writer *w, import_progress *
             break;
         }
         size_t to = from + chunk < rows ? from + chunk : rows;
+        db_yield_to_writers(conn, IMPORT_YIELD_MS); /* logins and registrations first */
         e = write_chunk(w, from, to);
         if (e == NSDB_OK && progress != NULL)
             atomic_store(&progress->rows_written, to);

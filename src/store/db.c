@@ -145,6 +145,12 @@ nsdb_err db_begin_scoped(db *conn, db_scope kind, int64_t key)
     return conn->driver->begin_scoped(conn, kind, kind == DB_SCOPE_NONE ? 0 : key);
 }
 
+void db_yield_to_writers(db *conn, int max_ms)
+{
+    if (conn->dialect == DB_SQLITE)
+        db_sqlite_yield_to_writers(max_ms);
+}
+
 nsdb_err db_begin_read(db *conn)
 {
     conn->fault_injected = 0;

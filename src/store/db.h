@@ -56,6 +56,11 @@ void db_rollback(db *conn);
    db_commit or db_rollback). No lock is taken that would hold writers back. */
 NSDB_MUST_CHECK nsdb_err db_begin_read(db *conn);
 bool db_in_transaction(const db *conn);
+/* Between two transactions of a long job (an import's chunks): on SQLite, waits (at most max_ms)
+   while other connections of this process wait to begin a write transaction, so that their
+   logins and registrations go first rather than retry in SQLite's busy handler while the job
+   takes the lock again at once. No-op on PostgreSQL, whose lock queue is fair. */
+void db_yield_to_writers(db *conn, int max_ms);
 /* Last error text of the connection, for logs. */
 const char *db_error_message(db *conn);
 

@@ -52,6 +52,9 @@ struct db_driver {
 struct db_pg;      /* db_pg.c: the libpq connection and its prepared statements */
 struct db_pg_stmt; /* db_pg.c: parameters and the result of one statement */
 
+/* db_yield_to_writers on SQLite. */
+void db_sqlite_yield_to_writers(int max_ms);
+
 struct db {
     db_dialect dialect;
     const struct db_driver *driver;

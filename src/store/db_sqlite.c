@@ -4,9 +4,11 @@
  */
 #define NSDB_STORE_INTERNAL
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/db_internal.h"
 #include "util/log.h"
@@ -72,9 +74,20 @@ static NSDB_MUST_CHECK nsdb_err db_simple(db *conn, const char *sql)
     return NSDB_OK;
 }
 
+/* Connections of this process waiting in BEGIN IMMEDIATE (db_yield_to_writers). */
+static atomic_int writers_waiting;
+
+void db_sqlite_yield_to_writers(int max_ms)
+{
+    for (int waited = 0; waited < max_ms && atomic_load(&writers_waiting) > 0; waited++)
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+}
+
 static NSDB_MUST_CHECK nsdb_err sqlite_begin(db *conn)
 {
+    atomic_fetch_add(&writers_waiting, 1);
     nsdb_err e = db_simple(conn, "BEGIN IMMEDIATE");
+    atomic_fetch_sub(&writers_waiting, 1);
     if (e == NSDB_OK)
         conn->in_transaction = 1;
     return e;

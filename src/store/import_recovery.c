@@ -6,6 +6,7 @@
 
 #include "store/rows.h"
 #include "store/sql.h"
+#include "store/users_internal.h"
 
 nsdb_err store_import_batch_running(db *conn, int64_t municipality_pk, int64_t *batch_out)
 {
@@ -15,6 +16,18 @@ nsdb_err store_import_batch_running(db *conn, int64_t municipality_pk, int64_t *
                           "AND state IN ('checking', 'writing') ORDER BY id LIMIT 1",
                           "i", municipality_pk);
     return e != NSDB_OK ? e : store_row_int(st, batch_out);
+}
+
+typedef struct key_row {
+    int64_t municipality_pk;
+    const char *key;
+} key_row;
+
+static void key_from_row(arena *a, db_stmt *st, void *row)
+{
+    key_row *k = row;
+    k->municipality_pk = db_column_int(st, 0);
+    k->key = store_column_strdup(a, st, 1);
 }
 
 static void id_from_row(arena *a, db_stmt *st, void *row)
@@ -80,6 +93,28 @@ nsdb_err store_import_batch_discard_chunk(db *conn, int64_t batch_id, int64_t li
         void *rows = NULL;
         e = store_rows_read(st, a, sizeof *institutions, id_from_row, &rows, &n_institutions);
         institutions = rows;
+    }
+    /* the name index and the count of institution users took the chunk's users when they were
+       written (store_bulk_user_grams_add): give them back */
+    key_row *keys = NULL;
+    size_t n_keys = 0;
+    if (e == NSDB_OK)
+        e = db_query(conn, &st,
+                     "SELECT municipality_id, name_search FROM users WHERE batch_id = $1 "
+                     "AND id <= $2 AND municipality_id IS NOT NULL "
+                     "AND role IN ('doctor', 'inst_manager')",
+                     "ii", batch_id, upto);
+    if (e == NSDB_OK) {
+        void *rows = NULL;
+        e = store_rows_read(st, a, sizeof *keys, key_from_row, &rows, &n_keys);
+        keys = rows;
+    }
+    for (size_t i = 0; e == NSDB_OK && i < n_keys; i++) {
+        e = user_grams_remove(conn, keys[i].municipality_pk, keys[i].key);
+        if (e == NSDB_OK)
+            e = db_exec(conn, NULL,
+                        "UPDATE municipalities SET inst_users = inst_users - 1 WHERE id = $1",
+                        "i", keys[i].municipality_pk);
     }
     if (e == NSDB_OK)
         e = db_exec(conn, NULL,

@@ -323,6 +323,25 @@ static NSDB_MUST_CHECK nsdb_err choose_gram(db *conn, arena *a, int64_t municipa
     return NSDB_OK;
 }
 
+/* Whether the municipality has users in a batch that is not visible: an import being written
+   (whose chunks add to the name index and to inst_users as they go) or a failed one not yet
+   removed. Then the counts are taken from the users themselves, not from those sums. */
+static NSDB_MUST_CHECK nsdb_err hidden_users_in(db *conn, int64_t municipality_pk, bool *yes)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT 1 FROM hidden_batches h JOIN import_batches b ON b.id = h.batch_id "
+                          "WHERE b.municipality_id = $1 AND EXISTS "
+                          "(SELECT 1 FROM users u WHERE u.batch_id = h.batch_id) LIMIT 1",
+                          "i", municipality_pk);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    db_finalize(st);
+    *yes = rc == DB_ROW;
+    return rc == DB_ERROR ? NSDB_ERR_DB : NSDB_OK;
+}
+
 static NSDB_MUST_CHECK nsdb_err search_by_grams(db *conn, arena *a, const store_user_query *q,
                                                 const char *key, store_user **rows_out,
                                                 size_t *count_out, int64_t *total_out)
@@ -357,7 +376,13 @@ static NSDB_MUST_CHECK nsdb_err search_by_grams(db *conn, arena *a, const store_
     strbuf_puts(&w.sql, "WHERE 1 = 1 ");
     int key_params = w.count;
     search_filters(a, q, &w);
-    bool filtered = w.count > key_params;
+    bool hidden = false;
+    nsdb_err e = hidden_users_in(conn, q->municipality_pk, &hidden);
+    if (e != NSDB_OK) {
+        strbuf_free(&w.sql);
+        return e;
+    }
+    bool filtered = w.count > key_params || hidden;
     /* their users, in (key, id) order from users_inst_name; SQLite: keys as the outer loop */
     char *users = arena_printf(a,
                                "FROM (%sORDER BY g.name_search) p %s users u "
@@ -432,7 +457,15 @@ static NSDB_MUST_CHECK nsdb_err search_users(db *conn, arena *a, const store_use
     }
     bool everyone = match == KEY_NONE && !q->municipal_roles && w.count == 1;
     search_filters(a, q, &w);
-    everyone = everyone && w.count == 1;
+    bool hidden = false;
+    if (everyone) {
+        nsdb_err e = hidden_users_in(conn, q->municipality_pk, &hidden);
+        if (e != NSDB_OK) {
+            strbuf_free(&w.sql);
+            return e;
+        }
+    }
+    everyone = everyone && w.count == 1 && !hidden;
     /* one institution's users: from its own index range (SQLite would otherwise walk the
        municipality's institution users in name order, which the page asks for) */
     const char *users = db_get_dialect(conn) == DB_SQLITE && (q->institution_pk || q->inst_code)

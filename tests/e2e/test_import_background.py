@@ -104,6 +104,13 @@ class BackgroundImport(Flow2Base):
                 self.fail("an import is still running after %d s" % timeout)
             time.sleep(0.5)
 
+    def name_index_totals(self):
+        """The name index's rows and users, and the municipalities' counts of institution users."""
+        grams = self.db_query("SELECT COUNT(*), COALESCE(SUM(users), 0) FROM user_grams "
+                              "WHERE users > 0")[0]
+        counts = self.db_query("SELECT id, inst_users FROM municipalities ORDER BY id")
+        return (tuple(grams), [tuple(r) for r in counts])
+
     def batch_id(self, path):
         return int(path.rsplit("/", 1)[1])
 
@@ -199,9 +206,16 @@ class BackgroundImport(Flow2Base):
         self.assertEqual(other.get(path).status, 404)
 
     def test_kill_9_mid_way_then_restart_leaves_nothing_and_upload_again_succeeds(self):
+        index_before = self.name_index_totals()
         c, path, data = self.start_big(600000, family="強制")
         batch = self.batch_id(path)
         self.assert_progress_page(c, path)  # says checking or writing: still running
+        # kill once chunks are written (they took their share of the name index with them)
+        deadline = time.monotonic() + 60
+        while self.db_query("SELECT rows_written FROM import_batches WHERE id = ?",
+                            batch)[0][0] == 0:
+            self.assertLess(time.monotonic(), deadline, "no chunk was written")
+            time.sleep(0.02)
         self.restart(kill=True)
         c = self.staff()
         # after restart: failed with the reason, nothing visible anywhere
@@ -220,6 +234,8 @@ class BackgroundImport(Flow2Base):
         while self.db_query("SELECT COUNT(*) FROM users WHERE batch_id = ?", batch)[0][0] > 0:
             self.assertLess(time.monotonic(), deadline, "the failed batch's users stay")
             time.sleep(0.2)
+        # the name index and the count of institution users are as before the import
+        self.assertEqual(self.name_index_totals(), index_before)
         # the same file again: it imports
         r = self.upload([("big.csv", data)], c)
         self.assertEqual(r.status, 303, r)
