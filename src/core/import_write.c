@@ -30,19 +30,35 @@
 #define IMPORT_ID_ATTEMPTS 8
 #define IMPORT_CHECKPOINT_CHUNKS 8
 
+/* A positive number from the environment (the tests' knobs below), else 0. */
+static long env_number(const char *name, long max)
+{
+    const char *env = getenv(name);
+    if (env == NULL || *env == '\0')
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(env, &end, 10);
+    return errno == 0 && *end == '\0' && v > 0 && v <= max ? v : 0;
+}
+
 /* Rows of one chunk: NSDB_IMPORT_CHUNK_ROWS in the environment (tests), else the dialect's. */
 static size_t import_chunk_rows(db *conn)
 {
-    const char *env = getenv("NSDB_IMPORT_CHUNK_ROWS");
-    if (env != NULL && *env != '\0') {
-        char *end = NULL;
-        errno = 0;
-        long v = strtol(env, &end, 10);
-        if (errno == 0 && *end == '\0' && v > 0 && v <= 1000000)
-            return (size_t)v;
-    }
+    long v = env_number("NSDB_IMPORT_CHUNK_ROWS", 1000000);
+    if (v > 0)
+        return (size_t)v;
     return db_get_dialect(conn) == DB_POSTGRESQL ? REGISTRATION_IMPORT_CHUNK_ROWS_PG
                                                  : REGISTRATION_IMPORT_CHUNK_ROWS;
+}
+
+/* A pause before each chunk: NSDB_IMPORT_CHUNK_PAUSE_MS in the environment, for tests that must
+   see an import running (its progress page, a kill -9 mid-way) however fast the machine is. */
+static void import_test_pause(void)
+{
+    long ms = env_number("NSDB_IMPORT_CHUNK_PAUSE_MS", 10000);
+    if (ms > 0)
+        nanosleep(&(struct timespec){.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L}, NULL);
 }
 
 static int64_t monotonic_ms(void)
@@ -322,6 +338,7 @@ static NSDB_MUST_CHECK nsdb_err write_chunks(import_writer *w, import_progress *
         }
         size_t to = from + chunk < rows ? from + chunk : rows;
         db_yield_to_writers(conn, IMPORT_YIELD_MS); /* logins and registrations first */
+        import_test_pause();
         e = write_chunk(w, from, to);
         if (e == NSDB_OK && progress != NULL)
             atomic_store(&progress->rows_written, to);

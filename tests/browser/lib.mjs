@@ -80,7 +80,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * GET /healthz answers "ok". Returns { url, dataDir, proc, log(), stop() }; stop() sends SIGTERM
  * (SIGKILL after 5 s), removes the data folder and resolves to the exit { code, sig }.
  */
-export async function startServer({ extraArgs = [] } = {}) {
+export async function startServer({ extraArgs = [], env = {} } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'nsdb-browser-'));
   let lastErr;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -88,6 +88,7 @@ export async function startServer({ extraArgs = [] } = {}) {
     const url = `http://127.0.0.1:${port}`;
     const proc = spawn(NSDB, ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, ...extraArgs], {
       cwd: ROOT,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -295,9 +296,9 @@ export async function checkPage(page, label) {
  * { work, server, context, page, check } and runs the test's steps; after it, the browser console
  * must be free of errors, and the server must exit cleanly on SIGTERM.
  */
-export async function runFlow(t, workPrefix, body, { serverArgs = [] } = {}) {
+export async function runFlow(t, workPrefix, body, { serverArgs = [], serverEnv = {} } = {}) {
   const work = await mkdtemp(join(tmpdir(), workPrefix));
-  const server = await startServer({ extraArgs: serverArgs });
+  const server = await startServer({ extraArgs: serverArgs, env: serverEnv });
   t.server = server;
   const context = await newContext(t.browser, { acceptDownloads: true });
   const page = await context.newPage();

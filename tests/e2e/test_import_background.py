@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from nsdbtest import for_each_binary, visible_text  # noqa: E402
+from nsdbtest import FONTCONFIG_LSAN_ENV, for_each_binary, visible_text  # noqa: E402
 from test_flow2 import (CHIYODA, SAPPORO, STAFF_PASSWORD, Flow2Base, csv_bytes,  # noqa: E402
                         import_errors, luhn_complete, search_rows)
 
@@ -49,6 +49,10 @@ def big_rows(first_institution, n=BIG_ROWS, family="背景"):
 
 class BackgroundImport(Flow2Base):
     """A big import answers at once and runs in the background; restarts and stops end it."""
+
+    # a pause before each chunk of 1,000 rows: the import runs for seconds on any machine, so the
+    # progress page, the kill -9 and the SIGTERM always meet it running
+    SERVE_ENV = dict(FONTCONFIG_LSAN_ENV, NSDB_IMPORT_CHUNK_PAUSE_MS="100")
 
     # ---- helpers
 
