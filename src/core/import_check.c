@@ -163,16 +163,8 @@ static NSDB_MUST_CHECK nsdb_err read_registered(check_state *s)
 static const char *clash_message(arena *a, const inst_import_row *r, const import_account *acc,
                                  int64_t municipality_pk)
 {
-    /* another municipality's user is not named: neither its ID nor its spelling */
-    if (acc->municipality_pk != municipality_pk)
-        return arena_printf(a,
-                            "%s（%s）は同じ医療機関・同じ区分で、別の自治体により既に"
-                            "登録されています。同じ方を重ねて登録することはできませ"
-                            "ん。",
-                            r->name, r->name_kana);
-    return arena_printf(a,
-                        "%s（%s）は同じ医療機関・同じ区分で既に登録されています（ユーザID %s）。",
-                        r->name, r->name_kana, acc->user_id);
+    return registration_duplicate_message(a, r->name, r->name_kana, acc->user_id,
+                                          acc->municipality_pk != municipality_pk);
 }
 
 /* Decides row i against the accounts of its chain: *message set when it clashes. */
@@ -206,11 +198,8 @@ static NSDB_MUST_CHECK nsdb_err decide_row(check_state *s, size_t i, const char 
                 return NSDB_ERR_INVALID;
             user_category now_is = category_union(had, adds);
             if (now_is == had) {
-                *message = arena_printf(s->c->arena,
-                                        "%s（%s）は同じ医療機関・同じ区分で既に登録されています"
-                                        "（ユーザID %s、指定医番号 %s、%s）。",
-                                        r->name, r->name_kana, dup->user_id, r->doctor_number,
-                                        category_label(had));
+                *message = registration_same_doctor_message(s->c->arena, r->name, r->name_kana,
+                                                            dup->user_id, r->doctor_number, had);
                 return NSDB_OK;
             }
             dup->category = category_key(now_is);

@@ -29,9 +29,9 @@
    Institutions are shared by municipalities, whose transactions run at once on PostgreSQL: the
    row is created by an upsert and stays locked until the registration ends, so that the check
    for the same person at the institution sees every municipality's registrations. */
-static NSDB_MUST_CHECK nsdb_err institution_for(db *conn, arena *ar,
-                                                const registration_input *in, int64_t now,
-                                                int64_t *pk_out, const char **warning_out)
+static NSDB_MUST_CHECK nsdb_err institution_for(db *conn, arena *ar, const registration_input *in,
+                                                int64_t now, int64_t *pk_out,
+                                                const char **warning_out)
 {
     *warning_out = NULL;
     const store_institution values = {.code = in->inst_code,
@@ -75,6 +75,29 @@ nsdb_err registration_cycle(db *conn, int64_t now, cycle_window *out)
     return e;
 }
 
+const char *registration_duplicate_message(arena *a, const char *name, const char *kana,
+                                           const char *user_id, bool other_municipality)
+{
+    if (other_municipality)
+        return arena_printf(a,
+                            "%s（%s）は同じ医療機関・同じ区分で、別の自治体により既に登録されてい"
+                            "ます。同じ方を重ねて登録することはできません。",
+                            name, kana);
+    return arena_printf(a,
+                        "%s（%s）は同じ医療機関・同じ区分で既に登録されています（ユーザID %s）。",
+                        name, kana, user_id);
+}
+
+const char *registration_same_doctor_message(arena *a, const char *name, const char *kana,
+                                             const char *user_id, const char *doctor_number,
+                                             user_category had)
+{
+    return arena_printf(a,
+                        "%s（%s）は同じ医療機関・同じ区分で既に登録されています（ユーザID %s、"
+                        "指定医番号 %s、%s）。",
+                        name, kana, user_id, doctor_number, category_label(had));
+}
+
 /* same: the municipality's doctor at the institution under the same name and 指定医番号, of
    another category than the input's (issue 12, item 6). Registered again for the other category,
    the account becomes 両方 instead of a second account (*merged, out naming it); when it already
@@ -89,11 +112,8 @@ static NSDB_MUST_CHECK nsdb_err doctor_again(core_ctx *c, arena *ar, const regis
     user_category now_is = category_union(had, adds);
     if (now_is == had)
         return problem_set(pb, NSDB_ERR_INVALID, "name",
-                           arena_printf(ar,
-                                        "%s（%s）は同じ医療機関・同じ区分で既に登録されています"
-                                        "（ユーザID %s、指定医番号 %s、%s）。",
-                                        in->name, in->name_kana, same->user_id,
-                                        in->doctor_number, category_label(had)));
+                           registration_same_doctor_message(ar, in->name, in->name_kana,
+                                                            same->user_id, in->doctor_number, had));
     nsdb_err e = store_user_set_category(c->conn, same->pk, category_key(now_is), c->who.now);
     if (e != NSDB_OK)
         return e;
@@ -132,19 +152,11 @@ nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input 
         e = NSDB_ERR_NOT_FOUND; /* another municipality's account of another category */
     }
     /* another municipality's user is not named: neither its ID nor its spelling */
-    if (e == NSDB_OK && dup->municipality_pk != c->who.municipality_pk)
-        return problem_set(pb, NSDB_ERR_INVALID, "name",
-                           arena_printf(ar,
-                                        "%s（%s）は同じ医療機関・同じ区分で、別の自治体により既に"
-                                        "登録されています。同じ方を重ねて登録することはできませ"
-                                        "ん。",
-                                        in->name, in->name_kana));
     if (e == NSDB_OK)
         return problem_set(pb, NSDB_ERR_INVALID, "name",
-                           arena_printf(ar,
-                                        "%s（%s）は同じ医療機関・同じ区分で既に登録されています"
-                                        "（ユーザID %s）。",
-                                        in->name, in->name_kana, dup->user_id));
+                           registration_duplicate_message(ar, in->name, in->name_kana, dup->user_id,
+                                                          dup->municipality_pk !=
+                                                              c->who.municipality_pk));
     if (e != NSDB_ERR_NOT_FOUND)
         return e;
     store_user_new u = {.role = role,

@@ -24,7 +24,15 @@ typedef struct registration_input {
     const char *search_key;
 } registration_input;
 
-
+/* The sentences of a person registered already, one wording for 個別登録 and 一括登録 (in a):
+   the same person at the institution in the same category by this municipality (user_id), or by
+   another one (neither its ID nor its spelling is named); a doctor whose 指定医番号 is already
+   registered for a category that includes the new one (had: its category). */
+const char *registration_duplicate_message(arena *a, const char *name, const char *kana,
+                                           const char *user_id, bool other_municipality);
+const char *registration_same_doctor_message(arena *a, const char *name, const char *kana,
+                                             const char *user_id, const char *doctor_number,
+                                             user_category had);
 
 /* Registers one user on c's open transaction (the actor's municipality; batch_id 0 for an
    individual registration, else the import batch, whose name index is added by the caller).
@@ -37,9 +45,8 @@ typedef struct registration_input {
    A doctor whose 指定医番号 the municipality registered at the same institution for the other
    category under the same name is not registered again: that account becomes 両方 (audited), out
    names it (no password) and *merged is true; the same category again is refused ("name"). */
-NSDB_MUST_CHECK nsdb_err registration_register(core_ctx *c, arena *ar,
-                                               const registration_input *in, int64_t batch_id,
-                                               accounts_issued *out, bool *merged,
+NSDB_MUST_CHECK nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input *in,
+                                               int64_t batch_id, accounts_issued *out, bool *merged,
                                                const char **warning_out, nsdb_problem *pb);
 
 /* 個別登録 as one operation: registration_register in its own transaction. On a refusal
