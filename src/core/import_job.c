@@ -371,16 +371,28 @@ nsdb_err import_jobs_submit(import_jobs *j, core_ctx *c, arena *owner, const ins
         return problem_set(pb, NSDB_ERR_BUSY, NULL,
                            "サーバを停止しています。しばらくしてから再度お試しください。");
     }
+    int64_t opened = 0; /* job->batch is read by other submitters, under the lock */
+    bool running = false;
     e = store_import_batch_running(c->conn, job->municipality_pk, running_out);
-    if (e == NSDB_OK)
-        e = problem_set(pb, NSDB_ERR_CONFLICT, "file", IMPORT_MSG_RUNNING);
-    else if (e == NSDB_ERR_NOT_FOUND)
-        e = core_import_batch_open(c, filenames, imp->row_count, warnings, &job->batch, pb);
-    else
+    if (e == NSDB_OK) {
+        running = true;
+    } else if (e == NSDB_ERR_NOT_FOUND) {
+        e = core_import_batch_open(c, filenames, imp->row_count, warnings, &opened, pb);
+        /* another server opened one meanwhile: the unique index of migration 024 refused it */
+        if (e == NSDB_ERR_EXISTS) {
+            running = true;
+            if (store_import_batch_running(c->conn, job->municipality_pk, running_out) != NSDB_OK)
+                *running_out = 0;
+        }
+    } else {
         problem_set(pb, e, NULL,
                     "一括登録を始められませんでした。時間をおいて再度お試しください。");
+    }
+    if (running)
+        e = problem_set(pb, NSDB_ERR_CONFLICT, "file", IMPORT_MSG_RUNNING);
     pthread_mutex_lock(&j->lock);
     if (e == NSDB_OK) {
+        job->batch = opened;
         *batch_out = job->batch;
         job->ready = true;
         pthread_cond_signal(&j->queued);

@@ -31,10 +31,14 @@ nsdb_err store_import_batch_set_state(db *conn, int64_t batch_id, import_state s
                                       const char *failure, const char *refusal, int64_t now)
 {
     STORE_ASSERT_WRITE(conn);
-    nsdb_err e = db_exec(conn, NULL,
+    int64_t changed = 0;
+    nsdb_err e = db_exec(conn, &changed,
                          "UPDATE import_batches SET state = $2, failure = COALESCE($3, failure), "
-                         "refusal = COALESCE($4, refusal), updated_at = $5 WHERE id = $1",
+                         "refusal = COALESCE($4, refusal), updated_at = $5 WHERE id = $1 "
+                         "AND state IN ('checking', 'writing')",
                          "ittti", batch_id, import_state_key(state), failure, refusal, now);
+    if (e == NSDB_OK && changed == 0)
+        e = NSDB_ERR_CONFLICT; /* ended already (failed by a restart meanwhile): nothing moves */
     if (e != NSDB_OK || state != IMPORT_STATE_VISIBLE)
         return e;
     return db_exec(conn, NULL, "DELETE FROM hidden_batches WHERE batch_id = $1", "i", batch_id);
@@ -43,9 +47,13 @@ nsdb_err store_import_batch_set_state(db *conn, int64_t batch_id, import_state s
 nsdb_err store_import_batch_progress(db *conn, int64_t batch_id, int64_t rows_written, int64_t now)
 {
     STORE_ASSERT_WRITE(conn);
-    return db_exec(conn, NULL,
-                   "UPDATE import_batches SET rows_written = $2, updated_at = $3 WHERE id = $1",
-                   "iii", batch_id, rows_written, now);
+    int64_t changed = 0;
+    nsdb_err e =
+        db_exec(conn, &changed,
+                "UPDATE import_batches SET rows_written = $2, updated_at = $3 WHERE id = $1 "
+                "AND state IN ('checking', 'writing')",
+                "iii", batch_id, rows_written, now);
+    return e == NSDB_OK && changed == 0 ? NSDB_ERR_CONFLICT : e;
 }
 
 nsdb_err store_import_batch_get(db *conn, arena *a, int64_t municipality_pk, int64_t batch_id,

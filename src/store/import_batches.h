@@ -33,12 +33,15 @@ NSDB_MUST_CHECK nsdb_err store_import_batch_open(db *conn, int64_t municipality_
                                                  int64_t created_by, const char *filenames,
                                                  int64_t row_count, const char *warnings,
                                                  int64_t now, int64_t *id_out);
-/* Moves the batch to state (failure and refusal kept when given, else left); VISIBLE also takes
-   it out of hidden_batches, so its users appear at once. */
+/* Moves a running batch (checking or writing) to state (failure and refusal kept when given,
+   else left); VISIBLE also takes it out of hidden_batches, so its users appear at once.
+   NSDB_ERR_CONFLICT when the batch has ended already (e.g. failed by a server's restart while
+   this one still wrote it): an ended batch never moves again. */
 NSDB_MUST_CHECK nsdb_err store_import_batch_set_state(db *conn, int64_t batch_id,
                                                       import_state state, const char *failure,
                                                       const char *refusal, int64_t now);
-/* Rows written so far (the progress page). */
+/* Rows written so far (the progress page), in each chunk's transaction; NSDB_ERR_CONFLICT when
+   the batch is no longer running, which ends its writer. */
 NSDB_MUST_CHECK nsdb_err store_import_batch_progress(db *conn, int64_t batch_id,
                                                      int64_t rows_written, int64_t now);
 /* The batch of the municipality (0: any municipality); NSDB_ERR_NOT_FOUND when none. */

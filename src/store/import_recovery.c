@@ -113,8 +113,8 @@ nsdb_err store_import_batch_discard_chunk(db *conn, int64_t batch_id, int64_t li
         e = user_grams_remove(conn, keys[i].municipality_pk, keys[i].key);
         if (e == NSDB_OK)
             e = db_exec(conn, NULL,
-                        "UPDATE municipalities SET inst_users = inst_users - 1 WHERE id = $1",
-                        "i", keys[i].municipality_pk);
+                        "UPDATE municipalities SET inst_users = inst_users - 1 WHERE id = $1", "i",
+                        keys[i].municipality_pk);
     }
     if (e == NSDB_OK)
         e = db_exec(conn, NULL,
@@ -130,7 +130,11 @@ nsdb_err store_import_batch_discard_chunk(db *conn, int64_t batch_id, int64_t li
                     "(SELECT created_at FROM import_batches WHERE id = $2) "
                     "AND NOT EXISTS (SELECT 1 FROM users u WHERE u.institution_id = $1) "
                     "AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.institution_id = $1) "
-                    "AND NOT EXISTS (SELECT 1 FROM media d WHERE d.institution_id = $1)",
+                    "AND NOT EXISTS (SELECT 1 FROM media d WHERE d.institution_id = $1) "
+                    /* a running import may have found it by its code, to register users there:
+                       then it stays (an institution without users is harmless) */
+                    "AND NOT EXISTS (SELECT 1 FROM import_batches rb "
+                    "WHERE rb.state IN ('checking', 'writing'))",
                     "ii", institutions[i], batch_id);
     arena_free(a);
     return e;

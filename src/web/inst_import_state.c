@@ -14,6 +14,7 @@
 #include "core/import_job.h"
 #include "domain/fields.h"
 #include "store/import_batches.h"
+#include "util/log.h"
 #include "web/inst_users.h"
 
 #define IMPORT_REFRESH_SECONDS 2
@@ -37,6 +38,8 @@ json_t *inst_import_refusal_rows(arena *a, const char *refusal_json, size_t *cou
 {
     json_t *rows = json_array();
     json_t *kept = refusal_json ? json_loads(refusal_json, 0, NULL) : NULL;
+    if (refusal_json != NULL && !json_is_array(kept))
+        log_event(LOG_ERROR, "import_refusal_unreadable", NULL); /* written by nsdb: a bug */
     size_t i;
     json_t *r;
     json_array_foreach(kept, i, r)
@@ -47,10 +50,10 @@ json_t *inst_import_refusal_rows(arena *a, const char *refusal_json, size_t *cou
         /* the CSV columns are the field table's first fields, in order (as at the upload) */
         const field_def *f = field ? field_find(field) : NULL;
         const char *column = f ? arena_printf(a, "%d（%s）", (int)f->id + 1, f->csv_header) : "";
-        json_array_append_new(rows,
-                              json_pack("{s:s, s:O, s:s, s:s}", "file", file && *file ? file : "－",
-                                        "row", json_object_get(r, "row"), "column", column,
-                                        "message", message ? message : ""));
+        json_array_append_new(rows, json_pack("{s:s, s:O?, s:s, s:s}", "file",
+                                              file && *file ? file : "－", "row",
+                                              json_object_get(r, "row"), "column", column,
+                                              "message", message ? message : ""));
     }
     json_decref(kept);
     *count_out = json_array_size(rows);

@@ -24,11 +24,13 @@
 #define NSDB_STORE_INTERNAL
 #include "store/db.h"
 #include "store/db_fault.h"
+#include "store/import_batches.h"
 #include "store/institutions.h"
 #include "store/media_store.h"
 #include "store/migrate.h"
 #include "store/municipalities.h"
 #include "store/sql.h"
+#include "store/users.h"
 #include "util/arena.h"
 
 #include "both_backends.h"
@@ -91,13 +93,16 @@ static int setup_with(void **state, const char *url)
         return -1;
     f->conn = db_pool_acquire(f->pool);
     if (held_back_migration != NULL &&
-        (db_exec_script(f->conn, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                                 "version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)") != NSDB_OK ||
-         db_exec(f->conn, NULL, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)",
-                 "t", held_back_migration) != NSDB_OK ||
+        (db_exec_script(f->conn,
+                        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                        "version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)") != NSDB_OK ||
+         db_exec(f->conn, NULL,
+                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)", "t",
+                 held_back_migration) != NSDB_OK ||
          /* 017 rebuilds packages with the columns 012 adds: it comes after it */
-         db_exec(f->conn, NULL, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)",
-                 "t", "017") != NSDB_OK))
+         db_exec(f->conn, NULL,
+                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)", "t",
+                 "017") != NSDB_OK))
         return -1;
     int applied = 0;
     if (migrate_apply_all(f->conn, &applied) != NSDB_OK)
@@ -201,36 +206,39 @@ static void exec_ok(db *conn, const char *sql)
 static void test_migration_012_fills_departments_from_issued_lists(void **state)
 {
     db *conn = conn_of(state);
+    exec_ok(
+        conn,
+        "INSERT INTO municipalities (code, name, postal, address, created_at, updated_at) VALUES "
+        "('012025', '函館市', '040-0001', '最後の行の住所', 1, 1), "
+        "('271004', '大阪市', '530-8201', '大阪府大阪市北区中之島1-3-20', 1, 1);"
+        "INSERT INTO admin_lists (status, filename, file_sha256, file_data, row_count, "
+        "uploaded_at, issued_at) VALUES "
+        "('issued', 'a.xlsx', 'a', 'x', 2, 1, 100), ('issued', 'b.xlsx', 'b', 'x', 2, 1, 200), "
+        "('approved', 'c.xlsx', 'c', 'x', 1, 1, NULL), ('issued', 'd.xlsx', 'd', 'x', 1, 1, 300);");
+    exec_ok(
+        conn,
+        "INSERT INTO admin_list_rows (list_id, row_number, municipality_code, municipality_name, "
+        "category, department, name, name_kana, email, phone, request_type, postal, address) "
+        "VALUES "
+        "(1, 1, '012025', '函館市', 'nanbyo', '難病係', 'a', 'ア', 'a@x.jp', '0138-1', 'new', "
+        "'040-8666', '東雲町4-13'), "
+        "(1, 2, '012025', '函館市', 'shoman', '母子保健課', 'b', 'イ', 'b@x.jp', '0138-2', 'new', "
+        "'040-8666', '東雲町4-13'), "
+        "(2, 1, '012025', '函館市', 'shoman', '子ども家庭課', 'b', 'イ', 'b@x.jp', '0138-3', "
+        "'change', '040-0001', '五稜郭町23-1'), "
+        "(2, 2, '012025', '函館市', 'nanbyo', '難病係', 'a', 'ア', 'a@x.jp', '0138-1', 'delete', "
+        "'040-0001', '最後の行の住所'), "
+        "(3, 1, '012025', '函館市', 'nanbyo', '難病係', 'a', 'ア', 'a@x.jp', '0138-9', 'change', "
+        "'999-9999', '承認済だけの住所'), "
+        "(4, 1, '271004', '大阪市', 'both', '難病・小慢担当', 'c', 'ウ', 'c@x.jp', '06-1', 'new', "
+        "'530-8201', '中之島1-3-20');");
     exec_ok(conn,
-            "INSERT INTO municipalities (code, name, postal, address, created_at, updated_at) VALUES "
-            "('012025', '函館市', '040-0001', '最後の行の住所', 1, 1), "
-            "('271004', '大阪市', '530-8201', '大阪府大阪市北区中之島1-3-20', 1, 1);"
-            "INSERT INTO admin_lists (status, filename, file_sha256, file_data, row_count, "
-            "uploaded_at, issued_at) VALUES "
-            "('issued', 'a.xlsx', 'a', 'x', 2, 1, 100), ('issued', 'b.xlsx', 'b', 'x', 2, 1, 200), "
-            "('approved', 'c.xlsx', 'c', 'x', 1, 1, NULL), ('issued', 'd.xlsx', 'd', 'x', 1, 1, 300);");
-    exec_ok(conn,
-            "INSERT INTO admin_list_rows (list_id, row_number, municipality_code, municipality_name, "
-            "category, department, name, name_kana, email, phone, request_type, postal, address) "
-            "VALUES "
-            "(1, 1, '012025', '函館市', 'nanbyo', '難病係', 'a', 'ア', 'a@x.jp', '0138-1', 'new', "
-            "'040-8666', '東雲町4-13'), "
-            "(1, 2, '012025', '函館市', 'shoman', '母子保健課', 'b', 'イ', 'b@x.jp', '0138-2', 'new', "
-            "'040-8666', '東雲町4-13'), "
-            "(2, 1, '012025', '函館市', 'shoman', '子ども家庭課', 'b', 'イ', 'b@x.jp', '0138-3', "
-            "'change', '040-0001', '五稜郭町23-1'), "
-            "(2, 2, '012025', '函館市', 'nanbyo', '難病係', 'a', 'ア', 'a@x.jp', '0138-1', 'delete', "
-            "'040-0001', '最後の行の住所'), "
-            "(3, 1, '012025', '函館市', 'nanbyo', '難病係', 'a', 'ア', 'a@x.jp', '0138-9', 'change', "
-            "'999-9999', '承認済だけの住所'), "
-            "(4, 1, '271004', '大阪市', 'both', '難病・小慢担当', 'c', 'ウ', 'c@x.jp', '06-1', 'new', "
-            "'530-8201', '中之島1-3-20');");
-    exec_ok(conn, "INSERT INTO cycles (id, registration_from, registration_to, media_from, media_to, "
-                  "delivery_from, delivery_to) VALUES ('2026-11-16', '2026-11-16', '2026-11-27', "
-                  "'2026-11-30', '2026-12-11', '2026-12-07', '2026-12-25');"
-                  "INSERT INTO packages (cycle_id, municipality_id, seq, tracking_number, status, "
-                  "created_at) SELECT '2026-11-16', id, 1, 'T-OLD', 'shipped', 1 FROM municipalities "
-                  "WHERE code = '012025';");
+            "INSERT INTO cycles (id, registration_from, registration_to, media_from, media_to, "
+            "delivery_from, delivery_to) VALUES ('2026-11-16', '2026-11-16', '2026-11-27', "
+            "'2026-11-30', '2026-12-11', '2026-12-07', '2026-12-25');"
+            "INSERT INTO packages (cycle_id, municipality_id, seq, tracking_number, status, "
+            "created_at) SELECT '2026-11-16', id, 1, 'T-OLD', 'shipped', 1 FROM municipalities "
+            "WHERE code = '012025';");
     exec_ok(conn, "DELETE FROM schema_migrations WHERE version IN ('012', '017')");
     int applied = 0;
     assert_int_equal(migrate_apply_all(conn, &applied), NSDB_OK);
@@ -313,8 +321,8 @@ static void test_department_addresses_are_kept_apart(void **state)
                      NSDB_OK);
     assert_int_equal(store_municipality_department_set(conn, muni, CATEGORY_SHOMAN, &kojimachi, 2),
                      NSDB_OK);
-    assert_int_equal(store_municipality_upsert(conn, "131016", "千代田区役所", "999-9999", "別の住所", 2,
-                                               &muni, &created),
+    assert_int_equal(store_municipality_upsert(conn, "131016", "千代田区役所", "999-9999",
+                                               "別の住所", 2, &muni, &created),
                      NSDB_OK);
     assert_false(created);
     assert_int_equal(db_commit(conn), NSDB_OK);
@@ -332,12 +340,59 @@ static void test_department_addresses_are_kept_apart(void **state)
     arena_free(a);
 }
 
+/* An import batch moves only while it runs (a writer whose batch a restart failed can neither
+   count on nor make it visible), and a municipality has one running at a time whichever server
+   opened it (migration 024). */
+static void test_import_batch_moves_only_while_it_runs(void **state)
+{
+    db *conn = conn_of(state);
+    int64_t muni = 0, staff = 0, first = 0, second = 0;
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    assert_int_equal(store_municipality_insert(conn, "131016", "千代田区", NULL, NULL, 1, &muni),
+                     NSDB_OK);
+    store_user_new u = {.user_id = "STAFF0000001",
+                        .role = USER_ROLE_MUNI_STAFF,
+                        .name = "職員",
+                        .municipality_pk = muni,
+                        .search_key = "職員"};
+    assert_int_equal(store_user_insert(conn, &u, 1, &staff), NSDB_OK);
+    assert_int_equal(store_import_batch_open(conn, muni, staff, "a.csv", 10, NULL, 1, &first),
+                     NSDB_OK);
+    assert_int_equal(db_commit(conn), NSDB_OK);
+    /* another server opening a second one meanwhile is refused */
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    assert_int_equal(store_import_batch_open(conn, muni, staff, "b.csv", 10, NULL, 2, &second),
+                     NSDB_ERR_EXISTS);
+    db_rollback(conn);
+    /* failed by a restart while its writer still runs */
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    assert_int_equal(store_import_batch_set_state(conn, first, IMPORT_STATE_FAILED, "restart", NULL,
+                                                  3),
+                     NSDB_OK);
+    assert_int_equal(store_import_batch_progress(conn, first, 5, 4), NSDB_ERR_CONFLICT);
+    assert_int_equal(store_import_batch_set_state(conn, first, IMPORT_STATE_VISIBLE, NULL, NULL, 4),
+                     NSDB_ERR_CONFLICT);
+    assert_int_equal(db_commit(conn), NSDB_OK);
+    arena *a = arena_new();
+    store_import_batch b;
+    assert_int_equal(store_import_batch_get(conn, a, muni, first, &b), NSDB_OK);
+    assert_int_equal(b.state, IMPORT_STATE_FAILED);
+    assert_string_equal(b.failure, "restart");
+    arena_free(a);
+    /* the failed one no longer runs: the next upload opens */
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    assert_int_equal(store_import_batch_open(conn, muni, staff, "b.csv", 10, NULL, 5, &second),
+                     NSDB_OK);
+    assert_int_equal(db_commit(conn), NSDB_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         BOTH(test_failed_write_rolls_back_the_whole_transaction),
         BOTH(test_write_outside_a_transaction_aborts),
         BOTH(test_department_addresses_are_kept_apart),
+        BOTH(test_import_batch_moves_only_while_it_runs),
         {"sqlite: test_migration_012_fills_departments_from_issued_lists",
          test_migration_012_fills_departments_from_issued_lists, setup_held_back_sqlite, teardown,
          NULL},
