@@ -36,6 +36,8 @@ bench_import2() {
   bash bench/import_load.sh two-per-inst "$TMP/import2.env" || die "import2 failed"
   il_read "$TMP/import2.env" I2
   I2_RATIO="$(ratio "$I2_IL_T100K" "$I2_IL_FLOOR")"
+  I2_SCHEMA_RATIO="$(ratio "$I2_IL_SCHEMA_FLOOR" "$I2_IL_FLOOR")"
+  I2_VS_SCHEMA="$(ratio "$I2_IL_T100K" "$I2_IL_SCHEMA_FLOOR")"
   I2_GROWTH="$(py 'import sys; print(f"{float(sys.argv[2])/(10*float(sys.argv[1])):.2f}")' "$I2_IL_T10K" "$I2_IL_T100K")"
   I2_OK_RATIO="$(il_goal 'float(a[0]) <= 10' "$I2_RATIO")"
   I2_OK_GROWTH="$(il_goal 'float(a[0]) <= 1.2' "$I2_GROWTH")"
@@ -48,6 +50,8 @@ i. 一括登録, 2 users per institution, into a database already holding 10,000
    100,000 rows (50,000 new insts)    $I2_IL_T100K s   ($I2_IL_CSV_BYTES CSV bytes)
    floor: sqlite3 .import, same file  $I2_IL_FLOOR s
    ratio import / floor               $I2_RATIO   (goal ≤ 10: $I2_OK_RATIO)
+   users table alone, plain SQL       $I2_IL_SCHEMA_FLOOR s = $I2_SCHEMA_RATIO × floor (sqlite3 INSERT … SELECT of the same rows into
+                                      nsdb's users table before the import, one transaction); import / this = $I2_VS_SCHEMA
    10,000 rows (5,000 institutions)   $I2_IL_T10K s
    growth t(100k) / (10 × t(10k))     $I2_GROWTH   (goal ≤ 1.2: $I2_OK_GROWTH)
    server peak RSS after the 100k     $((I2_IL_HWM_KB / 1024)) MiB = $((I2_IL_HWM_KB * 1024 / 1000000)) MB ($((I2_IL_HWM0_KB / 1024)) MiB before the upload)   (goal < 200 MB: $I2_OK_RSS)

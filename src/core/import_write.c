@@ -28,7 +28,7 @@
 #include "util/log.h"
 
 #define IMPORT_ID_ATTEMPTS 8
-#define IMPORT_CHECKPOINT_CHUNKS 8
+#define IMPORT_CHECKPOINT_ROWS 8000
 
 /* A positive number from the environment (the tests' knobs below), else 0. */
 static long env_number(const char *name, long max)
@@ -287,8 +287,61 @@ static NSDB_MUST_CHECK nsdb_err write_grams(import_writer *w, arena *a, size_t f
     return e;
 }
 
+static int user_id_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* The user IDs drawn for the new accounts, sorted and dealt out again in account (= row) order,
+   shuffled within each run of IMPORT_ID_RUN accounts. The IDs stay random and unique, but the
+   accounts of one chunk get IDs from one narrow part of the ID space, so each chunk's inserts
+   into the unique index of user IDs touch a few of its pages rather than nearly all of them
+   (every chunk rewrote that whole index into the WAL). Clash messages are not shown for a batch
+   that is written, and merges name the account's ID when the batch is made visible. */
+#define IMPORT_ID_RUN 256
+
+static NSDB_MUST_CHECK nsdb_err user_ids_deal(import_plan *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->account_count; i++)
+        n += p->accounts[i].row != IMPORT_ACCOUNT_EXISTING;
+    if (n < 2)
+        return NSDB_OK;
+    char(*ids)[IDS_USER_ID_LEN + 1] = malloc(n * sizeof *ids);
+    uint32_t *r = malloc(n * sizeof *r);
+    if (ids == NULL || r == NULL) {
+        free(ids);
+        free(r);
+        return NSDB_ERR_NOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < p->account_count; i++)
+        if (p->accounts[i].row != IMPORT_ACCOUNT_EXISTING)
+            memcpy(ids[k++], p->accounts[i].user_id, sizeof ids[0]);
+    qsort(ids, n, sizeof ids[0], user_id_cmp);
+    randombytes_buf(r, n * sizeof *r);
+    for (size_t run = 0; run < n; run += IMPORT_ID_RUN) { /* Fisher-Yates within the run */
+        size_t len = n - run < IMPORT_ID_RUN ? n - run : IMPORT_ID_RUN;
+        for (size_t j = len - 1; j > 0; j--) {
+            size_t other = r[run + j] % (j + 1);
+            char tmp[IDS_USER_ID_LEN + 1];
+            memcpy(tmp, ids[run + j], sizeof tmp);
+            memcpy(ids[run + j], ids[run + other], sizeof tmp);
+            memcpy(ids[run + other], tmp, sizeof tmp);
+        }
+    }
+    k = 0;
+    for (size_t i = 0; i < p->account_count; i++)
+        if (p->accounts[i].row != IMPORT_ACCOUNT_EXISTING)
+            memcpy(p->accounts[i].user_id, ids[k++], sizeof ids[0]);
+    free(ids);
+    free(r);
+    return NSDB_OK;
+}
+
 /* Rows from..to-1 in one transaction; the first chunk also moves the batch to writing. */
-static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, size_t from, size_t to)
+static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, size_t from, size_t to,
+                                            int64_t *ms_out)
 {
     core_ctx *c = w->c;
     arena *a = arena_new(); /* the chunk's scratch */
@@ -310,6 +363,7 @@ static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, size_t from, size_
     e = core_end(c, e);
     arena_free(a);
     int64_t ms = monotonic_ms() - started;
+    *ms_out = ms;
     w->longest_ms = ms > w->longest_ms ? ms : w->longest_ms;
     w->chunks++;
     char rows[32], took[32];
@@ -319,19 +373,40 @@ static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, size_t from, size_
     return e;
 }
 
-/* Every chunk in order; progress->stop ends the import between two chunks (NSDB_ERR_BUSY).
-   On SQLite the WAL is checkpointed every IMPORT_CHECKPOINT_CHUNKS chunks between two of them,
-   not by every chunk's commit (a checkpoint syncs the files: once per chunk, it took a third of
-   the import and a large part of each write transaction). */
 /* How long an import lets waiting writers go first before each chunk, at most. */
 #define IMPORT_YIELD_MS 1000
 
+/* Rows of the next chunk on SQLite: as many as fit IMPORT_CHUNK_TARGET_MS by the last chunk's
+   pace, at most a quarter more than the last chunk (so a chunk overshoots the target by at most
+   that much when rows get dearer as the indexes grow), within IMPORT_CHUNK_MIN..MAX. Each commit writes every
+   page the chunk touched, so fewer, larger chunks write much less; the target keeps each
+   transaction short for the logins and registrations waiting behind it. */
+#define IMPORT_CHUNK_TARGET_MS 70
+#define IMPORT_CHUNK_MIN 250
+#define IMPORT_CHUNK_MAX 8000
+
+static size_t next_chunk_rows(size_t rows, int64_t ms)
+{
+    size_t next = ms <= 0 ? SIZE_MAX : (size_t)((double)rows * IMPORT_CHUNK_TARGET_MS / (double)ms);
+    next = next > rows + rows / 4 ? rows + rows / 4 : next;
+    return next < IMPORT_CHUNK_MIN   ? IMPORT_CHUNK_MIN
+           : next > IMPORT_CHUNK_MAX ? IMPORT_CHUNK_MAX
+                                     : next;
+}
+
+/* Every chunk in order; progress->stop ends the import between two chunks (NSDB_ERR_BUSY).
+   On SQLite the WAL is checkpointed after every IMPORT_CHECKPOINT_ROWS rows, between two chunks,
+   not by every chunk's commit (a checkpoint syncs the files: once per chunk, it took a third of
+   the import and a large part of each write transaction). */
 static NSDB_MUST_CHECK nsdb_err write_chunks(import_writer *w, import_progress *progress)
 {
     db *conn = w->c->conn;
     size_t rows = w->imp->row_count, chunk = import_chunk_rows(conn);
+    bool adapt = db_get_dialect(conn) == DB_SQLITE &&
+                 env_number("NSDB_IMPORT_CHUNK_ROWS", 1000000) == 0;
+    size_t since_checkpoint = 0;
     nsdb_err e = store_bulk_wal_hold(conn, true);
-    for (size_t from = 0; e == NSDB_OK && from < rows; from += chunk) {
+    for (size_t from = 0; e == NSDB_OK && from < rows;) {
         if (progress != NULL && atomic_load(&progress->stop)) {
             e = NSDB_ERR_BUSY;
             break;
@@ -339,11 +414,18 @@ static NSDB_MUST_CHECK nsdb_err write_chunks(import_writer *w, import_progress *
         size_t to = from + chunk < rows ? from + chunk : rows;
         db_yield_to_writers(conn, IMPORT_YIELD_MS); /* logins and registrations first */
         import_test_pause();
-        e = write_chunk(w, from, to);
+        int64_t ms = 0;
+        e = write_chunk(w, from, to, &ms);
         if (e == NSDB_OK && progress != NULL)
             atomic_store(&progress->rows_written, to);
-        if (e == NSDB_OK && w->chunks % IMPORT_CHECKPOINT_CHUNKS == 0)
+        since_checkpoint += to - from;
+        if (e == NSDB_OK && since_checkpoint >= IMPORT_CHECKPOINT_ROWS) {
             e = store_bulk_wal_checkpoint(conn);
+            since_checkpoint = 0;
+        }
+        if (adapt)
+            chunk = next_chunk_rows(to - from, ms);
+        from = to;
     }
     /* the connection goes back to the pool as it came */
     nsdb_err restored = store_bulk_wal_hold(conn, false);
@@ -514,6 +596,8 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, int64_t batch
                            "登録済みの内容と食い違う行があります。何も登録していません。");
     }
     import_writer w = {c, imp, &plan, batch, cycle.id, 0, 0, monotonic_ms() - started};
+    if (e == NSDB_OK)
+        e = user_ids_deal(&plan);
     if (e == NSDB_OK)
         e = write_chunks(&w, progress);
     if (e == NSDB_OK)

@@ -76,7 +76,7 @@ typedef struct import_progress {
    for 1,000 rows, 121 ms for 2,000), so other municipalities' logins and registrations wait at
    most that long; PostgreSQL, without one write lock, takes more at a time.
    NSDB_IMPORT_CHUNK_ROWS in the environment sets another size (tests of chunk boundaries). */
-#define REGISTRATION_IMPORT_CHUNK_ROWS 1000
+#define REGISTRATION_IMPORT_CHUNK_ROWS 1000 /* the first chunk; later ones adapt (import_write.c) */
 #define REGISTRATION_IMPORT_CHUNK_ROWS_PG 5000
 
 /* Opens the batch of an import of the actor's municipality: row_count rows of filenames (kept as
