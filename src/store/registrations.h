@@ -64,9 +64,12 @@ NSDB_MUST_CHECK nsdb_err store_registration_page(db *conn, arena *a, const char 
                                                  int64_t limit, int64_t offset,
                                                  store_registration **rows_out, size_t *count_out,
                                                  int64_t *total_out);
-/* The users registered by one import batch, within the municipality (scope). */
+/* The users registered by one import batch, within the municipality (scope), in registration
+   order: the first limit of them (all when limit is 0); *total_out (when not NULL) counts them
+   all. */
 NSDB_MUST_CHECK nsdb_err store_registration_batch_users(db *conn, arena *a, int64_t municipality_pk,
-                                                        int64_t batch_id, store_user **rows_out,
-                                                        size_t *count_out);
+                                                        int64_t batch_id, int64_t limit,
+                                                        store_user **rows_out, size_t *count_out,
+                                                        int64_t *total_out);
 
 #endif

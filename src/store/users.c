@@ -441,20 +441,29 @@ nsdb_err store_user_find_in_institution(db *conn, arena *a, int64_t municipality
 }
 
 nsdb_err store_registration_batch_users(db *conn, arena *a, int64_t municipality_pk,
-                                        int64_t batch_id, store_user **rows_out,
-                                        size_t *count_out)
+                                        int64_t batch_id, int64_t limit, store_user **rows_out,
+                                        size_t *count_out, int64_t *total_out)
 {
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "SELECT " USER_COLUMNS
                           "JOIN registrations r ON r.user_pk = u.id "
                           "WHERE r.batch_id = $1 AND u.municipality_id = $2 AND " USER_SHOWN
-                          " ORDER BY r.id",
-                          "ii", batch_id, municipality_pk);
+                          " ORDER BY r.id LIMIT $3",
+                          "iii", batch_id, municipality_pk, limit > 0 ? limit : INT64_MAX);
     if (e != NSDB_OK)
         return e;
     void *rows = NULL;
     e = store_rows_read(st, a, sizeof **rows_out, user_read_row, &rows, count_out);
     *rows_out = rows;
-    return e;
+    if (e != NSDB_OK || total_out == NULL)
+        return e;
+    *total_out = (int64_t)*count_out;
+    if (limit <= 0 || (int64_t)*count_out < limit)
+        return NSDB_OK;
+    e = db_query(conn, &st,
+                 "SELECT COUNT(*) FROM registrations r JOIN users u ON u.id = r.user_pk "
+                 "WHERE r.batch_id = $1 AND u.municipality_id = $2 AND " USER_SHOWN,
+                 "ii", batch_id, municipality_pk);
+    return e != NSDB_OK ? e : store_row_int(st, total_out);
 }

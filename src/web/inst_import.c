@@ -213,7 +213,8 @@ void web_inst_user_import(web_ctx *ctx)
 
 /* The users of the batch of the path within the caller's municipality (none when every row made
    a registered doctor 両方); false after a 404 page. */
-static bool batch_users(web_ctx *ctx, store_user **rows, size_t *n, long long *batch_out)
+static bool batch_users(web_ctx *ctx, int64_t limit, store_user **rows, size_t *n,
+                        int64_t *total, long long *batch_out)
 {
     char *end = NULL;
     long long batch = strtoll(ctx->req->path_params[0], &end, 10);
@@ -222,7 +223,7 @@ static bool batch_users(web_ctx *ctx, store_user **rows, size_t *n, long long *b
     *n = 0;
     if (*end != '\0' || batch <= 0 ||
         store_registration_batch_users(web_db(ctx), ctx->req->arena, ctx->user->municipality_pk,
-                                       batch, rows, n) != NSDB_OK ||
+                                       batch, limit, rows, n, total) != NSDB_OK ||
         (*n == 0 && store_import_batch_warnings(web_db(ctx), ctx->req->arena,
                                                 ctx->user->municipality_pk, batch,
                                                 &warnings) != NSDB_OK)) {
@@ -241,16 +242,17 @@ void web_inst_user_import_result(web_ctx *ctx)
         return;
     size_t n = 0;
     long long batch = 0;
+    int64_t total = 0;
     store_user *rows = NULL;
-    if (!batch_users(ctx, &rows, &n, &batch))
+    if (!batch_users(ctx, RESULT_ROWS_SHOWN, &rows, &n, &total, &batch))
         return;
     json_t *data = page_data(ctx, "一括登録の結果");
     json_t *list = json_array();
-    for (size_t i = 0; i < n && i < RESULT_ROWS_SHOWN; i++)
+    for (size_t i = 0; i < n; i++)
         json_array_append_new(list, inst_user_row_json(&rows[i]));
     json_object_set_new(data, "users", list);
-    json_object_set_new(data, "count", json_integer((json_int_t)n));
-    json_object_set_new(data, "shown", json_integer((json_int_t)(n < RESULT_ROWS_SHOWN ? n : RESULT_ROWS_SHOWN)));
+    json_object_set_new(data, "count", json_integer((json_int_t)total));
+    json_object_set_new(data, "shown", json_integer((json_int_t)n));
     json_object_set_new(data, "batch", json_integer(batch));
     const char *outlook = cycle_view_batch_outlook(ctx, batch);
     if (outlook != NULL && *outlook != '\0')
@@ -277,7 +279,7 @@ void web_inst_user_import_csv(web_ctx *ctx)
     size_t n = 0;
     long long batch = 0;
     store_user *rows = NULL;
-    if (!batch_users(ctx, &rows, &n, &batch))
+    if (!batch_users(ctx, 0, &rows, &n, NULL, &batch))
         return;
     strbuf csv = STRBUF_INIT;
     strbuf_puts(&csv, "\xef\xbb\xbf");
