@@ -63,8 +63,8 @@ static pthread_mutex_t shapes_lock = PTHREAD_MUTEX_INITIALIZER;
 static multi_row_shape shapes[MULTI_ROW_SHAPES];
 
 /* The SQL of the shape (kept for the process), or NULL when out of memory or shapes. */
-static const char *multi_row_shape_sql(const char *head, const char *tuple, int first,
-                                       size_t rows, const char *tail)
+static const char *multi_row_shape_sql(const char *head, const char *tuple, int first, size_t rows,
+                                       const char *tail)
 {
     const char *sql = NULL;
     pthread_mutex_lock(&shapes_lock);

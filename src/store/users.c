@@ -71,7 +71,8 @@ static NSDB_MUST_CHECK nsdb_err user_fetch_one(db_stmt *st, arena *a, store_user
 nsdb_err store_user_find_by_user_id(db *conn, arena *a, const char *user_id, store_user **out)
 {
     db_stmt *st = NULL;
-    nsdb_err e = db_query(conn, &st, "SELECT " USER_COLUMNS "WHERE u.user_id = UPPER($1) AND " USER_SHOWN, "t",
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT " USER_COLUMNS "WHERE u.user_id = UPPER($1) AND " USER_SHOWN, "t",
                           user_id);
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
@@ -79,7 +80,8 @@ nsdb_err store_user_find_by_user_id(db *conn, arena *a, const char *user_id, sto
 nsdb_err store_user_find_by_pk(db *conn, arena *a, int64_t pk, store_user **out)
 {
     db_stmt *st = NULL;
-    nsdb_err e = db_query(conn, &st, "SELECT " USER_COLUMNS "WHERE u.id = $1 AND " USER_SHOWN, "i", pk);
+    nsdb_err e = db_query(conn, &st, "SELECT " USER_COLUMNS "WHERE u.id = $1 AND " USER_SHOWN, "i",
+                          pk);
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
 
@@ -264,7 +266,8 @@ nsdb_err store_user_update_profile(db *conn, int64_t pk, const store_user_profil
         return e;
     int rc = db_step(st);
     int64_t municipality_pk = rc == DB_ROW ? db_column_int(st, 0) : 0;
-    bool indexed = rc == DB_ROW && municipality_pk != 0 && user_grams_role(store_column_user_role(st, 1));
+    bool indexed = rc == DB_ROW && municipality_pk != 0 &&
+                   user_grams_role(store_column_user_role(st, 1));
     char *old_key = rc == DB_ROW ? strdup(db_column_text(st, 2)) : NULL;
     db_finalize(st);
     if (rc == DB_ERROR)
@@ -290,8 +293,8 @@ nsdb_err store_user_update_profile(db *conn, int64_t pk, const store_user_profil
 nsdb_err store_user_set_status(db *conn, int64_t pk, account_status status, int64_t now)
 {
     STORE_ASSERT_WRITE(conn);
-    return db_exec(conn, NULL, "UPDATE users SET status = $2, updated_at = $3 WHERE id = $1",
-                   "iti", pk, account_status_key(status), now);
+    return db_exec(conn, NULL, "UPDATE users SET status = $2, updated_at = $3 WHERE id = $1", "iti",
+                   pk, account_status_key(status), now);
 }
 
 nsdb_err store_user_mark_notice_issued(db *conn, int64_t pk, int64_t now)
@@ -308,11 +311,12 @@ nsdb_err store_user_reset_password(db *conn, int64_t pk, const unsigned char *se
 {
     STORE_ASSERT_WRITE(conn);
     if (by == 0) /* the command line */
-        return db_exec(conn, NULL,
-                       "UPDATE users SET initial_password_sealed = $2, password_hash = NULL, "
-                       "notice_status = 'unissued', must_change_password = 1, failed_logins = 0, "
-                       "locked_until = 0, updated_at = $3, initial_password_by = NULL WHERE id = $1",
-                       "ibi", pk, sealed, sealed_len, now);
+        return db_exec(
+            conn, NULL,
+            "UPDATE users SET initial_password_sealed = $2, password_hash = NULL, "
+            "notice_status = 'unissued', must_change_password = 1, failed_logins = 0, "
+            "locked_until = 0, updated_at = $3, initial_password_by = NULL WHERE id = $1",
+            "ibi", pk, sealed, sealed_len, now);
     return db_exec(conn, NULL,
                    "UPDATE users SET initial_password_sealed = $2, password_hash = NULL, "
                    "notice_status = 'unissued', must_change_password = 1, failed_logins = 0, "
@@ -344,8 +348,7 @@ nsdb_err store_user_find_muni_admin_by_email(db *conn, arena *a, int64_t municip
 }
 
 nsdb_err store_user_find_same_municipal_user(db *conn, arena *a, int64_t municipality_pk,
-                                             const char *name, const char *email,
-                                             store_user **out)
+                                             const char *name, const char *email, store_user **out)
 {
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
@@ -364,7 +367,8 @@ nsdb_err store_user_muni_admins(db *conn, arena *a, const char *municipality_cod
     nsdb_err e = db_query(conn, &st,
                           "SELECT " USER_COLUMNS
                           "WHERE u.role = 'muni_admin' AND u.municipality_id = "
-                          "(SELECT id FROM municipalities WHERE code = $1) AND " USER_SHOWN " ORDER BY u.id",
+                          "(SELECT id FROM municipalities WHERE code = $1) AND " USER_SHOWN
+                          " ORDER BY u.id",
                           "t", municipality_code);
     if (e != NSDB_OK)
         return e;
@@ -386,8 +390,9 @@ nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t institution_pk,
                           "WHERE u.institution_id = $1 AND u.name_search = $2 AND u.role = $4 "
                           "AND (u.category = $3 OR u.doctor_number = $5) AND " USER_NOT_DISCARDED
                           " ORDER BY u.id LIMIT 1",
-                          "ittt" "t", institution_pk, search_key, category, user_role_key(role),
-                          doctor_number);
+                          "ittt"
+                          "t",
+                          institution_pk, search_key, category, user_role_key(role), doctor_number);
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
 
@@ -405,8 +410,8 @@ nsdb_err store_user_update_record(db *conn, int64_t pk, const store_user_record 
     return db_exec(conn, NULL,
                    "UPDATE users SET role = $2, institution_id = $3, doctor_number = $4, "
                    "specialty = $5, updated_at = $6 WHERE id = $1",
-                   "ititti", pk, user_role_key(r->role),
-                   r->institution_pk, r->doctor_number, r->specialty, now);
+                   "ititti", pk, user_role_key(r->role), r->institution_pk, r->doctor_number,
+                   r->specialty, now);
 }
 
 nsdb_err store_user_set_role(db *conn, int64_t pk, user_role role, int64_t now)
@@ -446,8 +451,7 @@ nsdb_err store_registration_batch_users(db *conn, arena *a, int64_t municipality
 {
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
-                          "SELECT " USER_COLUMNS
-                          "JOIN registrations r ON r.user_pk = u.id "
+                          "SELECT " USER_COLUMNS "JOIN registrations r ON r.user_pk = u.id "
                           "WHERE r.batch_id = $1 AND u.municipality_id = $2 AND " USER_SHOWN
                           " ORDER BY r.id LIMIT $3",
                           "iii", batch_id, municipality_pk, limit > 0 ? limit : INT64_MAX);

@@ -120,8 +120,9 @@ static bool import_read(web_ctx *ctx, arena *a, json_t *data, inst_import *total
         strbuf_printf(names, "%s%s", names->len ? ", " : "", name);
     }
     if (files == 0) {
-        import_refuse(ctx, data, NULL, 0,
-                      "一括登録ファイル（CSV または .xlsx）を「参照」で選んでからアップロードしてください。");
+        import_refuse(
+            ctx, data, NULL, 0,
+            "一括登録ファイル（CSV または .xlsx）を「参照」で選んでからアップロードしてください。");
         return false;
     }
     return true;
@@ -190,7 +191,8 @@ void web_inst_user_import(web_ctx *ctx)
         strbuf_printf(&warnings, "%s%s", i ? "\n" : "", imp.warnings[i]);
     core_ctx c = web_core(ctx);
     int64_t batch = 0, running = 0;
-    unsigned wait_ms = imp.row_count <= IMPORT_WAIT_ALL_ROWS ? IMPORT_WAIT_SMALL_MS : IMPORT_WAIT_MS;
+    unsigned wait_ms = imp.row_count <= IMPORT_WAIT_ALL_ROWS ? IMPORT_WAIT_SMALL_MS
+                                                             : IMPORT_WAIT_MS;
     nsdb_problem pb = {0};
     /* owned (and imp with it) belongs to the job from here on */
     nsdb_err e = import_jobs_submit(ctx->app->import_jobs, &c, owned, &imp, names.data,
@@ -213,8 +215,8 @@ void web_inst_user_import(web_ctx *ctx)
 
 /* The users of the batch of the path within the caller's municipality (none when every row made
    a registered doctor 両方); false after a 404 page. */
-static bool batch_users(web_ctx *ctx, int64_t limit, store_user **rows, size_t *n,
-                        int64_t *total, long long *batch_out)
+static bool batch_users(web_ctx *ctx, int64_t limit, store_user **rows, size_t *n, int64_t *total,
+                        long long *batch_out)
 {
     char *end = NULL;
     long long batch = strtoll(ctx->req->path_params[0], &end, 10);
@@ -224,9 +226,9 @@ static bool batch_users(web_ctx *ctx, int64_t limit, store_user **rows, size_t *
     if (*end != '\0' || batch <= 0 ||
         store_registration_batch_users(web_db(ctx), ctx->req->arena, ctx->user->municipality_pk,
                                        batch, limit, rows, n, total) != NSDB_OK ||
-        (*n == 0 && store_import_batch_warnings(web_db(ctx), ctx->req->arena,
-                                                ctx->user->municipality_pk, batch,
-                                                &warnings) != NSDB_OK)) {
+        (*n == 0 &&
+         store_import_batch_warnings(web_db(ctx), ctx->req->arena, ctx->user->municipality_pk,
+                                     batch, &warnings) != NSDB_OK)) {
         web_audit_now(ctx, "scope_denied", ctx->req->path, "denied", NULL);
         page_error(ctx, 404, "指定された一括登録の結果は見つかりません。");
         return false;
@@ -258,8 +260,8 @@ void web_inst_user_import_result(web_ctx *ctx)
     if (outlook != NULL && *outlook != '\0')
         json_object_set_new(data, "media_outlook", json_string(outlook));
     const char *warnings = NULL;
-    if (store_import_batch_warnings(web_db(ctx), ctx->req->arena, ctx->user->municipality_pk,
-                                    batch, &warnings) == NSDB_OK &&
+    if (store_import_batch_warnings(web_db(ctx), ctx->req->arena, ctx->user->municipality_pk, batch,
+                                    &warnings) == NSDB_OK &&
         warnings != NULL && *warnings != '\0') {
         json_t *lines = json_array();
         char *copy = arena_strdup(ctx->req->arena, warnings);
@@ -288,15 +290,21 @@ void web_inst_user_import_csv(web_ctx *ctx)
     csv_out_row(&csv, header, sizeof header / sizeof header[0]);
     for (size_t i = 0; i < n; i++) {
         const store_user *u = &rows[i];
-        const char *cells[] = {u->municipality_code, u->municipality_name, u->institution_code,
-                               u->institution_name,  u->user_id,
+        const char *cells[] = {u->municipality_code,
+                               u->municipality_name,
+                               u->institution_code,
+                               u->institution_name,
+                               u->user_id,
                                u->role == USER_ROLE_DOCTOR ? "指定医" : "責任者",
-                               u->name, u->name_kana, category_label_of_key(u->category)};
+                               u->name,
+                               u->name_kana,
+                               category_label_of_key(u->category)};
         csv_out_row(&csv, cells, sizeof cells / sizeof cells[0]);
     }
     web_audit_now(ctx, "inst_users_import_download",
                   arena_printf(ctx->req->arena, "batch:%lld", batch), "ok", NULL);
     http_send_file(ctx->req, "text/csv; charset=utf-8",
-                   arena_printf(ctx->req->arena, "一括登録結果_%lld.csv", batch), csv.data, csv.len);
+                   arena_printf(ctx->req->arena, "一括登録結果_%lld.csv", batch), csv.data,
+                   csv.len);
     strbuf_free(&csv);
 }
