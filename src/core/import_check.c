@@ -23,6 +23,7 @@
 typedef struct check_state {
     core_ctx *c;
     const inst_import *imp;
+    int64_t batch; /* the import's own (its rows are not registered users) */
     import_plan *plan;
     arena *keys; /* the chain keys and what was read: lives for the check only */
     key_map codes, chains, inst_pks;
@@ -83,9 +84,11 @@ static void registered_user(void *ctx, const store_bulk_user *u)
     uint32_t chain = key_map_get(&s->chains, s->key.data, s->key.len);
     if (chain == UINT32_MAX)
         return;
+    const char *category = category_static(s->plan->a, u->category);
     import_account acc = {.pk = u->pk,
                           .municipality_pk = u->municipality_pk,
-                          .category = category_static(s->plan->a, u->category),
+                          .category = category,
+                          .category_read = category,
                           .doctor_number = u->doctor_number
                                                ? arena_strdup(s->plan->a, u->doctor_number)
                                                : NULL,
@@ -155,7 +158,7 @@ static NSDB_MUST_CHECK nsdb_err read_registered(check_state *s)
         e = key_map_get_or_add(&s->inst_pks, &in->pk, sizeof in->pk, inst, &same, &added);
     }
     if (e == NSDB_OK && n_found > 0)
-        e = store_bulk_users_at(s->c->conn, pks, n_found, registered_user, s);
+        e = store_bulk_users_at(s->c->conn, s->batch, pks, n_found, registered_user, s);
     return e != NSDB_OK ? e : s->error;
 }
 
@@ -300,13 +303,14 @@ static NSDB_MUST_CHECK nsdb_err decide_rows(check_state *s, import_progress *pro
     return e;
 }
 
-nsdb_err import_plan_check(core_ctx *c, const inst_import *imp, import_progress *progress,
-                           import_plan *plan, master_warnings *mw)
+nsdb_err import_plan_check(core_ctx *c, const inst_import *imp, int64_t batch,
+                           import_progress *progress, import_plan *plan, master_warnings *mw)
 {
     memset(plan, 0, sizeof *plan);
     plan->a = arena_new();
     plan->rows = arena_calloc(plan->a, imp->row_count, sizeof *plan->rows);
-    check_state s = {.c = c, .imp = imp, .plan = plan, .keys = arena_new(), .key = STRBUF_INIT};
+    check_state s = {
+        .c = c, .imp = imp, .batch = batch, .plan = plan, .keys = arena_new(), .key = STRBUF_INIT};
     nsdb_err e = imp->row_count < UINT32_MAX - 1 ? index_rows(&s) : NSDB_ERR_TOO_LARGE;
     if (e == NSDB_OK)
         e = read_registered(&s);

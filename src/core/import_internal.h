@@ -41,6 +41,7 @@ typedef struct import_account {
     int64_t pk; /* registered: its id; made by a row: 0 until written */
     int64_t municipality_pk;
     const char *category;      /* its key, merges of earlier rows applied */
+    const char *category_read; /* registered: its key as the check read it */
     const char *doctor_number; /* NULL when none */
     uint32_t next;             /* the next account (index + 1) of the same institution, role
                                   and name key, in id order; 0: none */
@@ -82,7 +83,7 @@ typedef struct import_plan {
    rows may clash with are read in bulk, the rows decided in order in memory. Conflicts (at most
    REGISTRATION_MAX_CONFLICTS) go to plan->conflicts in c->arena, master differences to mw.
    progress->rows_checked counts the rows decided. Writes nothing. */
-NSDB_MUST_CHECK nsdb_err import_plan_check(core_ctx *c, const inst_import *imp,
+NSDB_MUST_CHECK nsdb_err import_plan_check(core_ctx *c, const inst_import *imp, int64_t batch,
                                            import_progress *progress, import_plan *plan,
                                            master_warnings *mw);
 void import_plan_free(import_plan *plan);

@@ -67,6 +67,10 @@ nsdb_err core_import_batch_fail(core_ctx *c, int64_t batch, const char *reason)
     return core_end(c, e);
 }
 
+/* Ending a batch that an import left unfinished: attempts, and the pause between two. */
+#define IMPORT_END_ATTEMPTS 10
+#define IMPORT_END_PAUSE_MS 500
+
 /* The pause between two chunks of a failed batch's removal (a background chore). */
 #define DISCARD_PAUSE_MS 100
 
@@ -153,17 +157,26 @@ static void run_import(import_jobs *j, core_ctx *c, import_job *job)
     log_event(e == NSDB_OK ? LOG_INFO : LOG_ERROR, "import_ended", "batch",
               arena_printf(c->arena, "%lld", (long long)job->batch), "result", nsdb_err_name(e),
               NULL);
-    if (e == NSDB_OK || n_conflicts > 0)
+    if (e == NSDB_OK)
         return;
-    /* whatever went wrong, the batch does not stay unfinished */
+    /* whatever went wrong, the batch does not stay unfinished (a refused batch has normally
+       ended already; when even that could not be written, it ends failed here), else its
+       municipality could import nothing until the next start: tried again for a few seconds */
     bool stopped = atomic_load(&job->progress.stop);
-    nsdb_err f = core_import_batch_fail(c, job->batch,
-                                        stopped ? IMPORT_RESTART_REASON
-                                                : "一括登録に失敗しました。何も登録していません。"
-                                                  "時間をおいて再度お試しください。");
+    nsdb_err f = NSDB_OK;
+    for (int attempt = 0; attempt < IMPORT_END_ATTEMPTS; attempt++) {
+        if (attempt > 0)
+            nanosleep(&(struct timespec){.tv_nsec = IMPORT_END_PAUSE_MS * 1000000L}, NULL);
+        f = core_import_batch_fail(c, job->batch,
+                                   stopped ? IMPORT_RESTART_REASON
+                                           : "一括登録に失敗しました。何も登録していません。"
+                                             "時間をおいて再度お試しください。");
+        if (f == NSDB_OK)
+            break;
+    }
     if (f != NSDB_OK)
         log_event(LOG_ERROR, "import_fail_failed", "error", nsdb_err_name(f), NULL);
-    if (!stopped)
+    if (!stopped && n_conflicts == 0)
         queue_discard(j, job->batch);
 }
 

@@ -76,7 +76,9 @@ typedef struct import_writer {
     const char *cycle_id;
     size_t chunks;
     int64_t longest_ms;
-    int64_t check_ms; /* the check before the writes */
+    int64_t check_ms;    /* the check before the writes */
+    key_map existing;    /* pk of a registered account the check read -> its index */
+    const char *failure; /* why the import stopped, when a row clashes after all (c->arena) */
 } import_writer;
 
 /* The institutions first named by rows from..to-1 that are not registered yet. */
@@ -102,6 +104,133 @@ static NSDB_MUST_CHECK nsdb_err write_institutions(import_writer *w, arena *a, s
     nsdb_err e = store_bulk_institutions_insert(w->c->conn, rows, n, w->c->who.now, pks);
     for (size_t k = 0; e == NSDB_OK && k < n; k++)
         p->insts[which[k]].pk = pks[k];
+    return e;
+}
+
+/* ---- the check again, row by row of each chunk, under the chunk's locks --------------------
+
+   The rows were decided before the first chunk, without locks; a registration or another
+   import may since have registered the same person (another municipality, or this one by
+   個別登録). So each chunk, in its own transaction, locks its institutions (PostgreSQL: as a
+   registration locks its institution before its duplicate check; SQLite has one writer) and
+   reads their users again. A user the check did not see, or one whose category or 指定医番号
+   changed since, at the institution, role and name key of a row of the chunk, that the row's
+   decision would have counted (same category or 指定医番号: a duplicate; this municipality: 両方)
+   stops the import: nothing is registered, and the batch's page says which row and whom. A
+   registration after the chunk sees the chunk's rows (registration_register's duplicate check
+   sees a batch being written). */
+
+typedef struct recheck {
+    import_writer *w;
+    size_t from, to;
+    key_map rows; /* "institution id, role, name key" -> the chunk's first row of it */
+    strbuf key;
+    size_t row; /* the first clashing row, or SIZE_MAX */
+    const char *user_id;
+    nsdb_err error;
+} recheck;
+
+static void recheck_key(strbuf *b, int64_t inst_pk, user_role role, const char *search_key)
+{
+    strbuf_reset(b);
+    strbuf_printf(b, "%lld\x1f%d\x1f%s", (long long)inst_pk, (int)role,
+                  search_key ? search_key : "");
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return (a == NULL || *a == '\0') ? (b == NULL || *b == '\0') : (b != NULL && strcmp(a, b) == 0);
+}
+
+static void recheck_user(void *ctx, const store_bulk_user *u)
+{
+    recheck *rc = ctx;
+    import_writer *w = rc->w;
+    recheck_key(&rc->key, u->institution_pk, u->role, u->name_search);
+    uint32_t at = key_map_get(&rc->rows, rc->key.data, rc->key.len);
+    if (at == UINT32_MAX || (rc->row != SIZE_MAX && at >= rc->row))
+        return;
+    uint32_t known = key_map_get(&w->existing, &u->pk, sizeof u->pk);
+    if (known != UINT32_MAX) {
+        const import_account *acc = &w->plan->accounts[known];
+        if (same_text(acc->category_read, u->category) &&
+            same_text(acc->doctor_number, u->doctor_number))
+            return; /* as the check saw it */
+    }
+    const inst_import_row *r = &w->imp->rows[at];
+    bool numbered = r->doctor_number != NULL && *r->doctor_number != '\0';
+    if (!same_text(u->category, r->category) &&
+        !(numbered && same_text(u->doctor_number, r->doctor_number)) &&
+        u->municipality_pk != w->c->who.municipality_pk)
+        return; /* another municipality's account of another category: no clash */
+    rc->row = at;
+    rc->user_id = arena_strdup(w->c->arena, u->user_id ? u->user_id : "");
+}
+
+static int pk_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static NSDB_MUST_CHECK nsdb_err recheck_chunk(import_writer *w, arena *a, size_t from, size_t to)
+{
+    import_plan *p = w->plan;
+    recheck rc = {.w = w, .from = from, .to = to, .key = STRBUF_INIT, .row = SIZE_MAX};
+    int64_t *pks = arena_calloc(a, to - from, sizeof *pks);
+    size_t n = 0;
+    nsdb_err e = NSDB_OK;
+    for (size_t i = from; e == NSDB_OK && i < to; i++) {
+        const inst_import_row *r = &w->imp->rows[i];
+        int64_t pk = p->insts[p->rows[i].inst].pk;
+        user_role role = USER_ROLE_DOCTOR;
+        (void)user_role_from_key(r->user_type, &role); /* checked by import_plan_check */
+        recheck_key(&rc.key, pk, role, r->search_key);
+        uint32_t first = 0;
+        bool added = false;
+        e = key_map_get_or_add(&rc.rows, arena_strndup(a, rc.key.data, rc.key.len), rc.key.len,
+                               (uint32_t)i, &first, &added);
+        pks[n++] = pk;
+    }
+    qsort(pks, n, sizeof *pks, pk_cmp);
+    size_t distinct = 0;
+    for (size_t i = 0; i < n; i++)
+        if (distinct == 0 || pks[distinct - 1] != pks[i])
+            pks[distinct++] = pks[i];
+    if (e == NSDB_OK)
+        e = store_bulk_institutions_lock(w->c->conn, pks, distinct);
+    if (e == NSDB_OK)
+        e = store_bulk_users_at(w->c->conn, w->batch, pks, distinct, recheck_user, &rc);
+    if (e == NSDB_OK && rc.row != SIZE_MAX) {
+        const inst_import_row *r = &w->imp->rows[rc.row];
+        const char *file = r->file < w->imp->file_count ? w->imp->files[r->file] : "";
+        w->failure = arena_printf(
+            w->c->arena,
+            "%s%s%s%u行目：%s（%s）は、この一括登録の確認の後に、ほかの登録でユーザID %s "
+            "として登録されました。一括登録を中止し、何も登録していません。"
+            "もう一度アップロードすると、この行を登録済みの内容と照らして確認します。",
+            *file ? "「" : "", file, *file ? "」の" : "", r->record, r->name, r->name_kana,
+            rc.user_id);
+        e = NSDB_ERR_CONFLICT;
+    }
+    strbuf_free(&rc.key);
+    key_map_free(&rc.rows);
+    return e;
+}
+
+/* w->existing: the registered accounts the check read, by id. */
+static NSDB_MUST_CHECK nsdb_err existing_index(import_writer *w)
+{
+    import_plan *p = w->plan;
+    nsdb_err e = NSDB_OK;
+    for (size_t i = 0; e == NSDB_OK && i < p->account_count; i++) {
+        if (p->accounts[i].row != IMPORT_ACCOUNT_EXISTING)
+            continue;
+        uint32_t at = 0;
+        bool added = false;
+        e = key_map_get_or_add(&w->existing, &p->accounts[i].pk, sizeof p->accounts[i].pk,
+                               (uint32_t)i, &at, &added);
+    }
     return e;
 }
 
@@ -353,6 +482,8 @@ static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, size_t from, size_
     if (e == NSDB_OK)
         e = write_institutions(w, a, from, to);
     if (e == NSDB_OK)
+        e = recheck_chunk(w, a, from, to);
+    if (e == NSDB_OK)
         e = write_users(w, a, from, to, &min_pk, &max_pk);
     if (e == NSDB_OK)
         e = write_audit(w, a, from, to);
@@ -487,13 +618,23 @@ static NSDB_MUST_CHECK nsdb_err make_visible(import_writer *w, const char *file_
             merge_line(&merges, w->imp, &w->imp->rows[i], acc->user_id);
         if (acc->row != IMPORT_ACCOUNT_EXISTING)
             continue; /* written with its chunk */
-        e = store_user_set_category(c->conn, acc->pk, category_key((user_category)rp->now),
-                                    c->who.now);
+        /* the account as it is now (it may have been changed since the check), locked */
+        const char *current = NULL;
+        user_category had = 0, adds = 0;
+        e = store_user_category_locked(c->conn, c->arena, acc->pk, &current);
+        if (e == NSDB_OK && (!category_from_key(current, &had) ||
+                             !category_from_key(w->imp->rows[i].category, &adds)))
+            e = NSDB_ERR_INVALID;
+        if (e != NSDB_OK)
+            break;
+        user_category now_is = category_union(had, adds);
+        if (now_is == had)
+            continue; /* already holds the row's category */
+        e = store_user_set_category(c->conn, acc->pk, category_key(now_is), c->who.now);
         if (e == NSDB_OK)
             e = core_audit(c, "user_update", acc->user_id, "ok",
                            arena_printf(c->arena, "category %s -> %s (registered again)",
-                                        category_key((user_category)rp->had),
-                                        category_key((user_category)rp->now)));
+                                        category_key(had), category_key(now_is)));
     }
     if (e == NSDB_OK && (mw->count > 0 || n_merges > 0)) /* said on the result page */
         e = store_import_batch_warnings_set(c->conn, w->batch,
@@ -584,7 +725,7 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, int64_t batch
     master_warnings mw = {.count = 0, .rows_omitted = 0, .text = STRBUF_INIT};
     import_plan plan = {0};
     if (e == NSDB_OK)
-        e = import_plan_check(c, imp, progress, &plan, &mw);
+        e = import_plan_check(c, imp, batch, progress, &plan, &mw);
     if (e == NSDB_OK && plan.conflict_count > 0) {
         batch_end(c, batch, IMPORT_STATE_REFUSED, NULL,
                   conflicts_json(c->arena, imp, plan.conflicts, plan.conflict_count));
@@ -595,23 +736,32 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, int64_t batch
         return problem_set(pb, NSDB_ERR_INVALID, "file",
                            "登録済みの内容と食い違う行があります。何も登録していません。");
     }
-    import_writer w = {c, imp, &plan, batch, cycle.id, 0, 0, monotonic_ms() - started};
+    import_writer w = {.c = c,
+                       .imp = imp,
+                       .plan = &plan,
+                       .batch = batch,
+                       .cycle_id = cycle.id,
+                       .check_ms = monotonic_ms() - started};
     if (e == NSDB_OK)
         e = user_ids_deal(&plan);
+    if (e == NSDB_OK)
+        e = existing_index(&w);
     if (e == NSDB_OK)
         e = write_chunks(&w, progress);
     if (e == NSDB_OK)
         e = make_visible(&w, opened.warnings, &mw);
     if (e == NSDB_OK)
         log_written(&w, started);
+    key_map_free(&w.existing);
     import_plan_free(&plan);
     strbuf_free(&mw.text);
     bool stopped = e == NSDB_ERR_BUSY && progress != NULL && atomic_load(&progress->stop);
     if (e != NSDB_OK) {
         const char *reason = stopped ? "サーバが停止したため、一括登録を中断しました。"
                                        "何も登録していません。もう一度アップロードしてください。"
-                                     : "一括登録に失敗しました。何も登録していません。"
-                                       "時間をおいて再度お試しください。";
+                             : w.failure != NULL ? w.failure
+                                                 : "一括登録に失敗しました。何も登録していません。"
+                                                   "時間をおいて再度お試しください。";
         batch_end(c, batch, IMPORT_STATE_FAILED, reason, NULL);
         return problem_set(pb, e, NULL, reason);
     }

@@ -166,23 +166,27 @@ nsdb_err store_bulk_institutions_find(db *conn, arena *a, const char *const *cod
     return NSDB_OK;
 }
 
-nsdb_err store_bulk_users_at(db *conn, const int64_t *institution_pks, size_t n,
+nsdb_err store_bulk_users_at(db *conn, int64_t own_batch, const int64_t *institution_pks, size_t n,
                              void (*each)(void *ctx, const store_bulk_user *u), void *ctx)
 {
     for (size_t from = 0; from < n; from += STORE_BULK_ROWS) {
-        /* users of a batch that is not visible do not exist (a failed import's rows included) */
+        /* the users a registration's duplicate check sees (USER_NOT_DISCARDED): another
+           import's batch being written included, a failed one's rows not; nor the own batch */
         db_stmt *st = NULL;
         nsdb_err e = prepare_multi_row(
             conn,
             "SELECT u.id, u.institution_id, COALESCE(u.municipality_id, 0), u.role, u.user_id, "
             "u.category, COALESCE(u.name_search, ''), u.doctor_number FROM users u "
-            "WHERE u.role IN ('doctor', 'inst_manager') AND (u.batch_id IS NULL OR u.batch_id "
-            "NOT IN (SELECT batch_id FROM hidden_batches)) AND u.institution_id IN (",
-            "?", 1, STORE_BULK_ROWS, ") ORDER BY u.id", &st);
+            "WHERE u.role IN ('doctor', 'inst_manager') AND (u.batch_id IS NULL OR "
+            "(u.batch_id <> $1 AND NOT EXISTS (SELECT 1 FROM import_batches fb "
+            "WHERE fb.id = u.batch_id AND fb.state IN ('failed', 'refused')))) "
+            "AND u.institution_id IN (",
+            "?", 2, STORE_BULK_ROWS, ") ORDER BY u.id", &st);
         if (e != NSDB_OK)
             return e;
+        db_bind_int(st, 1, own_batch);
         for (size_t k = 0; k < STORE_BULK_ROWS; k++)
-            db_bind_int(st, (int)k + 1, institution_pks[from + k < n ? from + k : n - 1]);
+            db_bind_int(st, (int)k + 2, institution_pks[from + k < n ? from + k : n - 1]);
         int rc;
         while ((rc = db_step(st)) == DB_ROW) {
             store_bulk_user u = {.pk = db_column_int(st, 0),
@@ -198,6 +202,27 @@ nsdb_err store_bulk_users_at(db *conn, const int64_t *institution_pks, size_t n,
         db_finalize(st);
         if (rc != DB_DONE)
             return NSDB_ERR_DB;
+    }
+    return NSDB_OK;
+}
+
+nsdb_err store_bulk_institutions_lock(db *conn, const int64_t *sorted_pks, size_t n)
+{
+    STORE_ASSERT_WRITE(conn);
+    if (db_get_dialect(conn) != DB_POSTGRESQL)
+        return NSDB_OK;
+    for (size_t from = 0; from < n; from += STORE_BULK_ROWS) {
+        db_stmt *st = NULL;
+        nsdb_err e = prepare_multi_row(conn, "SELECT id FROM institutions WHERE id IN (", "?", 1,
+                                       STORE_BULK_ROWS, ") ORDER BY id FOR UPDATE", &st);
+        if (e != NSDB_OK)
+            return e;
+        for (size_t k = 0; k < STORE_BULK_ROWS; k++)
+            db_bind_int(st, (int)k + 1, sorted_pks[from + k < n ? from + k : n - 1]);
+        e = step_all(conn, st, NULL, NULL);
+        db_finalize(st);
+        if (e != NSDB_OK)
+            return e;
     }
     return NSDB_OK;
 }

@@ -35,11 +35,20 @@ typedef struct store_bulk_user {
     const char *user_id, *category, *name_search, *doctor_number;
 } store_bulk_user;
 
-/* Calls each for every institution user (doctor, inst_manager) at these institutions, the users
-   of one institution in id order (oldest first). */
-NSDB_MUST_CHECK nsdb_err store_bulk_users_at(db *conn, const int64_t *institution_pks, size_t n,
+/* Calls each for every institution user (doctor, inst_manager) at these institutions that a
+   registration's duplicate check sees: registered one by one, or by a batch that is visible or
+   being written by another import (not a failed batch's, nor those of own_batch). The users of
+   one institution come in id order (oldest first). */
+NSDB_MUST_CHECK nsdb_err store_bulk_users_at(db *conn, int64_t own_batch,
+                                             const int64_t *institution_pks, size_t n,
                                              void (*each)(void *ctx, const store_bulk_user *u),
                                              void *ctx);
+
+/* PostgreSQL: locks these institutions (ids in ascending order, so that two imports never wait
+   for each other in a circle) FOR UPDATE until the transaction ends, as a registration locks
+   its institution before its duplicate check. Nothing on SQLite (one writer). */
+NSDB_MUST_CHECK nsdb_err store_bulk_institutions_lock(db *conn, const int64_t *sorted_pks,
+                                                      size_t n);
 
 typedef struct store_bulk_institution_new {
     const char *code, *name, *postal, *address, *phone;

@@ -396,6 +396,25 @@ nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t institution_pk,
     return e != NSDB_OK ? e : user_fetch_one(st, a, out);
 }
 
+nsdb_err store_user_category_locked(db *conn, arena *a, int64_t pk, const char **category_out)
+{
+    STORE_ASSERT_WRITE(conn);
+    *category_out = NULL;
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          db_get_dialect(conn) == DB_POSTGRESQL
+                              ? "SELECT category FROM users WHERE id = $1 FOR UPDATE"
+                              : "SELECT category FROM users WHERE id = $1",
+                          "i", pk);
+    if (e != NSDB_OK)
+        return e;
+    int rc = db_step(st);
+    if (rc == DB_ROW)
+        *category_out = store_column_strdup(a, st, 0);
+    db_finalize(st);
+    return rc == DB_ROW ? NSDB_OK : rc == DB_DONE ? NSDB_ERR_NOT_FOUND : NSDB_ERR_DB;
+}
+
 nsdb_err store_user_set_category(db *conn, int64_t pk, const char *category, int64_t now)
 {
     STORE_ASSERT_WRITE(conn);

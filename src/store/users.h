@@ -41,7 +41,7 @@ typedef struct store_user {
     int64_t failed_logins;
     int64_t locked_until;
     int64_t created_at;
-    int64_t totp_enrolled_at; /* 0 until two-factor enrolment is confirmed */
+    int64_t totp_enrolled_at;    /* 0 until two-factor enrolment is confirmed */
     int64_t initial_password_by; /* who set the current initial password (0: the CLI, unknown) */
     const char *doctor_number;   /* 指定医番号 (institution users; NULL when none) */
     const char *specialty;       /* 診療科 */
@@ -193,6 +193,10 @@ NSDB_MUST_CHECK nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t i
                                                    const char *search_key, const char *category,
                                                    user_role role, const char *doctor_number,
                                                    store_user **out);
+/* 難病/小慢 of one user as it is now, in a; the user locked for the rest of the transaction
+   (PostgreSQL: FOR UPDATE; SQLite has one writer). NSDB_ERR_NOT_FOUND when there is none. */
+NSDB_MUST_CHECK nsdb_err store_user_category_locked(db *conn, arena *a, int64_t pk,
+                                                    const char **category_out);
 /* 難病/小慢 of one user (a doctor registered again for the other category becomes both). */
 NSDB_MUST_CHECK nsdb_err store_user_set_category(db *conn, int64_t pk, const char *category,
                                                  int64_t now);
@@ -204,8 +208,8 @@ typedef struct store_user_record {
     const char *doctor_number, *specialty;
 } store_user_record;
 
-NSDB_MUST_CHECK nsdb_err store_user_update_record(db *conn, int64_t pk,
-                                                  const store_user_record *r, int64_t now);
+NSDB_MUST_CHECK nsdb_err store_user_update_record(db *conn, int64_t pk, const store_user_record *r,
+                                                  int64_t now);
 /* A municipal user's role (muni_staff ↔ muni_admin). */
 NSDB_MUST_CHECK nsdb_err store_user_set_role(db *conn, int64_t pk, user_role role, int64_t now);
 /* The municipality's muni_admin users that are not suspended. */
@@ -213,9 +217,8 @@ NSDB_MUST_CHECK nsdb_err store_user_count_active_admins(db *conn, int64_t munici
                                                         int64_t *count_out);
 /* The user with this ID registered by the municipality at the institution (the 責任者's screen):
    institutions are shared between municipalities, so both are the scope (issue 14, finding 1). */
-NSDB_MUST_CHECK nsdb_err store_user_find_in_institution(db *conn, arena *a,
-                                                        int64_t municipality_pk,
-                                                        int64_t institution_pk,
-                                                        const char *user_id, store_user **out);
+NSDB_MUST_CHECK nsdb_err store_user_find_in_institution(db *conn, arena *a, int64_t municipality_pk,
+                                                        int64_t institution_pk, const char *user_id,
+                                                        store_user **out);
 
 #endif

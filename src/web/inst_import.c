@@ -141,13 +141,15 @@ static void import_answer(web_ctx *ctx, json_t *data, int64_t batch)
         return;
     }
     json_decref(data);
-    if (e == NSDB_OK && b.state == IMPORT_STATE_FAILED) {
-        log_event(LOG_ERROR, "import_failed", "batch", arena_printf(a, "%lld", (long long)batch),
-                  NULL);
-        page_error(ctx, 503, b.failure ? b.failure : IMPORT_MSG_FAILED);
+    if (e != NSDB_OK) {
+        page_error(ctx, 503, IMPORT_MSG_FAILED);
         return;
     }
-    /* visible: today's result page; still running: the same URL is its progress page */
+    if (b.state == IMPORT_STATE_FAILED) /* its page says why (a row registered meanwhile, …) */
+        log_event(LOG_ERROR, "import_failed", "batch", arena_printf(a, "%lld", (long long)batch),
+                  NULL);
+    /* visible: today's result page; still running: the same URL is its progress page; failed:
+       the reason and the way back to 一括登録 */
     http_redirect(ctx->req, 303, arena_printf(a, "/inst-users/import/%lld", (long long)batch));
 }
 

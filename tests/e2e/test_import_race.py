@@ -1,0 +1,124 @@
+"""End-to-end tests of a person registered by someone else while a 一括登録 is written (issue 11).
+
+The rows of an import are decided before its first chunk, without locks. A registration that
+comes between the check and the chunk that writes the same person (another municipality, or
+this one by 個別登録) used to leave two accounts for one doctor. Now each chunk, in its own
+transaction, locks its institutions and reads their users again: the import stops, the batch
+fails naming the row and the account registered meanwhile, nothing of it stays, and the same
+file uploaded again is refused with the row listed as registered already.
+
+The server writes chunks of 4 rows and pauses before each, so the test registers the person
+while the import is surely between its check and the chunk of that row. Runs against both
+binaries and, under scripts/pg-test.sh, on PostgreSQL."""
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from nsdbtest import FONTCONFIG_LSAN_ENV, for_each_binary, visible_text  # noqa: E402
+from test_flow2 import (CHIYODA, SAPPORO, STAFF_PASSWORD, Flow2Base, csv_bytes,  # noqa: E402
+                        import_errors)
+
+CHUNK_ROWS = 4
+ROWS = 12
+ROW_OF_PERSON = 9  # 0-based: in the third chunk
+
+
+class ImportRace(Flow2Base):
+    """The same person registered elsewhere between an import's check and its chunk."""
+
+    SERVE_ENV = dict(FONTCONFIG_LSAN_ENV, NSDB_IMPORT_CHUNK_ROWS=str(CHUNK_ROWS),
+                     NSDB_IMPORT_CHUNK_PAUSE_MS="700")
+
+    def wait_chunks_written(self, rows, timeout=60):
+        """Waits until the running import has written at least rows rows."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.db_query("SELECT rows_written FROM import_batches "
+                                "WHERE state = 'writing' ORDER BY id DESC LIMIT 1")
+            if got and got[0][0] >= rows:
+                return
+            time.sleep(0.05)
+        self.fail("no import wrote %d rows within %d s" % (rows, timeout))
+
+    def race(self, register_meanwhile):
+        """Uploads a file of ROWS rows whose row ROW_OF_PERSON is a new person at a known
+        institution; once the first chunk is written, register_meanwhile(inst, name, kana) registers
+        that person elsewhere and returns the user ID. Returns (rows, batch path, user ID, page of
+        the batch)."""
+        inst = self.institution()
+        self.register_ok(self.form_fields(inst))  # the institution is registered
+        others = [self.institution() for _ in range(3)]
+        rows = [self.row(others[i % 3]) for i in range(ROWS)]
+        name, kana = self.person()
+        rows[ROW_OF_PERSON] = self.row(inst, name, kana, category="難病")
+        c = self.staff()
+        answer = {}
+
+        def upload():
+            answer["r"] = self.upload([("race.csv", csv_bytes(rows))], c)
+
+        t = threading.Thread(target=upload)
+        t.start()
+        try:
+            self.wait_chunks_written(CHUNK_ROWS)
+            user_id = register_meanwhile(inst, name, kana)
+        finally:
+            t.join(120)
+        r = answer["r"]
+        self.assertEqual(r.status, 303, "%r\nerrors: %s" % (r, import_errors(r.text)[:5]))
+        page = c.get(r.location)
+        self.assertStatus(page, 200)
+        return rows, r.location, user_id, page
+
+    def assert_stopped(self, rows, path, user_id, page):
+        text = visible_text(page.text)
+        person = rows[ROW_OF_PERSON]
+        self.assertIn("「race.csv」の%d行目：%s（%s）は、この一括登録の確認の後に、ほかの登録でユーザID %s"
+                      % (ROW_OF_PERSON + 2, person[6], person[7], user_id), text)
+        self.assertIn("何も登録していません", text)
+        self.assertNotIn("http-equiv", page.text)
+        self.assertEqual(self.staff().get(path + "/users.csv").status, 404)
+        audit = [a for a in self.audit() if a["action"] == "inst_users_import"
+                 and a["result"] == "failed"]
+        self.assertTrue(any(user_id in (a.get("detail") or "") for a in audit), audit[-3:])
+        # one account for the person; the file's other people nowhere
+        self.assertEqual(self.db_query("SELECT COUNT(*) FROM users WHERE name = ? AND batch_id "
+                                       "IS NULL", person[6])[0][0], 1)
+        for row in rows[:CHUNK_ROWS]:
+            total, _ = self.search(q=row[6])
+            self.assertEqual(total, 0, row[6])
+        # the written chunks go in the background
+        deadline = time.monotonic() + 60
+        while self.db_query("SELECT COUNT(*) FROM users WHERE name = ?", rows[0][6])[0][0]:
+            self.assertLess(time.monotonic(), deadline, "the failed batch's users stay")
+            time.sleep(0.2)
+        self.assertEqual(self.db_query("SELECT COUNT(*) FROM users WHERE name = ?",
+                                       person[6])[0][0], 1)
+
+    def test_another_municipality_registers_the_person_meanwhile(self):
+        other = self.staff(SAPPORO)
+
+        def meanwhile(inst, name, kana):
+            return self.register_ok(self.form_fields(inst, name, kana), other)
+
+        rows, path, user_id, page = self.race(meanwhile)
+        self.assert_stopped(rows, path, user_id, page)
+        # uploaded again: refused, the row named as registered by another municipality
+        self.assert_import_refused([("race.csv", csv_bytes(rows))],
+                                   [(ROW_OF_PERSON + 2, None, "別の自治体により既に登録されています")])
+
+    def test_the_same_municipality_registers_the_person_meanwhile(self):
+        user_id, initial = self.add_cli_user("muni_staff", "%s 職員二" % CHIYODA[1], CHIYODA[0])
+        second = self.login_changed(user_id, initial, STAFF_PASSWORD)
+
+        def meanwhile(inst, name, kana):
+            return self.register_ok(self.form_fields(inst, name, kana), second)
+
+        rows, path, user_id, page = self.race(meanwhile)
+        self.assert_stopped(rows, path, user_id, page)
+
+
+for_each_binary(globals(), ImportRace, typed_passwords=(STAFF_PASSWORD,))
