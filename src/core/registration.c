@@ -127,8 +127,8 @@ static NSDB_MUST_CHECK nsdb_err doctor_again(core_ctx *c, arena *ar, const regis
 }
 
 nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input *in,
-                               int64_t batch_id, accounts_issued *out, bool *merged,
-                               const char **warning_out, nsdb_problem *pb)
+                               accounts_issued *out, bool *merged, const char **warning_out,
+                               nsdb_problem *pb)
 {
     db *conn = c->conn;
     *merged = false;
@@ -169,10 +169,7 @@ nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input 
                         .doctor_number = in->doctor_number,
                         .specialty = in->specialty,
                         .created_by = c->who.user_pk,
-                        .search_key = in->search_key,
-                        /* an import adds the name index of its whole batch at the end */
-                        .defer_grams = batch_id != 0,
-                        .batch_pk = batch_id};
+                        .search_key = in->search_key};
     e = accounts_issue(c->app, conn, &u, c->who.now, out);
     if (e != NSDB_OK)
         return e;
@@ -180,12 +177,11 @@ nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input 
     e = registration_cycle(conn, c->who.now, &cycle);
     if (e != NSDB_OK)
         return e;
-    e = store_registration_insert(conn, out->pk, c->who.municipality_pk, inst_pk, cycle.id,
-                                  batch_id, c->who.now);
+    e = store_registration_insert(conn, out->pk, c->who.municipality_pk, inst_pk, cycle.id, 0,
+                                  c->who.now);
     if (e != NSDB_OK)
         return e;
-    /* an import keeps its warnings with the batch, once per institution */
-    if (*warning_out != NULL && batch_id == 0)
+    if (*warning_out != NULL)
         e = store_registration_set_warning(conn, out->pk, *warning_out);
     if (e != NSDB_OK)
         return e;
@@ -204,7 +200,7 @@ nsdb_err core_register_one(core_ctx *c, const registration_input *in, accounts_i
     const char *warning = NULL;
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
-        e = registration_register(c, c->arena, in, 0, out, merged, &warning, &refusal);
+        e = registration_register(c, c->arena, in, out, merged, &warning, &refusal);
     e = core_end(c, e);
     if (e != NSDB_OK)
         return problem_set(pb, e, refusal.field, refusal.message);

@@ -34,19 +34,17 @@ const char *registration_same_doctor_message(arena *a, const char *name, const c
                                              const char *user_id, const char *doctor_number,
                                              user_category had);
 
-/* Registers one user on c's open transaction (the actor's municipality; batch_id 0 for an
-   individual registration, else the import batch, whose name index is added by the caller).
-   Scratch allocations go to ar. The institution code identifies the institution: when the given
+/* Registers one user on c's open transaction (the actor's municipality), as 個別登録 does (an
+   import writes its rows as a set: import_write.c). Scratch allocations go to ar. The institution code identifies the institution: when the given
    name or address differs from the master's after normalising (inst_master.h), the user is
    registered at the master's institution, the master is kept, and *warning_out (in ar; NULL
-   otherwise) names both values; an individual registration keeps it with the registration
-   (store_registration_warning), an import is to keep it with its batch. NSDB_ERR_INVALID with
+   otherwise) names both values, kept with the registration (store_registration_warning). NSDB_ERR_INVALID with
    *pb naming the field ("name"; message in ar) when the person is already registered.
    A doctor whose 指定医番号 the municipality registered at the same institution for the other
    category under the same name is not registered again: that account becomes 両方 (audited), out
    names it (no password) and *merged is true; the same category again is refused ("name"). */
 NSDB_MUST_CHECK nsdb_err registration_register(core_ctx *c, arena *ar, const registration_input *in,
-                                               int64_t batch_id, accounts_issued *out, bool *merged,
+                                               accounts_issued *out, bool *merged,
                                                const char **warning_out, nsdb_problem *pb);
 
 /* 個別登録 as one operation: registration_register in its own transaction. On a refusal

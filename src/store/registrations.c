@@ -12,21 +12,6 @@
 #include "store/visible.h"
 #include "store/state_columns.h"
 
-nsdb_err store_import_batch_insert(db *conn, int64_t municipality_pk, int64_t created_by,
-                                   const char *filenames, int64_t row_count, const char *warnings,
-                                   int64_t now, int64_t *id_out)
-{
-    STORE_ASSERT_WRITE(conn);
-    db_stmt *st = NULL;
-    nsdb_err e = db_query(conn, &st,
-                          "INSERT INTO import_batches (municipality_id, created_by, created_at, "
-                          "filenames, row_count, warnings) VALUES ($1, $2, $3, $4, $5, $6) "
-                          "RETURNING id",
-                          "iiitit", municipality_pk, created_by, now, filenames, row_count,
-                          warnings);
-    return e != NSDB_OK ? e : store_row_int(st, id_out);
-}
-
 nsdb_err store_import_batch_warnings(db *conn, arena *a, int64_t municipality_pk, int64_t batch_id,
                                      const char **warnings_out)
 {

@@ -25,11 +25,6 @@ typedef struct store_registration {
     int64_t registered_at;
 } store_registration;
 
-/* warnings: one sentence a line, or NULL. */
-NSDB_MUST_CHECK nsdb_err store_import_batch_insert(db *conn, int64_t municipality_pk,
-                                                   int64_t created_by, const char *filenames,
-                                                   int64_t row_count, const char *warnings,
-                                                   int64_t now, int64_t *id_out);
 /* The warnings of a batch of the municipality (NULL when none); NSDB_ERR_NOT_FOUND when the
    municipality has no such batch. */
 NSDB_MUST_CHECK nsdb_err store_import_batch_warnings(db *conn, arena *a, int64_t municipality_pk,

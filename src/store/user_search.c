@@ -98,38 +98,6 @@ nsdb_err user_grams_move(db *conn, int64_t municipality_pk, const char *old_key,
                    "iti", municipality_pk, new_key, users);
 }
 
-nsdb_err store_user_grams_add_batch(db *conn, int64_t municipality_pk, int64_t batch_id,
-                                    int64_t from_pk, int64_t to_pk)
-{
-    STORE_ASSERT_WRITE(conn);
-    nsdb_err e = db_exec(conn, NULL,
-                         "UPDATE municipalities SET inst_users = inst_users + (SELECT COUNT(*) "
-                         "FROM registrations r JOIN users u ON u.id = r.user_pk "
-                         "WHERE r.batch_id = $1 AND u.id BETWEEN $3 AND $4 "
-                         "AND u.municipality_id = $2 AND u.role IN ('doctor','inst_manager')) "
-                         "WHERE id = $2",
-                         "iiii", batch_id, municipality_pk, from_pk, to_pk);
-    if (e != NSDB_OK)
-        return e;
-    /* the same rows as user_grams_add for each user, grouped: one upsert per (gram, key) */
-    return db_exec(conn, NULL,
-                   "WITH RECURSIVE g(id, m, s, i) AS ("
-                   "SELECT u.id, u.municipality_id, u.name_search, 1 FROM registrations r "
-                   "JOIN users u ON u.id = r.user_pk WHERE r.batch_id = $1 "
-                   "AND u.id BETWEEN $3 AND $4 "
-                   "AND u.municipality_id = $2 AND u.role IN ('doctor','inst_manager') "
-                   "AND u.name_search <> '' "
-                   "UNION ALL SELECT id, m, s, i + 1 FROM g WHERE i < length(s)) "
-                   "INSERT INTO user_grams (municipality_id, gram, name_search, users) "
-                   "SELECT m, gram, s, COUNT(DISTINCT id) FROM ("
-                   "SELECT m, substr(s, i, 1) AS gram, s, id FROM g "
-                   "UNION ALL SELECT m, substr(s, i, 2), s, id FROM g WHERE i < length(s)) t "
-                   "WHERE true GROUP BY m, gram, s "
-                   "ON CONFLICT (municipality_id, gram, name_search) "
-                   "DO UPDATE SET users = user_grams.users + excluded.users",
-                   "iiii", batch_id, municipality_pk, from_pk, to_pk);
-}
-
 /* ---- WHERE clauses ------------------------------------------------------------------------ */
 
 /*

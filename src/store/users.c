@@ -110,10 +110,9 @@ nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64
         conn,
         "INSERT INTO users (user_id, role, name, name_kana, email, department, category, "
         "municipality_id, institution_id, doctor_number, specialty, initial_password_sealed, "
-        "created_by, created_at, updated_at, title, phone, name_search, initial_password_by, "
-        "batch_id) "
+        "created_by, created_at, updated_at, title, phone, name_search, initial_password_by) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, "
-        "$13, $18) "
+        "$13) "
         "ON CONFLICT (user_id) DO NOTHING RETURNING id",
         &st);
     if (e != NSDB_OK)
@@ -135,14 +134,13 @@ nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now, int64
     db_bind_text(st, 15, u->title);
     db_bind_text(st, 16, u->phone);
     db_bind_text(st, 17, u->search_key);
-    null_if_zero_bind(st, 18, u->batch_pk);
     int rc = db_step(st);
     if (rc == DB_ROW) {
         int64_t pk = db_column_int(st, 0);
         if (pk_out)
             *pk_out = pk;
         e = NSDB_OK;
-        if (u->municipality_pk != 0 && user_grams_role(u->role) && !u->defer_grams) {
+        if (u->municipality_pk != 0 && user_grams_role(u->role)) {
             e = user_grams_add(conn, u->municipality_pk, u->search_key);
             if (e == NSDB_OK)
                 e = db_exec(conn, NULL,

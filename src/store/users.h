@@ -65,11 +65,6 @@ typedef struct store_user_new {
     const unsigned char *initial_sealed;
     size_t initial_sealed_len;
     int64_t created_by; /* 0 = command line */
-    /* leave the name index (user_grams) to store_user_grams_add_batch, which adds a whole
-       import batch's users in one statement before the transaction commits (the users are
-       not to be changed in between) */
-    bool defer_grams;
-    int64_t batch_pk; /* the import batch that creates the user (users.batch_id); 0: none */
 } store_user_new;
 
 NSDB_MUST_CHECK nsdb_err store_user_insert(db *conn, const store_user_new *u, int64_t now,
@@ -171,13 +166,6 @@ typedef struct store_user_query {
     int64_t limit;
     int64_t offset;
 } store_user_query;
-
-/* Adds the name index rows of the users with from_pk <= id <= to_pk registered by one import
-   batch (see defer_grams), and counts them in their municipality's inst_users; a few thousand
-   users at a time keep the grouping's memory small. */
-NSDB_MUST_CHECK nsdb_err store_user_grams_add_batch(db *conn, int64_t municipality_pk,
-                                                    int64_t batch_id, int64_t from_pk,
-                                                    int64_t to_pk);
 
 /* Searches never count past this: *total_out is then STORE_SEARCH_COUNT_CAP + 1. */
 #define STORE_SEARCH_COUNT_CAP 10000

@@ -21,7 +21,9 @@
    db_exec_script: the private SQL header */
 #define NSDB_STORE_INTERNAL
 #include "domain/text.h"
+#include "store/bulk_import.h"
 #include "store/db.h"
+#include "store/import_batches.h"
 #include "store/migrate.h"
 #include "store/search_keys.h"
 #include "store/sql.h"
@@ -73,6 +75,40 @@ static char *pg_url_for(const char *url, const char *dbname)
     return out;
 }
 
+/* One user of an import batch, written as import_write.c writes a chunk: the user and its
+   registration by the bulk inserts, its name index by store_bulk_user_grams_add. */
+static int64_t import_user(db *conn, int64_t muni, int64_t staff_pk, int64_t batch, int64_t inst,
+                           const char *user_id, user_role role, const char *key,
+                           const char *category, int64_t now)
+{
+    store_bulk_user_new u = {.user_id = user_id,
+                             .role = role,
+                             .name = key,
+                             .category = category,
+                             .search_key = key,
+                             .institution_pk = inst};
+    store_bulk_user_common common = {muni, staff_pk, batch, now};
+    assert_int_equal(store_bulk_users_insert(conn, &u, 1, &common), NSDB_OK);
+    assert_true(u.pk != 0);
+    store_bulk_registration reg = {u.pk, inst};
+    assert_int_equal(store_bulk_registrations_insert(conn, &reg, 1, muni, "2026-01", batch, now),
+                     NSDB_OK);
+    const char *starts[128];
+    size_t lens[128];
+    size_t n = text_grams(key, starts, lens, 128);
+    assert_true(n <= 128);
+    store_bulk_gram grams[128];
+    char text[128][16];
+    for (size_t g = 0; g < n; g++) {
+        assert_true(lens[g] < sizeof text[g]);
+        memcpy(text[g], starts[g], lens[g]);
+        text[g][lens[g]] = '\0';
+        grams[g] = (store_bulk_gram){text[g], key, 1};
+    }
+    assert_int_equal(store_bulk_user_grams_add(conn, muni, grams, n, 1), NSDB_OK);
+    return u.pk;
+}
+
 static void fill(struct fixture *f)
 {
     db *conn = f->conn;
@@ -91,13 +127,16 @@ static void fill(struct fixture *f)
                                       USER_ROLE_MUNI_STAFF};
     static const char *const CATEGORIES[] = {"nanbyo", "shoman", "both"};
     /* the second half of the first municipality's institution users come as one import batch,
-       whose name index is added at the end (store_user_grams_add_batch) */
+       written as an import writes it: users, registrations and name index in bulk, the batch
+       made visible at the end */
     store_user_new staff = {.user_id = "STAFF0000001", .role = USER_ROLE_MUNI_STAFF, .name = "職員",
                             .municipality_pk = f->muni[0], .search_key = "職員"};
     int64_t staff_pk = 0, batch = 0;
     assert_int_equal(store_user_insert(conn, &staff, 1, &staff_pk), NSDB_OK);
-    assert_int_equal(store_import_batch_insert(conn, f->muni[0], staff_pk, "t.csv", USERS / 2,
-                                               NULL, 1, &batch),
+    assert_int_equal(store_import_batch_open(conn, f->muni[0], staff_pk, "t.csv", USERS / 2, NULL,
+                                             1, &batch),
+                     NSDB_OK);
+    assert_int_equal(store_import_batch_set_state(conn, batch, IMPORT_STATE_WRITING, NULL, NULL, 1),
                      NSDB_OK);
     for (int i = 0; i < USERS; i++) {
         char key[64], user_id[16];
@@ -107,19 +146,21 @@ static void fill(struct fixture *f)
         bool inst_user = role != USER_ROLE_MUNI_STAFF;
         int64_t muni = f->muni[next_rand() % 5 == 0];
         bool imported = inst_user && muni == f->muni[0] && i >= USERS / 2;
-        store_user_new u = {.user_id = user_id,
-                            .role = role,
-                            .name = key,
-                            .category = CATEGORIES[next_rand() % 3],
-                            .municipality_pk = muni,
-                            .institution_pk = inst_user ? inst : 0,
-                            .search_key = key,
-                            .defer_grams = imported};
+        const char *category = CATEGORIES[next_rand() % 3];
         int64_t pk = 0;
-        assert_int_equal(store_user_insert(conn, &u, 1000 + i, &pk), NSDB_OK);
         if (imported)
-            assert_int_equal(store_registration_insert(conn, pk, muni, inst, "2026-01", batch, 1000),
-                             NSDB_OK);
+            pk = import_user(conn, muni, staff_pk, batch, inst, user_id, role, key, category,
+                             1000 + i);
+        else {
+            store_user_new u = {.user_id = user_id,
+                                .role = role,
+                                .name = key,
+                                .category = category,
+                                .municipality_pk = muni,
+                                .institution_pk = inst_user ? inst : 0,
+                                .search_key = key};
+            assert_int_equal(store_user_insert(conn, &u, 1000 + i, &pk), NSDB_OK);
+        }
         if (next_rand() % 3 == 0)
             assert_int_equal(store_user_mark_notice_issued(conn, pk, 2000), NSDB_OK);
         if (next_rand() % 8 == 0 && !imported) { /* renamed: the old key's rows must go */
@@ -134,11 +175,7 @@ static void fill(struct fixture *f)
                            .municipality_pk = f->muni[0], .institution_pk = inst,
                            .search_key = "アイxイウ"};
     assert_int_equal(store_user_insert(conn, &trap, 5000, NULL), NSDB_OK);
-    /* in two parts, as an import does */
-    assert_int_equal(store_user_grams_add_batch(conn, f->muni[0], batch, 0, USERS / 2 + USERS / 4),
-                     NSDB_OK);
-    assert_int_equal(store_user_grams_add_batch(conn, f->muni[0], batch, USERS / 2 + USERS / 4 + 1,
-                                                INT64_MAX),
+    assert_int_equal(store_import_batch_set_state(conn, batch, IMPORT_STATE_VISIBLE, NULL, NULL, 1),
                      NSDB_OK);
     assert_int_equal(db_commit(conn), NSDB_OK);
 }
