@@ -28,9 +28,10 @@
 
 #define RESULT_ROWS_SHOWN 1000
 /* How long an upload waits for its import to end before it shows the progress page: a file of
-   at most IMPORT_WAIT_ALL_ROWS rows (a few seconds even on a slow build) is waited for as before
-   the background imports, up to IMPORT_WAIT_SMALL_MS; a bigger one for IMPORT_WAIT_MS. */
-#define IMPORT_WAIT_MS 1500
+   at most IMPORT_WAIT_ALL_ROWS rows (about a second, a few on a slow build) is waited for as
+   before the background imports, up to IMPORT_WAIT_SMALL_MS; a bigger one not at all. The wait
+   holds the HTTP thread, and with it every other connection that thread serves. */
+#define IMPORT_WAIT_MS 0
 #define IMPORT_WAIT_ALL_ROWS 10000
 #define IMPORT_WAIT_SMALL_MS 60000
 

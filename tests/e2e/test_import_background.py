@@ -16,7 +16,7 @@ from nsdbtest import FONTCONFIG_LSAN_ENV, for_each_binary, visible_text  # noqa:
 from test_flow2 import (CHIYODA, SAPPORO, STAFF_PASSWORD, Flow2Base, csv_bytes,  # noqa: E402
                         import_errors, luhn_complete, search_rows)
 
-# big enough to outlast the upload's 1.5 s wait on the release build, small enough to keep the
+# big enough to be answered by the progress page (over 10,000 rows), small enough to keep the
 # test fast (about 5 MB of CSV)
 BIG_ROWS = 30000
 SEARCH_CAP = 10000  # 医療機関ユーザ検索 counts up to this ("10000 件以上")
