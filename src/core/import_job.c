@@ -8,11 +8,14 @@
  */
 #include "core/import_job.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/registration.h"
 #include "store/import_batches.h"
@@ -48,7 +51,18 @@ struct import_jobs {
     bool stopping;
     pthread_t workers[IMPORT_JOB_WORKERS];
     size_t worker_count;
+    /* the keeper: stamps this server's batches, fails those of servers that died */
+    char owner[HOST_NAME_MAX + PATH_MAX + 2]; /* "host:data folder" */
+    long heartbeat_ms;
+    pthread_cond_t tick; /* the keeper's sleep; signalled when the server stops */
+    pthread_t keeper;
+    bool keeper_started;
 };
+
+/* How often a server stamps its batches (NSDB_IMPORT_HEARTBEAT_MS in the environment for tests)
+   and after how many missed stamps another server takes a batch's server for dead. */
+#define IMPORT_HEARTBEAT_MS 10000
+#define IMPORT_STALE_BEATS 6
 
 /* ---- operations ------------------------------------------------------------------------- */
 
@@ -71,23 +85,39 @@ nsdb_err core_import_batch_fail(core_ctx *c, int64_t batch, const char *reason)
 #define IMPORT_END_ATTEMPTS 10
 #define IMPORT_END_PAUSE_MS 500
 
+/* Stamps the batches this server runs (bookkeeping, not audited: nothing changes for a user).
+   Each stamp is one atomic statement: the shared key only, so that it waits for no import's
+   chunk and no login waits for it (PostgreSQL). */
+static NSDB_MUST_CHECK nsdb_err core_import_batches_heartbeat(core_ctx *c, const char *owner,
+                                                              const int64_t *ids, size_t n)
+{
+    nsdb_err e = core_begin_scoped(c, DB_SCOPE_NONE, 0);
+    if (e == NSDB_OK)
+        e = store_import_batches_heartbeat(c->conn, owner, ids, n, c->who.now);
+    return core_end(c, e);
+}
+
 /* The pause between two chunks of a failed batch's removal (a background chore). */
 #define DISCARD_PAUSE_MS 100
 
 nsdb_err core_import_batch_discard(core_ctx *c, int64_t batch, const atomic_bool *stop)
 {
     int64_t total = 0, removed = 0;
-    nsdb_err e = NSDB_OK;
-    do {
+    /* its municipality's lock, not the global one: on PostgreSQL the other municipalities'
+       work and every login go on meanwhile (the chunk's writes are that municipality's rows,
+       its name index and institutions no one uses) */
+    store_import_batch b = {0};
+    nsdb_err e = store_import_batch_get(c->conn, c->arena, 0, batch, &b);
+    int64_t municipality_pk = b.municipality_pk;
+    while (e == NSDB_OK) {
         if (stop != NULL && atomic_load(stop))
             return NSDB_OK; /* the rest is removed at the next start */
-        store_import_batch b = {0};
         /* logins and registrations first: those of this server, and (the pause) those of other
            processes on the database, which retry in SQLite's busy handler every 100 ms */
         db_yield_to_writers(c->conn, 1000);
         if (total > 0)
             nanosleep(&(struct timespec){.tv_nsec = DISCARD_PAUSE_MS * 1000000L}, NULL);
-        e = core_begin(c);
+        e = core_begin_scoped(c, DB_SCOPE_MUNICIPALITY, municipality_pk);
         if (e == NSDB_OK)
             e = store_import_batch_get(c->conn, c->arena, 0, batch, &b);
         /* only a failed batch's rows are removed: they were never visible */
@@ -97,7 +127,9 @@ nsdb_err core_import_batch_discard(core_ctx *c, int64_t batch, const atomic_bool
             e = store_import_batch_discard_chunk(c->conn, batch, IMPORT_DISCARD_CHUNK, &removed);
         e = core_end(c, e);
         total += removed;
-    } while (e == NSDB_OK && removed > 0);
+        if (removed == 0)
+            break;
+    }
     if (e == NSDB_OK && total > 0)
         e = core_audit_event(c, "inst_users_import_discard", core_target_id(c, "batch", batch),
                              "ok", arena_printf(c->arena, "%lld users", (long long)total));
@@ -244,8 +276,25 @@ static void *worker_main(void *arg)
 
 /* ---- the server's side ---------------------------------------------------------------------- */
 
-/* Marks what a stopped or crashed server left unfinished as failed; queues the removals. */
-static NSDB_MUST_CHECK nsdb_err recover(import_jobs *j)
+static import_job *job_of_batch_locked(import_jobs *j, int64_t batch)
+{
+    for (import_job *job = j->jobs; job != NULL; job = job->next)
+        if (job->kind == JOB_IMPORT && job->ready && job->batch == batch)
+            return job;
+    return NULL;
+}
+
+/* Seconds after which a batch's stamp is stale: its server is taken for dead. */
+static int64_t stale_seconds(const import_jobs *j)
+{
+    int64_t s = (int64_t)j->heartbeat_ms * IMPORT_STALE_BEATS / 1000;
+    return s > 0 ? s : 1;
+}
+
+/* Fails the batches no live server runs (store_import_batches_unfinished: this server's own
+   from before it stopped when mine, else those of dead servers), except the ones queued or
+   running here; queues the removal of every failed batch's rows. */
+static NSDB_MUST_CHECK nsdb_err fail_orphans(import_jobs *j, const char *mine)
 {
     arena *ar = arena_new();
     core_ctx c = {.app = j->app,
@@ -255,16 +304,108 @@ static NSDB_MUST_CHECK nsdb_err recover(import_jobs *j)
     c.who.user_id = "server";
     int64_t *ids = NULL;
     size_t n = 0;
-    nsdb_err e = store_import_batches_unfinished(c.conn, ar, &ids, &n);
-    for (size_t i = 0; e == NSDB_OK && i < n; i++)
+    nsdb_err e = store_import_batches_unfinished(c.conn, ar, mine, c.who.now - stale_seconds(j),
+                                                 &ids, &n);
+    size_t failed = 0;
+    for (size_t i = 0; e == NSDB_OK && i < n; i++) {
+        pthread_mutex_lock(&j->lock);
+        bool here = job_of_batch_locked(j, ids[i]) != NULL;
+        pthread_mutex_unlock(&j->lock);
+        if (here)
+            continue;
+        log_event(LOG_ERROR, "import_orphan_failed", "batch",
+                  arena_printf(ar, "%lld", (long long)ids[i]), NULL);
         e = core_import_batch_fail(&c, ids[i], IMPORT_RESTART_REASON);
-    if (e == NSDB_OK)
+        failed++;
+    }
+    if (e == NSDB_OK && (failed > 0 || mine != NULL))
         e = store_import_batches_to_discard(c.conn, ar, &ids, &n);
+    else
+        n = 0;
     db_pool_release(j->app->pool, c.conn);
-    for (size_t i = 0; e == NSDB_OK && i < n; i++)
-        queue_discard(j, ids[i]);
+    for (size_t i = 0; e == NSDB_OK && i < n; i++) {
+        pthread_mutex_lock(&j->lock);
+        bool queued = false; /* a removal of it queued already */
+        for (import_job *job = j->jobs; job != NULL && !queued; job = job->next)
+            queued = job->kind == JOB_DISCARD && job->batch == ids[i];
+        pthread_mutex_unlock(&j->lock);
+        if (!queued)
+            queue_discard(j, ids[i]);
+    }
     arena_free(ar);
     return e;
+}
+
+/* Marks what this server left unfinished when it stopped or crashed, and what servers that died
+   left, as failed; queues the removals. Batches another live server runs are left to it. */
+static NSDB_MUST_CHECK nsdb_err recover(import_jobs *j)
+{
+    return fail_orphans(j, j->owner);
+}
+
+/* Every heartbeat: stamps the batches queued or running here, then fails those whose server
+   stopped stamping them. */
+static void *keeper_main(void *arg)
+{
+    import_jobs *j = arg;
+    pthread_mutex_lock(&j->lock);
+    while (!j->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += j->heartbeat_ms / 1000;
+        until.tv_nsec += (j->heartbeat_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        int rc = 0;
+        while (!j->stopping && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&j->tick, &j->lock, &until);
+        if (j->stopping)
+            break;
+        size_t n = 0;
+        for (import_job *job = j->jobs; job != NULL; job = job->next)
+            n += job->kind == JOB_IMPORT && job->ready;
+        int64_t *ids = calloc(n ? n : 1, sizeof *ids);
+        size_t k = 0;
+        for (import_job *job = j->jobs; ids != NULL && job != NULL; job = job->next)
+            if (job->kind == JOB_IMPORT && job->ready)
+                ids[k++] = job->batch;
+        pthread_mutex_unlock(&j->lock);
+        arena *ar = arena_new();
+        core_ctx c = {.app = j->app,
+                      .conn = db_pool_acquire(j->app->pool),
+                      .arena = ar,
+                      .who = core_actor_cli()};
+        c.who.user_id = "server";
+        nsdb_err e = ids == NULL ? NSDB_ERR_NOMEM
+                     : k > 0     ? core_import_batches_heartbeat(&c, j->owner, ids, k)
+                                 : NSDB_OK;
+        db_pool_release(j->app->pool, c.conn);
+        arena_free(ar);
+        free(ids);
+        if (e == NSDB_OK)
+            e = fail_orphans(j, NULL);
+        if (e != NSDB_OK)
+            log_event(LOG_ERROR, "import_keeper_failed", "error", nsdb_err_name(e), NULL);
+        pthread_mutex_lock(&j->lock);
+    }
+    pthread_mutex_unlock(&j->lock);
+    return NULL;
+}
+
+/* "host:data folder": the server as the batches it runs name it. */
+static void owner_name(const app *a, char *out, size_t size)
+{
+    char host[HOST_NAME_MAX + 1] = "";
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "localhost");
+    host[HOST_NAME_MAX] = '\0';
+    char dir[PATH_MAX] = "";
+    const char *data = a->cfg.data_dir ? a->cfg.data_dir : "";
+    if (realpath(data, dir) == NULL)
+        snprintf(dir, sizeof dir, "%s", data);
+    snprintf(out, size, "%s:%s", host, dir);
 }
 
 nsdb_err import_jobs_start(app *a, import_jobs **out)
@@ -277,12 +418,23 @@ nsdb_err import_jobs_start(app *a, import_jobs **out)
     pthread_mutex_init(&j->lock, NULL);
     pthread_cond_init(&j->queued, NULL);
     pthread_cond_init(&j->ended, NULL);
+    pthread_cond_init(&j->tick, NULL);
+    owner_name(a, j->owner, sizeof j->owner);
+    const char *env = getenv("NSDB_IMPORT_HEARTBEAT_MS");
+    long ms = env != NULL ? strtol(env, NULL, 10) : 0;
+    j->heartbeat_ms = ms > 0 && ms <= 600000 ? ms : IMPORT_HEARTBEAT_MS;
     nsdb_err e = recover(j);
     for (size_t i = 0; e == NSDB_OK && i < IMPORT_JOB_WORKERS; i++) {
         if (pthread_create(&j->workers[i], NULL, worker_main, j) != 0)
             e = NSDB_ERR_NOMEM;
         else
             j->worker_count++;
+    }
+    if (e == NSDB_OK) {
+        if (pthread_create(&j->keeper, NULL, keeper_main, j) != 0)
+            e = NSDB_ERR_NOMEM;
+        else
+            j->keeper_started = true;
     }
     if (e != NSDB_OK) {
         import_jobs_stop(j);
@@ -301,7 +453,10 @@ void import_jobs_stop(import_jobs *j)
     for (import_job *job = j->jobs; job != NULL; job = job->next)
         atomic_store(&job->progress.stop, true);
     pthread_cond_broadcast(&j->queued);
+    pthread_cond_broadcast(&j->tick);
     pthread_mutex_unlock(&j->lock);
+    if (j->keeper_started)
+        pthread_join(j->keeper, NULL);
     for (size_t i = 0; i < j->worker_count; i++)
         pthread_join(j->workers[i], NULL);
     /* the queued imports never started: their batches end failed now */
@@ -324,6 +479,7 @@ void import_jobs_stop(import_jobs *j)
     arena_free(ar);
     pthread_cond_destroy(&j->queued);
     pthread_cond_destroy(&j->ended);
+    pthread_cond_destroy(&j->tick);
     pthread_mutex_destroy(&j->lock);
     free(j);
 }
@@ -332,14 +488,6 @@ static import_job *job_of_municipality_locked(import_jobs *j, int64_t municipali
 {
     for (import_job *job = j->jobs; job != NULL; job = job->next)
         if (job->kind == JOB_IMPORT && job->municipality_pk == municipality_pk)
-            return job;
-    return NULL;
-}
-
-static import_job *job_of_batch_locked(import_jobs *j, int64_t batch)
-{
-    for (import_job *job = j->jobs; job != NULL; job = job->next)
-        if (job->kind == JOB_IMPORT && job->ready && job->batch == batch)
             return job;
     return NULL;
 }
@@ -390,7 +538,7 @@ nsdb_err import_jobs_submit(import_jobs *j, core_ctx *c, arena *owner, const ins
     if (e == NSDB_OK) {
         running = true;
     } else if (e == NSDB_ERR_NOT_FOUND) {
-        e = core_import_batch_open(c, filenames, imp->row_count, warnings, &opened, pb);
+        e = core_import_batch_open(c, j->owner, filenames, imp->row_count, warnings, &opened, pb);
         /* another server opened one meanwhile: the unique index of migration 024 refused it */
         if (e == NSDB_ERR_EXISTS) {
             running = true;

@@ -207,8 +207,9 @@ nsdb_err core_register_one(core_ctx *c, const registration_input *in, accounts_i
     return NSDB_OK;
 }
 
-nsdb_err core_import_batch_open(core_ctx *c, const char *filenames, size_t row_count,
-                                const char *warnings, int64_t *batch_out, nsdb_problem *pb)
+nsdb_err core_import_batch_open(core_ctx *c, const char *owner, const char *filenames,
+                                size_t row_count, const char *warnings, int64_t *batch_out,
+                                nsdb_problem *pb)
 {
     *batch_out = 0;
     if (c->who.municipality_pk == 0)
@@ -219,7 +220,7 @@ nsdb_err core_import_batch_open(core_ctx *c, const char *filenames, size_t row_c
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK)
         e = store_import_batch_open(c->conn, c->who.municipality_pk, c->who.user_pk, filenames,
-                                    (int64_t)row_count, warnings, c->who.now, batch_out);
+                                    (int64_t)row_count, warnings, owner, c->who.now, batch_out);
     e = core_end(c, e);
     if (e != NSDB_OK)
         return problem_set(pb, e, NULL,

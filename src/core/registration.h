@@ -77,12 +77,13 @@ typedef struct import_progress {
 #define REGISTRATION_IMPORT_CHUNK_ROWS 1000 /* the first chunk; later ones adapt (import_write.c) */
 #define REGISTRATION_IMPORT_CHUNK_ROWS_PG 5000
 
-/* Opens the batch of an import of the actor's municipality: row_count rows of filenames (kept as
-   given, after encoding_file_name), the files' warnings (one sentence a line, or NULL). The batch
-   is in state checking and invisible (store/import_batches.h). */
-NSDB_MUST_CHECK nsdb_err core_import_batch_open(core_ctx *c, const char *filenames,
-                                                size_t row_count, const char *warnings,
-                                                int64_t *batch_out, nsdb_problem *pb);
+/* Opens the batch of an import of the actor's municipality, run by the server owner: row_count
+   rows of filenames (kept as given, after encoding_file_name), the files' warnings (one sentence
+   a line, or NULL). The batch is in state checking and invisible (store/import_batches.h). */
+NSDB_MUST_CHECK nsdb_err core_import_batch_open(core_ctx *c, const char *owner,
+                                                const char *filenames, size_t row_count,
+                                                const char *warnings, int64_t *batch_out,
+                                                nsdb_problem *pb);
 
 /* 一括登録 of the checked rows of imp (error_count 0) into batch (core_import_batch_open), all or
    nothing. Every row is checked against the database first; rows that clash with what is

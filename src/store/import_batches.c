@@ -10,16 +10,16 @@
 
 nsdb_err store_import_batch_open(db *conn, int64_t municipality_pk, int64_t created_by,
                                  const char *filenames, int64_t row_count, const char *warnings,
-                                 int64_t now, int64_t *id_out)
+                                 const char *owner, int64_t now, int64_t *id_out)
 {
     STORE_ASSERT_WRITE(conn);
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "INSERT INTO import_batches (municipality_id, created_by, created_at, "
-                          "updated_at, filenames, row_count, warnings, state) "
-                          "VALUES ($1, $2, $3, $3, $4, $5, $6, $7) RETURNING id",
-                          "iiititt", municipality_pk, created_by, now, filenames, row_count,
-                          warnings, import_state_key(IMPORT_STATE_CHECKING));
+                          "updated_at, heartbeat_at, filenames, row_count, warnings, state, owner) "
+                          "VALUES ($1, $2, $3, $3, $3, $4, $5, $6, $7, $8) RETURNING id",
+                          "iiitittt", municipality_pk, created_by, now, filenames, row_count,
+                          warnings, import_state_key(IMPORT_STATE_CHECKING), owner);
     if (e == NSDB_OK)
         e = store_row_int(st, id_out);
     if (e != NSDB_OK)

@@ -28,11 +28,12 @@ typedef struct store_import_batch {
     int64_t created_at, updated_at;
 } store_import_batch;
 
-/* A new batch in state checking, hidden until made visible. */
+/* A new batch in state checking, hidden until made visible, run by the server owner (see
+   import_recovery.h; NULL: none) and stamped now. */
 NSDB_MUST_CHECK nsdb_err store_import_batch_open(db *conn, int64_t municipality_pk,
                                                  int64_t created_by, const char *filenames,
                                                  int64_t row_count, const char *warnings,
-                                                 int64_t now, int64_t *id_out);
+                                                 const char *owner, int64_t now, int64_t *id_out);
 /* Moves a running batch (checking or writing) to state (failure and refusal kept when given,
    else left); VISIBLE also takes it out of hidden_batches, so its users appear at once.
    NSDB_ERR_CONFLICT when the batch has ended already (e.g. failed by a server's restart while

@@ -49,12 +49,33 @@ static NSDB_MUST_CHECK nsdb_err ids_of(db *conn, arena *a, const char *sql, int6
     return e;
 }
 
-nsdb_err store_import_batches_unfinished(db *conn, arena *a, int64_t **ids_out, size_t *count_out)
+nsdb_err store_import_batches_unfinished(db *conn, arena *a, const char *owner,
+                                         int64_t stale_before, int64_t **ids_out, size_t *count_out)
 {
-    return ids_of(conn, a,
-                  "SELECT id FROM import_batches WHERE state IN ('checking', 'writing') "
-                  "ORDER BY id",
-                  ids_out, count_out);
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT id FROM import_batches WHERE state IN ('checking', 'writing') "
+                          "AND (owner IS NULL OR owner = $1 OR heartbeat_at < $2) ORDER BY id",
+                          "ti", owner, stale_before);
+    if (e != NSDB_OK)
+        return e;
+    void *rows = NULL;
+    e = store_rows_read(st, a, sizeof **ids_out, id_from_row, &rows, count_out);
+    *ids_out = rows;
+    return e;
+}
+
+nsdb_err store_import_batches_heartbeat(db *conn, const char *owner, const int64_t *ids, size_t n,
+                                        int64_t now)
+{
+    STORE_ASSERT_WRITE(conn);
+    nsdb_err e = NSDB_OK;
+    for (size_t i = 0; e == NSDB_OK && i < n; i++)
+        e = db_exec(conn, NULL,
+                    "UPDATE import_batches SET heartbeat_at = $2 WHERE id = $1 AND owner = $3 "
+                    "AND state IN ('checking', 'writing')",
+                    "iit", ids[i], now, owner);
+    return e;
 }
 
 nsdb_err store_import_batches_to_discard(db *conn, arena *a, int64_t **ids_out, size_t *count_out)

@@ -16,9 +16,16 @@
 /* The municipality's batch in checking or writing (the oldest); NSDB_ERR_NOT_FOUND when none. */
 NSDB_MUST_CHECK nsdb_err store_import_batch_running(db *conn, int64_t municipality_pk,
                                                     int64_t *batch_out);
-/* Every batch in checking or writing, of any municipality, in id order (in a). */
-NSDB_MUST_CHECK nsdb_err store_import_batches_unfinished(db *conn, arena *a, int64_t **ids_out,
+/* The batches in checking or writing (of any municipality, in id order, in a) that no live
+   server runs: those of owner (a server that starts: it ran them before it stopped; NULL: none),
+   those of no owner, and those whose heartbeat_at is before stale_before (their server died). */
+NSDB_MUST_CHECK nsdb_err store_import_batches_unfinished(db *conn, arena *a, const char *owner,
+                                                         int64_t stale_before, int64_t **ids_out,
                                                          size_t *count_out);
+/* Stamps heartbeat_at of the batches of owner (those still in checking or writing) with now:
+   their server is alive and runs them. */
+NSDB_MUST_CHECK nsdb_err store_import_batches_heartbeat(db *conn, const char *owner,
+                                                        const int64_t *ids, size_t n, int64_t now);
 /* Every failed batch that still has users, in id order (in a). */
 NSDB_MUST_CHECK nsdb_err store_import_batches_to_discard(db *conn, arena *a, int64_t **ids_out,
                                                          size_t *count_out);

@@ -356,12 +356,13 @@ static void test_import_batch_moves_only_while_it_runs(void **state)
                         .municipality_pk = muni,
                         .search_key = "職員"};
     assert_int_equal(store_user_insert(conn, &u, 1, &staff), NSDB_OK);
-    assert_int_equal(store_import_batch_open(conn, muni, staff, "a.csv", 10, NULL, 1, &first),
+    assert_int_equal(store_import_batch_open(conn, muni, staff, "a.csv", 10, NULL, NULL, 1, &first),
                      NSDB_OK);
     assert_int_equal(db_commit(conn), NSDB_OK);
     /* another server opening a second one meanwhile is refused */
     assert_int_equal(db_begin(conn), NSDB_OK);
-    assert_int_equal(store_import_batch_open(conn, muni, staff, "b.csv", 10, NULL, 2, &second),
+    assert_int_equal(store_import_batch_open(conn, muni, staff, "b.csv", 10, NULL, NULL, 2,
+                                             &second),
                      NSDB_ERR_EXISTS);
     db_rollback(conn);
     /* failed by a restart while its writer still runs */
@@ -381,7 +382,8 @@ static void test_import_batch_moves_only_while_it_runs(void **state)
     arena_free(a);
     /* the failed one no longer runs: the next upload opens */
     assert_int_equal(db_begin(conn), NSDB_OK);
-    assert_int_equal(store_import_batch_open(conn, muni, staff, "b.csv", 10, NULL, 5, &second),
+    assert_int_equal(store_import_batch_open(conn, muni, staff, "b.csv", 10, NULL, NULL, 5,
+                                             &second),
                      NSDB_OK);
     assert_int_equal(db_commit(conn), NSDB_OK);
 }

@@ -115,9 +115,11 @@ static void fill(struct fixture *f)
     int applied = 0;
     assert_int_equal(migrate_apply_all(conn, &applied), NSDB_OK);
     assert_int_equal(db_begin(conn), NSDB_OK);
-    assert_int_equal(store_municipality_insert(conn, "131016", "千代田区", NULL, NULL, 1, &f->muni[0]),
+    assert_int_equal(store_municipality_insert(conn, "131016", "千代田区", NULL, NULL, 1,
+                                               &f->muni[0]),
                      NSDB_OK);
-    assert_int_equal(store_municipality_insert(conn, "131024", "中央区", NULL, NULL, 1, &f->muni[1]),
+    assert_int_equal(store_municipality_insert(conn, "131024", "中央区", NULL, NULL, 1,
+                                               &f->muni[1]),
                      NSDB_OK);
     int64_t inst = 0;
     assert_int_equal(store_institution_insert(conn, "1310000008", "テスト病院", NULL, NULL, NULL, 1,
@@ -129,12 +131,15 @@ static void fill(struct fixture *f)
     /* the second half of the first municipality's institution users come as one import batch,
        written as an import writes it: users, registrations and name index in bulk, the batch
        made visible at the end */
-    store_user_new staff = {.user_id = "STAFF0000001", .role = USER_ROLE_MUNI_STAFF, .name = "職員",
-                            .municipality_pk = f->muni[0], .search_key = "職員"};
+    store_user_new staff = {.user_id = "STAFF0000001",
+                            .role = USER_ROLE_MUNI_STAFF,
+                            .name = "職員",
+                            .municipality_pk = f->muni[0],
+                            .search_key = "職員"};
     int64_t staff_pk = 0, batch = 0;
     assert_int_equal(store_user_insert(conn, &staff, 1, &staff_pk), NSDB_OK);
     assert_int_equal(store_import_batch_open(conn, f->muni[0], staff_pk, "t.csv", USERS / 2, NULL,
-                                             1, &batch),
+                                             NULL, 1, &batch),
                      NSDB_OK);
     assert_int_equal(store_import_batch_set_state(conn, batch, IMPORT_STATE_WRITING, NULL, NULL, 1),
                      NSDB_OK);
@@ -171,8 +176,11 @@ static void fill(struct fixture *f)
         }
     }
     /* a name key that contains every pair of "アイウ" without containing "アイウ" */
-    store_user_new trap = {.user_id = "TRAP00000001", .role = USER_ROLE_DOCTOR, .name = "アイxイウ",
-                           .municipality_pk = f->muni[0], .institution_pk = inst,
+    store_user_new trap = {.user_id = "TRAP00000001",
+                           .role = USER_ROLE_DOCTOR,
+                           .name = "アイxイウ",
+                           .municipality_pk = f->muni[0],
+                           .institution_pk = inst,
                            .search_key = "アイxイウ"};
     assert_int_equal(store_user_insert(conn, &trap, 5000, NULL), NSDB_OK);
     assert_int_equal(store_import_batch_set_state(conn, batch, IMPORT_STATE_VISIBLE, NULL, NULL, 1),
@@ -295,14 +303,15 @@ static void check_query(db *conn, store_user_query q)
         int64_t total = -1;
         assert_int_equal(store_user_search(conn, a, &q, &rows, &n, &total), NSDB_OK);
         if (total != (int64_t)n_want)
-            fail_msg("key \"%s\" (municipal %d, status %s, category %s): total %lld, scan finds %zu",
-                     q.search_key ? q.search_key : "", q.municipal_roles,
-                     q.notice_status ? notice_status_key(q.notice_status) : "-", q.category ? q.category : "-",
-                     (long long)total, n_want);
+            fail_msg(
+                "key \"%s\" (municipal %d, status %s, category %s): total %lld, scan finds %zu",
+                q.search_key ? q.search_key : "", q.municipal_roles,
+                q.notice_status ? notice_status_key(q.notice_status) : "-",
+                q.category ? q.category : "-", (long long)total, n_want);
         for (size_t i = 0; i < n; i++, got++) {
             if (got >= n_want || rows[i].pk != want[got])
-                fail_msg("key \"%s\": row %zu is user %lld, the scan has %lld", q.search_key,
-                         got, (long long)rows[i].pk, got < n_want ? (long long)want[got] : -1LL);
+                fail_msg("key \"%s\": row %zu is user %lld, the scan has %lld", q.search_key, got,
+                         (long long)rows[i].pk, got < n_want ? (long long)want[got] : -1LL);
             assert_int_equal(rows[i].municipality_pk, q.municipality_pk);
         }
         arena_free(a);
@@ -317,7 +326,8 @@ static void test_every_key_finds_what_a_scan_finds(void **state)
     struct fixture *f = fixture_of(state);
     /* every character alone, and every substring of every name key in the first municipality */
     for (size_t c = 0; c < NCHARS; c++)
-        check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0], .search_key = CHARS[c]});
+        check_query(f->conn,
+                    (store_user_query){.municipality_pk = f->muni[0], .search_key = CHARS[c]});
     db_stmt *st = NULL;
     assert_int_equal(db_query(f->conn, &st,
                               "SELECT DISTINCT name_search FROM users WHERE municipality_id = $1 "
@@ -344,8 +354,8 @@ static void test_every_key_finds_what_a_scan_finds(void **state)
                 if (to < len && ((unsigned char)s[to] & 0xC0) == 0x80)
                     continue;
                 char *key = arena_strndup(keys, s + from, to - from);
-                check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0],
-                                                        .search_key = key});
+                check_query(f->conn,
+                            (store_user_query){.municipality_pk = f->muni[0], .search_key = key});
                 checked++;
             }
         }
@@ -354,16 +364,19 @@ static void test_every_key_finds_what_a_scan_finds(void **state)
     /* keys no one has, and the key whose pairs are all in one name that lacks the key */
     static const char *const ABSENT[] = {"アイウ", "ンンンンンンン", "山田", "佐藤林x", "z"};
     for (size_t i = 0; i < sizeof ABSENT / sizeof ABSENT[0]; i++)
-        check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0], .search_key = ABSENT[i]});
+        check_query(f->conn,
+                    (store_user_query){.municipality_pk = f->muni[0], .search_key = ABSENT[i]});
     /* no key: everyone (counted as registered), and by notice status */
     check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0]});
     check_query(f->conn, (store_user_query){.municipality_pk = f->muni[1]});
-    check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0], .notice_status = NOTICE_STATUS_ISSUED});
+    check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0],
+                                            .notice_status = NOTICE_STATUS_ISSUED});
     check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0], .category = "shoman"});
     /* the other municipality, and the municipal users (searched by LIKE) */
     check_query(f->conn, (store_user_query){.municipality_pk = f->muni[1], .search_key = "ア"});
     check_query(f->conn, (store_user_query){.municipality_pk = f->muni[1], .search_key = "佐藤"});
-    check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0], .municipal_roles = true,
+    check_query(f->conn, (store_user_query){.municipality_pk = f->muni[0],
+                                            .municipal_roles = true,
                                             .search_key = "アイ"});
     arena_free(keys);
 }
@@ -382,8 +395,10 @@ static void test_filters_and_user_id(void **state)
                                                         .notice_status = STATUSES[s],
                                                         .category = CATEGORIES[c]});
     /* a user ID typed into the name field finds that user, in its own municipality only */
-    store_user_query q = {.municipality_pk = f->muni[0], .search_key = "t00000000007",
-                          .user_id_upper = "T00000000007", .limit = 10};
+    store_user_query q = {.municipality_pk = f->muni[0],
+                          .search_key = "t00000000007",
+                          .user_id_upper = "T00000000007",
+                          .limit = 10};
     arena *a = arena_new();
     store_user *rows = NULL;
     size_t n = 0;
@@ -428,7 +443,8 @@ static void assert_index_matches_a_rebuild(struct fixture *f)
     db_stmt *st = NULL;
     assert_int_equal(db_query(f->conn, &st, sql, NULL), NSDB_OK);
     assert_int_equal(db_step(st), DB_ROW);
-    int64_t missing = db_column_int(st, 0), extra = db_column_int(st, 1), rows = db_column_int(st, 2);
+    int64_t missing = db_column_int(st, 0), extra = db_column_int(st, 1),
+            rows = db_column_int(st, 2);
     db_finalize(st);
     assert_int_equal(missing, 0);
     assert_int_equal(extra, 0);
@@ -454,11 +470,11 @@ static void test_refold_rekeys_names_stored_with_variants(void **state)
     } OLD[] = {
         {"ITAIJI000001", "髙橋タロウ", 0, USER_ROLE_DOCTOR},
         {"ITAIJI000002", "髙橋タロウ", 0, USER_ROLE_INST_MANAGER}, /* two users, one key */
-        {"ITAIJI000003", "高橋ハナコ", 0, USER_ROLE_DOCTOR},        /* already the standard form */
+        {"ITAIJI000003", "高橋ハナコ", 0, USER_ROLE_DOCTOR},       /* already the standard form */
         {"ITAIJI000004", "渡邊ワタナベ", 0, USER_ROLE_DOCTOR},
-        {"ITAIJI000005", "山﨑ヤマサキ", 0, USER_ROLE_MUNI_STAFF},  /* not in the index */
-        {"ITAIJI000006", "髙橋タロウ", 1, USER_ROLE_DOCTOR},        /* the other municipality */
-        {"ITAIJI000007", "高橋タロウ", 0, USER_ROLE_DOCTOR},        /* the key the others get */
+        {"ITAIJI000005", "山﨑ヤマサキ", 0, USER_ROLE_MUNI_STAFF}, /* not in the index */
+        {"ITAIJI000006", "髙橋タロウ", 1, USER_ROLE_DOCTOR},       /* the other municipality */
+        {"ITAIJI000007", "高橋タロウ", 0, USER_ROLE_DOCTOR},       /* the key the others get */
     };
     assert_int_equal(db_begin(f->conn), NSDB_OK);
     for (size_t i = 0; i < sizeof OLD / sizeof OLD[0]; i++) {
@@ -495,7 +511,8 @@ static void test_refold_rekeys_names_stored_with_variants(void **state)
     store_user *rows = NULL;
     size_t n = 0;
     int64_t total = 0;
-    store_user_query q = {.municipality_pk = f->muni[0], .search_key = text_search_key(a, "髙橋"),
+    store_user_query q = {.municipality_pk = f->muni[0],
+                          .search_key = text_search_key(a, "髙橋"),
                           .limit = 10};
     assert_int_equal(store_user_search(f->conn, a, &q, &rows, &n, &total), NSDB_OK);
     assert_int_equal(total, 4);
