@@ -3,9 +3,11 @@
  * hands the parsed import to this module, which opens its batch and writes it on one of
  * IMPORT_JOB_WORKERS threads (more wait in a queue), one import at a time per municipality. The
  * handler waits a moment for a small import to end; a big one goes on while its progress page
- * reads the counters here. At start a server marks the batches a stopped or crashed server left
- * unfinished as failed and removes, in short chunks, the rows failed batches wrote; at stop it
- * stops the running imports, which end as failed.
+ * reads the counters here. A keeper thread stamps this server's batches every few seconds. At
+ * start a server marks its own unfinished batches (from before it stopped or crashed) and those
+ * of servers that stopped stamping theirs as failed, and keeps doing the latter while it runs; it
+ * removes, in short chunks, the rows failed batches wrote. At stop it stops the running imports,
+ * which end as failed.
  */
 #ifndef NSDB_IMPORT_JOB_H
 #define NSDB_IMPORT_JOB_H
@@ -39,8 +41,11 @@ typedef struct import_job_view {
     int64_t started_at; /* Unix time its worker began it; 0 while queued */
 } import_job_view;
 
-/* Marks the unfinished batches failed (IMPORT_RESTART_REASON, audited), starts the workers and
-   queues the removal of the rows of every failed batch. */
+/* Marks the unfinished batches no live server runs failed (IMPORT_RESTART_REASON, audited:
+   this server's own, by host name and data folder, and those of a stale stamp), starts the
+   workers and the keeper and queues the removal of the rows of every failed batch. The keeper
+   stamps this server's batches every NSDB_IMPORT_HEARTBEAT_MS (default 10 s) and fails those of
+   other servers whose stamp is 6 beats old. */
 NSDB_MUST_CHECK nsdb_err import_jobs_start(app *a, import_jobs **out);
 /* Stops: running imports are told to stop and end as failed, queued ones end failed at once;
    waits for the workers and frees j. */
