@@ -81,25 +81,44 @@ typedef struct import_writer {
     const char *failure; /* why the import stopped, when a row clashes after all (c->arena) */
 } import_writer;
 
-/* The institutions first named by rows from..to-1 that are not registered yet. */
+typedef struct new_institution {
+    store_bulk_institution_new row;
+    uint32_t inst;
+} new_institution;
+
+static int new_institution_cmp(const void *a, const void *b)
+{
+    return strcmp(((const new_institution *)a)->row.code, ((const new_institution *)b)->row.code);
+}
+
+/* The institutions first named by rows from..to-1 that are not registered yet, inserted in code
+   order: another import (PostgreSQL) may insert some of the same codes at once, and each waits
+   at the unique index for a code the other inserted first; in file order, two files that name
+   them in different orders waited for each other (a deadlock, one import failed). */
 static NSDB_MUST_CHECK nsdb_err write_institutions(import_writer *w, arena *a, size_t from,
                                                    size_t to)
 {
     import_plan *p = w->plan;
-    uint32_t *which = arena_calloc(a, to - from, sizeof *which);
-    store_bulk_institution_new *rows = arena_calloc(a, to - from, sizeof *rows);
+    new_institution *made = arena_calloc(a, to - from, sizeof *made);
     size_t n = 0;
     for (size_t i = from; i < to; i++) {
         const import_inst *inst = &p->insts[p->rows[i].inst];
         if (inst->pk != 0 || inst->first_row != i)
             continue;
         const inst_import_row *r = &w->imp->rows[i];
-        which[n] = p->rows[i].inst;
-        rows[n++] = (store_bulk_institution_new){r->inst_code, r->inst_name, r->inst_postal,
-                                                 r->inst_address, r->inst_phone};
+        made[n++] = (new_institution){{r->inst_code, r->inst_name, r->inst_postal, r->inst_address,
+                                       r->inst_phone},
+                                      p->rows[i].inst};
     }
     if (n == 0)
         return NSDB_OK;
+    qsort(made, n, sizeof *made, new_institution_cmp);
+    uint32_t *which = arena_calloc(a, n, sizeof *which);
+    store_bulk_institution_new *rows = arena_calloc(a, n, sizeof *rows);
+    for (size_t k = 0; k < n; k++) {
+        rows[k] = made[k].row;
+        which[k] = made[k].inst;
+    }
     int64_t *pks = arena_calloc(a, n, sizeof *pks);
     nsdb_err e = store_bulk_institutions_insert(w->c->conn, rows, n, w->c->who.now, pks);
     for (size_t k = 0; e == NSDB_OK && k < n; k++)

@@ -121,3 +121,69 @@ class ImportRecheck(Flow2Base):
 
 
 for_each_binary(globals(), ImportRecheck, typed_passwords=(STAFF_PASSWORD,))
+
+
+# --------------------------------------------------------------------------------------------
+# PostgreSQL: two municipalities' imports that make the same new institutions at once
+
+from test_pg_locks import GLOBAL_KEY, Holder  # noqa: E402
+from nsdbtest import using_postgresql  # noqa: E402
+import unittest  # noqa: E402
+
+SHARED_INSTITUTIONS = 240  # more than one statement of 100 rows
+
+
+class ImportsShareNewInstitutions(Flow2Base):
+    """Two imports whose files make the same new institutions, in opposite orders, written at
+    the same moment: each inserts the codes it makes; in file order, each held some of the
+    codes the other was about to insert (a deadlock: PostgreSQL ended one, and that import
+    failed). In code order, one waits for the other and both succeed."""
+
+    SERVE_ENV = dict(FONTCONFIG_LSAN_ENV, NSDB_IMPORT_CHUNK_ROWS="1000",
+                     NSDB_IMPORT_CHUNK_PAUSE_MS="2500")
+
+    @classmethod
+    def setUpClass(cls):
+        if not using_postgresql():
+            raise unittest.SkipTest("PostgreSQL only: SQLite has one writer at a time")
+        super().setUpClass()
+
+    def test_opposite_orders_both_succeed(self):
+        insts = [self.institution() for _ in range(SHARED_INSTITUTIONS)]
+        chiyoda = [self.row(i) for i in insts]
+        sapporo = [self.row(i) for i in reversed(insts)]
+        clients = {CHIYODA: self.staff(), SAPPORO: self.staff(SAPPORO)}
+        answers = {}
+
+        def upload(muni, rows):
+            answers[muni] = self.upload([("shared.csv", csv_bytes(rows))], clients[muni])
+
+        threads = [threading.Thread(target=upload, args=(CHIYODA, chiyoda)),
+                   threading.Thread(target=upload, args=(SAPPORO, sapporo))]
+        # one after the other (a request sent while the server takes in another may share its
+        # thread), both checked and pausing before their chunk; then every write transaction is
+        # held back a moment, so that the two chunks begin together
+        for started, t in enumerate(threads, 1):
+            t.start()
+            deadline = time.monotonic() + 30
+            while self.db_query("SELECT COUNT(*) FROM import_batches "
+                                "WHERE state = 'checking'")[0][0] < started:
+                self.assertLess(time.monotonic(), deadline, "import %d never started" % started)
+                time.sleep(0.02)
+        holder = Holder(self.pg.url, "SELECT pg_advisory_xact_lock(%d)" % GLOBAL_KEY, 3.0)
+        for t in threads:
+            t.join(120)
+        holder.finish()
+        for muni in (CHIYODA, SAPPORO):
+            r = answers[muni]
+            self.assertEqual(r.status, 303, "%s: %r" % (muni[1], r))
+            page = clients[muni].get(r.location)
+            self.assertStatus(page, 200)
+            self.assertNotIn("失敗", visible_text(page.text), muni[1])
+            self.assertStatus(clients[muni].get(r.location + "/users.csv"), 200)
+        self.assertEqual(self.db_query("SELECT COUNT(*) FROM institutions WHERE code IN (%s)"
+                                       % ",".join("?" * len(insts)),
+                                       *[i["code"] for i in insts])[0][0], len(insts))
+
+
+for_each_binary(globals(), ImportsShareNewInstitutions, typed_passwords=(STAFF_PASSWORD,))
