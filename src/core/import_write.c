@@ -81,25 +81,44 @@ typedef struct import_writer {
     const char *failure; /* why the import stopped, when a row clashes after all (c->arena) */
 } import_writer;
 
-/* The institutions first named by rows from..to-1 that are not registered yet. */
+typedef struct new_institution {
+    store_bulk_institution_new row;
+    uint32_t inst;
+} new_institution;
+
+static int new_institution_cmp(const void *a, const void *b)
+{
+    return strcmp(((const new_institution *)a)->row.code, ((const new_institution *)b)->row.code);
+}
+
+/* The institutions first named by rows from..to-1 that are not registered yet, inserted in code
+   order: another import (PostgreSQL) may insert some of the same codes at once, and each waits
+   at the unique index for a code the other inserted first; in file order, two files that name
+   them in different orders waited for each other (a deadlock, one import failed). */
 static NSDB_MUST_CHECK nsdb_err write_institutions(import_writer *w, arena *a, size_t from,
                                                    size_t to)
 {
     import_plan *p = w->plan;
-    uint32_t *which = arena_calloc(a, to - from, sizeof *which);
-    store_bulk_institution_new *rows = arena_calloc(a, to - from, sizeof *rows);
+    new_institution *made = arena_calloc(a, to - from, sizeof *made);
     size_t n = 0;
     for (size_t i = from; i < to; i++) {
         const import_inst *inst = &p->insts[p->rows[i].inst];
         if (inst->pk != 0 || inst->first_row != i)
             continue;
         const inst_import_row *r = &w->imp->rows[i];
-        which[n] = p->rows[i].inst;
-        rows[n++] = (store_bulk_institution_new){r->inst_code, r->inst_name, r->inst_postal,
-                                                 r->inst_address, r->inst_phone};
+        made[n++] = (new_institution){{r->inst_code, r->inst_name, r->inst_postal, r->inst_address,
+                                       r->inst_phone},
+                                      p->rows[i].inst};
     }
     if (n == 0)
         return NSDB_OK;
+    qsort(made, n, sizeof *made, new_institution_cmp);
+    uint32_t *which = arena_calloc(a, n, sizeof *which);
+    store_bulk_institution_new *rows = arena_calloc(a, n, sizeof *rows);
+    for (size_t k = 0; k < n; k++) {
+        rows[k] = made[k].row;
+        which[k] = made[k].inst;
+    }
     int64_t *pks = arena_calloc(a, n, sizeof *pks);
     nsdb_err e = store_bulk_institutions_insert(w->c->conn, rows, n, w->c->who.now, pks);
     for (size_t k = 0; e == NSDB_OK && k < n; k++)
@@ -115,19 +134,21 @@ static NSDB_MUST_CHECK nsdb_err write_institutions(import_writer *w, arena *a, s
    registration locks its institution before its duplicate check; SQLite has one writer) and
    reads their users again. A user the check did not see, or one whose category or 指定医番号
    changed since, at the institution, role and name key of a row of the chunk, that the row's
-   decision would have counted (same category or 指定医番号: a duplicate; this municipality: 両方)
-   stops the import: nothing is registered, and the batch's page says which row and whom. A
+   decision would have counted (decide_row's rule: same category, or a doctor's same 指定医番号;
+   of another category, only this municipality's: 両方) stops the import: nothing is
+   registered, and the batch's page says which row and (this municipality's) whom. Every row of
+   the chunk with that key is tried: a file may hold one doctor once per category. A
    registration after the chunk sees the chunk's rows (registration_register's duplicate check
    sees a batch being written). */
 
 typedef struct recheck {
     import_writer *w;
     size_t from, to;
-    key_map rows; /* "institution id, role, name key" -> the chunk's first row of it */
+    key_map rows;   /* "institution id, role, name key" -> the chunk's first row of it */
+    uint32_t *next; /* [i - from]: the chunk's next row of row i's key, or UINT32_MAX */
     strbuf key;
-    size_t row; /* the first clashing row, or SIZE_MAX */
-    const char *user_id;
-    nsdb_err error;
+    size_t row;          /* the first clashing row, or SIZE_MAX */
+    const char *user_id; /* registered by this municipality: its user ID, else NULL */
 } recheck;
 
 static void recheck_key(strbuf *b, int64_t inst_pk, user_role role, const char *search_key)
@@ -157,14 +178,21 @@ static void recheck_user(void *ctx, const store_bulk_user *u)
             same_text(acc->doctor_number, u->doctor_number))
             return; /* as the check saw it */
     }
-    const inst_import_row *r = &w->imp->rows[at];
-    bool numbered = r->doctor_number != NULL && *r->doctor_number != '\0';
-    if (!same_text(u->category, r->category) &&
-        !(numbered && same_text(u->doctor_number, r->doctor_number)) &&
-        u->municipality_pk != w->c->who.municipality_pk)
-        return; /* another municipality's account of another category: no clash */
-    rc->row = at;
-    rc->user_id = arena_strdup(w->c->arena, u->user_id ? u->user_id : "");
+    bool ours = u->municipality_pk == w->c->who.municipality_pk;
+    for (; at != UINT32_MAX && (rc->row == SIZE_MAX || at < rc->row);
+         at = rc->next[at - rc->from]) {
+        const inst_import_row *r = &w->imp->rows[at];
+        bool numbered = u->role == USER_ROLE_DOCTOR && r->doctor_number != NULL &&
+                        *r->doctor_number != '\0';
+        bool same_category = same_text(u->category, r->category);
+        if (!same_category && !(numbered && same_text(u->doctor_number, r->doctor_number)))
+            continue; /* another person for decide_row */
+        if (!same_category && !ours)
+            continue; /* another municipality's account of another category: no clash */
+        rc->row = at;
+        rc->user_id = ours ? arena_strdup(w->c->arena, u->user_id ? u->user_id : "") : NULL;
+        return;
+    }
 }
 
 static int pk_cmp(const void *a, const void *b)
@@ -178,6 +206,8 @@ static NSDB_MUST_CHECK nsdb_err recheck_chunk(import_writer *w, arena *a, size_t
     import_plan *p = w->plan;
     recheck rc = {.w = w, .from = from, .to = to, .key = STRBUF_INIT, .row = SIZE_MAX};
     int64_t *pks = arena_calloc(a, to - from, sizeof *pks);
+    uint32_t *last = arena_calloc(a, to - from, sizeof *last); /* per key: its last row so far */
+    rc.next = arena_calloc(a, to - from, sizeof *rc.next);
     size_t n = 0;
     nsdb_err e = NSDB_OK;
     for (size_t i = from; e == NSDB_OK && i < to; i++) {
@@ -190,6 +220,11 @@ static NSDB_MUST_CHECK nsdb_err recheck_chunk(import_writer *w, arena *a, size_t
         bool added = false;
         e = key_map_get_or_add(&rc.rows, arena_strndup(a, rc.key.data, rc.key.len), rc.key.len,
                                (uint32_t)i, &first, &added);
+        rc.next[i - from] = UINT32_MAX;
+        if (e == NSDB_OK && !added)
+            rc.next[last[first - from] - from] = (uint32_t)i;
+        if (e == NSDB_OK)
+            last[(added ? i : first) - from] = (uint32_t)i;
         pks[n++] = pk;
     }
     qsort(pks, n, sizeof *pks, pk_cmp);
@@ -204,13 +239,17 @@ static NSDB_MUST_CHECK nsdb_err recheck_chunk(import_writer *w, arena *a, size_t
     if (e == NSDB_OK && rc.row != SIZE_MAX) {
         const inst_import_row *r = &w->imp->rows[rc.row];
         const char *file = r->file < w->imp->file_count ? w->imp->files[r->file] : "";
+        /* another municipality's account is not named (as registration_register names none) */
+        const char *whom = rc.user_id != NULL
+                               ? arena_printf(w->c->arena, "ほかの登録でユーザID %s として",
+                                              rc.user_id)
+                               : "別の自治体により同じ医療機関・同じ区分で";
         w->failure = arena_printf(
             w->c->arena,
-            "%s%s%s%u行目：%s（%s）は、この一括登録の確認の後に、ほかの登録でユーザID %s "
-            "として登録されました。一括登録を中止し、何も登録していません。"
+            "%s%s%s%u行目：%s（%s）は、この一括登録の確認の後に、%s登録されました。"
+            "一括登録を中止し、何も登録していません。"
             "もう一度アップロードすると、この行を登録済みの内容と照らして確認します。",
-            *file ? "「" : "", file, *file ? "」の" : "", r->record, r->name, r->name_kana,
-            rc.user_id);
+            *file ? "「" : "", file, *file ? "」の" : "", r->record, r->name, r->name_kana, whom);
         e = NSDB_ERR_CONFLICT;
     }
     strbuf_free(&rc.key);
