@@ -552,13 +552,14 @@ static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, size_t from, size_
    page the chunk touched, so fewer, larger chunks write much less; the target keeps each
    transaction short for the logins and registrations waiting behind it. */
 #define IMPORT_CHUNK_TARGET_MS 70
-#define IMPORT_CHUNK_MIN 250
+#define IMPORT_CHUNK_MIN 300
 #define IMPORT_CHUNK_MAX 8000
 
 static size_t next_chunk_rows(size_t rows, int64_t ms)
 {
     size_t next = ms <= 0 ? SIZE_MAX : (size_t)((double)rows * IMPORT_CHUNK_TARGET_MS / (double)ms);
     next = next > rows + rows / 4 ? rows + rows / 4 : next;
+    next -= next % STORE_BULK_ROWS; /* whole statements: a rest goes one row a statement */
     return next < IMPORT_CHUNK_MIN   ? IMPORT_CHUNK_MIN
            : next > IMPORT_CHUNK_MAX ? IMPORT_CHUNK_MAX
                                      : next;
