@@ -137,8 +137,10 @@ static NSDB_MUST_CHECK nsdb_err pg_command(db *conn, const char *sql)
 static NSDB_MUST_CHECK nsdb_err pg_session_setup(db *conn)
 {
     PQsetNoticeProcessor(conn->pg->conn, pg_notice_ignore, NULL);
-    /* `LIKE … ESCAPE '\'` in nsdb's SQL needs standard strings (the default since 9.1) */
-    return pg_command(conn, "SET standard_conforming_strings = on");
+    /* `LIKE … ESCAPE '\'` in nsdb's SQL needs standard strings (the default since 9.1); no JIT:
+       nsdb's statements are short, and while an import grows a table faster than its statistics
+       the planner's estimates crossed jit_above_cost, compiling for ~30 ms a lookup of 1 ms */
+    return pg_command(conn, "SET standard_conforming_strings = on; SET jit = off");
 }
 
 nsdb_err db_pg_connect(const char *url, db **out)
