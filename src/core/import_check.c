@@ -115,8 +115,10 @@ static NSDB_MUST_CHECK nsdb_err index_rows(check_state *s)
             return e;
         if (added) {
             p->insts = arena_grow(p->a, p->insts, p->inst_count, &inst_cap, sizeof *p->insts);
-            p->insts[p->inst_count++] = (import_inst){r->inst_code, 0, r->inst_name,
-                                                      r->inst_address, i};
+            p->insts[p->inst_count++] = (import_inst){.code = r->inst_code,
+                                                      .name = r->inst_name,
+                                                      .address = r->inst_address,
+                                                      .first_row = i};
         }
         chain_key(s, inst, role, r->search_key);
         const char *key = arena_strndup(s->keys, s->key.data, s->key.len);

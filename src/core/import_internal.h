@@ -30,6 +30,7 @@ typedef struct master_warnings {
 typedef struct import_inst {
     const char *code;
     int64_t pk;                 /* 0: new, made by the chunk that holds first_row */
+    bool made;                  /* inserted by the import (not found made by another writer) */
     const char *name, *address; /* the master's, or (new) those of first_row */
     size_t first_row;
 } import_inst;

@@ -120,9 +120,12 @@ static NSDB_MUST_CHECK nsdb_err write_institutions(import_writer *w, arena *a, s
         which[k] = made[k].inst;
     }
     int64_t *pks = arena_calloc(a, n, sizeof *pks);
-    nsdb_err e = store_bulk_institutions_insert(w->c->conn, rows, n, w->c->who.now, pks);
-    for (size_t k = 0; e == NSDB_OK && k < n; k++)
+    bool *inserted = arena_calloc(a, n, sizeof *inserted);
+    nsdb_err e = store_bulk_institutions_insert(w->c->conn, rows, n, w->c->who.now, pks, inserted);
+    for (size_t k = 0; e == NSDB_OK && k < n; k++) {
         p->insts[which[k]].pk = pks[k];
+        p->insts[which[k]].made = inserted[k];
+    }
     return e;
 }
 
@@ -212,7 +215,13 @@ static NSDB_MUST_CHECK nsdb_err recheck_chunk(import_writer *w, arena *a, size_t
     nsdb_err e = NSDB_OK;
     for (size_t i = from; e == NSDB_OK && i < to; i++) {
         const inst_import_row *r = &w->imp->rows[i];
-        int64_t pk = p->insts[p->rows[i].inst].pk;
+        const import_inst *inst = &p->insts[p->rows[i].inst];
+        rc.next[i - from] = UINT32_MAX;
+        /* an institution this transaction inserted has no users of anyone else (no other
+           transaction sees it before the commit): nothing to lock or read again */
+        if (inst->made && inst->first_row >= from)
+            continue;
+        int64_t pk = inst->pk;
         user_role role = USER_ROLE_DOCTOR;
         (void)user_role_from_key(r->user_type, &role); /* checked by import_plan_check */
         recheck_key(&rc.key, pk, role, r->search_key);
@@ -220,7 +229,6 @@ static NSDB_MUST_CHECK nsdb_err recheck_chunk(import_writer *w, arena *a, size_t
         bool added = false;
         e = key_map_get_or_add(&rc.rows, arena_strndup(a, rc.key.data, rc.key.len), rc.key.len,
                                (uint32_t)i, &first, &added);
-        rc.next[i - from] = UINT32_MAX;
         if (e == NSDB_OK && !added)
             rc.next[last[first - from] - from] = (uint32_t)i;
         if (e == NSDB_OK)

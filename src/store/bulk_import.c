@@ -251,7 +251,7 @@ static void code_pk_read(void *ctx, db_stmt *st)
 }
 
 nsdb_err store_bulk_institutions_insert(db *conn, const store_bulk_institution_new *rows, size_t n,
-                                        int64_t now, int64_t *pks_out)
+                                        int64_t now, int64_t *pks_out, bool *made_out)
 {
     STORE_ASSERT_WRITE(conn);
     for (size_t from = 0; from < n;) {
@@ -261,7 +261,7 @@ nsdb_err store_bulk_institutions_insert(db *conn, const store_bulk_institution_n
                                        "INSERT INTO institutions (created_at, updated_at, code, "
                                        "name, postal, address, phone) VALUES ",
                                        "($1, $1, ?, ?, ?, ?, ?)", 2, k,
-                                       " ON CONFLICT (code) DO NOTHING", &st);
+                                       " ON CONFLICT (code) DO NOTHING RETURNING id, code", &st);
         if (e != NSDB_OK)
             return e;
         db_bind_int(st, 1, now);
@@ -273,8 +273,12 @@ nsdb_err store_bulk_institutions_insert(db *conn, const store_bulk_institution_n
             db_bind_text(st, p + 2, r->postal);
             db_bind_text(st, p + 3, r->address);
             db_bind_text(st, p + 4, r->phone);
+            pks_out[from + i] = 0;
         }
-        e = step_all(conn, st, NULL, NULL);
+        code_pks made = {rows + from, k, pks_out + from}; /* the codes this statement inserted */
+        e = step_all(conn, st, code_pk_read, &made);
+        for (size_t i = 0; i < k; i++)
+            made_out[from + i] = pks_out[from + i] != 0;
         db_finalize(st);
         if (e != NSDB_OK)
             return e;

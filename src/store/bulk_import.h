@@ -55,10 +55,12 @@ typedef struct store_bulk_institution_new {
 } store_bulk_institution_new;
 
 /* Inserts the institutions whose code is not there yet (another writer may have made one since
-   it was read: that one is kept) and sets pks_out[i] to the id of code rows[i].code. */
+   it was read: that one is kept) and sets pks_out[i] to the id of code rows[i].code, made_out[i]
+   to whether this call inserted it. */
 NSDB_MUST_CHECK nsdb_err store_bulk_institutions_insert(db *conn,
                                                         const store_bulk_institution_new *rows,
-                                                        size_t n, int64_t now, int64_t *pks_out);
+                                                        size_t n, int64_t now, int64_t *pks_out,
+                                                        bool *made_out);
 
 /* What the users of one bulk insert share. */
 typedef struct store_bulk_user_common {
