@@ -276,6 +276,17 @@ static void *worker_main(void *arg)
 
 /* ---- the server's side ---------------------------------------------------------------------- */
 
+/* The server's own context (actor "server", a connection of the pool; release it after). */
+static core_ctx server_ctx(import_jobs *j, arena *ar)
+{
+    core_ctx c = {.app = j->app,
+                  .conn = db_pool_acquire(j->app->pool),
+                  .arena = ar,
+                  .who = core_actor_cli()};
+    c.who.user_id = "server";
+    return c;
+}
+
 static import_job *job_of_batch_locked(import_jobs *j, int64_t batch)
 {
     for (import_job *job = j->jobs; job != NULL; job = job->next)
@@ -297,11 +308,7 @@ static int64_t stale_seconds(const import_jobs *j)
 static NSDB_MUST_CHECK nsdb_err fail_orphans(import_jobs *j, const char *mine)
 {
     arena *ar = arena_new();
-    core_ctx c = {.app = j->app,
-                  .conn = db_pool_acquire(j->app->pool),
-                  .arena = ar,
-                  .who = core_actor_cli()};
-    c.who.user_id = "server";
+    core_ctx c = server_ctx(j, ar);
     int64_t *ids = NULL;
     size_t n = 0;
     nsdb_err e = store_import_batches_unfinished(c.conn, ar, mine, c.who.now - stale_seconds(j),
@@ -373,11 +380,7 @@ static void *keeper_main(void *arg)
                 ids[k++] = job->batch;
         pthread_mutex_unlock(&j->lock);
         arena *ar = arena_new();
-        core_ctx c = {.app = j->app,
-                      .conn = db_pool_acquire(j->app->pool),
-                      .arena = ar,
-                      .who = core_actor_cli()};
-        c.who.user_id = "server";
+        core_ctx c = server_ctx(j, ar);
         nsdb_err e = ids == NULL ? NSDB_ERR_NOMEM
                      : k > 0     ? core_import_batches_heartbeat(&c, j->owner, ids, k)
                                  : NSDB_OK;
@@ -461,11 +464,7 @@ void import_jobs_stop(import_jobs *j)
         pthread_join(j->workers[i], NULL);
     /* the queued imports never started: their batches end failed now */
     arena *ar = arena_new();
-    core_ctx c = {.app = j->app,
-                  .conn = db_pool_acquire(j->app->pool),
-                  .arena = ar,
-                  .who = core_actor_cli()};
-    c.who.user_id = "server";
+    core_ctx c = server_ctx(j, ar);
     while (j->jobs != NULL) {
         import_job *job = j->jobs;
         j->jobs = job->next;
