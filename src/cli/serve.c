@@ -46,18 +46,8 @@ static int parse_listen(const char *text, app_config *cfg, char *host, size_t ho
 }
 
 enum {
-    O_LISTEN = 1,
-    O_THREADS,
-    O_URL,
-    O_SECURE,
-    O_PROXY,
-    O_OPS,
-    O_MEM,
-    O_SMTP,
-    O_FROM,
-    O_PER_CLIENT,
-    O_HEADER_TIMEOUT,
-    O_HELPDESK
+    O_LISTEN = 1, O_THREADS, O_URL, O_SECURE, O_PROXY, O_OPS, O_MEM, O_SMTP, O_FROM, O_PER_CLIENT,
+    O_HEADER_TIMEOUT, O_HELPDESK
 };
 
 /* The options of serve go into the configuration; the --listen host is kept in listen_host. */
@@ -88,9 +78,7 @@ static int serve_option(int opt, const char *arg, void *ctx)
             return EXIT_USAGE;
         }
         return 0;
-    case O_THREADS:
-        cfg->threads = (unsigned)atoi(arg);
-        return 0;
+    case O_THREADS: cfg->threads = (unsigned)atoi(arg); return 0;
     case O_URL:
         if (!app_public_url_valid(arg)) {
             fprintf(stderr,
@@ -101,24 +89,12 @@ static int serve_option(int opt, const char *arg, void *ctx)
         }
         cfg->public_url = arg;
         return 0;
-    case O_SECURE:
-        cfg->secure_cookies = true;
-        return 0;
-    case O_PROXY:
-        cfg->trust_proxy = true;
-        return 0;
-    case O_OPS:
-        cfg->cost.opslimit = strtoull(arg, NULL, 10);
-        return 0;
-    case O_MEM:
-        cfg->cost.memlimit = (size_t)strtoull(arg, NULL, 10) * 1024 * 1024;
-        return 0;
-    case O_SMTP:
-        cfg->smtp_url = arg;
-        return 0;
-    case O_FROM:
-        cfg->mail_from = arg;
-        return 0;
+    case O_SECURE: cfg->secure_cookies = true; return 0;
+    case O_PROXY: cfg->trust_proxy = true; return 0;
+    case O_OPS: cfg->cost.opslimit = strtoull(arg, NULL, 10); return 0;
+    case O_MEM: cfg->cost.memlimit = (size_t)strtoull(arg, NULL, 10) * 1024 * 1024; return 0;
+    case O_SMTP: cfg->smtp_url = arg; return 0;
+    case O_FROM: cfg->mail_from = arg; return 0;
     case O_PER_CLIENT:
         o->per_client = parse_count(arg, 0, 4096);
         if (o->per_client < 0) {
@@ -136,16 +112,14 @@ static int serve_option(int opt, const char *arg, void *ctx)
         return 0;
     case O_HELPDESK:
         if (!app_helpdesk_valid(arg)) {
-            fprintf(stderr,
-                    "nsdb: --helpdesk は改行を含まない %d 文字以内の連絡先です"
-                    "（例 '電話 03-0000-0000（平日9時〜17時）'）。\n",
+            fprintf(stderr, "nsdb: --helpdesk は改行を含まない %d 文字以内の連絡先です"
+                            "（例 '電話 03-0000-0000（平日9時〜17時）'）。\n",
                     APP_HELPDESK_MAX);
             return EXIT_USAGE;
         }
         cfg->helpdesk = arg;
         return 0;
-    default:
-        return -1;
+    default: return -1;
     }
 }
 
@@ -163,8 +137,7 @@ int verb_serve(int argc, char **argv, app_config *cfg)
                                          {"mail-from", required_argument, NULL, O_FROM},
                                          {"max-connections-per-client", required_argument, NULL,
                                           O_PER_CLIENT},
-                                         {"header-timeout", required_argument, NULL,
-                                          O_HEADER_TIMEOUT},
+                                         {"header-timeout", required_argument, NULL, O_HEADER_TIMEOUT},
                                          {"helpdesk", required_argument, NULL, O_HELPDESK},
                                          MEDIA_LONG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
@@ -193,8 +166,7 @@ int verb_serve(int argc, char **argv, app_config *cfg)
     signal(SIGPIPE, SIG_IGN);
 
     app a;
-    rc = open_app(&a, cfg,
-                  (int)cfg->threads + 3 + IMPORT_JOB_WORKERS); /* + mailer, media, keeper */
+    rc = open_app(&a, cfg, (int)cfg->threads + 3 + IMPORT_JOB_WORKERS); /* + mailer, media, keeper */
     if (rc != 0)
         return rc;
     if (password_hash("nsdb-dummy-password-for-timing", cfg->cost, a.dummy_hash) != NSDB_OK) {
@@ -208,7 +180,7 @@ int verb_serve(int argc, char **argv, app_config *cfg)
         app_close(&a);
         return EXIT_USER;
     }
-    unsigned per_client = o.per_client >= 0  ? (unsigned)o.per_client
+    unsigned per_client = o.per_client >= 0 ? (unsigned)o.per_client
                           : cfg->trust_proxy ? 0u
                                              : SERVE_PER_CLIENT_CONNECTIONS;
     http_server_config hc = {.listen_host = cfg->listen_host,
@@ -270,7 +242,7 @@ int verb_serve(int argc, char **argv, app_config *cfg)
     sigwait(&stop_signals, &sig);
     log_event(LOG_INFO, "server_stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
     http_server_stop(srv);
-    media_job_destroy(a.media_job);  /* a build stops after its current media */
+    media_job_destroy(a.media_job); /* a build stops after its current media */
     import_jobs_stop(a.import_jobs); /* a running import ends as failed */
     mailer_thread_stop(a.mailer);
     app_close(&a);
