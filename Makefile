@@ -130,7 +130,8 @@ bench: nsdb
 # libFuzzer harnesses (tests/fuzz/, see README "Fuzzing"): the library is built again with clang,
 # coverage, ASan and UBSan into build/fuzz/libnsdb.a, and each harness links what it needs.
 # make fuzz runs every harness for FUZZ_SECONDS on a scratch copy of tests/fuzz/corpus/<name>/;
-# FUZZ=name runs one. make fuzz-smoke is the short run that make test includes.
+# FUZZ=name runs one. make fuzz-smoke is the short run that make test includes, one harness per
+# core at a time (at most 4).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
@@ -159,7 +160,7 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ)
 fuzz-smoke: fuzz-build
-	bash tests/fuzz/run.sh 15 $(FUZZ_NAMES)
+	FUZZ_JOBS=$$(nproc) bash tests/fuzz/run.sh 15 $(FUZZ_NAMES)
 
 format:
 	clang-format -i $(SRC) $(wildcard src/*/*.h) $(UNIT_SRC)
