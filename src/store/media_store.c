@@ -151,12 +151,15 @@ nsdb_err store_media_outlook_of_batch(db *conn, int64_t municipality_pk, int64_t
     db_stmt *st = NULL;
     nsdb_err e = db_query(
         conn, &st,
-        "SELECT DISTINCT r.cycle_id, r.institution_id, "
-        "EXISTS (SELECT 1 FROM media d WHERE d.municipality_id = r.municipality_id "
-        "AND d.institution_id = r.institution_id AND d.kind = 'initial') "
-        "OR EXISTS (SELECT 1 FROM registrations p WHERE p.municipality_id = r.municipality_id "
-        "AND p.institution_id = r.institution_id AND p.cycle_id < r.cycle_id) "
-        "FROM registrations r WHERE r.batch_id = $1 AND r.municipality_id = $2 AND " REGISTRATION_SHOWN,
+        /* each (cycle, institution) of the batch once, then looked up: a file of 2 users per
+           institution looked every institution up twice (0.6 s at 100,000 rows on PostgreSQL) */
+        "SELECT x.cycle_id, x.institution_id, "
+        "EXISTS (SELECT 1 FROM media d WHERE d.municipality_id = $2 "
+        "AND d.institution_id = x.institution_id AND d.kind = 'initial') "
+        "OR EXISTS (SELECT 1 FROM registrations p WHERE p.municipality_id = $2 "
+        "AND p.institution_id = x.institution_id AND p.cycle_id < x.cycle_id) "
+        "FROM (SELECT DISTINCT r.cycle_id, r.institution_id FROM registrations r "
+        "WHERE r.batch_id = $1 AND r.municipality_id = $2 AND " REGISTRATION_SHOWN ") x",
         "ii", batch_id, municipality_pk);
     if (e != NSDB_OK)
         return e;
