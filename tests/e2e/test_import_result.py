@@ -36,6 +36,16 @@ class BigImportResult(Flow2Base):
         self.assertEqual(shown, first)
         self.assertEqual(len(ids), len(rows))
         self.assertEqual(len(set(ids.values())), len(rows))
+        # each registration copies its user's municipality and batch (on PostgreSQL no foreign key
+        # checks them since migration 028: they are written from the user's own values)
+        self.assertEqual(self.db_query(
+            "SELECT COUNT(*) FROM registrations r JOIN users u ON u.id = r.user_pk "
+            "WHERE r.municipality_id <> u.municipality_id OR r.batch_id IS NULL "
+            "OR r.batch_id <> u.batch_id OR NOT EXISTS (SELECT 1 FROM import_batches b "
+            "WHERE b.id = u.batch_id AND b.municipality_id = u.municipality_id)"), [(0,)])
+        self.assertEqual(self.db_query(
+            "SELECT COUNT(*) FROM registrations r JOIN users u ON u.id = r.user_pk "
+            "WHERE r.batch_id = ?", int(batch.rsplit("/", 1)[1])), [(len(rows),)])
         # another municipality's staff: neither the page nor the CSV of the batch
         other = self.staff(SAPPORO)
         self.assertStatus(other.get(batch), 404)
