@@ -166,7 +166,8 @@ int verb_serve(int argc, char **argv, app_config *cfg)
     signal(SIGPIPE, SIG_IGN);
 
     app a;
-    rc = open_app(&a, cfg, (int)cfg->threads + 3 + IMPORT_JOB_WORKERS); /* + mailer, media, keeper */
+    /* + mailer, media, keeper; an import worker two (its registrations beside, import_tail.h) */
+    rc = open_app(&a, cfg, (int)cfg->threads + 3 + 2 * IMPORT_JOB_WORKERS);
     if (rc != 0)
         return rc;
     if (password_hash("nsdb-dummy-password-for-timing", cfg->cost, a.dummy_hash) != NSDB_OK) {

@@ -9,6 +9,7 @@
  * long, and a stop or a crash between chunks leaves only an invisible, failed batch.
  */
 #include "core/import_internal.h"
+#include "core/import_tail.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -79,6 +80,7 @@ typedef struct import_writer {
     int64_t check_ms;    /* the check before the writes */
     key_map existing;    /* pk of a registered account the check read -> its index */
     const char *failure; /* why the import stopped, when a row clashes after all (c->arena) */
+    import_tail tail;    /* the registrations of the last chunk, written beside (PostgreSQL) */
 } import_writer;
 
 typedef struct new_institution {
@@ -281,14 +283,18 @@ static NSDB_MUST_CHECK nsdb_err existing_index(import_writer *w)
     return e;
 }
 
-/* The new accounts of rows from..to-1 (a user ID that is taken is drawn again), their
-   registrations; *min_pk and *max_pk span their ids (0 when none). */
+/* The new accounts of rows from..to-1 (a user ID that is taken is drawn again); *regs_out
+   (malloc'd, *n_regs_out) gets their registrations to write, and *min_pk and *max_pk span their
+   ids (0 when none). */
 static NSDB_MUST_CHECK nsdb_err write_users(import_writer *w, arena *a, size_t from, size_t to,
+                                            store_bulk_registration **regs_out, size_t *n_regs_out,
                                             int64_t *min_pk, int64_t *max_pk)
 {
     import_plan *p = w->plan;
     core_ctx *c = w->c;
     *min_pk = *max_pk = 0;
+    *regs_out = NULL;
+    *n_regs_out = 0;
     size_t n = 0;
     for (size_t i = from; i < to; i++)
         n += p->rows[i].kind == IMPORT_ROW_NEW;
@@ -358,15 +364,18 @@ static NSDB_MUST_CHECK nsdb_err write_users(import_writer *w, arena *a, size_t f
     }
     if (e != NSDB_OK)
         return e;
-    store_bulk_registration *regs = arena_calloc(a, n, sizeof *regs);
+    store_bulk_registration *regs = malloc(n * sizeof *regs);
+    if (regs == NULL)
+        return NSDB_ERR_NOMEM;
     for (size_t j = 0; j < n; j++) {
         p->accounts[accounts[j]].pk = users[j].pk;
         regs[j] = (store_bulk_registration){users[j].pk, users[j].institution_pk};
         *min_pk = *min_pk == 0 || users[j].pk < *min_pk ? users[j].pk : *min_pk;
         *max_pk = users[j].pk > *max_pk ? users[j].pk : *max_pk;
     }
-    return store_bulk_registrations_insert(c->conn, regs, n, c->who.municipality_pk, w->cycle_id,
-                                           w->batch, c->who.now);
+    *regs_out = regs;
+    *n_regs_out = n;
+    return NSDB_OK;
 }
 
 /* The audit records of rows from..to-1, as registration_register wrote them: user_create for a
@@ -515,13 +524,17 @@ static NSDB_MUST_CHECK nsdb_err user_ids_deal(import_plan *p)
     return NSDB_OK;
 }
 
-/* Rows from..to-1 in one transaction; the first chunk also moves the batch to writing. */
+/* Rows from..to-1 in one transaction; the first chunk also moves the batch to writing. Their
+   registrations go into the same transaction, or beside it once it has committed (w->tail). */
 static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, size_t from, size_t to,
                                             int64_t *ms_out)
 {
     core_ctx *c = w->c;
     arena *a = arena_new(); /* the chunk's scratch */
     int64_t started = monotonic_ms(), min_pk = 0, max_pk = 0;
+    store_bulk_registration *regs = NULL;
+    size_t n_regs = 0;
+    bool beside = import_tail_beside(&w->tail);
     nsdb_err e = core_begin(c);
     if (e == NSDB_OK && from == 0)
         e = store_import_batch_set_state(c->conn, w->batch, IMPORT_STATE_WRITING, NULL, NULL,
@@ -531,7 +544,10 @@ static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, size_t from, size_
     if (e == NSDB_OK)
         e = recheck_chunk(w, a, from, to);
     if (e == NSDB_OK)
-        e = write_users(w, a, from, to, &min_pk, &max_pk);
+        e = write_users(w, a, from, to, &regs, &n_regs, &min_pk, &max_pk);
+    if (e == NSDB_OK && !beside && n_regs > 0)
+        e = store_bulk_registrations_insert(c->conn, regs, n_regs, c->who.municipality_pk,
+                                            w->cycle_id, w->batch, c->who.now);
     if (e == NSDB_OK)
         e = write_audit(w, a, from, to);
     if (e == NSDB_OK && min_pk != 0)
@@ -539,6 +555,11 @@ static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, size_t from, size_
     if (e == NSDB_OK)
         e = store_import_batch_progress(c->conn, w->batch, (int64_t)to, c->who.now);
     e = core_end(c, e);
+    if (e == NSDB_OK && beside) {
+        e = import_tail_start(&w->tail, regs, n_regs, c->who.now); /* takes regs */
+        regs = NULL;
+    }
+    free(regs);
     arena_free(a);
     int64_t ms = monotonic_ms() - started;
     *ms_out = ms;
@@ -606,6 +627,9 @@ static NSDB_MUST_CHECK nsdb_err write_chunks(import_writer *w, import_progress *
             chunk = next_chunk_rows(to - from, ms);
         from = to;
     }
+    /* the last chunk's registrations, before the batch can be made visible */
+    nsdb_err beside = import_tail_wait(&w->tail);
+    e = e != NSDB_OK ? e : beside;
     /* the connection goes back to the pool as it came */
     nsdb_err restored = store_bulk_wal_hold(conn, false);
     return e != NSDB_OK ? e : restored;
@@ -794,8 +818,11 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, int64_t batch
         e = user_ids_deal(&plan);
     if (e == NSDB_OK)
         e = existing_index(&w);
-    if (e == NSDB_OK)
+    if (e == NSDB_OK) {
+        import_tail_open(&w.tail, c, batch, cycle.id);
         e = write_chunks(&w, progress);
+        import_tail_close(&w.tail);
+    }
     if (e == NSDB_OK)
         e = make_visible(&w, opened.warnings, &mw);
     if (e == NSDB_OK)

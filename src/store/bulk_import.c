@@ -220,7 +220,7 @@ nsdb_err store_bulk_institutions_lock(db *conn, const int64_t *sorted_pks, size_
     for (size_t from = 0; from < n; from += STORE_BULK_ROWS) {
         db_stmt *st = NULL;
         nsdb_err e = prepare_multi_row(conn, "SELECT id FROM institutions WHERE id IN (", "?", 1,
-                                       STORE_BULK_ROWS, ") ORDER BY id FOR UPDATE", &st);
+                                       STORE_BULK_ROWS, ") ORDER BY id FOR NO KEY UPDATE", &st);
         if (e != NSDB_OK)
             return e;
         for (size_t k = 0; k < STORE_BULK_ROWS; k++)

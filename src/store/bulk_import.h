@@ -45,8 +45,10 @@ NSDB_MUST_CHECK nsdb_err store_bulk_users_at(db *conn, int64_t own_batch,
                                              void *ctx);
 
 /* PostgreSQL: locks these institutions (ids in ascending order, so that two imports never wait
-   for each other in a circle) FOR UPDATE until the transaction ends, as a registration locks
-   its institution before its duplicate check. Nothing on SQLite (one writer). */
+   for each other in a circle) FOR NO KEY UPDATE until the transaction ends: it waits for, and
+   holds off, a registration, which locks its institution FOR UPDATE before its duplicate check,
+   and another import's chunk; not the foreign-key checks of registrations being written (the
+   import's own, beside the next chunk: import_tail.h). Nothing on SQLite (one writer). */
 NSDB_MUST_CHECK nsdb_err store_bulk_institutions_lock(db *conn, const int64_t *sorted_pks,
                                                       size_t n);
 

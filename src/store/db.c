@@ -105,6 +105,18 @@ db *db_pool_acquire(db_pool *pool)
     return conn;
 }
 
+db *db_pool_try_acquire(db_pool *pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    db *conn = pool->free_list;
+    if (conn != NULL)
+        pool->free_list = conn->next_free;
+    pthread_mutex_unlock(&pool->lock);
+    if (conn != NULL && conn->driver->revive != NULL)
+        conn->driver->revive(conn);
+    return conn;
+}
+
 void db_pool_release(db_pool *pool, db *conn)
 {
     if (conn->in_transaction)

@@ -25,6 +25,8 @@ NSDB_MUST_CHECK nsdb_err db_pool_open(const char *url, const char *data_dir, int
 void db_pool_close(db_pool *pool);
 /* Blocks until a connection is free. */
 db *db_pool_acquire(db_pool *pool);
+/* A free connection, or NULL at once when none is free. */
+db *db_pool_try_acquire(db_pool *pool);
 void db_pool_release(db_pool *pool, db *conn);
 db_dialect db_pool_dialect(const db_pool *pool);
 /* The SQLite file path, or NULL for another backend. */

@@ -32,7 +32,9 @@ static inline struct fixture *core_fixture_open(const char *url, const char *pre
     app_config_defaults(&cfg);
     cfg.data_dir = f->dir;
     cfg.database_url = url;
-    assert_int_equal(app_open(&f->app, &cfg, 2), NSDB_OK);
+    /* the command line's connection, a background job's, the keeper's, and the second one of an
+       import's registrations (core/import_tail.h) */
+    assert_int_equal(app_open(&f->app, &cfg, 4), NSDB_OK);
     assert_int_equal(password_hash("dummy-password-for-timing", cfg.cost, f->app.dummy_hash),
                      NSDB_OK);
     f->arena = arena_new();

@@ -27,6 +27,7 @@
 #include "store/db_fault.h"
 #include "store/import_batches.h"
 #include "store/import_recovery.h"
+#include "store/registrations.h"
 #include "store/store.h"
 
 #include "both_backends.h"
@@ -299,12 +300,76 @@ static void a_refusal_that_cannot_be_written_still_ends_the_batch(void **state)
     assert_int_equal(institution_users(jf), 2);
 }
 
+/* Waits until the users of a failed batch are removed (its discard job runs in the background,
+   and its writes would take the next countdown's fault). */
+static void wait_discarded(job_fixture *jf, int64_t batch)
+{
+    for (int waited = 0;; waited += 50) {
+        int64_t *ids = NULL;
+        size_t n = 0;
+        assert_int_equal(store_import_batches_to_discard(jf->f->cli.conn, jf->f->arena, &ids, &n),
+                         NSDB_OK);
+        bool listed = false;
+        for (size_t i = 0; i < n; i++)
+            listed = listed || ids[i] == batch;
+        if (!listed)
+            return;
+        if (waited >= JOB_WAIT_MS)
+            fail_msg("the users of failed batch %lld stay", (long long)batch);
+        usleep(50 * 1000);
+    }
+}
+
+/* A good import whose writes fail in turn (its chunk's, its registrations' — on PostgreSQL
+   written on a second connection beside the chunk, core/import_tail.h — and its last step's)
+   registers all or nothing: a failed batch shows no user, and a visible one has every user with
+   its registration. */
+static void a_good_import_whose_writes_fail_in_turn_registers_all_or_nothing(void **state)
+{
+    job_fixture *jf = fixture_of(state);
+    const size_t who[] = {0, 1};
+    int failed_batches = 0;
+    bool visible = false;
+    /* 1, 2: the opening; a few rows take many statements (one a row below 100 rows) */
+    for (int countdown = 3; countdown <= 200 && !visible; countdown++) {
+        db_fault_inject(countdown);
+        int64_t batch = 0;
+        assert_int_equal(submit(jf, who, 2, &batch), NSDB_OK);
+        store_import_batch b = ended_batch(jf, batch);
+        db_fault_inject(0);
+        if (b.state == IMPORT_STATE_FAILED) {
+            assert_non_null(b.failure);
+            assert_int_equal(institution_users(jf), 0);
+            wait_discarded(jf, batch);
+            failed_batches++;
+            continue;
+        }
+        assert_int_equal(b.state, IMPORT_STATE_VISIBLE);
+        visible = true;
+        assert_int_equal(institution_users(jf), 2);
+        store_user *rows = NULL;
+        size_t n = 0;
+        int64_t total = 0;
+        assert_int_equal(store_registration_batch_users(jf->f->cli.conn, jf->f->arena,
+                                                        jf->staff.who.municipality_pk, batch, 10,
+                                                        &rows, &n, &total),
+                         NSDB_OK);
+        assert_int_equal(total, 2);
+    }
+    assert_true(visible);
+    /* the chunk (state, institution, users, audit, name index, progress), the registrations and
+       the last step each write: every one of them failed an import */
+    assert_true(failed_batches >= 8);
+    assert_no_running_batch(jf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         BOTH(a_good_import_ends_visible_with_its_users),
         BOTH(an_import_repeating_a_registered_user_ends_refused_naming_the_row),
         BOTH(a_refusal_that_cannot_be_written_still_ends_the_batch),
+        BOTH(a_good_import_whose_writes_fail_in_turn_registers_all_or_nothing),
     };
     return cmocka_run_group_tests(tests, setup, inst_import_rows_teardown);
 }
