@@ -467,10 +467,15 @@ nsdb_err store_registration_batch_users(db *conn, arena *a, int64_t municipality
                                         size_t *count_out, int64_t *total_out)
 {
     db_stmt *st = NULL;
+    /* the batch's first registrations first, then only their users: joined first, PostgreSQL's
+       statistics, stale just after an import, joined all 100,000 users to keep 1,000 (0.6 s).
+       A batch is one municipality's, and shown or hidden as a whole (its registrations copy
+       their users' municipality and batch), so the conditions on the users drop none of them */
     nsdb_err e = db_query(conn, &st,
-                          "SELECT " USER_COLUMNS "JOIN registrations r ON r.user_pk = u.id "
-                          "WHERE r.batch_id = $1 AND u.municipality_id = $2 AND " USER_SHOWN
-                          " ORDER BY r.id LIMIT $3",
+                          "SELECT " USER_SELECT "FROM (SELECT r.id AS rid, r.user_pk "
+                          "FROM registrations r WHERE r.batch_id = $1 AND r.municipality_id = $2 "
+                          "ORDER BY r.id LIMIT $3) p JOIN users u ON u.id = p.user_pk " USER_JOINS
+                          "WHERE u.municipality_id = $2 AND " USER_SHOWN " ORDER BY p.rid",
                           "iii", batch_id, municipality_pk, limit > 0 ? limit : INT64_MAX);
     if (e != NSDB_OK)
         return e;
@@ -483,8 +488,8 @@ nsdb_err store_registration_batch_users(db *conn, arena *a, int64_t municipality
     if (limit <= 0 || (int64_t)*count_out < limit)
         return NSDB_OK;
     e = db_query(conn, &st,
-                 "SELECT COUNT(*) FROM registrations r JOIN users u ON u.id = r.user_pk "
-                 "WHERE r.batch_id = $1 AND u.municipality_id = $2 AND " USER_SHOWN,
+                 "SELECT COUNT(*) FROM registrations r "
+                 "WHERE r.batch_id = $1 AND r.municipality_id = $2 AND " REGISTRATION_SHOWN,
                  "ii", batch_id, municipality_pk);
     return e != NSDB_OK ? e : store_row_int(st, total_out);
 }
