@@ -1,7 +1,8 @@
 /*
  * bulk_import.c — see bulk_import.h. Every statement here is one of a few shapes: a read with an
  * IN list of exactly STORE_BULK_ROWS values (a short list is padded with its last value, which
- * changes nothing), or a multi-row INSERT of STORE_BULK_ROWS rows or of one row. So each shape is
+ * changes nothing), a multi-row INSERT of STORE_BULK_ROWS rows or of one row, or an UPDATE or
+ * DELETE joined to a list of STORE_BULK_ROWS values (padded with values that match no row). So each shape is
  * prepared once per connection by the statement cache. The shared values of a statement are its
  * first parameters ($1 …) and every later parameter first appears in order, which lets the
  * SQLite driver bind by position.
@@ -470,6 +471,91 @@ nsdb_err store_bulk_user_grams_add(db *conn, int64_t municipality_pk, const stor
         from += k;
     }
     return e;
+}
+
+/* The pairs of a statement of store_bulk_user_grams_remove: a short list is padded with an
+   empty gram, which no row has (a gram is one or two characters). */
+static void bind_gram_pairs(db_stmt *st, const store_bulk_gram *rows, size_t n, bool with_users)
+{
+    int per = with_users ? 3 : 2;
+    for (size_t k = 0; k < STORE_BULK_ROWS; k++) {
+        int p = 2 + (int)k * per;
+        db_bind_text(st, p, k < n ? rows[k].gram : "");
+        db_bind_text(st, p + 1, k < n ? rows[k].key : "");
+        if (with_users)
+            db_bind_int(st, p + 2, k < n ? rows[k].users : 0);
+    }
+}
+
+nsdb_err store_bulk_user_grams_remove(db *conn, int64_t municipality_pk,
+                                      const store_bulk_gram *rows, size_t n, int64_t users)
+{
+    STORE_ASSERT_WRITE(conn);
+    nsdb_err e = users == 0 ? NSDB_OK
+                            : db_exec(conn, NULL,
+                                      "UPDATE municipalities SET inst_users = inst_users - $2 "
+                                      "WHERE id = $1",
+                                      "ii", municipality_pk, users);
+    for (size_t from = 0; e == NSDB_OK && from < n; from += STORE_BULK_ROWS) {
+        size_t k = n - from < STORE_BULK_ROWS ? n - from : STORE_BULK_ROWS;
+        /* the pairs joined as a list of values: each finds its row by the primary key */
+        db_stmt *st = NULL;
+        e = prepare_multi_row(
+            conn, "WITH v(gram, name_search, users) AS (VALUES ", "(?, ?, CAST(? AS BIGINT))", 2,
+            STORE_BULK_ROWS,
+            ") UPDATE user_grams SET users = user_grams.users - v.users FROM v "
+            "WHERE user_grams.municipality_id = $1 "
+            "AND user_grams.gram = v.gram AND user_grams.name_search = v.name_search",
+            &st);
+        if (e != NSDB_OK)
+            return e;
+        db_bind_int(st, 1, municipality_pk);
+        bind_gram_pairs(st, rows + from, k, true);
+        e = step_all(conn, st, NULL, NULL);
+        db_finalize(st);
+        if (e != NSDB_OK)
+            return e;
+        e = prepare_multi_row(conn, "WITH v(gram, name_search) AS (VALUES ", "(?, ?)", 2,
+                              STORE_BULK_ROWS,
+                              ") DELETE FROM user_grams WHERE municipality_id = $1 AND users <= 0 "
+                              "AND (gram, name_search) IN (SELECT gram, name_search FROM v)",
+                              &st);
+        if (e != NSDB_OK)
+            return e;
+        db_bind_int(st, 1, municipality_pk);
+        bind_gram_pairs(st, rows + from, k, false);
+        e = step_all(conn, st, NULL, NULL);
+        db_finalize(st);
+    }
+    return e;
+}
+
+nsdb_err store_bulk_institutions_discard(db *conn, int64_t batch_id, const int64_t *pks, size_t n)
+{
+    STORE_ASSERT_WRITE(conn);
+    for (size_t from = 0; from < n; from += STORE_BULK_ROWS) {
+        db_stmt *st = NULL;
+        nsdb_err e = prepare_multi_row(
+            conn, "DELETE FROM institutions WHERE id IN (", "?", 2, STORE_BULK_ROWS,
+            ") AND created_at >= (SELECT created_at FROM import_batches WHERE id = $1) "
+            "AND NOT EXISTS (SELECT 1 FROM users u WHERE u.institution_id = institutions.id) "
+            "AND NOT EXISTS (SELECT 1 FROM registrations r "
+            "WHERE r.institution_id = institutions.id) "
+            "AND NOT EXISTS (SELECT 1 FROM media d WHERE d.institution_id = institutions.id) "
+            "AND NOT EXISTS (SELECT 1 FROM import_batches rb "
+            "WHERE rb.state IN ('checking', 'writing'))",
+            &st);
+        if (e != NSDB_OK)
+            return e;
+        db_bind_int(st, 1, batch_id);
+        for (size_t k = 0; k < STORE_BULK_ROWS; k++) /* padded with its last id */
+            db_bind_int(st, (int)k + 2, pks[from + k < n ? from + k : n - 1]);
+        e = step_all(conn, st, NULL, NULL);
+        db_finalize(st);
+        if (e != NSDB_OK)
+            return e;
+    }
+    return NSDB_OK;
 }
 
 nsdb_err store_bulk_wal_hold(db *conn, bool hold)

@@ -4,9 +4,9 @@
 #define NSDB_STORE_INTERNAL
 #include "store/import_recovery.h"
 
+#include "store/bulk_import.h"
 #include "store/rows.h"
 #include "store/sql.h"
-#include "store/users_internal.h"
 
 nsdb_err store_import_batch_running(db *conn, int64_t municipality_pk, int64_t *batch_out)
 {
@@ -18,16 +18,11 @@ nsdb_err store_import_batch_running(db *conn, int64_t municipality_pk, int64_t *
     return e != NSDB_OK ? e : store_row_int(st, batch_out);
 }
 
-typedef struct key_row {
-    int64_t municipality_pk;
-    const char *key;
-} key_row;
-
-static void key_from_row(arena *a, db_stmt *st, void *row)
+static void discard_user_from_row(arena *a, db_stmt *st, void *row)
 {
-    key_row *k = row;
-    k->municipality_pk = db_column_int(st, 0);
-    k->key = store_column_strdup(a, st, 1);
+    store_discard_user *u = row;
+    u->municipality_pk = db_column_int(st, 0);
+    u->name_search = store_column_strdup(a, st, 1);
 }
 
 static void id_from_row(arena *a, db_stmt *st, void *row)
@@ -86,57 +81,51 @@ nsdb_err store_import_batches_to_discard(db *conn, arena *a, int64_t **ids_out, 
                   ids_out, count_out);
 }
 
-nsdb_err store_import_batch_discard_chunk(db *conn, int64_t batch_id, int64_t limit,
-                                          int64_t *removed_out)
+nsdb_err store_import_discard_chunk_read(db *conn, arena *a, int64_t batch_id, int64_t limit,
+                                         int64_t *upto_out, store_discard_user **users_out,
+                                         size_t *count_out)
 {
-    STORE_ASSERT_WRITE(conn);
-    *removed_out = 0;
-    /* the chunk: the batch's lowest user ids up to upto */
+    *upto_out = 0;
+    *users_out = NULL;
+    *count_out = 0;
     db_stmt *st = NULL;
-    int64_t upto = 0;
     nsdb_err e = db_query(conn, &st,
                           "SELECT COALESCE(MAX(id), 0) FROM (SELECT id FROM users "
                           "WHERE batch_id = $1 ORDER BY id LIMIT $2) t",
                           "ii", batch_id, limit);
     if (e == NSDB_OK)
-        e = store_row_int(st, &upto);
-    if (e != NSDB_OK || upto == 0)
+        e = store_row_int(st, upto_out);
+    if (e != NSDB_OK || *upto_out == 0)
         return e;
-    /* the institutions of the chunk, to remove those that were made for it alone */
-    arena *a = arena_new();
-    int64_t *institutions = NULL;
-    size_t n_institutions = 0;
     e = db_query(conn, &st,
-                 "SELECT DISTINCT institution_id FROM users WHERE batch_id = $1 AND id <= $2 "
-                 "AND institution_id IS NOT NULL",
-                 "ii", batch_id, upto);
-    if (e == NSDB_OK) {
-        void *rows = NULL;
-        e = store_rows_read(st, a, sizeof *institutions, id_from_row, &rows, &n_institutions);
-        institutions = rows;
-    }
-    /* the name index and the count of institution users took the chunk's users when they were
-       written (store_bulk_user_grams_add): give them back */
-    key_row *keys = NULL;
-    size_t n_keys = 0;
+                 "SELECT municipality_id, name_search FROM users WHERE batch_id = $1 "
+                 "AND id <= $2 AND municipality_id IS NOT NULL "
+                 "AND role IN ('doctor', 'inst_manager') ORDER BY municipality_id",
+                 "ii", batch_id, *upto_out);
+    if (e != NSDB_OK)
+        return e;
+    void *rows = NULL;
+    e = store_rows_read(st, a, sizeof **users_out, discard_user_from_row, &rows, count_out);
+    *users_out = rows;
+    return e;
+}
+
+nsdb_err store_import_discard_chunk_remove(db *conn, int64_t batch_id, int64_t upto,
+                                           int64_t *removed_out)
+{
+    STORE_ASSERT_WRITE(conn);
+    *removed_out = 0;
+    /* the institutions of the chunk, read before its users go */
+    arena *a = arena_new();
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT DISTINCT institution_id FROM users WHERE batch_id = $1 "
+                          "AND id <= $2 AND institution_id IS NOT NULL",
+                          "ii", batch_id, upto);
+    void *institutions = NULL;
+    size_t n_institutions = 0;
     if (e == NSDB_OK)
-        e = db_query(conn, &st,
-                     "SELECT municipality_id, name_search FROM users WHERE batch_id = $1 "
-                     "AND id <= $2 AND municipality_id IS NOT NULL "
-                     "AND role IN ('doctor', 'inst_manager')",
-                     "ii", batch_id, upto);
-    if (e == NSDB_OK) {
-        void *rows = NULL;
-        e = store_rows_read(st, a, sizeof *keys, key_from_row, &rows, &n_keys);
-        keys = rows;
-    }
-    for (size_t i = 0; e == NSDB_OK && i < n_keys; i++) {
-        e = user_grams_remove(conn, keys[i].municipality_pk, keys[i].key);
-        if (e == NSDB_OK)
-            e = db_exec(conn, NULL,
-                        "UPDATE municipalities SET inst_users = inst_users - 1 WHERE id = $1", "i",
-                        keys[i].municipality_pk);
-    }
+        e = store_rows_read(st, a, sizeof(int64_t), id_from_row, &institutions, &n_institutions);
     if (e == NSDB_OK)
         e = db_exec(conn, NULL,
                     "DELETE FROM registrations WHERE user_pk IN "
@@ -145,18 +134,8 @@ nsdb_err store_import_batch_discard_chunk(db *conn, int64_t batch_id, int64_t li
     if (e == NSDB_OK)
         e = db_exec(conn, removed_out, "DELETE FROM users WHERE batch_id = $1 AND id <= $2", "ii",
                     batch_id, upto);
-    for (size_t i = 0; e == NSDB_OK && i < n_institutions; i++)
-        e = db_exec(conn, NULL,
-                    "DELETE FROM institutions WHERE id = $1 AND created_at >= "
-                    "(SELECT created_at FROM import_batches WHERE id = $2) "
-                    "AND NOT EXISTS (SELECT 1 FROM users u WHERE u.institution_id = $1) "
-                    "AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.institution_id = $1) "
-                    "AND NOT EXISTS (SELECT 1 FROM media d WHERE d.institution_id = $1) "
-                    /* a running import may have found it by its code, to register users there:
-                       then it stays (an institution without users is harmless) */
-                    "AND NOT EXISTS (SELECT 1 FROM import_batches rb "
-                    "WHERE rb.state IN ('checking', 'writing'))",
-                    "ii", institutions[i], batch_id);
+    if (e == NSDB_OK)
+        e = store_bulk_institutions_discard(conn, batch_id, institutions, n_institutions);
     arena_free(a);
     return e;
 }
