@@ -55,15 +55,12 @@ static NSDB_MUST_CHECK nsdb_err discard_chunk(core_ctx *c, int64_t batch, int64_
 {
     *removed_out = 0;
     arena *a = arena_new();
-    int64_t upto = 0;
-    store_discard_user *users = NULL;
-    size_t n = 0;
-    nsdb_err e = store_import_discard_chunk_read(c->conn, a, batch, IMPORT_DISCARD_CHUNK, &upto,
-                                                 &users, &n);
-    if (e == NSDB_OK && upto != 0)
-        e = give_back_grams(c, a, users, n);
-    if (e == NSDB_OK && upto != 0)
-        e = store_import_discard_chunk_remove(c->conn, batch, upto, removed_out);
+    store_discard_chunk chunk;
+    nsdb_err e = store_import_discard_chunk_read(c->conn, a, batch, IMPORT_DISCARD_CHUNK, &chunk);
+    if (e == NSDB_OK)
+        e = give_back_grams(c, a, chunk.counted, chunk.counted_count);
+    if (e == NSDB_OK)
+        e = store_import_discard_chunk_remove(c->conn, batch, &chunk, removed_out);
     arena_free(a);
     return e;
 }

@@ -36,19 +36,26 @@ typedef struct store_discard_user {
     const char *name_search;
 } store_discard_user;
 
-/* The next chunk of a failed batch's removal: at most limit users, its lowest ids, up to
-   *upto_out (0: none left); those of them the name index and the count of institution users
-   took when they were written (store_bulk_user_grams_add) in users_out (in a, in municipality
-   order), for store_bulk_user_grams_remove to give back. */
+/* The next chunk of a failed batch's removal: its users are the batch's ids first..last. */
+typedef struct store_discard_chunk {
+    int64_t first, last; /* 0: no user is left */
+    /* those the name index and the count of institution users took when they were written
+       (store_bulk_user_grams_add), in municipality order, for store_bulk_user_grams_remove */
+    store_discard_user *counted;
+    size_t counted_count;
+    int64_t *institutions; /* of the chunk's users, distinct */
+    size_t institution_count;
+} store_discard_chunk;
+
+/* Reads the next chunk of a failed batch: at most limit users, its lowest ids (in a). */
 NSDB_MUST_CHECK nsdb_err store_import_discard_chunk_read(db *conn, arena *a, int64_t batch_id,
-                                                         int64_t limit, int64_t *upto_out,
-                                                         store_discard_user **users_out,
-                                                         size_t *count_out);
-/* Removes the users of a failed batch up to id upto with their registrations, and the
-   institutions made for them alone: created at or after the batch and used by no user,
-   registration or media any more, while no import runs. *removed_out: users removed. The
-   batch's users were never visible, so nothing else (sessions, listings, mail) refers to them. */
-NSDB_MUST_CHECK nsdb_err store_import_discard_chunk_remove(db *conn, int64_t batch_id, int64_t upto,
+                                                         int64_t limit, store_discard_chunk *out);
+/* Removes the chunk's users with their registrations, and the institutions made for them
+   alone: created at or after the batch and used by no user, registration or media any more,
+   while no import runs. *removed_out: users removed. The batch's users were never visible, so
+   nothing else (sessions, listings, mail) refers to them. */
+NSDB_MUST_CHECK nsdb_err store_import_discard_chunk_remove(db *conn, int64_t batch_id,
+                                                           const store_discard_chunk *chunk,
                                                            int64_t *removed_out);
 
 #endif
