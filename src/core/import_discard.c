@@ -11,6 +11,8 @@
  */
 #include "core/import_job.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/import_grams.h"
@@ -29,6 +31,13 @@ static int64_t monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int gram_cmp(const void *a, const void *b)
+{
+    const store_bulk_gram *x = a, *y = b;
+    int c = strcmp(x->gram, y->gram);
+    return c != 0 ? c : strcmp(x->key, y->key);
+}
+
 /* Gives back the name index and the count of institution users of users[0..n-1] (in
    municipality order): per municipality, its users' pairs counted, then taken back. */
 static NSDB_MUST_CHECK nsdb_err give_back_grams(core_ctx *c, arena *a,
@@ -41,6 +50,8 @@ static NSDB_MUST_CHECK nsdb_err give_back_grams(core_ctx *c, arena *a,
         for (to = from; e == NSDB_OK && to < n && users[to].municipality_pk == municipality_pk;
              to++)
             e = import_grams_add(&grams, a, users[to].name_search);
+        /* in the index's order: neighbouring pairs of a statement share its pages */
+        qsort(grams.rows, grams.count, sizeof *grams.rows, gram_cmp);
         if (e == NSDB_OK)
             e = store_bulk_user_grams_remove(c->conn, municipality_pk, grams.rows, grams.count,
                                              (int64_t)(to - from));
@@ -49,25 +60,30 @@ static NSDB_MUST_CHECK nsdb_err give_back_grams(core_ctx *c, arena *a,
     return e;
 }
 
-/* One chunk (the batch's lowest IMPORT_DISCARD_CHUNK users), inside the caller's transaction;
-   *removed_out: users removed (0: none were left). */
-static NSDB_MUST_CHECK nsdb_err discard_chunk(core_ctx *c, int64_t batch, int64_t *removed_out)
+/* One chunk (the batch's lowest IMPORT_DISCARD_CHUNK users above *after, which becomes the
+   chunk's last id), inside the caller's transaction; *removed_out: users removed (0: none were
+   left). */
+static NSDB_MUST_CHECK nsdb_err discard_chunk(core_ctx *c, int64_t batch, int64_t *after,
+                                              int64_t *removed_out)
 {
     *removed_out = 0;
     arena *a = arena_new();
     store_discard_chunk chunk;
-    nsdb_err e = store_import_discard_chunk_read(c->conn, a, batch, IMPORT_DISCARD_CHUNK, &chunk);
+    nsdb_err e = store_import_discard_chunk_read(c->conn, a, batch, *after, IMPORT_DISCARD_CHUNK,
+                                                 &chunk);
     if (e == NSDB_OK)
         e = give_back_grams(c, a, chunk.counted, chunk.counted_count);
     if (e == NSDB_OK)
         e = store_import_discard_chunk_remove(c->conn, batch, &chunk, removed_out);
+    if (e == NSDB_OK)
+        *after = chunk.last;
     arena_free(a);
     return e;
 }
 
 nsdb_err core_import_batch_discard(core_ctx *c, int64_t batch, const atomic_bool *stop)
 {
-    int64_t total = 0, removed = 0;
+    int64_t total = 0, removed = 0, after = 0;
     /* its municipality's lock, not the global one: on PostgreSQL the other municipalities'
        work and every login go on meanwhile (the chunk's writes are that municipality's rows,
        its name index and institutions no one uses) */
@@ -90,7 +106,7 @@ nsdb_err core_import_batch_discard(core_ctx *c, int64_t batch, const atomic_bool
         if (e == NSDB_OK && b.state != IMPORT_STATE_FAILED)
             e = NSDB_ERR_CONFLICT;
         if (e == NSDB_OK)
-            e = discard_chunk(c, batch, &removed);
+            e = discard_chunk(c, batch, &after, &removed);
         e = core_end(c, e);
         if (e != NSDB_OK)
             break;

@@ -475,15 +475,13 @@ nsdb_err store_bulk_user_grams_add(db *conn, int64_t municipality_pk, const stor
 
 /* The pairs of a statement of store_bulk_user_grams_remove: a short list is padded with an
    empty gram, which no row has (a gram is one or two characters). */
-static void bind_gram_pairs(db_stmt *st, const store_bulk_gram *rows, size_t n, bool with_users)
+static void bind_gram_pairs(db_stmt *st, const store_bulk_gram *rows, size_t n)
 {
-    int per = with_users ? 3 : 2;
     for (size_t k = 0; k < STORE_BULK_ROWS; k++) {
-        int p = 2 + (int)k * per;
+        int p = 2 + (int)k * 3;
         db_bind_text(st, p, k < n ? rows[k].gram : "");
         db_bind_text(st, p + 1, k < n ? rows[k].key : "");
-        if (with_users)
-            db_bind_int(st, p + 2, k < n ? rows[k].users : 0);
+        db_bind_int(st, p + 2, k < n ? rows[k].users : 0);
     }
 }
 
@@ -498,8 +496,26 @@ nsdb_err store_bulk_user_grams_remove(db *conn, int64_t municipality_pk,
                                       "ii", municipality_pk, users);
     for (size_t from = 0; e == NSDB_OK && from < n; from += STORE_BULK_ROWS) {
         size_t k = n - from < STORE_BULK_ROWS ? n - from : STORE_BULK_ROWS;
-        /* the pairs joined as a list of values: each finds its row by the primary key */
+        /* the pairs joined as a list of values, each finding its row by the primary key: first
+           the rows that reach 0 deleted, then the others decremented (what user_grams_remove
+           leaves, one write a row) */
         db_stmt *st = NULL;
+        e = prepare_multi_row(
+            conn, "WITH v(gram, name_search, users) AS (VALUES ", "(?, ?, CAST(? AS BIGINT))", 2,
+            STORE_BULK_ROWS,
+            ") DELETE FROM user_grams WHERE municipality_id = $1 AND (gram, name_search) IN "
+            "(SELECT g.gram, g.name_search FROM v JOIN user_grams g "
+            "ON g.municipality_id = $1 AND g.gram = v.gram AND g.name_search = v.name_search "
+            "WHERE g.users <= v.users)",
+            &st);
+        if (e != NSDB_OK)
+            return e;
+        db_bind_int(st, 1, municipality_pk);
+        bind_gram_pairs(st, rows + from, k);
+        e = step_all(conn, st, NULL, NULL);
+        db_finalize(st);
+        if (e != NSDB_OK)
+            return e;
         e = prepare_multi_row(
             conn, "WITH v(gram, name_search, users) AS (VALUES ", "(?, ?, CAST(? AS BIGINT))", 2,
             STORE_BULK_ROWS,
@@ -510,20 +526,7 @@ nsdb_err store_bulk_user_grams_remove(db *conn, int64_t municipality_pk,
         if (e != NSDB_OK)
             return e;
         db_bind_int(st, 1, municipality_pk);
-        bind_gram_pairs(st, rows + from, k, true);
-        e = step_all(conn, st, NULL, NULL);
-        db_finalize(st);
-        if (e != NSDB_OK)
-            return e;
-        e = prepare_multi_row(conn, "WITH v(gram, name_search) AS (VALUES ", "(?, ?)", 2,
-                              STORE_BULK_ROWS,
-                              ") DELETE FROM user_grams WHERE municipality_id = $1 AND users <= 0 "
-                              "AND (gram, name_search) IN (SELECT gram, name_search FROM v)",
-                              &st);
-        if (e != NSDB_OK)
-            return e;
-        db_bind_int(st, 1, municipality_pk);
-        bind_gram_pairs(st, rows + from, k, false);
+        bind_gram_pairs(st, rows + from, k);
         e = step_all(conn, st, NULL, NULL);
         db_finalize(st);
     }

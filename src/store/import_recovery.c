@@ -108,16 +108,18 @@ nsdb_err store_import_batches_to_discard(db *conn, arena *a, int64_t **ids_out, 
                   ids_out, count_out);
 }
 
-nsdb_err store_import_discard_chunk_read(db *conn, arena *a, int64_t batch_id, int64_t limit,
-                                         store_discard_chunk *out)
+nsdb_err store_import_discard_chunk_read(db *conn, arena *a, int64_t batch_id, int64_t after,
+                                         int64_t limit, store_discard_chunk *out)
 {
     *out = (store_discard_chunk){0};
-    /* one range of users_batch (batch_id, id) */
+    /* one range of users_batch (batch_id, id), from after: not through the index entries of the
+       chunks removed before (PostgreSQL keeps them until a vacuum) */
     db_stmt *st = NULL;
     nsdb_err e = db_query(conn, &st,
                           "SELECT id, COALESCE(municipality_id, 0), COALESCE(institution_id, 0), "
-                          "role, name_search FROM users WHERE batch_id = $1 ORDER BY id LIMIT $2",
-                          "ii", batch_id, limit);
+                          "role, name_search FROM users WHERE batch_id = $1 AND id > $2 "
+                          "ORDER BY batch_id, id LIMIT $3",
+                          "iii", batch_id, after, limit);
     if (e != NSDB_OK)
         return e;
     void *rows = NULL;

@@ -47,9 +47,11 @@ typedef struct store_discard_chunk {
     size_t institution_count;
 } store_discard_chunk;
 
-/* Reads the next chunk of a failed batch: at most limit users, its lowest ids (in a). */
+/* Reads the next chunk of a failed batch: at most limit users, its lowest ids above after (the
+   last id of the chunk before, or 0), in a. */
 NSDB_MUST_CHECK nsdb_err store_import_discard_chunk_read(db *conn, arena *a, int64_t batch_id,
-                                                         int64_t limit, store_discard_chunk *out);
+                                                         int64_t after, int64_t limit,
+                                                         store_discard_chunk *out);
 /* Removes the chunk's users with their registrations, and the institutions made for them
    alone: created at or after the batch and used by no user, registration or media any more,
    while no import runs. *removed_out: users removed. The batch's users were never visible, so
