@@ -473,16 +473,42 @@ nsdb_err store_bulk_user_grams_add(db *conn, int64_t municipality_pk, const stor
     return e;
 }
 
-/* The pairs of a statement of store_bulk_user_grams_remove: a short list is padded with an
-   empty gram, which no row has (a gram is one or two characters). */
-static void bind_gram_pairs(db_stmt *st, const store_bulk_gram *rows, size_t n)
+/* The two statements of store_bulk_user_grams_remove, each joining its STORE_BULK_ROWS pairs as
+   a list of values ($2 …) in which each pair finds its row by the primary key: first the rows
+   that reach 0 are deleted, then the others decremented (what user_grams_remove leaves, with
+   one write a row). */
+static const char GRAMS_GONE_SQL[] =
+    ") DELETE FROM user_grams WHERE municipality_id = $1 AND (gram, name_search) IN "
+    "(SELECT g.gram, g.name_search FROM v JOIN user_grams g "
+    "ON g.municipality_id = $1 AND g.gram = v.gram AND g.name_search = v.name_search "
+    "WHERE g.users <= v.users)";
+static const char GRAMS_LEFT_SQL[] =
+    ") UPDATE user_grams SET users = user_grams.users - v.users FROM v "
+    "WHERE user_grams.municipality_id = $1 "
+    "AND user_grams.gram = v.gram AND user_grams.name_search = v.name_search";
+
+/* Runs tail (GRAMS_GONE_SQL or GRAMS_LEFT_SQL) over pairs rows[0..n-1], n at most
+   STORE_BULK_ROWS; a short list is padded with an empty gram, which no row has (a gram is one or
+   two characters). */
+static NSDB_MUST_CHECK nsdb_err grams_remove_pairs(db *conn, const char *tail,
+                                                   int64_t municipality_pk,
+                                                   const store_bulk_gram *rows, size_t n)
 {
+    db_stmt *st = NULL;
+    nsdb_err e = prepare_multi_row(conn, "WITH v(gram, name_search, users) AS (VALUES ",
+                                   "(?, ?, CAST(? AS BIGINT))", 2, STORE_BULK_ROWS, tail, &st);
+    if (e != NSDB_OK)
+        return e;
+    db_bind_int(st, 1, municipality_pk);
     for (size_t k = 0; k < STORE_BULK_ROWS; k++) {
         int p = 2 + (int)k * 3;
         db_bind_text(st, p, k < n ? rows[k].gram : "");
         db_bind_text(st, p + 1, k < n ? rows[k].key : "");
         db_bind_int(st, p + 2, k < n ? rows[k].users : 0);
     }
+    e = step_all(conn, st, NULL, NULL);
+    db_finalize(st);
+    return e;
 }
 
 nsdb_err store_bulk_user_grams_remove(db *conn, int64_t municipality_pk,
@@ -496,39 +522,9 @@ nsdb_err store_bulk_user_grams_remove(db *conn, int64_t municipality_pk,
                                       "ii", municipality_pk, users);
     for (size_t from = 0; e == NSDB_OK && from < n; from += STORE_BULK_ROWS) {
         size_t k = n - from < STORE_BULK_ROWS ? n - from : STORE_BULK_ROWS;
-        /* the pairs joined as a list of values, each finding its row by the primary key: first
-           the rows that reach 0 deleted, then the others decremented (what user_grams_remove
-           leaves, one write a row) */
-        db_stmt *st = NULL;
-        e = prepare_multi_row(
-            conn, "WITH v(gram, name_search, users) AS (VALUES ", "(?, ?, CAST(? AS BIGINT))", 2,
-            STORE_BULK_ROWS,
-            ") DELETE FROM user_grams WHERE municipality_id = $1 AND (gram, name_search) IN "
-            "(SELECT g.gram, g.name_search FROM v JOIN user_grams g "
-            "ON g.municipality_id = $1 AND g.gram = v.gram AND g.name_search = v.name_search "
-            "WHERE g.users <= v.users)",
-            &st);
-        if (e != NSDB_OK)
-            return e;
-        db_bind_int(st, 1, municipality_pk);
-        bind_gram_pairs(st, rows + from, k);
-        e = step_all(conn, st, NULL, NULL);
-        db_finalize(st);
-        if (e != NSDB_OK)
-            return e;
-        e = prepare_multi_row(
-            conn, "WITH v(gram, name_search, users) AS (VALUES ", "(?, ?, CAST(? AS BIGINT))", 2,
-            STORE_BULK_ROWS,
-            ") UPDATE user_grams SET users = user_grams.users - v.users FROM v "
-            "WHERE user_grams.municipality_id = $1 "
-            "AND user_grams.gram = v.gram AND user_grams.name_search = v.name_search",
-            &st);
-        if (e != NSDB_OK)
-            return e;
-        db_bind_int(st, 1, municipality_pk);
-        bind_gram_pairs(st, rows + from, k);
-        e = step_all(conn, st, NULL, NULL);
-        db_finalize(st);
+        e = grams_remove_pairs(conn, GRAMS_GONE_SQL, municipality_pk, rows + from, k);
+        if (e == NSDB_OK)
+            e = grams_remove_pairs(conn, GRAMS_LEFT_SQL, municipality_pk, rows + from, k);
     }
     return e;
 }
