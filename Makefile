@@ -103,11 +103,13 @@ test-e2e: nsdb build/asan/nsdb
 # server on a free port, one database per e2e class), release build only to keep CI time down.
 test-e2e-pg: nsdb build/rel/tests/test_db build/rel/tests/test_user_search \
              build/rel/tests/test_store_writes build/rel/tests/test_mailer \
-             build/rel/tests/test_media_timing build/rel/tests/test_import_job
+             build/rel/tests/test_media_timing build/rel/tests/test_import_job \
+             build/rel/tests/test_import_discard
 	NSDB_BIN=release bash scripts/pg-test.sh sh -c \
 	  "build/rel/tests/test_db && build/rel/tests/test_user_search && \
 	   build/rel/tests/test_store_writes && build/rel/tests/test_mailer && \
 	   build/rel/tests/test_media_timing && build/rel/tests/test_import_job && \
+	   build/rel/tests/test_import_discard && \
 	   python3 -m unittest discover -s tests/e2e -p 'test_*.py' -v"
 
 test-browser: nsdb

@@ -97,45 +97,6 @@ static NSDB_MUST_CHECK nsdb_err core_import_batches_heartbeat(core_ctx *c, const
     return core_end(c, e);
 }
 
-/* The pause between two chunks of a failed batch's removal (a background chore). */
-#define DISCARD_PAUSE_MS 100
-
-nsdb_err core_import_batch_discard(core_ctx *c, int64_t batch, const atomic_bool *stop)
-{
-    int64_t total = 0, removed = 0;
-    /* its municipality's lock, not the global one: on PostgreSQL the other municipalities'
-       work and every login go on meanwhile (the chunk's writes are that municipality's rows,
-       its name index and institutions no one uses) */
-    store_import_batch b = {0};
-    nsdb_err e = store_import_batch_get(c->conn, c->arena, 0, batch, &b);
-    int64_t municipality_pk = b.municipality_pk;
-    while (e == NSDB_OK) {
-        if (stop != NULL && atomic_load(stop))
-            return NSDB_OK; /* the rest is removed at the next start */
-        /* logins and registrations first: those of this server, and (the pause) those of other
-           processes on the database, which retry in SQLite's busy handler every 100 ms */
-        db_yield_to_writers(c->conn, 1000);
-        if (total > 0)
-            nanosleep(&(struct timespec){.tv_nsec = DISCARD_PAUSE_MS * 1000000L}, NULL);
-        e = core_begin_scoped(c, DB_SCOPE_MUNICIPALITY, municipality_pk);
-        if (e == NSDB_OK)
-            e = store_import_batch_get(c->conn, c->arena, 0, batch, &b);
-        /* only a failed batch's rows are removed: they were never visible */
-        if (e == NSDB_OK && b.state != IMPORT_STATE_FAILED)
-            e = NSDB_ERR_CONFLICT;
-        if (e == NSDB_OK)
-            e = store_import_batch_discard_chunk(c->conn, batch, IMPORT_DISCARD_CHUNK, &removed);
-        e = core_end(c, e);
-        total += removed;
-        if (removed == 0)
-            break;
-    }
-    if (e == NSDB_OK && total > 0)
-        e = core_audit_event(c, "inst_users_import_discard", core_target_id(c, "batch", batch),
-                             "ok", arena_printf(c->arena, "%lld users", (long long)total));
-    return e;
-}
-
 /* ---- workers -------------------------------------------------------------------------------- */
 
 static core_actor job_actor(const import_job *job)

@@ -9,6 +9,7 @@
  * long, and a stop or a crash between chunks leaves only an invisible, failed batch.
  */
 #include "core/import_internal.h"
+#include "core/import_grams.h"
 #include "core/import_tail.h"
 
 #include <errno.h>
@@ -420,55 +421,19 @@ static NSDB_MUST_CHECK nsdb_err write_audit(import_writer *w, arena *a, size_t f
 static NSDB_MUST_CHECK nsdb_err write_grams(import_writer *w, arena *a, size_t from, size_t to)
 {
     import_plan *p = w->plan;
-    key_map seen = {0};
-    store_bulk_gram *rows = NULL;
-    size_t n = 0, cap = 0;
+    import_grams grams = {0};
     int64_t new_users = 0;
-    strbuf pair = STRBUF_INIT;
     nsdb_err e = NSDB_OK;
     for (size_t i = from; e == NSDB_OK && i < to; i++) {
         if (p->rows[i].kind != IMPORT_ROW_NEW)
             continue;
         new_users++; /* an import registers institution users only */
-        const char *key = w->imp->rows[i].search_key;
-        size_t most = key ? 2 * strlen(key) + 1 : 0;
-        if (most <= 1)
-            continue;
-        const char **starts = arena_calloc(a, most, sizeof *starts);
-        size_t *lens = arena_calloc(a, most, sizeof *lens);
-        size_t grams = text_grams(key, starts, lens, most);
-        for (size_t g = 0; e == NSDB_OK && g < grams; g++) {
-            strbuf_reset(&pair);
-            strbuf_append(&pair, starts[g], lens[g]);
-            strbuf_putc(&pair, '\x1f');
-            strbuf_append(&pair, key, strlen(key));
-            uint32_t at = key_map_get(&seen, pair.data, pair.len);
-            if (at != UINT32_MAX) {
-                rows[at].users++;
-                continue;
-            }
-            bool added = false;
-            e = key_map_get_or_add(&seen, arena_strdup(a, pair.data), pair.len, (uint32_t)n, &at,
-                                   &added);
-            if (e != NSDB_OK)
-                break;
-            if (n == cap) {
-                cap = cap ? cap * 2 : 1024;
-                store_bulk_gram *more = realloc(rows, cap * sizeof *more);
-                if (more == NULL) {
-                    e = NSDB_ERR_NOMEM;
-                    break;
-                }
-                rows = more;
-            }
-            rows[n++] = (store_bulk_gram){arena_strndup(a, starts[g], lens[g]), key, 1};
-        }
+        e = import_grams_add(&grams, a, w->imp->rows[i].search_key);
     }
     if (e == NSDB_OK)
-        e = store_bulk_user_grams_add(w->c->conn, w->c->who.municipality_pk, rows, n, new_users);
-    strbuf_free(&pair);
-    free(rows);
-    key_map_free(&seen);
+        e = store_bulk_user_grams_add(w->c->conn, w->c->who.municipality_pk, grams.rows,
+                                      grams.count, new_users);
+    import_grams_free(&grams);
     return e;
 }
 

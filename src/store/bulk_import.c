@@ -1,7 +1,8 @@
 /*
  * bulk_import.c — see bulk_import.h. Every statement here is one of a few shapes: a read with an
  * IN list of exactly STORE_BULK_ROWS values (a short list is padded with its last value, which
- * changes nothing), or a multi-row INSERT of STORE_BULK_ROWS rows or of one row. So each shape is
+ * changes nothing), a multi-row INSERT of STORE_BULK_ROWS rows or of one row, or an UPDATE or
+ * DELETE joined to a list of STORE_BULK_ROWS values (padded with values that match no row). So each shape is
  * prepared once per connection by the statement cache. The shared values of a statement are its
  * first parameters ($1 …) and every later parameter first appears in order, which lets the
  * SQLite driver bind by position.
@@ -470,6 +471,90 @@ nsdb_err store_bulk_user_grams_add(db *conn, int64_t municipality_pk, const stor
         from += k;
     }
     return e;
+}
+
+/* The two statements of store_bulk_user_grams_remove, each joining its STORE_BULK_ROWS pairs as
+   a list of values ($2 …) in which each pair finds its row by the primary key: first the rows
+   that reach 0 are deleted, then the others decremented (what user_grams_remove leaves, with
+   one write a row). */
+static const char GRAMS_GONE_SQL[] =
+    ") DELETE FROM user_grams WHERE municipality_id = $1 AND (gram, name_search) IN "
+    "(SELECT g.gram, g.name_search FROM v JOIN user_grams g "
+    "ON g.municipality_id = $1 AND g.gram = v.gram AND g.name_search = v.name_search "
+    "WHERE g.users <= v.users)";
+static const char GRAMS_LEFT_SQL[] =
+    ") UPDATE user_grams SET users = user_grams.users - v.users FROM v "
+    "WHERE user_grams.municipality_id = $1 "
+    "AND user_grams.gram = v.gram AND user_grams.name_search = v.name_search";
+
+/* Runs tail (GRAMS_GONE_SQL or GRAMS_LEFT_SQL) over pairs rows[0..n-1], n at most
+   STORE_BULK_ROWS; a short list is padded with an empty gram, which no row has (a gram is one or
+   two characters). */
+static NSDB_MUST_CHECK nsdb_err grams_remove_pairs(db *conn, const char *tail,
+                                                   int64_t municipality_pk,
+                                                   const store_bulk_gram *rows, size_t n)
+{
+    db_stmt *st = NULL;
+    nsdb_err e = prepare_multi_row(conn, "WITH v(gram, name_search, users) AS (VALUES ",
+                                   "(?, ?, CAST(? AS BIGINT))", 2, STORE_BULK_ROWS, tail, &st);
+    if (e != NSDB_OK)
+        return e;
+    db_bind_int(st, 1, municipality_pk);
+    for (size_t k = 0; k < STORE_BULK_ROWS; k++) {
+        int p = 2 + (int)k * 3;
+        db_bind_text(st, p, k < n ? rows[k].gram : "");
+        db_bind_text(st, p + 1, k < n ? rows[k].key : "");
+        db_bind_int(st, p + 2, k < n ? rows[k].users : 0);
+    }
+    e = step_all(conn, st, NULL, NULL);
+    db_finalize(st);
+    return e;
+}
+
+nsdb_err store_bulk_user_grams_remove(db *conn, int64_t municipality_pk,
+                                      const store_bulk_gram *rows, size_t n, int64_t users)
+{
+    STORE_ASSERT_WRITE(conn);
+    nsdb_err e = users == 0 ? NSDB_OK
+                            : db_exec(conn, NULL,
+                                      "UPDATE municipalities SET inst_users = inst_users - $2 "
+                                      "WHERE id = $1",
+                                      "ii", municipality_pk, users);
+    for (size_t from = 0; e == NSDB_OK && from < n; from += STORE_BULK_ROWS) {
+        size_t k = n - from < STORE_BULK_ROWS ? n - from : STORE_BULK_ROWS;
+        e = grams_remove_pairs(conn, GRAMS_GONE_SQL, municipality_pk, rows + from, k);
+        if (e == NSDB_OK)
+            e = grams_remove_pairs(conn, GRAMS_LEFT_SQL, municipality_pk, rows + from, k);
+    }
+    return e;
+}
+
+nsdb_err store_bulk_institutions_discard(db *conn, int64_t batch_id, const int64_t *pks, size_t n)
+{
+    STORE_ASSERT_WRITE(conn);
+    for (size_t from = 0; from < n; from += STORE_BULK_ROWS) {
+        db_stmt *st = NULL;
+        nsdb_err e = prepare_multi_row(
+            conn, "DELETE FROM institutions WHERE id IN (", "?", 2, STORE_BULK_ROWS,
+            ") AND created_at >= (SELECT created_at FROM import_batches WHERE id = $1) "
+            "AND NOT EXISTS (SELECT 1 FROM users u WHERE u.institution_id = institutions.id) "
+            "AND NOT EXISTS (SELECT 1 FROM registrations r "
+            "WHERE r.institution_id = institutions.id) "
+            "AND NOT EXISTS (SELECT 1 FROM media d WHERE d.institution_id = institutions.id) "
+            "AND NOT EXISTS (SELECT 1 FROM import_batches rb "
+            "WHERE rb.state IN ('checking', 'writing'))",
+            &st);
+        if (e != NSDB_OK)
+            return e;
+        db_bind_int(st, 1, batch_id);
+        for (size_t k = 0; k < STORE_BULK_ROWS; k++) /* padded with its last id */
+            db_bind_int(st, (int)k + 2, pks[from + k < n ? from + k : n - 1]);
+        e = step_all(conn, st, NULL, NULL);
+        db_finalize(st);
+        if (e != NSDB_OK)
+            return e;
+    }
+    return NSDB_OK;
 }
 
 nsdb_err store_bulk_wal_hold(db *conn, bool hold)

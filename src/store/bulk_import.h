@@ -114,6 +114,21 @@ NSDB_MUST_CHECK nsdb_err store_bulk_user_grams_add(db *conn, int64_t municipalit
                                                    const store_bulk_gram *rows, size_t n,
                                                    int64_t new_users);
 
+/* Gives back what store_bulk_user_grams_add added for users that are removed (a failed batch's):
+   each row's users taken from its (gram, key) row of the municipality's name index, the rows
+   that reach 0 deleted (as user_grams_remove leaves them, one user at a time), and users taken
+   from its count of institution users; STORE_BULK_ROWS pairs a statement. */
+NSDB_MUST_CHECK nsdb_err store_bulk_user_grams_remove(db *conn, int64_t municipality_pk,
+                                                      const store_bulk_gram *rows, size_t n,
+                                                      int64_t users);
+
+/* Deletes those of these institutions (ids, any order, repeats allowed) that were made for a
+   failed batch alone: created at or after the batch and used by no user, registration or media
+   any more. None while an import runs: it may have found one by its code, to register users
+   there (an institution without users is harmless). */
+NSDB_MUST_CHECK nsdb_err store_bulk_institutions_discard(db *conn, int64_t batch_id,
+                                                         const int64_t *pks, size_t n);
+
 /* SQLite: hold (true) or give back (false, SQLite's default of 1,000 pages) the checkpoints a
    commit of conn runs, so that an import checkpoints its WAL itself between chunks, outside its
    write transactions and once for several chunks (each checkpoint syncs the files). Nothing on

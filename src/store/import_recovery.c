@@ -4,8 +4,12 @@
 #define NSDB_STORE_INTERNAL
 #include "store/import_recovery.h"
 
+#include <stdlib.h>
+
+#include "store/bulk_import.h"
 #include "store/rows.h"
 #include "store/sql.h"
+#include "store/state_columns.h"
 #include "store/users_internal.h"
 
 nsdb_err store_import_batch_running(db *conn, int64_t municipality_pk, int64_t *batch_out)
@@ -18,16 +22,34 @@ nsdb_err store_import_batch_running(db *conn, int64_t municipality_pk, int64_t *
     return e != NSDB_OK ? e : store_row_int(st, batch_out);
 }
 
-typedef struct key_row {
-    int64_t municipality_pk;
-    const char *key;
-} key_row;
+/* A user of a chunk as read: the chunk's bounds, what the name index counts, its institution. */
+typedef struct chunk_user {
+    int64_t id, municipality_pk, institution_pk;
+    user_role role;
+    const char *name_search;
+} chunk_user;
 
-static void key_from_row(arena *a, db_stmt *st, void *row)
+static void chunk_user_from_row(arena *a, db_stmt *st, void *row)
 {
-    key_row *k = row;
-    k->municipality_pk = db_column_int(st, 0);
-    k->key = store_column_strdup(a, st, 1);
+    chunk_user *u = row;
+    u->id = db_column_int(st, 0);
+    u->municipality_pk = db_column_int(st, 1);
+    u->institution_pk = db_column_int(st, 2);
+    u->role = store_column_user_role(st, 3);
+    u->name_search = store_column_strdup(a, st, 4);
+}
+
+static int discard_user_cmp(const void *a, const void *b)
+{
+    int64_t x = ((const store_discard_user *)a)->municipality_pk;
+    int64_t y = ((const store_discard_user *)b)->municipality_pk;
+    return (x > y) - (x < y);
+}
+
+static int pk_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
 }
 
 static void id_from_row(arena *a, db_stmt *st, void *row)
@@ -86,77 +108,64 @@ nsdb_err store_import_batches_to_discard(db *conn, arena *a, int64_t **ids_out, 
                   ids_out, count_out);
 }
 
-nsdb_err store_import_batch_discard_chunk(db *conn, int64_t batch_id, int64_t limit,
-                                          int64_t *removed_out)
+nsdb_err store_import_discard_chunk_read(db *conn, arena *a, int64_t batch_id, int64_t after,
+                                         int64_t limit, store_discard_chunk *out)
+{
+    *out = (store_discard_chunk){0};
+    /* one range of users_batch (batch_id, id), from after: not through the index entries of the
+       chunks removed before (PostgreSQL keeps them until a vacuum) */
+    db_stmt *st = NULL;
+    nsdb_err e = db_query(conn, &st,
+                          "SELECT id, COALESCE(municipality_id, 0), COALESCE(institution_id, 0), "
+                          "role, name_search FROM users WHERE batch_id = $1 AND id > $2 "
+                          "ORDER BY batch_id, id LIMIT $3",
+                          "iii", batch_id, after, limit);
+    if (e != NSDB_OK)
+        return e;
+    void *rows = NULL;
+    size_t n = 0;
+    e = store_rows_read(st, a, sizeof(chunk_user), chunk_user_from_row, &rows, &n);
+    if (e != NSDB_OK || n == 0)
+        return e;
+    const chunk_user *users = rows;
+    out->first = users[0].id;
+    out->last = users[n - 1].id;
+    out->counted = arena_calloc(a, n, sizeof *out->counted);
+    out->institutions = arena_calloc(a, n, sizeof *out->institutions);
+    for (size_t i = 0; i < n; i++) {
+        if (users[i].municipality_pk != 0 && user_grams_role(users[i].role))
+            out->counted[out->counted_count++] = (store_discard_user){users[i].municipality_pk,
+                                                                      users[i].name_search};
+        if (users[i].institution_pk != 0)
+            out->institutions[out->institution_count++] = users[i].institution_pk;
+    }
+    qsort(out->counted, out->counted_count, sizeof *out->counted, discard_user_cmp);
+    qsort(out->institutions, out->institution_count, sizeof *out->institutions, pk_cmp);
+    size_t distinct = 0;
+    for (size_t i = 0; i < out->institution_count; i++)
+        if (distinct == 0 || out->institutions[distinct - 1] != out->institutions[i])
+            out->institutions[distinct++] = out->institutions[i];
+    out->institution_count = distinct;
+    return NSDB_OK;
+}
+
+nsdb_err store_import_discard_chunk_remove(db *conn, int64_t batch_id,
+                                           const store_discard_chunk *chunk, int64_t *removed_out)
 {
     STORE_ASSERT_WRITE(conn);
     *removed_out = 0;
-    /* the chunk: the batch's lowest user ids up to upto */
-    db_stmt *st = NULL;
-    int64_t upto = 0;
-    nsdb_err e = db_query(conn, &st,
-                          "SELECT COALESCE(MAX(id), 0) FROM (SELECT id FROM users "
-                          "WHERE batch_id = $1 ORDER BY id LIMIT $2) t",
-                          "ii", batch_id, limit);
+    if (chunk->last == 0)
+        return NSDB_OK;
+    nsdb_err e = db_exec(conn, NULL,
+                         "DELETE FROM registrations WHERE user_pk IN (SELECT id FROM users "
+                         "WHERE batch_id = $1 AND id BETWEEN $2 AND $3)",
+                         "iii", batch_id, chunk->first, chunk->last);
     if (e == NSDB_OK)
-        e = store_row_int(st, &upto);
-    if (e != NSDB_OK || upto == 0)
-        return e;
-    /* the institutions of the chunk, to remove those that were made for it alone */
-    arena *a = arena_new();
-    int64_t *institutions = NULL;
-    size_t n_institutions = 0;
-    e = db_query(conn, &st,
-                 "SELECT DISTINCT institution_id FROM users WHERE batch_id = $1 AND id <= $2 "
-                 "AND institution_id IS NOT NULL",
-                 "ii", batch_id, upto);
-    if (e == NSDB_OK) {
-        void *rows = NULL;
-        e = store_rows_read(st, a, sizeof *institutions, id_from_row, &rows, &n_institutions);
-        institutions = rows;
-    }
-    /* the name index and the count of institution users took the chunk's users when they were
-       written (store_bulk_user_grams_add): give them back */
-    key_row *keys = NULL;
-    size_t n_keys = 0;
+        e = db_exec(conn, removed_out,
+                    "DELETE FROM users WHERE batch_id = $1 AND id BETWEEN $2 AND $3", "iii",
+                    batch_id, chunk->first, chunk->last);
     if (e == NSDB_OK)
-        e = db_query(conn, &st,
-                     "SELECT municipality_id, name_search FROM users WHERE batch_id = $1 "
-                     "AND id <= $2 AND municipality_id IS NOT NULL "
-                     "AND role IN ('doctor', 'inst_manager')",
-                     "ii", batch_id, upto);
-    if (e == NSDB_OK) {
-        void *rows = NULL;
-        e = store_rows_read(st, a, sizeof *keys, key_from_row, &rows, &n_keys);
-        keys = rows;
-    }
-    for (size_t i = 0; e == NSDB_OK && i < n_keys; i++) {
-        e = user_grams_remove(conn, keys[i].municipality_pk, keys[i].key);
-        if (e == NSDB_OK)
-            e = db_exec(conn, NULL,
-                        "UPDATE municipalities SET inst_users = inst_users - 1 WHERE id = $1", "i",
-                        keys[i].municipality_pk);
-    }
-    if (e == NSDB_OK)
-        e = db_exec(conn, NULL,
-                    "DELETE FROM registrations WHERE user_pk IN "
-                    "(SELECT id FROM users WHERE batch_id = $1 AND id <= $2)",
-                    "ii", batch_id, upto);
-    if (e == NSDB_OK)
-        e = db_exec(conn, removed_out, "DELETE FROM users WHERE batch_id = $1 AND id <= $2", "ii",
-                    batch_id, upto);
-    for (size_t i = 0; e == NSDB_OK && i < n_institutions; i++)
-        e = db_exec(conn, NULL,
-                    "DELETE FROM institutions WHERE id = $1 AND created_at >= "
-                    "(SELECT created_at FROM import_batches WHERE id = $2) "
-                    "AND NOT EXISTS (SELECT 1 FROM users u WHERE u.institution_id = $1) "
-                    "AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.institution_id = $1) "
-                    "AND NOT EXISTS (SELECT 1 FROM media d WHERE d.institution_id = $1) "
-                    /* a running import may have found it by its code, to register users there:
-                       then it stays (an institution without users is harmless) */
-                    "AND NOT EXISTS (SELECT 1 FROM import_batches rb "
-                    "WHERE rb.state IN ('checking', 'writing'))",
-                    "ii", institutions[i], batch_id);
-    arena_free(a);
+        e = store_bulk_institutions_discard(conn, batch_id, chunk->institutions,
+                                            chunk->institution_count);
     return e;
 }

@@ -701,6 +701,20 @@ class NsdbTestCase(unittest.TestCase):
         finally:
             db.close()
 
+    def db_exec(self, sql, *args):
+        """One write with ``?`` parameters on the class's database, SQLite or PostgreSQL: what the
+        server cannot be asked for (a token's expiry in the past, a batch handed to another
+        server)."""
+        if self.pg is not None:
+            _psql(self.pg.url, _sql_inline(sql, args))
+            return
+        db = sqlite3.connect(self.database_file(), timeout=30)
+        try:
+            db.execute(sql, args)
+            db.commit()
+        finally:
+            db.close()
+
     def skip_on_postgresql(self, why):
         if self.pg is not None:
             self.skipTest("PostgreSQL: " + why)

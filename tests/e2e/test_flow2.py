@@ -380,6 +380,36 @@ class Flow2Base:
             parts.append(("file", (name, data, ctype)))
         return c.post_multipart("/inst-users/import", {"csrf": token}, parts)
 
+    def wait_chunks_written(self, rows, timeout=60):
+        """Waits until the running import (the newest batch in writing) has written at least rows
+        rows."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.db_query("SELECT rows_written FROM import_batches "
+                                "WHERE state = 'writing' ORDER BY id DESC LIMIT 1")
+            if got and got[0][0] >= rows:
+                return
+            time.sleep(0.05)
+        self.fail("no import wrote %d rows within %d s" % (rows, timeout))
+
+    def upload_meanwhile(self, filename, rows, client, written, meanwhile):
+        """Uploads rows as the CSV file filename with client in a thread and, once the import has
+        written written rows (the server pauses between its chunks), calls meanwhile(). Returns
+        the upload's response and what meanwhile returned."""
+        answer = {}
+
+        def upload():
+            answer["r"] = self.upload([(filename, csv_bytes(rows))], client)
+
+        t = threading.Thread(target=upload)
+        t.start()
+        try:
+            self.wait_chunks_written(written)
+            got = meanwhile()
+        finally:
+            t.join(120)
+        return answer["r"], got
+
     def import_ok(self, files, client=None):
         """一括登録 that must succeed; returns (batch path, {(name, kana): user_id}, result page)."""
         c = client or self.staff()

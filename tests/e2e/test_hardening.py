@@ -12,7 +12,6 @@ import re
 import secrets
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from nsdbtest import Client, _psql, _sql_inline, admin_list_xlsx, for_each_binary, visible_text  # noqa: E402
+from nsdbtest import Client, admin_list_xlsx, for_each_binary, visible_text  # noqa: E402
 
 GOOD_PASSWORD = "しろいくもと青い海を見に行く"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -133,18 +132,6 @@ class HardeningHelpers:
         self.remember(GOOD_PASSWORD)
         self.assertRedirect(c.change_password(initial, GOOD_PASSWORD), "/?done=password")
         return c
-
-    def db_exec(self, sql, *args):
-        """A write the server cannot be asked for (moving a token's expiry into the past)."""
-        if self.pg is not None:
-            _psql(self.pg.url, _sql_inline(sql, args))
-            return
-        db = sqlite3.connect(self.database_file(), timeout=30)
-        try:
-            db.execute(sql, args)
-            db.commit()
-        finally:
-            db.close()
 
 
 # --------------------------------------------------------------------------------------------

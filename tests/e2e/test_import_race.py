@@ -12,7 +12,6 @@ while the import is surely between its check and the chunk of that row. Runs aga
 binaries and, under scripts/pg-test.sh, on PostgreSQL."""
 import os
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -32,17 +31,6 @@ class ImportRace(Flow2Base):
     SERVE_ENV = dict(FONTCONFIG_LSAN_ENV, NSDB_IMPORT_CHUNK_ROWS=str(CHUNK_ROWS),
                      NSDB_IMPORT_CHUNK_PAUSE_MS="700")
 
-    def wait_chunks_written(self, rows, timeout=60):
-        """Waits until the running import has written at least rows rows."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            got = self.db_query("SELECT rows_written FROM import_batches "
-                                "WHERE state = 'writing' ORDER BY id DESC LIMIT 1")
-            if got and got[0][0] >= rows:
-                return
-            time.sleep(0.05)
-        self.fail("no import wrote %d rows within %d s" % (rows, timeout))
-
     def race(self, register_meanwhile):
         """Uploads a file of ROWS rows whose row ROW_OF_PERSON is a new person at a known
         institution; once the first chunk is written, register_meanwhile(inst, name, kana) registers
@@ -55,19 +43,8 @@ class ImportRace(Flow2Base):
         name, kana = self.person()
         rows[ROW_OF_PERSON] = self.row(inst, name, kana, category="難病")
         c = self.staff()
-        answer = {}
-
-        def upload():
-            answer["r"] = self.upload([("race.csv", csv_bytes(rows))], c)
-
-        t = threading.Thread(target=upload)
-        t.start()
-        try:
-            self.wait_chunks_written(CHUNK_ROWS)
-            user_id = register_meanwhile(inst, name, kana)
-        finally:
-            t.join(120)
-        r = answer["r"]
+        r, user_id = self.upload_meanwhile("race.csv", rows, c, CHUNK_ROWS,
+                                           lambda: register_meanwhile(inst, name, kana))
         self.assertEqual(r.status, 303, "%r\nerrors: %s" % (r, import_errors(r.text)[:5]))
         page = c.get(r.location)
         self.assertStatus(page, 200)

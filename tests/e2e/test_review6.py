@@ -36,16 +36,6 @@ class ImportRecheck(Flow2Base):
     SERVE_ENV = dict(FONTCONFIG_LSAN_ENV, NSDB_IMPORT_CHUNK_ROWS=str(CHUNK_ROWS),
                      NSDB_IMPORT_CHUNK_PAUSE_MS="700")
 
-    def wait_chunks_written(self, rows, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            got = self.db_query("SELECT rows_written FROM import_batches "
-                                "WHERE state = 'writing' ORDER BY id DESC LIMIT 1")
-            if got and got[0][0] >= rows:
-                return
-            time.sleep(0.05)
-        self.fail("no import wrote %d rows within %d s" % (rows, timeout))
-
     def race(self, meanwhile, pair=True):
         """Uploads ROWS rows: FIRST (and, when pair, SECOND) are one doctor (指定医番号 shared) at
         a registered institution, 難病 and 小慢; after the first chunk meanwhile(inst, name, kana)
@@ -59,19 +49,8 @@ class ImportRecheck(Flow2Base):
         if pair:
             rows[SECOND] = self.row(inst, name, kana, category="小慢", doctor_number="D-77001")
         c = self.staff()
-        answer = {}
-
-        def upload():
-            answer["r"] = self.upload([("recheck.csv", csv_bytes(rows))], c)
-
-        t = threading.Thread(target=upload)
-        t.start()
-        try:
-            self.wait_chunks_written(CHUNK_ROWS)
-            user_id = meanwhile(inst, name, kana)
-        finally:
-            t.join(120)
-        r = answer["r"]
+        r, user_id = self.upload_meanwhile("recheck.csv", rows, c, CHUNK_ROWS,
+                                           lambda: meanwhile(inst, name, kana))
         self.assertEqual(r.status, 303, "%r\nerrors: %s" % (r, import_errors(r.text)[:5]))
         return rows, r, c, user_id
 
