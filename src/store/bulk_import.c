@@ -115,6 +115,14 @@ static NSDB_MUST_CHECK nsdb_err step_all(db *conn, db_stmt *st, void (*each)(voi
     return e;
 }
 
+/* The STORE_BULK_ROWS ids of an IN list from ids[from..n-1] as parameters first, first + 1, …;
+   a short list is padded with its last id, which changes nothing. */
+static void bind_ids_padded(db_stmt *st, int first, const int64_t *ids, size_t from, size_t n)
+{
+    for (size_t k = 0; k < STORE_BULK_ROWS; k++)
+        db_bind_int(st, first + (int)k, ids[from + k < n ? from + k : n - 1]);
+}
+
 static void bind_int_or_null(db_stmt *st, int index, int64_t v)
 {
     if (v == 0)
@@ -224,8 +232,7 @@ nsdb_err store_bulk_institutions_lock(db *conn, const int64_t *sorted_pks, size_
                                        STORE_BULK_ROWS, ") ORDER BY id FOR NO KEY UPDATE", &st);
         if (e != NSDB_OK)
             return e;
-        for (size_t k = 0; k < STORE_BULK_ROWS; k++)
-            db_bind_int(st, (int)k + 1, sorted_pks[from + k < n ? from + k : n - 1]);
+        bind_ids_padded(st, 1, sorted_pks, from, n);
         e = step_all(conn, st, NULL, NULL);
         db_finalize(st);
         if (e != NSDB_OK)
@@ -547,8 +554,7 @@ nsdb_err store_bulk_institutions_discard(db *conn, int64_t batch_id, const int64
         if (e != NSDB_OK)
             return e;
         db_bind_int(st, 1, batch_id);
-        for (size_t k = 0; k < STORE_BULK_ROWS; k++) /* padded with its last id */
-            db_bind_int(st, (int)k + 2, pks[from + k < n ? from + k : n - 1]);
+        bind_ids_padded(st, 2, pks, from, n);
         e = step_all(conn, st, NULL, NULL);
         db_finalize(st);
         if (e != NSDB_OK)
