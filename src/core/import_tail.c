@@ -13,13 +13,14 @@ void import_tail_open(import_tail *t, core_ctx *c, int64_t batch, const char *cy
                        .municipality_pk = c->who.municipality_pk,
                        .batch = batch,
                        .cycle_id = cycle_id};
-    if (db_get_dialect(c->conn) == DB_POSTGRESQL && getenv("NSDB_IMPORT_ONE_CONNECTION") == NULL)
+    t->postgresql = db_get_dialect(c->conn) == DB_POSTGRESQL;
+    if (getenv("NSDB_IMPORT_ONE_CONNECTION") == NULL)
         t->conn = db_pool_try_acquire(t->pool);
 }
 
 bool import_tail_beside(const import_tail *t)
 {
-    return t->conn != NULL;
+    return t->conn != NULL && t->postgresql;
 }
 
 /* The thread: one transaction on the second connection. It takes the global key shared and no
@@ -28,6 +29,13 @@ bool import_tail_beside(const import_tail *t)
 static void *tail_main(void *arg)
 {
     import_tail *t = arg;
+    if (t->checkpoint) {
+        t->result = store_bulk_wal_checkpoint(t->conn);
+        if (t->result != NSDB_OK)
+            log_event(LOG_ERROR, "import_checkpoint_failed", "error", nsdb_err_name(t->result),
+                      NULL);
+        return NULL;
+    }
     nsdb_err e = db_begin_scoped(t->conn, DB_SCOPE_NONE, 0);
     if (e == NSDB_OK)
         e = store_bulk_registrations_insert(t->conn, t->regs, t->n, t->municipality_pk,
@@ -53,6 +61,20 @@ nsdb_err import_tail_wait(import_tail *t)
     return t->result;
 }
 
+/* Starts the job set up in t on a thread; without one, runs it here (its result). */
+static NSDB_MUST_CHECK nsdb_err tail_run(import_tail *t)
+{
+    t->result = NSDB_ERR_DB;
+    if (pthread_create(&t->thread, NULL, tail_main, t) != 0) {
+        tail_main(t); /* no thread: done here, the same way */
+        free(t->regs);
+        t->regs = NULL;
+        return t->result;
+    }
+    t->running = true;
+    return NSDB_OK;
+}
+
 nsdb_err import_tail_start(import_tail *t, store_bulk_registration *regs, size_t n, int64_t now)
 {
     nsdb_err e = import_tail_wait(t);
@@ -63,16 +85,21 @@ nsdb_err import_tail_start(import_tail *t, store_bulk_registration *regs, size_t
     t->regs = regs;
     t->n = n;
     t->now = now;
-    t->result = NSDB_ERR_DB;
-    if (pthread_create(&t->thread, NULL, tail_main, t) != 0) {
-        /* no thread: written here, the same way */
-        tail_main(t);
-        free(t->regs);
-        t->regs = NULL;
-        return t->result;
-    }
-    t->running = true;
-    return NSDB_OK;
+    t->checkpoint = false;
+    return tail_run(t);
+}
+
+nsdb_err import_tail_checkpoint(import_tail *t, db *conn)
+{
+    if (t->postgresql)
+        return NSDB_OK;
+    if (t->conn == NULL)
+        return store_bulk_wal_checkpoint(conn);
+    nsdb_err e = import_tail_wait(t);
+    if (e != NSDB_OK)
+        return e;
+    t->checkpoint = true;
+    return tail_run(t);
 }
 
 void import_tail_close(import_tail *t)

@@ -8,6 +8,14 @@
  * stays invisible until its last step, which runs after the last registrations are written.
  * On SQLite (one writer) or without a second connection, they are written in the chunk's own
  * transaction, as before.
+ *
+ * On SQLite the second connection, when the pool has one free, checkpoints the WAL instead
+ * (import_tail_checkpoint): a passive checkpoint copies committed pages into the database file and
+ * syncs it without taking the write lock, so it runs beside the next chunks rather than between
+ * them on the writer's core.
+ *
+ * NSDB_IMPORT_ONE_CONNECTION=1 in the environment keeps everything on the writer's connection
+ * (for A/B measurements).
  */
 #ifndef NSDB_CORE_IMPORT_TAIL_H
 #define NSDB_CORE_IMPORT_TAIL_H
@@ -20,20 +28,22 @@
 
 typedef struct import_tail {
     db_pool *pool;
-    db *conn; /* the second connection; NULL: registrations go into the chunk's transaction */
+    db *conn; /* the second connection; NULL: registrations go into the chunk's transaction and
+                 checkpoints are made between chunks */
+    bool postgresql;
     int64_t municipality_pk, batch;
     const char *cycle_id;
     /* the chunk being written beside (running); regs is malloc'd and freed here */
     pthread_t thread;
     bool running;
+    bool checkpoint; /* the running job checkpoints the WAL (SQLite), else writes regs */
     store_bulk_registration *regs;
     size_t n;
     int64_t now;
     nsdb_err result;
 } import_tail;
 
-/* Takes a second connection of the pool when there is one free and the database is PostgreSQL
-   (never waits for one). */
+/* Takes a second connection of the pool when there is one free (never waits for one). */
 void import_tail_open(import_tail *t, core_ctx *c, int64_t batch, const char *cycle_id);
 /* Whether registrations go beside (import_tail_start) rather than into the chunk's transaction. */
 bool import_tail_beside(const import_tail *t);
@@ -42,7 +52,10 @@ bool import_tail_beside(const import_tail *t);
    are not written). Call it after the chunk that made their users has committed. */
 NSDB_MUST_CHECK nsdb_err import_tail_start(import_tail *t, store_bulk_registration *regs,
                                            size_t n, int64_t now);
-/* Waits for the registrations being written beside; their result (NSDB_OK when none). */
+/* Checkpoints the WAL (SQLite; nothing on PostgreSQL): beside, after waiting for the last job
+   beside, when there is a second connection, else here on conn, the writer's (between chunks). */
+NSDB_MUST_CHECK nsdb_err import_tail_checkpoint(import_tail *t, db *conn);
+/* Waits for the job beside (registrations or a checkpoint); its result (NSDB_OK when none). */
 NSDB_MUST_CHECK nsdb_err import_tail_wait(import_tail *t);
 /* Waits, and gives the connection back. */
 void import_tail_close(import_tail *t);

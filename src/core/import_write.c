@@ -9,7 +9,7 @@
  * long, and a stop or a crash between chunks leaves only an invisible, failed batch.
  */
 #include "core/import_internal.h"
-#include "core/import_grams.h"
+#include "core/import_prep.h"
 #include "core/import_tail.h"
 
 #include <errno.h>
@@ -284,58 +284,25 @@ static NSDB_MUST_CHECK nsdb_err existing_index(import_writer *w)
     return e;
 }
 
-/* The new accounts of rows from..to-1 (a user ID that is taken is drawn again); *regs_out
+/* The new accounts prepared in pr (a user ID that is taken is drawn again); *regs_out
    (malloc'd, *n_regs_out) gets their registrations to write, and *min_pk and *max_pk span their
    ids (0 when none). */
-static NSDB_MUST_CHECK nsdb_err write_users(import_writer *w, arena *a, size_t from, size_t to,
+static NSDB_MUST_CHECK nsdb_err write_users(import_writer *w, import_prep *pr,
                                             store_bulk_registration **regs_out, size_t *n_regs_out,
                                             int64_t *min_pk, int64_t *max_pk)
 {
     import_plan *p = w->plan;
     core_ctx *c = w->c;
+    arena *a = pr->arena;
     *min_pk = *max_pk = 0;
     *regs_out = NULL;
     *n_regs_out = 0;
-    size_t n = 0;
-    for (size_t i = from; i < to; i++)
-        n += p->rows[i].kind == IMPORT_ROW_NEW;
+    size_t n = pr->n_users;
     if (n == 0)
         return NSDB_OK;
-    store_bulk_user_new *users = arena_calloc(a, n, sizeof *users);
-    uint32_t *accounts = arena_calloc(a, n, sizeof *accounts);
-    nsdb_err e = NSDB_OK;
-    size_t k = 0;
-    for (size_t i = from; e == NSDB_OK && i < to; i++) {
-        if (p->rows[i].kind != IMPORT_ROW_NEW)
-            continue;
-        const inst_import_row *r = &w->imp->rows[i];
-        import_account *acc = &p->accounts[p->rows[i].account];
-        char password[IDS_INITIAL_PASSWORD_LEN + 1];
-        unsigned char *sealed = NULL;
-        size_t sealed_len = 0;
-        e = accounts_initial_password(c->app, password, &sealed, &sealed_len);
-        sodium_memzero(password, sizeof password); /* an import shows no password */
-        if (e != NSDB_OK)
-            break;
-        unsigned char *kept = arena_alloc(a, sealed_len);
-        memcpy(kept, sealed, sealed_len);
-        free(sealed);
-        user_role role = USER_ROLE_DOCTOR;
-        (void)user_role_from_key(r->user_type, &role); /* checked by import_plan_check */
-        accounts[k] = p->rows[i].account;
-        users[k++] = (store_bulk_user_new){.user_id = acc->user_id,
-                                           .role = role,
-                                           .name = r->name,
-                                           .name_kana = r->name_kana,
-                                           .email = r->email,
-                                           .category = acc->category,
-                                           .doctor_number = r->doctor_number,
-                                           .specialty = r->specialty,
-                                           .search_key = r->search_key,
-                                           .institution_pk = p->insts[p->rows[i].inst].pk,
-                                           .initial_sealed = kept,
-                                           .initial_sealed_len = sealed_len};
-    }
+    store_bulk_user_new *users = pr->users;
+    for (size_t k = 0; k < n; k++) /* known now: the chunk inserted its new institutions */
+        users[k].institution_pk = p->insts[p->rows[pr->rows[k]].inst].pk;
     store_bulk_user_common common = {c->who.municipality_pk, c->who.user_pk, w->batch, c->who.now};
     /* the rows still to insert: all, then those whose user ID was taken, drawn again */
     store_bulk_user_new *pending = arena_calloc(a, n, sizeof *pending);
@@ -345,6 +312,7 @@ static NSDB_MUST_CHECK nsdb_err write_users(import_writer *w, arena *a, size_t f
         pending[n_pending] = users[j];
         pending_of[n_pending++] = j;
     }
+    nsdb_err e = NSDB_OK;
     for (int attempt = 0; e == NSDB_OK && n_pending > 0; attempt++) {
         if (attempt == IMPORT_ID_ATTEMPTS) {
             e = NSDB_ERR_EXISTS;
@@ -357,7 +325,7 @@ static NSDB_MUST_CHECK nsdb_err write_users(import_writer *w, arena *a, size_t f
             users[u].pk = pending[j].pk;
             if (pending[j].pk != 0)
                 continue;
-            ids_user_id_generate(p->accounts[accounts[u]].user_id); /* users[u].user_id */
+            ids_user_id_generate(p->accounts[pr->accounts[u]].user_id); /* users[u].user_id */
             pending[left] = users[u];
             pending_of[left++] = u;
         }
@@ -369,7 +337,7 @@ static NSDB_MUST_CHECK nsdb_err write_users(import_writer *w, arena *a, size_t f
     if (regs == NULL)
         return NSDB_ERR_NOMEM;
     for (size_t j = 0; j < n; j++) {
-        p->accounts[accounts[j]].pk = users[j].pk;
+        p->accounts[pr->accounts[j]].pk = users[j].pk;
         regs[j] = (store_bulk_registration){users[j].pk, users[j].institution_pk};
         *min_pk = *min_pk == 0 || users[j].pk < *min_pk ? users[j].pk : *min_pk;
         *max_pk = users[j].pk > *max_pk ? users[j].pk : *max_pk;
@@ -379,62 +347,25 @@ static NSDB_MUST_CHECK nsdb_err write_users(import_writer *w, arena *a, size_t f
     return NSDB_OK;
 }
 
-/* The audit records of rows from..to-1, as registration_register wrote them: user_create for a
-   new account, user_update for a row that made an account of an earlier row 両方 (an account
-   registered before the import is changed, and audited, in the last step). */
-static NSDB_MUST_CHECK nsdb_err write_audit(import_writer *w, arena *a, size_t from, size_t to)
+/* The audit records prepared in pr (import_prep.c says which). */
+static NSDB_MUST_CHECK nsdb_err write_audit(import_writer *w, const import_prep *pr)
 {
-    import_plan *p = w->plan;
     core_ctx *c = w->c;
-    store_audit *rows = arena_calloc(a, to - from, sizeof *rows);
-    size_t n = 0;
-    for (size_t i = from; i < to; i++) {
-        const import_row_plan *rp = &p->rows[i];
-        const inst_import_row *r = &w->imp->rows[i];
-        const import_account *acc = &p->accounts[rp->account];
-        if (rp->kind == IMPORT_ROW_NEW)
-            rows[n++] = (store_audit){
-                .action = "user_create",
-                .target = acc->user_id,
-                .result = "ok",
-                .detail = arena_printf(a, "%s %s%s", r->user_type, r->inst_code,
-                                       rp->differs ? " (differs from the institution master)"
-                                                   : "")};
-        else if (rp->kind == IMPORT_ROW_MERGE && acc->row != IMPORT_ACCOUNT_EXISTING)
-            rows[n++] = (store_audit){.action = "user_update",
-                                      .target = acc->user_id,
-                                      .result = "ok",
-                                      .detail = arena_printf(a,
-                                                             "category %s -> %s (registered again)",
-                                                             category_key((user_category)rp->had),
-                                                             category_key((user_category)rp->now))};
-    }
     store_audit actor = {.at = c->who.now,
                          .actor_user_pk = c->who.user_pk,
                          .actor_user_id = c->who.user_id,
                          .client_ip = c->who.client_ip};
-    return n == 0 ? NSDB_OK : store_bulk_audit_insert(c->conn, &actor, rows, n);
+    return pr->n_audit == 0 ? NSDB_OK
+                            : store_bulk_audit_insert(c->conn, &actor, pr->audit, pr->n_audit);
 }
 
-/* The name index of the new accounts of rows from..to-1: each distinct (gram, key) once with the
-   number of those users, counted here rather than by a recursive SQL query per chunk. */
-static NSDB_MUST_CHECK nsdb_err write_grams(import_writer *w, arena *a, size_t from, size_t to)
+/* The name index of the new accounts, counted in pr: each distinct (gram, key) once with the
+   number of those users, rather than by a recursive SQL query per chunk. */
+static NSDB_MUST_CHECK nsdb_err write_grams(import_writer *w, const import_prep *pr)
 {
-    import_plan *p = w->plan;
-    import_grams grams = {0};
-    int64_t new_users = 0;
-    nsdb_err e = NSDB_OK;
-    for (size_t i = from; e == NSDB_OK && i < to; i++) {
-        if (p->rows[i].kind != IMPORT_ROW_NEW)
-            continue;
-        new_users++; /* an import registers institution users only */
-        e = import_grams_add(&grams, a, w->imp->rows[i].search_key);
-    }
-    if (e == NSDB_OK)
-        e = store_bulk_user_grams_add(w->c->conn, w->c->who.municipality_pk, grams.rows,
-                                      grams.count, new_users);
-    import_grams_free(&grams);
-    return e;
+    /* an import registers institution users only */
+    return store_bulk_user_grams_add(w->c->conn, w->c->who.municipality_pk, pr->grams.rows,
+                                     pr->grams.count, (int64_t)pr->n_users);
 }
 
 static int user_id_cmp(const void *a, const void *b)
@@ -489,34 +420,38 @@ static NSDB_MUST_CHECK nsdb_err user_ids_deal(import_plan *p)
     return NSDB_OK;
 }
 
-/* Rows from..to-1 in one transaction; the first chunk also moves the batch to writing. Their
-   registrations go into the same transaction, or beside it once it has committed (w->tail). */
-static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, size_t from, size_t to,
-                                            int64_t *ms_out)
+/* The rows of pr (pr->from..pr->to-1) in one transaction; the first chunk also moves the batch to
+   writing. Their registrations go into the same transaction, or beside it once it has committed
+   (w->tail). */
+static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, import_prep *pr, int64_t *ms_out)
 {
     core_ctx *c = w->c;
-    arena *a = arena_new(); /* the chunk's scratch */
+    size_t from = pr->from, to = pr->to;
     int64_t started = monotonic_ms(), min_pk = 0, max_pk = 0;
     store_bulk_registration *regs = NULL;
     size_t n_regs = 0;
     bool beside = import_tail_beside(&w->tail);
-    nsdb_err e = core_begin(c);
+    nsdb_err e = import_prep_wait(pr); /* before the transaction: no lock held meanwhile */
+    if (e == NSDB_OK)
+        e = core_begin(c);
+    else
+        log_event(LOG_ERROR, "import_prep_failed", "error", nsdb_err_name(e), NULL);
     if (e == NSDB_OK && from == 0)
         e = store_import_batch_set_state(c->conn, w->batch, IMPORT_STATE_WRITING, NULL, NULL,
                                          c->who.now);
     if (e == NSDB_OK)
-        e = write_institutions(w, a, from, to);
+        e = write_institutions(w, pr->arena, from, to);
     if (e == NSDB_OK)
-        e = recheck_chunk(w, a, from, to);
+        e = recheck_chunk(w, pr->arena, from, to);
     if (e == NSDB_OK)
-        e = write_users(w, a, from, to, &regs, &n_regs, &min_pk, &max_pk);
+        e = write_users(w, pr, &regs, &n_regs, &min_pk, &max_pk);
     if (e == NSDB_OK && !beside && n_regs > 0)
         e = store_bulk_registrations_insert(c->conn, regs, n_regs, c->who.municipality_pk,
                                             w->cycle_id, w->batch, c->who.now);
     if (e == NSDB_OK)
-        e = write_audit(w, a, from, to);
+        e = write_audit(w, pr);
     if (e == NSDB_OK && min_pk != 0)
-        e = write_grams(w, a, from, to);
+        e = write_grams(w, pr);
     if (e == NSDB_OK)
         e = store_import_batch_progress(c->conn, w->batch, (int64_t)to, c->who.now);
     e = core_end(c, e);
@@ -525,7 +460,6 @@ static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, size_t from, size_
         regs = NULL;
     }
     free(regs);
-    arena_free(a);
     int64_t ms = monotonic_ms() - started;
     *ms_out = ms;
     w->longest_ms = ms > w->longest_ms ? ms : w->longest_ms;
@@ -560,9 +494,12 @@ static size_t next_chunk_rows(size_t rows, int64_t ms)
 }
 
 /* Every chunk in order; progress->stop ends the import between two chunks (NSDB_ERR_BUSY).
-   On SQLite the WAL is checkpointed after every IMPORT_CHECKPOINT_ROWS rows, between two chunks,
-   not by every chunk's commit (a checkpoint syncs the files: once per chunk, it took a third of
-   the import and a large part of each write transaction). */
+   Each chunk's bounds are set, and its part made on another thread (import_prep.h), while the
+   chunk before it is written; so on SQLite a chunk's size follows the pace of the chunk before
+   the last. The WAL is checkpointed after every IMPORT_CHECKPOINT_ROWS rows, beside the writes
+   when the pool has a second connection (import_tail_checkpoint), not by every chunk's commit (a
+   checkpoint syncs the files: once per chunk, it took a third of the import and a large part of
+   each write transaction). */
 static NSDB_MUST_CHECK nsdb_err write_chunks(import_writer *w, import_progress *progress)
 {
     db *conn = w->c->conn;
@@ -570,28 +507,39 @@ static NSDB_MUST_CHECK nsdb_err write_chunks(import_writer *w, import_progress *
     bool adapt = db_get_dialect(conn) == DB_SQLITE &&
                  env_number("NSDB_IMPORT_CHUNK_ROWS", 1000000) == 0;
     size_t since_checkpoint = 0;
+    import_prep prep[2] = {0};
+    int cur = 0;
     nsdb_err e = store_bulk_wal_hold(conn, true);
+    if (e == NSDB_OK)
+        import_prep_start(&prep[0], w->c->app, w->imp, w->plan, 0, chunk < rows ? chunk : rows);
     for (size_t from = 0; e == NSDB_OK && from < rows;) {
         if (progress != NULL && atomic_load(&progress->stop)) {
             e = NSDB_ERR_BUSY;
             break;
         }
-        size_t to = from + chunk < rows ? from + chunk : rows;
+        size_t to = prep[cur].to;
+        if (to < rows) /* the next chunk's part, made while this one is written */
+            import_prep_start(&prep[1 - cur], w->c->app, w->imp, w->plan, to,
+                              to + chunk < rows ? to + chunk : rows);
         db_yield_to_writers(conn, IMPORT_YIELD_MS); /* logins and registrations first */
         import_test_pause();
         int64_t ms = 0;
-        e = write_chunk(w, from, to, &ms);
+        e = write_chunk(w, &prep[cur], &ms);
+        import_prep_free(&prep[cur]);
         if (e == NSDB_OK && progress != NULL)
             atomic_store(&progress->rows_written, to);
         since_checkpoint += to - from;
         if (e == NSDB_OK && since_checkpoint >= IMPORT_CHECKPOINT_ROWS) {
-            e = store_bulk_wal_checkpoint(conn);
+            e = import_tail_checkpoint(&w->tail, conn);
             since_checkpoint = 0;
         }
         if (adapt)
             chunk = next_chunk_rows(to - from, ms);
         from = to;
+        cur = 1 - cur;
     }
+    import_prep_free(&prep[0]);
+    import_prep_free(&prep[1]);
     /* the last chunk's registrations, before the batch can be made visible */
     nsdb_err beside = import_tail_wait(&w->tail);
     e = e != NSDB_OK ? e : beside;

@@ -117,8 +117,9 @@ NSDB_MUST_CHECK nsdb_err inst_import_parse_file(const void *data, size_t len, co
 /* Appends from to into (rows, errors, files, warnings; strings are shared, not copied, so from's
  * arena must live as long as into's) and applies the checks across rows to the union: a person
  * or a 責任者 in from that clashes with a row of into is reported on from's row. into may be
- * zero-initialised. NSDB_ERR_INVALID when into then has errors. */
-NSDB_MUST_CHECK nsdb_err inst_import_merge(inst_import *into, const inst_import *from, arena *a);
+ * zero-initialised: then from is moved into it as it is. from is left empty (zeroed) either way.
+ * NSDB_ERR_INVALID when into then has errors. */
+NSDB_MUST_CHECK nsdb_err inst_import_merge(inst_import *into, inst_import *from, arena *a);
 
 /* The CSV template: UTF-8 with BOM, CRLF, the header and one example row (with a valid check
  * digit). The example row, if left in a file, is refused as such. */

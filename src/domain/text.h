@@ -7,9 +7,13 @@
 #define NSDB_TEXT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "util/arena.h"
 
+/* Whether NFKC leaves code point cp as it is, next to any other code point this is true of (ASCII,
+   hiragana, katakana, CJK unified ideographs): text_nfkc then skips utf8proc. */
+bool text_nfkc_quick(uint32_t cp);
 /* NFKC of s, trimmed of ASCII and ideographic spaces; NULL when s is not valid UTF-8. */
 char *text_nfkc(arena *a, const char *s);
 /* NFKC, hiragana to katakana, ASCII lower case, the variants of name characters folded (髙 is
