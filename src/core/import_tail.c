@@ -89,8 +89,9 @@ nsdb_err import_tail_start(import_tail *t, store_bulk_registration *regs, size_t
     return tail_run(t);
 }
 
-nsdb_err import_tail_checkpoint(import_tail *t, db *conn)
+nsdb_err import_tail_checkpoint(import_tail *t, db *conn, bool *beside)
 {
+    *beside = false;
     if (t->postgresql)
         return NSDB_OK;
     if (t->conn == NULL)
@@ -99,7 +100,15 @@ nsdb_err import_tail_checkpoint(import_tail *t, db *conn)
     if (e != NSDB_OK)
         return e;
     t->checkpoint = true;
-    return tail_run(t);
+    e = tail_run(t);
+    *beside = e == NSDB_OK && t->running;
+    return e;
+}
+
+nsdb_err import_tail_checkpoint_end(import_tail *t, db *conn)
+{
+    nsdb_err e = import_tail_wait(t);
+    return e != NSDB_OK || t->postgresql ? e : store_bulk_wal_checkpoint(conn);
 }
 
 void import_tail_close(import_tail *t)

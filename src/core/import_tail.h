@@ -53,8 +53,13 @@ bool import_tail_beside(const import_tail *t);
 NSDB_MUST_CHECK nsdb_err import_tail_start(import_tail *t, store_bulk_registration *regs,
                                            size_t n, int64_t now);
 /* Checkpoints the WAL (SQLite; nothing on PostgreSQL): beside, after waiting for the last job
-   beside, when there is a second connection, else here on conn, the writer's (between chunks). */
-NSDB_MUST_CHECK nsdb_err import_tail_checkpoint(import_tail *t, db *conn);
+   beside, when there is a second connection (*beside true), else here on conn, the writer's
+   (between chunks). A checkpoint beside cannot copy the pages the writer commits meanwhile, and
+   SQLite starts the WAL over only when every page in it was copied: so after the next chunk,
+   import_tail_checkpoint_end waits for it and copies that chunk's pages on conn, and the WAL
+   (which SQLite does not shrink) stays the size of a few chunks. */
+NSDB_MUST_CHECK nsdb_err import_tail_checkpoint(import_tail *t, db *conn, bool *beside);
+NSDB_MUST_CHECK nsdb_err import_tail_checkpoint_end(import_tail *t, db *conn);
 /* Waits for the job beside (registrations or a checkpoint); its result (NSDB_OK when none). */
 NSDB_MUST_CHECK nsdb_err import_tail_wait(import_tail *t);
 /* Waits, and gives the connection back. */

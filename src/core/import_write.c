@@ -497,9 +497,10 @@ static size_t next_chunk_rows(size_t rows, int64_t ms)
    Each chunk's bounds are set, and its part made on another thread (import_prep.h), while the
    chunk before it is written; so on SQLite a chunk's size follows the pace of the chunk before
    the last. The WAL is checkpointed after every IMPORT_CHECKPOINT_ROWS rows, beside the writes
-   when the pool has a second connection (import_tail_checkpoint), not by every chunk's commit (a
-   checkpoint syncs the files: once per chunk, it took a third of the import and a large part of
-   each write transaction). */
+   when the pool has a second connection (import_tail_checkpoint; the pages of the one chunk
+   written meanwhile are copied after it), not by every chunk's commit (a checkpoint syncs the
+   files: once per chunk, it took a third of the import and a large part of each write
+   transaction). */
 static NSDB_MUST_CHECK nsdb_err write_chunks(import_writer *w, import_progress *progress)
 {
     db *conn = w->c->conn;
@@ -507,6 +508,7 @@ static NSDB_MUST_CHECK nsdb_err write_chunks(import_writer *w, import_progress *
     bool adapt = db_get_dialect(conn) == DB_SQLITE &&
                  env_number("NSDB_IMPORT_CHUNK_ROWS", 1000000) == 0;
     size_t since_checkpoint = 0;
+    bool checkpointing = false; /* a checkpoint runs beside: its rest follows the next chunk */
     import_prep prep[2] = {0};
     int cur = 0;
     nsdb_err e = store_bulk_wal_hold(conn, true);
@@ -529,8 +531,11 @@ static NSDB_MUST_CHECK nsdb_err write_chunks(import_writer *w, import_progress *
         if (e == NSDB_OK && progress != NULL)
             atomic_store(&progress->rows_written, to);
         since_checkpoint += to - from;
-        if (e == NSDB_OK && since_checkpoint >= IMPORT_CHECKPOINT_ROWS) {
-            e = import_tail_checkpoint(&w->tail, conn);
+        if (e == NSDB_OK && checkpointing) { /* the rest, so that the WAL starts over */
+            e = import_tail_checkpoint_end(&w->tail, conn);
+            checkpointing = false;
+        } else if (e == NSDB_OK && since_checkpoint >= IMPORT_CHECKPOINT_ROWS) {
+            e = import_tail_checkpoint(&w->tail, conn, &checkpointing);
             since_checkpoint = 0;
         }
         if (adapt)

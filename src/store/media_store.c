@@ -151,15 +151,21 @@ nsdb_err store_media_outlook_of_batch(db *conn, int64_t municipality_pk, int64_t
     db_stmt *st = NULL;
     nsdb_err e = db_query(
         conn, &st,
-        /* each (cycle, institution) of the batch once, then looked up: a file of 2 users per
-           institution looked every institution up twice (0.6 s at 100,000 rows on PostgreSQL) */
+        /* each (cycle, institution) of the batch once, joined as sets with the municipality's
+           initial media and each institution's first cycle among the municipality's other
+           registrations (a batch registers in one cycle): looking each of 50,000 institutions up
+           took 0.53 s on PostgreSQL after a 100,000-row import, this 0.20 s (SQLite 0.08 s,
+           0.06 s) */
         "SELECT x.cycle_id, x.institution_id, "
-        "EXISTS (SELECT 1 FROM media d WHERE d.municipality_id = $2 "
-        "AND d.institution_id = x.institution_id AND d.kind = 'initial') "
-        "OR EXISTS (SELECT 1 FROM registrations p WHERE p.municipality_id = $2 "
-        "AND p.institution_id = x.institution_id AND p.cycle_id < x.cycle_id) "
+        "m.institution_id IS NOT NULL OR (e.first IS NOT NULL AND e.first < x.cycle_id) "
         "FROM (SELECT DISTINCT r.cycle_id, r.institution_id FROM registrations r "
-        "WHERE r.batch_id = $1 AND r.municipality_id = $2 AND " REGISTRATION_SHOWN ") x",
+        "WHERE r.batch_id = $1 AND r.municipality_id = $2 AND " REGISTRATION_SHOWN ") x "
+        "LEFT JOIN (SELECT DISTINCT d.institution_id FROM media d "
+        "WHERE d.municipality_id = $2 AND d.kind = 'initial') m "
+        "ON m.institution_id = x.institution_id "
+        "LEFT JOIN (SELECT p.institution_id, MIN(p.cycle_id) AS first FROM registrations p "
+        "WHERE p.municipality_id = $2 AND (p.batch_id IS NULL OR p.batch_id <> $1) "
+        "GROUP BY p.institution_id) e ON e.institution_id = x.institution_id",
         "ii", batch_id, municipality_pk);
     if (e != NSDB_OK)
         return e;
