@@ -46,6 +46,19 @@ class BigImportResult(Flow2Base):
         self.assertEqual(self.db_query(
             "SELECT COUNT(*) FROM registrations r JOIN users u ON u.id = r.user_pk "
             "WHERE r.batch_id = ?", int(batch.rsplit("/", 1)[1])), [(len(rows),)])
+        # every user's municipality and the issuer of its initial password exist, and the
+        # imported users' are the importing staff's (on PostgreSQL no foreign key checks them
+        # since migration 030)
+        self.assertEqual(self.db_query(
+            "SELECT COUNT(*) FROM users u WHERE (u.municipality_id IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM municipalities m WHERE m.id = u.municipality_id)) OR "
+            "(u.initial_password_by IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM users i WHERE i.id = u.initial_password_by))"), [(0,)])
+        self.assertEqual(self.db_query(
+            "SELECT COUNT(*) FROM users u JOIN import_batches b ON b.id = u.batch_id "
+            "JOIN users s ON s.id = b.created_by WHERE b.id = ? AND "
+            "(u.municipality_id <> s.municipality_id OR u.initial_password_by <> s.id)",
+            int(batch.rsplit("/", 1)[1])), [(0,)])
         # another municipality's staff: neither the page nor the CSV of the batch
         other = self.staff(SAPPORO)
         self.assertStatus(other.get(batch), 404)
