@@ -212,6 +212,16 @@ static void job_remove_locked(import_jobs *j, import_job *job)
         }
 }
 
+/* A pause after a job has ended in the database and before it leaves the list:
+   NSDB_IMPORT_END_PAUSE_MS in the environment, for the test of an upload in that moment. */
+static void test_pause_after_job(void)
+{
+    const char *env = getenv("NSDB_IMPORT_END_PAUSE_MS");
+    long ms = env != NULL ? strtol(env, NULL, 10) : 0;
+    if (ms > 0 && ms <= 10000)
+        nanosleep(&(struct timespec){.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L}, NULL);
+}
+
 static void *worker_main(void *arg)
 {
     import_jobs *j = arg;
@@ -226,6 +236,7 @@ static void *worker_main(void *arg)
         }
         pthread_mutex_unlock(&j->lock);
         run_job(j, job);
+        test_pause_after_job();
         pthread_mutex_lock(&j->lock);
         job_remove_locked(j, job);
         pthread_cond_broadcast(&j->ended);
@@ -444,6 +455,25 @@ void import_jobs_stop(import_jobs *j)
     free(j);
 }
 
+/* The time ms milliseconds from now, for pthread_cond_timedwait. */
+static struct timespec deadline_in_ms(unsigned ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    return until;
+}
+
+/* How long an upload waits, at most, for an import of its municipality that has ended in the
+   database to leave the list, and how often it looks again meanwhile. */
+#define IMPORT_LEAVING_WAIT_MS 3000
+#define IMPORT_LEAVING_POLL_MS 50
+
 static import_job *job_of_municipality_locked(import_jobs *j, int64_t municipality_pk)
 {
     for (import_job *job = j->jobs; job != NULL; job = job->next)
@@ -474,16 +504,33 @@ nsdb_err import_jobs_submit(import_jobs *j, core_ctx *c, arena *owner, const ins
     /* one import at a time per municipality: the job holds the municipality's place in the list
        (not yet ready to run) while the database is asked, outside the lock, so that a slow
        database never blocks the progress pages; the database knows the other servers' imports */
-    pthread_mutex_lock(&j->lock);
-    import_job *other = job_of_municipality_locked(j, job->municipality_pk);
-    if (other != NULL)
-        *running_out = other->batch;
-    else if (!j->stopping)
-        job_queue_locked(j, job);
-    bool stopping = j->stopping;
-    pthread_mutex_unlock(&j->lock);
+    bool other = false, stopping = false;
+    for (unsigned waited = 0;; waited += IMPORT_LEAVING_POLL_MS) {
+        pthread_mutex_lock(&j->lock);
+        const import_job *listed = job_of_municipality_locked(j, job->municipality_pk);
+        other = listed != NULL;
+        bool leaving = listed != NULL && listed->ready; /* its batch is open: ask the database */
+        *running_out = listed != NULL ? listed->batch : 0;
+        if (listed == NULL && !j->stopping)
+            job_queue_locked(j, job);
+        stopping = j->stopping;
+        pthread_mutex_unlock(&j->lock);
+        /* a listed import whose batch has ended in the database is being taken off the list by
+           its worker: the municipality's next upload (its page already shows the result) waits
+           for that rather than being told an import is running */
+        int64_t running = 0;
+        if (!other || stopping || !leaving || waited >= IMPORT_LEAVING_WAIT_MS ||
+            store_import_batch_running(c->conn, job->municipality_pk, &running) !=
+                NSDB_ERR_NOT_FOUND)
+            break;
+        pthread_mutex_lock(&j->lock);
+        struct timespec until = deadline_in_ms(IMPORT_LEAVING_POLL_MS);
+        if (job_of_municipality_locked(j, job->municipality_pk) != NULL)
+            (void)pthread_cond_timedwait(&j->ended, &j->lock, &until);
+        pthread_mutex_unlock(&j->lock);
+    }
     nsdb_err e = NSDB_OK;
-    if (other != NULL) {
+    if (other) {
         job_free(job);
         return problem_set(pb, NSDB_ERR_CONFLICT, "file", IMPORT_MSG_RUNNING);
     }
@@ -528,14 +575,7 @@ nsdb_err import_jobs_submit(import_jobs *j, core_ctx *c, arena *owner, const ins
 
 bool import_jobs_wait(import_jobs *j, int64_t batch, unsigned ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = deadline_in_ms(ms);
     pthread_mutex_lock(&j->lock);
     int rc = 0;
     while (rc == 0 && job_of_batch_locked(j, batch) != NULL)

@@ -5,7 +5,8 @@
  * an import whose row repeats a registered user ends refused, the row named in its refusal; and
  * when the refusal cannot be written (every write of that path made to fail in turn by the fault
  * hook of store/db_fault.h) the batch still ends, so the municipality can import again (migration
- * 024 allows one running batch per municipality).
+ * 024 allows one running batch per municipality); and an upload just after an import ended, before
+ * its worker took it off the list, is not refused as if it ran.
  */
 /* inst_import_rows.h's group teardown is renamed: both_backends.h's BOTH names this file's own */
 #define teardown inst_import_rows_teardown
@@ -225,6 +226,37 @@ static void a_good_import_ends_visible_with_its_users(void **state)
     assert_no_running_batch(jf);
 }
 
+/* An upload in the moment after the municipality's last import has ended in the database (its
+   page shows the result) and before its worker has taken it off the list is not refused as if an
+   import were running: it waits for the worker (the worker is held there 300 ms by
+   NSDB_IMPORT_END_PAUSE_MS; an e2e test once hit the moment by chance and got 409). */
+static void an_upload_just_after_an_import_ended_is_not_told_one_runs(void **state)
+{
+    job_fixture *jf = fixture_of(state);
+    assert_int_equal(setenv("NSDB_IMPORT_END_PAUSE_MS", "300", 1), 0);
+    const size_t first[] = {0}, second[] = {1};
+    int64_t batch = 0, next = 0;
+    assert_int_equal(submit(jf, first, 1, &batch), NSDB_OK);
+    store_import_batch b = {0};
+    for (int i = 0; i < JOB_WAIT_MS / 5; i++) { /* as the batch's page sees it */
+        assert_int_equal(store_import_batch_get(jf->f->cli.conn, jf->f->arena,
+                                                jf->staff.who.municipality_pk, batch, &b),
+                         NSDB_OK);
+        if (b.state != IMPORT_STATE_CHECKING && b.state != IMPORT_STATE_WRITING)
+            break;
+        usleep(5000);
+    }
+    assert_int_equal(b.state, IMPORT_STATE_VISIBLE);
+    import_job_view view;
+    assert_true(import_jobs_view_get(jf->jobs, batch, &view)); /* still listed: the moment */
+    assert_int_equal(submit(jf, second, 1, &next), NSDB_OK);
+    assert_int_equal(unsetenv("NSDB_IMPORT_END_PAUSE_MS"), 0);
+    assert_true(next > batch);
+    assert_int_equal(ended_batch(jf, next).state, IMPORT_STATE_VISIBLE);
+    assert_int_equal(institution_users(jf), 2);
+    assert_no_running_batch(jf);
+}
+
 static void an_import_repeating_a_registered_user_ends_refused_naming_the_row(void **state)
 {
     job_fixture *jf = fixture_of(state);
@@ -367,6 +399,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         BOTH(a_good_import_ends_visible_with_its_users),
+        BOTH(an_upload_just_after_an_import_ended_is_not_told_one_runs),
         BOTH(an_import_repeating_a_registered_user_ends_refused_naming_the_row),
         BOTH(a_refusal_that_cannot_be_written_still_ends_the_batch),
         BOTH(a_good_import_whose_writes_fail_in_turn_registers_all_or_nothing),
