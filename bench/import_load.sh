@@ -12,9 +12,8 @@
 #   two-per-inst: CSVs of 2 users per institution (bench/inst_bench.py); a 10,000-row file of
 #     other institutions is imported first (the database is not empty), then 10,000 rows (a fresh
 #     folder) and 100,000 rows (50,000 new institutions; another fresh folder, BENCH_IMPORT2_REPEAT
-#     times, default 3: the fastest counts). Also the floor, sqlite3 .import --csv of the
-#     100,000-row file (the fastest of BENCH_FLOOR_REPEAT, default 3), the server's VmHWM after the
-#     100k import, and
+#     times, default 3, each just after a floor, sqlite3 .import --csv of the 100,000-row file: the
+#     fastest of each counts), the server's VmHWM after the 100k import, and
 #     bytes per user (SQLite: the database file + its WAL; PostgreSQL: pg_database_size) before
 #     and after it.
 #   load: municipality B (271004) gets two muni_staff users; while A imports 100,000 rows (2 per
@@ -58,7 +57,6 @@ now_s() { date +%s.%N; }
 emit() { printf '%s=%q\n' "$1" "$2" >>"$OUT"; } # name value: one result for run.sh
 DB_KIND=SQLite; [ -z "$PG_URL" ] || DB_KIND=PostgreSQL
 IMPORT2_REPEAT="${BENCH_IMPORT2_REPEAT:-3}"
-FLOOR_REPEAT="${BENCH_FLOOR_REPEAT:-3}"
 
 # --- one server on a fresh data folder (and, on PostgreSQL, a fresh database) ------------------
 # Sets URL, DATA, LOG, DB_URL, PID and SESSION (muni_staff of A, password changed).
@@ -108,6 +106,16 @@ import_csv() { # csv expected_users_after → the JSON line of inst_bench.py imp
 }
 
 # --- two-per-inst -------------------------------------------------------------------------------
+floor_once() { # → seconds of one sqlite3 .import --csv of the 100k file into a fresh file
+  local t0 t1
+  rm -f "$TMP/floor.sqlite3"
+  t0="$(now_s)"
+  sqlite3 "$TMP/floor.sqlite3" ".import --csv $TMP/rows-100000.csv t"
+  t1="$(now_s)"
+  [ "$(sqlite3 "$TMP/floor.sqlite3" 'SELECT COUNT(*) FROM t')" = 100000 ] || die "sqlite3 .import did not read 100,000 rows"
+  py 'import sys; print(f"{float(sys.argv[2])-float(sys.argv[1]):.3f}")' "$t0" "$t1"
+}
+
 two_per_inst() {
   local out t0 t1
   echo "import_load: 2 users per institution on a non-empty $DB_KIND database"
@@ -122,19 +130,25 @@ two_per_inst() {
   emit IL_T10K "$(jget seconds "$out")"
   server_stop
 
-  # The 100k import IMPORT2_REPEAT times, each on a fresh folder (and database), and the floor
-  # FLOOR_REPEAT times, each into a fresh file: the fastest of each counts (on a shared machine
-  # noise only adds time); RSS and sizes are those of the last import.
-  local best="" r
+  # The 100k import IMPORT2_REPEAT times, each on a fresh folder (and database), each just after
+  # a floor (sqlite3 .import of the same file into a fresh file), so that a floor and its import
+  # see the machine in the same state: the fastest import and the fastest floor count (on a
+  # shared machine noise only adds time), and each pair's ratio is printed too. RSS and sizes
+  # are those of the last import.
+  local best="" floor="" ratios="" r f
   for r in $(seq "$IMPORT2_REPEAT"); do
+    f="$(floor_once)"
+    floor="$(py 'import sys; v=[float(x) for x in sys.argv[1:] if x]; print(f"{min(v):.3f}")' "$floor" "$f")"
     server_start "two-100k-$r"
     out="$(import_csv "$TMP/prefill.csv" 10000)"; echo "  prefill, 10,000 rows: $out"
     emit IL_USERS_BEFORE "$(sql 'SELECT COUNT(*) FROM users')"
     emit IL_DB_BEFORE "$(db_bytes)"; emit IL_BPU_BEFORE "$(bytes_per_user)"
     emit IL_HWM0_KB "$(hwm_kb "$PID")"
     [ -n "$PG_URL" ] || [ "$r" != 1 ] || sqlite3 "$DATA/nsdb.sqlite3" ".backup $TMP/prefilled.sqlite3"
-    out="$(import_csv "$TMP/rows-100000.csv" 110000)"; echo "  POST /inst-users/import, 100,000 rows ($r of $IMPORT2_REPEAT): $out"
+    out="$(import_csv "$TMP/rows-100000.csv" 110000)"
+    echo "  POST /inst-users/import, 100,000 rows ($r of $IMPORT2_REPEAT; floor just before: $f s): $out"
     best="$(py 'import sys; v=[float(x) for x in sys.argv[1:] if x]; print(f"{min(v):.3f}")' "$best" "$(jget seconds "$out")")"
+    ratios="$ratios${ratios:+ }$(py 'import sys; print(f"{float(sys.argv[1])/float(sys.argv[2]):.1f}")' "$(jget seconds "$out")" "$f")"
     emit IL_HWM_KB "$(hwm_kb "$PID")"
     emit IL_USERS_AFTER "$(sql 'SELECT COUNT(*) FROM users')"
     emit IL_DB_AFTER "$(db_bytes)"; emit IL_BPU_AFTER "$(bytes_per_user)"
@@ -142,19 +156,9 @@ two_per_inst() {
   done
   emit IL_T100K "$best"
   emit IL_REPEAT "$IMPORT2_REPEAT"
-
-  best=""
-  for r in $(seq "$FLOOR_REPEAT"); do
-    rm -f "$TMP/floor.sqlite3"
-    t0="$(now_s)"
-    sqlite3 "$TMP/floor.sqlite3" ".import --csv $TMP/rows-100000.csv t"
-    t1="$(now_s)"
-    [ "$(sqlite3 "$TMP/floor.sqlite3" 'SELECT COUNT(*) FROM t')" = 100000 ] || die "sqlite3 .import did not read 100,000 rows"
-    best="$(py 'import sys; v=[float(x) for x in sys.argv[1:-2] if x]; v.append(float(sys.argv[-1])-float(sys.argv[-2])); print(f"{min(v):.3f}")' "$best" "$t0" "$t1")"
-  done
-  emit IL_FLOOR "$best"
-  emit IL_FLOOR_REPEAT "$FLOOR_REPEAT"
-  echo "  floor: sqlite3 .import --csv, 100,000 rows (fastest of $FLOOR_REPEAT)"
+  emit IL_FLOOR "$floor"
+  emit IL_PAIR_RATIOS "$ratios"
+  echo "  floor: sqlite3 .import --csv, 100,000 rows (fastest of $IMPORT2_REPEAT)"
   [ -n "$PG_URL" ] || schema_floor
 }
 

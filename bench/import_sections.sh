@@ -48,8 +48,8 @@ summary_import2() {
   cat <<EOF
 i. 一括登録, 2 users per institution, into a database already holding 10,000 users (SQLite; --threads 2; until the page without meta refresh)
    100,000 rows (50,000 new insts)    $I2_IL_T100K s   (fastest of $I2_IL_REPEAT imports, each on a fresh folder; $I2_IL_CSV_BYTES CSV bytes)
-   floor: sqlite3 .import, same file  $I2_IL_FLOOR s   (fastest of $I2_IL_FLOOR_REPEAT)
-   ratio import / floor               $I2_RATIO   (goal ≤ 10: $I2_OK_RATIO)
+   floor: sqlite3 .import, same file  $I2_IL_FLOOR s   (fastest of $I2_IL_REPEAT, each just before an import)
+   ratio import / floor               $I2_RATIO   (goal ≤ 10: $I2_OK_RATIO); each import / its floor: $I2_IL_PAIR_RATIOS
    users table alone, plain SQL       $I2_IL_SCHEMA_FLOOR s = $I2_SCHEMA_RATIO × floor (sqlite3 INSERT … SELECT of the same rows into
                                       nsdb's users table before the import, one transaction); import / this = $I2_VS_SCHEMA
    10,000 rows (5,000 institutions)   $I2_IL_T10K s

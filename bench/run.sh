@@ -50,7 +50,7 @@
 #      i. (section "import2") 100,000 rows of 2 users per institution into a database already
 #      holding 10,000 users, and 10,000 rows the same way: time (the fastest of
 #      BENCH_IMPORT2_REPEAT = 3 imports, each on a fresh folder), the floor (sqlite3 .import of the
-#      100k file, the fastest of BENCH_FLOOR_REPEAT = 3), ratio (goal ≤ 10), growth t(100k)/(10×t(10k)) (goal ≤ 1.2), peak RSS (goal
+#      100k file just before each import; the fastest), ratio (goal ≤ 10) and each pair's ratio, growth t(100k)/(10×t(10k)) (goal ≤ 1.2), peak RSS (goal
 #      < 200 MB), bytes per user (database file + WAL / users) before and after;
 #      j. ("importpg") the same on PostgreSQL (scripts/pg-test.sh): time, ratio PG / SQLite (goal
 #      ≤ 2), pg_database_size / users; k. ("importload") while municipality A imports 100,000
