@@ -278,6 +278,14 @@ int db_step(db_stmt *st)
     return st->conn->driver->step(st);
 }
 
+nsdb_err db_send(db_stmt *st)
+{
+    if (st->conn->driver->send == NULL || st->fault_injected)
+        return NSDB_OK; /* runs (or fails) at its first step */
+    int rc = st->conn->driver->send(st);
+    return rc == DB_DONE ? NSDB_OK : rc == DB_BUSY ? NSDB_ERR_BUSY : NSDB_ERR_DB;
+}
+
 const char *db_column_text(db_stmt *st, int col)
 {
     return st->conn->driver->column_text(st, col);

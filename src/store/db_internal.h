@@ -40,6 +40,9 @@ struct db_driver {
     void (*bind_blob)(db_stmt *st, int index, const void *value, size_t len);
     void (*bind_null)(db_stmt *st, int index);
     int (*step)(db_stmt *st);
+    /* Optional (NULL: the statement runs at its first step): sends the statement without waiting
+       for its result; DB_DONE when sent, DB_BUSY when it must wait for those sent before. */
+    int (*send)(db_stmt *st);
     const char *(*column_text)(db_stmt *st, int col);
     int64_t (*column_int)(db_stmt *st, int col);
     const void *(*column_blob)(db_stmt *st, int col, size_t *len);

@@ -51,6 +51,9 @@ struct db_pg {
     int cache_count;
     unsigned long next_name;
     char *last_error; /* message of the last failure, for db_error_message */
+    /* pipeline mode (db_send): statements are numbered as sent; read_seq is the next whose
+       results come, sent_seq the next number (none pending when equal) */
+    uint64_t sent_seq, read_seq;
 };
 
 struct db_pg_stmt {
@@ -62,6 +65,8 @@ struct db_pg_stmt {
     Oid *types;
     PGresult *result;
     int executed;
+    int sent;     /* sent in pipeline mode (db_send) as number seq; its result not read yet */
+    uint64_t seq;
     int row; /* the current row; -1 before the first db_step */
     char sqlstate[6];
     unsigned char **blobs; /* decoded bytea of the current row, per column (PQfreemem) */
@@ -116,8 +121,11 @@ static void pg_cache_clear(struct db_pg *pg)
 }
 
 /* Runs SQL without parameters; on failure the error is logged and kept for db_error_message. */
+static void pg_pipeline_drain(struct db_pg *pg);
+
 static NSDB_MUST_CHECK nsdb_err pg_command(db *conn, const char *sql)
 {
+    pg_pipeline_drain(conn->pg);
     PGresult *res = PQexec(conn->pg->conn, sql);
     ExecStatusType status = PQresultStatus(res);
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
@@ -198,6 +206,7 @@ static void pg_revive(db *conn)
     log_event(LOG_WARN, "pg_reconnect", "error", PQerrorMessage(conn->pg->conn), NULL);
     pg_cache_clear(conn->pg);
     conn->in_transaction = 0;
+    conn->pg->read_seq = conn->pg->sent_seq; /* what was sent is gone with the link */
     PQreset(conn->pg->conn);
     if (PQstatus(conn->pg->conn) == CONNECTION_OK && pg_session_setup(conn) != NSDB_OK)
         log_event(LOG_WARN, "pg_session_setup_failed", NULL); /* the next statement fails */
@@ -269,6 +278,7 @@ static NSDB_MUST_CHECK nsdb_err pg_begin_read(db *conn)
 
 static void pg_rollback(db *conn)
 {
+    pg_pipeline_drain(conn->pg);
     PGTransactionStatusType ts = PQtransactionStatus(conn->pg->conn);
     if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
         PQclear(PQexec(conn->pg->conn, "ROLLBACK"));
@@ -277,6 +287,7 @@ static void pg_rollback(db *conn)
 
 static NSDB_MUST_CHECK nsdb_err pg_commit(db *conn)
 {
+    pg_pipeline_drain(conn->pg);
     PGresult *res = PQexec(conn->pg->conn, "COMMIT");
     /* COMMIT of a transaction that had failed succeeds as a ROLLBACK: that is a failure here */
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "COMMIT") == 0;
@@ -459,13 +470,112 @@ static int pg_fail(db_stmt *st, PGresult *res)
     return DB_ERROR;
 }
 
+static int pg_result_take(db_stmt *st, PGresult *res);
+
+/* ---- pipeline mode (db_send) ----------------------------------------------------------------
+
+   A statement sent is followed by its own sync point, so that an error stops only that
+   statement (in a transaction, those after it then fail as the transaction has failed), and its
+   results are read up to that sync point. Results come in the order sent: reading a statement's
+   results first reads (and drops) those of statements sent before it and never stepped. */
+
+/* Reads the results of the next statement sent, up to its sync point: its result (NULL when
+   the connection broke), and leaves pipeline mode after the last statement sent. */
+static PGresult *pg_pipeline_next(struct db_pg *pg)
+{
+    PGresult *mine = NULL;
+    int nulls = 0;
+    for (;;) {
+        PGresult *res = PQgetResult(pg->conn);
+        if (res == NULL) {
+            if (++nulls > 2 || PQstatus(pg->conn) != CONNECTION_OK)
+                break; /* nothing more comes: the connection is gone */
+            continue;
+        }
+        nulls = 0;
+        if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        if (mine == NULL)
+            mine = res;
+        else
+            PQclear(res);
+    }
+    pg->read_seq++;
+    if (pg->read_seq == pg->sent_seq)
+        (void)PQexitPipelineMode(pg->conn);
+    return mine;
+}
+
+/* Reads and drops the results of every statement sent before number seq. */
+static void pg_pipeline_skip_to(struct db_pg *pg, uint64_t seq)
+{
+    while (pg->read_seq < seq && pg->read_seq < pg->sent_seq)
+        PQclear(pg_pipeline_next(pg));
+}
+
+/* Reads and drops every result still to come (before anything else runs on the connection). */
+static void pg_pipeline_drain(struct db_pg *pg)
+{
+    pg_pipeline_skip_to(pg, pg->sent_seq);
+}
+
+static int pg_send(db_stmt *st)
+{
+    struct db_pg *pg = st->conn->pg;
+    struct db_pg_stmt *ps = st->pg;
+    if (ps->executed || ps->sent)
+        return DB_DONE;
+    const struct pg_cached_stmt *c = pg_cache_find(pg, ps);
+    if (c == NULL) {
+        if (pg->read_seq != pg->sent_seq)
+            return DB_BUSY; /* preparing waits for its answer: not behind unread results */
+        PGresult *res = pg_cache_add(pg, ps, &c);
+        if (res != NULL) {
+            ps->executed = 1;
+            return pg_fail(st, res);
+        }
+        if (c == NULL)
+            return DB_DONE; /* not cached (the cache is full): run at its step, unpipelined */
+    }
+    if (PQpipelineStatus(pg->conn) == PQ_PIPELINE_OFF && PQenterPipelineMode(pg->conn) != 1)
+        return DB_DONE; /* run at its step */
+    if (PQsendQueryPrepared(pg->conn, c->name, ps->nparams, (const char *const *)ps->values,
+                            ps->lengths, ps->formats, 0) != 1 ||
+        PQpipelineSync(pg->conn) != 1) {
+        pg_set_error(pg, NULL);
+        ps->executed = 1;
+        if (pg->read_seq == pg->sent_seq)
+            (void)PQexitPipelineMode(pg->conn);
+        return DB_ERROR;
+    }
+    ps->sent = 1;
+    ps->seq = pg->sent_seq++;
+    return DB_DONE;
+}
+
 static int pg_execute(db_stmt *st)
 {
     struct db_pg *pg = st->conn->pg;
     struct db_pg_stmt *ps = st->pg;
     const char *const *values = (const char *const *)ps->values;
-    const struct pg_cached_stmt *c = pg_cache_find(pg, ps);
+    const struct pg_cached_stmt *c = NULL;
     PGresult *res = NULL;
+    if (ps->sent) { /* its result, after those of statements sent before it */
+        ps->sent = 0;
+        if (ps->seq < pg->read_seq)
+            return DB_ERROR; /* dropped (finalized out of order) */
+        pg_pipeline_skip_to(pg, ps->seq);
+        res = pg_pipeline_next(pg);
+        if (res == NULL) {
+            pg_set_error(pg, NULL);
+            return DB_ERROR;
+        }
+        return pg_result_take(st, res);
+    }
+    pg_pipeline_drain(pg); /* a statement run at once: nothing sent may wait behind it */
+    c = pg_cache_find(pg, ps);
     if (c == NULL) {
         res = pg_cache_add(pg, ps, &c);
         if (res != NULL)
@@ -476,6 +586,13 @@ static int pg_execute(db_stmt *st)
     else
         res = PQexecParams(pg->conn, ps->sql, ps->nparams, ps->types, values, ps->lengths,
                            ps->formats, 0);
+    return pg_result_take(st, res);
+}
+
+/* The statement's result res (taken over): DB_DONE, rows to step through, or DB_ERROR. */
+static int pg_result_take(db_stmt *st, PGresult *res)
+{
+    struct db_pg_stmt *ps = st->pg;
     ExecStatusType status = PQresultStatus(res);
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
         return pg_fail(st, res);
@@ -575,6 +692,8 @@ static int pg_column_is_null(db_stmt *st, int col)
 static void pg_finalize(db_stmt *st)
 {
     struct db_pg_stmt *ps = st->pg;
+    if (ps->sent && ps->seq >= st->conn->pg->read_seq) /* sent, never stepped: its result */
+        pg_pipeline_skip_to(st->conn->pg, ps->seq + 1);
     if (ps->result != NULL) {
         pg_blobs_clear(ps);
         PQclear(ps->result);
@@ -611,6 +730,7 @@ const struct db_driver DB_PG_DRIVER = {
     .bind_blob = pg_bind_blob,
     .bind_null = pg_bind_null,
     .step = pg_step,
+    .send = pg_send,
     .column_text = pg_column_text,
     .column_int = pg_column_int,
     .column_blob = pg_column_blob,

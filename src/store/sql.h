@@ -19,7 +19,7 @@
 
 typedef struct db_stmt db_stmt;
 
-enum db_step_result { DB_ROW = 1, DB_DONE = 0, DB_ERROR = -1 };
+enum db_step_result { DB_ROW = 1, DB_DONE = 0, DB_ERROR = -1, DB_BUSY = -2 /* driver send */ };
 
 /* Every store function that INSERTs, UPDATEs or DELETEs starts with this: its caller owns the
    transaction, so that the change and its audit record commit or roll back together. nsdb never
@@ -36,6 +36,14 @@ void db_bind_int(db_stmt *st, int index, int64_t value);
 void db_bind_blob(db_stmt *st, int index, const void *value, size_t len);
 void db_bind_null(db_stmt *st, int index);
 int db_step(db_stmt *st);
+/* Sends st to the server without waiting for its result, behind the statements sent before it on
+   the connection (PostgreSQL: libpq's pipeline mode, so the server runs one statement while the
+   next one is bound and sent); its db_step then reads its result. Statements sent must be
+   stepped in the order they were sent, and before any other statement runs on the connection;
+   one finalized unread (after a failure, before a rollback) may or may not have run. NSDB_ERR_BUSY: not sent, because the server must first prepare it and statements
+   sent before are still unread: step those, then send it again. SQLite: nothing (it runs at its
+   first db_step). */
+NSDB_MUST_CHECK nsdb_err db_send(db_stmt *st);
 /* Column values are valid until the next db_step or db_finalize. Text NULL -> NULL. */
 const char *db_column_text(db_stmt *st, int col);
 int64_t db_column_int(db_stmt *st, int col);

@@ -199,6 +199,69 @@ static void test_unique_violation_is_exists_and_rolls_back(void **state)
     assert_int_equal(count_where_name(conn, "z"), 1);
 }
 
+/* One INSERT … RETURNING id statement for id, prepared and bound. */
+static db_stmt *insert_returning(db *conn, int64_t id, const char *name)
+{
+    db_stmt *st = NULL;
+    assert_int_equal(db_prepare(conn, "INSERT INTO db_test (id, name) VALUES ($1, $2) RETURNING id",
+                                &st),
+                     NSDB_OK);
+    db_bind_int(st, 1, id);
+    db_bind_text(st, 2, name);
+    return st;
+}
+
+/* db_send (PostgreSQL: pipeline mode): statements sent one behind the other give their rows in
+   turn; a failing one (a unique violation) fails at its step, one sent after it and finalized
+   unread is dropped, the transaction rolls back whole and the connection goes on; the first send of
+   a statement the server has not prepared waits (NSDB_ERR_BUSY) while others are unread. On
+   SQLite a send does nothing and each statement runs at its step: the same results. */
+static void test_statements_sent_in_turn(void **state)
+{
+    db *conn = conn_of(state);
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    db_stmt *a = insert_returning(conn, 60, "p1");
+    assert_int_equal(db_send(a), NSDB_OK); /* the first of its SQL: prepared now, nothing unread */
+    db_stmt *b = insert_returning(conn, 61, "p2");
+    assert_int_equal(db_send(b), NSDB_OK); /* prepared already: behind a */
+    db_stmt *c = NULL;
+    assert_int_equal(db_prepare(conn, "SELECT COUNT(*) FROM db_test WHERE name LIKE 'p%'", &c),
+                     NSDB_OK);
+    nsdb_err busy = db_send(c); /* new SQL while a and b are unread */
+    assert_true(busy == (db_get_dialect(conn) == DB_POSTGRESQL ? NSDB_ERR_BUSY : NSDB_OK));
+    assert_int_equal(db_step(a), DB_ROW);
+    assert_int_equal(db_column_int(a, 0), 60);
+    assert_int_equal(db_step(a), DB_DONE);
+    db_finalize(a);
+    assert_int_equal(db_step(b), DB_ROW);
+    assert_int_equal(db_column_int(b, 0), 61);
+    db_finalize(b);
+    assert_int_equal(db_send(c), NSDB_OK); /* nothing unread now */
+    assert_int_equal(db_step(c), DB_ROW);
+    assert_int_equal(db_column_int(c, 0), 2);
+    db_finalize(c);
+    assert_int_equal(db_commit(conn), NSDB_OK);
+    assert_int_equal(count_where_name(conn, "p2"), 1);
+
+    /* a failing statement sent before a good one: the failure shows at its step */
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    db_stmt *bad = insert_returning(conn, 63, "p1"); /* p1 exists */
+    db_stmt *good = insert_returning(conn, 64, "p4");
+    assert_int_equal(db_send(bad), NSDB_OK);
+    assert_int_equal(db_send(good), NSDB_OK);
+    assert_int_equal(db_step(bad), DB_ERROR);
+    assert_true(db_last_error_is_unique(bad));
+    db_finalize(bad);
+    db_finalize(good); /* unread (whether it ran is left open): dropped */
+    db_rollback(conn);
+    assert_int_equal(count_where_name(conn, "p4"), 0);
+    assert_int_equal(count_where_name(conn, "p1"), 1);
+    /* the connection goes on */
+    assert_int_equal(db_exec(conn, NULL, "INSERT INTO db_test (id, name) VALUES (65, 'p5')", NULL),
+                     NSDB_OK);
+    assert_int_equal(count_where_name(conn, "p5"), 1);
+}
+
 /* Scoped write transactions (db.h): on PostgreSQL two scopes run at once, and a transaction
    without writes of a shared rule (DB_SCOPE_NONE) runs beside them; keys past 2^31 work. On
    SQLite db_begin_scoped is db_begin (one writer), so only one connection writes there. */
@@ -319,6 +382,7 @@ int main(void)
         BOTH(test_optional_text_filter_and_boolean_column),
         BOTH(test_changes_count_updated_rows),
         BOTH(test_unique_violation_is_exists_and_rolls_back),
+        BOTH(test_statements_sent_in_turn),
         BOTH(test_scoped_transactions_of_different_scopes_run_at_once),
         BOTH(test_bad_sql_fails_at_prepare_or_step),
         BOTH(test_fault_fails_the_nth_write_and_rolls_back),
