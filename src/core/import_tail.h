@@ -56,8 +56,9 @@ NSDB_MUST_CHECK nsdb_err import_tail_start(import_tail *t, store_bulk_registrati
    beside, when there is a second connection (*beside true), else here on conn, the writer's
    (between chunks). A checkpoint beside cannot copy the pages the writer commits meanwhile, and
    SQLite starts the WAL over only when every page in it was copied: so after the next chunk,
-   import_tail_checkpoint_end waits for it and copies that chunk's pages on conn, and the WAL
-   (which SQLite does not shrink) stays the size of a few chunks. */
+   import_tail_checkpoint_end waits for it and copies that chunk's pages on conn (the import does
+   it after every second checkpoint), and the WAL (which SQLite does not shrink) stays the size
+   of a few chunks. */
 NSDB_MUST_CHECK nsdb_err import_tail_checkpoint(import_tail *t, db *conn, bool *beside);
 NSDB_MUST_CHECK nsdb_err import_tail_checkpoint_end(import_tail *t, db *conn);
 /* Waits for the job beside (registrations or a checkpoint); its result (NSDB_OK when none). */
