@@ -53,7 +53,8 @@
 #      100k file just before each import; the fastest), ratio (goal ≤ 10) and each pair's ratio, growth t(100k)/(10×t(10k)) (goal ≤ 1.2), peak RSS (goal
 #      < 200 MB), bytes per user (database file + WAL / users) before and after;
 #      j. ("importpg") the same on PostgreSQL (scripts/pg-test.sh): time, ratio PG / SQLite (goal
-#      ≤ 2), pg_database_size / users; k. ("importload") while municipality A imports 100,000
+#      ≤ 2; each time against the floor measured just before it, as the sections run minutes
+#      apart), pg_database_size / users; k. ("importload") while municipality A imports 100,000
 #      rows, a client of B logs in and another registers one user at a time (個別登録), on SQLite
 #      and PostgreSQL: count, failures, max and p99 latency (goal: no failures, max < 1 s).
 #      Without PostgreSQL server binaries its parts print "skipped: …". About five minutes.
