@@ -107,6 +107,38 @@ static const char *institution_code(struct fixture *f)
     return institution_code_k(f, 1);
 }
 
+/* The initial media of the institution code for Chiyoda in the cycle, made (as by
+   `nsdb media build`; cert_serial tells one test's media from another's). */
+static void media_made(struct fixture *f, const char *cycle_id, const char *code,
+                       const char *cert_serial)
+{
+    db *conn = f->cli.conn;
+    store_media *wanted = NULL;
+    size_t n = 0;
+    assert_int_equal(store_media_candidates(conn, f->arena, cycle_id, &wanted, &n), NSDB_OK);
+    const store_media *mine = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(wanted[i].institution_code, code) == 0 &&
+            wanted[i].municipality_pk == municipality_pk(f, "131016"))
+            mine = &wanted[i];
+    assert_non_null(mine);
+    static const unsigned char SEALED[] = {1, 2, 3};
+    store_media m = *mine;
+    m.kind = "initial";
+    m.status = MEDIA_STATUS_CREATED;
+    m.iso_path = "x.iso";
+    m.sha256 = "00";
+    m.size_bytes = 1;
+    m.volume_id = "V";
+    m.cert_serial = cert_serial;
+    m.passphrase_sealed = SEALED;
+    m.passphrase_sealed_len = sizeof SEALED;
+    int64_t id = 0;
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    assert_int_equal(store_media_insert(conn, &m, (int64_t)time(NULL), &id), NSDB_OK);
+    assert_int_equal(db_commit(conn), NSDB_OK);
+}
+
 static void first_registration_brings_media_then_pending_then_none(void **state)
 {
     struct fixture *f = *state;
@@ -138,29 +170,7 @@ static void first_registration_brings_media_then_pending_then_none(void **state)
     assert_string_equal(cycle, prev.id);
 
     /* the media of the earlier cycle is made: nobody there brings another */
-    store_media *wanted = NULL;
-    size_t n = 0;
-    assert_int_equal(store_media_candidates(conn, f->arena, prev.id, &wanted, &n), NSDB_OK);
-    const store_media *mine = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(wanted[i].institution_code, code) == 0)
-            mine = &wanted[i];
-    assert_non_null(mine);
-    static const unsigned char SEALED[] = {1, 2, 3};
-    store_media m = *mine;
-    m.kind = "initial";
-    m.status = MEDIA_STATUS_CREATED;
-    m.iso_path = "x.iso";
-    m.sha256 = "00";
-    m.size_bytes = 1;
-    m.volume_id = "V";
-    m.cert_serial = "01";
-    m.passphrase_sealed = SEALED;
-    m.passphrase_sealed_len = sizeof SEALED;
-    int64_t id = 0;
-    assert_int_equal(db_begin(conn), NSDB_OK);
-    assert_int_equal(store_media_insert(conn, &m, (int64_t)time(NULL), &id), NSDB_OK);
-    assert_int_equal(db_commit(conn), NSDB_OK);
+    media_made(f, prev.id, code, "01");
     assert_int_equal(outlook_of(f, first, cycle), MEDIA_OUTLOOK_HAS_MEDIA);
     assert_int_equal(outlook_of(f, second, cycle), MEDIA_OUTLOOK_HAS_MEDIA);
 
@@ -210,33 +220,13 @@ static void batch_outlook_counts_each_institution_once(void **state)
     const char *other_muni = register_doctor(f, "011002", fresh, "一括 札子", "イッカツ サツコ",
                                              "P-3");
     registration_move(conn, other_muni, prev.id, 0);
-    store_media *wanted = NULL;
-    size_t n = 0;
-    assert_int_equal(store_media_candidates(conn, f->arena, today.id, &wanted, &n), NSDB_OK);
-    const store_media *mine = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(wanted[i].institution_code, with_media) == 0 &&
-            wanted[i].municipality_pk == municipality_pk(f, "131016"))
-            mine = &wanted[i];
-    assert_non_null(mine);
-    static const unsigned char SEALED[] = {1, 2, 3};
-    store_media m = *mine;
-    m.kind = "initial";
-    m.status = MEDIA_STATUS_CREATED;
-    m.iso_path = "x.iso";
-    m.sha256 = "00";
-    m.size_bytes = 1;
-    m.volume_id = "V";
-    m.cert_serial = "02";
-    m.passphrase_sealed = SEALED;
-    m.passphrase_sealed_len = sizeof SEALED;
-    int64_t media_id = 0, batch = 0, creator = 0;
+    media_made(f, today.id, with_media, "02");
+    int64_t batch = 0, creator = 0;
     int64_t now = (int64_t)time(NULL);
     db_stmt *st = NULL;
     assert_int_equal(db_query(conn, &st, "SELECT MIN(id) FROM users", ""), NSDB_OK);
     assert_int_equal(store_row_int(st, &creator), NSDB_OK);
     assert_int_equal(db_begin(conn), NSDB_OK);
-    assert_int_equal(store_media_insert(conn, &m, now, &media_id), NSDB_OK);
     assert_int_equal(store_import_batch_open(conn, municipality_pk(f, "131016"), creator, "b.csv", 5,
                                              NULL, "test", now, &batch),
                      NSDB_OK);
