@@ -19,17 +19,11 @@
 #include "store/bulk_import.h"
 #include "store/import_batches.h"
 #include "store/import_recovery.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 /* The pause between two chunks of a failed batch's removal (a background chore). */
 #define DISCARD_PAUSE_MS 100
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int gram_cmp(const void *a, const void *b)
 {
@@ -98,7 +92,7 @@ nsdb_err core_import_batch_discard(core_ctx *c, int64_t batch, const atomic_bool
         db_yield_to_writers(c->conn, 1000);
         if (total > 0)
             nanosleep(&(struct timespec){.tv_nsec = DISCARD_PAUSE_MS * 1000000L}, NULL);
-        int64_t started = monotonic_ms();
+        int64_t started = clock_monotonic_ms();
         e = core_begin_scoped(c, DB_SCOPE_MUNICIPALITY, municipality_pk);
         if (e == NSDB_OK)
             e = store_import_batch_get(c->conn, c->arena, 0, batch, &b);
@@ -113,7 +107,7 @@ nsdb_err core_import_batch_discard(core_ctx *c, int64_t batch, const atomic_bool
         total += removed;
         char users[32], took[32];
         snprintf(users, sizeof users, "%lld", (long long)removed);
-        snprintf(took, sizeof took, "%lld", (long long)(monotonic_ms() - started));
+        snprintf(took, sizeof took, "%lld", (long long)(clock_monotonic_ms() - started));
         log_event(LOG_DEBUG, "import_discard_chunk", "users", users, "ms", took, NULL);
         if (removed == 0)
             break;

@@ -27,6 +27,7 @@
 #include "store/users.h"
 #include "domain/text.h"
 #include "util/key_map.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define IMPORT_ID_ATTEMPTS 8
@@ -61,13 +62,6 @@ static void import_test_pause(void)
     long ms = env_number("NSDB_IMPORT_CHUNK_PAUSE_MS", 10000);
     if (ms > 0)
         nanosleep(&(struct timespec){.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L}, NULL);
-}
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 typedef struct import_writer {
@@ -427,7 +421,7 @@ static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, import_prep *pr, i
 {
     core_ctx *c = w->c;
     size_t from = pr->from, to = pr->to;
-    int64_t started = monotonic_ms(), min_pk = 0, max_pk = 0;
+    int64_t started = clock_monotonic_ms(), min_pk = 0, max_pk = 0;
     store_bulk_registration *regs = NULL;
     size_t n_regs = 0;
     bool beside = import_tail_beside(&w->tail);
@@ -460,7 +454,7 @@ static NSDB_MUST_CHECK nsdb_err write_chunk(import_writer *w, import_prep *pr, i
         regs = NULL;
     }
     free(regs);
-    int64_t ms = monotonic_ms() - started;
+    int64_t ms = clock_monotonic_ms() - started;
     *ms_out = ms;
     w->longest_ms = ms > w->longest_ms ? ms : w->longest_ms;
     w->chunks++;
@@ -603,7 +597,7 @@ static NSDB_MUST_CHECK nsdb_err make_visible(import_writer *w, const char *file_
     import_plan *p = w->plan;
     strbuf merges = STRBUF_INIT; /* rows that made an account 両方 */
     size_t n_merges = 0;
-    int64_t started = monotonic_ms();
+    int64_t started = clock_monotonic_ms();
     nsdb_err e = core_begin(c);
     for (size_t i = 0; e == NSDB_OK && i < w->imp->row_count; i++) {
         const import_row_plan *rp = &p->rows[i];
@@ -646,7 +640,7 @@ static NSDB_MUST_CHECK nsdb_err make_visible(import_writer *w, const char *file_
         e = core_audit(c, "inst_users_import", core_target_id(c, "batch", w->batch), "ok",
                        arena_printf(c->arena, "%zu rows", w->imp->row_count));
     e = core_end(c, e);
-    int64_t ms = monotonic_ms() - started;
+    int64_t ms = clock_monotonic_ms() - started;
     w->longest_ms = ms > w->longest_ms ? ms : w->longest_ms;
     return e;
 }
@@ -694,7 +688,7 @@ static void log_written(const import_writer *w, int64_t started)
     snprintf(rows, sizeof rows, "%zu", w->imp->row_count);
     snprintf(chunks, sizeof chunks, "%zu", w->chunks);
     snprintf(longest, sizeof longest, "%lld", (long long)w->longest_ms);
-    snprintf(total, sizeof total, "%lld", (long long)(monotonic_ms() - started));
+    snprintf(total, sizeof total, "%lld", (long long)(clock_monotonic_ms() - started));
     log_event(LOG_INFO, "import_written", "rows", rows, "chunks", chunks, "longest_write_ms",
               longest, "check_ms", check, "total_ms", total, NULL);
 }
@@ -715,7 +709,7 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, int64_t batch
         e = NSDB_ERR_CONFLICT;
     if (e != NSDB_OK)
         return problem_set(pb, e, NULL, "一括登録に失敗しました。何も登録していません。");
-    int64_t started = monotonic_ms();
+    int64_t started = clock_monotonic_ms();
     cycle_window cycle;
     e = registration_cycle(c->conn, c->who.now, &cycle);
     master_warnings mw = {.count = 0, .rows_omitted = 0, .text = STRBUF_INIT};
@@ -737,7 +731,7 @@ nsdb_err core_register_import(core_ctx *c, const inst_import *imp, int64_t batch
                        .plan = &plan,
                        .batch = batch,
                        .cycle_id = cycle.id,
-                       .check_ms = monotonic_ms() - started};
+                       .check_ms = clock_monotonic_ms() - started};
     if (e == NSDB_OK)
         e = user_ids_deal(&plan);
     if (e == NSDB_OK)
