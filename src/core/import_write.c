@@ -529,11 +529,10 @@ static NSDB_MUST_CHECK nsdb_err write_chunks(import_writer *w, import_progress *
         if (e == NSDB_OK && progress != NULL)
             atomic_store(&progress->rows_written, to);
         since_checkpoint += to - from;
-        if (e == NSDB_OK && checkpointing && (++checkpoints_beside & 1) == 0) {
-            e = import_tail_checkpoint_end(&w->tail, conn); /* the rest: the WAL starts over */
+        if (e == NSDB_OK && checkpointing) {
             checkpointing = false;
-        } else if (e == NSDB_OK && checkpointing) {
-            checkpointing = false;
+            if (++checkpoints_beside % 2 == 0) /* the rest too: the WAL starts over */
+                e = import_tail_checkpoint_end(&w->tail, conn);
         } else if (e == NSDB_OK && since_checkpoint >= IMPORT_CHECKPOINT_ROWS) {
             e = import_tail_checkpoint(&w->tail, conn, &checkpointing);
             since_checkpoint = 0;

@@ -120,9 +120,9 @@ static void pg_cache_clear(struct db_pg *pg)
     pg->cache_count = 0;
 }
 
-/* Runs SQL without parameters; on failure the error is logged and kept for db_error_message. */
 static void pg_pipeline_drain(struct db_pg *pg);
 
+/* Runs SQL without parameters; on failure the error is logged and kept for db_error_message. */
 static NSDB_MUST_CHECK nsdb_err pg_command(db *conn, const char *sql)
 {
     pg_pipeline_drain(conn->pg);
