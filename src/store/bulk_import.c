@@ -187,6 +187,82 @@ static void bind_int_or_null(db_stmt *st, int index, int64_t v)
         db_bind_int(st, index, v);
 }
 
+/* ---- rows as COPY's text (db_copy_in, PostgreSQL) ----------------------------------------------
+
+   One line a row, columns apart by tabs; \N is NULL; a backslash, tab, newline or carriage
+   return in a value is escaped, so no value can end its column or row early. */
+
+static void copy_text(strbuf *b, const char *s)
+{
+    if (s == NULL) {
+        strbuf_append(b, "\\N", 2);
+        return;
+    }
+    const char *run = s;
+    for (; *s != '\0'; s++) {
+        const char *esc = *s == '\\'   ? "\\\\"
+                          : *s == '\t' ? "\\t"
+                          : *s == '\n' ? "\\n"
+                          : *s == '\r' ? "\\r"
+                                       : NULL;
+        if (esc == NULL)
+            continue;
+        strbuf_append(b, run, (size_t)(s - run));
+        strbuf_append(b, esc, 2);
+        run = s + 1;
+    }
+    strbuf_append(b, run, (size_t)(s - run));
+}
+
+static void copy_int(strbuf *b, int64_t v)
+{
+    char digits[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        digits[sizeof digits - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0)
+        digits[sizeof digits - 1 - n++] = '-';
+    strbuf_append(b, digits + sizeof digits - n, n);
+}
+
+/* 0 is NULL, as bind_int_or_null binds it. */
+static void copy_int_or_null(strbuf *b, int64_t v)
+{
+    if (v == 0)
+        strbuf_append(b, "\\N", 2);
+    else
+        copy_int(b, v);
+}
+
+/* bytea in hex (\x…), its backslash escaped for COPY. */
+static void copy_bytea(strbuf *b, const unsigned char *p, size_t n)
+{
+    static const char HEX[] = "0123456789abcdef";
+    if (p == NULL) {
+        strbuf_append(b, "\\N", 2);
+        return;
+    }
+    strbuf_append(b, "\\\\x", 3);
+    char hex[256];
+    for (size_t i = 0; i < n;) {
+        size_t k = 0;
+        for (; i < n && k < sizeof hex; i++, k += 2) {
+            hex[k] = HEX[p[i] >> 4];
+            hex[k + 1] = HEX[p[i] & 15];
+        }
+        strbuf_append(b, hex, k);
+    }
+}
+
+/* The separator after a column: a tab, or the end of the row. */
+static void copy_next(strbuf *b, bool last)
+{
+    strbuf_putc(b, last ? '\n' : '\t');
+}
+
 /* ---- reads ------------------------------------------------------------------------------- */
 
 static void institution_read(arena *a, db_stmt *st, void *row)
@@ -390,10 +466,103 @@ static void user_pk_read(void *ctx, db_stmt *st)
     m->next = i + 1;
 }
 
+static int id_order(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* PostgreSQL: the users' ids taken from the table's sequence first, then the rows by COPY.
+   NSDB_ERR_EXISTS when a user ID was taken (nothing inserted: the caller inserts by statements,
+   which tell which one). */
+static NSDB_MUST_CHECK nsdb_err users_copy(db *conn, store_bulk_user_new *rows, size_t n,
+                                           const store_bulk_user_common *common)
+{
+    int64_t *ids = malloc(n * sizeof *ids);
+    if (ids == NULL)
+        return NSDB_ERR_NOMEM;
+    db_stmt *st = NULL;
+    nsdb_err e =
+        db_query(conn, &st,
+                 "SELECT nextval((SELECT pg_get_serial_sequence('users', 'id'))::regclass) "
+                 "FROM generate_series(1, $1)",
+                 "i", (int64_t)n);
+    size_t got = 0;
+    int rc = DB_ERROR;
+    while (e == NSDB_OK && (rc = db_step(st)) == DB_ROW && got < n)
+        ids[got++] = db_column_int(st, 0);
+    if (e == NSDB_OK && (rc != DB_DONE || got != n))
+        e = NSDB_ERR_DB;
+    db_finalize(st);
+    /* one call takes them in order; sorted anyway, so that ids follow the rows' order as an
+       INSERT gives them (the users of an institution are read oldest first) */
+    if (e == NSDB_OK)
+        qsort(ids, n, sizeof *ids, id_order);
+    strbuf b = STRBUF_INIT;
+    for (size_t i = 0; e == NSDB_OK && i < n; i++) {
+        const store_bulk_user_new *u = &rows[i];
+        copy_int(&b, ids[i]);
+        copy_next(&b, false);
+        copy_int_or_null(&b, common->municipality_pk);
+        copy_next(&b, false);
+        copy_int_or_null(&b, common->created_by);
+        copy_next(&b, false);
+        copy_int(&b, common->now);
+        copy_next(&b, false);
+        copy_int(&b, common->now);
+        copy_next(&b, false);
+        copy_int_or_null(&b, common->created_by);
+        copy_next(&b, false);
+        copy_int_or_null(&b, common->batch_pk);
+        copy_next(&b, false);
+        copy_text(&b, u->user_id);
+        copy_next(&b, false);
+        copy_text(&b, user_role_key(u->role));
+        copy_next(&b, false);
+        copy_text(&b, u->name);
+        copy_next(&b, false);
+        copy_text(&b, u->name_kana);
+        copy_next(&b, false);
+        copy_text(&b, u->email);
+        copy_next(&b, false);
+        copy_text(&b, u->category ? u->category : "nanbyo");
+        copy_next(&b, false);
+        copy_int_or_null(&b, u->institution_pk);
+        copy_next(&b, false);
+        copy_text(&b, u->doctor_number);
+        copy_next(&b, false);
+        copy_text(&b, u->specialty);
+        copy_next(&b, false);
+        copy_bytea(&b, u->initial_sealed, u->initial_sealed_len);
+        copy_next(&b, false);
+        copy_text(&b, u->search_key);
+        copy_next(&b, true);
+    }
+    if (e == NSDB_OK)
+        e = db_copy_in(conn,
+                       "COPY users (id, municipality_id, created_by, created_at, updated_at, "
+                       "initial_password_by, batch_id, user_id, role, name, name_kana, email, "
+                       "category, institution_id, doctor_number, specialty, "
+                       "initial_password_sealed, name_search) FROM STDIN",
+                       b.data, b.len);
+    for (size_t i = 0; e == NSDB_OK && i < n; i++)
+        rows[i].pk = ids[i];
+    strbuf_free(&b);
+    free(ids);
+    return e;
+}
+
 nsdb_err store_bulk_users_insert(db *conn, store_bulk_user_new *rows, size_t n,
                                  const store_bulk_user_common *common)
 {
     STORE_ASSERT_WRITE(conn);
+    if (n == 0)
+        return NSDB_OK;
+    if (db_get_dialect(conn) == DB_POSTGRESQL) {
+        nsdb_err e = users_copy(conn, rows, n, common);
+        if (e != NSDB_ERR_EXISTS) /* a taken user ID (rare): the statements below tell which */
+            return e;
+    }
     bulk_pipe pipe = {.conn = conn};
     user_pks read[2]; /* the statement being sent and the one before it */
     for (size_t from = 0, turn = 0; from < n; turn ^= 1) {
@@ -445,6 +614,29 @@ nsdb_err store_bulk_registrations_insert(db *conn, const store_bulk_registration
                                          int64_t batch_pk, int64_t now)
 {
     STORE_ASSERT_WRITE(conn);
+    if (n > 0 && db_get_dialect(conn) == DB_POSTGRESQL) {
+        strbuf b = STRBUF_INIT;
+        for (size_t i = 0; i < n; i++) {
+            copy_int(&b, municipality_pk);
+            copy_next(&b, false);
+            copy_text(&b, cycle_id);
+            copy_next(&b, false);
+            copy_int_or_null(&b, batch_pk);
+            copy_next(&b, false);
+            copy_int(&b, now);
+            copy_next(&b, false);
+            copy_int(&b, rows[i].user_pk);
+            copy_next(&b, false);
+            copy_int(&b, rows[i].institution_pk);
+            copy_next(&b, true);
+        }
+        nsdb_err e = db_copy_in(conn,
+                                "COPY registrations (municipality_id, cycle_id, batch_id, "
+                                "registered_at, user_pk, institution_id) FROM STDIN",
+                                b.data, b.len);
+        strbuf_free(&b);
+        return e;
+    }
     bulk_pipe pipe = {.conn = conn};
     for (size_t from = 0; from < n;) {
         size_t k = statement_rows(n - from);
@@ -477,6 +669,34 @@ nsdb_err store_bulk_audit_insert(db *conn, const store_audit *actor, const store
                                  size_t n)
 {
     STORE_ASSERT_WRITE(conn);
+    if (n > 0 && db_get_dialect(conn) == DB_POSTGRESQL) {
+        strbuf b = STRBUF_INIT;
+        for (size_t i = 0; i < n; i++) {
+            const store_audit *r = &rows[i];
+            copy_int(&b, actor->at);
+            copy_next(&b, false);
+            copy_int_or_null(&b, actor->actor_user_pk);
+            copy_next(&b, false);
+            copy_text(&b, actor->actor_user_id);
+            copy_next(&b, false);
+            copy_text(&b, actor->client_ip);
+            copy_next(&b, false);
+            copy_text(&b, r->action);
+            copy_next(&b, false);
+            copy_text(&b, r->target);
+            copy_next(&b, false);
+            copy_text(&b, r->result);
+            copy_next(&b, false);
+            copy_text(&b, r->detail);
+            copy_next(&b, true);
+        }
+        nsdb_err e = db_copy_in(conn,
+                                "COPY audit_log (at, actor_user_pk, actor_user_id, client_ip, "
+                                "action, target, result, detail) FROM STDIN",
+                                b.data, b.len);
+        strbuf_free(&b);
+        return e;
+    }
     bulk_pipe pipe = {.conn = conn};
     for (size_t from = 0; from < n;) {
         size_t k = statement_rows(n - from);

@@ -3,8 +3,10 @@
  * many codes and the users at many institutions read in a few statements, and institutions,
  * users, registrations and audit records written as multi-row INSERTs (STORE_BULK_ROWS rows a
  * statement, so that each statement is prepared once per connection and stays far below the
- * parameter limits: SQLite 32,766, PostgreSQL 65,535). The decisions (duplicates, 両方, master
- * differences) are core/import_check.c's; this layer only moves rows.
+ * parameter limits: SQLite 32,766, PostgreSQL 65,535). On PostgreSQL users, registrations and
+ * audit records go in by COPY instead (db_copy_in): a stream of rows, without a statement to
+ * bind and run for every 100 of them, nor ON CONFLICT's probe before each user. The decisions
+ * (duplicates, 両方, master differences) are core/import_check.c's; this layer only moves rows.
  */
 #ifndef NSDB_STORE_BULK_IMPORT_H
 #define NSDB_STORE_BULK_IMPORT_H
@@ -82,8 +84,11 @@ typedef struct store_bulk_user_new {
     int64_t pk; /* out: the new id, or 0 when the user ID was taken (draw another, call again) */
 } store_bulk_user_new;
 
-/* Inserts the users (user IDs distinct among rows); a taken user ID inserts nothing for its row
-   (pk 0) without failing the others. The name index is left to store_user_grams_add_batch. */
+/* Inserts the users (user IDs distinct among rows), ids in the rows' order; a taken user ID
+   inserts nothing for its row (pk 0) without failing the others. The name index is left to
+   store_user_grams_add_batch. PostgreSQL: ids from the sequence, then all rows by COPY; when a
+   user ID is taken (rare: IDs are drawn at random) the COPY inserts nothing and the rows go in
+   by INSERT … ON CONFLICT DO NOTHING, which tells which. */
 NSDB_MUST_CHECK nsdb_err store_bulk_users_insert(db *conn, store_bulk_user_new *rows, size_t n,
                                                  const store_bulk_user_common *common);
 

@@ -286,6 +286,18 @@ nsdb_err db_send(db_stmt *st)
     return rc == DB_DONE ? NSDB_OK : rc == DB_BUSY ? NSDB_ERR_BUSY : NSDB_ERR_DB;
 }
 
+nsdb_err db_copy_in(db *conn, const char *copy_sql, const char *data, size_t len)
+{
+    conn->fault_injected = 0;
+    if (conn->driver->copy_in == NULL)
+        return NSDB_ERR_INVALID;
+    if (fault_fires()) { /* before it ran: the transaction is as it was, as after a failure */
+        conn->fault_injected = 1;
+        return NSDB_ERR_DB;
+    }
+    return conn->driver->copy_in(conn, copy_sql, data, len);
+}
+
 const char *db_column_text(db_stmt *st, int col)
 {
     return st->conn->driver->column_text(st, col);

@@ -43,6 +43,8 @@ struct db_driver {
     /* Optional (NULL: the statement runs at its first step): sends the statement without waiting
        for its result; DB_DONE when sent, DB_BUSY when it must wait for those sent before. */
     int (*send)(db_stmt *st);
+    /* Optional (NULL: no COPY, as on SQLite): db_copy_in. */
+    nsdb_err (*copy_in)(db *conn, const char *copy_sql, const char *data, size_t len);
     const char *(*column_text)(db_stmt *st, int col);
     int64_t (*column_int)(db_stmt *st, int col);
     const void *(*column_blob)(db_stmt *st, int col, size_t *len);

@@ -710,6 +710,58 @@ static void pg_finalize(db_stmt *st)
     free(st);
 }
 
+/* ---- COPY (db_copy_in) ------------------------------------------------------------------------
+
+   A bulk write's rows as one stream: the server parses them without a statement per row, and
+   the unique check of an INSERT … ON CONFLICT (a probe before every row's insertion) is left to
+   the index itself. The savepoint around it keeps a failure from failing the transaction. */
+
+#define PG_COPY_PIECE (64 * 1024) /* bytes handed to libpq at a time */
+
+static NSDB_MUST_CHECK nsdb_err pg_copy_in(db *conn, const char *copy_sql, const char *data,
+                                           size_t len)
+{
+    struct db_pg *pg = conn->pg;
+    nsdb_err e = pg_command(conn, "SAVEPOINT nsdb_copy"); /* drains the pipeline first */
+    if (e != NSDB_OK)
+        return e;
+    PGresult *res = PQexec(pg->conn, copy_sql);
+    if (PQresultStatus(res) == PGRES_COPY_IN) {
+        PQclear(res);
+        int sent = 1;
+        for (size_t at = 0; sent && at < len; at += PG_COPY_PIECE) {
+            size_t k = len - at < PG_COPY_PIECE ? len - at : PG_COPY_PIECE;
+            sent = PQputCopyData(pg->conn, data + at, (int)k) == 1;
+        }
+        /* ended with an error message when a piece could not be sent: the server then fails it */
+        if (PQputCopyEnd(pg->conn, sent ? NULL : "nsdb: rows not sent") != 1)
+            sent = 0;
+        res = PQgetResult(pg->conn);
+        for (PGresult *more; (more = PQgetResult(pg->conn)) != NULL;)
+            PQclear(more);
+        if (!sent && PQresultStatus(res) == PGRES_COMMAND_OK) { /* cannot happen: be safe */
+            PQclear(res);
+            res = NULL;
+        }
+    }
+    if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK) {
+        PQclear(res);
+        return pg_command(conn, "RELEASE SAVEPOINT nsdb_copy");
+    }
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    bool unique = state != NULL && strcmp(state, SQLSTATE_UNIQUE_VIOLATION) == 0;
+    pg_set_error(pg, res);
+    if (!unique) /* the statement, never its rows */
+        log_event(LOG_ERROR, "sql_failed", "sql", copy_sql, "error", pg_error_message(conn), NULL);
+    PQclear(res);
+    char *kept = pg->last_error; /* the COPY's error, not the savepoint's answer, for the caller */
+    pg->last_error = NULL;
+    e = pg_command(conn, "ROLLBACK TO SAVEPOINT nsdb_copy");
+    free(pg->last_error);
+    pg->last_error = kept;
+    return e != NSDB_OK ? NSDB_ERR_DB : unique ? NSDB_ERR_EXISTS : NSDB_ERR_DB;
+}
+
 static int pg_last_error_is_unique(db_stmt *st)
 {
     return strcmp(st->pg->sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0;
@@ -731,6 +783,7 @@ const struct db_driver DB_PG_DRIVER = {
     .bind_null = pg_bind_null,
     .step = pg_step,
     .send = pg_send,
+    .copy_in = pg_copy_in,
     .column_text = pg_column_text,
     .column_int = pg_column_int,
     .column_blob = pg_column_blob,

@@ -44,6 +44,13 @@ int db_step(db_stmt *st);
    sent before are still unread: step those, then send it again. SQLite: nothing (it runs at its
    first db_step). */
 NSDB_MUST_CHECK nsdb_err db_send(db_stmt *st);
+/* PostgreSQL: runs copy_sql (COPY table (columns) FROM STDIN) with data (len bytes) as its rows
+   in COPY's text format: one line a row, columns apart by tabs, \N for NULL, backslash escapes.
+   All rows or none: on a failure the transaction is as it was before the call (a savepoint), so
+   NSDB_ERR_EXISTS (a unique violation) lets the caller go on, e.g. by inserting row by row; any
+   other failure is NSDB_ERR_DB. Counted as one write by the fault hook (db_fault.h). The data are
+   never logged. NSDB_ERR_INVALID on SQLite, which has no COPY: insert by statements there. */
+NSDB_MUST_CHECK nsdb_err db_copy_in(db *conn, const char *copy_sql, const char *data, size_t len);
 /* Column values are valid until the next db_step or db_finalize. Text NULL -> NULL. */
 const char *db_column_text(db_stmt *st, int col);
 int64_t db_column_int(db_stmt *st, int col);

@@ -262,6 +262,70 @@ static void test_statements_sent_in_turn(void **state)
     assert_int_equal(count_where_name(conn, "p5"), 1);
 }
 
+/* db_copy_in (PostgreSQL's COPY): COPY's text escapes and NULL arrive as values; a unique
+   violation is NSDB_ERR_EXISTS with none of the rows in and the transaction going on; a fault
+   fails it before it runs. SQLite has no COPY: NSDB_ERR_INVALID, nothing written. */
+static void test_copy_in_all_rows_or_none(void **state)
+{
+    db *conn = conn_of(state);
+    static const char ROWS[] = "70\ta\\tb\\\\c\\nd\\re\t-5\t\\\\x005c0aff\n"
+                               "71\t\\N\t\\N\t\\N\n"
+                               "72\t漢字\t0\t\\\\x\n";
+    static const char COPY[] = "COPY db_test (id, name, n, data) FROM STDIN";
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    if (db_get_dialect(conn) == DB_SQLITE) {
+        assert_int_equal(db_copy_in(conn, COPY, ROWS, sizeof ROWS - 1), NSDB_ERR_INVALID);
+        assert_int_equal(db_commit(conn), NSDB_OK);
+        assert_int_equal(count_where_name(conn, "漢字"), 0);
+        return;
+    }
+    assert_int_equal(db_copy_in(conn, COPY, ROWS, sizeof ROWS - 1), NSDB_OK);
+    /* a row whose name is taken, after a good one: neither is in, and the transaction goes on */
+    static const char CLASH[] = "73\tfresh\t1\t\\N\n74\t漢字\t1\t\\N\n";
+    assert_int_equal(db_copy_in(conn, COPY, CLASH, sizeof CLASH - 1), NSDB_ERR_EXISTS);
+    /* a value that does not parse: a failure, not a clash */
+    static const char BAD[] = "75\tbad\tnot a number\t\\N\n";
+    assert_int_equal(db_copy_in(conn, COPY, BAD, sizeof BAD - 1), NSDB_ERR_DB);
+    db_fault_inject(1);
+    static const char FAULT[] = "76\tfault\t1\t\\N\n";
+    assert_int_equal(db_copy_in(conn, COPY, FAULT, sizeof FAULT - 1), NSDB_ERR_DB);
+    db_fault_inject(0);
+    assert_int_equal(db_exec(conn, NULL, "INSERT INTO db_test (id, name) VALUES (77, 'after')",
+                             NULL),
+                     NSDB_OK);
+    assert_int_equal(db_commit(conn), NSDB_OK);
+    assert_int_equal(count_where_name(conn, "fresh"), 0);
+    assert_int_equal(count_where_name(conn, "bad"), 0);
+    assert_int_equal(count_where_name(conn, "fault"), 0);
+    assert_int_equal(count_where_name(conn, "after"), 1);
+
+    db_stmt *st = NULL;
+    assert_int_equal(db_query(conn, &st,
+                              "SELECT id, name, n, data FROM db_test WHERE id BETWEEN 70 AND 72 "
+                              "ORDER BY id",
+                              NULL),
+                     NSDB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_string_equal(db_column_text(st, 1), "a\tb\\c\nd\re");
+    assert_int_equal(db_column_int(st, 2), -5);
+    size_t len = 0;
+    const unsigned char *data = db_column_blob(st, 3, &len);
+    static const unsigned char BYTES[] = {0x00, 0x5c, 0x0a, 0xff};
+    assert_int_equal(len, sizeof BYTES);
+    assert_memory_equal(data, BYTES, sizeof BYTES);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_true(db_column_is_null(st, 1));
+    assert_true(db_column_is_null(st, 2));
+    assert_true(db_column_is_null(st, 3));
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_string_equal(db_column_text(st, 1), "漢字");
+    assert_false(db_column_is_null(st, 3)); /* empty, not NULL */
+    db_column_blob(st, 3, &len);
+    assert_int_equal(len, 0);
+    assert_int_equal(db_step(st), DB_DONE);
+    db_finalize(st);
+}
+
 /* Scoped write transactions (db.h): on PostgreSQL two scopes run at once, and a transaction
    without writes of a shared rule (DB_SCOPE_NONE) runs beside them; keys past 2^31 work. On
    SQLite db_begin_scoped is db_begin (one writer), so only one connection writes there. */
@@ -383,6 +447,7 @@ int main(void)
         BOTH(test_changes_count_updated_rows),
         BOTH(test_unique_violation_is_exists_and_rolls_back),
         BOTH(test_statements_sent_in_turn),
+        BOTH(test_copy_in_all_rows_or_none),
         BOTH(test_scoped_transactions_of_different_scopes_run_at_once),
         BOTH(test_bad_sql_fails_at_prepare_or_step),
         BOTH(test_fault_fails_the_nth_write_and_rolls_back),

@@ -22,6 +22,7 @@
 
 /* db_exec_script makes and drops the PostgreSQL database of a test: the private SQL header */
 #define NSDB_STORE_INTERNAL
+#include "store/bulk_import.h"
 #include "store/db.h"
 #include "store/db_fault.h"
 #include "store/import_batches.h"
@@ -388,6 +389,175 @@ static void test_import_batch_moves_only_while_it_runs(void **state)
     assert_int_equal(db_commit(conn), NSDB_OK);
 }
 
+/* The bulk writes of an import (PostgreSQL: COPY; SQLite: multi-row INSERTs) keep every value as
+   it went in — tabs, newlines, carriage returns, backslashes and "\N" in text, any byte of a
+   sealed password, NULLs —, give ids in the rows' order, and a row whose user ID is taken gets
+   pk 0 while the others go in (the caller draws that one again); the transaction goes on. A
+   fault fails the insert whole. */
+static const char *const AWKWARD = "田中\t太郎\\N\\\n二行目\r";
+static const unsigned char SEALED[] = {0x00, '\\', '\t', '\n', 0xff, 'N'};
+
+static void check_bulk_user(db *conn, int64_t pk, int64_t muni, int64_t staff, int64_t inst)
+{
+    db_stmt *st = NULL;
+    assert_int_equal(db_query(conn, &st,
+                              "SELECT user_id, role, name, name_kana, email, category, "
+                              "doctor_number, specialty, initial_password_sealed, name_search, "
+                              "municipality_id, created_by, initial_password_by, institution_id, "
+                              "created_at, updated_at, batch_id, status, notice_status "
+                              "FROM users WHERE id = $1",
+                              "i", pk),
+                     NSDB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_string_equal(db_column_text(st, 0), "BULK00000001");
+    assert_string_equal(db_column_text(st, 1), "doctor");
+    assert_string_equal(db_column_text(st, 2), AWKWARD);
+    assert_string_equal(db_column_text(st, 3), "\\N");
+    assert_true(db_column_is_null(st, 4));
+    assert_string_equal(db_column_text(st, 5), "nanbyo");
+    assert_string_equal(db_column_text(st, 6), "\t");
+    assert_true(db_column_is_null(st, 7));
+    size_t len = 0;
+    const void *sealed = db_column_blob(st, 8, &len);
+    assert_int_equal(len, sizeof SEALED);
+    assert_memory_equal(sealed, SEALED, sizeof SEALED);
+    assert_string_equal(db_column_text(st, 9), "たなか");
+    assert_int_equal(db_column_int(st, 10), muni);
+    assert_int_equal(db_column_int(st, 11), staff);
+    assert_int_equal(db_column_int(st, 12), staff);
+    assert_int_equal(db_column_int(st, 13), inst);
+    assert_int_equal(db_column_int(st, 14), 1234);
+    assert_int_equal(db_column_int(st, 15), 1234);
+    assert_true(db_column_is_null(st, 16));
+    assert_string_equal(db_column_text(st, 17), "active");
+    assert_string_equal(db_column_text(st, 18), "unissued");
+    db_finalize(st);
+}
+
+static int64_t count_of(db *conn, const char *sql)
+{
+    db_stmt *st = NULL;
+    assert_int_equal(db_query(conn, &st, sql, NULL), NSDB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    int64_t n = db_column_int(st, 0);
+    db_finalize(st);
+    return n;
+}
+
+static void test_bulk_writes_keep_every_value_and_skip_a_taken_user_id(void **state)
+{
+    db *conn = conn_of(state);
+    int64_t muni = 0, inst = 0, staff = 0;
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    assert_int_equal(store_municipality_insert(conn, "131016", "千代田区", NULL, NULL, 1, &muni),
+                     NSDB_OK);
+    assert_int_equal(store_institution_insert(conn, "1310000008", "テスト病院", NULL, NULL, NULL, 1,
+                                              &inst),
+                     NSDB_OK);
+    store_user_new u = {.user_id = "STAFF0000001",
+                        .role = USER_ROLE_MUNI_STAFF,
+                        .name = "職員",
+                        .municipality_pk = muni,
+                        .search_key = "職員"};
+    assert_int_equal(store_user_insert(conn, &u, 1, &staff), NSDB_OK);
+    store_bulk_user_new rows[3] = {
+        {.user_id = "BULK00000001",
+         .role = USER_ROLE_DOCTOR,
+         .name = AWKWARD,
+         .name_kana = "\\N",
+         .doctor_number = "\t",
+         .search_key = "たなか",
+         .institution_pk = inst,
+         .initial_sealed = SEALED,
+         .initial_sealed_len = sizeof SEALED},
+        {.user_id = "STAFF0000001", /* taken */
+         .role = USER_ROLE_DOCTOR,
+         .name = "二人目",
+         .search_key = "二人目",
+         .institution_pk = inst,
+         .initial_sealed = SEALED,
+         .initial_sealed_len = sizeof SEALED},
+        {.user_id = "BULK00000003",
+         .role = USER_ROLE_INST_MANAGER,
+         .name = "三人目",
+         .category = "both",
+         .search_key = "三人目",
+         .institution_pk = inst,
+         .initial_sealed = SEALED,
+         .initial_sealed_len = sizeof SEALED},
+    };
+    store_bulk_user_common common = {muni, staff, 0, 1234};
+    assert_int_equal(store_bulk_users_insert(conn, rows, 3, &common), NSDB_OK);
+    assert_true(rows[0].pk > staff);
+    assert_int_equal(rows[1].pk, 0);
+    assert_true(rows[2].pk > rows[0].pk);
+    rows[1].user_id = "BULK00000002"; /* drawn again */
+    assert_int_equal(store_bulk_users_insert(conn, &rows[1], 1, &common), NSDB_OK);
+    assert_true(rows[1].pk > rows[2].pk);
+    store_bulk_registration regs[3] = {{rows[0].pk, inst}, {rows[1].pk, inst}, {rows[2].pk, inst}};
+    assert_int_equal(store_bulk_registrations_insert(conn, regs, 3, muni, "2026-01", 0, 1234),
+                     NSDB_OK);
+    store_audit actor = {.at = 1234,
+                         .actor_user_pk = staff,
+                         .actor_user_id = "STAFF0000001",
+                         .client_ip = "127.0.0.1"};
+    store_audit audit[2] = {
+        {.action = "user.create", .target = "BULK00000001", .result = "ok", .detail = AWKWARD},
+        {.action = "user.create", .target = "BULK00000003", .result = "ok"}};
+    assert_int_equal(store_bulk_audit_insert(conn, &actor, audit, 2), NSDB_OK);
+    /* a fault fails the insert whole */
+    db_fault_inject(1);
+    store_bulk_user_new late = rows[2];
+    late.user_id = "BULK00000004";
+    assert_int_equal(store_bulk_users_insert(conn, &late, 1, &common), NSDB_ERR_DB);
+    db_fault_inject(0);
+    db_rollback(conn);
+    assert_int_equal(count_of(conn, "SELECT COUNT(*) FROM users"), 0);
+
+    /* again, committed: what went in comes back */
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    assert_int_equal(store_municipality_insert(conn, "131016", "千代田区", NULL, NULL, 1, &muni),
+                     NSDB_OK);
+    assert_int_equal(store_institution_insert(conn, "1310000008", "テスト病院", NULL, NULL, NULL, 1,
+                                              &inst),
+                     NSDB_OK);
+    assert_int_equal(store_user_insert(conn, &u, 1, &staff), NSDB_OK);
+    common = (store_bulk_user_common){muni, staff, 0, 1234};
+    rows[0].institution_pk = rows[1].institution_pk = rows[2].institution_pk = inst;
+    rows[1].user_id = "STAFF0000001";
+    assert_int_equal(store_bulk_users_insert(conn, rows, 3, &common), NSDB_OK);
+    assert_int_equal(rows[1].pk, 0);
+    regs[0] = (store_bulk_registration){rows[0].pk, inst};
+    regs[1] = (store_bulk_registration){rows[2].pk, inst};
+    assert_int_equal(store_bulk_registrations_insert(conn, regs, 2, muni, "2026-01", 0, 1234),
+                     NSDB_OK);
+    actor.actor_user_pk = staff;
+    assert_int_equal(store_bulk_audit_insert(conn, &actor, audit, 2), NSDB_OK);
+    assert_int_equal(db_commit(conn), NSDB_OK);
+    check_bulk_user(conn, rows[0].pk, muni, staff, inst);
+    assert_int_equal(count_of(conn, "SELECT COUNT(*) FROM users WHERE user_id LIKE 'BULK%'"), 2);
+    assert_int_equal(count_of(conn, "SELECT COUNT(*) FROM users WHERE user_id = 'BULK00000003' "
+                                    "AND role = 'inst_manager' AND category = 'both'"),
+                     1);
+    assert_int_equal(count_of(conn, "SELECT COUNT(*) FROM registrations WHERE cycle_id = "
+                                    "'2026-01' AND batch_id IS NULL AND registered_at = 1234"),
+                     2);
+    db_stmt *st = NULL;
+    assert_int_equal(db_query(conn, &st,
+                              "SELECT detail, actor_user_id, client_ip FROM audit_log "
+                              "WHERE target = 'BULK00000001'",
+                              NULL),
+                     NSDB_OK);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_string_equal(db_column_text(st, 0), AWKWARD);
+    assert_string_equal(db_column_text(st, 1), "STAFF0000001");
+    assert_string_equal(db_column_text(st, 2), "127.0.0.1");
+    db_finalize(st);
+    assert_int_equal(count_of(conn, "SELECT COUNT(*) FROM audit_log WHERE target = "
+                                    "'BULK00000003' AND detail IS NULL"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +565,7 @@ int main(void)
         BOTH(test_write_outside_a_transaction_aborts),
         BOTH(test_department_addresses_are_kept_apart),
         BOTH(test_import_batch_moves_only_while_it_runs),
+        BOTH(test_bulk_writes_keep_every_value_and_skip_a_taken_user_id),
         {"sqlite: test_migration_012_fills_departments_from_issued_lists",
          test_migration_012_fills_departments_from_issued_lists, setup_held_back_sqlite, teardown,
          NULL},
