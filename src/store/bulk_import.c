@@ -190,12 +190,13 @@ static void bind_int_or_null(db_stmt *st, int index, int64_t v)
 /* ---- rows as COPY's text (db_copy_in, PostgreSQL) ----------------------------------------------
 
    One line a row, columns apart by tabs; \N is NULL; a backslash, tab, newline or carriage
-   return in a value is escaped, so no value can end its column or row early. */
+   return in a value is escaped, so no value can end its column or row early. Each copy_…
+   appends its column and a tab; copy_row_end ends the row. */
 
 static void copy_text(strbuf *b, const char *s)
 {
     if (s == NULL) {
-        strbuf_append(b, "\\N", 2);
+        strbuf_append(b, "\\N\t", 3);
         return;
     }
     const char *run = s;
@@ -212,27 +213,29 @@ static void copy_text(strbuf *b, const char *s)
         run = s + 1;
     }
     strbuf_append(b, run, (size_t)(s - run));
+    strbuf_putc(b, '\t');
 }
 
 static void copy_int(strbuf *b, int64_t v)
 {
     char digits[24];
-    size_t n = 0;
+    size_t n = 0; /* digits before the tab at the end */
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    digits[sizeof digits - 1] = '\t';
     do {
-        digits[sizeof digits - 1 - n++] = (char)('0' + u % 10);
+        digits[sizeof digits - 2 - n++] = (char)('0' + u % 10);
         u /= 10;
     } while (u > 0);
     if (v < 0)
-        digits[sizeof digits - 1 - n++] = '-';
-    strbuf_append(b, digits + sizeof digits - n, n);
+        digits[sizeof digits - 2 - n++] = '-';
+    strbuf_append(b, digits + sizeof digits - 1 - n, n + 1);
 }
 
 /* 0 is NULL, as bind_int_or_null binds it. */
 static void copy_int_or_null(strbuf *b, int64_t v)
 {
     if (v == 0)
-        strbuf_append(b, "\\N", 2);
+        strbuf_append(b, "\\N\t", 3);
     else
         copy_int(b, v);
 }
@@ -242,7 +245,7 @@ static void copy_bytea(strbuf *b, const unsigned char *p, size_t n)
 {
     static const char HEX[] = "0123456789abcdef";
     if (p == NULL) {
-        strbuf_append(b, "\\N", 2);
+        strbuf_append(b, "\\N\t", 3);
         return;
     }
     strbuf_append(b, "\\\\x", 3);
@@ -255,12 +258,21 @@ static void copy_bytea(strbuf *b, const unsigned char *p, size_t n)
         }
         strbuf_append(b, hex, k);
     }
+    strbuf_putc(b, '\t');
 }
 
-/* The separator after a column: a tab, or the end of the row. */
-static void copy_next(strbuf *b, bool last)
+/* Ends a row: its last column's tab becomes the line's end. */
+static void copy_row_end(strbuf *b)
 {
-    strbuf_putc(b, last ? '\n' : '\t');
+    b->data[b->len - 1] = '\n';
+}
+
+/* Sends the rows of b (db_copy_in) and frees b. */
+static NSDB_MUST_CHECK nsdb_err copy_send(db *conn, const char *copy_sql, strbuf *b)
+{
+    nsdb_err e = db_copy_in(conn, copy_sql, b->data, b->len);
+    strbuf_free(b);
+    return e;
 }
 
 /* ---- reads ------------------------------------------------------------------------------- */
@@ -502,52 +514,36 @@ static NSDB_MUST_CHECK nsdb_err users_copy(db *conn, store_bulk_user_new *rows, 
     for (size_t i = 0; e == NSDB_OK && i < n; i++) {
         const store_bulk_user_new *u = &rows[i];
         copy_int(&b, ids[i]);
-        copy_next(&b, false);
         copy_int_or_null(&b, common->municipality_pk);
-        copy_next(&b, false);
         copy_int_or_null(&b, common->created_by);
-        copy_next(&b, false);
         copy_int(&b, common->now);
-        copy_next(&b, false);
         copy_int(&b, common->now);
-        copy_next(&b, false);
         copy_int_or_null(&b, common->created_by);
-        copy_next(&b, false);
         copy_int_or_null(&b, common->batch_pk);
-        copy_next(&b, false);
         copy_text(&b, u->user_id);
-        copy_next(&b, false);
         copy_text(&b, user_role_key(u->role));
-        copy_next(&b, false);
         copy_text(&b, u->name);
-        copy_next(&b, false);
         copy_text(&b, u->name_kana);
-        copy_next(&b, false);
         copy_text(&b, u->email);
-        copy_next(&b, false);
         copy_text(&b, u->category ? u->category : "nanbyo");
-        copy_next(&b, false);
         copy_int_or_null(&b, u->institution_pk);
-        copy_next(&b, false);
         copy_text(&b, u->doctor_number);
-        copy_next(&b, false);
         copy_text(&b, u->specialty);
-        copy_next(&b, false);
         copy_bytea(&b, u->initial_sealed, u->initial_sealed_len);
-        copy_next(&b, false);
         copy_text(&b, u->search_key);
-        copy_next(&b, true);
+        copy_row_end(&b);
     }
     if (e == NSDB_OK)
-        e = db_copy_in(conn,
-                       "COPY users (id, municipality_id, created_by, created_at, updated_at, "
-                       "initial_password_by, batch_id, user_id, role, name, name_kana, email, "
-                       "category, institution_id, doctor_number, specialty, "
-                       "initial_password_sealed, name_search) FROM STDIN",
-                       b.data, b.len);
+        e = copy_send(conn,
+                      "COPY users (id, municipality_id, created_by, created_at, updated_at, "
+                      "initial_password_by, batch_id, user_id, role, name, name_kana, email, "
+                      "category, institution_id, doctor_number, specialty, "
+                      "initial_password_sealed, name_search) FROM STDIN",
+                      &b);
+    else
+        strbuf_free(&b);
     for (size_t i = 0; e == NSDB_OK && i < n; i++)
         rows[i].pk = ids[i];
-    strbuf_free(&b);
     free(ids);
     return e;
 }
@@ -618,24 +614,17 @@ nsdb_err store_bulk_registrations_insert(db *conn, const store_bulk_registration
         strbuf b = STRBUF_INIT;
         for (size_t i = 0; i < n; i++) {
             copy_int(&b, municipality_pk);
-            copy_next(&b, false);
             copy_text(&b, cycle_id);
-            copy_next(&b, false);
             copy_int_or_null(&b, batch_pk);
-            copy_next(&b, false);
             copy_int(&b, now);
-            copy_next(&b, false);
             copy_int(&b, rows[i].user_pk);
-            copy_next(&b, false);
             copy_int(&b, rows[i].institution_pk);
-            copy_next(&b, true);
+            copy_row_end(&b);
         }
-        nsdb_err e = db_copy_in(conn,
-                                "COPY registrations (municipality_id, cycle_id, batch_id, "
-                                "registered_at, user_pk, institution_id) FROM STDIN",
-                                b.data, b.len);
-        strbuf_free(&b);
-        return e;
+        return copy_send(conn,
+                         "COPY registrations (municipality_id, cycle_id, batch_id, "
+                         "registered_at, user_pk, institution_id) FROM STDIN",
+                         &b);
     }
     bulk_pipe pipe = {.conn = conn};
     for (size_t from = 0; from < n;) {
@@ -674,28 +663,19 @@ nsdb_err store_bulk_audit_insert(db *conn, const store_audit *actor, const store
         for (size_t i = 0; i < n; i++) {
             const store_audit *r = &rows[i];
             copy_int(&b, actor->at);
-            copy_next(&b, false);
             copy_int_or_null(&b, actor->actor_user_pk);
-            copy_next(&b, false);
             copy_text(&b, actor->actor_user_id);
-            copy_next(&b, false);
             copy_text(&b, actor->client_ip);
-            copy_next(&b, false);
             copy_text(&b, r->action);
-            copy_next(&b, false);
             copy_text(&b, r->target);
-            copy_next(&b, false);
             copy_text(&b, r->result);
-            copy_next(&b, false);
             copy_text(&b, r->detail);
-            copy_next(&b, true);
+            copy_row_end(&b);
         }
-        nsdb_err e = db_copy_in(conn,
-                                "COPY audit_log (at, actor_user_pk, actor_user_id, client_ip, "
-                                "action, target, result, detail) FROM STDIN",
-                                b.data, b.len);
-        strbuf_free(&b);
-        return e;
+        return copy_send(conn,
+                         "COPY audit_log (at, actor_user_pk, actor_user_id, client_ip, "
+                         "action, target, result, detail) FROM STDIN",
+                         &b);
     }
     bulk_pipe pipe = {.conn = conn};
     for (size_t from = 0; from < n;) {

@@ -344,19 +344,25 @@ static void test_department_addresses_are_kept_apart(void **state)
 /* An import batch moves only while it runs (a writer whose batch a restart failed can neither
    count on nor make it visible), and a municipality has one running at a time whichever server
    opened it (migration 024). */
+/* 千代田区 and its staff user STAFF0000001, in the caller's transaction. */
+static void municipality_with_staff(db *conn, int64_t *muni, int64_t *staff)
+{
+    assert_int_equal(store_municipality_insert(conn, "131016", "千代田区", NULL, NULL, 1, muni),
+                     NSDB_OK);
+    store_user_new u = {.user_id = "STAFF0000001",
+                        .role = USER_ROLE_MUNI_STAFF,
+                        .name = "職員",
+                        .municipality_pk = *muni,
+                        .search_key = "職員"};
+    assert_int_equal(store_user_insert(conn, &u, 1, staff), NSDB_OK);
+}
+
 static void test_import_batch_moves_only_while_it_runs(void **state)
 {
     db *conn = conn_of(state);
     int64_t muni = 0, staff = 0, first = 0, second = 0;
     assert_int_equal(db_begin(conn), NSDB_OK);
-    assert_int_equal(store_municipality_insert(conn, "131016", "千代田区", NULL, NULL, 1, &muni),
-                     NSDB_OK);
-    store_user_new u = {.user_id = "STAFF0000001",
-                        .role = USER_ROLE_MUNI_STAFF,
-                        .name = "職員",
-                        .municipality_pk = muni,
-                        .search_key = "職員"};
-    assert_int_equal(store_user_insert(conn, &u, 1, &staff), NSDB_OK);
+    municipality_with_staff(conn, &muni, &staff);
     assert_int_equal(store_import_batch_open(conn, muni, staff, "a.csv", 10, NULL, NULL, 1, &first),
                      NSDB_OK);
     assert_int_equal(db_commit(conn), NSDB_OK);
@@ -449,17 +455,10 @@ static void test_bulk_writes_keep_every_value_and_skip_a_taken_user_id(void **st
     db *conn = conn_of(state);
     int64_t muni = 0, inst = 0, staff = 0;
     assert_int_equal(db_begin(conn), NSDB_OK);
-    assert_int_equal(store_municipality_insert(conn, "131016", "千代田区", NULL, NULL, 1, &muni),
-                     NSDB_OK);
+    municipality_with_staff(conn, &muni, &staff);
     assert_int_equal(store_institution_insert(conn, "1310000008", "テスト病院", NULL, NULL, NULL, 1,
                                               &inst),
                      NSDB_OK);
-    store_user_new u = {.user_id = "STAFF0000001",
-                        .role = USER_ROLE_MUNI_STAFF,
-                        .name = "職員",
-                        .municipality_pk = muni,
-                        .search_key = "職員"};
-    assert_int_equal(store_user_insert(conn, &u, 1, &staff), NSDB_OK);
     store_bulk_user_new rows[3] = {
         {.user_id = "BULK00000001",
          .role = USER_ROLE_DOCTOR,
@@ -516,12 +515,10 @@ static void test_bulk_writes_keep_every_value_and_skip_a_taken_user_id(void **st
 
     /* again, committed: what went in comes back */
     assert_int_equal(db_begin(conn), NSDB_OK);
-    assert_int_equal(store_municipality_insert(conn, "131016", "千代田区", NULL, NULL, 1, &muni),
-                     NSDB_OK);
+    municipality_with_staff(conn, &muni, &staff);
     assert_int_equal(store_institution_insert(conn, "1310000008", "テスト病院", NULL, NULL, NULL, 1,
                                               &inst),
                      NSDB_OK);
-    assert_int_equal(store_user_insert(conn, &u, 1, &staff), NSDB_OK);
     common = (store_bulk_user_common){muni, staff, 0, 1234};
     rows[0].institution_pk = rows[1].institution_pk = rows[2].institution_pk = inst;
     rows[1].user_id = "STAFF0000001";
