@@ -267,11 +267,15 @@ static void copy_row_end(strbuf *b)
     b->data[b->len - 1] = '\n';
 }
 
-/* Sends the rows of b (db_copy_in) and frees b. */
-static NSDB_MUST_CHECK nsdb_err copy_send(db *conn, const char *copy_sql, strbuf *b)
+/* Sends the rows of b (db_copy_in) and frees b; a failure is logged as step_all logs one when
+   expected is not it (NSDB_OK: none is). */
+static NSDB_MUST_CHECK nsdb_err copy_send(db *conn, const char *copy_sql, strbuf *b,
+                                          nsdb_err expected)
 {
     nsdb_err e = db_copy_in(conn, copy_sql, b->data, b->len);
     strbuf_free(b);
+    if (e != NSDB_OK && e != expected)
+        log_event(LOG_ERROR, "bulk_write_failed", "error", db_error_message(conn), NULL);
     return e;
 }
 
@@ -539,7 +543,7 @@ static NSDB_MUST_CHECK nsdb_err users_copy(db *conn, store_bulk_user_new *rows, 
                       "initial_password_by, batch_id, user_id, role, name, name_kana, email, "
                       "category, institution_id, doctor_number, specialty, "
                       "initial_password_sealed, name_search) FROM STDIN",
-                      &b);
+                      &b, NSDB_ERR_EXISTS);
     else
         strbuf_free(&b);
     for (size_t i = 0; e == NSDB_OK && i < n; i++)
@@ -624,7 +628,7 @@ nsdb_err store_bulk_registrations_insert(db *conn, const store_bulk_registration
         return copy_send(conn,
                          "COPY registrations (municipality_id, cycle_id, batch_id, "
                          "registered_at, user_pk, institution_id) FROM STDIN",
-                         &b);
+                         &b, NSDB_OK);
     }
     bulk_pipe pipe = {.conn = conn};
     for (size_t from = 0; from < n;) {
@@ -675,7 +679,7 @@ nsdb_err store_bulk_audit_insert(db *conn, const store_audit *actor, const store
         return copy_send(conn,
                          "COPY audit_log (at, actor_user_pk, actor_user_id, client_ip, "
                          "action, target, result, detail) FROM STDIN",
-                         &b);
+                         &b, NSDB_OK);
     }
     bulk_pipe pipe = {.conn = conn};
     for (size_t from = 0; from < n;) {

@@ -7,9 +7,10 @@
 #ifndef NSDB_DB_FAULT_H
 #define NSDB_DB_FAULT_H
 
-/* The countdown-th next write statement (INSERT, UPDATE, DELETE; on any connection) fails with
-   DB_ERROR, so that the store function running it returns NSDB_ERR_DB; the hook then disarms
-   itself. 0 disarms it. Reads, BEGIN/COMMIT and migration scripts are not counted. */
+/* The countdown-th next write statement (INSERT, UPDATE, DELETE, or one db_copy_in whatever its
+   rows; on any connection) fails with DB_ERROR, so that the store function running it returns
+   NSDB_ERR_DB; the hook then disarms itself. 0 disarms it. Reads, BEGIN/COMMIT and migration
+   scripts are not counted. */
 void db_fault_inject(int countdown);
 
 #endif

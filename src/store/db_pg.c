@@ -197,19 +197,25 @@ static void pg_disconnect(db *conn)
     free(conn);
 }
 
-/* A server restart or a dropped link leaves the connection bad: connect again when the pool
-   hands it out (its prepared statements are gone with the old session). */
-static void pg_revive(db *conn)
+/* Connects again: a new session, without the old one's prepared statements or transaction. */
+static void pg_reconnect(db *conn)
 {
-    if (PQstatus(conn->pg->conn) != CONNECTION_BAD)
-        return;
     log_event(LOG_WARN, "pg_reconnect", "error", PQerrorMessage(conn->pg->conn), NULL);
     pg_cache_clear(conn->pg);
-    conn->in_transaction = 0;
     conn->pg->read_seq = conn->pg->sent_seq; /* what was sent is gone with the link */
     PQreset(conn->pg->conn);
     if (PQstatus(conn->pg->conn) == CONNECTION_OK && pg_session_setup(conn) != NSDB_OK)
         log_event(LOG_WARN, "pg_session_setup_failed", NULL); /* the next statement fails */
+}
+
+/* A server restart or a dropped link leaves the connection bad: connect again when the pool
+   hands it out. */
+static void pg_revive(db *conn)
+{
+    if (PQstatus(conn->pg->conn) != CONNECTION_BAD)
+        return;
+    conn->in_transaction = 0;
+    pg_reconnect(conn);
 }
 
 static void pg_rollback(db *conn);
@@ -734,11 +740,18 @@ static NSDB_MUST_CHECK nsdb_err pg_copy_in(db *conn, const char *copy_sql, const
             sent = PQputCopyData(pg->conn, data + at, (int)k) == 1;
         }
         /* ended with an error message when a piece could not be sent: the server then fails it */
-        if (PQputCopyEnd(pg->conn, sent ? NULL : "nsdb: rows not sent") != 1)
-            sent = 0;
+        if (PQputCopyEnd(pg->conn, sent ? NULL : "nsdb: rows not sent") != 1) {
+            /* libpq is still copying (out of memory) or the link broke: where the session
+               stands is unknown, so it starts over, and the caller's transaction is lost */
+            pg_set_error(pg, NULL);
+            log_event(LOG_ERROR, "sql_failed", "sql", copy_sql, "error", pg_error_message(conn),
+                      NULL);
+            pg_reconnect(conn);
+            return NSDB_ERR_DB;
+        }
         res = PQgetResult(pg->conn);
         for (PGresult *more; (more = PQgetResult(pg->conn)) != NULL;)
-            PQclear(more);
+            PQclear(more); /* the copy has ended: its one result, then NULL */
         if (!sent && PQresultStatus(res) == PGRES_COMMAND_OK) { /* cannot happen: be safe */
             PQclear(res);
             res = NULL;
@@ -756,7 +769,7 @@ static NSDB_MUST_CHECK nsdb_err pg_copy_in(db *conn, const char *copy_sql, const
     PQclear(res);
     char *kept = pg->last_error; /* the COPY's error, not the savepoint's answer, for the caller */
     pg->last_error = NULL;
-    e = pg_command(conn, "ROLLBACK TO SAVEPOINT nsdb_copy");
+    e = pg_command(conn, "ROLLBACK TO SAVEPOINT nsdb_copy; RELEASE SAVEPOINT nsdb_copy");
     free(pg->last_error);
     pg->last_error = kept;
     return e != NSDB_OK ? NSDB_ERR_DB : unique ? NSDB_ERR_EXISTS : NSDB_ERR_DB;

@@ -398,12 +398,23 @@ static void test_import_batch_moves_only_while_it_runs(void **state)
 /* The bulk writes of an import (PostgreSQL: COPY; SQLite: multi-row INSERTs) keep every value as
    it went in — tabs, newlines, carriage returns, backslashes and "\N" in text, any byte of a
    sealed password, NULLs —, give ids in the rows' order, and a row whose user ID is taken gets
-   pk 0 while the others go in (the caller draws that one again); the transaction goes on. A
-   fault fails the insert whole. */
+   pk 0 while the others go in (the caller draws that one again; on PostgreSQL those rows go in
+   by INSERT … ON CONFLICT instead of COPY); the transaction goes on. A fault fails an insert
+   whole. */
 static const char *const AWKWARD = "田中\t太郎\\N\\\n二行目\r";
 static const unsigned char SEALED[] = {0x00, '\\', '\t', '\n', 0xff, 'N'};
 
-static void check_bulk_user(db *conn, int64_t pk, int64_t muni, int64_t staff, int64_t inst)
+static void assert_text(const char *actual, const char *expected)
+{
+    if (expected == NULL)
+        assert_null(actual);
+    else
+        assert_string_equal(actual, expected);
+}
+
+/* The users row of u (u->pk) holds what u and common said. */
+static void check_bulk_user(db *conn, const store_bulk_user_new *u,
+                            const store_bulk_user_common *common)
 {
     db_stmt *st = NULL;
     assert_int_equal(db_query(conn, &st,
@@ -412,31 +423,32 @@ static void check_bulk_user(db *conn, int64_t pk, int64_t muni, int64_t staff, i
                               "municipality_id, created_by, initial_password_by, institution_id, "
                               "created_at, updated_at, batch_id, status, notice_status "
                               "FROM users WHERE id = $1",
-                              "i", pk),
+                              "i", u->pk),
                      NSDB_OK);
     assert_int_equal(db_step(st), DB_ROW);
-    assert_string_equal(db_column_text(st, 0), "BULK00000001");
-    assert_string_equal(db_column_text(st, 1), "doctor");
-    assert_string_equal(db_column_text(st, 2), AWKWARD);
-    assert_string_equal(db_column_text(st, 3), "\\N");
-    assert_true(db_column_is_null(st, 4));
-    assert_string_equal(db_column_text(st, 5), "nanbyo");
-    assert_string_equal(db_column_text(st, 6), "\t");
-    assert_true(db_column_is_null(st, 7));
+    assert_string_equal(db_column_text(st, 0), u->user_id);
+    assert_string_equal(db_column_text(st, 1), user_role_key(u->role));
+    assert_text(db_column_text(st, 2), u->name);
+    assert_text(db_column_text(st, 3), u->name_kana);
+    assert_text(db_column_text(st, 4), u->email);
+    assert_string_equal(db_column_text(st, 5), u->category ? u->category : "nanbyo");
+    assert_text(db_column_text(st, 6), u->doctor_number);
+    assert_text(db_column_text(st, 7), u->specialty);
     size_t len = 0;
     const void *sealed = db_column_blob(st, 8, &len);
-    assert_int_equal(len, sizeof SEALED);
-    assert_memory_equal(sealed, SEALED, sizeof SEALED);
-    assert_string_equal(db_column_text(st, 9), "たなか");
-    assert_int_equal(db_column_int(st, 10), muni);
-    assert_int_equal(db_column_int(st, 11), staff);
-    assert_int_equal(db_column_int(st, 12), staff);
-    assert_int_equal(db_column_int(st, 13), inst);
-    assert_int_equal(db_column_int(st, 14), 1234);
-    assert_int_equal(db_column_int(st, 15), 1234);
+    assert_int_equal(len, u->initial_sealed_len);
+    assert_memory_equal(sealed, u->initial_sealed, len);
+    assert_text(db_column_text(st, 9), u->search_key);
+    assert_int_equal(db_column_int(st, 10), common->municipality_pk);
+    assert_int_equal(db_column_int(st, 11), common->created_by);
+    assert_int_equal(db_column_int(st, 12), common->created_by);
+    assert_int_equal(db_column_int(st, 13), u->institution_pk);
+    assert_int_equal(db_column_int(st, 14), common->now);
+    assert_int_equal(db_column_int(st, 15), common->now);
     assert_true(db_column_is_null(st, 16));
     assert_string_equal(db_column_text(st, 17), "active");
     assert_string_equal(db_column_text(st, 18), "unissued");
+    assert_int_equal(db_step(st), DB_DONE);
     db_finalize(st);
 }
 
@@ -459,7 +471,7 @@ static void test_bulk_writes_keep_every_value_and_skip_a_taken_user_id(void **st
     assert_int_equal(store_institution_insert(conn, "1310000008", "テスト病院", NULL, NULL, NULL, 1,
                                               &inst),
                      NSDB_OK);
-    store_bulk_user_new rows[3] = {
+    store_bulk_user_new rows[4] = {
         {.user_id = "BULK00000001",
          .role = USER_ROLE_DOCTOR,
          .name = AWKWARD,
@@ -469,32 +481,50 @@ static void test_bulk_writes_keep_every_value_and_skip_a_taken_user_id(void **st
          .institution_pk = inst,
          .initial_sealed = SEALED,
          .initial_sealed_len = sizeof SEALED},
+        {.user_id = "BULK00000002",
+         .role = USER_ROLE_INST_MANAGER,
+         .name = "三人目",
+         .email = "a\\b@example.jp",
+         .category = "both",
+         .specialty = "内科\r\n",
+         .search_key = "三人目",
+         .institution_pk = inst,
+         .initial_sealed = SEALED + 1,
+         .initial_sealed_len = 3},
         {.user_id = "STAFF0000001", /* taken */
          .role = USER_ROLE_DOCTOR,
-         .name = "二人目",
+         .name = "二人目\t",
+         .category = "shoman",
          .search_key = "二人目",
          .institution_pk = inst,
          .initial_sealed = SEALED,
          .initial_sealed_len = sizeof SEALED},
-        {.user_id = "BULK00000003",
-         .role = USER_ROLE_INST_MANAGER,
-         .name = "三人目",
-         .category = "both",
-         .search_key = "三人目",
+        {.user_id = "BULK00000004",
+         .role = USER_ROLE_DOCTOR,
+         .name = AWKWARD,
+         .name_kana = "ヨニンメ",
+         .doctor_number = "D-4",
+         .search_key = "四人目",
          .institution_pk = inst,
          .initial_sealed = SEALED,
          .initial_sealed_len = sizeof SEALED},
     };
     store_bulk_user_common common = {muni, staff, 0, 1234};
-    assert_int_equal(store_bulk_users_insert(conn, rows, 3, &common), NSDB_OK);
+    /* no user ID taken: on PostgreSQL all by COPY */
+    assert_int_equal(store_bulk_users_insert(conn, rows, 2, &common), NSDB_OK);
     assert_true(rows[0].pk > staff);
-    assert_int_equal(rows[1].pk, 0);
-    assert_true(rows[2].pk > rows[0].pk);
-    rows[1].user_id = "BULK00000002"; /* drawn again */
-    assert_int_equal(store_bulk_users_insert(conn, &rows[1], 1, &common), NSDB_OK);
-    assert_true(rows[1].pk > rows[2].pk);
-    store_bulk_registration regs[3] = {{rows[0].pk, inst}, {rows[1].pk, inst}, {rows[2].pk, inst}};
-    assert_int_equal(store_bulk_registrations_insert(conn, regs, 3, muni, "2026-01", 0, 1234),
+    assert_true(rows[1].pk > rows[0].pk);
+    /* one taken: skipped, the other in */
+    assert_int_equal(store_bulk_users_insert(conn, &rows[2], 2, &common), NSDB_OK);
+    assert_int_equal(rows[2].pk, 0);
+    assert_true(rows[3].pk > rows[1].pk);
+    rows[2].user_id = "BULK00000003"; /* drawn again */
+    assert_int_equal(store_bulk_users_insert(conn, &rows[2], 1, &common), NSDB_OK);
+    assert_true(rows[2].pk > rows[3].pk);
+    store_bulk_registration regs[4];
+    for (size_t i = 0; i < 4; i++)
+        regs[i] = (store_bulk_registration){rows[i].pk, inst};
+    assert_int_equal(store_bulk_registrations_insert(conn, regs, 4, muni, "2026-01", 0, 1234),
                      NSDB_OK);
     store_audit actor = {.at = 1234,
                          .actor_user_pk = staff,
@@ -502,56 +532,40 @@ static void test_bulk_writes_keep_every_value_and_skip_a_taken_user_id(void **st
                          .client_ip = "127.0.0.1"};
     store_audit audit[2] = {
         {.action = "user.create", .target = "BULK00000001", .result = "ok", .detail = AWKWARD},
-        {.action = "user.create", .target = "BULK00000003", .result = "ok"}};
+        {.action = "user.create", .target = "BULK00000002", .result = "ok"}};
     assert_int_equal(store_bulk_audit_insert(conn, &actor, audit, 2), NSDB_OK);
-    /* a fault fails the insert whole */
+    /* a fault fails an insert whole, and the transaction goes on */
     db_fault_inject(1);
-    store_bulk_user_new late = rows[2];
-    late.user_id = "BULK00000004";
-    assert_int_equal(store_bulk_users_insert(conn, &late, 1, &common), NSDB_ERR_DB);
+    store_bulk_user_new late[2] = {rows[3], rows[3]};
+    late[0].user_id = "BULK00000005";
+    late[1].user_id = "BULK00000006";
+    assert_int_equal(store_bulk_users_insert(conn, late, 2, &common), NSDB_ERR_DB);
     db_fault_inject(0);
-    db_rollback(conn);
-    assert_int_equal(count_of(conn, "SELECT COUNT(*) FROM users"), 0);
-
-    /* again, committed: what went in comes back */
-    assert_int_equal(db_begin(conn), NSDB_OK);
-    municipality_with_staff(conn, &muni, &staff);
-    assert_int_equal(store_institution_insert(conn, "1310000008", "テスト病院", NULL, NULL, NULL, 1,
-                                              &inst),
-                     NSDB_OK);
-    common = (store_bulk_user_common){muni, staff, 0, 1234};
-    rows[0].institution_pk = rows[1].institution_pk = rows[2].institution_pk = inst;
-    rows[1].user_id = "STAFF0000001";
-    assert_int_equal(store_bulk_users_insert(conn, rows, 3, &common), NSDB_OK);
-    assert_int_equal(rows[1].pk, 0);
-    regs[0] = (store_bulk_registration){rows[0].pk, inst};
-    regs[1] = (store_bulk_registration){rows[2].pk, inst};
-    assert_int_equal(store_bulk_registrations_insert(conn, regs, 2, muni, "2026-01", 0, 1234),
-                     NSDB_OK);
-    actor.actor_user_pk = staff;
-    assert_int_equal(store_bulk_audit_insert(conn, &actor, audit, 2), NSDB_OK);
     assert_int_equal(db_commit(conn), NSDB_OK);
-    check_bulk_user(conn, rows[0].pk, muni, staff, inst);
-    assert_int_equal(count_of(conn, "SELECT COUNT(*) FROM users WHERE user_id LIKE 'BULK%'"), 2);
-    assert_int_equal(count_of(conn, "SELECT COUNT(*) FROM users WHERE user_id = 'BULK00000003' "
-                                    "AND role = 'inst_manager' AND category = 'both'"),
-                     1);
+
+    for (size_t i = 0; i < 4; i++)
+        check_bulk_user(conn, &rows[i], &common);
+    assert_int_equal(count_of(conn, "SELECT COUNT(*) FROM users WHERE user_id LIKE 'BULK%'"), 4);
     assert_int_equal(count_of(conn, "SELECT COUNT(*) FROM registrations WHERE cycle_id = "
-                                    "'2026-01' AND batch_id IS NULL AND registered_at = 1234"),
-                     2);
+                                    "'2026-01' AND batch_id IS NULL AND registered_at = 1234 "
+                                    "AND user_pk IN (SELECT id FROM users "
+                                    "WHERE user_id LIKE 'BULK%')"),
+                     4);
     db_stmt *st = NULL;
     assert_int_equal(db_query(conn, &st,
-                              "SELECT detail, actor_user_id, client_ip FROM audit_log "
-                              "WHERE target = 'BULK00000001'",
+                              "SELECT detail, actor_user_id, client_ip, actor_user_pk, at "
+                              "FROM audit_log WHERE target = 'BULK00000001'",
                               NULL),
                      NSDB_OK);
     assert_int_equal(db_step(st), DB_ROW);
     assert_string_equal(db_column_text(st, 0), AWKWARD);
     assert_string_equal(db_column_text(st, 1), "STAFF0000001");
     assert_string_equal(db_column_text(st, 2), "127.0.0.1");
+    assert_int_equal(db_column_int(st, 3), staff);
+    assert_int_equal(db_column_int(st, 4), 1234);
     db_finalize(st);
     assert_int_equal(count_of(conn, "SELECT COUNT(*) FROM audit_log WHERE target = "
-                                    "'BULK00000003' AND detail IS NULL"),
+                                    "'BULK00000002' AND detail IS NULL"),
                      1);
 }
 
