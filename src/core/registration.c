@@ -101,7 +101,9 @@ const char *registration_same_doctor_message(arena *a, const char *name, const c
 /* same: the municipality's doctor at the institution under the same name and 指定医番号, of
    another category than the input's (issue 12, item 6). Registered again for the other category,
    the account becomes 両方 instead of a second account (*merged, out naming it); when it already
-   holds the input's category (両方), the registration is a duplicate. */
+   holds the input's category (両方), the registration is a duplicate. An account of an import
+   batch still being written is not changed: the batch may yet fail and remove it, and the
+   registration with it; the staff member is asked to register again once the import is done. */
 static NSDB_MUST_CHECK nsdb_err doctor_again(core_ctx *c, arena *ar, const registration_input *in,
                                              const store_user *same, accounts_issued *out,
                                              bool *merged, nsdb_problem *pb)
@@ -114,7 +116,17 @@ static NSDB_MUST_CHECK nsdb_err doctor_again(core_ctx *c, arena *ar, const regis
         return problem_set(pb, NSDB_ERR_INVALID, "name",
                            registration_same_doctor_message(ar, in->name, in->name_kana,
                                                             same->user_id, in->doctor_number, had));
-    nsdb_err e = store_user_set_category(c->conn, same->pk, category_key(now_is), c->who.now);
+    bool shown = false;
+    nsdb_err e = store_user_is_shown(c->conn, same->pk, &shown);
+    if (e != NSDB_OK)
+        return e;
+    if (!shown)
+        return problem_set(pb, NSDB_ERR_INVALID, "name",
+                           arena_printf(ar,
+                                        "%s（%s）は、実行中の一括登録で登録しているところです。"
+                                        "一括登録が終わってから、もう一度登録してください。",
+                                        in->name, in->name_kana));
+    e = store_user_set_category(c->conn, same->pk, category_key(now_is), c->who.now);
     if (e != NSDB_OK)
         return e;
     memset(out, 0, sizeof *out);

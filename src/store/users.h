@@ -181,6 +181,9 @@ NSDB_MUST_CHECK nsdb_err store_user_find_duplicate(db *conn, arena *a, int64_t i
                                                    const char *search_key, const char *category,
                                                    user_role role, const char *doctor_number,
                                                    store_user **out);
+/* *shown: user pk is registered one by one or by a visible import batch — not by a batch still
+   being written (store/visible.h), which may yet fail and take the user with it. */
+NSDB_MUST_CHECK nsdb_err store_user_is_shown(db *conn, int64_t pk, bool *shown);
 /* 難病/小慢 of one user as it is now, in a; the user locked for the rest of the transaction
    (PostgreSQL: FOR UPDATE; SQLite has one writer). NSDB_ERR_NOT_FOUND when there is none. */
 NSDB_MUST_CHECK nsdb_err store_user_category_locked(db *conn, arena *a, int64_t pk,

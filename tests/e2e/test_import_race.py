@@ -5,7 +5,8 @@ comes between the check and the chunk that writes the same person (another munic
 this one by 個別登録) used to leave two accounts for one doctor. Now each chunk, in its own
 transaction, locks its institutions and reads their users again: the import stops, the batch
 fails naming the row and the account registered meanwhile, nothing of it stays, and the same
-file uploaded again is refused with the row listed as registered already.
+file uploaded again is refused with the row listed as registered already. A 個別登録 that would
+make an account of the running import 両方 waits for the import to be done.
 
 The server writes chunks of 4 rows and pauses before each, so the test registers the person
 while the import is surely between its check and the chunk of that row. Runs against both
@@ -103,6 +104,40 @@ class ImportRace(Flow2Base):
 
         rows, path, user_id, page = self.race(meanwhile)
         self.assert_stopped(rows, path, user_id, page)
+
+
+    def test_the_same_doctor_in_the_other_category_waits_for_the_import_writing_it(self):
+        """A 個別登録 that would make an account of the running import 両方 is refused with a
+        message to register again when the import is done (the import may yet fail and take the
+        account, and the merge, with it); once the import is done, it merges."""
+        user_id, initial = self.add_cli_user("muni_staff", "%s 職員三" % CHIYODA[1], CHIYODA[0])
+        second = self.login_changed(user_id, initial, STAFF_PASSWORD)
+        inst = self.institution()
+        self.register_ok(self.form_fields(inst))  # the institution is registered
+        name, kana = self.person()
+        rows = [self.row(inst, name, kana, category="難病", doctor_number="D-77001")]
+        rows += [self.row(self.institution()) for _ in range(ROWS - 1)]
+        fields = self.form_fields(inst, name, kana, category="shoman", doctor_number="D-77001")
+
+        def meanwhile():  # the person's row is in the first chunk, written and not yet visible
+            return self.register(fields, second)
+
+        r, refused = self.upload_meanwhile("merge.csv", rows, self.staff(), CHUNK_ROWS, meanwhile)
+        self.assertEqual(r.status, 303, r)
+        self.assertStatus(refused, 400)
+        self.assertIn("%s（%s）は、実行中の一括登録で登録しているところです。一括登録が終わってから、"
+                      "もう一度登録してください。" % (name, kana), visible_text(refused.text))
+        deadline = time.monotonic() + 60
+        while self.db_query("SELECT state FROM import_batches ORDER BY id DESC LIMIT 1")[0][0] \
+                != "visible":
+            self.assertLess(time.monotonic(), deadline, "the import did not end visible")
+            time.sleep(0.1)
+        account = self.db_query("SELECT user_id, category FROM users WHERE name = ?", name)
+        self.assertEqual(len(account), 1)
+        self.assertEqual(account[0][1], "nanbyo")  # the refused registration changed nothing
+        self.assertRedirect(self.register(fields, second), "/inst-users?merged=" + account[0][0])
+        self.assertEqual(self.db_query("SELECT category FROM users WHERE name = ?", name),
+                         [("both",)])
 
 
 for_each_binary(globals(), ImportRace, typed_passwords=(STAFF_PASSWORD,))

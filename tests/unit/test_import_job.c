@@ -5,8 +5,9 @@
  * an import whose row repeats a registered user ends refused, the row named in its refusal; and
  * when the refusal cannot be written (every write of that path made to fail in turn by the fault
  * hook of store/db_fault.h) the batch still ends, so the municipality can import again (migration
- * 024 allows one running batch per municipality); and an upload just after an import ended, before
- * its worker took it off the list, is not refused as if it ran.
+ * 024 allows one running batch per municipality); an upload just after an import ended, before
+ * its worker took it off the list, is not refused as if it ran; and a 個別登録 does not make an
+ * account of a batch still being written 両方.
  */
 /* inst_import_rows.h's group teardown is renamed: both_backends.h's BOTH names this file's own */
 #define teardown inst_import_rows_teardown
@@ -25,9 +26,11 @@
 #include "core/registry.h"
 #include "core/users.h"
 #include "domain/fields.h"
+#include "store/bulk_import.h"
 #include "store/db_fault.h"
 #include "store/import_batches.h"
 #include "store/import_recovery.h"
+#include "store/institutions.h"
 #include "store/registrations.h"
 #include "store/store.h"
 
@@ -47,7 +50,8 @@ typedef struct job_fixture {
 
 /* The municipality of this run: a PostgreSQL database is shared by runs, so the codes differ
    from run to run (an existing municipality of the same code is used as it is), and each test
-   has an institution of its own (its users are its own). */
+   has an institution of its own (its users are its own): the set-up's count is two digits of
+   the code, as every test is set up twice (SQLite, PostgreSQL). */
 static char muni_code[7];
 static unsigned tests_set_up;
 
@@ -58,7 +62,7 @@ static int setup_with(void **state, const char *url)
     snprintf(first5, sizeof first5, "13%03u", run % 1000u);
     snprintf(muni_code, sizeof muni_code, "%s%c", first5, ids_municipality_check_digit(first5));
     char payload[10];
-    snprintf(payload, sizeof payload, "13%01u%06u", tests_set_up++ % 10u, run % 1000000u);
+    snprintf(payload, sizeof payload, "13%02u%05u", tests_set_up++ % 100u, run % 100000u);
 
     job_fixture *jf = calloc(1, sizeof *jf);
     assert_non_null(jf);
@@ -281,6 +285,78 @@ static void an_import_repeating_a_registered_user_ends_refused_naming_the_row(vo
     assert_no_running_batch(jf);
 }
 
+/* A 個別登録 that would make an account of a batch still being written 両方 is refused, saying to
+   register again when the import is done: the batch may yet fail and remove the account, and the
+   registration would be lost with it. Once the batch is visible, the same registration merges. */
+static void a_registration_waits_for_the_import_writing_its_account(void **state)
+{
+    job_fixture *jf = fixture_of(state);
+    struct fixture *f = jf->f;
+    db *conn = f->cli.conn;
+    register_person(jf, 1); /* makes the institution */
+    store_institution *inst = NULL;
+    assert_int_equal(store_institution_find_by_code(conn, f->arena, jf->inst_code, &inst), NSDB_OK);
+    /* PEOPLE[0], 難病, written by a batch that is still being written */
+    int64_t muni = jf->staff.who.municipality_pk, now = jf->staff.who.now, batch = 0;
+    const char *key = field_search_key(f->arena, PEOPLE[0][0], PEOPLE[0][1]);
+    char user_id[IDS_USER_ID_LEN + 1];
+    ids_user_id_generate(user_id);
+    static const unsigned char SEALED[] = {1, 2, 3};
+    store_bulk_user_new u = {.user_id = user_id,
+                             .role = USER_ROLE_DOCTOR,
+                             .name = PEOPLE[0][0],
+                             .name_kana = PEOPLE[0][1],
+                             .category = "nanbyo",
+                             .doctor_number = PEOPLE[0][2],
+                             .search_key = key,
+                             .institution_pk = inst->pk,
+                             .initial_sealed = SEALED,
+                             .initial_sealed_len = sizeof SEALED};
+    store_bulk_user_common common = {muni, jf->staff.who.user_pk, 0, now};
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    assert_int_equal(store_import_batch_open(conn, muni, jf->staff.who.user_pk, "import.csv", 1,
+                                             NULL, NULL, now, &batch),
+                     NSDB_OK);
+    assert_int_equal(store_import_batch_set_state(conn, batch, IMPORT_STATE_WRITING, NULL, NULL,
+                                                  now),
+                     NSDB_OK);
+    common.batch_pk = batch;
+    assert_int_equal(store_bulk_users_insert(conn, &u, 1, &common), NSDB_OK);
+    assert_int_equal(db_commit(conn), NSDB_OK);
+
+    csv_row r;
+    person_row(jf, 0, r);
+    registration_input in = {r[C_CODE],  r[C_INST_NAME],     r[C_POSTAL],    r[C_ADDRESS],
+                             r[C_PHONE], "doctor",           r[C_NAME],      r[C_KANA],
+                             "shoman",   r[C_DOCTOR_NUMBER], r[C_SPECIALTY], NULL,
+                             key};
+    accounts_issued issued;
+    bool merged = false;
+    nsdb_problem pb = {0};
+    assert_int_equal(core_register_one(&jf->staff, &in, &issued, &merged, &pb), NSDB_ERR_INVALID);
+    assert_false(merged);
+    assert_string_equal(pb.field, "name");
+    assert_contains(pb.message, "実行中の一括登録で登録しているところです");
+    const char *category = NULL;
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    assert_int_equal(store_user_category_locked(conn, f->arena, u.pk, &category), NSDB_OK);
+    assert_string_equal(category, "nanbyo"); /* unchanged */
+    /* the batch made visible: the same registration merges */
+    assert_int_equal(store_import_batch_set_state(conn, batch, IMPORT_STATE_VISIBLE, NULL, NULL,
+                                                  now),
+                     NSDB_OK);
+    assert_int_equal(db_commit(conn), NSDB_OK);
+    pb = (nsdb_problem){0};
+    assert_int_equal(core_register_one(&jf->staff, &in, &issued, &merged, &pb), NSDB_OK);
+    assert_true(merged);
+    assert_string_equal(issued.user_id, user_id);
+    assert_int_equal(db_begin(conn), NSDB_OK);
+    assert_int_equal(store_user_category_locked(conn, f->arena, u.pk, &category), NSDB_OK);
+    assert_string_equal(category, "both");
+    assert_int_equal(db_commit(conn), NSDB_OK);
+    assert_no_running_batch(jf);
+}
+
 /* core_register_import ends a refused batch with one write transaction (the state with its
    refusal, then the audit record); when it fails, run_import ends the batch failed instead.
    Each write of the path fails in turn, after do_faultsim_test: the first two are the batch's
@@ -401,6 +477,7 @@ int main(void)
         BOTH(a_good_import_ends_visible_with_its_users),
         BOTH(an_upload_just_after_an_import_ended_is_not_told_one_runs),
         BOTH(an_import_repeating_a_registered_user_ends_refused_naming_the_row),
+        BOTH(a_registration_waits_for_the_import_writing_its_account),
         BOTH(a_refusal_that_cannot_be_written_still_ends_the_batch),
         BOTH(a_good_import_whose_writes_fail_in_turn_registers_all_or_nothing),
     };
