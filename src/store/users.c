@@ -398,15 +398,13 @@ nsdb_err store_user_is_shown(db *conn, int64_t pk, bool *shown)
 {
     *shown = false;
     db_stmt *st = NULL;
+    int64_t count = 0;
     nsdb_err e = db_query(conn, &st, "SELECT COUNT(*) FROM users u WHERE u.id = $1 AND " USER_SHOWN,
                           "i", pk);
-    if (e != NSDB_OK)
-        return e;
-    int rc = db_step(st);
-    if (rc == DB_ROW)
-        *shown = db_column_int(st, 0) > 0;
-    db_finalize(st);
-    return rc == DB_ROW ? NSDB_OK : NSDB_ERR_DB;
+    if (e == NSDB_OK)
+        e = store_row_int(st, &count);
+    *shown = e == NSDB_OK && count > 0;
+    return e;
 }
 
 nsdb_err store_user_category_locked(db *conn, arena *a, int64_t pk, const char **category_out)
