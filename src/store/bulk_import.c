@@ -117,10 +117,10 @@ static NSDB_MUST_CHECK nsdb_err step_all(db *conn, db_stmt *st, void (*each)(voi
 
 /* ---- statements sent one behind the other ------------------------------------------------------
 
-   A bulk write's statements go to the server one behind the other (db_send): on PostgreSQL the
-   server runs one while the next one is bound and sent, instead of waiting for nsdb between
-   every two (a third of the time of a 100,000-row import's users, audit records and name
-   index); SQLite runs each at its step, as before. */
+   The statements of a bulk write that is not a COPY (the name index; users when a COPY met a
+   taken user ID) go to the server one behind the other (db_send): on PostgreSQL the server runs
+   one while the next one is bound and sent, instead of waiting for nsdb between every two;
+   SQLite runs each at its step, as before. */
 typedef struct bulk_pipe {
     db *conn;
     db_stmt *sent;                   /* sent; its rows not read yet */
@@ -630,18 +630,15 @@ nsdb_err store_bulk_registrations_insert(db *conn, const store_bulk_registration
                          "registered_at, user_pk, institution_id) FROM STDIN",
                          &b, NSDB_OK);
     }
-    bulk_pipe pipe = {.conn = conn};
-    for (size_t from = 0; from < n;) {
+    for (size_t from = 0; from < n;) { /* SQLite */
         size_t k = statement_rows(n - from);
         db_stmt *st = NULL;
         nsdb_err e = prepare_multi_row(conn,
                                        "INSERT INTO registrations (municipality_id, cycle_id, "
                                        "batch_id, registered_at, user_pk, institution_id) VALUES ",
                                        "($1, $2, $3, $4, ?, ?)", 5, k, "", &st);
-        if (e != NSDB_OK) {
-            pipe_drop(&pipe);
+        if (e != NSDB_OK)
             return e;
-        }
         db_bind_int(st, 1, municipality_pk);
         db_bind_text(st, 2, cycle_id);
         bind_int_or_null(st, 3, batch_pk);
@@ -650,12 +647,13 @@ nsdb_err store_bulk_registrations_insert(db *conn, const store_bulk_registration
             db_bind_int(st, 5 + (int)i * 2, rows[from + i].user_pk);
             db_bind_int(st, 6 + (int)i * 2, rows[from + i].institution_pk);
         }
-        e = pipe_push(&pipe, st, NULL, NULL);
+        e = step_all(conn, st, NULL, NULL);
+        db_finalize(st);
         if (e != NSDB_OK)
             return e;
         from += k;
     }
-    return pipe_read(&pipe);
+    return NSDB_OK;
 }
 
 nsdb_err store_bulk_audit_insert(db *conn, const store_audit *actor, const store_audit *rows,
@@ -681,18 +679,15 @@ nsdb_err store_bulk_audit_insert(db *conn, const store_audit *actor, const store
                          "action, target, result, detail) FROM STDIN",
                          &b, NSDB_OK);
     }
-    bulk_pipe pipe = {.conn = conn};
-    for (size_t from = 0; from < n;) {
+    for (size_t from = 0; from < n;) { /* SQLite */
         size_t k = statement_rows(n - from);
         db_stmt *st = NULL;
         nsdb_err e = prepare_multi_row(conn,
                                        "INSERT INTO audit_log (at, actor_user_pk, actor_user_id, "
                                        "client_ip, action, target, result, detail) VALUES ",
                                        "($1, $2, $3, $4, ?, ?, ?, ?)", 5, k, "", &st);
-        if (e != NSDB_OK) {
-            pipe_drop(&pipe);
+        if (e != NSDB_OK)
             return e;
-        }
         db_bind_int(st, 1, actor->at);
         bind_int_or_null(st, 2, actor->actor_user_pk);
         db_bind_text(st, 3, actor->actor_user_id);
@@ -705,12 +700,13 @@ nsdb_err store_bulk_audit_insert(db *conn, const store_audit *actor, const store
             db_bind_text(st, p + 2, r->result);
             db_bind_text(st, p + 3, r->detail);
         }
-        e = pipe_push(&pipe, st, NULL, NULL);
+        e = step_all(conn, st, NULL, NULL);
+        db_finalize(st);
         if (e != NSDB_OK)
             return e;
         from += k;
     }
-    return pipe_read(&pipe);
+    return NSDB_OK;
 }
 
 nsdb_err store_bulk_user_grams_add(db *conn, int64_t municipality_pk, const store_bulk_gram *rows,

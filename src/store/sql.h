@@ -40,9 +40,10 @@ int db_step(db_stmt *st);
    the connection (PostgreSQL: libpq's pipeline mode, so the server runs one statement while the
    next one is bound and sent); its db_step then reads its result. Statements sent must be
    stepped in the order they were sent, and before any other statement runs on the connection;
-   one finalized unread (after a failure, before a rollback) may or may not have run. NSDB_ERR_BUSY: not sent, because the server must first prepare it and statements
-   sent before are still unread: step those, then send it again. SQLite: nothing (it runs at its
-   first db_step). */
+   one finalized unread (after a failure, before a rollback) may or may not have run.
+   NSDB_ERR_BUSY: not sent, because the server must first prepare it and statements sent before
+   are still unread: step those, then send it again. SQLite: nothing (it runs at its first
+   db_step). */
 NSDB_MUST_CHECK nsdb_err db_send(db_stmt *st);
 /* PostgreSQL: runs copy_sql (COPY table (columns) FROM STDIN) with data (len bytes) as its rows
    in COPY's text format: one line a row, columns apart by tabs, \N for NULL, backslash escapes.
